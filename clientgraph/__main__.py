@@ -1,0 +1,5 @@
+import sys
+
+from clientgraph.cli import main
+
+sys.exit(main())

@@ -1,0 +1,179 @@
+"""The ``clientgraph`` command line. Every sub-command explains itself with ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from clientgraph.settings import Settings
+
+DESCRIPTION = """\
+clientgraph: one GraphQL graph over a services firm's CRM, PSA and ERP, from pipeline to cash.
+
+Reads come from a read model in SQL (SQLite by default, PostgreSQL in production) that sync
+jobs keep up to date. Configuration comes from CLIENTGRAPH_* environment variables; the main
+ones are CLIENTGRAPH_DATABASE_URL and CLIENTGRAPH_REDIS_URL (see docs/configuration.md).
+
+First run:  clientgraph demo      (migrate, seed a synthetic firm, serve on :8000)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    settings = Settings()
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+    return handler(settings, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clientgraph",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_serve(commands)
+    _add_migrate(commands)
+    _add_seed(commands)
+    _add_schema(commands)
+    _add_demo(commands)
+    return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "serve",
+        help="serve the GraphQL gateway",
+        description="Serve the GraphQL API on /graphql (GraphiQL in a browser), with /healthz "
+        "and /readyz. The read model must be migrated first (clientgraph migrate).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="gateway processes (default %(default)s)"
+    )
+    p.set_defaults(handler=_serve)
+
+
+def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "migrate",
+        help="create or upgrade the read model's tables",
+        description="Apply the schema migrations to CLIENTGRAPH_DATABASE_URL. Safe to repeat.",
+    )
+    p.set_defaults(handler=_migrate)
+
+
+def _add_seed(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "seed",
+        help="fill the read model with a synthetic, deterministic services firm",
+        description="Generate a realistic firm (account hierarchies, pipeline, contracts, "
+        "projects in all billing methods, time, milestones, invoices and payments in two "
+        "currencies) and bulk-insert it. The same --accounts, --seed and --today give the "
+        "same firm. Refuses to write into a read model that already holds accounts unless "
+        "--reset is given.",
+    )
+    p.add_argument("--accounts", type=int, default=200, help="top-level clients (default 200)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
+    p.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the firm's 'today' as YYYY-MM-DD (default: the real today, UTC)",
+    )
+    p.add_argument("--reset", action="store_true", help="delete existing rows first")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_seed)
+
+
+def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser("schema", help="work with the GraphQL schema (SDL)")
+    sub = p.add_subparsers(title="schema commands", metavar="ACTION")
+    export = sub.add_parser(
+        "export",
+        help="write the served schema as SDL",
+        description="Write the GraphQL schema the gateway serves, as SDL. The committed "
+        "schema/schema.graphql must equal it (a test checks).",
+    )
+    export.add_argument(
+        "--output", type=Path, default=None, help="file (default: schema/schema.graphql)"
+    )
+    export.set_defaults(handler=_schema_export)
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "demo",
+        help="migrate, seed a demo firm if empty, and serve",
+        description="The first run: migrate the read model, seed ~200 accounts if it is empty, "
+        "and serve the gateway. Open http://127.0.0.1:PORT/graphql in a browser.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--accounts", type=int, default=200, help="accounts to seed if empty")
+    p.set_defaults(handler=_demo)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.serve import serve
+
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from clientgraph.tasks import migrate_database
+
+    asyncio.run(migrate_database(settings))
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from clientgraph.tasks import SeedRefused, seed_database
+
+    try:
+        asyncio.run(
+            seed_database(
+                settings,
+                accounts=args.accounts,
+                seed=args.seed,
+                today=args.today,
+                reset=args.reset,
+                progress=not args.quiet,
+            )
+        )
+    except SeedRefused as refused:
+        print(f"clientgraph seed: {refused}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _schema_export(_settings: Settings, args: argparse.Namespace) -> int:
+    from schema.export import DEFAULT_PATH, write_sdl
+
+    path = write_sdl(args.output or DEFAULT_PATH)
+    print(f"wrote {path}")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from clientgraph.tasks import prepare_demo
+    from gateway.serve import serve
+
+    asyncio.run(prepare_demo(settings, accounts=args.accounts))
+    print(f"clientgraph demo: open http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    serve(settings, host=args.host, port=args.port, workers=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

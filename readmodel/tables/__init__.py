@@ -1,0 +1,38 @@
+"""The read model's tables, by owning domain. Import from here."""
+
+from readmodel.tables.crm import Account, AccountXref, Contact, Opportunity
+from readmodel.tables.delivery import (
+    Assignment,
+    ChangeOrder,
+    Engagement,
+    Milestone,
+    Person,
+    Project,
+    RateCard,
+    RateCardLine,
+    TimeEntry,
+)
+from readmodel.tables.finance import Invoice, Payment
+from readmodel.tables.lineage import Lineage, metadata
+from readmodel.tables.sync import SyncState
+
+__all__ = [
+    "Account",
+    "AccountXref",
+    "Assignment",
+    "ChangeOrder",
+    "Contact",
+    "Engagement",
+    "Invoice",
+    "Lineage",
+    "Milestone",
+    "Opportunity",
+    "Payment",
+    "Person",
+    "Project",
+    "RateCard",
+    "RateCardLine",
+    "SyncState",
+    "TimeEntry",
+    "metadata",
+]
