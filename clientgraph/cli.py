@@ -57,9 +57,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
-    p.add_argument(
-        "--workers", type=int, default=1, help="gateway processes (default %(default)s)"
-    )
+    p.add_argument("--workers", type=int, default=1, help="gateway processes (default %(default)s)")
     p.set_defaults(handler=_serve)
 
 

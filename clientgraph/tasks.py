@@ -47,9 +47,7 @@ async def seed_database(
             raise SeedRefused(f"the read model already holds {existing} accounts; use --reset")
         if reset:
             await clear_firm(engine)
-        config = SeedConfig(
-            accounts=accounts, seed=seed, today=today or datetime.now(UTC).date()
-        )
+        config = SeedConfig(accounts=accounts, seed=seed, today=today or datetime.now(UTC).date())
         report = await seed_firm(engine, config, progress=progress)
         print(report.summary(), file=sys.stderr)
     finally:

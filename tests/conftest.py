@@ -11,11 +11,16 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
 from readmodel import migrate
 from readmodel.db import create_engine
@@ -75,3 +80,84 @@ async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An empty, migrated read model of its own for one test."""
     async with migrated_engine(backend, tmp_path) as eng:
         yield eng
+
+
+# --- A seeded firm behind the real gateway -------------------------------------------------
+
+FIRM_TODAY = date(2026, 6, 30)
+FIRM_NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+FIRM_ACCOUNTS = 300
+
+
+@dataclass
+class Firm:
+    """A seeded read model: its URL and an engine on it (shared, read-only for tests)."""
+
+    backend: str
+    url: str
+    engine: AsyncEngine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def firm(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Firm]:
+    """A synthetic firm of 300 accounts as of 2026-06-30, seeded once per backend."""
+    from readmodel.seed import SeedConfig, seed_firm
+
+    backend = str(request.param)
+    async with fresh_database(backend, tmp_path_factory.mktemp("firm")) as url:
+        engine = create_engine(url, pool_size=5)
+        try:
+            await migrate.upgrade(engine)
+            config = SeedConfig(accounts=FIRM_ACCOUNTS, seed=7, today=FIRM_TODAY)
+            await seed_firm(engine, config, progress=False)
+            yield Firm(backend, url, engine)
+        finally:
+            await engine.dispose()
+
+
+@asynccontextmanager
+async def running_app(url: str, **graphql: Any) -> AsyncIterator[Starlette]:
+    """The gateway app on ``url`` with its lifespan running, its clock pinned to FIRM_NOW."""
+    from clientgraph.settings import GraphQLSettings, Settings
+    from gateway.app import create_app
+
+    settings = Settings(database_url=url, graphql=GraphQLSettings(**graphql))
+    app = create_app(settings, clock=lambda: FIRM_NOW)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
+async def http_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@asynccontextmanager
+async def gateway_client(url: str, **graphql: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to a gateway app on ``url``."""
+    async with running_app(url, **graphql) as app, http_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def client(firm: Firm) -> AsyncIterator[httpx.AsyncClient]:
+    async with gateway_client(firm.url) as c:
+        yield c
+
+
+async def graphql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST a GraphQL request; the HTTP layer must answer 200 with JSON."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]

@@ -13,7 +13,7 @@ from readmodel.tables.delivery import (
     TimeEntry,
 )
 from readmodel.tables.finance import Invoice, Payment
-from readmodel.tables.lineage import Lineage, metadata
+from readmodel.tables.lineage import Lineage, metadata, table_of
 from readmodel.tables.sync import SyncState
 
 __all__ = [
@@ -35,4 +35,5 @@ __all__ = [
     "SyncState",
     "TimeEntry",
     "metadata",
+    "table_of",
 ]

@@ -91,9 +91,7 @@ class Project(Lineage, table=True):
     budget_minor: int = Field(sa_type=BigInteger)
     budget_hours_x100: int = Field(sa_type=BigInteger)
     etc_cost_minor: int = Field(default=0, sa_type=BigInteger)
-    rate_card_id: int | None = Field(
-        default=None, foreign_key="rate_card.id", sa_type=BigInteger
-    )
+    rate_card_id: int | None = Field(default=None, foreign_key="rate_card.id", sa_type=BigInteger)
     start_date: date
     end_date: date | None = None
     manager_name: str | None = Field(default=None, max_length=128)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, MetaData, UniqueConstraint
+from sqlalchemy import MetaData, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from readmodel.types import ID, UTCDateTime
@@ -40,3 +41,8 @@ class Lineage(SQLModel):
 def unique_source() -> UniqueConstraint:
     """One canonical row per record of a source system."""
     return UniqueConstraint("source_system", "source_id")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core ``Table`` behind a table model (reads use Core, not ORM objects)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]

@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint schema migration clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clientgraph needs Python 3.11 or newer")'
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install clientgraph with its dev tools
+
+demo: install  ## migrate, seed a demo firm (SQLite) and serve http://127.0.0.1:8000/graphql
+	$(BIN)/clientgraph demo
+
+test: install  ## the whole suite: SQLite and PostgreSQL, Redis where needed
+	$(BIN)/pytest -q
+
+lint: install  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy clientgraph gateway resolvers readmodel schema sync_jobs
+
+schema: install  ## regenerate schema/schema.graphql from the code
+	$(BIN)/clientgraph schema export
+
+clean:
+	rm -rf $(VENV) clientgraph.db clientgraph.db-wal clientgraph.db-shm .pytest_cache

@@ -1,0 +1,45 @@
+"""``create_app(settings)``: the gateway as an ASGI application. Nothing connects at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from clientgraph.settings import Settings
+from gateway.graphql import GraphQLEndpoint
+from gateway.health import healthz, readyz
+from readmodel.db import create_engine
+from readmodel.types import utcnow
+from schema.build import build_schema
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow
+) -> Starlette:
+    """The gateway. ``clock`` gives each request its 'now' (tests pin it to a seeded date)."""
+    settings = settings or Settings()
+    graphql = GraphQLEndpoint(build_schema(settings.graphql), graphiql=settings.graphql.graphiql)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.clock = clock
+        app.state.engine = create_engine(
+            settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
+        )
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,35 @@
+"""The per-request context every resolver receives as ``info.context``.
+
+It lives here, below the gateway, so that dependencies point one way (gateway → schema →
+resolvers → readmodel); ``gateway.context`` builds it for each request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from clientgraph.settings import GraphQLSettings
+from resolvers.dataloaders import Loaders
+
+
+@dataclass
+class Context:
+    engine: AsyncEngine
+    loaders: Loaders
+    limits: GraphQLSettings
+    now: datetime
+    request: Any = None
+
+    @property
+    def today(self) -> date:
+        """The UTC date the request runs on: the 'today' of overdue and slipped figures."""
+        return self.now.date()
+
+
+def context_of(info: Any) -> Context:
+    """``info.context``, typed."""
+    return cast(Context, info.context)

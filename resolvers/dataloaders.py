@@ -1,0 +1,110 @@
+"""DataLoaders: one batch of keys → one SQL statement. Created per request, never shared.
+
+The number of statements a request runs depends on the shape of its query (how many distinct
+fields and levels), not on how many rows each list holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from readmodel import figures, tables
+from readmodel.reads import freshness, lineage, rows
+
+T = TypeVar("T")
+Batch = Callable[[AsyncConnection, Sequence[int]], Awaitable[dict[int, Any]]]
+
+
+class _Loader(DataLoader):  # type: ignore[misc]
+    """Runs ``fetch(conn, keys)`` once per batch on a pooled connection."""
+
+    def __init__(self, engine: AsyncEngine, fetch: Batch, *, missing: Any = None) -> None:
+        super().__init__()
+        self._engine = engine
+        self._fetch = fetch
+        self._missing = missing
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        async with self._engine.connect() as conn:
+            found = await self._fetch(conn, keys)
+        missing = self._missing
+        return [found.get(k, missing() if callable(missing) else missing) for k in keys]
+
+
+def _by_id(model: Any) -> Batch:
+    t = tables.table_of(model)
+    return lambda conn, keys: rows.by_ids(conn, t, keys)
+
+
+def _children(model: Any, parent: str, order_by: Sequence[str] = ("id",)) -> Batch:
+    t = tables.table_of(model)
+    return lambda conn, keys: rows.by_parent(conn, t, parent, keys, order_by=order_by)
+
+
+class Loaders:
+    """Every loader a request may use, named ``<thing>_by_<key>``."""
+
+    def __init__(self, engine: AsyncEngine, today: date) -> None:
+        def one(fetch: Batch) -> _Loader:
+            return _Loader(engine, fetch)
+
+        def many(fetch: Batch) -> _Loader:
+            return _Loader(engine, fetch, missing=list)
+
+        self._engine = engine
+        self._sync_states: asyncio.Task[list[Row[Any]]] | None = None
+        self.account_by_id = one(_by_id(tables.Account))
+        self.contact_by_id = one(_by_id(tables.Contact))
+        self.opportunity_by_id = one(_by_id(tables.Opportunity))
+        self.engagement_by_id = one(_by_id(tables.Engagement))
+        self.project_by_id = one(_by_id(tables.Project))
+        self.milestone_by_id = one(_by_id(tables.Milestone))
+        self.invoice_by_id = one(_by_id(tables.Invoice))
+        self.payment_by_id = one(_by_id(tables.Payment))
+        self.accounts_by_parent = many(_children(tables.Account, "parent_id", ("name", "id")))
+        self.contacts_by_account = many(
+            _children(tables.Contact, "account_id", ("last_name", "first_name", "id"))
+        )
+        self.opportunities_by_account = many(
+            _children(tables.Opportunity, "account_id", ("close_date", "id"))
+        )
+        self.engagements_by_account = many(
+            _children(tables.Engagement, "account_id", ("start_date", "id"))
+        )
+        self.projects_by_account = many(_children(tables.Project, "account_id", ("code", "id")))
+        self.projects_by_engagement = many(
+            _children(tables.Project, "engagement_id", ("code", "id"))
+        )
+        self.milestones_by_project = many(
+            _children(tables.Milestone, "project_id", ("due_date", "id"))
+        )
+        self.invoices_by_account = many(
+            _children(tables.Invoice, "account_id", ("issue_date", "id"))
+        )
+        self.invoices_by_project = many(
+            _children(tables.Invoice, "project_id", ("issue_date", "id"))
+        )
+        self.payments_by_invoice = many(
+            _children(tables.Payment, "invoice_id", ("received_on", "id"))
+        )
+        self.xrefs_by_account = many(lineage.xrefs_by_account)
+        self.project_figures = one(figures.project_figures)
+        self.engagement_figures = one(figures.engagement_figures)
+        self.health_by_account = one(lambda conn, keys: figures.account_health(conn, keys, today))
+
+    def sync_states(self) -> asyncio.Task[list[Row[Any]]]:
+        """The sync state of every source, read at most once per request."""
+        if self._sync_states is None:
+            self._sync_states = asyncio.ensure_future(self._read_sync_states())
+        return self._sync_states
+
+    async def _read_sync_states(self) -> list[Row[Any]]:
+        async with self._engine.connect() as conn:
+            return await freshness.sync_states(conn)

@@ -1,0 +1,32 @@
+"""Errors a client caused, each with a stable ``extensions.code``.
+
+Anything else that escapes a resolver is an internal error: logged with its stack on the
+server, shown to the client only as ``INTERNAL_SERVER_ERROR`` (see ``schema.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ClientError(GraphQLError):
+    """An error the client can fix; its message is safe to show."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class BadUserInput(ClientError):
+    """An argument is malformed or out of range (``extensions.argument`` names it)."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(ClientError):
+    """A well-formed id that names no live record."""
+
+    code = "NOT_FOUND"

@@ -1,0 +1,31 @@
+"""The firm-wide KPIs over a period, and per-source freshness."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from readmodel import figures
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+
+DEFAULT_PERIOD_DAYS = 90
+MAX_PERIOD_DAYS = 3 * 366
+
+
+def period(ctx: Context, start: date | None, end: date | None) -> tuple[date, date]:
+    """The period asked for; by default the 90 days ending today (inclusive)."""
+    end = end or ctx.today
+    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if start > end:
+        raise BadUserInput("periodStart is after periodEnd", argument="periodStart")
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise BadUserInput(
+            f"the period may span at most {MAX_PERIOD_DAYS} days", argument="periodStart"
+        )
+    return start, end
+
+
+async def portfolio_kpis(ctx: Context, start: date, end: date) -> Any:
+    async with ctx.engine.connect() as conn:
+        return await figures.portfolio_kpis(conn, start, end, ctx.today)

@@ -1,0 +1,66 @@
+"""Single records by global id, and the root collections' filtered pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+
+from readmodel.reads.filters import AccountQuery, InvoiceQuery, ProjectQuery
+from readmodel.reads.pages import Ordering
+from readmodel.tables import Account, Invoice, Project, table_of
+from resolvers.connections import RowPage, page_of
+from resolvers.context import Context
+from resolvers.errors import NotFound
+from resolvers.ids import from_global_id, key_of
+
+LOADER_OF_TYPE = {
+    "Account": "account_by_id",
+    "Contact": "contact_by_id",
+    "Opportunity": "opportunity_by_id",
+    "Engagement": "engagement_by_id",
+    "Project": "project_by_id",
+    "Milestone": "milestone_by_id",
+    "Invoice": "invoice_by_id",
+    "Payment": "payment_by_id",
+}
+PROJECT_ORDER = Ordering(name="code", columns=("code", "id"))
+INVOICE_ORDER = Ordering(name="due-date", columns=("due_date", "id"))
+
+
+async def record(ctx: Context, global_id: str, type_name: str) -> Row[Any]:
+    """The live row an id of ``type_name`` names; ``BadUserInput`` / ``NotFound`` otherwise."""
+    key = key_of(global_id, type_name)
+    return await _load(ctx, type_name, key, global_id)
+
+
+async def any_record(ctx: Context, global_id: str) -> tuple[str, Row[Any]]:
+    """The type and row of any node id."""
+    type_name, key = from_global_id(global_id)
+    return type_name, await _load(ctx, type_name, key, global_id)
+
+
+async def _load(ctx: Context, type_name: str, key: int, global_id: str) -> Row[Any]:
+    row = await getattr(ctx.loaders, LOADER_OF_TYPE[type_name]).load(key)
+    if row is None:
+        raise NotFound(f"no {type_name} with id {global_id!r}", type=type_name)
+    return row
+
+
+async def accounts(
+    ctx: Context, first: int | None, after: str | None, query: AccountQuery, ordering: Ordering
+) -> RowPage:
+    return await page_of(ctx, table_of(Account), query.conditions(), ordering, first, after)
+
+
+async def projects(
+    ctx: Context, first: int | None, after: str | None, query: ProjectQuery
+) -> RowPage:
+    return await page_of(ctx, table_of(Project), query.conditions(), PROJECT_ORDER, first, after)
+
+
+async def invoices(
+    ctx: Context, first: int | None, after: str | None, query: InvoiceQuery
+) -> RowPage:
+    conditions = query.conditions(ctx.today)
+    return await page_of(ctx, table_of(Invoice), conditions, INVOICE_ORDER, first, after)

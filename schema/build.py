@@ -1,0 +1,43 @@
+"""Assemble the GraphQL schema and its protective extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from clientgraph.settings import GraphQLSettings
+from schema.errors import ErrorCodes, log_internal_errors
+from schema.query import Query
+
+CACHE_SIZE = 512
+
+
+class ClientGraphSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_internal_errors(errors)
+
+
+def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
+    """The schema the gateway serves, with parser/validation caches and query limits."""
+    limits = limits or GraphQLSettings()
+    extensions: list[Any] = [
+        ErrorCodes,
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+    ]
+    return ClientGraphSchema(query=Query, extensions=extensions)

@@ -1,0 +1,73 @@
+"""Types every domain uses: Node, Money, SourceRef, PageInfo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from sqlalchemy import Row
+
+from readmodel.money import Money as MoneyValue
+
+
+@strawberry.type(description="An exact amount of money in one currency.")
+class Money:
+    amount: Decimal = strawberry.field(
+        description='Decimal amount as a string, two decimal places (e.g. "1234.50").'
+    )
+    currency: str = strawberry.field(description='ISO 4217 currency code, e.g. "USD".')
+
+
+@strawberry.type(description="Where a record came from: its id and version in a system of record.")
+class SourceRef:
+    system: str = strawberry.field(description="The system of record, e.g. salesforce, netsuite.")
+    object_type: str = strawberry.field(description="The record's type in that system.")
+    source_id: str = strawberry.field(description="The record's id in that system.")
+    version: datetime = strawberry.field(
+        description="The source's modification stamp of the version we hold."
+    )
+    synced_at: datetime = strawberry.field(description="When clientgraph last applied it.")
+
+
+def lineage_ref(row: Row[Any], object_type: str) -> SourceRef:
+    return SourceRef(
+        system=row.source_system,
+        object_type=object_type,
+        source_id=row.source_id,
+        version=row.source_version,
+        synced_at=row.synced_at,
+    )
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global, opaque id.")
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="This record's id and version in each system that holds it.")
+    def source_refs(self) -> list[SourceRef]:
+        return [lineage_ref(self.row, type(self).__name__.lower())]
+
+
+@strawberry.type(description="Relay page information (forward paging with first / after).")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def ratio(value: Decimal | None) -> float | None:
+    """A fraction for display (0.8125 → 0.8125); ``None`` when undefined."""
+    return None if value is None else float(value)
+
+
+def money(minor: int | None, currency: str) -> Money:
+    """A stored minor-unit amount as GraphQL ``Money``."""
+    return money_of(MoneyValue.from_minor(minor, currency))
+
+
+def money_of(value: MoneyValue) -> Money:
+    return Money(amount=value.amount, currency=value.currency)

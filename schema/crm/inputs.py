@@ -1,0 +1,66 @@
+"""Filters and ordering for the ``accounts`` collection."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from readmodel.reads.filters import AccountQuery
+from readmodel.reads.pages import Ordering
+from resolvers.inputs import currency_code, optional_key, strings, values
+from schema.enums import AccountStatus
+
+
+@strawberry.input(description="All given conditions must hold.")
+class AccountFilter:
+    name_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the name."
+    )
+    industry: list[str] | None = None
+    status: list[AccountStatus] | None = None
+    currency: str | None = None
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only direct subsidiaries of this account."
+    )
+    top_level: bool | None = strawberry.field(
+        default=None, description="true: only accounts without a parent; false: only children."
+    )
+
+    def to_query(self) -> AccountQuery:
+        return AccountQuery(
+            name_contains=self.name_contains,
+            industries=strings(self.industry, "filter.industry"),
+            statuses=values(self.status, "filter.status"),
+            currency=currency_code(self.currency, "filter.currency"),
+            parent_id=optional_key(self.parent_id, "Account", "filter.parentId"),
+            top_level=self.top_level,
+        )
+
+
+@strawberry.enum
+class AccountOrderField(Enum):
+    NAME = "name"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input
+class AccountOrder:
+    field: AccountOrderField = AccountOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC
+
+    def to_ordering(self) -> Ordering:
+        return Ordering(
+            name=f"{self.field.value}-{self.direction.value}",
+            columns=(self.field.value, "id"),
+            descending=self.direction is OrderDirection.DESC,
+        )
+
+
+DEFAULT_ORDER = AccountOrder()

@@ -1,0 +1,215 @@
+"""Delivery: engagements (contracts), projects and their milestones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from readmodel.money import hours_to_decimal
+from resolvers.context import context_of
+from resolvers.ids import to_global_id
+from schema.common.types import Money, Node, money, money_of, ratio
+from schema.enums import BillingMethod, EngagementStatus, MilestoneStatus, ProjectStatus
+
+if TYPE_CHECKING:
+    from schema.crm.types import Account, Opportunity
+    from schema.finance.types import Invoice
+
+AccountT = Annotated["Account", strawberry.lazy("schema.crm.types")]
+OpportunityT = Annotated["Opportunity", strawberry.lazy("schema.crm.types")]
+InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
+
+
+async def _account(info: strawberry.Info, account_id: int) -> Account | None:
+    from schema.crm.types import Account
+
+    row = await context_of(info).loaders.account_by_id.load(account_id)
+    return None if row is None else Account.from_row(row)
+
+
+@strawberry.type(description="A contract or statement of work with a client.")
+class Engagement(Node):
+    name: str
+    status: EngagementStatus
+    billing_method: BillingMethod
+    sold_value: Money
+    start_date: date
+    end_date: date | None
+    signed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Engagement:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Engagement", row.id)),
+            name=row.name,
+            status=EngagementStatus(row.status),
+            billing_method=BillingMethod(row.billing_method),
+            sold_value=money(row.sold_value_minor, row.currency),
+            start_date=row.start_date,
+            end_date=row.end_date,
+            signed_at=row.signed_at,
+        )
+
+    @strawberry.field
+    async def account(self, info: strawberry.Info) -> AccountT | None:
+        return await _account(info, self.row.account_id)
+
+    @strawberry.field(description="The won deal this contract came from, if any.")
+    async def opportunity(self, info: strawberry.Info) -> OpportunityT | None:
+        from schema.crm.types import Opportunity
+
+        if self.row.opportunity_id is None:
+            return None
+        row = await context_of(info).loaders.opportunity_by_id.load(self.row.opportunity_id)
+        return None if row is None else Opportunity.from_row(row)
+
+    @strawberry.field
+    async def projects(self, info: strawberry.Info) -> list[Project]:
+        rows = await context_of(info).loaders.projects_by_engagement.load(self.row.id)
+        return [Project.from_row(r) for r in rows]
+
+    @strawberry.field(description="Σ billed on this engagement's projects.")
+    async def billed_to_date(self, info: strawberry.Info) -> Money:
+        figures = await context_of(info).loaders.engagement_figures.load(self.row.id)
+        return money_of(figures.billed_to_date)
+
+    @strawberry.field(description="Sold value − value delivered so far (never below zero).")
+    async def backlog(self, info: strawberry.Info) -> Money:
+        figures = await context_of(info).loaders.engagement_figures.load(self.row.id)
+        return money_of(figures.backlog)
+
+    @strawberry.field(description="Value delivered (recognized) so far on its projects.")
+    async def delivered(self, info: strawberry.Info) -> Money:
+        figures = await context_of(info).loaders.engagement_figures.load(self.row.id)
+        return money_of(figures.delivered)
+
+
+@strawberry.type(description="A delivery project, with its budget and financial figures.")
+class Project(Node):
+    code: str
+    name: str
+    status: ProjectStatus
+    billing_method: BillingMethod
+    budget: Money
+    budget_hours: Decimal
+    start_date: date
+    end_date: date | None
+    manager_name: str | None
+    activated_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Project:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Project", row.id)),
+            code=row.code,
+            name=row.name,
+            status=ProjectStatus(row.status),
+            billing_method=BillingMethod(row.billing_method),
+            budget=money(row.budget_minor, row.currency),
+            budget_hours=hours_to_decimal(row.budget_hours_x100),
+            start_date=row.start_date,
+            end_date=row.end_date,
+            manager_name=row.manager_name,
+            activated_at=row.activated_at,
+        )
+
+    async def _figures(self, info: strawberry.Info) -> Any:
+        return await context_of(info).loaders.project_figures.load(self.row.id)
+
+    @strawberry.field
+    async def account(self, info: strawberry.Info) -> AccountT | None:
+        return await _account(info, self.row.account_id)
+
+    @strawberry.field
+    async def engagement(self, info: strawberry.Info) -> Engagement | None:
+        if self.row.engagement_id is None:
+            return None
+        row = await context_of(info).loaders.engagement_by_id.load(self.row.engagement_id)
+        return None if row is None else Engagement.from_row(row)
+
+    @strawberry.field
+    async def milestones(self, info: strawberry.Info) -> list[Milestone]:
+        rows = await context_of(info).loaders.milestones_by_project.load(self.row.id)
+        return [Milestone.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def invoices(self, info: strawberry.Info) -> list[InvoiceT]:
+        from schema.finance.types import Invoice
+
+        rows = await context_of(info).loaders.invoices_by_project.load(self.row.id)
+        return [Invoice.from_row(r) for r in rows]
+
+    @strawberry.field(description="Hours logged (every entry not rejected).")
+    async def hours_logged(self, info: strawberry.Info) -> Decimal:
+        return (await self._figures(info)).hours_logged
+
+    @strawberry.field(description="Σ hours × cost rate of the time logged.")
+    async def cost_to_date(self, info: strawberry.Info) -> Money:
+        return money_of((await self._figures(info)).cost_to_date)
+
+    @strawberry.field(description="Cost to date ÷ budget (a fraction; 1.0 = fully spent).")
+    async def budget_burn(self, info: strawberry.Info) -> float | None:
+        return ratio((await self._figures(info)).budget_burn)
+
+    @strawberry.field(description="Estimate at completion: cost to date + estimate to complete.")
+    async def eac(self, info: strawberry.Info) -> Money:
+        return money_of((await self._figures(info)).eac)
+
+    @strawberry.field(description="Cost-to-cost progress: cost to date ÷ EAC (a fraction).")
+    async def percent_complete(self, info: strawberry.Info) -> float | None:
+        return ratio((await self._figures(info)).percent_complete)
+
+    @strawberry.field(description="Value delivered so far (method-specific; docs/formulas.md).")
+    async def recognized_revenue(self, info: strawberry.Info) -> Money:
+        return money_of((await self._figures(info)).recognized_revenue)
+
+    @strawberry.field(description="Approved billable work not yet invoiced.")
+    async def unbilled_wip(self, info: strawberry.Info) -> Money:
+        return money_of((await self._figures(info)).unbilled_wip)
+
+    @strawberry.field(description="Σ totals of posted, partially paid and paid invoices.")
+    async def billed(self, info: strawberry.Info) -> Money:
+        return money_of((await self._figures(info)).billed)
+
+    @strawberry.field(description="Σ payments received on those invoices.")
+    async def collected(self, info: strawberry.Info) -> Money:
+        return money_of((await self._figures(info)).collected)
+
+    @strawberry.field(description="(Recognized revenue − cost to date) ÷ recognized revenue.")
+    async def margin(self, info: strawberry.Info) -> float | None:
+        return ratio((await self._figures(info)).margin)
+
+
+@strawberry.type
+class Milestone(Node):
+    name: str
+    due_date: date
+    completed_at: datetime | None
+    amount: Money
+    status: MilestoneStatus
+
+    @classmethod
+    def from_row(cls, row: Any) -> Milestone:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Milestone", row.id)),
+            name=row.name,
+            due_date=row.due_date,
+            completed_at=row.completed_at,
+            amount=money(row.amount_minor, row.currency),
+            status=MilestoneStatus(row.status),
+        )
+
+    @strawberry.field(description="Past its due date and still planned.")
+    def is_slipped(self, info: strawberry.Info) -> bool:
+        return self.status is MilestoneStatus.PLANNED and self.due_date < context_of(info).today
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info) -> Project | None:
+        row = await context_of(info).loaders.project_by_id.load(self.row.project_id)
+        return None if row is None else Project.from_row(row)

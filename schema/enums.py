@@ -1,0 +1,44 @@
+"""The read model's states, exposed as GraphQL enums (names upper-case, values as stored).
+
+The Python enums are the read model's own (``readmodel.enums``); registering them here gives
+them their GraphQL definition without a second copy of the values.
+"""
+
+import strawberry
+
+from readmodel.enums import (
+    AccountStatus,
+    BillingMethod,
+    ContactStatus,
+    EngagementStatus,
+    InvoiceStatus,
+    MilestoneStatus,
+    OpportunityStage,
+    PaymentStatus,
+    ProjectStatus,
+)
+
+for _enum, _description in (
+    (AccountStatus, "prospect → active → inactive"),
+    (ContactStatus, None),
+    (OpportunityStage, "Open stages, then CLOSED_WON or CLOSED_LOST."),
+    (EngagementStatus, "draft → signed → active → closed"),
+    (BillingMethod, "How a project is billed."),
+    (ProjectStatus, "setup → active → on hold → completed → closed"),
+    (MilestoneStatus, "planned → completed → approved → invoiced"),
+    (InvoiceStatus, "draft → posted → partially paid → paid; or void"),
+    (PaymentStatus, "received → applied"),
+):
+    strawberry.enum(_enum, description=_description)
+
+__all__ = [
+    "AccountStatus",
+    "BillingMethod",
+    "ContactStatus",
+    "EngagementStatus",
+    "InvoiceStatus",
+    "MilestoneStatus",
+    "OpportunityStage",
+    "PaymentStatus",
+    "ProjectStatus",
+]

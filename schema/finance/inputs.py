@@ -1,0 +1,37 @@
+"""Filters for the ``invoices`` collection."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from readmodel.reads.filters import InvoiceQuery
+from resolvers.inputs import currency_code, date_range, optional_key, values
+from schema.enums import InvoiceStatus
+
+
+@strawberry.input(description="All given conditions must hold.")
+class InvoiceFilter:
+    status: list[InvoiceStatus] | None = None
+    overdue: bool | None = strawberry.field(
+        default=None,
+        description="true: posted or partially paid, past due, balance > 0 (as of today, UTC).",
+    )
+    account_id: strawberry.ID | None = None
+    project_id: strawberry.ID | None = None
+    currency: str | None = None
+    issued_from: date | None = strawberry.field(default=None, description="Inclusive.")
+    issued_to: date | None = strawberry.field(default=None, description="Inclusive.")
+
+    def to_query(self) -> InvoiceQuery:
+        date_range(self.issued_from, self.issued_to, "filter.issuedFrom")
+        return InvoiceQuery(
+            statuses=values(self.status, "filter.status"),
+            overdue=self.overdue,
+            account_id=optional_key(self.account_id, "Account", "filter.accountId"),
+            project_id=optional_key(self.project_id, "Project", "filter.projectId"),
+            currency=currency_code(self.currency, "filter.currency"),
+            issued_from=self.issued_from,
+            issued_to=self.issued_to,
+        )

@@ -1,0 +1,92 @@
+"""Finance: invoices and the payments against them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from readmodel.figures import days_overdue
+
+from resolvers.context import context_of
+from resolvers.ids import to_global_id
+from schema.common.types import Money, Node, money
+from schema.enums import InvoiceStatus, PaymentStatus
+
+if TYPE_CHECKING:
+    from schema.crm.types import Account
+    from schema.delivery.types import Project
+
+AccountT = Annotated["Account", strawberry.lazy("schema.crm.types")]
+ProjectT = Annotated["Project", strawberry.lazy("schema.delivery.types")]
+
+
+@strawberry.type(description="An invoice to a client, for at most one project.")
+class Invoice(Node):
+    number: str
+    status: InvoiceStatus
+    issue_date: date
+    due_date: date
+    total: Money
+    balance: Money = strawberry.field(description="Still to pay, as the ERP reports it.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Invoice:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Invoice", row.id)),
+            number=row.number,
+            status=InvoiceStatus(row.status),
+            issue_date=row.issue_date,
+            due_date=row.due_date,
+            total=money(row.total_minor, row.currency),
+            balance=money(row.balance_minor, row.currency),
+        )
+
+    @strawberry.field(description="Days past due (0 unless posted or partly paid, due, unpaid).")
+    def days_overdue(self, info: strawberry.Info) -> int:
+        row = self.row
+        return days_overdue(row.status, row.due_date, row.balance_minor, context_of(info).today)
+
+    @strawberry.field
+    async def account(self, info: strawberry.Info) -> AccountT | None:
+        from schema.crm.types import Account
+
+        row = await context_of(info).loaders.account_by_id.load(self.row.account_id)
+        return None if row is None else Account.from_row(row)
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info) -> ProjectT | None:
+        from schema.delivery.types import Project
+
+        if self.row.project_id is None:
+            return None
+        row = await context_of(info).loaders.project_by_id.load(self.row.project_id)
+        return None if row is None else Project.from_row(row)
+
+    @strawberry.field(description="Payments received against this invoice, by date.")
+    async def payments(self, info: strawberry.Info) -> list[Payment]:
+        rows = await context_of(info).loaders.payments_by_invoice.load(self.row.id)
+        return [Payment.from_row(r) for r in rows]
+
+
+@strawberry.type
+class Payment(Node):
+    amount: Money
+    received_on: date
+    status: PaymentStatus
+
+    @classmethod
+    def from_row(cls, row: Any) -> Payment:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Payment", row.id)),
+            amount=money(row.amount_minor, row.currency),
+            received_on=row.received_on,
+            status=PaymentStatus(row.status),
+        )
+
+    @strawberry.field
+    async def invoice(self, info: strawberry.Info) -> Invoice | None:
+        row = await context_of(info).loaders.invoice_by_id.load(self.row.invoice_id)
+        return None if row is None else Invoice.from_row(row)

@@ -1,0 +1,125 @@
+"""The root ``Query``: single records by id, paged collections, portfolio, freshness."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import portfolio as portfolio_resolvers
+from resolvers import records
+from resolvers.context import context_of
+from schema.common.connection import Connection, connection
+from schema.common.types import Node
+from schema.crm.inputs import DEFAULT_ORDER, AccountFilter, AccountOrder
+from schema.crm.types import Account, Contact, Opportunity, as_of_time
+from schema.delivery.inputs import ProjectFilter
+from schema.delivery.types import Engagement, Milestone, Project
+from schema.finance.inputs import InvoiceFilter
+from schema.finance.types import Invoice, Payment
+from schema.portfolio.types import CurrencyKpis, Portfolio, SourceFreshness
+
+NODE_CLASSES: dict[str, Any] = {
+    cls.__name__: cls
+    for cls in (Account, Contact, Opportunity, Engagement, Project, Milestone, Invoice, Payment)
+}
+FIRST = "How many items (default 20, at most the configured maximum, 100 by default)."
+AFTER = "The endCursor of the previous page."
+
+
+async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
+    row = await records.record(context_of(info), global_id, cls.__name__)
+    return cls.from_row(row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        type_name, row = await records.any_record(context_of(info), id)
+        return NODE_CLASSES[type_name].from_row(row)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def account(self, info: strawberry.Info, id: strawberry.ID) -> Account | None:
+        return await _one(info, id, Account)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Clients, paged (ordered by name unless orderBy says otherwise).")
+    async def accounts(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: AccountFilter | None = None,
+        order_by: AccountOrder | None = None,
+    ) -> Connection[Account]:
+        query = (filter or AccountFilter()).to_query()
+        ordering = (order_by or DEFAULT_ORDER).to_ordering()
+        page = await records.accounts(context_of(info), first, after, query, ordering)
+        return connection(page, Account.from_row)
+
+    @strawberry.field
+    async def opportunity(self, info: strawberry.Info, id: strawberry.ID) -> Opportunity | None:
+        return await _one(info, id, Opportunity)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def engagement(self, info: strawberry.Info, id: strawberry.ID) -> Engagement | None:
+        return await _one(info, id, Engagement)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info, id: strawberry.ID) -> Project | None:
+        return await _one(info, id, Project)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Projects, paged, ordered by code.")
+    async def projects(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: ProjectFilter | None = None,
+    ) -> Connection[Project]:
+        query = (filter or ProjectFilter()).to_query()
+        page = await records.projects(context_of(info), first, after, query)
+        return connection(page, Project.from_row)
+
+    @strawberry.field
+    async def invoice(self, info: strawberry.Info, id: strawberry.ID) -> Invoice | None:
+        return await _one(info, id, Invoice)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Invoices, paged, ordered by due date.")
+    async def invoices(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: InvoiceFilter | None = None,
+    ) -> Connection[Invoice]:
+        query = (filter or InvoiceFilter()).to_query()
+        page = await records.invoices(context_of(info), first, after, query)
+        return connection(page, Invoice.from_row)
+
+    @strawberry.field(description="Firm-wide KPIs; the period defaults to the 90 days to today.")
+    async def portfolio(
+        self,
+        info: strawberry.Info,
+        period_start: date | None = None,
+        period_end: date | None = None,
+    ) -> Portfolio:
+        ctx = context_of(info)
+        start, end = portfolio_resolvers.period(ctx, period_start, period_end)
+        kpis = await portfolio_resolvers.portfolio_kpis(ctx, start, end)
+        return Portfolio(
+            period_start=start,
+            period_end=end,
+            as_of=await as_of_time(info),
+            utilization=None if kpis.utilization is None else float(kpis.utilization),
+            billable_hours=kpis.billable_hours,
+            available_hours=kpis.available_hours,
+            currencies=[CurrencyKpis.from_figures(k) for k in kpis.currencies],
+        )
+
+    @strawberry.field(description="Per source system and object type: last sync and lag.")
+    async def freshness(self, info: strawberry.Info) -> list[SourceFreshness]:
+        ctx = context_of(info)
+        states = await ctx.loaders.sync_states()
+        return [SourceFreshness.from_row(s, ctx.now) for s in states]
