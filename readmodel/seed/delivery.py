@@ -16,7 +16,7 @@ from readmodel.seed.catalog import Catalog
 from readmodel.seed.context import Row, SeedContext
 from readmodel.seed.names import OWNERS, PROJECT_WORDS
 
-MAX_ENTRIES = 40  # time entries per project: keeps L scale near 1M rows
+MAX_ENTRIES = 60  # time entries per project: keeps L scale near 1M rows
 OVER_BUDGET_SHARE = 0.12
 MILESTONE_NAMES = ("Discovery", "Design", "Build", "Test", "Go-live", "Handover")
 
@@ -165,7 +165,7 @@ def _time(
     logged = 0
     while logged < target and len(entries) < MAX_ENTRIES and first <= last:
         person_id, role = rng.choice(team)
-        hours = min(rng.randint(8, 160) * 25, max(target - logged, 100))
+        hours = min(rng.randint(8, 96) * 25, max(target - logged, 100))
         day = first + timedelta(days=rng.randint(0, (last - first).days))
         entries.append(_entry(ctx, catalog, project, person_id, role, day, hours, discount))
         logged += hours
