@@ -1,0 +1,149 @@
+"""Write canonical rows into the read model: idempotent, ordered by the source's version.
+
+One page of live rows is applied with a fixed number of statements: one lookup per
+referenced parent table and one batched upsert (deletions: one UPDATE each). An upsert only
+changes a row when the incoming ``source_version`` is newer *and* the content hash differs,
+and the condition is in the SQL itself, so two workers racing on the same record can never let
+an older version win.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from readmodel.tables import metadata
+from sync_jobs.rows import CanonicalRow, Ref
+from sync_jobs.sql import upsert_insert
+
+
+@dataclass
+class ApplyResult:
+    """What a page did: rows written, rows skipped (stale or unchanged), rows waiting."""
+
+    applied: int = 0
+    skipped: int = 0
+    deferred: list[CanonicalRow] = field(default_factory=list)
+
+
+async def apply_rows(
+    conn: AsyncConnection, rows: Sequence[CanonicalRow], synced_at: datetime
+) -> ApplyResult:
+    """Apply rows of one table. Rows whose parent is not in the read model yet are deferred.
+
+    Args:
+        conn: a connection inside the caller's transaction (the checkpoint commits with it).
+        rows: canonical rows, all of the same table.
+        synced_at: the time to record as ``synced_at``.
+    """
+    result = ApplyResult()
+    if not rows:
+        return result
+    table = metadata.tables[rows[0].table]
+    resolved = await _resolve_refs(conn, rows)
+    live, deleted = [], []
+    for row in rows:
+        values = _resolve(row, resolved)
+        if values is None:
+            result.deferred.append(row)
+        elif row.deleted_at is None:
+            live.append(_params(row, values, synced_at))
+        else:
+            deleted.append(row)
+    result.applied += await _upsert(conn, table, live)
+    result.applied += await _tombstone(conn, table, deleted, synced_at)
+    result.skipped = len(rows) - len(result.deferred) - result.applied
+    return result
+
+
+async def _resolve_refs(conn: AsyncConnection, rows: Sequence[CanonicalRow]) -> dict[Ref, int]:
+    """Read-model ids of every parent the rows name: one statement per (table, system)."""
+    wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        for value in row.values.values():
+            if isinstance(value, Ref):
+                wanted[(value.table, value.system)].add(value.source_id)
+    found: dict[Ref, int] = {}
+    for (name, system), source_ids in sorted(wanted.items()):
+        t = metadata.tables[name]
+        stmt = select(t.c.id, t.c.source_id).where(
+            t.c.source_system == system, t.c.source_id.in_(source_ids)
+        )
+        for row_id, source_id in await conn.execute(stmt):
+            found[Ref(name, system, source_id)] = row_id
+    return found
+
+
+def _resolve(row: CanonicalRow, resolved: dict[Ref, int]) -> dict[str, Any] | None:
+    values = {}
+    for column, value in row.values.items():
+        if isinstance(value, Ref):
+            if value not in resolved:
+                return None
+            value = resolved[value]
+        values[column] = value
+    return values
+
+
+def _params(row: CanonicalRow, values: dict[str, Any], synced_at: datetime) -> dict[str, Any]:
+    return {
+        **values,
+        "source_system": row.source_system,
+        "source_id": row.source_id,
+        "source_version": row.source_version,
+        "synced_at": synced_at,
+        "deleted_at": None,
+        "payload_hash": row.payload_hash(),
+    }
+
+
+async def _upsert(conn: AsyncConnection, table: Table, params: list[dict[str, Any]]) -> int:
+    if not params:
+        return 0
+    stmt = upsert_insert(conn, table)
+    changed = {c: stmt.excluded[c] for c in params[0] if c not in ("source_system", "source_id")}
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_system", "source_id"],
+        set_=changed,
+        where=and_(
+            table.c.source_version < stmt.excluded.source_version,
+            table.c.payload_hash.is_distinct_from(stmt.excluded.payload_hash),
+        ),
+    ).returning(table.c.id)
+    written = await conn.execute(stmt, params)
+    return len(written.all())
+
+
+async def _tombstone(
+    conn: AsyncConnection, table: Table, rows: list[CanonicalRow], synced_at: datetime
+) -> int:
+    """Soft-delete rows the source deleted, unless the read model holds a newer version.
+
+    One UPDATE per deletion: deletions are rare, and asyncpg reports no row count for a batch.
+    """
+    stmt = (
+        update(table)
+        .where(
+            table.c.source_system == bindparam("b_system"),
+            table.c.source_id == bindparam("b_id"),
+            table.c.source_version <= bindparam("b_version"),
+            table.c.deleted_at.is_(None),
+        )
+        .values(deleted_at=bindparam("b_deleted"), synced_at=synced_at)
+    )
+    done = 0
+    for r in rows:
+        params = {
+            "b_system": r.source_system,
+            "b_id": r.source_id,
+            "b_version": r.source_version,
+            "b_deleted": r.deleted_at,
+        }
+        done += (await conn.execute(stmt, params)).rowcount
+    return done

@@ -1,0 +1,65 @@
+"""A pull's position in each source, saved in the same transaction as the rows it read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from readmodel.tables import SyncState, table_of
+from sync_jobs.sql import upsert_insert
+
+STATE = table_of(SyncState)
+MAX_ERROR_LENGTH = 1000
+
+
+async def load_checkpoint(conn: AsyncConnection, system: str, object_type: str) -> str | None:
+    """Where the last committed page of this (system, object type) ended; ``None`` at first."""
+    stmt = select(STATE.c.checkpoint).where(
+        STATE.c.system == system, STATE.c.object_type == object_type
+    )
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def save_page(
+    conn: AsyncConnection,
+    system: str,
+    object_type: str,
+    checkpoint: str | None,
+    applied: int,
+    at: datetime,
+) -> None:
+    """Record a committed page: new checkpoint, success time, running count of applied rows."""
+    await _ensure(conn, system, object_type)
+    await conn.execute(
+        update(STATE)
+        .where(STATE.c.system == system, STATE.c.object_type == object_type)
+        .values(
+            checkpoint=checkpoint,
+            last_attempt_at=at,
+            last_success_at=at,
+            records_applied=STATE.c.records_applied + applied,
+            last_error=None,
+        )
+    )
+
+
+async def save_failure(
+    conn: AsyncConnection, system: str, object_type: str, error: str, at: datetime
+) -> None:
+    """Record a failed attempt; the checkpoint stays where the last good page left it."""
+    await _ensure(conn, system, object_type)
+    await conn.execute(
+        update(STATE)
+        .where(STATE.c.system == system, STATE.c.object_type == object_type)
+        .values(last_attempt_at=at, last_error=error[:MAX_ERROR_LENGTH])
+    )
+
+
+async def _ensure(conn: AsyncConnection, system: str, object_type: str) -> None:
+    """Create the state row if missing (safe when two workers race to create it)."""
+    stmt = upsert_insert(conn, STATE).values(
+        system=system, object_type=object_type, records_applied=0
+    )
+    await conn.execute(stmt.on_conflict_do_nothing(index_elements=["system", "object_type"]))
