@@ -15,7 +15,8 @@ from aiodataloader import DataLoader
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from readmodel import figures, tables
+import readmodel.figures as figures
+from readmodel import tables
 from readmodel.reads import freshness, lineage, rows
 
 T = TypeVar("T")

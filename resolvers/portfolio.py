@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from readmodel import figures
+import readmodel.figures as figures
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import Row
 
 from readmodel.money import Money as MoneyValue
+from resolvers.context import context_of
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="An exact amount of money in one currency.")
@@ -71,3 +75,17 @@ def money(minor: int | None, currency: str) -> Money:
 
 def money_of(value: MoneyValue) -> Money:
     return Money(amount=value.amount, currency=value.currency)
+
+
+async def one(info: Any, loader: str, key: int | None, wrap: Callable[[Any], T]) -> T | None:
+    """The object a foreign key names, through the request's ``loader`` (``None`` if absent)."""
+    if key is None:
+        return None
+    row = await getattr(context_of(info).loaders, loader).load(key)
+    return None if row is None else wrap(row)
+
+
+async def many(info: Any, loader: str, key: int, wrap: Callable[[Any], T]) -> list[T]:
+    """The children of ``key``, through the request's ``loader``."""
+    rows = await getattr(context_of(info).loaders, loader).load(key)
+    return [wrap(row) for row in rows]

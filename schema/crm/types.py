@@ -11,7 +11,7 @@ import strawberry
 
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
-from schema.common.types import Money, Node, SourceRef, lineage_ref, money
+from schema.common.types import Money, Node, SourceRef, lineage_ref, many, money, one
 from schema.enums import AccountStatus, ContactStatus, InvoiceStatus, OpportunityStage
 
 if TYPE_CHECKING:
@@ -63,20 +63,15 @@ class Account(Node):
 
     @strawberry.field(description="The parent account in the client hierarchy.")
     async def parent(self, info: strawberry.Info) -> Account | None:
-        if self.row.parent_id is None:
-            return None
-        row = await context_of(info).loaders.account_by_id.load(self.row.parent_id)
-        return None if row is None else Account.from_row(row)
+        return await one(info, "account_by_id", self.row.parent_id, Account.from_row)
 
     @strawberry.field(description="Direct subsidiaries, by name.")
     async def children(self, info: strawberry.Info) -> list[Account]:
-        rows = await context_of(info).loaders.accounts_by_parent.load(self.row.id)
-        return [Account.from_row(r) for r in rows]
+        return await many(info, "accounts_by_parent", self.row.id, Account.from_row)
 
     @strawberry.field(description="People at this client, by name.")
     async def contacts(self, info: strawberry.Info) -> list[Contact]:
-        rows = await context_of(info).loaders.contacts_by_account.load(self.row.id)
-        return [Contact.from_row(r) for r in rows]
+        return await many(info, "contacts_by_account", self.row.id, Contact.from_row)
 
     @strawberry.field(description="Deals with this client, by close date.")
     async def opportunities(
@@ -89,15 +84,13 @@ class Account(Node):
     async def engagements(self, info: strawberry.Info) -> list[EngagementT]:
         from schema.delivery.types import Engagement
 
-        rows = await context_of(info).loaders.engagements_by_account.load(self.row.id)
-        return [Engagement.from_row(r) for r in rows]
+        return await many(info, "engagements_by_account", self.row.id, Engagement.from_row)
 
     @strawberry.field(description="Projects delivered for this client, by code.")
     async def projects(self, info: strawberry.Info) -> list[ProjectT]:
         from schema.delivery.types import Project
 
-        rows = await context_of(info).loaders.projects_by_account.load(self.row.id)
-        return [Project.from_row(r) for r in rows]
+        return await many(info, "projects_by_account", self.row.id, Project.from_row)
 
     @strawberry.field(description="Invoices to this client by issue date, optionally by status.")
     async def invoices(
@@ -143,8 +136,7 @@ class Contact(Node):
 
     @strawberry.field
     async def account(self, info: strawberry.Info) -> Account | None:
-        row = await context_of(info).loaders.account_by_id.load(self.row.account_id)
-        return None if row is None else Account.from_row(row)
+        return await one(info, "account_by_id", self.row.account_id, Account.from_row)
 
 
 @strawberry.type(description="A deal in the pipeline.")
@@ -179,8 +171,7 @@ class Opportunity(Node):
 
     @strawberry.field
     async def account(self, info: strawberry.Info) -> Account | None:
-        row = await context_of(info).loaders.account_by_id.load(self.row.account_id)
-        return None if row is None else Account.from_row(row)
+        return await one(info, "account_by_id", self.row.account_id, Account.from_row)
 
 
 @strawberry.enum(description="GREEN: score ≥ 75; AMBER: ≥ 50; RED: below 50.")

@@ -11,7 +11,7 @@ import strawberry
 from readmodel.money import hours_to_decimal
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
-from schema.common.types import Money, Node, money, money_of, ratio
+from schema.common.types import Money, Node, many, money, money_of, one, ratio
 from schema.enums import BillingMethod, EngagementStatus, MilestoneStatus, ProjectStatus
 
 if TYPE_CHECKING:
@@ -26,8 +26,7 @@ InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
 async def _account(info: strawberry.Info, account_id: int) -> Account | None:
     from schema.crm.types import Account
 
-    row = await context_of(info).loaders.account_by_id.load(account_id)
-    return None if row is None else Account.from_row(row)
+    return await one(info, "account_by_id", account_id, Account.from_row)
 
 
 @strawberry.type(description="A contract or statement of work with a client.")
@@ -62,15 +61,11 @@ class Engagement(Node):
     async def opportunity(self, info: strawberry.Info) -> OpportunityT | None:
         from schema.crm.types import Opportunity
 
-        if self.row.opportunity_id is None:
-            return None
-        row = await context_of(info).loaders.opportunity_by_id.load(self.row.opportunity_id)
-        return None if row is None else Opportunity.from_row(row)
+        return await one(info, "opportunity_by_id", self.row.opportunity_id, Opportunity.from_row)
 
     @strawberry.field
     async def projects(self, info: strawberry.Info) -> list[Project]:
-        rows = await context_of(info).loaders.projects_by_engagement.load(self.row.id)
-        return [Project.from_row(r) for r in rows]
+        return await many(info, "projects_by_engagement", self.row.id, Project.from_row)
 
     @strawberry.field(description="Σ billed on this engagement's projects.")
     async def billed_to_date(self, info: strawberry.Info) -> Money:
@@ -127,22 +122,17 @@ class Project(Node):
 
     @strawberry.field
     async def engagement(self, info: strawberry.Info) -> Engagement | None:
-        if self.row.engagement_id is None:
-            return None
-        row = await context_of(info).loaders.engagement_by_id.load(self.row.engagement_id)
-        return None if row is None else Engagement.from_row(row)
+        return await one(info, "engagement_by_id", self.row.engagement_id, Engagement.from_row)
 
     @strawberry.field
     async def milestones(self, info: strawberry.Info) -> list[Milestone]:
-        rows = await context_of(info).loaders.milestones_by_project.load(self.row.id)
-        return [Milestone.from_row(r) for r in rows]
+        return await many(info, "milestones_by_project", self.row.id, Milestone.from_row)
 
     @strawberry.field
     async def invoices(self, info: strawberry.Info) -> list[InvoiceT]:
         from schema.finance.types import Invoice
 
-        rows = await context_of(info).loaders.invoices_by_project.load(self.row.id)
-        return [Invoice.from_row(r) for r in rows]
+        return await many(info, "invoices_by_project", self.row.id, Invoice.from_row)
 
     @strawberry.field(description="Hours logged (every entry not rejected).")
     async def hours_logged(self, info: strawberry.Info) -> Decimal:
@@ -211,5 +201,4 @@ class Milestone(Node):
 
     @strawberry.field
     async def project(self, info: strawberry.Info) -> Project | None:
-        row = await context_of(info).loaders.project_by_id.load(self.row.project_id)
-        return None if row is None else Project.from_row(row)
+        return await one(info, "project_by_id", self.row.project_id, Project.from_row)

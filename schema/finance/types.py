@@ -6,11 +6,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from readmodel.figures import days_overdue
 
+from readmodel.figures import days_overdue
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
-from schema.common.types import Money, Node, money
+from schema.common.types import Money, Node, many, money, one
 from schema.enums import InvoiceStatus, PaymentStatus
 
 if TYPE_CHECKING:
@@ -52,22 +52,17 @@ class Invoice(Node):
     async def account(self, info: strawberry.Info) -> AccountT | None:
         from schema.crm.types import Account
 
-        row = await context_of(info).loaders.account_by_id.load(self.row.account_id)
-        return None if row is None else Account.from_row(row)
+        return await one(info, "account_by_id", self.row.account_id, Account.from_row)
 
     @strawberry.field
     async def project(self, info: strawberry.Info) -> ProjectT | None:
         from schema.delivery.types import Project
 
-        if self.row.project_id is None:
-            return None
-        row = await context_of(info).loaders.project_by_id.load(self.row.project_id)
-        return None if row is None else Project.from_row(row)
+        return await one(info, "project_by_id", self.row.project_id, Project.from_row)
 
     @strawberry.field(description="Payments received against this invoice, by date.")
     async def payments(self, info: strawberry.Info) -> list[Payment]:
-        rows = await context_of(info).loaders.payments_by_invoice.load(self.row.id)
-        return [Payment.from_row(r) for r in rows]
+        return await many(info, "payments_by_invoice", self.row.id, Payment.from_row)
 
 
 @strawberry.type
@@ -88,5 +83,4 @@ class Payment(Node):
 
     @strawberry.field
     async def invoice(self, info: strawberry.Info) -> Invoice | None:
-        row = await context_of(info).loaders.invoice_by_id.load(self.row.invoice_id)
-        return None if row is None else Invoice.from_row(row)
+        return await one(info, "invoice_by_id", self.row.invoice_id, Invoice.from_row)
