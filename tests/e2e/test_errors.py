@@ -83,3 +83,26 @@ async def test_an_internal_failure_is_masked(tmp_path) -> None:  # type: ignore[
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
     assert body["errors"][0]["message"] == "Internal server error"
     assert "no such table" not in str(body)
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"content": b"", "headers": {"content-type": "application/json"}},
+        {"json": [1, 2]},
+        {"json": {"variables": {}}},
+        {"json": {"query": 5}},
+        {"content": b"{ accounts { totalCount } }", "headers": {"content-type": "text/plain"}},
+    ],
+    ids=["empty", "batch", "no-query", "query-not-string", "wrong-content-type"],
+)
+async def test_malformed_requests_are_400(client: httpx.AsyncClient, request_kwargs: dict) -> None:
+    response = await client.post("/graphql", **request_kwargs)
+    assert response.status_code == 400
+
+
+async def test_a_variable_of_the_wrong_type_is_a_typed_error(client: httpx.AsyncClient) -> None:
+    body = await graphql(
+        client, "query($f: Int) { accounts(first: $f) { totalCount } }", {"f": "ten"}
+    )
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
