@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint schema migration clean
+.PHONY: install demo test lint schema bench clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clientgraph needs Python 3.11 or newer")'
@@ -27,6 +27,10 @@ lint: install  ## ruff and mypy
 
 schema: install  ## regenerate schema/schema.graphql from the code
 	$(BIN)/clientgraph schema export
+
+bench: install  ## load-test a seeded PostgreSQL read model with wrk (not part of make test)
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench.run --scale $(or $(SCALE),S)
 
 clean:
 	rm -rf $(VENV) clientgraph.db clientgraph.db-wal clientgraph.db-shm .pytest_cache

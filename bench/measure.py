@@ -1,0 +1,67 @@
+"""In-process checks before the load: each workload answers without errors, and how many SQL
+statements one request of it runs (counted on the gateway's own engine)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from clientgraph.settings import Settings
+from gateway.app import create_app
+from readmodel.db import count_statements
+from resolvers.ids import to_global_id
+
+
+async def _check(url: str, bodies: dict[str, str]) -> dict[str, int]:
+    app = create_app(Settings(database_url=url))
+    counts = {}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for name, body in bodies.items():
+                statements = count_statements(app.state.engine)
+                answer = (
+                    await client.post(
+                        "/graphql", content=body, headers={"content-type": "application/json"}
+                    )
+                ).json()
+                if "errors" in answer:
+                    raise SystemExit(f"{name} answered with errors: {answer['errors'][:2]}")
+                counts[name] = len(statements)
+                statements.clear()
+    return counts
+
+
+def statements_per_request(url: str, bodies: dict[str, str]) -> dict[str, int]:
+    return asyncio.run(_check(url, bodies))
+
+
+async def _busiest_account(url: str) -> int:
+    from sqlalchemy import text
+
+    from readmodel.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            row = await conn.execute(
+                text(
+                    "SELECT account_id FROM project GROUP BY account_id "
+                    "ORDER BY COUNT(*) DESC, account_id LIMIT 1"
+                )
+            )
+            return int(row.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def unified_view_variables(url: str) -> dict[str, Any]:
+    """The client view is measured on the account with the most projects (the worst case)."""
+    return {"id": to_global_id("Account", asyncio.run(_busiest_account(url)))}
+
+
+def body(query: str, variables: dict[str, Any] | None = None) -> str:
+    return json.dumps({"query": query, "variables": variables or {}})
