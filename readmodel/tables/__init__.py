@@ -14,7 +14,7 @@ from readmodel.tables.delivery import (
 )
 from readmodel.tables.finance import Invoice, Payment
 from readmodel.tables.lineage import Lineage, metadata, table_of
-from readmodel.tables.sync import SyncState
+from readmodel.tables.sync import SyncParked, SyncState
 
 __all__ = [
     "Account",
@@ -32,6 +32,7 @@ __all__ = [
     "Project",
     "RateCard",
     "RateCardLine",
+    "SyncParked",
     "SyncState",
     "TimeEntry",
     "metadata",

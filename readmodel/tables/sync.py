@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from readmodel.types import UTCDateTime
+from readmodel.types import ID, UTCDateTime
 
 
 class SyncState(SQLModel, table=True):
@@ -21,3 +22,23 @@ class SyncState(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     records_applied: int = 0
     last_error: str | None = Field(default=None, max_length=1000)
+
+
+class SyncParked(SQLModel, table=True):
+    """A record whose parent has not arrived yet; retried on every pull of its system.
+
+    ``payload`` is the canonical row as JSON (parents still named by source id). Only the newest
+    version of a record is kept.
+    """
+
+    __tablename__ = "sync_parked"
+    __table_args__ = (UniqueConstraint("table_name", "source_system", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
+    table_name: str = Field(max_length=64)
+    source_system: str = Field(max_length=32, index=True)
+    source_id: str = Field(max_length=64)
+    source_version: datetime = Field(sa_type=UTCDateTime)
+    payload: str
+    parked_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
