@@ -106,3 +106,14 @@ async def test_a_variable_of_the_wrong_type_is_a_typed_error(client: httpx.Async
         client, "query($f: Int) { accounts(first: $f) { totalCount } }", {"f": "ten"}
     )
     assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_an_internal_failure_is_logged_with_its_cause(
+    tmp_path,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}"
+    with caplog.at_level("ERROR", logger="clientgraph.graphql"):
+        async with gateway_client(url) as c:
+            await graphql(c, "{ accounts(first: 1) { totalCount } }")
+    assert "no such table" in caplog.text
