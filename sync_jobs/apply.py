@@ -53,7 +53,7 @@ async def apply_rows(
         if values is None:
             result.deferred.append(row)
         elif row.deleted_at is None:
-            live.append(_params(row, values, synced_at))
+            live.append(_params(table, row, values, synced_at))
         else:
             deleted.append(row)
     result.applied += await _upsert(conn, table, live)
@@ -91,8 +91,13 @@ def _resolve(row: CanonicalRow, resolved: dict[Ref, int]) -> dict[str, Any] | No
     return values
 
 
-def _params(row: CanonicalRow, values: dict[str, Any], synced_at: datetime) -> dict[str, Any]:
+def _params(
+    table: Table, row: CanonicalRow, values: dict[str, Any], synced_at: datetime
+) -> dict[str, Any]:
+    """Lineage columns are apply's job; ``updated_at`` (where a table has it) is the version."""
+    mirrors = {"updated_at": row.source_version} if "updated_at" in table.c else {}
     return {
+        **mirrors,
         **values,
         "source_system": row.source_system,
         "source_id": row.source_id,

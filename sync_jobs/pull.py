@@ -81,17 +81,38 @@ async def pull_object(
         async with engine.begin() as conn:
             await save_failure(conn, source.system, object_type, report.error, clock())
         raise
+    if report.parked:  # parents may have arrived on a later page of this same pull
+        async with engine.begin() as conn:
+            late = await retry_parked(conn, source.system, clock())
+        report.applied += late.applied
+        report.parked = len(late.deferred)
     return report
 
 
 async def _apply_page(
     conn: AsyncConnection, rows: Sequence[CanonicalRow], now: datetime
 ) -> ApplyResult:
-    """Apply a page table by table (in first-seen order), parking orphans."""
+    """Apply a page table by table (in first-seen order); park what still has no parent.
+
+    Rows deferred in the first pass get a second one: their parent may be on the same page
+    (a subsidiary listed before its parent account).
+    """
+    first = await _apply_tables(conn, rows, now)
+    second = await _apply_tables(conn, first.deferred, now)
+    await park(conn, second.deferred, now)
+    return ApplyResult(
+        applied=first.applied + second.applied,
+        skipped=first.skipped + second.skipped,
+        deferred=second.deferred,
+    )
+
+
+async def _apply_tables(
+    conn: AsyncConnection, rows: Sequence[CanonicalRow], now: datetime
+) -> ApplyResult:
     total = ApplyResult()
     for table in dict.fromkeys(r.table for r in rows):
         result = await apply_rows(conn, [r for r in rows if r.table == table], now)
-        await park(conn, result.deferred, now)
         total.applied += result.applied
         total.skipped += result.skipped
         total.deferred += result.deferred

@@ -28,7 +28,6 @@ def account(source_id: str, version: datetime, name: str = "Acme Ltd") -> Canoni
         "billing_terms_days": 30,
         "status": "active",
         "domain": "acme.example",
-        "updated_at": T0,
     }
     return CanonicalRow("account", "salesforce", source_id, version, values)
 
