@@ -33,11 +33,19 @@ class Faults:
     """Errors to serve before normal answers, in order: (status, errorCode, Retry-After)."""
 
     queue: deque[tuple[int, str, int | None]] = field(default_factory=deque)
+    calls_before_failing: int = 0
 
     def fail_next(
-        self, status: int, code: str, times: int = 1, retry_after: int | None = None
+        self,
+        status: int,
+        code: str,
+        times: int = 1,
+        retry_after: int | None = None,
+        after: int = 0,
     ) -> None:
+        """Answer ``times`` requests with this error, after ``after`` normal answers."""
         self.queue.extend([(status, code, retry_after)] * times)
+        self.calls_before_failing = after
 
 
 class SalesforceJSON(JSONResponse):
@@ -169,7 +177,9 @@ class _State:
 
     def _gate(self, request: Request) -> Response | None:
         """Faults first, then the session check, then count the call against the quota."""
-        if self.faults.queue:
+        if self.faults.queue and self.faults.calls_before_failing > 0:
+            self.faults.calls_before_failing -= 1
+        elif self.faults.queue:
             status, code, retry_after = self.faults.queue.popleft()
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             return self._error(status, code, f"simulated {code}", headers=headers)

@@ -1,0 +1,1 @@
+"""Connectors to the systems of record, one package per system."""

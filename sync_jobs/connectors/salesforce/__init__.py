@@ -1,0 +1,1 @@
+"""Salesforce (CRM): Account, Contact, Opportunity over the REST API."""

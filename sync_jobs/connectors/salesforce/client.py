@@ -1,0 +1,110 @@
+"""Salesforce REST on the wire: OAuth, SOQL paging, error envelopes, limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from sync_jobs.errors import PermanentSourceError, QuotaExhausted, TransientSourceError
+
+API_VERSION = "v60.0"
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+class SalesforceClient:
+    """A session with one Salesforce org (client-credentials OAuth; re-authenticates once on 401).
+
+    Args:
+        base_url: the org's URL (``https://<domain>.my.salesforce.com`` or a simulator).
+        client_id / client_secret: the connected app's credentials, from settings.
+        http: a shared ``httpx.AsyncClient``.
+    """
+
+    def __init__(
+        self, base_url: str, client_id: str, client_secret: str, http: httpx.AsyncClient
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._http = http
+        self._token: str | None = None
+        self.api_usage: str | None = None
+
+    async def query(self, soql: str, *, include_deleted: bool = False) -> AsyncIterator[list[Any]]:
+        """Pages of records for ``soql``, following ``nextRecordsUrl`` until ``done``."""
+        path = f"/services/data/{API_VERSION}/{'queryAll' if include_deleted else 'query'}"
+        body = await self._get(path, {"q": soql})
+        while True:
+            yield body["records"]
+            if body["done"]:
+                return
+            body = await self._get(body["nextRecordsUrl"], None)
+
+    async def _get(self, path: str, params: dict[str, str] | None) -> Any:
+        if self._token is None:
+            await self._authenticate()
+        response = await self._send(path, params)
+        if response.status_code == 401:
+            await self._authenticate()
+            response = await self._send(path, params)
+        return _decode(response)
+
+    async def _send(self, path: str, params: dict[str, str] | None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            response = await self._http.get(self._base + path, params=params, headers=headers)
+        except httpx.TransportError as error:
+            raise TransientSourceError(f"salesforce unreachable: {type(error).__name__}") from None
+        self.api_usage = response.headers.get("Sforce-Limit-Info", self.api_usage)
+        return response
+
+    async def _authenticate(self) -> None:
+        form = {"grant_type": "client_credentials", **self._credentials}
+        try:
+            response = await self._http.post(f"{self._base}/services/oauth2/token", data=form)
+        except httpx.TransportError as error:
+            raise TransientSourceError(f"salesforce unreachable: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise PermanentSourceError("AUTHENTICATION_FAILED", _oauth_message(response))
+        self._token = response.json()["access_token"]
+
+
+def _decode(response: httpx.Response) -> Any:
+    """The JSON body (numbers as exact Decimals), or the right error for the status."""
+    if response.status_code < 300:
+        return json.loads(response.text, parse_float=Decimal)
+    code, message = _first_error(response)
+    retry_after = _retry_after(response)
+    if code == "REQUEST_LIMIT_EXCEEDED" and response.status_code == 403:
+        raise QuotaExhausted(f"{code}: {message}", retry_after=retry_after)
+    if response.status_code in TRANSIENT_STATUS:
+        raise TransientSourceError(
+            f"{response.status_code} {code}: {message}", retry_after=retry_after
+        )
+    raise PermanentSourceError(code, message)
+
+
+def _first_error(response: httpx.Response) -> tuple[str, str]:
+    try:
+        errors = response.json()
+        return str(errors[0]["errorCode"]), str(errors[0]["message"])
+    except (ValueError, LookupError, TypeError):
+        return f"HTTP_{response.status_code}", response.text[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
+
+
+def _oauth_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error_description", "authentication failed"))
+    except ValueError:
+        return "authentication failed"
