@@ -23,6 +23,15 @@ class GraphQLSettings(BaseModel):
     graphiql: bool = Field(True, description="Serve the GraphiQL IDE on GET /graphql.")
 
 
+class SalesforceSettings(BaseModel):
+    """A Salesforce org (or the simulator): a connected app's client-credentials OAuth."""
+
+    base_url: str | None = Field(None, description="https://<domain>.my.salesforce.com")
+    client_id: str = "clientgraph"
+    client_secret: SecretStr = SecretStr("")
+    timeout_seconds: float = Field(30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """All of clientgraph's configuration."""
 
@@ -43,6 +52,7 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     graphql: GraphQLSettings = GraphQLSettings()
+    salesforce: SalesforceSettings = SalesforceSettings()
 
     @property
     def embedded(self) -> bool:

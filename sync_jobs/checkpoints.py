@@ -45,6 +45,16 @@ async def save_page(
     )
 
 
+async def add_applied(conn: AsyncConnection, system: str, object_type: str, applied: int) -> None:
+    """Credit rows applied outside a page (parked rows whose parent has arrived)."""
+    await _ensure(conn, system, object_type)
+    await conn.execute(
+        update(STATE)
+        .where(STATE.c.system == system, STATE.c.object_type == object_type)
+        .values(records_applied=STATE.c.records_applied + applied)
+    )
+
+
 async def save_failure(
     conn: AsyncConnection, system: str, object_type: str, error: str, at: datetime
 ) -> None:

@@ -13,18 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.tables import SyncParked, table_of
 from sync_jobs.apply import ApplyResult, apply_rows
+from sync_jobs.checkpoints import add_applied
 from sync_jobs.rows import CanonicalRow, Ref
 from sync_jobs.sql import upsert_insert
 
 PARKED = table_of(SyncParked)
 
 
-async def park(conn: AsyncConnection, rows: Sequence[CanonicalRow], at: datetime) -> None:
+async def park(
+    conn: AsyncConnection, rows: Sequence[CanonicalRow], object_type: str, at: datetime
+) -> None:
     """Keep ``rows`` until their parents arrive (the newest version of each record wins)."""
     for row in rows:
         stmt = upsert_insert(conn, PARKED).values(
             table_name=row.table,
             source_system=row.source_system,
+            object_type=object_type,
             source_id=row.source_id,
             source_version=row.source_version,
             payload=encode(row),
@@ -55,9 +59,10 @@ async def retry_parked(conn: AsyncConnection, system: str, at: datetime) -> Appl
         rows = [decode(p.payload) for p in parked if p.table_name == table]
         result = await apply_rows(conn, rows, at)
         waiting = {r.source_id for r in result.deferred}
-        done = [p.id for p in parked if p.table_name == table and p.source_id not in waiting]
+        done = [p for p in parked if p.table_name == table and p.source_id not in waiting]
         if done:
-            await conn.execute(delete(PARKED).where(PARKED.c.id.in_(done)))
+            await conn.execute(delete(PARKED).where(PARKED.c.id.in_([p.id for p in done])))
+            await _credit(conn, system, done, result.applied)
         total.applied += result.applied
         total.skipped += result.skipped
         total.deferred += result.deferred
@@ -68,6 +73,12 @@ async def retry_parked(conn: AsyncConnection, system: str, at: datetime) -> Appl
             .values(attempts=PARKED.c.attempts + 1)
         )
     return total
+
+
+async def _credit(conn: AsyncConnection, system: str, done: Sequence[Any], applied: int) -> None:
+    """Count rows applied late under the pull that parked them (all of one table here)."""
+    if applied:
+        await add_applied(conn, system, done[0].object_type, applied)
 
 
 def encode(row: CanonicalRow) -> str:

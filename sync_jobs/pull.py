@@ -33,6 +33,7 @@ class Source(Protocol):
     """The read side of a connector."""
 
     system: str
+    objects: tuple[str, ...]  # what it can pull, parents first
 
     def pull(self, object_type: str, checkpoint: str | None) -> AsyncIterator[Page]:
         """Pages of changes since ``checkpoint`` (``None``: from the beginning)."""
@@ -56,11 +57,13 @@ async def pull_object(
     object_type: str,
     *,
     clock: Callable[[], datetime] = utcnow,
+    on_page: Callable[[int], None] | None = None,
 ) -> PullReport:
     """Pull ``object_type`` from ``source`` until it has nothing new; record the outcome.
 
     A failure is recorded in ``sync_state`` (the checkpoint stays at the last good page) and
-    re-raised, so the scheduler's retry policy decides what happens next.
+    re-raised, so the scheduler's retry policy decides what happens next. ``on_page`` hears
+    how many records each committed page held (for progress bars).
     """
     report = PullReport(source.system, object_type)
     async with engine.begin() as conn:
@@ -70,12 +73,14 @@ async def pull_object(
         async for page in source.pull(object_type, checkpoint):
             now = clock()
             async with engine.begin() as conn:
-                result = await _apply_page(conn, page.rows, now)
+                result = await _apply_page(conn, page.rows, object_type, now)
                 await save_page(
                     conn, source.system, object_type, page.checkpoint, result.applied, now
                 )
             report.pages += 1
             _count(report, result)
+            if on_page is not None:
+                on_page(len(page.rows))
     except Exception as error:
         report.error = f"{type(error).__name__}: {error}"
         async with engine.begin() as conn:
@@ -90,7 +95,7 @@ async def pull_object(
 
 
 async def _apply_page(
-    conn: AsyncConnection, rows: Sequence[CanonicalRow], now: datetime
+    conn: AsyncConnection, rows: Sequence[CanonicalRow], object_type: str, now: datetime
 ) -> ApplyResult:
     """Apply a page table by table (in first-seen order); park what still has no parent.
 
@@ -99,7 +104,7 @@ async def _apply_page(
     """
     first = await _apply_tables(conn, rows, now)
     second = await _apply_tables(conn, first.deferred, now)
-    await park(conn, second.deferred, now)
+    await park(conn, second.deferred, object_type, now)
     return ApplyResult(
         applied=first.applied + second.applied,
         skipped=first.skipped + second.skipped,

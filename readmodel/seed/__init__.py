@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -55,26 +56,46 @@ class SeedReport:
         )
 
 
+def generate(config: SeedConfig, ctx: SeedContext | None = None) -> Iterator[dict[str, list[Row]]]:
+    """The firm's rows by table, one chunk of up to 250 accounts at a time.
+
+    The seeder inserts these chunks; the simulators build their stores from them, so a
+    simulated source holds exactly the firm ``clientgraph seed`` would write.
+    """
+    ctx = ctx or SeedContext(random.Random(config.seed), config.today, datetime.now(UTC))
+    catalog = build_catalog(ctx, config.accounts)
+    made = 0
+    while made < config.accounts:
+        size = min(CHUNK_ACCOUNTS, config.accounts - made)
+        _chunk(ctx, catalog, size)
+        yield dict(ctx.rows)
+        ctx.rows.clear()
+        made += size
+
+
+def generate_all(config: SeedConfig) -> dict[str, list[Row]]:
+    """The whole firm in memory (for simulators and tests; the seeder streams chunks)."""
+    merged: dict[str, list[Row]] = {}
+    for chunk in generate(config):
+        for table, rows in chunk.items():
+            merged.setdefault(table, []).extend(rows)
+    return merged
+
+
 async def seed_firm(
     engine: AsyncEngine, config: SeedConfig, *, progress: bool = True
 ) -> SeedReport:
     """Generate the firm and insert it; one transaction per chunk of accounts."""
     started = time.perf_counter()
     ctx = SeedContext(random.Random(config.seed), config.today, datetime.now(UTC))
-    catalog = build_catalog(ctx, config.accounts)
     counts: Counter[str] = Counter()
     bar = tqdm(total=config.accounts, unit="account", desc="seeding", disable=not progress)
     with bar:
-        made = 0
-        while made < config.accounts:
-            size = min(CHUNK_ACCOUNTS, config.accounts - made)
-            _chunk(ctx, catalog, size)
-            counts.update({t: len(r) for t, r in ctx.rows.items()})
+        for chunk in generate(config, ctx):
+            counts.update({t: len(r) for t, r in chunk.items()})
             async with engine.begin() as conn:
-                await insert_rows(conn, ctx.rows)
-            ctx.rows.clear()
-            made += size
-            bar.update(size)
+                await insert_rows(conn, chunk)
+            bar.update(len(chunk.get("account", [])))
             bar.set_postfix(rows=f"{sum(counts.values()):,}")
     async with engine.begin() as conn:
         await insert_rows(conn, {"sync_state": _sync_states(ctx, counts)})
@@ -115,4 +136,4 @@ def _sync_states(ctx: SeedContext, counts: Counter[str]) -> list[Row]:
     return states
 
 
-__all__ = ["SeedConfig", "SeedReport", "clear_firm", "seed_firm"]
+__all__ = ["SeedConfig", "SeedReport", "clear_firm", "generate", "generate_all", "seed_firm"]

@@ -37,6 +37,7 @@ class SyncParked(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True, sa_type=ID)
     table_name: str = Field(max_length=64)
     source_system: str = Field(max_length=32, index=True)
+    object_type: str = Field(max_length=32)  # the pull that parked it, credited when applied
     source_id: str = Field(max_length=64)
     source_version: datetime = Field(sa_type=UTCDateTime)
     payload: str

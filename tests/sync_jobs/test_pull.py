@@ -23,6 +23,7 @@ class ScriptedSource:
     """A source whose changes are a fixed list, paged by position; it can fail on a page."""
 
     system = "salesforce"
+    objects = ("account", "opportunity")
 
     def __init__(self, rows: list[CanonicalRow], page_size: int, fail_at: int | None = None):
         self.rows, self.page_size, self.fail_at = rows, page_size, fail_at

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx
 import pytest
 
-from readmodel.seed.accounts import add_account
-from readmodel.seed.catalog import build_catalog
-from readmodel.seed.context import SeedContext
+from readmodel.seed import SeedConfig, generate_all
 from systems.salesforce.app import API, Faults, create_simulator
 from systems.salesforce.store import Store, from_seed
 
@@ -20,15 +17,8 @@ SF = tuple[httpx.AsyncClient, Faults, Store]
 
 
 def seeded_store(accounts: int = 12) -> Store:
-    ctx = SeedContext(random.Random(3), date(2026, 6, 30), datetime(2026, 6, 30, tzinfo=UTC))
-    catalog = build_catalog(ctx, accounts)
-    top: list = []
-    for i in range(accounts):
-        parent = top[0] if i % 4 == 3 else None
-        account = add_account(ctx, catalog, parent)
-        if parent is None:
-            top.append(account)
-    return from_seed(ctx.rows)
+    """The CRM half of the firm `clientgraph seed --accounts 12 --seed 3` would write."""
+    return from_seed(generate_all(SeedConfig(accounts=accounts, seed=3, today=date(2026, 6, 30))))
 
 
 @pytest.fixture
