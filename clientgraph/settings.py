@@ -23,13 +23,64 @@ class GraphQLSettings(BaseModel):
     graphiql: bool = Field(True, description="Serve the GraphiQL IDE on GET /graphql.")
 
 
-class SalesforceSettings(BaseModel):
+class SourceSettings(BaseModel):
+    """What every system of record's connection has: where, how fast, and its webhook secret."""
+
+    base_url: str | None = Field(None, description="The system's base URL (or a simulator's).")
+    timeout_seconds: float = Field(30.0, gt=0)
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC secret of POST /webhooks/<source>; empty refuses all."
+    )
+    max_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once.")
+    requests_per_second: float = Field(25.0, gt=0, description="Request-rate cap.")
+
+
+class SalesforceSettings(SourceSettings):
     """A Salesforce org (or the simulator): a connected app's client-credentials OAuth."""
 
     base_url: str | None = Field(None, description="https://<domain>.my.salesforce.com")
     client_id: str = "clientgraph"
     client_secret: SecretStr = SecretStr("")
-    timeout_seconds: float = Field(30.0, gt=0)
+
+
+class NetSuiteSettings(SourceSettings):
+    """A NetSuite account's REST web services (or the simulator), OAuth 2.0 client credentials."""
+
+    base_url: str | None = Field(None, description="https://<account>.suitetalk.api.netsuite.com")
+    client_id: str = "clientgraph"
+    client_secret: SecretStr = SecretStr("")
+
+
+class TrytonSettings(SourceSettings):
+    """A Tryton server's JSON-RPC (``<base_url>/<database>/``), a user's login and password."""
+
+    base_url: str | None = Field(None, description="http://host:8000 of trytond")
+    database: str = "clientgraph"
+    login: str = "admin"
+    password: SecretStr = SecretStr("")
+
+
+class SyncSettings(BaseModel):
+    """How sync runs: which sources, how often, who owns the client list."""
+
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Sources to pull on a schedule (JSON list); empty: every configured one.",
+    )
+    interval_seconds: float = Field(30.0, gt=0, description="Scheduled pull of each object.")
+    reconcile_interval_seconds: float = Field(3600.0, gt=0)
+    account_master: str = Field(
+        "salesforce",
+        description="The system whose accounts are the client list; other systems' clients "
+        "are linked to them by identity resolution.",
+    )
+    max_retries: int = Field(5, ge=0, description="Retries of a transient source error.")
+    quota_pause_seconds: float = Field(
+        3600.0, gt=0, description="How long a source rests after its daily quota ran out."
+    )
+    webhook_tolerance_seconds: int = Field(
+        300, ge=1, description="Oldest webhook timestamp accepted (replay protection)."
+    )
 
 
 class Settings(BaseSettings):
@@ -53,6 +104,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     graphql: GraphQLSettings = GraphQLSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
+    netsuite: NetSuiteSettings = NetSuiteSettings()
+    tryton: TrytonSettings = TrytonSettings()
+    sync: SyncSettings = SyncSettings()
 
     @property
     def embedded(self) -> bool:

@@ -25,7 +25,9 @@ class CanonicalRow:
 
     A deletion carries ``deleted_at`` (the time the source deleted it) and may omit values.
     ``values`` must not repeat the version stamp: the content hash would then change with
-    every version and an unchanged record would be rewritten.
+    every version and an unchanged record would be rewritten. ``external_id`` is set on
+    client records of a system that is not the account master (an ERP customer's externalId
+    = its CRM account id): identity resolution links them instead of duplicating the client.
     """
 
     table: str
@@ -34,6 +36,7 @@ class CanonicalRow:
     source_version: datetime
     values: dict[str, Any] = field(default_factory=dict)
     deleted_at: datetime | None = None
+    external_id: str | None = None  # this client's id in the account master (identity)
 
     def payload_hash(self) -> str:
         """A stable digest of the content, so an unchanged record writes nothing."""

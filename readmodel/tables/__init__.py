@@ -14,7 +14,7 @@ from readmodel.tables.delivery import (
 )
 from readmodel.tables.finance import Invoice, Payment
 from readmodel.tables.lineage import Lineage, metadata, table_of
-from readmodel.tables.sync import SyncParked, SyncState
+from readmodel.tables.sync import IntegrationException, SyncParked, SyncState, WebhookEvent
 
 __all__ = [
     "Account",
@@ -23,6 +23,7 @@ __all__ = [
     "ChangeOrder",
     "Contact",
     "Engagement",
+    "IntegrationException",
     "Invoice",
     "Lineage",
     "Milestone",
@@ -35,6 +36,7 @@ __all__ = [
     "SyncParked",
     "SyncState",
     "TimeEntry",
+    "WebhookEvent",
     "metadata",
     "table_of",
 ]

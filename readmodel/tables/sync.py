@@ -22,6 +22,9 @@ class SyncState(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     records_applied: int = 0
     last_error: str | None = Field(default=None, max_length=1000)
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # daily quota
+    last_reconciled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_reconcile_report: str | None = Field(default=None, max_length=1000)
 
 
 class SyncParked(SQLModel, table=True):
@@ -43,3 +46,39 @@ class SyncParked(SQLModel, table=True):
     payload: str
     parked_at: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 0
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A webhook event already accepted: a redelivery of the same event id changes nothing."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("source_system", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
+    source_system: str = Field(max_length=32)
+    event_id: str = Field(max_length=128)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class IntegrationException(SQLModel, table=True):
+    """Something sync could not decide alone: kept, shown through GraphQL, never duplicated.
+
+    ``kind`` is e.g. ``identity_ambiguous`` (several clients match an ERP customer),
+    ``identity_unmatched`` (none does) or ``orphaned`` (a parent never arrived).
+    ``details`` is JSON (candidates, the record's name). One open row per record and kind.
+    """
+
+    __tablename__ = "integration_exception"
+    __table_args__ = (UniqueConstraint("kind", "source_system", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
+    kind: str = Field(max_length=32)
+    source_system: str = Field(max_length=32)
+    object_type: str = Field(max_length=32)
+    source_id: str = Field(max_length=64)
+    message: str = Field(max_length=1000)
+    details: str | None = None
+    status: str = Field(max_length=16, index=True)  # open | resolved
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
