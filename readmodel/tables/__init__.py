@@ -1,5 +1,6 @@
 """The read model's tables, by owning domain. Import from here."""
 
+from readmodel.tables.commands import Command
 from readmodel.tables.crm import Account, AccountXref, Contact, Opportunity
 from readmodel.tables.delivery import (
     Assignment,
@@ -21,6 +22,7 @@ __all__ = [
     "AccountXref",
     "Assignment",
     "ChangeOrder",
+    "Command",
     "Contact",
     "Engagement",
     "IntegrationException",

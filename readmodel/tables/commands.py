@@ -1,0 +1,48 @@
+"""The command log: every accepted write, durable before anything else happens to it.
+
+A mutation writes one row here in the transaction that accepts it (an outbox); a relay hands
+accepted rows to the job queue, and the worker records each attempt and outcome on the row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from readmodel.types import ID, UTCDateTime
+
+
+class Command(SQLModel, table=True):
+    """One write routed to the system that owns the data.
+
+    ``idempotency_key`` is unique: the same key and the same input (``input_hash``) give back
+    the same command. ``payload`` is the validated input as JSON. ``target_source_id`` is the
+    record in the owning system, once known. ``status`` follows ACCEPTED → DISPATCHED →
+    RUNNING → SUCCEEDED | FAILED | DEAD_LETTERED | CANCELLED.
+    """
+
+    __tablename__ = "command"
+    __table_args__ = (Index("ix_command_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
+    kind: str = Field(max_length=48, index=True)
+    status: str = Field(max_length=16)
+    target_system: str = Field(max_length=32, index=True)
+    target_object: str = Field(max_length=32)
+    target_source_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str = Field(max_length=128, unique=True)
+    input_hash: str = Field(max_length=64)
+    payload: str
+    correlation_id: str = Field(max_length=64)
+    attempts: int = 0
+    max_attempts: int = 8
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error_code: str | None = Field(default=None, max_length=64)
+    last_error_message: str | None = Field(default=None, max_length=1000)
+    last_error_retryable: bool | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
