@@ -1,0 +1,1 @@
+"""NetSuite (ERP + PSA): customers, projects, time, billing over SuiteTalk REST."""

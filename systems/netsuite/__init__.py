@@ -1,0 +1,1 @@
+"""A NetSuite SuiteTalk REST simulator (record API and SuiteQL) for tests and the demo."""
