@@ -1,0 +1,2 @@
+"""Tryton (ERP/PSA): parties, employees, opportunities, projects, invoices and timesheets
+over JSON-RPC."""

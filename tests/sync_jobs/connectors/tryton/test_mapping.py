@@ -1,0 +1,162 @@
+"""Tryton records → canonical rows, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from sync_jobs.connectors.tryton import mapping, projects
+from sync_jobs.rows import Ref
+
+STAMP = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+
+
+def record(**values: Any) -> dict[str, Any]:
+    return {"id": 7, "last_modified_at": STAMP, **values}
+
+
+def test_a_party_is_an_account_of_tryton() -> None:
+    row = mapping.account(
+        record(
+            name="Acme", active=False, website="", **{"customer_payment_term.": {"name": "Net 45"}}
+        )
+    )
+
+    assert (row.table, row.source_system, row.source_id, row.source_version) == (
+        "account", "tryton", "7", STAMP,
+    )  # fmt: skip
+    assert row.values["status"] == "inactive"
+    assert row.values["billing_terms_days"] == 45
+    assert row.values["domain"] is None
+    assert row.values["currency"] == "USD"
+
+
+@pytest.mark.parametrize(
+    ("state", "probability", "stage", "percent"),
+    [
+        ("lead", "0.25", "prospecting", 25),
+        ("opportunity", "0.25", "qualification", 25),
+        ("opportunity", "0.75", "proposal", 75),
+        ("converted", "0.9", "negotiation", 90),
+        ("won", "0.9", "closed_won", 100),
+        ("lost", "0.5", "closed_lost", 0),
+        ("cancelled", "0.5", "closed_lost", 0),
+    ],
+)
+def test_opportunity_states_become_our_stages(
+    state: str, probability: str, stage: str, percent: int
+) -> None:
+    row = mapping.opportunity(
+        record(
+            party=3, description="Audit", state=state, amount=Decimal("12345.67"),
+            conversion_probability=Decimal(probability), start_date=date(2026, 6, 1),
+            end_date=None, **{"currency.": {"code": "EUR"}},
+        )
+    )  # fmt: skip
+
+    assert row.values["stage"] == stage
+    assert row.values["probability"] == percent
+    assert row.values["amount_minor"] == 1234567
+    assert row.values["currency"] == "EUR"
+    assert row.values["account_id"] == Ref("account", "tryton", "3")
+    assert row.values["close_date"] == date(2026, 6, 1)  # no end date: the start date
+    assert row.values["is_closed"] == (state in {"won", "lost", "cancelled"})
+
+
+@pytest.mark.parametrize(
+    ("method", "billing"),
+    [
+        ("effort", "time_and_materials"),
+        ("timesheet", "time_and_materials"),
+        ("progress", "fixed_fee"),
+        ("manual", "milestone"),
+        (None, "non_billable"),
+    ],
+)
+def test_project_invoice_methods_become_billing_methods(method: str | None, billing: str) -> None:
+    row = mapping.project(
+        record(
+            name="Rollout", number="P-7", party=3, project_invoice_method=method,
+            revenue=Decimal("6150.00"), total_effort=timedelta(hours=41),
+            create_date=STAMP, **{"status.": {"name": "Done"}},
+        )
+    )  # fmt: skip
+
+    assert row.values["billing_method"] == billing
+    assert row.values["budget_minor"] == 615000
+    assert row.values["budget_hours_x100"] == 4100
+    assert row.values["status"] == "completed"
+    assert row.values["start_date"] == date(2026, 6, 30)
+
+
+def test_a_timesheet_line_is_time_on_its_root_project() -> None:
+    project = {"id": 2, "list_price": Decimal("150.00"), "project_invoice_method": "timesheet"}
+    line = record(
+        employee=1, date=date(2026, 6, 29), duration=timedelta(minutes=105),
+        cost_price=Decimal("60.00"), create_date=STAMP, **{"invoice_line.": {"invoice": 4}},
+    )  # fmt: skip
+
+    row = mapping.time_entry(line, project, "USD")
+
+    assert row.values["project_id"] == Ref("project", "tryton", "2")
+    assert row.values["person_id"] == Ref("person", "tryton", "1")
+    assert row.values["hours_x100"] == 175
+    assert (row.values["bill_rate_minor"], row.values["cost_rate_minor"]) == (15000, 6000)
+    assert row.values["status"] == "invoiced"
+    assert row.values["invoice_id"] == Ref("invoice", "tryton", "4")
+
+
+@pytest.mark.parametrize(
+    ("state", "to_pay", "status"),
+    [
+        ("draft", "600.00", "draft"),
+        ("validated", "600.00", "draft"),
+        ("posted", "600.00", "posted"),
+        ("posted", "300.00", "partially_paid"),
+        ("paid", "0.00", "paid"),
+        ("cancelled", "0.00", "void"),
+    ],
+)
+def test_invoice_status_comes_from_state_and_amount_to_pay(
+    state: str, to_pay: str, status: str
+) -> None:
+    row = mapping.invoice(
+        record(
+            party=3, number="INV-1", state=state, invoice_date=date(2026, 6, 1),
+            total_amount=Decimal("600.00"), amount_to_pay=Decimal(to_pay),
+            **{"currency.": {"code": "USD"},
+               "lines_to_pay.": [{"maturity_date": date(2026, 7, 31)},
+                                 {"maturity_date": date(2026, 7, 1)}]},
+        )
+    )  # fmt: skip
+
+    assert row.values["status"] == status
+    assert row.values["balance_minor"] == int(Decimal(to_pay) * 100)
+    assert row.values["due_date"] == date(2026, 7, 1)  # the earliest maturity
+
+
+def test_a_draft_invoice_without_lines_to_pay_is_due_on_issue() -> None:
+    assert mapping.due_date([], date(2026, 6, 1)) == date(2026, 6, 1)
+
+
+def test_hours_round_half_even_to_the_hundredth() -> None:
+    assert mapping.hours_x100(timedelta(hours=7, minutes=30)) == 750
+    assert mapping.hours_x100(timedelta(seconds=18)) == 0  # 0.005 h → 0 (half-even)
+    assert mapping.hours_x100(timedelta(seconds=54)) == 2  # 0.015 h → 0.02
+    assert mapping.hours_x100(None) == 0
+
+
+def test_a_deletion_is_versioned_at_the_time_it_was_seen() -> None:
+    row = mapping.deletion("invoice", "9", STAMP)
+
+    assert row.deleted_at == row.source_version == STAMP
+    assert row.values == {}
+
+
+def test_only_project_work_references_name_a_work() -> None:
+    assert projects.work_id("project.work,7") == 7
+    assert projects.work_id("timesheet.line,7") is None
+    assert projects.work_id(None) is None
