@@ -4,7 +4,8 @@ One page of live rows is applied with a fixed number of statements: one lookup p
 referenced parent table and one batched upsert (deletions: one UPDATE each). An upsert only
 changes a row when the incoming ``source_version`` is newer *and* the content hash differs,
 and the condition is in the SQL itself, so two workers racing on the same record can never let
-an older version win.
+an older version win. Client records of a system other than the account master are not
+inserted: identity resolution links them to the master's accounts (``sync_jobs/identity.py``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from readmodel.tables import metadata
+from readmodel.tables import AccountXref, metadata, table_of
+from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER, link_clients, needs_identity
 from sync_jobs.rows import CanonicalRow, Ref
 from sync_jobs.sql import upsert_insert
 
@@ -33,20 +35,35 @@ class ApplyResult:
 
 
 async def apply_rows(
-    conn: AsyncConnection, rows: Sequence[CanonicalRow], synced_at: datetime
+    conn: AsyncConnection,
+    rows: Sequence[CanonicalRow],
+    synced_at: datetime,
+    *,
+    account_master: str = DEFAULT_ACCOUNT_MASTER,
+    object_type: str | None = None,
 ) -> ApplyResult:
     """Apply rows of one table. Rows whose parent is not in the read model yet are deferred.
 
     Args:
         conn: a connection inside the caller's transaction (the checkpoint commits with it).
-        rows: canonical rows, all of the same table.
+        rows: canonical rows, all of the same table and system.
         synced_at: the time to record as ``synced_at``.
+        account_master: the system that owns the client list; other systems' client records
+            are linked to its accounts, and deferred (with an exception) when none matches.
+        object_type: the pull's object type, named in cross-references and exceptions
+            (default: the table).
     """
     result = ApplyResult()
     if not rows:
         return result
+    if needs_identity(rows[0], account_master):
+        kind = object_type or rows[0].table
+        linked = await link_clients(
+            conn, rows, synced_at, account_master=account_master, object_type=kind
+        )
+        return ApplyResult(linked.applied, linked.skipped, linked.deferred)
     table = metadata.tables[rows[0].table]
-    resolved = await _resolve_refs(conn, rows)
+    resolved = await _resolve_refs(conn, rows, account_master)
     live, deleted = [], []
     for row in rows:
         values = _resolve(row, resolved)
@@ -62,8 +79,14 @@ async def apply_rows(
     return result
 
 
-async def _resolve_refs(conn: AsyncConnection, rows: Sequence[CanonicalRow]) -> dict[Ref, int]:
-    """Read-model ids of every parent the rows name: one statement per (table, system)."""
+async def _resolve_refs(
+    conn: AsyncConnection, rows: Sequence[CanonicalRow], account_master: str
+) -> dict[Ref, int]:
+    """Read-model ids of every parent the rows name: one statement per (table, system).
+
+    A client of a non-master system (``Ref("account", "netsuite", …)``) has no account row of
+    its own: it resolves to the master's account through ``account_xref``.
+    """
     wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
         for value in row.values.values():
@@ -71,13 +94,26 @@ async def _resolve_refs(conn: AsyncConnection, rows: Sequence[CanonicalRow]) -> 
                 wanted[(value.table, value.system)].add(value.source_id)
     found: dict[Ref, int] = {}
     for (name, system), source_ids in sorted(wanted.items()):
-        t = metadata.tables[name]
-        stmt = select(t.c.id, t.c.source_id).where(
-            t.c.source_system == system, t.c.source_id.in_(source_ids)
-        )
-        for row_id, source_id in await conn.execute(stmt):
-            found[Ref(name, system, source_id)] = row_id
+        linked = name == "account" and system != account_master
+        stmt = _parent_lookup(name, system, source_ids, linked=linked)
+        for row_id, source_id, _own in sorted(await conn.execute(stmt), key=lambda r: r[2]):
+            found[Ref(name, system, source_id)] = row_id  # the system's own row wins
     return found
+
+
+def _parent_lookup(name: str, system: str, source_ids: set[str], *, linked: bool) -> Any:
+    """``(id, source_id, own)`` of parents; with ``linked``, xref hits too (``own`` = 0)."""
+    t = metadata.tables[name]
+    own = select(t.c.id, t.c.source_id, literal(1).label("own")).where(
+        t.c.source_system == system, t.c.source_id.in_(source_ids)
+    )
+    if not linked:
+        return own
+    x = table_of(AccountXref)
+    via_xref = select(x.c.account_id, x.c.source_id, literal(0).label("own")).where(
+        x.c.system == system, x.c.source_id.in_(source_ids)
+    )
+    return union_all(own, via_xref)
 
 
 def _resolve(row: CanonicalRow, resolved: dict[Ref, int]) -> dict[str, Any] | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
@@ -13,7 +12,7 @@ from tqdm import tqdm
 from clientgraph.settings import Settings
 from readmodel.db import create_engine
 from readmodel.tables import SyncState, table_of
-from sync_jobs.connectors.registry import build_source
+from sync_jobs.connectors.registry import build_source, open_http
 from sync_jobs.pull import PullReport, pull_object
 
 
@@ -40,7 +39,7 @@ async def sync_source(
     engine = create_engine(settings.database_url.get_secret_value())
     result = Backfill()
     try:
-        async with httpx.AsyncClient(timeout=settings.salesforce.timeout_seconds) as http:
+        async with open_http(name, settings) as http:  # the source's rate and retry limits
             source = build_source(name, settings, http)
             wanted = objects or list(source.objects)
             if full:
@@ -48,7 +47,13 @@ async def sync_source(
             with tqdm(unit="record", disable=not progress, file=sys.stderr) as bar:
                 for object_type in wanted:
                     bar.set_description(f"sync {name} {object_type}")
-                    report = await pull_object(engine, source, object_type, on_page=bar.update)
+                    report = await pull_object(
+                        engine,
+                        source,
+                        object_type,
+                        on_page=bar.update,
+                        account_master=settings.sync.account_master,
+                    )
                     result.reports.append(report)
     finally:
         await engine.dispose()

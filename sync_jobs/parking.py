@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from readmodel.tables import SyncParked, table_of
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import add_applied
+from sync_jobs.exceptions import ORPHANED, flag_orphans, resolve
+from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER
 from sync_jobs.rows import CanonicalRow, Ref
 from sync_jobs.sql import upsert_insert
 
@@ -47,8 +49,18 @@ async def park(
         )
 
 
-async def retry_parked(conn: AsyncConnection, system: str, at: datetime) -> ApplyResult:
-    """Apply what can be applied now; what is still orphaned stays parked (attempts + 1)."""
+async def retry_parked(
+    conn: AsyncConnection,
+    system: str,
+    at: datetime,
+    *,
+    account_master: str = DEFAULT_ACCOUNT_MASTER,
+) -> ApplyResult:
+    """Apply what can be applied now; what is still orphaned stays parked (attempts + 1).
+
+    A row still parked after ``exceptions.ORPHAN_AFTER_ATTEMPTS`` attempts opens an
+    ``orphaned`` integration exception, resolved when the row finally applies.
+    """
     parked = (
         await conn.execute(
             select(PARKED).where(PARKED.c.source_system == system).order_by(PARKED.c.id)
@@ -56,13 +68,19 @@ async def retry_parked(conn: AsyncConnection, system: str, at: datetime) -> Appl
     ).all()
     total = ApplyResult()
     for table in dict.fromkeys(p.table_name for p in parked):
-        rows = [decode(p.payload) for p in parked if p.table_name == table]
-        result = await apply_rows(conn, rows, at)
+        mine = [p for p in parked if p.table_name == table]
+        rows = [decode(p.payload) for p in mine]
+        result = await apply_rows(
+            conn, rows, at, account_master=account_master, object_type=mine[0].object_type
+        )
         waiting = {r.source_id for r in result.deferred}
         done = [p for p in parked if p.table_name == table and p.source_id not in waiting]
         if done:
             await conn.execute(delete(PARKED).where(PARKED.c.id.in_([p.id for p in done])))
             await _credit(conn, system, done, result.applied)
+            for object_type in dict.fromkeys(p.object_type for p in done):
+                ids = [p.source_id for p in done if p.object_type == object_type]
+                await resolve(conn, system, ids, (ORPHANED,), at, object_type=object_type)
         total.applied += result.applied
         total.skipped += result.skipped
         total.deferred += result.deferred
@@ -72,6 +90,7 @@ async def retry_parked(conn: AsyncConnection, system: str, at: datetime) -> Appl
             .where(PARKED.c.source_system == system)
             .values(attempts=PARKED.c.attempts + 1)
         )
+        await flag_orphans(conn, system, at, account_master=account_master)
     return total
 
 
@@ -90,6 +109,7 @@ def encode(row: CanonicalRow) -> str:
             "id": row.source_id,
             "version": row.source_version.isoformat(),
             "deleted_at": None if row.deleted_at is None else row.deleted_at.isoformat(),
+            "external_id": row.external_id,
             "values": {k: _tag(v) for k, v in row.values.items()},
         }
     )
@@ -105,6 +125,7 @@ def decode(payload: str) -> CanonicalRow:
         source_version=datetime.fromisoformat(data["version"]),
         values={k: _untag(v) for k, v in data["values"].items()},
         deleted_at=None if deleted is None else datetime.fromisoformat(deleted),
+        external_id=data.get("external_id"),  # absent from rows parked before identity
     )
 
 

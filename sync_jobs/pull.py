@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from readmodel.types import utcnow
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page
+from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER
 from sync_jobs.parking import park, retry_parked
 from sync_jobs.rows import CanonicalRow
 
@@ -58,22 +59,27 @@ async def pull_object(
     *,
     clock: Callable[[], datetime] = utcnow,
     on_page: Callable[[int], None] | None = None,
+    account_master: str = DEFAULT_ACCOUNT_MASTER,
 ) -> PullReport:
     """Pull ``object_type`` from ``source`` until it has nothing new; record the outcome.
 
     A failure is recorded in ``sync_state`` (the checkpoint stays at the last good page) and
     re-raised, so the scheduler's retry policy decides what happens next. ``on_page`` hears
-    how many records each committed page held (for progress bars).
+    how many records each committed page held (for progress bars). ``account_master``
+    (``settings.sync.account_master``) owns the client list: other systems' clients are linked.
     """
     report = PullReport(source.system, object_type)
     async with engine.begin() as conn:
-        _count(report, await retry_parked(conn, source.system, clock()))
+        parked = await retry_parked(conn, source.system, clock(), account_master=account_master)
+        _count(report, parked)
         checkpoint = await load_checkpoint(conn, source.system, object_type)
     try:
         async for page in source.pull(object_type, checkpoint):
             now = clock()
             async with engine.begin() as conn:
-                result = await _apply_page(conn, page.rows, object_type, now)
+                result = await apply_page(
+                    conn, page.rows, object_type, now, account_master=account_master
+                )
                 await save_page(
                     conn, source.system, object_type, page.checkpoint, result.applied, now
                 )
@@ -88,22 +94,27 @@ async def pull_object(
         raise
     if report.parked:  # parents may have arrived on a later page of this same pull
         async with engine.begin() as conn:
-            late = await retry_parked(conn, source.system, clock())
+            late = await retry_parked(conn, source.system, clock(), account_master=account_master)
         report.applied += late.applied
         report.parked = len(late.deferred)
     return report
 
 
-async def _apply_page(
-    conn: AsyncConnection, rows: Sequence[CanonicalRow], object_type: str, now: datetime
+async def apply_page(
+    conn: AsyncConnection,
+    rows: Sequence[CanonicalRow],
+    object_type: str,
+    now: datetime,
+    *,
+    account_master: str = DEFAULT_ACCOUNT_MASTER,
 ) -> ApplyResult:
     """Apply a page table by table (in first-seen order); park what still has no parent.
 
     Rows deferred in the first pass get a second one: their parent may be on the same page
     (a subsidiary listed before its parent account).
     """
-    first = await _apply_tables(conn, rows, now)
-    second = await _apply_tables(conn, first.deferred, now)
+    first = await _apply_tables(conn, rows, object_type, now, account_master)
+    second = await _apply_tables(conn, first.deferred, object_type, now, account_master)
     await park(conn, second.deferred, object_type, now)
     return ApplyResult(
         applied=first.applied + second.applied,
@@ -113,11 +124,21 @@ async def _apply_page(
 
 
 async def _apply_tables(
-    conn: AsyncConnection, rows: Sequence[CanonicalRow], now: datetime
+    conn: AsyncConnection,
+    rows: Sequence[CanonicalRow],
+    object_type: str,
+    now: datetime,
+    account_master: str,
 ) -> ApplyResult:
     total = ApplyResult()
     for table in dict.fromkeys(r.table for r in rows):
-        result = await apply_rows(conn, [r for r in rows if r.table == table], now)
+        result = await apply_rows(
+            conn,
+            [r for r in rows if r.table == table],
+            now,
+            account_master=account_master,
+            object_type=object_type,
+        )
         total.applied += result.applied
         total.skipped += result.skipped
         total.deferred += result.deferred

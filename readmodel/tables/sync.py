@@ -65,11 +65,12 @@ class IntegrationException(SQLModel, table=True):
 
     ``kind`` is e.g. ``identity_ambiguous`` (several clients match an ERP customer),
     ``identity_unmatched`` (none does) or ``orphaned`` (a parent never arrived).
-    ``details`` is JSON (candidates, the record's name). One open row per record and kind.
+    ``details`` is JSON (candidates, the record's name). One row per record and kind
+    (ids are per object type in some systems, so the type is part of the key).
     """
 
     __tablename__ = "integration_exception"
-    __table_args__ = (UniqueConstraint("kind", "source_system", "source_id"),)
+    __table_args__ = (UniqueConstraint("kind", "source_system", "object_type", "source_id"),)
 
     id: int | None = Field(default=None, primary_key=True, sa_type=ID)
     kind: str = Field(max_length=32)

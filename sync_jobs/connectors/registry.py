@@ -4,19 +4,57 @@ from __future__ import annotations
 
 import httpx
 
-from clientgraph.settings import Settings
+from clientgraph.settings import Settings, SourceSettings
+from sync_jobs.connectors.base import Connector
+from sync_jobs.connectors.netsuite.client import NetSuiteClient
+from sync_jobs.connectors.netsuite.connector import NetSuiteConnector
 from sync_jobs.connectors.salesforce.client import SalesforceClient
 from sync_jobs.connectors.salesforce.connector import SalesforceConnector
-from sync_jobs.pull import Source
+from sync_jobs.connectors.tryton.client import TrytonClient
+from sync_jobs.connectors.tryton.connector import TrytonConnector
+from sync_jobs.limits import LimitedTransport
 
-KNOWN = ("salesforce",)
+# Pulled in this order; clients of a system that is not the account master wait (parked)
+# until the master's account arrives, so the order is an optimisation, not a requirement.
+KNOWN = ("salesforce", "netsuite", "tryton")
 
 
 class NotConfigured(Exception):
     """A source was asked for that the settings do not describe."""
 
 
-def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Source:
+def configured_sources(settings: Settings) -> list[str]:
+    """The known sources whose ``base_url`` is set, in ``KNOWN`` order."""
+    return [name for name in KNOWN if source_settings(settings, name).base_url]
+
+
+def source_settings(settings: Settings, name: str) -> SourceSettings:
+    """The connection section of source ``name`` (``settings.salesforce``, ...)."""
+    if name not in KNOWN:
+        raise NotConfigured(f"unknown source {name!r}; known: {', '.join(KNOWN)}")
+    section: SourceSettings = getattr(settings, name)
+    return section
+
+
+def open_http(
+    name: str, settings: Settings, *, inner: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """An HTTP client for source ``name`` that keeps its concurrency, rate and retry limits.
+
+    One client per source, so one source's limits never slow another. ``inner`` replaces the
+    network transport (tests pass an ``httpx.ASGITransport``).
+    """
+    section = source_settings(settings, name)
+    transport = LimitedTransport(
+        inner or httpx.AsyncHTTPTransport(),
+        max_concurrency=section.max_concurrency,
+        requests_per_second=section.requests_per_second,
+        max_retries=settings.sync.max_retries,
+    )
+    return httpx.AsyncClient(transport=transport, timeout=section.timeout_seconds)
+
+
+def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Connector:
     """The connector for ``name``; ``NotConfigured`` names the missing setting."""
     if name == "salesforce":
         sf = settings.salesforce
@@ -26,4 +64,16 @@ def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Sour
             sf.base_url, sf.client_id, sf.client_secret.get_secret_value(), http
         )
         return SalesforceConnector(client)
+    if name == "netsuite":
+        ns = settings.netsuite
+        if not ns.base_url:
+            raise NotConfigured("netsuite: set CLIENTGRAPH_NETSUITE__BASE_URL")
+        secret = ns.client_secret.get_secret_value()
+        return NetSuiteConnector(NetSuiteClient(ns.base_url, ns.client_id, secret, http))
+    if name == "tryton":
+        tr = settings.tryton
+        if not tr.base_url:
+            raise NotConfigured("tryton: set CLIENTGRAPH_TRYTON__BASE_URL")
+        password = tr.password.get_secret_value()
+        return TrytonConnector(TrytonClient(tr.base_url, tr.database, tr.login, password, http))
     raise NotConfigured(f"unknown source {name!r}; known: {', '.join(KNOWN)}")

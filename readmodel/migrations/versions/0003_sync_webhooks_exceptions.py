@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('last_seen_at', readmodel.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('resolved_at', readmodel.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_integration_exception')),
-    sa.UniqueConstraint('kind', 'source_system', 'source_id', name=op.f('uq_integration_exception_kind_source_system_source_id'))
+    sa.UniqueConstraint('kind', 'source_system', 'object_type', 'source_id', name=op.f('uq_integration_exception_kind_source_system_object_type_source_id'))
     )
     with op.batch_alter_table('integration_exception', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_integration_exception_status'), ['status'], unique=False)

@@ -1,0 +1,50 @@
+"""Sync's operator-facing reads: the integration exceptions list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from readmodel.reads import exceptions
+from readmodel.reads.exceptions import NEWEST_FIRST, ExceptionQuery
+from readmodel.reads.pages import BadKey
+from resolvers.connections import RowPage
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.pagination import encode_cursor, page_request
+
+ORDERING = f"{exceptions.EXCEPTIONS.name}:{NEWEST_FIRST.name}"
+
+
+@dataclass
+class ExceptionPage(RowPage):
+    """A page of exceptions; counts with the exceptions' own query (they have no tombstones)."""
+
+    query: ExceptionQuery = field(default_factory=ExceptionQuery)
+
+    async def total_count(self) -> int:
+        async with self.ctx.engine.connect() as conn:
+            return await exceptions.exception_count(conn, self.query)
+
+
+async def integration_exceptions(
+    ctx: Context, first: int | None, after: str | None, query: ExceptionQuery
+) -> RowPage:
+    """Validate ``first`` / ``after`` and read one page, newest first."""
+    limits = ctx.limits
+    request = page_request(
+        first,
+        after,
+        ordering=ORDERING,
+        default=limits.default_page_size,
+        maximum=limits.max_page_size,
+    )
+    table = exceptions.EXCEPTIONS
+    try:
+        key = None if request.after is None else NEWEST_FIRST.coerce(table, request.after)
+    except BadKey:
+        raise BadUserInput("after: not a valid cursor", argument="after") from None
+    async with ctx.engine.connect() as conn:
+        rows, has_next = await exceptions.exception_page(conn, query, key, request.first)
+    cursors = [encode_cursor(ORDERING, NEWEST_FIRST.key_of(r)) for r in rows]
+    conditions = query.conditions()
+    return ExceptionPage(rows, cursors, has_next, key is not None, table, conditions, ctx, query)

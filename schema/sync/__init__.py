@@ -1,0 +1,1 @@
+"""Sync as operators see it: integration exceptions."""

@@ -1,0 +1,43 @@
+"""The filter of the ``integrationExceptions`` collection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import strawberry
+
+from readmodel.reads.exceptions import ExceptionQuery
+from resolvers.errors import BadUserInput
+from resolvers.inputs import strings, values
+from schema.sync.types import IntegrationExceptionStatus
+
+# Kinds and system names are lower-case words (identity_unmatched, netsuite): anything else
+# is a typo worth telling the client about, not an empty list.
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+@strawberry.input(description="All given conditions must hold; each list allows any of its values.")
+class IntegrationExceptionFilter:
+    status: list[IntegrationExceptionStatus] | None = None
+    kind: list[str] | None = strawberry.field(
+        default=None, description="e.g. identity_unmatched, identity_ambiguous, orphaned."
+    )
+    system: list[str] | None = strawberry.field(
+        default=None, description="Source systems, e.g. netsuite."
+    )
+
+    def to_query(self) -> ExceptionQuery:
+        return ExceptionQuery(
+            statuses=values(self.status, "filter.status"),
+            kinds=_names(self.kind, "filter.kind"),
+            systems=_names(self.system, "filter.system"),
+        )
+
+
+def _names(items: Sequence[str] | None, argument: str) -> tuple[str, ...] | None:
+    names = strings(items, argument)
+    for name in names or ():
+        if not NAME.match(name):
+            raise BadUserInput(f"{argument}: {name!r} is not a lower-case name", argument=argument)
+    return names

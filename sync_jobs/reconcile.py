@@ -1,0 +1,282 @@
+"""Reconciliation: compare the read model with a source and repair what drifted.
+
+Pulls and webhooks are incremental, so a missed event, a hard delete the change feed never
+reported, or a row damaged outside sync would otherwise stay wrong for good. Reconciling one
+object type compares the source's live ids and version stamps (``connector.live_ids``) with
+the read model's rows of that system, then re-reads every id that differs
+(``connector.fetch``) and applies the answer through the pull's own ``apply_page``:
+
+- live here, gone at the source → ``fetch`` confirms the deletion → tombstoned;
+- at the source, missing (or tombstoned) here → inserted / revived;
+- stored version differs from the source's → rewritten from the source.
+
+A row whose stamp differs is first *rewound* (version → epoch, content hash → NULL), so the
+version-guarded upsert accepts the source's record even when the stored stamp is ahead of the
+source's (a corrupted row would otherwise block every later update). The rewind is guarded
+by the stamp read at the start, so a pull that wrote the row meanwhile wins. Clients of a
+non-master system are compared with their ``account_xref`` links instead of account rows.
+
+The read model is read *before* the source's id list: a record created in between is then
+merely re-applied (harmless), never mistaken for a deletion.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from readmodel.tables import AccountXref, SyncState, metadata, table_of
+from readmodel.types import utcnow
+from sync_jobs.connectors.base import Connector
+from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER, needs_identity
+from sync_jobs.pull import apply_page
+from sync_jobs.rows import CanonicalRow
+from sync_jobs.sql import upsert_insert
+
+XREF = table_of(AccountXref)
+STATE = table_of(SyncState)
+# Lineage and its mirror: a row whose other columns did not change was not "repaired".
+NOT_CONTENT = frozenset(
+    {"id", "source_system", "source_id", "source_version", "synced_at", "deleted_at"}
+    | {"payload_hash", "updated_at"}
+)
+REWOUND = datetime(1970, 1, 1, tzinfo=UTC)  # older than any real version stamp
+CHUNK = 500  # ids fetched and applied per transaction (bounds IN lists and fetch requests)
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconciliation of one object type found and fixed."""
+
+    system: str
+    object_type: str
+    checked: int = 0  # ids compared (source ∪ live read model)
+    tombstoned: int = 0  # live here, deleted at the source
+    repaired: int = 0  # missing here, or its content differed from the source's
+    realigned: int = 0  # content right, version stamp corrected
+    parked: int = 0  # re-read but waiting for a parent or an identity match
+
+    @property
+    def fixed(self) -> int:
+        return self.tombstoned + self.repaired + self.realigned
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A stored record's version stamp, content hash and liveness: enough to spot drift."""
+
+    version: datetime
+    payload_hash: str | None
+    live: bool
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored record's data columns (lineage left out), to count what a repair changed."""
+
+    version: datetime
+    live: bool
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a system's records of one object type live in the read model."""
+
+    system: str
+    table: Table
+    xref: bool  # client records of a non-master system: their links, not account rows
+
+
+async def reconcile_source(
+    engine: AsyncEngine,
+    connector: Connector,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    account_master: str = DEFAULT_ACCOUNT_MASTER,
+) -> list[ReconcileReport]:
+    """Reconcile every object type of ``connector``, parents first."""
+    return [
+        await reconcile_object(
+            engine, connector, object_type, clock=clock, account_master=account_master
+        )
+        for object_type in connector.objects
+    ]
+
+
+async def reconcile_object(
+    engine: AsyncEngine,
+    connector: Connector,
+    object_type: str,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    account_master: str = DEFAULT_ACCOUNT_MASTER,
+) -> ReconcileReport:
+    """Repair the read model's copy of ``object_type``; store and return the report.
+
+    The report lands in ``sync_state.last_reconciled_at`` / ``last_reconcile_report``.
+    """
+    target = _target(connector, object_type, account_master)
+    async with engine.connect() as conn:
+        before = await _stamps(conn, target)
+    source = await connector.live_ids(object_type)
+    report = ReconcileReport(connector.system, object_type)
+    report.checked = len(source.keys() | {i for i, s in before.items() if s.live})
+    for ids in _chunks(sorted(_drifted(before, source))):
+        rows = await connector.fetch(object_type, ids)
+        async with engine.begin() as conn:
+            await _repair(conn, target, rows, ids, before, report, clock(), account_master)
+    async with engine.begin() as conn:
+        await _save(conn, report, clock())
+    return report
+
+
+def _target(connector: Connector, object_type: str, account_master: str) -> Target:
+    name = connector.tables[object_type]
+    probe = CanonicalRow(name, connector.system, "", REWOUND)
+    if needs_identity(probe, account_master):
+        return Target(connector.system, XREF, xref=True)
+    return Target(connector.system, metadata.tables[name], xref=False)
+
+
+def _drifted(before: dict[str, Stamp], source: dict[str, datetime]) -> set[str]:
+    """Ids live here but gone there, missing or dead here, or stamped differently."""
+    gone = {i for i, s in before.items() if s.live and i not in source}
+    differ = {
+        i
+        for i, version in source.items()
+        if (s := before.get(i)) is None or not s.live or s.version != version
+    }
+    return gone | differ
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+async def _repair(
+    conn: AsyncConnection,
+    target: Target,
+    rows: Sequence[CanonicalRow],
+    ids: Sequence[str],
+    before: dict[str, Stamp],
+    report: ReconcileReport,
+    now: datetime,
+    account_master: str,
+) -> None:
+    """Rewind, apply what the source answered, and count what really changed."""
+    stored = {i: before[i] for i in ids if i in before}
+    was = await _contents(conn, target, ids)
+    await _set_stamps(conn, target, stored, rewind=True)
+    result = await apply_page(conn, rows, report.object_type, now, account_master=account_master)
+    waiting = {r.source_id for r in result.deferred}
+    await _set_stamps(conn, target, {i: s for i, s in stored.items() if i in waiting})
+    now_stored = await _contents(conn, target, ids)
+    for i in ids:
+        _tally(report, was.get(i), now_stored.get(i), waiting=i in waiting)
+
+
+def _tally(
+    report: ReconcileReport, was: Stored | None, now: Stored | None, *, waiting: bool
+) -> None:
+    """Count what the stored record became, not what was attempted."""
+    if waiting:
+        report.parked += 1
+    elif was is not None and was.live and (now is None or not now.live):
+        report.tombstoned += 1
+    elif now is None or not now.live:
+        return  # dead before and after
+    elif was is None or not was.live or was.values != now.values:
+        report.repaired += 1
+    elif was.version != now.version:
+        report.realigned += 1
+
+
+async def _stamps(conn: AsyncConnection, target: Target) -> dict[str, Stamp]:
+    """Every stored record of the target's system, tombstones included."""
+    t = target.table
+    if target.xref:
+        stmt = select(t.c.source_id, t.c.source_version).where(t.c.system == target.system)
+        return {r.source_id: Stamp(r.source_version, None, True) for r in await conn.execute(stmt)}
+    stmt = select(t.c.source_id, t.c.source_version, t.c.payload_hash, t.c.deleted_at).where(
+        t.c.source_system == target.system
+    )
+    return {
+        r.source_id: Stamp(r.source_version, r.payload_hash, r.deleted_at is None)
+        for r in await conn.execute(stmt)
+    }
+
+
+async def _contents(conn: AsyncConnection, target: Target, ids: Sequence[str]) -> dict[str, Stored]:
+    """The stored records ``ids`` with their data columns (a link: its account)."""
+    t = target.table
+    if target.xref:
+        stmt = select(t.c.source_id, t.c.source_version, t.c.account_id).where(
+            t.c.system == target.system, t.c.source_id.in_(ids)
+        )
+        return {r[0]: Stored(r[1], True, (r[2],)) for r in await conn.execute(stmt)}
+    data = [c for c in t.c if c.name not in NOT_CONTENT]
+    stmt = select(t.c.source_id, t.c.source_version, t.c.deleted_at, *data).where(
+        t.c.source_system == target.system, t.c.source_id.in_(ids)
+    )
+    return {r[0]: Stored(r[1], r[2] is None, tuple(r[3:])) for r in await conn.execute(stmt)}
+
+
+async def _set_stamps(
+    conn: AsyncConnection, target: Target, stamps: dict[str, Stamp], *, rewind: bool = False
+) -> None:
+    """Rewind rows to REWOUND (guarded by their stamp), or put rewound rows back."""
+    if not stamps:
+        return
+    t = target.table
+    system_column = t.c.system if target.xref else t.c.source_system
+    guard = bindparam("b_from", type_=t.c.source_version.type)
+    values: dict[str, object] = {"source_version": bindparam("b_to", type_=guard.type)}
+    if not target.xref:
+        values["payload_hash"] = bindparam("b_hash", type_=t.c.payload_hash.type)
+    stmt = (
+        update(t)
+        .where(system_column == target.system, t.c.source_id == bindparam("b_id"))
+        .where(t.c.source_version == guard)
+        .values(values)
+    )
+    params = [
+        {
+            "b_id": i,
+            "b_from": s.version if rewind else REWOUND,
+            "b_to": REWOUND if rewind else s.version,
+            **({} if target.xref else {"b_hash": None if rewind else s.payload_hash}),
+        }
+        for i, s in stamps.items()
+    ]
+    await conn.execute(stmt, params)
+
+
+async def _save(conn: AsyncConnection, report: ReconcileReport, at: datetime) -> None:
+    """Keep the outcome where ``freshness`` and operators can see it."""
+    stmt = upsert_insert(conn, STATE).values(
+        system=report.system,
+        object_type=report.object_type,
+        records_applied=0,
+        last_reconciled_at=at,
+        last_reconcile_report=report.to_json(),
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["system", "object_type"],
+            set_={
+                "last_reconciled_at": stmt.excluded.last_reconciled_at,
+                "last_reconcile_report": stmt.excluded.last_reconcile_report,
+            },
+        )
+    )
