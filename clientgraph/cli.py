@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from clientgraph.settings import Settings
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_seed(commands)
     _add_schema(commands)
     _add_sync(commands)
+    _add_worker(commands)
     _add_demo(commands)
     return parser
 
@@ -119,7 +120,12 @@ def _add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "The source's connection comes from settings, e.g. CLIENTGRAPH_SALESFORCE__BASE_URL "
         "and CLIENTGRAPH_SALESFORCE__CLIENT_SECRET.",
     )
-    p.add_argument("--source", required=True, choices=["salesforce"], help="which system")
+    p.add_argument(
+        "--source",
+        required=True,
+        choices=["salesforce", "netsuite", "tryton"],
+        help="which system (its connection comes from CLIENTGRAPH_<SOURCE>__* settings)",
+    )
     p.add_argument("--full", action="store_true", help="forget checkpoints: a full backfill")
     p.add_argument(
         "--object",
@@ -132,16 +138,45 @@ def _add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.set_defaults(handler=_sync)
 
 
+def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "worker",
+        help="run the arq worker: scheduled sync pulls and queued jobs",
+        description="Run the arq worker on Redis: it pulls every configured source each "
+        "CLIENTGRAPH_SYNC__INTERVAL_SECONDS (parents first; a source whose daily quota ran out "
+        "rests for CLIENTGRAPH_SYNC__QUOTA_PAUSE_SECONDS), reconciles each source each "
+        "CLIENTGRAPH_SYNC__RECONCILE_INTERVAL_SECONDS, and runs jobs the gateway queues "
+        "(webhook refreshes). Needs CLIENTGRAPH_REDIS_URL (e.g. redis://127.0.0.1:6379/0); "
+        "without it the gateway runs sync in-process instead. Run as many workers as you "
+        "like: each scheduled pull runs once per slot. Stop with Ctrl-C (SIGINT) or SIGTERM.",
+    )
+    p.add_argument(
+        "--burst", action="store_true", help="run the queued jobs, then exit (no schedule)"
+    )
+    p.set_defaults(handler=_worker)
+
+
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "demo",
-        help="migrate, seed a demo firm if empty, and serve",
-        description="The first run: migrate the read model, seed ~200 accounts if it is empty, "
-        "and serve the gateway. Open http://127.0.0.1:PORT/graphql in a browser.",
+        help="serve the gateway with simulated Salesforce and NetSuite, filled by sync",
+        description="The first run. Migrates the read model, generates a synthetic firm and "
+        "serves it from a simulated Salesforce (CRM) and a simulated NetSuite (ERP and PSA) "
+        "mounted on the same port under /simulators/salesforce/ and /simulators/netsuite/. "
+        "The read model is filled the production way: the in-process runner pulls both every "
+        "few seconds, and each simulator sends signed webhooks for every change. Change a "
+        "record at the source with curl (the demo prints how) and watch it arrive in "
+        "http://127.0.0.1:PORT/graphql. Credentials of the simulators are made up at start.",
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--accounts", type=int, default=200, help="accounts to seed if empty")
+    p.add_argument("--accounts", type=int, default=200, help="clients in the firm (default 200)")
+    p.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the firm's 'today' as YYYY-MM-DD (default: the real today, UTC)",
+    )
     p.set_defaults(handler=_demo)
 
 
@@ -197,6 +232,24 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import logging
+
+    from sync_jobs.connectors.registry import NotConfigured
+    from sync_jobs.worker import run_worker
+
+    if settings.redis_url is None:
+        print("clientgraph worker: set CLIENTGRAPH_REDIS_URL (the arq queue)", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    try:
+        run_worker(settings, burst=args.burst)
+    except NotConfigured as error:
+        print(f"clientgraph worker: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _schema_export(_settings: Settings, args: argparse.Namespace) -> int:
     from schema.export import DEFAULT_PATH, write_sdl
 
@@ -206,12 +259,17 @@ def _schema_export(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from clientgraph.tasks import prepare_demo
-    from gateway.serve import serve
+    from clientgraph.demo import DemoSources, create_demo_app, demo_settings, explain
+    from clientgraph.tasks import migrate_database
+    from gateway.serve import serve_app
 
-    asyncio.run(prepare_demo(settings, accounts=args.accounts))
-    print(f"clientgraph demo: open http://{args.host}:{args.port}/graphql", file=sys.stderr)
-    serve(settings, host=args.host, port=args.port, workers=1)
+    asyncio.run(migrate_database(settings))
+    sources = DemoSources.invent(args.host, args.port, settings)
+    demo = demo_settings(settings, sources)
+    today = args.today or datetime.now(UTC).date()
+    app = create_demo_app(demo, sources, accounts=args.accounts, today=today)
+    print(explain(sources, app.state.demo_account_id), file=sys.stderr)
+    serve_app(app, demo, host=args.host, port=args.port)
     return 0
 
 

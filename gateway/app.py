@@ -12,9 +12,12 @@ from starlette.routing import Route, WebSocketRoute
 from clientgraph.settings import Settings
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
+from gateway.webhooks import webhook
 from readmodel.db import create_engine
 from readmodel.types import utcnow
 from schema.build import build_schema
+from sync_jobs.commands.relay import command_relay
+from sync_jobs.dispatch import job_dispatcher
 
 
 def create_app(
@@ -32,7 +35,12 @@ def create_app(
             settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
         )
         try:
-            yield
+            # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner
+            async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
+                # app.state.command_relay: queues accepted commands (issue 4, writes)
+                relay = command_relay(settings, app.state.engine, app.state.jobs)
+                async with relay as app.state.command_relay:
+                    yield
         finally:
             await app.state.engine.dispose()
 
@@ -41,5 +49,6 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/webhooks/{source}", webhook, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -16,6 +16,7 @@ def build_context(connection: HTTPConnection) -> Context:
         engine=state.engine,
         loaders=Loaders(state.engine, now.date()),
         limits=state.settings.graphql,
+        sync=state.settings.sync,
         now=now,
         request=connection,
     )

@@ -6,13 +6,13 @@ resolvers → readmodel); ``gateway.context`` builds it for each request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from clientgraph.settings import GraphQLSettings
+from clientgraph.settings import GraphQLSettings, SyncSettings
 from resolvers.dataloaders import Loaders
 
 
@@ -23,6 +23,7 @@ class Context:
     limits: GraphQLSettings
     now: datetime
     request: Any = None
+    sync: SyncSettings = field(default_factory=SyncSettings)  # the yardstick of freshness
 
     @property
     def today(self) -> date:

@@ -2,8 +2,8 @@
 
 One page of live rows is applied with a fixed number of statements: one lookup per
 referenced parent table and one batched upsert (deletions: one UPDATE each). An upsert only
-changes a row when the incoming ``source_version`` is newer *and* the content hash differs,
-and the condition is in the SQL itself, so two workers racing on the same record can never let
+changes a row when the incoming ``source_version`` is not older (sources stamp whole seconds)
+*and* the content hash differs, and the condition is in the SQL itself, so two workers racing on the same record can never let
 an older version win. Client records of a system other than the account master are not
 inserted: identity resolution links them to the master's accounts (``sync_jobs/identity.py``).
 """
@@ -152,8 +152,11 @@ async def _upsert(conn: AsyncConnection, table: Table, params: list[dict[str, An
     stmt = stmt.on_conflict_do_update(
         index_elements=["source_system", "source_id"],
         set_=changed,
+        # ``<=``: sources stamp whole seconds (Salesforce's SystemModstamp), so two edits in
+        # one second share a stamp; the later read of a shared stamp wins when the content
+        # differs, and the next pull (which re-reads that second) settles any race.
         where=and_(
-            table.c.source_version < stmt.excluded.source_version,
+            table.c.source_version <= stmt.excluded.source_version,
             table.c.payload_hash.is_distinct_from(stmt.excluded.payload_hash),
         ),
     ).returning(table.c.id)
@@ -176,7 +179,13 @@ async def _tombstone(
             table.c.source_version <= bindparam("b_version"),
             table.c.deleted_at.is_(None),
         )
-        .values(deleted_at=bindparam("b_deleted"), synced_at=synced_at)
+        # the deletion's stamp becomes the row's version: a read taken before the delete
+        # and applied after it is older, so it cannot bring the record back
+        .values(
+            deleted_at=bindparam("b_deleted"),
+            source_version=bindparam("b_version"),
+            synced_at=synced_at,
+        )
     )
     done = 0
     for r in rows:

@@ -9,7 +9,9 @@ import uvicorn
 
 from readmodel.seed import SeedConfig, generate_all
 from systems.salesforce.app import create_simulator
+from systems.salesforce.cdc import publisher
 from systems.salesforce.store import from_seed
+from systems.webhook_sender import SenderFaults, WebhookSender
 
 
 def main() -> None:
@@ -25,9 +27,21 @@ def main() -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--client-secret", required=True, help="the secret clients must send")
     parser.add_argument("--batch-size", type=int, default=2000, help="records per page")
+    parser.add_argument(
+        "--webhook-url",
+        help="POST change events here (e.g. a gateway's http://host:8000/webhooks/salesforce)",
+    )
+    parser.add_argument("--webhook-secret", default="", help="HMAC secret to sign them with")
+    parser.add_argument(
+        "--webhook-faults", default="", help="comma-separated: duplicate,out_of_order"
+    )
     args = parser.parse_args()
     config = SeedConfig(accounts=args.accounts, seed=args.seed, today=args.today)
     store = from_seed(generate_all(config))
+    if args.webhook_url:
+        faults = {f: True for f in args.webhook_faults.split(",") if f}
+        sender = WebhookSender(args.webhook_secret, args.webhook_url, faults=SenderFaults(**faults))
+        store.listeners.append(publisher(sender.add))
     app = create_simulator(store, client_secret=args.client_secret, batch_size=args.batch_size)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 

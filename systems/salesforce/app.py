@@ -34,6 +34,16 @@ class Faults:
 
     queue: deque[tuple[int, str, int | None]] = field(default_factory=deque)
     calls_before_failing: int = 0
+    refusal: tuple[int, str, str] | None = None  # (status, errorCode, message) for writes
+
+    def refuse_writes(
+        self, code: str = "FIELD_CUSTOM_VALIDATION_EXCEPTION", message: str = "", status: int = 400
+    ) -> None:
+        """Refuse every write (until ``accept_writes``) as a validation rule would."""
+        self.refusal = (status, code, message or f"simulated {code}")
+
+    def accept_writes(self) -> None:
+        self.refusal = None
 
     def fail_next(
         self,
@@ -163,6 +173,9 @@ class _State:
         if request.method == "DELETE":
             self.store.delete(sobject, record_id, now)
             return Response(status_code=204)
+        if self.faults.refusal is not None:
+            status, code, message = self.faults.refusal
+            return self._error(status, code, message)
         changes = await request.json()
         unknown = sorted(set(changes) - set(record) - {"attributes"})
         if unknown:
@@ -172,6 +185,8 @@ class _State:
                 f"No such column '{unknown[0]}' on sobject of type {sobject}",
                 fields=unknown,
             )
+        if sobject == "Opportunity" and "StageName" in changes:
+            changes = {**changes, **stage_flags(changes["StageName"])}
         self.store.touch(sobject, record_id, changes, now)
         return Response(status_code=204)
 
@@ -206,6 +221,12 @@ class _State:
 
     def _limits(self) -> dict[str, str]:
         return {"Sforce-Limit-Info": f"api-usage={self.used}/{DAILY_LIMIT}"}
+
+
+def stage_flags(stage_name: str) -> dict[str, bool]:
+    """``IsWon``/``IsClosed`` follow the stage, as Salesforce derives them (read-only there)."""
+    closed = stage_name.startswith("Closed")
+    return {"IsClosed": closed, "IsWon": closed and stage_name == "Closed Won"}
 
 
 def _after(record: Record, q: soql.Query) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 Record = dict[str, Any]
+# Hears every change: (sobject, record id, changeType "UPDATE" | "DELETE", new SystemModstamp).
+ChangeListener = Callable[[str, str, str, datetime], None]
 
 
 def sf_time(value: datetime) -> str:
@@ -21,10 +24,15 @@ def parse_sf_time(text: str) -> datetime:
 
 @dataclass
 class Store:
-    """Records by type and id; every change moves ``SystemModstamp`` forward."""
+    """Records by type and id; every change moves ``SystemModstamp`` forward.
+
+    ``listeners`` hear every edit and delete after it is made, as Change Data Capture would
+    publish it (a webhook sender subscribes here). Seeding with ``put`` is silent.
+    """
 
     records: dict[str, dict[str, Record]] = field(default_factory=dict)
     clock: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    listeners: list[ChangeListener] = field(default_factory=list)
 
     def put(self, sobject: str, record: Record) -> Record:
         self.records.setdefault(sobject, {})[record["Id"]] = record
@@ -32,13 +40,20 @@ class Store:
 
     def touch(self, sobject: str, record_id: str, changes: Record, at: datetime) -> Record:
         """Apply ``changes`` as a user edit at ``at`` (the new SystemModstamp)."""
+        return self._change(sobject, record_id, changes, at, "UPDATE")
+
+    def delete(self, sobject: str, record_id: str, at: datetime) -> None:
+        self._change(sobject, record_id, {"IsDeleted": True}, at, "DELETE")
+
+    def _change(
+        self, sobject: str, record_id: str, changes: Record, at: datetime, change_type: str
+    ) -> Record:
         record = self.records[sobject][record_id]
         record.update(changes)
         record["SystemModstamp"] = sf_time(at)
+        for listener in self.listeners:
+            listener(sobject, record_id, change_type, at)
         return record
-
-    def delete(self, sobject: str, record_id: str, at: datetime) -> None:
-        self.touch(sobject, record_id, {"IsDeleted": True}, at)
 
     def rows(self, sobject: str, *, include_deleted: bool) -> list[Record]:
         found = self.records.get(sobject, {}).values()
@@ -95,6 +110,8 @@ def from_seed(rows: dict[str, list[dict[str, Any]]]) -> Store:
                 "IsClosed": o["is_closed"],
                 "OwnerId": o["owner_name"],
                 "Service_Line__c": o["service_line"],
+                "Project_Id__c": None,  # the delivery project, written back by the handoff
+                "Handoff_Status__c": None,
                 "SystemModstamp": sf_time(o["source_version"]),
                 "IsDeleted": False,
             },

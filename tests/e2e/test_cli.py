@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -78,21 +79,70 @@ def test_help_explains_every_command() -> None:
     assert "CLIENTGRAPH_DATABASE_URL" in out
 
 
-def test_demo_serves_a_coherent_firm(tmp_path: Path) -> None:
-    port = _free_port()
+def _query(base: str, query: str) -> dict[str, Any]:
+    response = httpx.post(f"{base}/graphql", json={"query": query}, timeout=30)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body
+
+
+def _until(check: Callable[[], Any], seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        if result := check():
+            return result
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.2)
+
+
+SYNCED = "{ accounts { totalCount } invoices { totalCount } freshness { system status } }"
+
+
+def test_demo_is_filled_by_sync_and_shows_a_change_made_at_the_source(tmp_path: Path) -> None:
+    port, secret = _free_port(), "demo-test-secret"
+    env = {**_env(tmp_path), "CLIENTGRAPH_SALESFORCE__CLIENT_SECRET": secret}
     args = ["demo", "--port", str(port), "--accounts", "40"]
-    with _process(args, _env(tmp_path), port) as base:
+    with _process(args, env, port) as base:
         ready = httpx.get(f"{base}/readyz", timeout=5)
-        response = httpx.post(f"{base}/graphql", json={"query": TWENTY_ACCOUNTS}, timeout=30)
         page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"}, timeout=5)
-    assert ready.status_code == 200
-    assert "graphiql" in page.text.lower()
-    body = response.json()
-    assert response.status_code == 200 and "errors" not in body, body
-    accounts = body["data"]["accounts"]
-    assert accounts["totalCount"] == 40 and len(accounts["nodes"]) == 20
-    assert any(a["engagements"] for a in accounts["nodes"])
+
+        def synced() -> dict[str, Any] | None:
+            data = _query(base, SYNCED)["data"]
+            both = {f["system"] for f in data["freshness"]} == {"salesforce", "netsuite"}
+            filled = data["accounts"]["totalCount"] == 40 and data["invoices"]["totalCount"]
+            return data if both and filled else None
+
+        data = _until(synced, 60)
+        accounts = _query(base, TWENTY_ACCOUNTS)["data"]["accounts"]
+        renamed = _rename_at_salesforce(f"{base}/simulators/salesforce", secret)
+        seen = _until(
+            lambda: renamed in str(_query(base, "{ accounts(first: 100) { nodes { name } } }")), 10
+        )
+
+    assert ready.status_code == 200 and "graphiql" in page.text.lower()
+    assert all(f["status"] == "OK" for f in data["freshness"])
+    assert len(accounts["nodes"]) == 20 and any(a["engagements"] for a in accounts["nodes"])
+    assert any(a["invoices"] for a in accounts["nodes"])  # the ERP half, linked to the clients
     assert all(0 <= a["health"]["score"] <= 100 for a in accounts["nodes"])
+    assert seen
+
+
+def _rename_at_salesforce(salesforce: str, secret: str) -> str:
+    """Change a client's name through Salesforce's own API, as the demo tells a newcomer to."""
+    form = {"grant_type": "client_credentials", "client_id": "clientgraph", "client_secret": secret}
+    token = httpx.post(f"{salesforce}/services/oauth2/token", data=form).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    api = f"{salesforce}/services/data/v60.0"
+    soql = {
+        "q": "SELECT Id, Name, SystemModstamp FROM Account WHERE SystemModstamp >= "
+        "1970-01-01T00:00:00Z ORDER BY SystemModstamp, Id"
+    }
+    first = httpx.get(f"{api}/query", params=soql, headers=headers).json()["records"][0]["Id"]
+    name = "Renamed At The Source Ltd"
+    patched = httpx.patch(f"{api}/sobjects/Account/{first}", json={"Name": name}, headers=headers)
+    assert patched.status_code == 204, patched.text
+    return name
 
 
 def test_migrate_seed_then_serve(tmp_path: Path) -> None:
@@ -106,7 +156,8 @@ def test_migrate_seed_then_serve(tmp_path: Path) -> None:
         body = httpx.post(
             f"{base}/graphql", json={"query": "{ accounts { totalCount } }"}, timeout=10
         ).json()
-    assert body == {"data": {"accounts": {"totalCount": 12}}}
+    assert body["data"] == {"accounts": {"totalCount": 12}}
+    assert body["extensions"]["freshness"]["stale"] is False
 
 
 def test_schema_export_writes_the_sdl(tmp_path: Path) -> None:

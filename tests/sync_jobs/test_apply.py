@@ -120,6 +120,28 @@ async def test_deletions_tombstone_unless_a_newer_version_exists(engine: AsyncEn
     assert state["001A"][1] == gone and state["001B"][1] is None
 
 
+async def test_a_second_edit_in_the_same_second_is_applied(engine: AsyncEngine) -> None:
+    """Salesforce stamps whole seconds: a workflow edit right after a save shares its stamp."""
+    await apply(engine, account("001A", T0, "Acme (saved)"))
+
+    second = await apply(engine, account("001A", T0, "Acme (workflow)"))
+    repeat = await apply(engine, account("001A", T0, "Acme (workflow)"))
+
+    assert (second.applied, repeat.applied) == (1, 0)
+    assert (await names(engine))["001A"][0] == "Acme (workflow)"
+
+
+async def test_a_read_taken_before_a_delete_cannot_revive_it(engine: AsyncEngine) -> None:
+    await apply(engine, account("001A", T0))
+    deleted = T0 + timedelta(minutes=10)
+    await apply(engine, CanonicalRow("account", "salesforce", "001A", deleted, deleted_at=deleted))
+
+    stale = await apply(engine, account("001A", T0 + timedelta(minutes=5), "Acme (stale read)"))
+
+    assert stale.applied == 0
+    assert (await names(engine))["001A"] == ("Acme Ltd", deleted)
+
+
 async def test_checkpoint_commits_with_its_rows_or_not_at_all(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         result = await apply_rows(conn, [account("001A", T0)], NOW)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -43,19 +44,52 @@ class SalesforceClient:
                 return
             body = await self._get(body["nextRecordsUrl"], None)
 
+    async def retrieve(
+        self, sobject: str, record_id: str, fields: Sequence[str]
+    ) -> dict[str, Any] | None:
+        """``GET /sobjects/<Type>/<id>``: the record, or ``None`` when the org has no live
+        record with that id (404 ``NOT_FOUND``: deleted, or never existed)."""
+        path = f"/services/data/{API_VERSION}/sobjects/{sobject}/{quote(record_id, safe='')}"
+        response = await self._authorized(path, {"fields": ",".join(fields)})
+        if response.status_code == 404 and _first_error(response)[0] == "NOT_FOUND":
+            return None
+        record: dict[str, Any] = _decode(response)
+        return record
+
+    async def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
+        """``PATCH /sobjects/<Type>/<id>`` (204). Setting fields to the values they already
+        have changes nothing else, so a repeat of the same update is harmless."""
+        path = f"/services/data/{API_VERSION}/sobjects/{sobject}/{quote(record_id, safe='')}"
+        response = await self._authorized(path, None, "PATCH", fields)
+        if response.status_code != 204:
+            _decode(response)  # raises the typed error; any other 2xx carries nothing we need
+
     async def _get(self, path: str, params: dict[str, str] | None) -> Any:
+        return _decode(await self._authorized(path, params))
+
+    async def _authorized(
+        self, path: str, params: dict[str, str] | None, method: str = "GET", body: Any = None
+    ) -> httpx.Response:
+        """Send with the session token, authenticating first or again after a 401."""
         if self._token is None:
             await self._authenticate()
-        response = await self._send(path, params)
+        response = await self._send(path, params, method, body)
         if response.status_code == 401:
             await self._authenticate()
-            response = await self._send(path, params)
-        return _decode(response)
+            response = await self._send(path, params, method, body)
+        return response
 
-    async def _send(self, path: str, params: dict[str, str] | None) -> httpx.Response:
+    async def _send(
+        self, path: str, params: dict[str, str] | None, method: str = "GET", body: Any = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._token}"}
+        content = None if body is None else json.dumps(body, default=_wire_number)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            response = await self._http.get(self._base + path, params=params, headers=headers)
+            response = await self._http.request(
+                method, self._base + path, params=params, headers=headers, content=content
+            )
         except httpx.TransportError as error:
             raise TransientSourceError(f"salesforce unreachable: {type(error).__name__}") from None
         self.api_usage = response.headers.get("Sforce-Limit-Info", self.api_usage)
@@ -85,6 +119,14 @@ def _decode(response: httpx.Response) -> Any:
             f"{response.status_code} {code}: {message}", retry_after=retry_after
         )
     raise PermanentSourceError(code, message)
+
+
+def _wire_number(value: Any) -> Any:
+    """A ``Decimal`` as a JSON number: ``float`` repeats any amount of up to 15 significant
+    digits exactly, which covers every currency field Salesforce holds."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot send {type(value).__name__}")
 
 
 def _first_error(response: httpx.Response) -> tuple[str, str]:

@@ -1,0 +1,146 @@
+"""The sync jobs: plain ``async def job(ctx, ...)`` run by the arq worker or the embedded runner.
+
+Their dependencies come from ``ctx["deps"]`` (``sync_jobs.context``). Retry policy:
+
+* a scheduled pull or reconciliation is not retried: the next slot of its schedule is the
+  retry, and it resumes from the checkpoint (the failure is in ``sync_state.last_error``);
+* an enqueued ``refresh_records`` (a webhook hint) raises ``arq.Retry`` on a transient error,
+  deferred by the source's ``Retry-After`` or an exponential back-off;
+* a daily quota (``QuotaExhausted``) pauses the whole source for
+  ``max(Retry-After, sync.quota_pause_seconds)``; every job skips a paused source.
+
+429/503 storms within a request are absorbed below the jobs, by ``sync_jobs.limits``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from arq import Retry
+
+from sync_jobs.commands.execute import APPLY_MAX_TRIES, apply_command
+from sync_jobs.connectors.base import Connector
+from sync_jobs.context import SyncDeps, deps_of
+from sync_jobs.errors import QuotaExhausted, TransientSourceError
+from sync_jobs.handoff.triggers import advance_handoff, advance_handoffs
+from sync_jobs.pull import pull_object
+from sync_jobs.source_state import mark_pulled, pause_source, paused_until
+
+log = logging.getLogger(__name__)
+
+REFRESH_BACKOFF_SECONDS = 5.0  # first deferral of a refresh without Retry-After; doubles
+REFRESH_BACKOFF_CAP_SECONDS = 300.0
+
+Job = Callable[..., Awaitable[Any]]
+
+
+async def pull_source(ctx: dict[str, Any], source: str) -> dict[str, Any]:
+    """Pull every object of ``source``, parents first, unless the source is paused.
+
+    Returns a small report (what arq keeps as the job's result).
+    """
+    deps = deps_of(ctx)
+    connector = deps.source(source)
+    if (until := await _paused(deps, connector)) is not None:
+        return {"source": source, "paused_until": until.isoformat()}
+    applied, master = 0, deps.settings.sync.account_master
+    try:
+        for object_type in connector.objects:
+            report = await pull_object(
+                deps.engine, connector, object_type, clock=deps.clock, account_master=master
+            )
+            await mark_pulled(deps.engine, connector.system, object_type, deps.clock())
+            applied += report.applied
+    except QuotaExhausted as error:
+        until = await _pause(deps, connector, error)
+        return {"source": source, "paused_until": until.isoformat()}
+    await _handoffs_after_pull(ctx)
+    return {"source": source, "applied": applied}
+
+
+async def _handoffs_after_pull(ctx: dict[str, Any]) -> None:
+    """Deals the pull saw won get their handoff; waiting ones re-check their data."""
+    try:
+        await advance_handoffs(ctx)
+    except Exception:  # the pull itself succeeded; the next one sweeps again
+        log.exception("handoff sweep after a pull failed")
+
+
+async def refresh_records(
+    ctx: dict[str, Any], source: str, object_type: str, ids: list[str]
+) -> Any:
+    """Re-read ``ids`` of ``object_type`` now (a webhook's hint); retried when transient."""
+    from sync_jobs.refresh import refresh_records as refresh  # written alongside webhooks
+
+    deps = deps_of(ctx)
+    connector = deps.source(source)
+    if (until := await _paused(deps, connector)) is not None:
+        raise Retry(defer=until - deps.clock())
+    try:
+        master = deps.settings.sync.account_master
+        return await refresh(
+            deps.engine, connector, object_type, ids, clock=deps.clock, account_master=master
+        )
+    except QuotaExhausted as error:
+        until = await _pause(deps, connector, error)
+        raise Retry(defer=until - deps.clock()) from error
+    except TransientSourceError as error:
+        raise Retry(defer=refresh_backoff(ctx.get("job_try", 1), error.retry_after)) from error
+
+
+async def reconcile_source(ctx: dict[str, Any], source: str) -> Any:
+    """Compare the read model's ids with the source's live ids and repair the difference."""
+    from sync_jobs.reconcile import reconcile_source as reconcile  # written with identity
+
+    deps = deps_of(ctx)
+    connector = deps.source(source)
+    if (until := await _paused(deps, connector)) is not None:
+        return {"source": source, "paused_until": until.isoformat()}
+    try:
+        master = deps.settings.sync.account_master
+        return await reconcile(deps.engine, connector, clock=deps.clock, account_master=master)
+    except QuotaExhausted as error:
+        until = await _pause(deps, connector, error)
+        return {"source": source, "paused_until": until.isoformat()}
+
+
+JOBS: dict[str, Job] = {
+    "pull_source": pull_source,
+    "refresh_records": refresh_records,
+    "reconcile_source": reconcile_source,
+    "apply_command": apply_command,  # the write path (sync_jobs.commands.execute)
+    "advance_handoff": advance_handoff,  # the quote-to-project handoff (sync_jobs.handoff)
+}
+# Tries of jobs whose own state decides when to stop (a command's max_attempts): the
+# in-process runner uses these instead of sync.max_retries + 1.
+MAX_TRIES: dict[str, int] = {"apply_command": APPLY_MAX_TRIES}
+
+
+def refresh_backoff(job_try: int, retry_after: float | None) -> float:
+    """Seconds before a failed refresh runs again: the source's wish, else 5 s doubling."""
+    if retry_after is not None:
+        return retry_after
+    return min(REFRESH_BACKOFF_CAP_SECONDS, REFRESH_BACKOFF_SECONDS * 2.0 ** max(0, job_try - 1))
+
+
+async def _paused(deps: SyncDeps, connector: Connector) -> datetime | None:
+    """The end of the source's quota pause if it is still resting, else ``None``."""
+    until = await paused_until(deps.engine, connector.system)
+    if until is None or until <= deps.clock():
+        return None
+    log.info("sync %s: paused until %s, skipped", connector.system, until.isoformat())
+    return until
+
+
+async def _pause(deps: SyncDeps, connector: Connector, error: QuotaExhausted) -> datetime:
+    """Rest the source until its quota is back; record and report why."""
+    now = deps.clock()
+    rest = max(error.retry_after or 0.0, deps.settings.sync.quota_pause_seconds)
+    until = now + timedelta(seconds=rest)
+    message = f"QuotaExhausted: {error}; paused until {until.isoformat()}"
+    await pause_source(deps.engine, connector.system, connector.objects, until, message, now)
+    log.warning("sync %s: daily quota exhausted, paused until %s", connector.system, until)
+    return until

@@ -1,0 +1,139 @@
+"""Per-source rate limits as an httpx transport: concurrency, request rate, 429/503 back-off.
+
+Every connector's HTTP client is wrapped in a ``LimitedTransport`` built from its
+``SourceSettings``, so each client gets the same manners without knowing about them:
+
+* at most ``max_concurrency`` requests in flight (a semaphore);
+* at most ``requests_per_second`` requests started per second (a token bucket);
+* a 429 or 503 is retried up to ``max_retries`` times, waiting what ``Retry-After`` asks
+  (plus a little jitter, so many workers do not return in the same instant), or an
+  exponential back-off with jitter when the header is missing. When retries run out, or the
+  source asks for a wait longer than ``max_wait_seconds``, the response is handed through and
+  the client raises its typed error: a long pause belongs to the scheduler, not to a worker
+  sleeping on a slot.
+
+A 403 ``REQUEST_LIMIT_EXCEEDED`` (a daily quota) is not retried here: waiting seconds cannot
+help, and the job pauses the source instead (``sync_jobs.jobs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+RETRY_STATUS = frozenset({429, 503})
+BACKOFF_BASE_SECONDS = 0.5  # first wait without Retry-After; doubles each retry
+BACKOFF_CAP_SECONDS = 30.0  # no single back-off wait is longer
+MAX_WAIT_SECONDS = 60.0  # a longer Retry-After is handed to the scheduler
+JITTER_SECONDS = 0.25  # at most this much is added to a Retry-After wait
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+class TokenBucket:
+    """Allows ``rate`` acquisitions per second on average, bursts up to ``capacity``.
+
+    Callers reserve a token at once (the count may go negative) and sleep off their debt, so
+    concurrent callers are spaced ``1 / rate`` apart without a lock.
+    """
+
+    def __init__(self, rate: float, capacity: float = 1.0, *, clock: Clock, sleep: Sleep) -> None:
+        self._rate = rate
+        self._capacity = capacity
+        self._tokens = capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+
+    async def acquire(self) -> None:
+        """Take one token, waiting until it has accrued."""
+        now = self._clock()
+        self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+        self._updated = now
+        self._tokens -= 1
+        if self._tokens < 0:
+            await self._sleep(-self._tokens / self._rate)
+
+
+class LimitedTransport(httpx.AsyncBaseTransport):
+    """Wraps ``inner`` with one source's concurrency cap, rate cap and 429/503 retries.
+
+    ``sleep``, ``clock`` and ``jitter`` (a number in [0, 1)) are injectable so tests can count
+    the waits without waiting.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        max_concurrency: int,
+        requests_per_second: float,
+        max_retries: int,
+        max_wait_seconds: float = MAX_WAIT_SECONDS,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._inner = inner
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._bucket = TokenBucket(requests_per_second, clock=clock, sleep=sleep)
+        self._max_retries = max_retries
+        self._max_wait = max_wait_seconds
+        self._sleep = sleep
+        self._jitter = jitter
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()  # a retry must be able to send the body again
+        attempt = 0
+        while True:
+            response = await self._send(request)
+            wait = self._retry_wait(response, attempt)
+            if wait is None:
+                return response
+            await response.aclose()
+            await self._sleep(wait)  # outside the semaphore: waiting holds no slot
+            attempt += 1
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        async with self._slots:
+            await self._bucket.acquire()
+            return await self._inner.handle_async_request(request)
+
+    def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or ``None`` to hand the response through."""
+        if response.status_code not in RETRY_STATUS or attempt >= self._max_retries:
+            return None
+        asked = retry_after_seconds(response.headers.get("Retry-After"))
+        if asked is None:
+            backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
+            return backoff * (0.5 + self._jitter() / 2)
+        if asked > self._max_wait:
+            return None
+        return asked + JITTER_SECONDS * self._jitter()
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date; ``None`` if absent or bad."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -1,0 +1,67 @@
+"""A source's scheduling state in ``sync_state``: quota pauses and completed pulls.
+
+``checkpoints.py`` records pages; this module records what the scheduler decides about a
+whole source: that it rests until its daily quota resets (``paused_until``), and that a pull
+of an object finished cleanly even when it brought no page (so freshness shows a source
+that is quiet, not one that is stale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from readmodel.tables import SyncState, table_of
+from sync_jobs.sql import upsert_insert
+
+STATE = table_of(SyncState)
+MAX_ERROR_LENGTH = 1000
+
+
+async def paused_until(engine: AsyncEngine, system: str) -> datetime | None:
+    """The latest ``paused_until`` among the source's objects (``None``: never paused)."""
+    stmt = select(func.max(STATE.c.paused_until)).where(STATE.c.system == system)
+    async with engine.connect() as conn:
+        value: datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return value
+
+
+async def pause_source(
+    engine: AsyncEngine,
+    system: str,
+    objects: Sequence[str],
+    until: datetime,
+    error: str,
+    at: datetime,
+) -> None:
+    """Rest every object of ``system`` until ``until``, recording why on each of them."""
+    async with engine.begin() as conn:
+        for object_type in objects:
+            await _ensure(conn, system, object_type)
+        await conn.execute(
+            update(STATE)
+            .where(STATE.c.system == system, STATE.c.object_type.in_(objects))
+            .values(paused_until=until, last_attempt_at=at, last_error=error[:MAX_ERROR_LENGTH])
+        )
+
+
+async def mark_pulled(engine: AsyncEngine, system: str, object_type: str, at: datetime) -> None:
+    """A pull of this object ran to the end: it is fresh as of ``at`` and no longer paused."""
+    async with engine.begin() as conn:
+        await _ensure(conn, system, object_type)
+        await conn.execute(
+            update(STATE)
+            .where(STATE.c.system == system, STATE.c.object_type == object_type)
+            .values(last_attempt_at=at, last_success_at=at, last_error=None, paused_until=None)
+        )
+
+
+async def _ensure(conn: AsyncConnection, system: str, object_type: str) -> None:
+    """Create the state row if missing (safe when two workers race to create it)."""
+    stmt = upsert_insert(conn, STATE).values(
+        system=system, object_type=object_type, records_applied=0
+    )
+    await conn.execute(stmt.on_conflict_do_nothing(index_elements=["system", "object_type"]))

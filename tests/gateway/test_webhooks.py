@@ -1,0 +1,257 @@
+"""POST /webhooks/{source} over HTTP: refusals change nothing; accepted events re-read.
+
+The gateway runs in-process (ASGI, with its lifespan); the Salesforce simulator it re-reads
+from serves on a real socket, because the gateway's jobs reach sources by their base URL.
+Every refusal is checked the same way: no ``webhook_event`` row, and the record it names,
+which was edited at the source, is unchanged in the read model, even after a good delivery
+posted afterwards has been fully processed (so a wrongly accepted one would have landed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from clientgraph.settings import SalesforceSettings, Settings, SyncSettings
+from gateway.app import create_app
+from readmodel.tables import Account, SyncState, WebhookEvent, table_of
+from sync_jobs.connectors.salesforce.client import SalesforceClient
+from sync_jobs.connectors.salesforce.connector import SalesforceConnector
+from sync_jobs.pull import pull_object
+from sync_jobs.webhooks.signature import HEADER, sign
+from systems.salesforce.app import create_simulator
+from systems.salesforce.cdc import change_event
+from systems.salesforce.store import Store
+from tests.conftest import http_client
+from tests.e2e.test_cli import _free_port
+from tests.systems.test_salesforce_simulator import SECRET, seeded_store
+
+WHSEC = "whsec-gateway-test"
+WAIT_SECONDS = 3.0
+
+
+@contextmanager
+def serve_in_thread(app: Starlette, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a local port (free if not given) in a thread; yield its
+    base URL. The lifespan runs in the server's own thread and event loop."""
+    port = port or _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def database_url(engine: AsyncEngine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def gateway_settings(engine: AsyncEngine, simulator: str) -> Settings:
+    """Salesforce configured, webhooks on; scheduled pulls once at start, then rarely."""
+    return Settings(
+        database_url=database_url(engine),
+        salesforce=SalesforceSettings(
+            base_url=simulator, client_secret=SECRET, webhook_secret=WHSEC
+        ),
+        sync=SyncSettings(interval_seconds=3600, reconcile_interval_seconds=3600),
+    )
+
+
+async def pull_all(engine: AsyncEngine, simulator: str) -> None:
+    async with httpx.AsyncClient() as http:
+        connector = SalesforceConnector(SalesforceClient(simulator, "cg", SECRET, http))
+        for object_type in connector.objects:
+            await pull_object(engine, connector, object_type)
+
+
+async def settle(engine: AsyncEngine, since: datetime) -> None:
+    """Wait for the gateway's start-up pull (if its lifespan schedules one) to finish, so a
+    change made afterwards can only arrive through a webhook."""
+    t = table_of(SyncState)
+    stmt = select(t.c.last_success_at).where(t.c.object_type == "opportunity")
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        async with engine.connect() as conn:
+            done = (await conn.execute(stmt)).scalar_one_or_none()
+        if done is not None and done >= since:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def names(engine: AsyncEngine) -> dict[str, str]:
+    t = table_of(Account)
+    async with engine.connect() as conn:
+        return dict((await conn.execute(select(t.c.source_id, t.c.name))).all())
+
+
+async def event_ids(engine: AsyncEngine) -> list[str]:
+    t = table_of(WebhookEvent)
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(t.c.event_id).order_by(t.c.id))).scalars())
+
+
+async def checkpoint(engine: AsyncEngine, object_type: str) -> str | None:
+    t = table_of(SyncState)
+    async with engine.connect() as conn:
+        stmt = select(t.c.checkpoint).where(t.c.object_type == object_type)
+        return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def until_named(engine: AsyncEngine, source_id: str, name: str) -> float:
+    """Seconds until the read model shows ``name`` for account ``source_id``."""
+    started = time.monotonic()
+    while (await names(engine)).get(source_id) != name:
+        assert time.monotonic() - started < WAIT_SECONDS, f"{source_id} never became {name!r}"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    store: Store
+    engine: AsyncEngine
+
+    def edit(self, account_id: str, name: str) -> None:
+        """A user edit in Salesforce, which publishes nothing by itself here."""
+        self.store.touch("Account", account_id, {"Name": name}, datetime.now(UTC))
+
+    async def post(
+        self, events: Any, *, secret: str = WHSEC, at: float | None = None, **headers: str
+    ) -> httpx.Response:
+        body = json.dumps(events).encode()
+        stamp = sign(secret, body, int(time.time() if at is None else at))
+        return await self.client.post(
+            "/webhooks/salesforce", content=body, headers={HEADER: stamp, **headers}
+        )
+
+
+@pytest.fixture
+async def harness(engine: AsyncEngine) -> AsyncIterator[Harness]:
+    store = seeded_store(accounts=4)
+    with serve_in_thread(create_simulator(store, client_secret=SECRET)) as simulator:
+        await pull_all(engine, simulator)
+        started = datetime.now(UTC)
+        app = create_app(gateway_settings(engine, simulator))
+        async with app.router.lifespan_context(app), http_client(app) as client:
+            await settle(engine, started)
+            yield Harness(client, store, engine)
+
+
+def account_event(event_id: str, *ids: str) -> dict[str, Any]:
+    return {
+        **change_event("Account", ids[0], "UPDATE", datetime.now(UTC)),
+        "eventId": event_id,
+        "recordIds": list(ids),
+    }
+
+
+async def test_accepted_events_re_read_and_redeliveries_are_duplicates(harness: Harness) -> None:
+    first, second = sorted(harness.store.records["Account"])[:2]
+    before = await checkpoint(harness.engine, "account")
+    harness.edit(first, "Hooked Ltd")
+
+    accepted = await harness.post([account_event("evt-a", first)])
+    await until_named(harness.engine, first, "Hooked Ltd")
+    again = await harness.post([account_event("evt-a", first)])
+    harness.edit(second, "Second Edit plc")
+    mixed = await harness.post(
+        [
+            account_event("evt-a", first),
+            account_event("evt-b", second),
+            account_event("evt-b", second),
+        ]
+    )
+    await until_named(harness.engine, second, "Second Edit plc")
+
+    assert (accepted.status_code, accepted.json()) == (202, {"accepted": 1, "duplicates": 0})
+    assert (again.status_code, again.json()) == (200, {"accepted": 0, "duplicates": 1})
+    assert (mixed.status_code, mixed.json()) == (202, {"accepted": 1, "duplicates": 2})
+    assert await event_ids(harness.engine) == ["evt-a", "evt-b"]
+    assert await checkpoint(harness.engine, "account") == before  # re-reads, not a pull
+
+
+REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
+    ("no signature", {"header": None}, 401, "BAD_SIGNATURE"),
+    ("wrong secret", {"secret": "not-the-secret"}, 401, "BAD_SIGNATURE"),
+    ("tampered body", {"tamper": True}, 401, "BAD_SIGNATURE"),
+    ("malformed header", {"header": "t=now,v1=zz"}, 401, "BAD_SIGNATURE"),
+    ("stale timestamp", {"at": -3600}, 400, "STALE_TIMESTAMP"),
+    ("future timestamp", {"at": 3600}, 400, "STALE_TIMESTAMP"),
+    ("not JSON", {"raw": b"{nope"}, 400, "MALFORMED_BODY"),
+    ("wrong shape", {"raw": b'{"eventId": "evt-bad"}'}, 400, "MALFORMED_BODY"),
+    ("too large", {"raw": b"[" + b" " * (1024 * 1024) + b"]"}, 413, "BODY_TOO_LARGE"),
+    ("unknown source", {"source": "hubspot"}, 404, "UNKNOWN_SOURCE"),
+    ("no webhooks (polled)", {"source": "tryton"}, 404, "UNKNOWN_SOURCE"),
+    ("no secret configured", {"source": "netsuite", "secret": ""}, 401, "BAD_SIGNATURE"),
+]
+
+
+async def refused(harness: Harness, target: str, how: dict[str, Any]) -> httpx.Response:
+    """A delivery naming ``target``, spoiled as ``how`` says."""
+    body = how.get("raw") or json.dumps([account_event("evt-bad", target)]).encode()
+    at = int(time.time()) + how.get("at", 0)
+    header = how["header"] if "header" in how else sign(how.get("secret", WHSEC), body, at)
+    if how.get("tamper"):
+        body = body.replace(b"evt-bad", b"evt-bae")
+    headers = {} if header is None else {HEADER: header}
+    path = f"/webhooks/{how.get('source', 'salesforce')}"
+    return await harness.client.post(path, content=body, headers=headers)
+
+
+async def test_a_refused_delivery_changes_nothing(harness: Harness) -> None:
+    target, control = sorted(harness.store.records["Account"])[:2]
+    before = await names(harness.engine)
+    harness.edit(target, "Must Not Arrive")
+
+    for case, how, status, code in REFUSALS:
+        response = await refused(harness, target, how)
+        assert response.status_code == status, (case, response.text)
+        assert response.json()["error"]["code"] == code, case
+        assert WHSEC not in response.text
+
+    harness.edit(control, "Control Arrived")  # a good delivery after the bad ones
+    await harness.post([account_event("evt-control", control)])
+    await until_named(harness.engine, control, "Control Arrived")
+    assert await names(harness.engine) == {**before, control: "Control Arrived"}
+    assert await event_ids(harness.engine) == ["evt-control"]
+
+
+async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted(
+    engine: AsyncEngine,
+) -> None:
+    """No source configured: nothing runs jobs, so the gateway answers 503 and keeps no
+    event id (a retry after the fix must not be taken for a duplicate)."""
+    settings = Settings(
+        database_url=database_url(engine), salesforce=SalesforceSettings(webhook_secret=WHSEC)
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), http_client(app) as client:
+        harness = Harness(client, Store(), engine)
+        response = await harness.post([account_event("evt-q", "001Q")])
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "QUEUE_UNAVAILABLE"
+    assert await event_ids(engine) == []

@@ -1,0 +1,129 @@
+"""The embedded runner: jobs handed to it run in-process, with arq's retry rules."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from readmodel.tables import Account, table_of
+from sync_jobs.context import sync_deps
+from sync_jobs.dispatch import InProcessDispatcher, QueueUnavailable
+from sync_jobs.runner import InProcessRunner, UnknownJob
+from systems.salesforce.app import Faults, create_simulator
+from tests.sync_jobs.connectors.salesforce.test_connector import count
+from tests.sync_jobs.test_jobs import settings_for, url_of
+from tests.systems.test_salesforce_simulator import SECRET, seeded_store
+
+
+async def eventually(check: object, timeout: float = 5.0) -> None:
+    """Wait until the coroutine function ``check`` returns true."""
+    for _ in range(int(timeout / 0.02)):
+        if await check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the runner did not get there in time")
+
+
+@pytest.fixture(params=["sqlite"])  # scheduling logic: one backend is enough
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def dispatcher_and_faults(
+    engine: AsyncEngine,
+) -> AsyncIterator[tuple[InProcessDispatcher, Faults]]:
+    faults = Faults()
+    app = create_simulator(seeded_store(), client_secret=SECRET, batch_size=25, faults=faults)
+    settings = settings_for(url_of(engine), max_retries=1)
+    transports = {"salesforce": httpx.ASGITransport(app=app)}
+    async with sync_deps(settings, engine=engine, transports=transports) as deps:
+        runner = InProcessRunner(deps, [], interval=3600)  # no schedule: only handed jobs
+        await runner.start()
+        try:
+            yield InProcessDispatcher(runner), faults
+        finally:
+            await runner.stop()
+
+
+async def test_an_enqueued_pull_runs_in_process(
+    engine: AsyncEngine, dispatcher_and_faults: tuple[InProcessDispatcher, Faults]
+) -> None:
+    dispatcher, _ = dispatcher_and_faults
+    assert await dispatcher.enqueue("pull_source", "salesforce")
+    await eventually(lambda: count(engine, Account))
+
+
+async def test_a_transient_failure_is_retried_after_its_deferral(
+    engine: AsyncEngine, dispatcher_and_faults: tuple[InProcessDispatcher, Faults]
+) -> None:
+    dispatcher, faults = dispatcher_and_faults
+    account_id = sorted(seeded_store().records["Account"])[0]
+    faults.fail_next(503, "SERVER_UNAVAILABLE", times=2, retry_after=0)  # one try + one retry
+
+    await dispatcher.enqueue("refresh_records", "salesforce", "account", [account_id])
+
+    async def arrived() -> bool:
+        t = table_of(Account)
+        async with engine.connect() as conn:
+            stmt = select(t.c.id).where(t.c.source_id == account_id)
+            return (await conn.execute(stmt)).first() is not None
+
+    await eventually(arrived)
+    assert not faults.queue
+
+
+async def test_unknown_jobs_and_a_runnerless_dispatcher_are_refused() -> None:
+    with pytest.raises(UnknownJob):
+        await InProcessDispatcher(None).enqueue("pull_everything")
+    with pytest.raises(QueueUnavailable):
+        await InProcessDispatcher(None).enqueue("pull_source", "salesforce")
+
+
+class HeldAnswers(httpx.AsyncBaseTransport):
+    """Answers record reads from the simulator, but holds the first answer until released:
+    the network delay of a slow source, so a second hint can arrive mid-refresh."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.release, self.held = inner, asyncio.Event(), asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "/sobjects/" in request.url.path and not self.held.is_set():
+            self.held.set()
+            await self.release.wait()
+        return response
+
+
+async def test_a_hint_arriving_mid_refresh_is_not_swallowed(engine: AsyncEngine) -> None:
+    store = seeded_store()
+    account_id = sorted(store.records["Account"])[0]
+    held = HeldAnswers(httpx.ASGITransport(app=create_simulator(store, client_secret=SECRET)))
+    settings = settings_for(url_of(engine))
+    async with sync_deps(settings, engine=engine, transports={"salesforce": held}) as deps:
+        runner = InProcessRunner(deps, [], interval=3600)
+        await runner.start()
+        try:
+            dispatcher = InProcessDispatcher(runner)
+            await dispatcher.enqueue("refresh_records", "salesforce", "account", [account_id])
+            await held.held.wait()  # the first refresh has read the old name
+            later = datetime.now(UTC) + timedelta(seconds=5)
+            store.touch("Account", account_id, {"Name": "Renamed Mid-Refresh"}, later)
+            await dispatcher.enqueue("refresh_records", "salesforce", "account", [account_id])
+            held.release.set()
+
+            async def renamed() -> bool:
+                t = table_of(Account)
+                async with engine.connect() as conn:
+                    stmt = select(t.c.name).where(t.c.source_id == account_id)
+                    return (await conn.execute(stmt)).scalar() == "Renamed Mid-Refresh"
+
+            await eventually(renamed)
+        finally:
+            await runner.stop()
