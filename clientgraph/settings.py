@@ -6,7 +6,7 @@ e.g. ``CLIENTGRAPH_GRAPHQL__MAX_PAGE_SIZE=200``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
@@ -83,6 +83,51 @@ class SyncSettings(BaseModel):
     )
 
 
+DEFAULT_OWNERSHIP: dict[str, str] = {
+    "opportunity": "salesforce",
+    "project": "netsuite",
+    "milestone": "netsuite",
+    "time_entry": "netsuite",
+    "change_order": "netsuite",
+    "invoice": "netsuite",
+    "payment": "netsuite",
+}
+"""Who owns what unless configured: CRM deals in Salesforce, delivery and finance in NetSuite."""
+WRITABLE_SYSTEMS = frozenset({"salesforce", "hubspot", "netsuite", "tryton"})
+
+
+class WritesSettings(BaseModel):
+    """The write path: which system owns each entity, and how long reads wait for writes."""
+
+    ownership: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_OWNERSHIP),
+        description="Entity (read-model table name) → the system that owns it, as JSON. A "
+        "configured map replaces the default whole; a mutation on an entity missing from it "
+        "is refused with NO_OWNER.",
+    )
+    consistency_wait_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=30,
+        description="Longest wait of a query sent with X-Consistency-Token for its command.",
+    )
+    relay_interval_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often the gateway queues commands still ACCEPTED (e.g. after Redis "
+        "was down when they were accepted).",
+    )
+
+    @field_validator("ownership")
+    @classmethod
+    def _known_systems(cls, ownership: dict[str, str]) -> dict[str, str]:
+        """A typo would route writes to a system nothing executes: refuse it at start-up."""
+        unknown = sorted(set(ownership.values()) - WRITABLE_SYSTEMS)
+        if unknown:
+            raise ValueError(f"unknown systems {unknown}; known: {sorted(WRITABLE_SYSTEMS)}")
+        return ownership
+
+
 class Settings(BaseSettings):
     """All of clientgraph's configuration."""
 
@@ -107,6 +152,7 @@ class Settings(BaseSettings):
     netsuite: NetSuiteSettings = NetSuiteSettings()
     tryton: TrytonSettings = TrytonSettings()
     sync: SyncSettings = SyncSettings()
+    writes: WritesSettings = WritesSettings()
 
     @property
     def embedded(self) -> bool:

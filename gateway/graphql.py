@@ -12,6 +12,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
 from resolvers.context import Context
 from schema.errors import classify
@@ -24,6 +25,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        if isinstance(request, Request):  # hold a read until its writes are in (if asked)
+            request.state.consistency = await wait_for_tokens(request)
         return build_context(request)
 
     async def get_root_value(self, request: Any) -> None:
@@ -35,4 +38,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """Every error leaves with a code (parse errors never reach the schema's extensions)."""
         if result.errors:
             result.errors = [classify(error) for error in result.errors]
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        consistency = getattr(request.state, "consistency", None)
+        extensions = dict(response.get("extensions") or {})
+        extensions["freshness"] = await freshness(request, consistency)
+        response["extensions"] = extensions
+        return response

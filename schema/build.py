@@ -17,7 +17,9 @@ from strawberry.types import ExecutionContext
 
 from clientgraph.settings import GraphQLSettings
 from schema.errors import ErrorCodes, log_internal_errors
+from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 CACHE_SIZE = 512
 
@@ -40,4 +42,6 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
     ]
-    return ClientGraphSchema(query=Query, extensions=extensions)
+    return ClientGraphSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

@@ -9,7 +9,12 @@ import strawberry
 
 from resolvers import portfolio as portfolio_resolvers
 from resolvers import records
+from resolvers import sync as sync_resolvers
+from resolvers.commands import queries as command_resolvers
 from resolvers.context import context_of
+from resolvers.handoffs import queries as handoff_resolvers
+from schema.commands.inputs import CommandFilter
+from schema.commands.types import Command
 from schema.common.connection import Connection, connection
 from schema.common.types import Node
 from schema.crm.inputs import DEFAULT_ORDER, AccountFilter, AccountOrder
@@ -18,7 +23,11 @@ from schema.delivery.inputs import ProjectFilter
 from schema.delivery.types import Engagement, Milestone, Project
 from schema.finance.inputs import InvoiceFilter
 from schema.finance.types import Invoice, Payment
+from schema.handoffs.inputs import HandoffFilter
+from schema.handoffs.types import Handoff
 from schema.portfolio.types import CurrencyKpis, Portfolio, SourceFreshness
+from schema.sync.inputs import IntegrationExceptionFilter
+from schema.sync.types import IntegrationException
 
 NODE_CLASSES: dict[str, Any] = {
     cls.__name__: cls
@@ -98,6 +107,62 @@ class Query:
         page = await records.invoices(context_of(info), first, after, query)
         return connection(page, Invoice.from_row)
 
+    @strawberry.field(
+        description="What sync could not settle alone (unmatched or ambiguous clients, "
+        "orphans), newest first."
+    )
+    async def integration_exceptions(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: Annotated[
+            IntegrationExceptionFilter | None,
+            strawberry.argument(description="By status, kind and source system."),
+        ] = None,
+    ) -> Connection[IntegrationException]:
+        query = (filter or IntegrationExceptionFilter()).to_query()
+        page = await sync_resolvers.integration_exceptions(context_of(info), first, after, query)
+        return connection(page, IntegrationException.from_row)
+
+    @strawberry.field(description="One command of the write path, by its global id.")
+    async def command(self, info: strawberry.Info, id: strawberry.ID) -> Command | None:
+        return Command.from_row(await command_resolvers.command(context_of(info), id))
+
+    @strawberry.field(description="The command log, newest first.")
+    async def commands(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: Annotated[
+            CommandFilter | None,
+            strawberry.argument(description="By status, kind and target system."),
+        ] = None,
+    ) -> Connection[Command]:
+        query = (filter or CommandFilter()).to_query()
+        page = await command_resolvers.commands(context_of(info), first, after, query)
+        return connection(page, Command.from_row)
+
+    @strawberry.field(description="One handoff of a won deal to delivery, by its id.")
+    async def handoff(self, info: strawberry.Info, id: strawberry.ID) -> Handoff | None:
+        row = await handoff_resolvers.handoff(context_of(info), id)
+        return None if row is None else Handoff.from_row(row)
+
+    @strawberry.field(
+        description="Handoffs by status, longest unchanged first; by default the exception "
+        "queue (WAITING_FOR_DATA, FAILED, HALTED)."
+    )
+    async def handoffs(
+        self,
+        info: strawberry.Info,
+        filter: HandoffFilter | None = None,
+        first: Annotated[int, strawberry.argument(description="1 to the page maximum.")] = 20,
+    ) -> list[Handoff]:
+        wanted = None if filter is None or not filter.status else [str(s) for s in filter.status]
+        rows = await handoff_resolvers.handoffs(context_of(info), wanted, first)
+        return [Handoff.from_row(r) for r in rows]
+
     @strawberry.field(description="Firm-wide KPIs; the period defaults to the 90 days to today.")
     async def portfolio(
         self,
@@ -118,8 +183,11 @@ class Query:
             currencies=[CurrencyKpis.from_figures(k) for k in kpis.currencies],
         )
 
-    @strawberry.field(description="Per source system and object type: last sync and lag.")
+    @strawberry.field(
+        description="Per source system and object type: last sync, lag, status and pauses."
+    )
     async def freshness(self, info: strawberry.Info) -> list[SourceFreshness]:
         ctx = context_of(info)
         states = await ctx.loaders.sync_states()
-        return [SourceFreshness.from_row(s, ctx.now) for s in states]
+        interval = ctx.sync.interval_seconds
+        return [SourceFreshness.from_row(s, ctx.now, interval) for s in states]

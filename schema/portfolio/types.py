@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from schema.common.types import Money, money_of, ratio
+
+if TYPE_CHECKING:
+    from schema.handoffs.types import HandoffKpis
 
 
 @strawberry.type(description="KPIs in one currency (amounts are never converted).")
@@ -58,21 +62,75 @@ class Portfolio:
     available_hours: Decimal
     currencies: list[CurrencyKpis]
 
+    @strawberry.field(
+        description="Quote-to-project handoffs completed in the period: setup cycle time "
+        "(project activated − won) and the share without manual intervention."
+    )
+    async def handoffs(
+        self, info: strawberry.Info
+    ) -> Annotated[HandoffKpis, strawberry.lazy("schema.handoffs.types")]:
+        from resolvers.context import context_of
+        from resolvers.handoffs.queries import handoff_kpis
+        from schema.handoffs.types import HandoffKpis
+
+        found = await handoff_kpis(context_of(info), self.period_start, self.period_end)
+        return HandoffKpis.from_figures(found)
+
+
+STALE_AFTER_INTERVALS = 3  # a pull may miss two slots (a slow page, a retry) before STALE
+
+
+@strawberry.enum(description="The sync health of one object type of one source.")
+class FreshnessStatus(Enum):
+    OK = strawberry.enum_value("ok", description="Pulled within 3 sync intervals.")
+    STALE = strawberry.enum_value(
+        "stale", description="Last success longer ago than 3 sync intervals, no error recorded."
+    )
+    FAILING = strawberry.enum_value("failing", description="The latest attempt failed.")
+    PAUSED = strawberry.enum_value(
+        "paused", description="Resting until pausedUntil (the source's daily quota ran out)."
+    )
+    NEVER = strawberry.enum_value("never", description="Never pulled successfully yet.")
+
+
+def freshness_status(row: Any, now: datetime, interval_seconds: float) -> FreshnessStatus:
+    """PAUSED, then FAILING, then NEVER, then STALE (lag > 3 × interval), else OK."""
+    if row.paused_until is not None and row.paused_until > now:
+        return FreshnessStatus.PAUSED
+    if row.last_error is not None:
+        return FreshnessStatus.FAILING
+    if row.last_success_at is None:
+        return FreshnessStatus.NEVER
+    lag = (now - row.last_success_at).total_seconds()
+    if lag > STALE_AFTER_INTERVALS * interval_seconds:
+        return FreshnessStatus.STALE
+    return FreshnessStatus.OK
+
 
 @strawberry.type(description="How fresh the read model is for one object type of one source.")
 class SourceFreshness:
     system: str
     object_type: str
-    last_success_at: datetime | None
+    last_success_at: datetime | None = strawberry.field(
+        description="When a pull of this object last completed (or committed a page)."
+    )
     last_attempt_at: datetime | None
-    records_applied: int
-    last_error: str | None
+    records_applied: int = strawberry.field(description="Records written by pulls, in total.")
+    last_error: str | None = strawberry.field(
+        description="Why the latest attempt failed (null once a pull succeeds)."
+    )
     lag_seconds: float | None = strawberry.field(
         description="Seconds since the last successful sync (null: never synced)."
     )
+    paused_until: datetime | None = strawberry.field(
+        description="While in the future: the source's daily quota ran out and it rests."
+    )
+    status: FreshnessStatus = strawberry.field(
+        description="OK, STALE (lag over 3 sync intervals), FAILING, PAUSED or NEVER."
+    )
 
     @classmethod
-    def from_row(cls, row: Any, now: datetime) -> SourceFreshness:
+    def from_row(cls, row: Any, now: datetime, interval_seconds: float) -> SourceFreshness:
         last = row.last_success_at
         return cls(
             system=row.system,
@@ -82,4 +140,6 @@ class SourceFreshness:
             records_applied=row.records_applied,
             last_error=row.last_error,
             lag_seconds=None if last is None else round((now - last).total_seconds(), 3),
+            paused_until=row.paused_until,
+            status=freshness_status(row, now, interval_seconds),
         )

@@ -181,6 +181,7 @@ def job(row: Row, ids: _Ids) -> Record:
         "custentity_cg_rate_card": ids.get("rate_card", row["rate_card_id"]),
         "custentity_cg_manager": row["manager_name"],
         "custentity_cg_activated_at": row["activated_at"],
+        "custentity_cg_billing_schedule": None,  # written by the handoff (billing rules)
     }
 
 

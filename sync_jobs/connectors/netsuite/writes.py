@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sync_jobs.commands.writes import InvalidPayload, Payload, UnsupportedCommand, WriteResult
+from sync_jobs.connectors.netsuite import handoff_writes
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.connectors.netsuite.fields import CURRENCIES, DEFAULT_TERMS_DAYS, SYSTEM, TERM_DAYS
 from sync_jobs.errors import PermanentSourceError
@@ -141,6 +142,7 @@ HANDLERS: dict[str, Handler] = {
     "complete_milestone": complete_milestone,
     "submit_change_order": submit_change_order,
     "issue_invoice": issue_invoice,
+    **handoff_writes.HANDLERS,  # the quote-to-project handoff's steps
 }
 
 

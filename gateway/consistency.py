@@ -1,0 +1,116 @@
+"""Read your own writes (``X-Consistency-Token``) and say how fresh every answer is.
+
+A mutation's ``Command.consistencyToken`` names the command. A request that sends it back
+(several may be comma-separated) is held before it runs until each command is final: the
+executor marks a command SUCCEEDED only once the read model holds the source's record, so
+the answer then includes the write. The wait is bounded by ``writes.consistency_wait_seconds``
+(default 2 s); when it runs out, or a token names no command, the request runs anyway and
+says so with ``extensions.freshness.stale = true``.
+
+Every HTTP answer carries ``extensions.freshness``: ``asOf`` (the request's clock),
+``oldestSourceSyncAt`` (the least recent successful pull over ``sync_state``) and ``stale``
+(the consistency wait ran out, or that oldest pull is older than 3 sync intervals), plus
+``consistency: {reached, waitedMs}`` when a token was sent. One small SQL statement each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import HTTPConnection
+
+from readmodel.command_log import COMMANDS, FINAL_STATUSES
+from readmodel.tables import SyncState, table_of
+from resolvers.commands.tokens import command_id_of
+from schema.portfolio.types import STALE_AFTER_INTERVALS
+
+log = logging.getLogger(__name__)
+
+HEADER = "x-consistency-token"
+MAX_TOKENS = 10
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """How the wait for a request's tokens ended."""
+
+    reached: bool
+    waited_ms: int
+
+
+async def wait_for_tokens(connection: HTTPConnection) -> Consistency | None:
+    """Hold the request until its tokens' commands are final, or the wait runs out.
+
+    ``None`` when the request carries no token (it runs at once).
+    """
+    header = connection.headers.get(HEADER)
+    if not header:
+        return None
+    state = connection.app.state
+    started = time.monotonic()
+    ids = [command_id_of(token) for token in header.split(",")[:MAX_TOKENS]]
+    timeout = state.settings.writes.consistency_wait_seconds
+    known = [i for i in ids if i is not None]
+    try:
+        reached = len(known) == len(ids) and await _until_final(state.engine, known, timeout)
+    except SQLAlchemyError:  # unreadable command log: answer at once, marked stale
+        log.warning("consistency wait skipped: command log unreadable", exc_info=True)
+        reached = False
+    return Consistency(reached, round((time.monotonic() - started) * 1000))
+
+
+async def _until_final(engine: AsyncEngine, ids: list[int], timeout: float) -> bool:
+    """Poll the commands' statuses until all are final (True) or ``timeout`` passes (False)."""
+    deadline = time.monotonic() + timeout
+    stmt = select(COMMANDS.c.id, COMMANDS.c.status).where(COMMANDS.c.id.in_(ids))
+    while True:
+        async with engine.connect() as conn:
+            statuses = {row.id: row.status for row in await conn.execute(stmt)}
+        if len(statuses) < len(set(ids)):
+            return False  # a token for a command that does not exist can never be reached
+        if all(status in FINAL_STATUSES for status in statuses.values()):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+async def freshness(connection: HTTPConnection, consistency: Consistency | None) -> dict[str, Any]:
+    """The ``extensions.freshness`` of an answer (see the module's docstring)."""
+    state = connection.app.state
+    now: datetime = state.clock()
+    try:
+        oldest = await _oldest_sync(state.engine)
+    except SQLAlchemyError:  # the answer itself reports the outage; freshness is unknown
+        log.warning("freshness unknown: sync_state unreadable", exc_info=True)
+        return {"asOf": now.isoformat(), "oldestSourceSyncAt": None, "stale": True}
+    limit = timedelta(seconds=STALE_AFTER_INTERVALS * state.settings.sync.interval_seconds)
+    stale = (oldest is not None and now - oldest > limit) or (
+        consistency is not None and not consistency.reached
+    )
+    body: dict[str, Any] = {
+        "asOf": now.isoformat(),
+        "oldestSourceSyncAt": None if oldest is None else oldest.isoformat(),
+        "stale": stale,
+    }
+    if consistency is not None:
+        body["consistency"] = {"reached": consistency.reached, "waitedMs": consistency.waited_ms}
+    return body
+
+
+async def _oldest_sync(engine: AsyncEngine) -> datetime | None:
+    t = table_of(SyncState)
+    async with engine.connect() as conn:
+        oldest: datetime | None = (
+            await conn.execute(select(func.min(t.c.last_success_at)))
+        ).scalar_one()
+    return oldest  # min() keeps the column's type: aware UTC on both databases

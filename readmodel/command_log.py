@@ -1,0 +1,274 @@
+"""The command log (table ``command``): accepting writes, moving them between states, reading them.
+
+The accepting side (mutations) and the executing side (``apply_command``, the relay) share
+these functions so that every status change is a guarded compare-and-set: a transition names
+the statuses it may leave from, and reports whether it applied. Two workers, a relay and an
+operator racing on one command therefore never both win, whatever the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row, Table, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from readmodel.tables import Command, table_of
+
+COMMANDS: Table = table_of(Command)
+
+
+class CommandStatus(StrEnum):
+    """Where a command is; stored upper-case, as the table documents."""
+
+    ACCEPTED = "ACCEPTED"  # in the log, not yet handed to the queue
+    DISPATCHED = "DISPATCHED"  # handed to the queue (arq job ``command-<id>``)
+    RUNNING = "RUNNING"  # a worker is applying it at the source
+    SUCCEEDED = "SUCCEEDED"  # applied, and the read model reflects the source's record
+    FAILED = "FAILED"  # the source refused it (permanent); an operator may retry
+    DEAD_LETTERED = "DEAD_LETTERED"  # transient failures until max_attempts ran out
+    CANCELLED = "CANCELLED"  # an operator withdrew it before it ran
+
+
+FINAL_STATUSES = frozenset(
+    {
+        CommandStatus.SUCCEEDED,
+        CommandStatus.FAILED,
+        CommandStatus.DEAD_LETTERED,
+        CommandStatus.CANCELLED,
+    }
+)
+"""States a command leaves only by an operator's retry: what a consistency token waits for."""
+
+
+@dataclass(frozen=True)
+class NewCommand:
+    """A validated write, ready to be logged. ``payload`` holds JSON-safe strings only."""
+
+    kind: str
+    target_system: str
+    target_object: str
+    target_source_id: str | None
+    idempotency_key: str
+    input_hash: str
+    payload: Mapping[str, Any]
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The logged command, and whether this call created it (``False``: a replay)."""
+
+    row: Row[Any]
+    created: bool
+
+
+class IdempotencyKeyReused(Exception):
+    """The key names a command whose input differs from this one's."""
+
+    def __init__(self, existing: Row[Any]) -> None:
+        super().__init__(f"idempotency key already used by command {existing.id}")
+        self.existing = existing
+
+
+def input_hash(kind: str, arguments: Mapping[str, Any]) -> str:
+    """A stable digest of what the client sent (the kind included: a key is per write).
+
+    Hashing the raw arguments, not the validated payload, lets a replay be recognised before
+    validation, which may refuse it now that the first call changed the record.
+    """
+    canonical = json.dumps([kind, arguments], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def accept(engine: AsyncEngine, new: NewCommand, *, now: datetime) -> Accepted:
+    """Log ``new`` as ACCEPTED in a transaction of its own, or fetch the command with its key.
+
+    Raises ``IdempotencyKeyReused`` when the key's command was logged with another input.
+    """
+    async with engine.begin() as conn:
+        accepted = await insert_or_fetch(conn, new, now=now)
+    if not accepted.created and accepted.row.input_hash != new.input_hash:
+        raise IdempotencyKeyReused(accepted.row)
+    return accepted
+
+
+async def insert_or_fetch(
+    conn: AsyncConnection,
+    new: NewCommand,
+    *,
+    now: datetime,
+    status: str = CommandStatus.ACCEPTED,
+) -> Accepted:
+    """Insert ``new`` with ``status``, or read the row already logged under its key.
+
+    ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING``, then, when nothing was inserted, a
+    read of the winner: a concurrent twin blocks on the unique index until it commits, so the
+    read (a new snapshot under READ COMMITTED) sees it. The caller compares ``input_hash``
+    and owns the transaction (an operator's action logs itself and a transition together).
+    """
+    inserted = await conn.execute(_insert(conn, new, now, status).returning(COMMANDS.c.id))
+    new_id = inserted.scalar_one_or_none()
+    row = await (get(conn, new_id) if new_id is not None else by_key(conn, new.idempotency_key))
+    if row is None:  # pragma: no cover - the key's row exists by construction
+        raise RuntimeError(f"command with key {new.idempotency_key!r} vanished")
+    return Accepted(row, created=new_id is not None)
+
+
+def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = {
+        "kind": new.kind,
+        "status": str(status),
+        "target_system": new.target_system,
+        "target_object": new.target_object,
+        "target_source_id": new.target_source_id,
+        "idempotency_key": new.idempotency_key,
+        "input_hash": new.input_hash,
+        "payload": json.dumps(dict(new.payload), sort_keys=True),
+        "correlation_id": new.correlation_id,
+        "attempts": 0,
+        "max_attempts": Command.model_fields["max_attempts"].default,
+        "created_at": now,
+        "updated_at": now,
+        "completed_at": now if status in FINAL_STATUSES else None,
+    }
+    stmt = dialect.insert(COMMANDS).values(**values)
+    return stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
+async def transition(
+    conn: AsyncConnection,
+    command_id: int,
+    from_statuses: Collection[str],
+    to_status: str,
+    *,
+    now: datetime,
+    **fields: Any,
+) -> bool:
+    """Move a command to ``to_status`` if it is in one of ``from_statuses``; True if it moved.
+
+    Args:
+        conn: a connection in a transaction (the caller commits: it may log more with it).
+        command_id: the command.
+        from_statuses: the statuses this move is allowed from (a compare-and-set).
+        to_status: the new status.
+        now: stamps ``updated_at``; and ``completed_at`` when ``to_status`` is final, unless
+            ``fields`` sets it.
+        **fields: other columns to set in the same statement, e.g. ``attempts=0``,
+            ``last_error_code=…``, ``next_attempt_at=…``, ``dispatched_at=now``.
+    """
+    values: dict[str, Any] = {"status": str(to_status), "updated_at": now}
+    if to_status in FINAL_STATUSES:
+        values["completed_at"] = now
+    values.update(fields)
+    stmt = (
+        update(COMMANDS)
+        .where(COMMANDS.c.id == command_id, COMMANDS.c.status.in_([str(s) for s in from_statuses]))
+        .values(**values)
+    )
+    result = await conn.execute(stmt)
+    return bool(result.rowcount == 1)
+
+
+async def get(conn: AsyncConnection, command_id: int) -> Row[Any] | None:
+    """The command ``command_id``, or ``None``."""
+    return (await conn.execute(select(COMMANDS).where(COMMANDS.c.id == command_id))).first()
+
+
+async def by_key(conn: AsyncConnection, idempotency_key: str) -> Row[Any] | None:
+    """The command logged under ``idempotency_key``, or ``None``."""
+    stmt = select(COMMANDS).where(COMMANDS.c.idempotency_key == idempotency_key)
+    return (await conn.execute(stmt)).first()
+
+
+async def by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """The commands among ``ids``, by id (one statement)."""
+    if not ids:
+        return {}
+    rows = await conn.execute(select(COMMANDS).where(COMMANDS.c.id.in_(list(ids))))
+    return {row.id: row for row in rows}
+
+
+async def due_for_dispatch(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
+    """Ids of ACCEPTED commands whose ``next_attempt_at`` is unset or past, oldest first.
+
+    An executor schedules a retry through the relay by moving a command back to ACCEPTED
+    with ``next_attempt_at`` in the future; the relay leaves it until then.
+    """
+    c = COMMANDS.c
+    stmt = (
+        select(c.id)
+        .where(
+            c.status == CommandStatus.ACCEPTED.value,
+            or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
+        )
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def lost_in_queue(
+    conn: AsyncConnection, dispatched_before: datetime, running_before: datetime, limit: int
+) -> list[int]:
+    """Ids of commands whose queued job may be gone (a Redis flush, a restarted gateway).
+
+    DISPATCHED past its due time (``next_attempt_at``, else ``dispatched_at``) by the grace
+    the caller chose, or RUNNING without a change for longer than a job may run. Queueing
+    them again is safe: the job re-claims such rows, and the job id dedupes a live job.
+    """
+    c = COMMANDS.c
+    due = func.coalesce(c.next_attempt_at, c.dispatched_at, c.updated_at)
+    stmt = (
+        select(c.id)
+        .where(
+            or_(
+                and_(c.status == CommandStatus.DISPATCHED.value, due <= dispatched_before),
+                and_(c.status == CommandStatus.RUNNING.value, c.updated_at <= running_before),
+            )
+        )
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True)
+class CommandQuery:
+    """A filter of the command list: each given tuple allows any of its values."""
+
+    statuses: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    systems: tuple[str, ...] | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        c = COMMANDS.c
+        pairs = ((c.status, self.statuses), (c.kind, self.kinds), (c.target_system, self.systems))
+        return [column.in_(list(allowed)) for column, allowed in pairs if allowed is not None]
+
+
+async def page(
+    conn: AsyncConnection, query: CommandQuery, before_id: int | None, first: int
+) -> tuple[list[Row[Any]], bool]:
+    """Up to ``first`` commands, newest first, older than ``before_id``; and whether more follow."""
+    conditions = query.conditions()
+    if before_id is not None:
+        conditions.append(COMMANDS.c.id < before_id)
+    stmt = select(COMMANDS).where(*conditions).order_by(COMMANDS.c.id.desc()).limit(first + 1)
+    rows = list(await conn.execute(stmt))
+    return rows[:first], len(rows) > first
+
+
+async def count(conn: AsyncConnection, query: CommandQuery) -> int:
+    """How many commands match ``query``."""
+    stmt = select(func.count()).select_from(COMMANDS).where(*query.conditions())
+    return int((await conn.execute(stmt)).scalar_one())

@@ -1,0 +1,79 @@
+"""Which system owns each entity, and the read-model records a mutation targets.
+
+The map comes from ``settings.writes.ownership`` (default: ``clientgraph.settings.
+DEFAULT_OWNERSHIP``). A write is routed to the entity's owner and must name records by their
+id *in that system*: a record the read model holds from another system (say a project synced
+from Tryton while NetSuite owns projects) cannot be written there, hence ``NOT_OWNED``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Row, Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clientgraph.settings import WritesSettings
+from readmodel import tables
+from resolvers.commands.errors import CommandRefused, RefusalCode
+from resolvers.context import Context
+
+ENTITY_TABLES: dict[str, Table] = {
+    "opportunity": tables.table_of(tables.Opportunity),
+    "project": tables.table_of(tables.Project),
+    "milestone": tables.table_of(tables.Milestone),
+    "time_entry": tables.table_of(tables.TimeEntry),
+    "change_order": tables.table_of(tables.ChangeOrder),
+    "invoice": tables.table_of(tables.Invoice),
+    "payment": tables.table_of(tables.Payment),
+    "person": tables.table_of(tables.Person),
+}
+"""Entity name (as in the ownership map and ``command.target_object``) → its table."""
+
+
+def ownership_of(ctx: Context) -> Mapping[str, str]:
+    """The configured map, from the app's settings (defaults outside an app, e.g. scripts)."""
+    settings = getattr(getattr(getattr(ctx.request, "app", None), "state", None), "settings", None)
+    writes = settings.writes if settings is not None else WritesSettings()
+    return writes.ownership
+
+
+def owner_of(ownership: Mapping[str, str], entity: str) -> str:
+    """The system that owns ``entity``; ``NO_OWNER`` when none is configured."""
+    owner = ownership.get(entity)
+    if not owner:
+        raise CommandRefused(
+            RefusalCode.NO_OWNER, f"no system is configured to own {entity} records"
+        )
+    return owner
+
+
+async def live_records(
+    conn: AsyncConnection, entity: str, keys: Sequence[int]
+) -> dict[int, Row[Any]]:
+    """The live (not soft-deleted) rows of ``entity`` among ``keys``, by id; one statement."""
+    table = ENTITY_TABLES[entity]
+    stmt = select(table).where(table.c.id.in_(list(keys)), table.c.deleted_at.is_(None))
+    return {row.id: row for row in await conn.execute(stmt)}
+
+
+async def owned_record(
+    conn: AsyncConnection, entity: str, key: int, owner: str, field: str
+) -> Row[Any]:
+    """The live ``entity`` row ``key``, held from ``owner``; else NOT_FOUND / NOT_OWNED."""
+    row = (await live_records(conn, entity, [key])).get(key)
+    if row is None:
+        raise CommandRefused(RefusalCode.NOT_FOUND, f"{field}: no such {entity}")
+    check_owned(row, entity, owner, field)
+    return row
+
+
+def check_owned(row: Row[Any], entity: str, owner: str, field: str) -> None:
+    """Refuse a record the read model holds from a system other than ``owner``."""
+    if row.source_system != owner:
+        raise CommandRefused(
+            RefusalCode.NOT_OWNED,
+            f"{field}: this {entity} lives in {row.source_system}, but {owner} owns "
+            f"{entity} records",
+        )

@@ -1,0 +1,133 @@
+"""Per-field checks of a mutation's input, collected so the client hears every problem at once.
+
+A ``Checker`` parses each field (ISO dates, decimal strings, global ids) and records a
+``FieldProblem`` instead of raising, then ``refuse_if_any`` raises one ``VALIDATION_FAILED``
+naming every bad field. Fields are named as the client wrote them (``amount.currency``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from resolvers.commands.errors import CommandRefused, FieldProblem, RefusalCode
+
+QUARTER_HOUR = Decimal("0.25")
+MIN_HOURS, MAX_HOURS = Decimal("0.25"), Decimal(24)
+MAX_KEY_LENGTH = 128  # the command table's idempotency_key column
+
+
+class Checker:
+    """Collects field problems; parsers return ``None`` for a bad value (already recorded)."""
+
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.problems.append(FieldProblem(field, message))
+
+    def refuse_if_any(self) -> None:
+        """Raise ``VALIDATION_FAILED`` with every problem recorded so far."""
+        if self.problems:
+            names = ", ".join(p.field for p in self.problems)
+            raise CommandRefused(RefusalCode.VALIDATION_FAILED, f"invalid: {names}", self.problems)
+
+    def key(self, field: str, global_id: str, type_name: str) -> int | None:
+        """The key of a global id that must name a ``type_name`` (``base64url("Type:key")``)."""
+        try:
+            padded = global_id + "=" * (-len(global_id) % 4)
+            decoded = base64.urlsafe_b64decode(padded.encode()).decode()
+            found, _, number = decoded.partition(":")
+            key = int(number)
+        except (binascii.Error, UnicodeError, ValueError):
+            self.add(field, f"{global_id!r} is not a clientgraph id")
+            return None
+        if found != type_name or key < 1:
+            self.add(field, f"expected the id of a {type_name}")
+            return None
+        return key
+
+    def iso_date(self, field: str, text: str | None) -> date | None:
+        """An ISO 8601 calendar date (``2026-07-31``)."""
+        if text is None:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.add(field, f"{text!r} is not an ISO date (YYYY-MM-DD)")
+            return None
+
+    def decimal(self, field: str, text: str) -> Decimal | None:
+        """A finite decimal number written as a string (``"1234.50"``)."""
+        try:
+            value = Decimal(text.strip())
+        except (InvalidOperation, AttributeError):
+            value = None
+        if value is None or not value.is_finite():
+            self.add(field, f"{text!r} is not a decimal number")
+            return None
+        return value
+
+    def amount(
+        self, field: str, text: str, currency: str, *, expected: str, signed: bool = False
+    ) -> Decimal | None:
+        """Money in the record's currency, at most two decimals, ≥ 0 unless ``signed``."""
+        value = self.decimal(f"{field}.amount", text)
+        if currency != expected:
+            self.add(f"{field}.currency", f"must be {expected}, the record's currency")
+        if value is None:
+            return None
+        if value.as_tuple().exponent < -2:  # type: ignore[operator]
+            self.add(f"{field}.amount", "at most two decimal places")
+        elif value < 0 and not signed:
+            self.add(f"{field}.amount", "must be zero or more")
+        else:
+            return value.quantize(Decimal("0.01"))
+        return None
+
+    def probability(self, field: str, value: int | None) -> None:
+        if value is not None and not 0 <= value <= 100:
+            self.add(field, "must be a whole percent from 0 to 100")
+
+    def hours(self, field: str, text: str, *, signed: bool = False) -> Decimal | None:
+        """Hours in quarter hours: 0.25–24 for a day's time (any sign for a budget delta)."""
+        value = self.decimal(field, text)
+        if value is None:
+            return None
+        if value % QUARTER_HOUR != 0:
+            self.add(field, "must be in quarter hours (e.g. 1.25)")
+        elif not signed and not MIN_HOURS <= value <= MAX_HOURS:
+            self.add(field, f"must be from {MIN_HOURS} to {MAX_HOURS} hours")
+        else:
+            return value.quantize(Decimal("0.01"))
+        return None
+
+    def text(self, field: str, value: str | None, *, max_length: int, required: bool) -> None:
+        if value is None or not value.strip():
+            if required:
+                self.add(field, "must not be empty")
+        elif len(value) > max_length:
+            self.add(field, f"at most {max_length} characters")
+
+    def idempotency_key(self, value: str) -> None:
+        self.text("idempotencyKey", value, max_length=MAX_KEY_LENGTH, required=True)
+
+
+def as_payload(**values: object) -> dict[str, object]:
+    """Validated values as the log stores them: strings (lists of strings), ``None`` dropped.
+
+    Decimals keep their two places (``"1200.00"``), dates are ISO, booleans ``"true"``.
+    """
+    out: dict[str, object] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            out[name] = [str(v) for v in value]
+        else:
+            out[name] = value.isoformat() if isinstance(value, date) else str(value)
+    return out

@@ -1,0 +1,1 @@
+"""The write path's GraphQL types: commands, their inputs, enums and rejections."""

@@ -1,0 +1,142 @@
+"""Mutation inputs and the ``commands`` filter.
+
+Dates, amounts and hours are strings on purpose: the resolvers check them and answer
+``CommandRejected`` naming each bad field, which a typed scalar's parse error cannot do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from readmodel.command_log import CommandQuery, CommandStatus
+from readmodel.enums import OpportunityStage
+from resolvers.inputs import strings, values
+from schema.commands.enums import CommandStatus as _RegisteredStatus  # noqa: F401
+from schema.enums import OpportunityStage as _RegisteredStage  # noqa: F401
+
+if TYPE_CHECKING:
+    from schema.handoffs.inputs import HandoffDataInput
+
+KEY = "Unique per intended write: sending it again with the same input returns the same "
+KEY += "command; with a different input it is refused (IDEMPOTENCY_KEY_REUSED)."
+DATE = "ISO date, YYYY-MM-DD."
+
+
+def arguments(data: Any) -> dict[str, Any]:
+    """An input as plain values (enums by value), without its idempotency key."""
+    plain = _plain(dataclasses.asdict(data))
+    plain.pop("idempotency_key", None)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, Enum) else value
+
+
+@strawberry.input(description="An amount of money: a decimal string and its currency.")
+class MoneyInput:
+    amount: str = strawberry.field(description='Decimal as a string, e.g. "1200.50".')
+    currency: str = strawberry.field(description="ISO 4217 code; must match the record's.")
+
+
+@strawberry.input(description="Changes to a deal; give at least one of the optional fields.")
+class UpdateOpportunityInput:
+    opportunity_id: strawberry.ID
+    idempotency_key: str = strawberry.field(description=KEY)
+    stage: OpportunityStage | None = strawberry.field(
+        default=None, description="Any stage but CLOSED_WON (use markOpportunityWon)."
+    )
+    close_date: str | None = strawberry.field(default=None, description=DATE)
+    amount: MoneyInput | None = strawberry.field(default=None, description="≥ 0.")
+    probability: int | None = strawberry.field(default=None, description="Percent, 0–100.")
+
+
+@strawberry.input(description="Win a deal.")
+class MarkOpportunityWonInput:
+    opportunity_id: strawberry.ID
+    idempotency_key: str = strawberry.field(description=KEY)
+    close_date: str | None = strawberry.field(default=None, description=DATE + " Default: today.")
+    handoff: (
+        Annotated[HandoffDataInput, strawberry.lazy("schema.handoffs.inputs")] | None
+    ) = strawberry.field(
+        default=None, description="Data the handoff to delivery needs that the CRM lacks."
+    )
+
+
+@strawberry.input(description="Hours one person worked on one project on one day.")
+class LogTimeInput:
+    project_id: strawberry.ID
+    person_id: strawberry.ID
+    work_date: str = strawberry.field(description=DATE)
+    hours: str = strawberry.field(description='0.25 to 24, in quarter hours, e.g. "7.5".')
+    idempotency_key: str = strawberry.field(description=KEY)
+    billable: bool = True
+    note: str | None = strawberry.field(default=None, description="At most 1,000 characters.")
+
+
+@strawberry.input(description="Approve submitted time entries together.")
+class ApproveTimeEntriesInput:
+    time_entry_ids: list[strawberry.ID] = strawberry.field(description="1 to 100 entries.")
+    idempotency_key: str = strawberry.field(description=KEY)
+
+
+@strawberry.input(description="Mark a planned milestone completed.")
+class CompleteMilestoneInput:
+    milestone_id: strawberry.ID
+    idempotency_key: str = strawberry.field(description=KEY)
+    completed_on: str | None = strawberry.field(
+        default=None, description=DATE + " Default: today; not in the future."
+    )
+
+
+@strawberry.input(description="Propose a change to a project; at least one non-zero delta.")
+class SubmitChangeOrderInput:
+    project_id: strawberry.ID
+    reason: str = strawberry.field(description="Why; at most 500 characters.")
+    idempotency_key: str = strawberry.field(description=KEY)
+    budget_delta: MoneyInput | None = strawberry.field(
+        default=None, description="In the project's currency; negative to descope."
+    )
+    hours_delta: str | None = strawberry.field(default=None, description="Quarter hours, ±.")
+    days_delta: int | None = strawberry.field(default=None, description="End date shift, ±.")
+
+
+@strawberry.input(description="Issue an invoice to a project's client.")
+class IssueInvoiceInput:
+    project_id: strawberry.ID
+    idempotency_key: str = strawberry.field(description=KEY)
+    amount: MoneyInput | None = strawberry.field(
+        default=None, description="≥ 0, in the project's currency. Default: what is billable."
+    )
+    issue_date: str | None = strawberry.field(default=None, description=DATE + " Default: today.")
+    due_date: str | None = strawberry.field(
+        default=None, description=DATE + " Default: the client's payment terms."
+    )
+
+
+@strawberry.input(description="An operator's action on one command.")
+class CommandActionInput:
+    command_id: strawberry.ID
+    idempotency_key: str = strawberry.field(description=KEY)
+
+
+@strawberry.input(description="All given conditions must hold; each list allows any of its values.")
+class CommandFilter:
+    status: list[CommandStatus] | None = None
+    kind: list[str] | None = strawberry.field(default=None, description="e.g. log_time.")
+    target_system: list[str] | None = strawberry.field(default=None, description="e.g. netsuite.")
+
+    def to_query(self) -> CommandQuery:
+        return CommandQuery(
+            statuses=values(self.status, "filter.status"),
+            kinds=strings(self.kind, "filter.kind"),
+            systems=strings(self.target_system, "filter.targetSystem"),
+        )

@@ -1,0 +1,121 @@
+"""The root ``Mutation``: every write becomes a command for the system that owns the data.
+
+Each field answers ``CommandResult``: the accepted ``Command`` (status ACCEPTED, or where a
+replay of the same idempotency key has got to), or ``CommandRejected`` when nothing was
+logged. The behaviour lives in ``resolvers.commands`` (one module per mutation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import strawberry
+from sqlalchemy import Row
+
+from resolvers.commands.approve_time_entries import approve_time_entries
+from resolvers.commands.cancel_command import cancel_command
+from resolvers.commands.complete_milestone import complete_milestone
+from resolvers.commands.errors import CommandRefused
+from resolvers.commands.issue_invoice import issue_invoice
+from resolvers.commands.log_time import log_time
+from resolvers.commands.mark_opportunity_won import mark_opportunity_won
+from resolvers.commands.retry_command import retry_command
+from resolvers.commands.submit_change_order import submit_change_order
+from resolvers.commands.update_opportunity import update_opportunity
+from resolvers.context import Context, context_of
+from resolvers.handoffs.cancel_handoff import cancel_handoff
+from resolvers.handoffs.resume_handoff import resume_handoff
+from resolvers.handoffs.retry_handoff_step import retry_handoff_step
+from schema.commands import inputs
+from schema.commands.errors import CommandRejected
+from schema.commands.types import Command, CommandResult
+from schema.handoffs import inputs as handoff_inputs
+
+Resolver = Callable[[Context, str, Mapping[str, Any]], Awaitable[Row[Any]]]
+
+
+async def _run(info: strawberry.Info, resolver: Resolver, data: Any) -> CommandResult:
+    try:
+        row = await resolver(context_of(info), data.idempotency_key, inputs.arguments(data))
+    except CommandRefused as refusal:
+        return CommandRejected.from_refusal(refusal)
+    return Command.from_row(row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Change a deal's stage, close date, amount or probability.")
+    async def update_opportunity(
+        self, info: strawberry.Info, input: inputs.UpdateOpportunityInput
+    ) -> CommandResult:
+        return await _run(info, update_opportunity, input)
+
+    @strawberry.mutation(description="Close a deal as won (stage CLOSED_WON, probability 100).")
+    async def mark_opportunity_won(
+        self, info: strawberry.Info, input: inputs.MarkOpportunityWonInput
+    ) -> CommandResult:
+        return await _run(info, mark_opportunity_won, input)
+
+    @strawberry.mutation(description="Record hours a person worked on a project.")
+    async def log_time(self, info: strawberry.Info, input: inputs.LogTimeInput) -> CommandResult:
+        return await _run(info, log_time, input)
+
+    @strawberry.mutation(description="Approve submitted time entries (one command).")
+    async def approve_time_entries(
+        self, info: strawberry.Info, input: inputs.ApproveTimeEntriesInput
+    ) -> CommandResult:
+        return await _run(info, approve_time_entries, input)
+
+    @strawberry.mutation(description="Mark a planned milestone completed.")
+    async def complete_milestone(
+        self, info: strawberry.Info, input: inputs.CompleteMilestoneInput
+    ) -> CommandResult:
+        return await _run(info, complete_milestone, input)
+
+    @strawberry.mutation(description="Propose a change to a project's budget, hours or dates.")
+    async def submit_change_order(
+        self, info: strawberry.Info, input: inputs.SubmitChangeOrderInput
+    ) -> CommandResult:
+        return await _run(info, submit_change_order, input)
+
+    @strawberry.mutation(description="Issue an invoice for a project in the ERP.")
+    async def issue_invoice(
+        self, info: strawberry.Info, input: inputs.IssueInvoiceInput
+    ) -> CommandResult:
+        return await _run(info, issue_invoice, input)
+
+    @strawberry.mutation(
+        description="Operators: send a FAILED or DEAD_LETTERED command again (attempts reset)."
+    )
+    async def retry_command(
+        self, info: strawberry.Info, input: inputs.CommandActionInput
+    ) -> CommandResult:
+        return await _run(info, retry_command, input)
+
+    @strawberry.mutation(description="Operators: withdraw an ACCEPTED or DISPATCHED command.")
+    async def cancel_command(
+        self, info: strawberry.Info, input: inputs.CommandActionInput
+    ) -> CommandResult:
+        return await _run(info, cancel_command, input)
+
+    @strawberry.mutation(
+        description="Resume a handoff waiting for data, halted or failed: merges the data "
+        "given, restarts failed steps and checks readiness again."
+    )
+    async def resume_handoff(
+        self, info: strawberry.Info, input: handoff_inputs.ResumeHandoffInput
+    ) -> CommandResult:
+        return await _run(info, resume_handoff, input)
+
+    @strawberry.mutation(description="Run a FAILED step of a handoff again (a new attempt).")
+    async def retry_handoff_step(
+        self, info: strawberry.Info, input: handoff_inputs.RetryHandoffStepInput
+    ) -> CommandResult:
+        return await _run(info, retry_handoff_step, input)
+
+    @strawberry.mutation(description="Stop a handoff; what was written stays written.")
+    async def cancel_handoff(
+        self, info: strawberry.Info, input: handoff_inputs.CancelHandoffInput
+    ) -> CommandResult:
+        return await _run(info, cancel_handoff, input)

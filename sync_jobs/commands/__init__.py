@@ -1,0 +1,1 @@
+"""The write path's executing side: commands applied to the system that owns the data."""

@@ -1,0 +1,176 @@
+"""A firm behind both simulators (in-process ASGI), a read model pulled from them, and helpers
+to write command rows and run ``apply_command`` the way a worker would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from arq import Retry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from clientgraph.settings import NetSuiteSettings, SalesforceSettings, Settings, SyncSettings
+from readmodel import command_log
+from readmodel.command_log import CommandStatus, NewCommand, input_hash
+from readmodel.tables import metadata
+from readmodel.types import utcnow
+from sync_jobs.commands.execute import apply_command, external_key
+from sync_jobs.context import DEPS_KEY, SyncDeps, close_deps, open_deps
+from sync_jobs.pull import pull_object
+from systems.netsuite import app as netsuite_app
+from systems.netsuite import faults as netsuite_faults
+from systems.netsuite import store as netsuite_store
+from systems.salesforce import app as salesforce_app
+from systems.salesforce import store as salesforce_store
+from tests.systems.test_netsuite_simulator import SECRET, seeded_rows
+
+Rows = dict[str, list[dict[str, Any]]]
+ACCOUNTS = 5  # a small sources with records of every kind (milestones, submitted time)
+
+
+@dataclass
+class Sources:
+    """The firm's rows as generated, both simulators' stores and faults, and the job deps."""
+
+    rows: Rows
+    sf: salesforce_store.Store
+    sf_faults: salesforce_app.Faults
+    ns: netsuite_store.Store
+    ns_faults: netsuite_faults.Faults
+    deps: SyncDeps
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.deps.engine
+
+
+def settings_for(database_url: str, *, sf_url: str, ns_url: str) -> Settings:
+    """Both sources configured; ``max_retries=0`` so no 429/503 is absorbed below the job."""
+    fast = {"client_secret": SECRET, "requests_per_second": 1000}
+    return Settings(
+        database_url=database_url,
+        salesforce=SalesforceSettings(base_url=sf_url, **fast),
+        netsuite=NetSuiteSettings(base_url=ns_url, **fast),
+        sync=SyncSettings(max_retries=0),
+    )
+
+
+async def pull_everything(deps: SyncDeps) -> None:
+    """The account master first, then the ERP: every target of a command exists."""
+    for system in ("salesforce", "netsuite"):
+        connector = deps.source(system)
+        for object_type in connector.objects:
+            report = await pull_object(deps.engine, connector, object_type)
+            assert report.error is None and report.parked == 0, report
+
+
+@pytest.fixture
+async def sources(engine: AsyncEngine) -> AsyncIterator[Sources]:
+    rows = seeded_rows(ACCOUNTS)
+    sf, sf_faults = salesforce_store.from_seed(rows), salesforce_app.Faults()
+    ns, ns_faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
+    sf_app = salesforce_app.create_simulator(sf, client_secret=SECRET, faults=sf_faults)
+    ns_app = netsuite_app.create_simulator(ns, client_secret=SECRET, faults=ns_faults)
+    url = engine.url.render_as_string(hide_password=False)
+    deps = await open_deps(
+        settings_for(url, sf_url="http://sf.test", ns_url="http://ns.test"),
+        engine=engine,
+        transports={
+            "salesforce": httpx.ASGITransport(app=sf_app),
+            "netsuite": httpx.ASGITransport(app=ns_app),
+        },
+    )
+    try:
+        await pull_everything(deps)
+        yield Sources(rows, sf, sf_faults, ns, ns_faults, deps)
+    finally:
+        await close_deps(deps)
+
+
+async def add_command(
+    engine: AsyncEngine, kind: str, system: str, payload: dict[str, Any], *, max_attempts: int = 8
+) -> int:
+    """An accepted command, logged as the accepting side logs it."""
+    new = NewCommand(
+        kind=kind,
+        target_system=system,
+        target_object=kind.rsplit("_", 1)[-1],
+        target_source_id=None,
+        idempotency_key=uuid.uuid4().hex,
+        input_hash=input_hash(kind, payload),
+        payload=payload,
+        correlation_id=uuid.uuid4().hex,
+    )
+    accepted = await command_log.accept(engine, new, now=utcnow())
+    command_id = int(accepted.row.id)
+    if max_attempts != accepted.row.max_attempts:
+        await set_command(engine, command_id, CommandStatus.ACCEPTED, max_attempts=max_attempts)
+    return command_id
+
+
+async def command(engine: AsyncEngine, command_id: int) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        row = await command_log.get(conn, command_id)
+    assert row is not None
+    return dict(row._mapping)
+
+
+async def set_command(
+    engine: AsyncEngine, command_id: int, status: CommandStatus, **fields: Any
+) -> None:
+    """Move a command to ``status`` from wherever it is (a crash, an operator's retry)."""
+    async with engine.begin() as conn:
+        moved = await command_log.transition(
+            conn, command_id, set(CommandStatus), status, now=utcnow(), **fields
+        )
+    assert moved
+
+
+async def run_once(sources: Sources, command_id: int, job_try: int = 1) -> dict[str, Any] | float:
+    """One run of the job: its report, or the seconds it asked to be deferred."""
+    try:
+        report: dict[str, Any] = await apply_command(
+            {DEPS_KEY: sources.deps, "job_try": job_try}, command_id
+        )
+    except Retry as retry:
+        return (retry.defer_score or 0) / 1000
+    return report
+
+
+async def skipped(sources: Sources, command_id: int) -> bool:
+    """Whether a run left the command alone (it was final)."""
+    outcome = await run_once(sources, command_id)
+    return isinstance(outcome, dict) and outcome.get("skipped") is True
+
+
+async def run_to_the_end(sources: Sources, command_id: int, max_runs: int = 20) -> list[float]:
+    """Re-run as arq would after each ``Retry`` (without the wait); the deferrals asked."""
+    deferrals: list[float] = []
+    for run in range(1, max_runs + 1):
+        outcome = await run_once(sources, command_id, run)
+        if not isinstance(outcome, float):
+            return deferrals
+        deferrals.append(outcome)
+    raise AssertionError(f"command {command_id} still retrying after {max_runs} runs")
+
+
+def at_source(store: netsuite_store.Store, record_type: str, command_id: int) -> list[Any]:
+    """The source's records written by this command (found by its external id)."""
+    key = external_key(command_id)
+    return [r for r in store.rows(record_type) if r.get("externalId") == key]
+
+
+async def read_model_row(engine: AsyncEngine, table: str, source_id: str) -> dict[str, Any]:
+    t = metadata.tables[table]
+    async with engine.connect() as conn:
+        stmt = select(t).where(t.c.source_id == source_id)
+        return dict((await conn.execute(stmt)).mappings().one())
+
+
+def first(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
+    return next(r for r in rows if all(r.get(k) == v for k, v in match.items()))

@@ -1,0 +1,238 @@
+"""``apply_command`` against the simulators: every kind lands at the source and in the read
+model; storms retry to success; refusals fail with the source's words; dead letters replay;
+a repeated run never makes a second record."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from readmodel.command_log import CommandStatus
+from sync_jobs.commands.execute import external_key
+from tests.sync_jobs.commands.conftest import (
+    Sources,
+    add_command,
+    at_source,
+    command,
+    first,
+    read_model_row,
+    run_once,
+    run_to_the_end,
+    set_command,
+    skipped,
+)
+
+
+async def succeed(sources: Sources, kind: str, system: str, payload: dict[str, object]) -> str:
+    """Apply a command to the end; it must be SUCCEEDED. Returns the record's source id."""
+    command_id = await add_command(sources.engine, kind, system, payload)
+    assert await run_to_the_end(sources, command_id) == []
+    row = await command(sources.engine, command_id)
+    assert (row["status"], row["attempts"], row["last_error_code"]) == ("SUCCEEDED", 1, None)
+    assert row["completed_at"] is not None
+    return str(row["target_source_id"])
+
+
+def log_time_payload(sources: Sources, hours: str = "7.50") -> dict[str, object]:
+    project = first(sources.rows["project"], status="active")
+    person = sources.rows["person"][0]
+    return {
+        "project_id": project["source_id"],
+        "person_id": person["source_id"],
+        "work_date": "2026-06-29",
+        "hours": hours,
+        "billable": True,
+        "note": "workshop",
+    }
+
+
+async def test_opportunity_commands_change_salesforce_and_the_read_model(sources: Sources) -> None:
+    deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+    update = {"opportunity_id": deal, "stage": "negotiation", "amount": "125000.10"}
+    update |= {"close_date": "2026-09-30", "probability": "60"}
+
+    assert await succeed(sources, "update_opportunity", "salesforce", update) == deal
+    updated = await read_model_row(sources.engine, "opportunity", deal)
+    assert (updated["stage"], updated["amount_minor"], updated["probability"]) == (
+        "negotiation",
+        12500010,
+        60,
+    )
+    assert updated["close_date"] == date(2026, 9, 30)
+    assert sources.sf.records["Opportunity"][deal]["StageName"] == "Negotiation/Review"
+
+    # another deal: SystemModstamp has whole seconds, and the read model's version guard
+    # drops a second edit of one record within the same second (reported to the lead)
+    other = first(sources.rows["opportunity"], stage="negotiation")["source_id"]
+    await succeed(sources, "mark_opportunity_won", "salesforce", {"opportunity_id": other})
+    won = await read_model_row(sources.engine, "opportunity", other)
+    assert (won["stage"], won["is_won"], won["is_closed"]) == ("closed_won", True, True)
+
+
+async def test_time_commands_change_netsuite_and_the_read_model(sources: Sources) -> None:
+    logged = await succeed(sources, "log_time", "netsuite", log_time_payload(sources))
+    entry = await read_model_row(sources.engine, "time_entry", logged)
+    assert (entry["hours_x100"], entry["status"], entry["billable"]) == (750, "submitted", True)
+    assert sources.ns.records["timebill"][logged]["memo"] == "workshop"
+
+    waiting = [t["source_id"] for t in sources.rows["time_entry"] if t["status"] == "submitted"][:2]
+    approved = await succeed(
+        sources, "approve_time_entries", "netsuite", {"time_entry_ids": [logged, *waiting]}
+    )
+    assert approved == logged
+    for source_id in (logged, *waiting):
+        assert (await read_model_row(sources.engine, "time_entry", source_id))[
+            "status"
+        ] == "approved"
+
+
+async def test_project_commands_change_netsuite_and_the_read_model(sources: Sources) -> None:
+    task = next(m for m in sources.rows["milestone"] if m["completed_at"] is None)["source_id"]
+    payload = {"milestone_id": task, "completed_on": "2026-06-30"}
+    await succeed(sources, "complete_milestone", "netsuite", payload)
+    milestone = await read_model_row(sources.engine, "milestone", task)
+    assert milestone["completed_at"] == datetime(2026, 6, 30, tzinfo=UTC)
+    assert milestone["status"] == "completed"
+
+    project = first(sources.rows["project"], status="active")
+    change = {"project_id": project["source_id"], "budget_delta": "5000.00"}
+    change |= {"hours_delta": "40", "days_delta": "10", "currency": project["currency"]}
+    order = await succeed(sources, "submit_change_order", "netsuite", change | {"reason": "scope"})
+    row = await read_model_row(sources.engine, "change_order", order)
+    assert (row["budget_delta_minor"], row["hours_delta_x100"], row["days_delta"]) == (
+        500000,
+        4000,
+        10,
+    )
+
+    bill = {"project_id": project["source_id"], "issue_date": "2026-06-30", "amount": "1234.56"}
+    invoice = await succeed(sources, "issue_invoice", "netsuite", bill)
+    issued = await read_model_row(sources.engine, "invoice", invoice)
+    assert (issued["total_minor"], issued["balance_minor"], issued["status"]) == (
+        123456,
+        123456,
+        "posted",
+    )
+    assert issued["due_date"] > date(2026, 6, 30)  # by the customer's terms
+    assert sources.ns.records["invoice"][invoice]["total"] == Decimal("1234.56")
+
+
+async def test_a_429_storm_and_a_5xx_burst_end_in_success(sources: Sources) -> None:
+    command_id = await add_command(
+        sources.engine, "log_time", "netsuite", log_time_payload(sources)
+    )
+    sources.ns_faults.concurrency_limit(times=3, retry_after=2)
+    sources.ns_faults.outage(times=3)
+
+    first_defer = await run_once(sources, command_id)
+    waiting = await command(sources.engine, command_id)
+    assert isinstance(first_defer, float)
+    deferrals = [first_defer, *await run_to_the_end(sources, command_id)]
+
+    assert waiting["status"] == "DISPATCHED" and waiting["last_error_retryable"] is True
+    assert "CONCURRENCY_LIMIT_EXCEEDED" in waiting["last_error_message"]
+    assert waiting["next_attempt_at"] >= waiting["updated_at"] + timedelta(seconds=2)
+    assert len(deferrals) == 6 and all(d >= 2 for d in deferrals[:3])  # Retry-After honoured
+    done = await command(sources.engine, command_id)
+    assert (done["status"], done["attempts"]) == ("SUCCEEDED", 7)
+    assert len(at_source(sources.ns, "timebill", command_id)) == 1
+
+
+async def test_a_salesforce_outage_ends_in_success(sources: Sources) -> None:
+    deal = first(sources.rows["opportunity"], stage="negotiation")["source_id"]
+    command_id = await add_command(
+        sources.engine, "mark_opportunity_won", "salesforce", {"opportunity_id": deal}
+    )
+    sources.sf_faults.fail_next(503, "SERVER_UNAVAILABLE", times=2)
+    sources.sf_faults.fail_next(429, "TOO_MANY_REQUESTS", times=1, retry_after=3)
+
+    deferrals = await run_to_the_end(sources, command_id)
+
+    assert len(deferrals) == 3 and deferrals[2] >= 3
+    assert (await command(sources.engine, command_id))["status"] == "SUCCEEDED"
+    assert (await read_model_row(sources.engine, "opportunity", deal))["is_won"] is True
+
+
+async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Sources) -> None:
+    closed = "The accounting period is closed for 6/30/2026."
+    sources.ns_faults.refuse_writes("USER_ERROR", closed)
+    project = sources.rows["project"][0]["source_id"]
+    bill = {"project_id": project, "issue_date": "2026-06-30", "amount": "10.00"}
+    invoice_cmd = await add_command(sources.engine, "issue_invoice", "netsuite", bill)
+    sources.sf_faults.refuse_writes(
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Close date is in the past"
+    )
+    deal = sources.rows["opportunity"][1]["source_id"]
+    payload = {"opportunity_id": deal, "close_date": "2020-01-01"}
+    deal_cmd = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
+    invoices_before = len(sources.ns.rows("invoice"))
+
+    assert await run_to_the_end(sources, invoice_cmd) == []
+    assert await run_to_the_end(sources, deal_cmd) == []
+
+    failed = await command(sources.engine, invoice_cmd)
+    assert (failed["status"], failed["attempts"], failed["last_error_retryable"]) == (
+        "FAILED",
+        1,
+        False,
+    )
+    assert (failed["last_error_code"], failed["last_error_message"]) == ("USER_ERROR", closed)
+    refused = await command(sources.engine, deal_cmd)
+    assert (refused["status"], refused["last_error_code"]) == (
+        "FAILED",
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    )
+    assert refused["last_error_message"] == "Close date is in the past"
+    assert len(sources.ns.rows("invoice")) == invoices_before
+
+
+async def test_exhausted_retries_dead_letter_and_a_replay_succeeds(sources: Sources) -> None:
+    payload = log_time_payload(sources)
+    command_id = await add_command(sources.engine, "log_time", "netsuite", payload, max_attempts=3)
+    sources.ns_faults.outage(times=3)
+
+    deferrals = await run_to_the_end(sources, command_id)
+    dead = await command(sources.engine, command_id)
+
+    assert len(deferrals) == 2
+    assert (dead["status"], dead["attempts"], dead["last_error_retryable"]) == (
+        "DEAD_LETTERED",
+        3,
+        True,
+    )
+    assert "503" in dead["last_error_message"] and dead["completed_at"] is not None
+    assert await skipped(sources, command_id)
+
+    await set_command(
+        sources.engine, command_id, CommandStatus.ACCEPTED, completed_at=None
+    )  # replay
+    assert await run_to_the_end(sources, command_id) == []
+    replayed = await command(sources.engine, command_id)
+    assert (replayed["status"], replayed["attempts"]) == ("SUCCEEDED", 4)
+    assert len(at_source(sources.ns, "timebill", command_id)) == 1
+
+
+async def test_a_write_whose_answer_was_lost_is_not_made_twice(sources: Sources) -> None:
+    command_id = await add_command(
+        sources.engine, "log_time", "netsuite", log_time_payload(sources)
+    )
+    timebills_before = len(sources.ns.rows("timebill"))
+    sources.ns_faults.fail_next(503, "UNEXPECTED_ERROR", after=2)  # the read-back after the PUT
+
+    deferrals = await run_to_the_end(sources, command_id)
+    await set_command(
+        sources.engine, command_id, CommandStatus.RUNNING
+    )  # a worker died after commit…
+    again = await run_to_the_end(sources, command_id)  # …and its job ran once more
+
+    assert len(deferrals) == 1 and again == []
+    written = at_source(sources.ns, "timebill", command_id)
+    assert len(written) == 1 and len(sources.ns.rows("timebill")) == timebills_before + 1
+    assert written[0]["externalId"] == external_key(command_id)
+    done = await command(sources.engine, command_id)
+    assert (done["status"], done["attempts"], done["target_source_id"]) == (
+        "SUCCEEDED",
+        3,
+        written[0]["id"],
+    )
+    assert await skipped(sources, command_id)

@@ -1,0 +1,104 @@
+"""Embedded mode (no Redis): the in-process runner runs ``apply_command`` and re-schedules it
+after a transient failure; commands no connector can apply fail at once, with a code."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from readmodel.command_log import CommandStatus
+from readmodel.types import utcnow
+from sync_jobs.dispatch import InProcessDispatcher
+from sync_jobs.runner import InProcessRunner
+from sync_jobs.source_state import paused_until
+from tests.sync_jobs.commands.conftest import (
+    Sources,
+    add_command,
+    at_source,
+    command,
+    run_once,
+    run_to_the_end,
+)
+from tests.sync_jobs.commands.test_execute import log_time_payload
+
+
+async def test_the_runner_retries_a_command_until_it_succeeds(sources: Sources) -> None:
+    command_id = await add_command(
+        sources.engine, "log_time", "netsuite", log_time_payload(sources)
+    )
+    sources.ns_faults.outage(times=2)
+    runner = InProcessRunner(sources.deps, [], interval=3600)  # no schedule: only handed jobs
+    await runner.start()
+    try:
+        await InProcessDispatcher(runner).enqueue("apply_command", command_id)
+        for _ in range(250):  # two back-offs of at most 1 s and 2 s (full jitter)
+            if (await command(sources.engine, command_id))["status"] == CommandStatus.SUCCEEDED:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await runner.stop()
+
+    done = await command(sources.engine, command_id)
+    assert (done["status"], done["attempts"]) == ("SUCCEEDED", 3)
+    assert len(at_source(sources.ns, "timebill", command_id)) == 1
+
+
+async def test_what_no_connector_can_apply_fails_with_a_code(sources: Sources) -> None:
+    cases = {
+        ("refund_invoice", "netsuite", "UNSUPPORTED_COMMAND"),
+        ("log_time", "tryton", "NOT_CONFIGURED"),
+        ("log_time", "netsuite", "INVALID_PAYLOAD"),  # hours missing
+    }
+    payload = {"project_id": sources.rows["project"][0]["source_id"], "person_id": "1"}
+    for kind, system, code in cases:
+        command_id = await add_command(sources.engine, kind, system, payload)
+        assert await run_to_the_end(sources, command_id) == []
+        failed = await command(sources.engine, command_id)
+        assert (failed["status"], failed["last_error_code"]) == ("FAILED", code), failed
+        assert failed["last_error_retryable"] is False and failed["attempts"] == 1
+
+
+async def test_a_spent_quota_rests_the_source_without_spending_attempts(sources: Sources) -> None:
+    deal = sources.rows["opportunity"][2]["source_id"]
+    payload = {"opportunity_id": deal}
+    command_id = await add_command(sources.engine, "mark_opportunity_won", "salesforce", payload)
+    sources.sf_faults.fail_next(403, "REQUEST_LIMIT_EXCEEDED", retry_after=60)
+
+    quota = await run_once(sources, command_id)
+    waiting = await command(sources.engine, command_id)
+    sources.sf_faults.fail_next(500, "UNTOUCHED")  # consumed only if the source is called
+    resting = await run_once(sources, command_id)
+    untouched = len(sources.sf_faults.queue)
+    sources.sf_faults.queue.clear()
+    sources.deps.clock = lambda: utcnow() + timedelta(hours=2)  # the quota has reset
+    after = await run_to_the_end(sources, command_id)
+
+    quota_pause = sources.deps.settings.sync.quota_pause_seconds
+    assert isinstance(quota, float) and quota >= quota_pause
+    assert (waiting["status"], waiting["attempts"], waiting["last_error_code"]) == (
+        "DISPATCHED",
+        0,
+        "QUOTA_EXHAUSTED",
+    )
+    assert "REQUEST_LIMIT_EXCEEDED" in waiting["last_error_message"]
+    paused = await paused_until(sources.engine, "salesforce")
+    assert paused is not None and abs(paused - waiting["next_attempt_at"]) < timedelta(seconds=1)
+    assert isinstance(resting, float) and 0 < resting <= quota and untouched == 1
+    assert after == []
+    done = await command(sources.engine, command_id)
+    assert (done["status"], done["attempts"]) == ("SUCCEEDED", 1)
+
+
+async def test_a_record_we_cannot_map_dead_letters_instead_of_hanging(sources: Sources) -> None:
+    payload = log_time_payload(sources)
+    job = sources.ns.records["job"][str(payload["project_id"])]
+    job["currency"] = {"id": "99"}  # a currency added in NetSuite that we do not know yet
+    command_id = await add_command(sources.engine, "log_time", "netsuite", payload, max_attempts=2)
+
+    deferrals = await run_to_the_end(sources, command_id)
+
+    dead = await command(sources.engine, command_id)
+    assert len(deferrals) == 1
+    assert (dead["status"], dead["last_error_code"]) == ("DEAD_LETTERED", "INTERNAL_ERROR")
+    assert "currency" in dead["last_error_message"]
+    assert len(at_source(sources.ns, "timebill", command_id)) == 1  # written once, not twice

@@ -1,0 +1,145 @@
+"""The relay against a real Redis: job id ``command-<id>``, nothing lost while Redis is down."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.jobs import Job, JobStatus
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from readmodel import command_log
+from readmodel.command_log import CommandStatus, NewCommand
+from readmodel.types import utcnow
+from sync_jobs.commands.relay import ArqCommandDispatcher, relay_accepted, relay_one
+from tests.conftest import REDIS_URL, unreachable
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[ArqRedis]:
+    try:
+        pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
+        await pool.ping()
+    except (OSError, RedisError) as error:
+        unreachable(f"Redis at {REDIS_URL}", error)
+    yield pool
+    await pool.aclose()
+
+
+@pytest.fixture
+async def queue(redis: ArqRedis) -> AsyncIterator[str]:
+    """A queue of this test's own; its jobs are deleted afterwards."""
+    name = f"clientgraph:test:{uuid.uuid4().hex[:10]}"
+    yield name
+    job_ids = await redis.zrange(name, 0, -1)
+    await redis.delete(name, *[f"arq:job:{j.decode()}" for j in job_ids])
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _accepted(engine: AsyncEngine, key: str) -> int:
+    new = NewCommand(
+        kind="complete_milestone",
+        target_system="netsuite",
+        target_object="milestone",
+        target_source_id="task-3",
+        idempotency_key=key,
+        input_hash=command_log.input_hash("complete_milestone", {"key": key}),
+        payload={"milestone_source_id": "task-3", "completed_on": "2026-06-30"},
+        correlation_id="test",
+    )
+    return int((await command_log.accept(engine, new, now=utcnow())).row.id)
+
+
+async def _status(engine: AsyncEngine, command_id: int) -> str:
+    async with engine.connect() as conn:
+        row = await command_log.get(conn, command_id)
+    assert row is not None
+    return str(row.status)
+
+
+async def test_commands_wait_out_a_redis_outage(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    first = await _accepted(engine, "a")
+    down = ArqCommandDispatcher(f"redis://127.0.0.1:{_closed_port()}/0", queue_name=queue)
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        outage = await relay_accepted(engine, down)
+        assert (outage.dispatched, outage.pending) == (0, True)
+        assert await _status(engine, first) == CommandStatus.ACCEPTED
+
+        second = await _accepted(engine, "b")
+        back = await relay_accepted(engine, up)
+        again = await relay_accepted(engine, up)
+        duplicate = await relay_one(engine, up, first)  # a racing relay: arq keeps one job
+    finally:
+        await down.close()
+        await up.close()
+
+    assert (back.dispatched, back.pending, again.dispatched) == (2, False, 0)
+    assert duplicate is True
+    assert await redis.zcard(queue) == 2
+    for command_id in (first, second):
+        assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+        job = Job(f"command-{command_id}", redis, _queue_name=queue)
+        assert await job.status() == JobStatus.queued
+        info = await job.info()
+        assert info is not None
+        assert (info.function, info.args) == ("apply_command", (command_id,))
+
+
+async def test_a_retry_scheduled_for_later_waits(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    later = await _accepted(engine, "later")
+    async with engine.begin() as conn:
+        moved = await command_log.transition(
+            conn,
+            later,
+            {CommandStatus.ACCEPTED},
+            CommandStatus.ACCEPTED,
+            now=utcnow(),
+            next_attempt_at=utcnow() + timedelta(minutes=5),
+        )
+    assert moved
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        report = await relay_accepted(engine, up)
+        due = await relay_accepted(engine, up, now=lambda: utcnow() + timedelta(minutes=6))
+    finally:
+        await up.close()
+    assert (report.dispatched, due.dispatched) == (0, 1)
+    assert await _status(engine, later) == CommandStatus.DISPATCHED
+
+
+async def test_a_job_lost_from_the_queue_is_queued_again(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    command_id = await _accepted(engine, "lost")
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        await relay_accepted(engine, up)
+        await redis.delete(queue, f"arq:job:command-{command_id}")  # e.g. a Redis flush
+        soon = await relay_accepted(engine, up)
+        queued_soon = await redis.zcard(queue)
+        late = await relay_accepted(engine, up, now=lambda: utcnow() + timedelta(minutes=3))
+    finally:
+        await up.close()
+
+    assert (soon.dispatched, queued_soon) == (0, 0)  # within the grace: not presumed lost
+    assert (late.dispatched, late.pending) == (0, False)
+    assert await redis.zcard(queue) == 1  # queued again, under the same job id
+    job = Job(f"command-{command_id}", redis, _queue_name=queue)
+    assert await job.status() == JobStatus.queued
+    assert await _status(engine, command_id) == CommandStatus.DISPATCHED
