@@ -70,8 +70,17 @@ class TrytonClient:
     async def create(self, model: str, values: Sequence[dict[str, Any]]) -> list[int]:
         return list(await self.execute(model, "create", list(values)))
 
-    async def write(self, model: str, ids: Sequence[int], values: dict[str, Any]) -> None:
-        await self.execute(model, "write", list(ids), values)
+    async def write(
+        self,
+        model: str,
+        ids: Sequence[int],
+        values: dict[str, Any],
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        """Write ``values``; with ``{"_timestamp": {"<model>,<id>": stamp}}`` in ``context``
+        Tryton refuses (``ConcurrencyConflict``) if the record changed since that read."""
+        await self.execute(model, "write", list(ids), values, context=context)
 
     async def delete(self, model: str, ids: Sequence[int]) -> None:
         await self.execute(model, "delete", list(ids))
@@ -117,6 +126,11 @@ class TrytonClient:
         return _result(response, method)
 
 
+class ConcurrencyConflict(TransientSourceError):
+    """Tryton's ``ConcurrencyException``: the record changed after its ``_timestamp`` was
+    read. Transient: re-reading and writing again is the remedy, not giving up."""
+
+
 class _SessionExpired(Exception):
     """401: the session is gone (server restart, timeout); log in again once."""
 
@@ -134,7 +148,10 @@ def _result(response: httpx.Response, method: str) -> Any:
         raise PermanentSourceError(f"HTTP_{response.status_code}", f"{method}: {_text(response)}")
     payload = json.loads(response.text, object_hook=decode_tagged, parse_float=Decimal)
     if payload.get("error"):
-        raise PermanentSourceError(*_error(payload["error"]))
+        code, message = _error(payload["error"])
+        if code == "ConcurrencyException":
+            raise ConcurrencyConflict(f"tryton {method}: {message}")
+        raise PermanentSourceError(code, message)
     return payload.get("result")
 
 

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from readmodel.types import utcnow
-from sync_jobs.connectors.tryton import mapping, projects
+from sync_jobs.commands.writes import Payload, WriteResult
+from sync_jobs.connectors.tryton import mapping, projects, writes
 from sync_jobs.connectors.tryton.client import Domain, TrytonClient
 from sync_jobs.pull import Page
 from sync_jobs.rows import CanonicalRow
@@ -124,6 +125,10 @@ class TrytonConnector:
             context=ALL,
         )
         return {str(r["id"]): mapping.version(r) for r in records}
+
+    async def apply_command(self, kind: str, payload: Payload, key: str) -> WriteResult:
+        """Apply a command to Tryton (``writes.py`` says how each kind stays idempotent)."""
+        return await writes.apply_command(self._client, kind, payload, key)
 
     async def _scope(self, object_type: str) -> Domain:
         """The domain selecting this object type; accounts leave out the firm's own parties
