@@ -9,6 +9,7 @@ import uvicorn
 
 from readmodel.seed import SeedConfig, generate_all
 from systems.netsuite.app import create_simulator
+from systems.netsuite.faults import Faults
 from systems.netsuite.store import from_seed
 
 
@@ -26,10 +27,16 @@ def main() -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--client-secret", required=True, help="the secret clients must send")
     parser.add_argument("--page-size", type=int, default=1000, help="default rows per page")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds to stall every answer (a slow source)"
+    )
     args = parser.parse_args()
     config = SeedConfig(accounts=args.accounts, seed=args.seed, today=args.today)
     store = from_seed(generate_all(config))
-    app = create_simulator(store, client_secret=args.client_secret, page_size=args.page_size)
+    faults = Faults(delay=args.delay)
+    app = create_simulator(
+        store, client_secret=args.client_secret, page_size=args.page_size, faults=faults
+    )
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
