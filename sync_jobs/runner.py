@@ -83,14 +83,16 @@ class InProcessRunner:
     async def _run(self) -> None:
         sync = self._deps.settings.sync
         reconcile_every = sync.reconcile_interval_seconds
-        if sync.account_master in self._sources:
+        first = sync.account_master if sync.account_master in self._sources else None
+        if first is not None:
             # the client list first: other systems' clients then link at their first pull
             # instead of waiting (parked, with an exception) for the next one
-            await self._execute(_Queued("pull_source", (sync.account_master,), "first"))
+            await self._execute(_Queued("pull_source", (first,), "first"))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._consume())
             for source in self._sources:
-                group.create_task(self._every(self._interval, 0.0, "pull_source", source))
+                delay = self._interval if source == first else 0.0  # pulled just now
+                group.create_task(self._every(self._interval, delay, "pull_source", source))
                 group.create_task(
                     self._every(reconcile_every, reconcile_every, "reconcile_source", source)
                 )

@@ -14,6 +14,7 @@ from readmodel.tables.delivery import (
     TimeEntry,
 )
 from readmodel.tables.finance import Invoice, Payment
+from readmodel.tables.handoffs import Handoff, HandoffStatus, HandoffStep, StepStatus
 from readmodel.tables.lineage import Lineage, metadata, table_of
 from readmodel.tables.sync import IntegrationException, SyncParked, SyncState, WebhookEvent
 
@@ -25,6 +26,9 @@ __all__ = [
     "Command",
     "Contact",
     "Engagement",
+    "Handoff",
+    "HandoffStatus",
+    "HandoffStep",
     "IntegrationException",
     "Invoice",
     "Lineage",
@@ -35,6 +39,7 @@ __all__ = [
     "Project",
     "RateCard",
     "RateCardLine",
+    "StepStatus",
     "SyncParked",
     "SyncState",
     "TimeEntry",

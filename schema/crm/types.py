@@ -17,10 +17,12 @@ from schema.enums import AccountStatus, ContactStatus, InvoiceStatus, Opportunit
 if TYPE_CHECKING:
     from schema.delivery.types import Engagement, Project
     from schema.finance.types import Invoice
+    from schema.handoffs.types import Handoff
 
 EngagementT = Annotated["Engagement", strawberry.lazy("schema.delivery.types")]
 ProjectT = Annotated["Project", strawberry.lazy("schema.delivery.types")]
 InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
+HandoffT = Annotated["Handoff", strawberry.lazy("schema.handoffs.types")]
 
 
 @strawberry.type(description="A client. One account however many systems know it.")
@@ -172,6 +174,14 @@ class Opportunity(Node):
     @strawberry.field
     async def account(self, info: strawberry.Info) -> Account | None:
         return await one(info, "account_by_id", self.row.account_id, Account.from_row)
+
+    @strawberry.field(description="Its handoff to delivery, once the deal is won.")
+    async def handoff(self, info: strawberry.Info) -> HandoffT | None:
+        from resolvers.handoffs.loaders import loaders_of
+        from schema.handoffs.types import Handoff
+
+        row = await loaders_of(context_of(info)).handoff_by_opportunity.load(self.row.id)
+        return None if row is None else Handoff.from_row(row)
 
 
 @strawberry.enum(description="GREEN: score ≥ 75; AMBER: ≥ 50; RED: below 50.")

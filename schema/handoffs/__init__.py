@@ -1,0 +1,1 @@
+"""GraphQL types of the quote-to-project handoff."""

@@ -1,0 +1,193 @@
+"""The handoff's NetSuite writes: customer, project (job), billing schedule, staffing requests.
+
+Each record is written with ``PUT /record/v1/<type>/eid:<external id>`` (NetSuite's upsert
+by external id), the external id derived from the handoff (``steps.external_id``), never from
+the command: a repeat of a step, even a retried one under a new command, updates the record
+the first run made instead of making a second one.
+
+A customer is matched before it is created: by the read model's link (``customer_id``),
+then by external id (the CRM account id, the convention identity resolution links by), then
+by the identity rules (normalized domain, normalized name) over NetSuite's customers. A hit
+by those rules is a *suspected duplicate*: the write refuses with ``DUPLICATE_SUSPECTED``,
+and the handoff halts for a person to link or merge the records, rather than create a twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sync_jobs.commands.writes import InvalidPayload, Payload, WriteResult
+from sync_jobs.connectors.netsuite.client import NetSuiteClient
+from sync_jobs.connectors.netsuite.fields import CURRENCIES
+from sync_jobs.errors import PermanentSourceError
+from sync_jobs.identity import normalize_domain, normalize_name
+
+CURRENCY_IDS = {code: list_id for list_id, code in CURRENCIES.items()}
+TERM_IDS = {15: "1", 30: "2", 45: "3", 60: "4", 0: "5"}
+ACTIVE_JOB = "2"
+DUPLICATE_SUSPECTED = "DUPLICATE_SUSPECTED"
+Handler = Callable[[NetSuiteClient, Payload, str, datetime], Awaitable[WriteResult]]
+
+
+class DuplicateSuspected(PermanentSourceError):
+    """A customer that is probably this client already exists under another identity."""
+
+    def __init__(self, name: str, matches: list[str]) -> None:
+        message = f"NetSuite customer(s) {', '.join(matches)} look like {name!r}: link or merge"
+        super().__init__(DUPLICATE_SUSPECTED, message)
+
+
+async def ensure_customer(
+    client: NetSuiteClient, p: Payload, key: str, now: datetime
+) -> WriteResult:
+    """The client's ERP customer: found by link, then external id; else created."""
+    if p.get("customer_id") and await client.get_record("customer", str(p["customer_id"])):
+        return WriteResult("customer", str(p["customer_id"]))
+    account = _text("ensure_customer", p, "account_source_id")
+    found = await client.get_record("customer", f"eid:{account}")
+    if found is not None:
+        return WriteResult("customer", str(found["id"]))
+    suspects = await _suspects(client, str(p.get("name") or ""), p.get("domain"))
+    if suspects:
+        raise DuplicateSuspected(str(p.get("name")), suspects)
+    return WriteResult("customer", await client.upsert("customer", account, _customer(p)))
+
+
+async def _suspects(client: NetSuiteClient, name: str, domain: Any) -> list[str]:
+    """Customers matching by normalized domain or name (the identity rules).
+
+    Limit: reads every customer's id, name and web address (SuiteQL, paged); an account
+    with very many customers would filter in the query instead.
+    """
+    want_name, want_domain = normalize_name(name), normalize_domain(domain)
+    query = "SELECT id, companyname, url, email FROM customer ORDER BY id"
+    hits: list[str] = []
+    async for items in client.suiteql_all(query):
+        for row in items:
+            their = normalize_domain(
+                row.get("url") or str(row.get("email") or "").partition("@")[2]
+            )
+            if (want_domain and their == want_domain) or normalize_name(
+                row.get("companyname")
+            ) == want_name:
+                hits.append(str(row["id"]))
+    return hits
+
+
+def _customer(p: Payload) -> dict[str, Any]:
+    domain = p.get("domain")
+    return {
+        "entityId": str(p.get("name"))[:80],
+        "companyName": _text("ensure_customer", p, "name"),
+        "url": f"https://{domain}" if domain else None,
+        "email": f"billing@{domain}" if domain else None,
+        "currency": {"id": _currency("ensure_customer", p.get("currency"))},
+        "terms": {"id": TERM_IDS.get(int(p.get("terms_days") or 30), "2")},
+        "isInactive": False,
+        "searchStage": "Customer",
+    }
+
+
+async def create_project(
+    client: NetSuiteClient, p: Payload, key: str, now: datetime
+) -> WriteResult:
+    """A job under the customer, active, with its budget, rate card and dates."""
+    kind = "create_project"
+    fields = {
+        "entityId": _text(kind, p, "code"),
+        "companyName": _text(kind, p, "name"),
+        "parent": {"id": _text(kind, p, "customer_id")},
+        "entityStatus": {"id": ACTIVE_JOB},
+        "currency": {"id": _currency(kind, p.get("currency"))},
+        "startDate": _text(kind, p, "start_date"),
+        "projectedEndDate": p.get("end_date"),
+        "custentity_cg_engagement": _ref(p.get("engagement_id")),
+        "custentity_cg_billing_method": _text(kind, p, "billing_method"),
+        "custentity_cg_budget": _text(kind, p, "budget"),
+        "custentity_cg_budget_hours": _text(kind, p, "budget_hours"),
+        "custentity_cg_etc_cost": "0",
+        "custentity_cg_rate_card": _ref(p.get("rate_card_id")),
+        "custentity_cg_manager": p.get("manager_name"),
+        "custentity_cg_activated_at": p.get("activated_at"),
+    }
+    return WriteResult("job", await client.upsert("job", _text(kind, p, "external_id"), fields))
+
+
+async def create_billing_schedule(
+    client: NetSuiteClient, p: Payload, key: str, now: datetime
+) -> WriteResult:
+    """The invoicing rule on the job, and one milestone task per billing milestone."""
+    kind = "create_billing_schedule"
+    project_id = _text(kind, p, "project_id")
+    await client.update("job", project_id, {"custentity_cg_billing_schedule": p.get("schedule")})
+    currency = {"id": _currency(kind, p.get("currency"))}
+    ids = []
+    for item in p.get("milestones") or []:
+        fields = {
+            "title": item["name"],
+            "company": {"id": project_id},
+            "isMilestone": True,
+            "endDate": item["due_date"],
+            "status": {"id": "NOTSTART"},
+            "custevent_cg_amount": item["amount"],
+            "custevent_cg_currency": currency,
+        }
+        ids.append(await client.upsert("projecttask", item["external_id"], fields))
+    if not ids:
+        return WriteResult("job", project_id)
+    return WriteResult("projecttask", ids[0], tuple(ids[1:]))
+
+
+async def request_staffing(
+    client: NetSuiteClient, p: Payload, key: str, now: datetime
+) -> WriteResult:
+    """One resource allocation per role, without a person yet (status ``requested``)."""
+    kind = "request_staffing"
+    project_id = _text(kind, p, "project_id")
+    currency = {"id": _currency(kind, p.get("currency"))}
+    ids = []
+    for item in p.get("requests") or []:
+        fields = {
+            "allocationResource": None,
+            "project": {"id": project_id},
+            "allocationAmount": item["hours"],
+            "allocationUnit": "H",
+            "startDate": p.get("start_date"),
+            "endDate": p.get("end_date"),
+            "custevent_cg_role": item["role"],
+            "custevent_cg_bill_rate": item["bill_rate"],
+            "custevent_cg_cost_rate": item["cost_rate"],
+            "custevent_cg_currency": currency,
+            "custevent_cg_status": "requested",
+        }
+        ids.append(await client.upsert("resourceallocation", item["external_id"], fields))
+    if not ids:
+        raise InvalidPayload(kind, "requests is empty")
+    return WriteResult("resourceallocation", ids[0], tuple(ids[1:]))
+
+
+HANDLERS: dict[str, Handler] = {
+    "ensure_customer": ensure_customer,
+    "create_project": create_project,
+    "create_billing_schedule": create_billing_schedule,
+    "request_staffing": request_staffing,
+}
+
+
+def _ref(value: Any) -> dict[str, str] | None:
+    return {"id": str(value)} if value else None
+
+
+def _text(kind: str, p: Payload, name: str) -> str:
+    value = p.get(name)
+    if value in (None, ""):
+        raise InvalidPayload(kind, f"{name} is required")
+    return str(value)
+
+
+def _currency(kind: str, code: Any) -> str:
+    if str(code) not in CURRENCY_IDS:
+        raise InvalidPayload(kind, f"currency {code!r} is not in the account's list")
+    return CURRENCY_IDS[str(code)]

@@ -1,0 +1,168 @@
+"""A won deal becomes a project in NetSuite, linked back to Salesforce, for each billing
+method; missing data waits and resumes; a new client gets a customer; a suspected duplicate
+halts; a refused step shows the source's error and can be retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+
+from readmodel.tables import AccountXref, table_of
+from tests.sync_jobs.handoff.conftest import (
+    Sources,
+    drive,
+    handoff,
+    open_deal,
+    resume,
+    rows_of,
+    run_pending,
+    win,
+)
+
+START = "2026-07-06"
+READY = {"billing_method": "fixed_fee", "start_date": START}
+
+
+def milestones(sold: str) -> list[dict[str, str]]:
+    return [
+        {"name": "Discovery", "due_date": "2026-08-01", "amount": "0.00"},
+        {"name": "Delivery", "due_date": "2026-09-30", "amount": sold},
+    ]
+
+
+@pytest.mark.parametrize("method", ["time_and_materials", "fixed_fee", "retainer", "milestone"])
+async def test_each_billing_method_sets_up_the_project(sources: Sources, method: str) -> None:
+    deal = open_deal(sources)
+    sold = f"{deal['amount_minor'] / 100:.2f}"
+    data: dict[str, Any] = {"billing_method": method, "start_date": START}
+    if method == "milestone":
+        data["milestones"] = milestones(sold)
+
+    handoff_id = await win(sources, deal, data)
+
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    found = await handoff(sources, handoff_id)
+    assert [s["status"] for s in found["steps"]] == ["SUCCEEDED"] * 5
+    assert (found["readiness_score"], found["missing"], found["manual_intervention"]) == (
+        100,
+        [],
+        False,
+    )
+    job = sources.ns.records["job"][found["project_source_id"]]
+    assert job["custentity_cg_billing_method"] == method
+    opportunity = sources.sf.records["Opportunity"][deal["source_id"]]
+    assert opportunity["Project_Id__c"] == found["project_source_id"]
+    assert opportunity["Handoff_Status__c"] == "COMPLETED"
+    project = (await rows_of(sources, "project", source_id=found["project_source_id"]))[0]
+    assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
+    synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
+    assert project["account_id"] == synced["account_id"] and project["rate_card_id"] is not None
+    staffed = await rows_of(sources, "assignment", project_id=project["id"])
+    assert {a["status"] for a in staffed} == {"requested"}
+    assert sum(a["scheduled_hours_x100"] for a in staffed) == project["budget_hours_x100"] > 0
+    billed = await rows_of(sources, "milestone", project_id=project["id"])
+    expected = {"milestone": 2, "fixed_fee": 3}.get(method, 0)
+    assert len(billed) == expected
+    if billed:
+        assert sum(m["amount_minor"] for m in billed) == deal["amount_minor"]
+
+
+async def test_missing_data_waits_with_owners_then_resumes(sources: Sources) -> None:
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, None)
+
+    assert await drive(sources, handoff_id) == "WAITING_FOR_DATA"
+    waiting = await handoff(sources, handoff_id)
+    assert {m["field"] for m in waiting["missing"]} == {"startDate", "billingMethod"}
+    assert {m["owner"] for m in waiting["missing"]} == {
+        "PMO (delivery setup)",
+        "Finance (billing)",
+    }
+    assert waiting["readiness_score"] == 71  # 5 of 7 checks
+    assert all(s["command_id"] is None for s in waiting["steps"])  # nothing was written
+
+    await resume(sources, handoff_id, {"billing_method": "milestone", "start_date": START})
+    assert await drive(sources, handoff_id) == "WAITING_FOR_DATA"  # milestones now needed
+    assert [m["field"] for m in (await handoff(sources, handoff_id))["missing"]] == ["milestones"]
+
+    sold = f"{deal['amount_minor'] / 100:.2f}"
+    await resume(sources, handoff_id, {"milestones": milestones(sold)})
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    assert (await handoff(sources, handoff_id))["manual_intervention"] is True
+
+
+async def _forget_customer(sources: Sources, deal: dict[str, Any]) -> dict[str, Any]:
+    """The read model loses the client's ERP link; NetSuite's customer record is returned."""
+    link = next(x for x in sources.rows["account_xref"] if x["account_id"] == deal["account_id"])
+    xref = table_of(AccountXref)
+    async with sources.engine.begin() as conn:
+        await conn.execute(delete(xref).where(xref.c.source_id == link["source_id"]))
+    return dict(sources.ns.records["customer"][link["source_id"]])
+
+
+async def test_a_new_client_gets_its_erp_customer(sources: Sources) -> None:
+    deal = open_deal(sources)
+    customer = await _forget_customer(sources, deal)
+    del sources.ns.records["customer"][customer["id"]]  # never in the ERP
+
+    handoff_id = await win(sources, deal, READY)
+
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    made = sources.ns.records["customer"][
+        (await handoff(sources, handoff_id))["customer_source_id"]
+    ]
+    assert made["externalId"] == customer["externalId"] and made["id"] != customer["id"]
+    synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
+    linked = await rows_of(sources, "account_xref", source_id=made["id"])
+    assert [x["account_id"] for x in linked] == [synced["account_id"]]
+
+
+async def test_a_suspected_duplicate_customer_halts_safely(sources: Sources) -> None:
+    deal = open_deal(sources)
+    customer = await _forget_customer(sources, deal)
+    sources.ns.records["customer"][customer["id"]]["externalId"] = "keyed-in-by-hand"
+    before = len(sources.ns.records["customer"])
+
+    handoff_id = await win(sources, deal, READY)
+
+    assert await drive(sources, handoff_id) == "HALTED"
+    halted = await handoff(sources, handoff_id)
+    assert halted["error_code"] == "DUPLICATE_SUSPECTED"
+    assert customer["id"] in halted["error_message"]
+    assert [s["status"] for s in halted["steps"]] == ["FAILED"] + ["PENDING"] * 4
+    assert len(sources.ns.records["customer"]) == before  # nothing created
+
+    # an operator links the ERP record to the CRM account, then resumes
+    sources.ns.records["customer"][customer["id"]]["externalId"] = customer["externalId"]
+    await resume(sources, handoff_id, {})
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    assert (await handoff(sources, handoff_id))["customer_source_id"] == customer["id"]
+
+
+async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
+    sources: Sources,
+) -> None:
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    await run_pending(sources, handoff_id)  # the customer step
+    sources.ns_faults.refuse_writes("USER_ERROR", "Project manager is required.")
+
+    assert await drive(sources, handoff_id) == "FAILED"
+    failed = await handoff(sources, handoff_id)
+    step = next(s for s in failed["steps"] if s["status"] == "FAILED")
+    assert (step["name"], step["error_code"], step["error_message"]) == (
+        "create_project",
+        "USER_ERROR",
+        "Project manager is required.",
+    )
+
+    sources.ns_faults.accept_writes()
+    await resume(sources, handoff_id, {"manager_name": "Ada Lovelace"})
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    retried = await handoff(sources, handoff_id)
+    assert retried["steps"][1]["attempt"] == 2
+    assert sources.ns.records["job"][retried["project_source_id"]]["custentity_cg_manager"] == (
+        "Ada Lovelace"
+    )

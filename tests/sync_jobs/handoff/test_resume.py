@@ -1,0 +1,130 @@
+"""Exactly once, whatever happens: a win seen five times at once makes one handoff and one
+project; a worker dying between steps leaves a handoff the next sweep resumes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from readmodel import command_log
+from readmodel.types import utcnow
+from sync_jobs.commands import execute
+from sync_jobs.context import DEPS_KEY
+from sync_jobs.handoff import state
+from sync_jobs.handoff.orchestrator import advance
+from sync_jobs.handoff.triggers import advance_handoffs
+from sync_jobs.pull import pull_object
+from tests.sync_jobs.handoff.conftest import (
+    Sources,
+    drive,
+    handoff,
+    handoff_of,
+    open_deal,
+    pending_command,
+    resume,
+    win,
+)
+
+READY = {"billing_method": "time_and_materials", "start_date": "2026-07-06"}
+
+
+async def _won_in_the_crm(sources: Sources, deal: dict[str, Any]) -> None:
+    """A salesperson closes the deal in Salesforce; a pull brings the change in."""
+    now = utcnow()
+    changes = {"StageName": "Closed Won", "IsWon": True, "IsClosed": True}
+    changes["CloseDate"] = now.date().isoformat()
+    sources.sf.touch("Opportunity", deal["source_id"], changes, now)
+    report = await pull_object(sources.engine, sources.deps.source("salesforce"), "opportunity")
+    assert report.error is None
+
+
+async def _count(sources: Sources, stmt: Any) -> int:
+    async with sources.engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
+
+
+async def test_a_win_seen_five_times_at_once_makes_one_project(sources: Sources) -> None:
+    deal = open_deal(sources)
+    await _won_in_the_crm(sources, deal)
+    ctx = {DEPS_KEY: sources.deps}
+    jobs_before = len(sources.ns.records["job"])
+
+    await asyncio.gather(*(advance_handoffs(ctx) for _ in range(5)))  # five sweeps at once
+    handoff_id = await handoff_of(sources, deal["source_id"])
+    assert (await handoff(sources, handoff_id))["status"] == "WAITING_FOR_DATA"
+    await resume(sources, handoff_id, READY)
+    await asyncio.gather(*(advance(sources.engine, handoff_id, utcnow()) for _ in range(5)))
+
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    assert await _count(sources, select(func.count()).select_from(state.HANDOFFS)) == 1
+    c = command_log.COMMANDS.c
+    made = select(func.count()).where(c.kind == "create_project")
+    assert await _count(sources, made) == 1
+    assert len(sources.ns.records["job"]) == jobs_before + 1
+    assert (await handoff(sources, handoff_id))["trigger"] == "sync"
+
+
+async def test_a_crash_between_steps_resumes_where_it_stopped(sources: Sources) -> None:
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    command_id = await pending_command(sources, handoff_id)
+    assert command_id is not None
+
+    # the worker applies ensure_customer and commits SUCCEEDED, then dies before the hook
+    row = await execute.load_command(sources.engine, command_id)
+    assert row is not None and await execute._claim(sources.deps, command_id, 1)
+    written, rows = await execute._write(sources.deps, row)
+    await execute._succeed(sources.deps, command_id, written, rows)
+    stuck = await handoff(sources, handoff_id)
+    assert [s["status"] for s in stuck["steps"][:2]] == ["RUNNING", "PENDING"]
+
+    report = await advance_handoffs({DEPS_KEY: sources.deps})  # the sweep after a pull
+
+    assert report["advanced"] == 1
+    resumed = await handoff(sources, handoff_id)
+    assert [s["status"] for s in resumed["steps"][:2]] == ["SUCCEEDED", "RUNNING"]
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    assert (await handoff(sources, handoff_id))["manual_intervention"] is False
+
+
+async def test_data_arriving_by_sync_resumes_a_waiting_handoff(sources: Sources) -> None:
+    deal = open_deal(sources)
+    await _won_in_the_crm(sources, deal)
+    ctx = {DEPS_KEY: sources.deps}
+    await advance_handoffs(ctx)
+    handoff_id = await handoff_of(sources, deal["source_id"])
+    assert (await handoff(sources, handoff_id))["status"] == "WAITING_FOR_DATA"
+
+    # Finance signs the statement of work in NetSuite; the next pull brings it in
+    customer = next(
+        x for x in sources.rows["account_xref"] if x["account_id"] == deal["account_id"]
+    )
+    sources.ns.create(
+        "customrecord_cg_engagement",
+        {
+            "name": f"SOW {deal['name']}",
+            "custrecord_cg_customer": {"id": customer["source_id"]},
+            "custrecord_cg_opportunity": deal["source_id"],
+            "custrecord_cg_billing_method": "retainer",
+            "custrecord_cg_sold_value": "120000.00",
+            "custrecord_cg_currency": {"id": "1" if deal["currency"] == "USD" else "4"},
+            "custrecord_cg_start_date": "2026-08-03",
+            "custrecord_cg_end_date": None,
+            "custrecord_cg_signed_at": None,
+            "custrecord_cg_status": "signed",
+        },
+    )
+    netsuite = sources.deps.source("netsuite")
+    assert (await pull_object(sources.engine, netsuite, "engagement")).error is None
+    await advance_handoffs(ctx)
+
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    done = await handoff(sources, handoff_id)
+    job = sources.ns.records["job"][done["project_source_id"]]
+    assert (job["custentity_cg_billing_method"], job["custentity_cg_budget"]) == (
+        "retainer",
+        "120000.00",
+    )
+    assert str(job["startDate"]) == "2026-08-03"
