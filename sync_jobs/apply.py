@@ -3,9 +3,9 @@
 One page of live rows is applied with a fixed number of statements: one lookup per
 referenced parent table and one batched upsert (deletions: one UPDATE each). An upsert only
 changes a row when the incoming ``source_version`` is not older (sources stamp whole seconds)
-*and* the content hash differs, and the condition is in the SQL itself, so two workers racing on the same record can never let
-an older version win. Client records of a system other than the account master are not
-inserted: identity resolution links them to the master's accounts
+*and* the content hash differs, and the condition is in the SQL itself, so two workers racing
+on the same record can never let an older version win. Client records of a system other than
+the account master are not inserted: identity resolution links them to the master's accounts
 (``sync_jobs/identity.py``).
 """
 
