@@ -21,6 +21,7 @@ NODE_TYPES = frozenset(
         "Milestone",
         "Invoice",
         "Payment",
+        "Command",
     }
 )
 

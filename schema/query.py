@@ -13,6 +13,7 @@ from resolvers import sync as sync_resolvers
 from resolvers.commands import queries as command_resolvers
 from resolvers.context import context_of
 from resolvers.handoffs import queries as handoff_resolvers
+from resolvers.ids import from_global_id
 from schema.commands.inputs import CommandFilter
 from schema.commands.types import Command
 from schema.common.connection import Connection, connection
@@ -46,6 +47,8 @@ async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
 class Query:
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        if from_global_id(id)[0] == "Command":  # the command log, not a read-model table
+            return Command.from_row(await command_resolvers.command(context_of(info), id))
         type_name, row = await records.any_record(context_of(info), id)
         return NODE_CLASSES[type_name].from_row(row)  # type: ignore[no-any-return]
 

@@ -166,3 +166,19 @@ async def test_freshness_reports_the_oldest_pull(engine: AsyncEngine) -> None:
     freshness = body["extensions"]["freshness"]
     assert freshness["oldestSourceSyncAt"] == hour_ago.isoformat()
     assert freshness["stale"] is True  # an hour is over 3 sync intervals of 30 s
+
+
+async def test_a_command_is_a_node(engine: AsyncEngine) -> None:
+    ids = await small_firm(engine)
+    async with writable_gateway(engine) as client:
+        command = await _win(client, ids)
+        body = await graphql(
+            client,
+            "query($id: ID!) { node(id: $id) { id ... on Command { kind status } } }",
+            {"id": command["id"]},
+        )
+    assert body["data"]["node"] == {
+        "id": command["id"],
+        "kind": "mark_opportunity_won",
+        "status": command["status"],
+    }
