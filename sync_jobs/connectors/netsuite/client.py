@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sync_jobs.connectors.http import oauth_message, retry_after
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 
 REST = "/services/rest"
@@ -148,10 +149,10 @@ class NetSuiteClient:
         if response.status_code in TRANSIENT_STATUS:
             raise TransientSourceError(
                 f"netsuite token endpoint: {response.status_code}",
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
             )
         if response.status_code != 200:
-            raise PermanentSourceError("AUTHENTICATION_FAILED", _oauth_message(response))
+            raise PermanentSourceError("AUTHENTICATION_FAILED", oauth_message(response))
         self._token = response.json()["access_token"]
 
 
@@ -164,7 +165,7 @@ def _decode(response: httpx.Response) -> Any:
     code, detail = _first_error(response)
     if response.status_code in TRANSIENT_STATUS:
         raise TransientSourceError(
-            f"{response.status_code} {code}: {detail}", retry_after=_retry_after(response)
+            f"{response.status_code} {code}: {detail}", retry_after=retry_after(response)
         )
     raise PermanentSourceError(code, detail)
 
@@ -188,18 +189,3 @@ def _first_error(response: httpx.Response) -> tuple[str, str]:
         return str(first["o:errorCode"]), str(first["detail"])
     except (ValueError, LookupError, TypeError):
         return f"HTTP_{response.status_code}", response.text[:200]
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None
-
-
-def _oauth_message(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("error_description", "authentication failed"))
-    except (ValueError, AttributeError):
-        return "authentication failed"

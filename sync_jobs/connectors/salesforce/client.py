@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sync_jobs.connectors.http import oauth_message, retry_after
 from sync_jobs.errors import PermanentSourceError, QuotaExhausted, TransientSourceError
 
 API_VERSION = "v60.0"
@@ -102,7 +103,7 @@ class SalesforceClient:
         except httpx.TransportError as error:
             raise TransientSourceError(f"salesforce unreachable: {type(error).__name__}") from None
         if response.status_code != 200:
-            raise PermanentSourceError("AUTHENTICATION_FAILED", _oauth_message(response))
+            raise PermanentSourceError("AUTHENTICATION_FAILED", oauth_message(response))
         self._token = response.json()["access_token"]
 
 
@@ -111,13 +112,11 @@ def _decode(response: httpx.Response) -> Any:
     if response.status_code < 300:
         return json.loads(response.text, parse_float=Decimal)
     code, message = _first_error(response)
-    retry_after = _retry_after(response)
+    wait = retry_after(response)
     if code == "REQUEST_LIMIT_EXCEEDED" and response.status_code == 403:
-        raise QuotaExhausted(f"{code}: {message}", retry_after=retry_after)
+        raise QuotaExhausted(f"{code}: {message}", retry_after=wait)
     if response.status_code in TRANSIENT_STATUS:
-        raise TransientSourceError(
-            f"{response.status_code} {code}: {message}", retry_after=retry_after
-        )
+        raise TransientSourceError(f"{response.status_code} {code}: {message}", retry_after=wait)
     raise PermanentSourceError(code, message)
 
 
@@ -135,18 +134,3 @@ def _first_error(response: httpx.Response) -> tuple[str, str]:
         return str(errors[0]["errorCode"]), str(errors[0]["message"])
     except (ValueError, LookupError, TypeError):
         return f"HTTP_{response.status_code}", response.text[:200]
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None
-
-
-def _oauth_message(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("error_description", "authentication failed"))
-    except ValueError:
-        return "authentication failed"

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from sync_jobs.connectors.http import retry_after
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -140,9 +141,9 @@ def _result(response: httpx.Response, method: str) -> Any:
     if response.status_code == 401 and method != "common.db.login":
         raise _SessionExpired
     if response.status_code in TRANSIENT_STATUS:
-        retry_after = _retry_after(response)
+        wait = retry_after(response)
         raise TransientSourceError(
-            f"tryton {method}: HTTP {response.status_code}", retry_after=retry_after
+            f"tryton {method}: HTTP {response.status_code}", retry_after=wait
         )
     if response.status_code != 200:
         raise PermanentSourceError(f"HTTP_{response.status_code}", f"{method}: {_text(response)}")
@@ -163,14 +164,6 @@ def _error(error: Any) -> tuple[str, str]:
             args = " — ".join(str(a) for a in args[:2] if a)
         return code, str(args)
     return "Error", str(error)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None
 
 
 def _text(response: httpx.Response) -> str:
