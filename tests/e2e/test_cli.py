@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from tests.e2e import processes
+
 TWENTY_ACCOUNTS = """
 { accounts(first: 20) { totalCount nodes { id name
     engagements { soldValue { amount currency } backlog { amount }
@@ -23,10 +24,7 @@ TWENTY_ACCOUNTS = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_free_port = processes.free_port  # kept for the tests that import it from here
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -5,53 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import gateway_client, graphql
-from tests.e2e.test_cli import _free_port
+from tests.e2e import processes
 
 SECRET = "cli-test-secret"
 
 
 @pytest.fixture
 def simulator() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "systems.salesforce",
-            "--port",
-            str(port),
-            "--accounts",
-            "15",
-            "--today",
-            "2026-06-30",
-            "--client-secret",
-            SECRET,
-            "--batch-size",
-            "7",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.post(f"{base}/services/oauth2/token", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    args = ["--accounts", "15", "--today", "2026-06-30", "--client-secret", SECRET]
+    with processes.simulator("salesforce", *args, "--batch-size", "7") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,10 +15,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.e2e.test_cli import _free_port
+from tests.e2e import processes
 
 SECRET = "kill-test-secret"
 SLOW = ["--page-size", "4", "--delay", "0.15"]  # small pages, each answer stalls 150 ms
@@ -28,25 +27,9 @@ STATE_SQL = "SELECT checkpoint, records_applied FROM sync_state WHERE object_typ
 
 @pytest.fixture
 def slow_netsuite() -> Iterator[str]:
-    port = _free_port()
-    args = ["--port", str(port), "--accounts", "10", "--today", "2026-06-30"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "systems.netsuite", *args, "--client-secret", SECRET, *SLOW],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                httpx.post(f"{base}/services/rest/auth/oauth2/v1/token", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    args = ["--accounts", "10", "--today", "2026-06-30", "--client-secret", SECRET, *SLOW]
+    with processes.simulator("netsuite", *args) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _employees(db: Path) -> tuple[int, int]:

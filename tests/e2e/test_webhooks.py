@@ -8,8 +8,6 @@ to the gateway, which re-reads the record; a GraphQL query shows the new name.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,7 +21,7 @@ from gateway.app import create_app
 from readmodel.tables import Account, table_of
 from systems.salesforce.app import API
 from tests.conftest import graphql
-from tests.e2e.test_cli import _free_port
+from tests.e2e import processes
 from tests.gateway.test_webhooks import (
     WHSEC,
     checkpoint,
@@ -40,35 +38,18 @@ DEADLINE_SECONDS = 1.0
 
 @pytest.fixture
 def gateway_port() -> int:
-    return _free_port()
+    return processes.free_port()
 
 
 @pytest.fixture
 def simulator(gateway_port: int) -> Iterator[str]:
     """The simulator process, posting its change events to the gateway's webhook URL."""
-    port = _free_port()
     hook = f"http://127.0.0.1:{gateway_port}/webhooks/salesforce"
-    args = ["--port", str(port), "--accounts", "6", "--today", "2026-06-30"]
-    args += ["--client-secret", SECRET, "--webhook-url", hook, "--webhook-secret", WHSEC]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "systems.salesforce", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "simulator did not start"
-            try:
-                httpx.post(f"{base}/services/oauth2/token", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    args = ["--accounts", "6", "--today", "2026-06-30", "--client-secret", SECRET]
+    with processes.simulator(
+        "salesforce", *args, "--webhook-url", hook, "--webhook-secret", WHSEC
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 async def rename_in_salesforce(simulator: str, account_id: str, name: str) -> None:

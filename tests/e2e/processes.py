@@ -1,0 +1,49 @@
+"""Processes the end-to-end tests start: free ports, and simulators on real sockets."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+# a request that answers (with any status) once each simulator's server is up
+PROBES = {
+    "salesforce": "/services/oauth2/token",
+    "netsuite": "/services/rest/auth/oauth2/v1/token",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def simulator(system: str, *args: str, port: int | None = None) -> Iterator[str]:
+    """``python -m systems.<system> --port P ARGS`` until the block ends; yields its base URL."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", f"systems.{system}", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, f"{system} did not start"
+            try:
+                httpx.post(base + PROBES[system], timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
