@@ -8,6 +8,10 @@ at the source with curl and watch it arrive in the graph. The in-process runner 
 the sync interval, and each simulator sends signed webhooks to ``/webhooks/<system>`` for
 every change, which the gateway re-reads at once.
 
+With ``--erp tryton`` a real Tryton takes NetSuite's place (``demo_tryton.py``): the same
+firm's ERP/PSA half in a local trytond, pulled by the Tryton connector. Salesforce stays the
+account master; Tryton's parties are linked to its accounts by identity resolution.
+
 The simulators' credentials and webhook secrets are made up at start-up for this process;
 they never appear in code or logs.
 """
@@ -17,12 +21,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from clientgraph.settings import Settings
+from clientgraph.settings import Settings, WritesSettings
+
+if TYPE_CHECKING:
+    from clientgraph.demo_tryton import DemoTryton
 
 SEED = 42
 DEMO_INTERVAL_SECONDS = 5.0  # the demo pulls often so that a change shows up quickly
@@ -36,31 +43,48 @@ class DemoSources:
     base: str
     client_secrets: dict[str, str]
     webhook_secrets: dict[str, str]
+    erp: str = "netsuite"
+    tryton: DemoTryton | None = None  # set once the demo's Tryton runs (--erp tryton)
 
     @classmethod
-    def invent(cls, host: str, port: int, settings: Settings) -> DemoSources:
+    def invent(cls, host: str, port: int, settings: Settings, erp: str = "netsuite") -> DemoSources:
         """Secrets from settings where given (``CLIENTGRAPH_SALESFORCE__CLIENT_SECRET`` …),
         else made up for this run."""
+        simulated = simulated_systems(erp)
 
         def chosen(field: str) -> dict[str, str]:
-            given = {s: getattr(getattr(settings, s), field) for s in SIMULATED}
+            given = {s: getattr(getattr(settings, s), field) for s in simulated}
             return {s: v.get_secret_value() or secrets.token_urlsafe(24) for s, v in given.items()}
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # calls to itself
-        return cls(f"http://{local}:{port}", chosen("client_secret"), chosen("webhook_secret"))
+        base = f"http://{local}:{port}"
+        return cls(base, chosen("client_secret"), chosen("webhook_secret"), erp)
+
+    @property
+    def simulated(self) -> tuple[str, ...]:
+        return simulated_systems(self.erp)
 
     def url(self, system: str) -> str:
         return f"{self.base}/simulators/{system}"
 
 
+def simulated_systems(erp: str) -> tuple[str, ...]:
+    """The simulators the demo mounts: Salesforce always, NetSuite when it is the ERP."""
+    return SIMULATED if erp == "netsuite" else ("salesforce",)
+
+
 def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
-    """``settings`` with both simulated sources configured and scheduled."""
-    changes: dict[str, Any] = {
-        "sync": settings.sync.model_copy(
-            update={"sources": list(SIMULATED), "interval_seconds": DEMO_INTERVAL_SECONDS}
-        )
-    }
-    for system in SIMULATED:
+    """``settings`` with the CRM and the ERP configured and scheduled.
+
+    With Tryton as the ERP, what NetSuite would own (projects, time, invoices …) is owned
+    by Tryton, so the demo's mutations go to the system that holds those records.
+    """
+    scheduled = {"sources": ["salesforce", sources.erp], "interval_seconds": DEMO_INTERVAL_SECONDS}
+    changes: dict[str, Any] = {"sync": settings.sync.model_copy(update=scheduled)}
+    if sources.tryton is not None:
+        changes["tryton"] = sources.tryton.settings
+        changes["writes"] = _owned_by_tryton(settings)
+    for system in sources.simulated:
         section = getattr(settings, system)
         changes[system] = section.model_copy(
             update={
@@ -72,38 +96,57 @@ def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
     return settings.model_copy(update=changes)
 
 
+def _owned_by_tryton(settings: Settings) -> WritesSettings:
+    """The writes section with every entity NetSuite would own given to Tryton."""
+    ownership = settings.writes.ownership
+    owners = {entity: "tryton" if s == "netsuite" else s for entity, s in ownership.items()}
+    return settings.writes.model_copy(update={"ownership": owners})
+
+
 def create_demo_app(
     settings: Settings, sources: DemoSources, *, accounts: int, today: date
 ) -> Starlette:
     """The gateway for ``demo_settings``, with the simulators mounted beside it."""
     from gateway.app import create_app
     from readmodel.seed import SeedConfig, generate_all
-    from systems.netsuite import events as netsuite_events
-    from systems.netsuite.app import create_simulator as netsuite_simulator
-    from systems.netsuite.store import from_seed as netsuite_store
-    from systems.salesforce import cdc
-    from systems.salesforce.app import create_simulator as salesforce_simulator
-    from systems.salesforce.store import from_seed as salesforce_store
-    from systems.webhook_sender import WebhookSender
 
     firm = generate_all(SeedConfig(accounts=accounts, seed=SEED, today=today))
-    crm, erp = salesforce_store(firm), netsuite_store(firm)
-    webhooks = {s: f"{sources.base}/webhooks/{s}" for s in SIMULATED}
-    crm_sender = WebhookSender(sources.webhook_secrets["salesforce"], webhooks["salesforce"])
-    erp_sender = WebhookSender(
-        sources.webhook_secrets["netsuite"], webhooks["netsuite"], encode=netsuite_events.encode
-    )
-    crm.listeners.append(cdc.publisher(crm_sender.add))
-    erp.listeners.append(netsuite_events.publisher(erp_sender.add))
     app = create_app(settings)
-    secrets_ = sources.client_secrets
-    app.mount(
-        "/simulators/salesforce",
-        salesforce_simulator(crm, client_secret=secrets_["salesforce"]),
-    )
-    app.mount("/simulators/netsuite", netsuite_simulator(erp, client_secret=secrets_["netsuite"]))
-    app.state.demo_account_id = min(crm.records["Account"])  # for the printed example
+    app.state.demo_account_id = _mount_salesforce(app, firm, sources)  # for the printed example
+    if "netsuite" in sources.simulated:
+        _mount_netsuite(app, firm, sources)
     return app
+
+
+def _mount_salesforce(app: Starlette, firm: dict[str, Any], sources: DemoSources) -> str:
+    """The CRM half of the firm on ``/simulators/salesforce``; returns an account's id."""
+    from systems.salesforce import cdc
+    from systems.salesforce.app import create_simulator
+    from systems.salesforce.store import from_seed
+    from systems.webhook_sender import WebhookSender
+
+    crm = from_seed(firm)
+    webhook = f"{sources.base}/webhooks/salesforce"
+    sender = WebhookSender(sources.webhook_secrets["salesforce"], webhook)
+    crm.listeners.append(cdc.publisher(sender.add))
+    secret = sources.client_secrets["salesforce"]
+    app.mount("/simulators/salesforce", create_simulator(crm, client_secret=secret))
+    return str(min(crm.records["Account"]))
+
+
+def _mount_netsuite(app: Starlette, firm: dict[str, Any], sources: DemoSources) -> None:
+    """The ERP/PSA half of the firm on ``/simulators/netsuite``."""
+    from systems.netsuite import events
+    from systems.netsuite.app import create_simulator
+    from systems.netsuite.store import from_seed
+    from systems.webhook_sender import WebhookSender
+
+    erp = from_seed(firm)
+    webhook = f"{sources.base}/webhooks/netsuite"
+    sender = WebhookSender(sources.webhook_secrets["netsuite"], webhook, encode=events.encode)
+    erp.listeners.append(events.publisher(sender.add))
+    secret = sources.client_secrets["netsuite"]
+    app.mount("/simulators/netsuite", create_simulator(erp, client_secret=secret))
 
 
 def explain(sources: DemoSources, account_id: str) -> str:
@@ -113,7 +156,7 @@ def explain(sources: DemoSources, account_id: str) -> str:
 clientgraph demo: open {sources.base}/graphql
 Simulated systems of record on this port (credentials made up for this run only):
   Salesforce  {sf}   client_secret={secret}
-  NetSuite    {sources.url("netsuite")}   client_secret={sources.client_secrets["netsuite"]}
+{_erp_line(sources)}
 The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
 Rename a client in Salesforce and query it again:
   TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=clientgraph \\
@@ -123,6 +166,17 @@ Rename a client in Salesforce and query it again:
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{{"Name": "Renamed at the source"}}'
 """
+
+
+def _erp_line(sources: DemoSources) -> str:
+    if sources.tryton is None:
+        secret = sources.client_secrets["netsuite"]
+        return f"  NetSuite    {sources.url('netsuite')}   client_secret={secret}"
+    tryton = sources.tryton
+    return (
+        f"  Tryton      {tryton.url}   (not simulated: trytond's JSON-RPC on a port of its "
+        f"own; login {tryton.settings.login}, password in {tryton.directory / 'admin.password'})"
+    )
 
 
 def _secret(value: str) -> SecretStr:

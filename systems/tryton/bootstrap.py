@@ -60,12 +60,17 @@ def create(
     if not (template / Site(template).db_file.name).exists():
         build_template(template, demo, today)
     seconds = time.monotonic() - started
+    return Built(install(template, directory, password), template, seconds)
+
+
+def install(template: Path, directory: Path, password: str) -> Site:
+    """A copy of ``template``'s database in ``directory``; ``admin`` logs in with ``password``."""
     site = Site(directory)
     site.write_config()
     _drop_journal(site)
     shutil.copyfile(Site(template).db_file, site.db_file)
     set_admin_password(site, password)
-    return Built(site, template, seconds)
+    return site
 
 
 def template_key(demo: int, today: date) -> str:
