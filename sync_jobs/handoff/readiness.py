@@ -9,7 +9,7 @@ is missing, who owns fixing it, and a score (the share of checks passed, 0–100
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,9 +27,9 @@ from readmodel.tables import (
     RateCardLine,
     table_of,
 )
+from sync_jobs.handoff.routes import Route, route_for
 from sync_jobs.handoff.templates import BILLING_METHODS, Template, template_for
 
-ERP = "netsuite"  # the system the handoff creates customers and projects in
 OPPORTUNITY, ACCOUNT = table_of(Opportunity), table_of(Account)
 ENGAGEMENT, XREF = table_of(Engagement), table_of(AccountXref)
 RATE_CARD, RATE_LINE = table_of(RateCard), table_of(RateCardLine)
@@ -47,7 +47,8 @@ class Facts:
     inputs: dict[str, Any]
     customer_source_id: str | None
     rate_card: Row[Any] | None
-    rates: dict[str, tuple[int, int]] = field(default_factory=dict)  # role → (bill, cost)
+    rates: dict[str, tuple[int, int]]  # role → (bill, cost)
+    route: Route  # which systems the steps write
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,14 @@ async def gather(conn: AsyncConnection, opportunity_id: int, inputs_json: str) -
     deal = (await conn.execute(select(OPPORTUNITY).where(OPPORTUNITY.c.id == opportunity_id))).one()
     account = (await conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == deal.account_id))).one()
     engagement = await _engagement(conn, opportunity_id)
-    customer = await _customer(conn, deal.account_id)
+    route = route_for(deal.source_system)
+    customer = await _customer(conn, account, route.erp)
     inputs = json.loads(inputs_json)
     line = inputs.get("service_line") or deal.service_line
     currency = engagement.currency if engagement is not None else deal.currency
-    card = await _rate_card(conn, line, currency)  # the currency the project is sold in
+    card = await _rate_card(conn, line, currency, route.erp)  # the currency sold in
     rates = await _rates(conn, card.id) if card is not None else {}
-    return Facts(deal, account, engagement, inputs, customer, card, rates)
+    return Facts(deal, account, engagement, inputs, customer, card, rates, route)
 
 
 async def _engagement(conn: AsyncConnection, opportunity_id: int) -> Row[Any] | None:
@@ -113,13 +115,19 @@ async def _engagement(conn: AsyncConnection, opportunity_id: int) -> Row[Any] | 
     return (await conn.execute(stmt.order_by(e.id.desc()).limit(1))).first()
 
 
-async def _customer(conn: AsyncConnection, account_id: int) -> str | None:
+async def _customer(conn: AsyncConnection, account: Row[Any], erp: str) -> str | None:
+    """The ERP's customer: the account itself when the ERP is the account master (a
+    Tryton party is the client), else the ERP record linked to it."""
+    if account.source_system == erp:
+        return str(account.source_id)
     x = XREF.c
-    stmt = select(x.source_id).where(x.account_id == account_id, x.system == ERP).order_by(x.id)
+    stmt = select(x.source_id).where(x.account_id == account.id, x.system == erp).order_by(x.id)
     return (await conn.execute(stmt.limit(1))).scalar_one_or_none()
 
 
-async def _rate_card(conn: AsyncConnection, line: str | None, currency: str) -> Row[Any] | None:
+async def _rate_card(
+    conn: AsyncConnection, line: str | None, currency: str, erp: str
+) -> Row[Any] | None:
     """The service line's effective card in the client's currency (the newest, if several)."""
     if line is None:
         return None
@@ -129,7 +137,7 @@ async def _rate_card(conn: AsyncConnection, line: str | None, currency: str) -> 
         c.currency == currency,
         c.status == "effective",
         c.deleted_at.is_(None),
-        c.source_system == ERP,
+        c.source_system == erp,
     )
     return (await conn.execute(stmt.order_by(c.effective_from.desc()).limit(1))).first()
 
@@ -189,7 +197,12 @@ def _problems(facts: Facts, plan: Plan) -> list[Missing | None]:
             "no ERP customer and no client name to create one",
             FINANCE,
         ),
-        _need(facts.rate_card is not None, "rateCard", _no_card(plan), PMO),
+        _need(
+            facts.rate_card is not None or not facts.route.rate_cards,
+            "rateCard",
+            _no_card(plan),
+            PMO,
+        ),
         _milestone_problem(plan, owner),
     ]
 

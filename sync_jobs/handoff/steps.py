@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from readmodel.command_log import NewCommand, input_hash
-from sync_jobs.handoff.readiness import ERP, Facts, Plan
+from sync_jobs.handoff.readiness import Facts, Plan
 from sync_jobs.handoff.templates import (
     FIXED_FEE_INSTALMENTS,
     Template,
@@ -26,24 +26,23 @@ from sync_jobs.handoff.templates import (
     split,
 )
 
-CRM = "salesforce"
-
 
 @dataclass(frozen=True)
 class Step:
-    """A step: its name (also its command kind), the system it writes, the object written."""
+    """A step: its name (also its command kind), the side it writes (``"erp"`` or
+    ``"crm"``, resolved per deal by ``routes.Route``), the object written."""
 
     name: str
-    system: str
+    side: str
     target_object: str
 
 
 STEPS: tuple[Step, ...] = (
-    Step("ensure_customer", ERP, "account"),
-    Step("create_project", ERP, "project"),
-    Step("create_billing_schedule", ERP, "project"),
-    Step("request_staffing", ERP, "assignment"),
-    Step("link_project_to_opportunity", CRM, "opportunity"),
+    Step("ensure_customer", "erp", "account"),
+    Step("create_project", "erp", "project"),
+    Step("create_billing_schedule", "erp", "project"),
+    Step("request_staffing", "erp", "assignment"),
+    Step("link_project_to_opportunity", "crm", "opportunity"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 BY_NAME = {s.name: s for s in STEPS}
@@ -74,7 +73,7 @@ def new_command(
     key = command_key(done.handoff_id, step.name, attempt)
     return NewCommand(
         kind=step.name,
-        target_system=step.system,
+        target_system=facts.route.system_of(step.side),
         target_object=step.target_object,
         target_source_id=None,
         idempotency_key=key,
@@ -116,7 +115,7 @@ def _project(facts: Facts, plan: Plan, done: Progress, now: datetime) -> dict[st
         "budget_hours": _money(budget_hours_x100(template, plan.sold_minor, bill_rates)),
         "rate_card_id": facts.rate_card.source_id if facts.rate_card is not None else None,
         "engagement_id": engagement.source_id
-        if engagement is not None and engagement.source_system == ERP
+        if engagement is not None and engagement.source_system == facts.route.erp
         else None,
         "start_date": start.isoformat(),
         "end_date": end_date(template, start).isoformat(),
@@ -185,6 +184,7 @@ def _staffing(facts: Facts, plan: Plan, done: Progress, now: datetime) -> dict[s
         {
             "external_id": external_id(done.handoff_id, "staffing", share.role),
             "role": share.role,
+            "percent": str(share.percent),  # a PSA without rates plans from its own effort
             "hours": _money(part),
             "bill_rate": _money(facts.rates.get(share.role, (0, 0))[0]),
             "cost_rate": _money(facts.rates.get(share.role, (0, 0))[1]),

@@ -14,6 +14,9 @@ safe to repeat (a retry after a lost answer must never make a second record) its
   from the state it holds now and write only the fields that differ, so a repeat skips
   what is done.
 
+The handoff's steps (``ensure_customer`` … ``link_project_to_opportunity``) are in
+``handoff_writes.py``.
+
 Not supported (``UnsupportedCommand``): ``approve_time_entries`` (a Tryton timesheet line
 has no approval state: it exists or not), ``complete_milestone`` (Tryton has no milestone
 model), ``submit_change_order`` (no change-order model).
@@ -26,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from sync_jobs.commands.writes import InvalidPayload, Payload, UnsupportedCommand, WriteResult
-from sync_jobs.connectors.tryton import deals, projects
+from sync_jobs.connectors.tryton import deals, handoff_writes, projects
 from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.connectors.tryton.mapping import SYSTEM, nested
 from sync_jobs.connectors.tryton.payload import flag, iso_day, number, record_id
@@ -259,4 +262,5 @@ HANDLERS: dict[str, Handler] = {
     "mark_opportunity_won": deals.mark_opportunity_won,
     "log_time": log_time,
     "issue_invoice": issue_invoice,
+    **handoff_writes.HANDLERS,  # the quote-to-project handoff's steps
 }
