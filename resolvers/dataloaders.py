@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import readmodel.figures as figures
 from readmodel import tables
 from readmodel.reads import freshness, lineage, rows
+from readmodel.reads.time_entries import TimeEntryQuery, time_entries_by_project
 
 T = TypeVar("T")
 Batch = Callable[[AsyncConnection, Sequence[int]], Awaitable[dict[int, Any]]]
@@ -49,6 +50,10 @@ def _children(model: Any, parent: str, order_by: Sequence[str] = ("id",)) -> Bat
     return lambda conn, keys: rows.by_parent(conn, t, parent, keys, order_by=order_by)
 
 
+def _time_entries(query: TimeEntryQuery) -> Batch:
+    return lambda conn, keys: time_entries_by_project(conn, keys, query)
+
+
 class Loaders:
     """Every loader a request may use, named ``<thing>_by_<key>``."""
 
@@ -61,6 +66,7 @@ class Loaders:
 
         self._engine = engine
         self._sync_states: asyncio.Task[list[Row[Any]]] | None = None
+        self._time_entries: dict[TimeEntryQuery, _Loader] = {}
         self.account_by_id = one(_by_id(tables.Account))
         self.contact_by_id = one(_by_id(tables.Contact))
         self.opportunity_by_id = one(_by_id(tables.Opportunity))
@@ -69,6 +75,8 @@ class Loaders:
         self.milestone_by_id = one(_by_id(tables.Milestone))
         self.invoice_by_id = one(_by_id(tables.Invoice))
         self.payment_by_id = one(_by_id(tables.Payment))
+        self.person_by_id = one(_by_id(tables.Person))
+        self.time_entry_by_id = one(_by_id(tables.TimeEntry))
         self.accounts_by_parent = many(_children(tables.Account, "parent_id", ("name", "id")))
         self.contacts_by_account = many(
             _children(tables.Contact, "account_id", ("last_name", "first_name", "id"))
@@ -86,6 +94,9 @@ class Loaders:
         self.milestones_by_project = many(
             _children(tables.Milestone, "project_id", ("due_date", "id"))
         )
+        self.assignments_by_project = many(
+            _children(tables.Assignment, "project_id", ("start_date", "id"))
+        )
         self.invoices_by_account = many(
             _children(tables.Invoice, "account_id", ("issue_date", "id"))
         )
@@ -99,6 +110,18 @@ class Loaders:
         self.project_figures = one(figures.project_figures)
         self.engagement_figures = one(figures.engagement_figures)
         self.health_by_account = one(lambda conn, keys: figures.account_health(conn, keys, today))
+
+    def time_entries_by_project(self, query: TimeEntryQuery) -> _Loader:
+        """Projects' entries matching ``query``, keyed by project id.
+
+        One loader per distinct filter, so a batch is still one statement: fields asking for
+        different filters (aliases) batch and cache apart.
+        """
+        loader = self._time_entries.get(query)
+        if loader is None:
+            fetch = _time_entries(query)
+            loader = self._time_entries[query] = _Loader(self._engine, fetch, missing=list)
+        return loader
 
     def sync_states(self) -> asyncio.Task[list[Row[Any]]]:
         """The sync state of every source, read at most once per request."""

@@ -21,6 +21,8 @@ NODE_TYPES = frozenset(
         "Milestone",
         "Invoice",
         "Payment",
+        "Person",
+        "TimeEntry",
         "Command",
     }
 )

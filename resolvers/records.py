@@ -23,6 +23,8 @@ LOADER_OF_TYPE = {
     "Milestone": "milestone_by_id",
     "Invoice": "invoice_by_id",
     "Payment": "payment_by_id",
+    "Person": "person_by_id",
+    "TimeEntry": "time_entry_by_id",
 }
 PROJECT_ORDER = Ordering(name="code", columns=("code", "id"))
 INVOICE_ORDER = Ordering(name="due-date", columns=("due_date", "id"))

@@ -21,6 +21,7 @@ from schema.common.types import Node
 from schema.crm.inputs import DEFAULT_ORDER, AccountFilter, AccountOrder
 from schema.crm.types import Account, Contact, Opportunity, as_of_time
 from schema.delivery.inputs import ProjectFilter
+from schema.delivery.staffing import Person, TimeEntry
 from schema.delivery.types import Engagement, Milestone, Project
 from schema.finance.inputs import InvoiceFilter
 from schema.finance.types import Invoice, Payment
@@ -32,7 +33,18 @@ from schema.sync.types import IntegrationException
 
 NODE_CLASSES: dict[str, Any] = {
     cls.__name__: cls
-    for cls in (Account, Contact, Opportunity, Engagement, Project, Milestone, Invoice, Payment)
+    for cls in (
+        Account,
+        Contact,
+        Opportunity,
+        Engagement,
+        Project,
+        Milestone,
+        Invoice,
+        Payment,
+        Person,
+        TimeEntry,
+    )
 }
 FIRST = "How many items (default 20, at most the configured maximum, 100 by default)."
 AFTER = "The endCursor of the previous page."

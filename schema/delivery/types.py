@@ -1,4 +1,4 @@
-"""Delivery: engagements (contracts), projects and their milestones."""
+"""Delivery: engagements (contracts), projects, their milestones, staffing and time."""
 
 from __future__ import annotations
 
@@ -9,18 +9,32 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from readmodel.money import hours_to_decimal
+from readmodel.reads.time_entries import TIME_ENTRIES_PER_PROJECT, TimeEntryQuery
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
-from schema.common.types import Money, Node, many, money, money_of, one, ratio
+from resolvers.inputs import date_range, values
+from schema.common.types import (
+    Money,
+    Node,
+    many,
+    money,
+    money_of,
+    one,
+    ratio,
+)
+from schema.delivery.enums import TimeEntryStatus
 from schema.enums import BillingMethod, EngagementStatus, MilestoneStatus, ProjectStatus
 
 if TYPE_CHECKING:
     from schema.crm.types import Account, Opportunity
+    from schema.delivery.staffing import Assignment, TimeEntry
     from schema.finance.types import Invoice
 
 AccountT = Annotated["Account", strawberry.lazy("schema.crm.types")]
 OpportunityT = Annotated["Opportunity", strawberry.lazy("schema.crm.types")]
 InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
+AssignmentT = Annotated["Assignment", strawberry.lazy("schema.delivery.staffing")]
+TimeEntryT = Annotated["TimeEntry", strawberry.lazy("schema.delivery.staffing")]
 
 
 async def _account(info: strawberry.Info, account_id: int) -> Account | None:
@@ -128,6 +142,34 @@ class Project(Node):
     async def milestones(self, info: strawberry.Info) -> list[Milestone]:
         return await many(info, "milestones_by_project", self.row.id, Milestone.from_row)
 
+    @strawberry.field(description="Who is staffed on this project, by start date.")
+    async def team(self, info: strawberry.Info) -> list[AssignmentT]:
+        from schema.delivery.staffing import Assignment
+
+        return await many(info, "assignments_by_project", self.row.id, Assignment.from_row)
+
+    @strawberry.field(
+        description="Time logged on this project, newest first (work date, then id). Bounded: "
+        f"at most {TIME_ENTRIES_PER_PROJECT} entries, the newest that match; use from / to "
+        "for older time."
+    )
+    async def time_entries(
+        self,
+        info: strawberry.Info,
+        status: Annotated[
+            list[TimeEntryStatus] | None, strawberry.argument(description="Any of these.")
+        ] = None,
+        from_: Annotated[
+            date | None, strawberry.argument(name="from", description="Worked on or after.")
+        ] = None,
+        to: Annotated[date | None, strawberry.argument(description="Worked on or before.")] = None,
+    ) -> list[TimeEntryT]:
+        from schema.delivery.staffing import TimeEntry
+
+        query = _time_entry_query(status, from_, to)
+        rows = await context_of(info).loaders.time_entries_by_project(query).load(self.row.id)
+        return [TimeEntry.from_row(row) for row in rows]
+
     @strawberry.field
     async def invoices(self, info: strawberry.Info) -> list[InvoiceT]:
         from schema.finance.types import Invoice
@@ -202,3 +244,10 @@ class Milestone(Node):
     @strawberry.field
     async def project(self, info: strawberry.Info) -> Project | None:
         return await one(info, "project_by_id", self.row.project_id, Project.from_row)
+
+
+def _time_entry_query(
+    status: list[TimeEntryStatus] | None, from_: date | None, to: date | None
+) -> TimeEntryQuery:
+    date_range(from_, to, "from")
+    return TimeEntryQuery(statuses=values(status, "status"), work_from=from_, work_to=to)

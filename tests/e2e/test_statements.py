@@ -15,7 +15,9 @@ query($first: Int) {
       engagements { name backlog { amount } billedToDate { amount }
         projects { code budgetBurn percentComplete unbilledWip { amount } margin
           milestones { name isSlipped } } }
-      projects { code billed { amount } collected { amount } hoursLogged }
+      projects { code billed { amount } collected { amount } hoursLogged
+        team { role billRate { amount } person { name sourceRefs { sourceId } } }
+        timeEntries(status: [SUBMITTED, INVOICED]) { hours status invoice { number } } }
       invoices { number daysOverdue payments { amount { amount } } project { code } }
       health { score status factors { name penalty } }
     }
@@ -41,6 +43,9 @@ def _every_relation_is_present(nodes: list[dict]) -> None:
     invoices = [i for n in nodes for i in n["invoices"]]
     assert all(n["parent"] for n in nodes)
     assert projects and any(p["milestones"] for p in projects)
+    staffed = [p for n in nodes for p in n["projects"]]
+    assert any(p["team"] for p in staffed)
+    assert any(e["invoice"] for p in staffed for e in p["timeEntries"])
     assert any(i["payments"] for i in invoices) and any(i["project"] for i in invoices)
 
 
