@@ -59,7 +59,12 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
-    p.add_argument("--workers", type=int, default=1, help="gateway processes (default %(default)s)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gateway processes (default %(default)s; more than one needs CLIENTGRAPH_REDIS_URL)",
+    )
     p.set_defaults(handler=_serve)
 
 
@@ -201,6 +206,15 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.serve import serve
 
+    if args.workers > 1 and settings.embedded:
+        # embedded, each process would run its own sync runner and command executor, and
+        # only a shared queue (arq on Redis) keeps one command from being applied twice
+        print(
+            "clientgraph serve: --workers > 1 needs CLIENTGRAPH_REDIS_URL (embedded mode runs "
+            "sync and commands inside the one gateway process)",
+            file=sys.stderr,
+        )
+        return 2
     serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 

@@ -45,6 +45,7 @@ class DemoSources:
     webhook_secrets: dict[str, str]
     erp: str = "netsuite"
     tryton: DemoTryton | None = None  # set once the demo's Tryton runs (--erp tryton)
+    invented: frozenset[str] = frozenset()  # systems whose client secret was made up here
 
     @classmethod
     def invent(cls, host: str, port: int, settings: Settings, erp: str = "netsuite") -> DemoSources:
@@ -58,7 +59,16 @@ class DemoSources:
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # calls to itself
         base = f"http://{local}:{port}"
-        return cls(base, chosen("client_secret"), chosen("webhook_secret"), erp)
+        made_up = frozenset(
+            s for s in simulated if not getattr(settings, s).client_secret.get_secret_value()
+        )
+        return cls(base, chosen("client_secret"), chosen("webhook_secret"), erp, invented=made_up)
+
+    def shown_secret(self, system: str) -> str:
+        """The client secret as the demo may print it: never one that came from settings."""
+        if system in self.invented:
+            return self.client_secrets[system]
+        return "$CLIENTGRAPH_" + system.upper() + "__CLIENT_SECRET"
 
     @property
     def simulated(self) -> tuple[str, ...]:
@@ -151,10 +161,10 @@ def _mount_netsuite(app: Starlette, firm: dict[str, Any], sources: DemoSources) 
 
 def explain(sources: DemoSources, account_id: str) -> str:
     """What the demo prints at start: where to look, and how to change a record at the source."""
-    sf, secret = sources.url("salesforce"), sources.client_secrets["salesforce"]
+    sf, secret = sources.url("salesforce"), sources.shown_secret("salesforce")
     return f"""\
 clientgraph demo: open {sources.base}/graphql
-Simulated systems of record on this port (credentials made up for this run only):
+Simulated systems of record on this port (secrets made up for this run unless set):
   Salesforce  {sf}   client_secret={secret}
 {_erp_line(sources)}
 The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
@@ -170,7 +180,7 @@ Rename a client in Salesforce and query it again:
 
 def _erp_line(sources: DemoSources) -> str:
     if sources.tryton is None:
-        secret = sources.client_secrets["netsuite"]
+        secret = sources.shown_secret("netsuite")
         return f"  NetSuite    {sources.url('netsuite')}   client_secret={secret}"
     tryton = sources.tryton
     return (

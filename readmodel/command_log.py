@@ -201,8 +201,9 @@ async def by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Row[Any
 async def due_for_dispatch(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
     """Ids of ACCEPTED commands whose ``next_attempt_at`` is unset or past, oldest first.
 
-    An executor schedules a retry through the relay by moving a command back to ACCEPTED
-    with ``next_attempt_at`` in the future; the relay leaves it until then.
+    A command moved back to ACCEPTED with ``next_attempt_at`` in the future waits until then.
+    (The executor's own retries stay DISPATCHED and are re-run by the queue; see
+    ``lost_in_queue`` for jobs the queue lost.)
     """
     c = COMMANDS.c
     stmt = (

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.tables import Account, AccountXref, table_of
@@ -253,7 +253,14 @@ async def _upsert_links(
     stmt = stmt.on_conflict_do_update(
         index_elements=["system", "source_id"],
         set_={c: stmt.excluded[c] for c in changed},
-        where=XREF.c.source_version < stmt.excluded.source_version,
+        # newer; or as new and pointing elsewhere (sources stamp whole seconds, see apply.py)
+        where=or_(
+            XREF.c.source_version < stmt.excluded.source_version,
+            and_(
+                XREF.c.source_version == stmt.excluded.source_version,
+                XREF.c.account_id.is_distinct_from(stmt.excluded.account_id),
+            ),
+        ),
     ).returning(XREF.c.id)
     return len((await conn.execute(stmt, params)).all())
 

@@ -28,6 +28,10 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 RETRY_STATUS = frozenset({429, 503})
+# A 503 may come from a proxy after the source already did the work: a POST is resent only
+# when its sender marked it safe to repeat (a read sent as POST: SuiteQL, Tryton's search).
+# A 429 means the request was refused unprocessed, so it is always resent.
+SAFE_TO_REPEAT = "clientgraph.safe_to_repeat"  # a request extension
 BACKOFF_BASE_SECONDS = 0.5  # first wait without Retry-After; doubles each retry
 BACKOFF_CAP_SECONDS = 30.0  # no single back-off wait is longer
 MAX_WAIT_SECONDS = 60.0  # a longer Retry-After is handed to the scheduler
@@ -94,7 +98,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         attempt = 0
         while True:
             response = await self._send(request)
-            wait = self._retry_wait(response, attempt)
+            wait = self._retry_wait(request, response, attempt)
             if wait is None:
                 return response
             await response.aclose()
@@ -109,9 +113,13 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             await self._bucket.acquire()
             return await self._inner.handle_async_request(request)
 
-    def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
+    def _retry_wait(
+        self, request: httpx.Request, response: httpx.Response, attempt: int
+    ) -> float | None:
         """Seconds to wait before retrying, or ``None`` to hand the response through."""
         if response.status_code not in RETRY_STATUS or attempt >= self._max_retries:
+            return None
+        if response.status_code == 503 and not safe_to_repeat(request):
             return None
         asked = retry_after_seconds(response.headers.get("Retry-After"))
         if asked is None:
@@ -120,6 +128,11 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         if asked > self._max_wait:
             return None
         return asked + JITTER_SECONDS * self._jitter()
+
+
+def safe_to_repeat(request: httpx.Request) -> bool:
+    """Any method but POST, or a POST its sender marked ``SAFE_TO_REPEAT``."""
+    return request.method != "POST" or bool(request.extensions.get(SAFE_TO_REPEAT))
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

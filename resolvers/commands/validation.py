@@ -19,6 +19,9 @@ MIN_HOURS, MAX_HOURS = Decimal("0.25"), Decimal(24)
 MAX_KEY_LENGTH = 128  # the command table's idempotency_key column
 
 
+RESERVED_KEY_PREFIX = "handoff-"  # the keys sync_jobs.handoff.steps gives its commands
+LARGEST = Decimal(10) ** 12  # no amount or hours figure in the firm comes near this
+
 class Checker:
     """Collects field problems; parsers return ``None`` for a bad value (already recorded)."""
 
@@ -68,6 +71,9 @@ class Checker:
         if value is None or not value.is_finite():
             self.add(field, f"{text!r} is not a decimal number")
             return None
+        if abs(value) >= LARGEST:  # also keeps quantize and % inside Decimal's precision
+            self.add(field, f"must be less than {LARGEST:,} in size")
+            return None
         return value
 
     def amount(
@@ -113,6 +119,8 @@ class Checker:
 
     def idempotency_key(self, value: str) -> None:
         self.text("idempotencyKey", value, max_length=MAX_KEY_LENGTH, required=True)
+        if value.startswith(RESERVED_KEY_PREFIX):  # the handoff's own steps use these keys
+            self.add("idempotencyKey", f"must not start with {RESERVED_KEY_PREFIX!r}")
 
 
 def as_payload(**values: object) -> dict[str, object]:

@@ -49,9 +49,10 @@ from sync_jobs.source_state import pause_source, paused_until
 
 log = logging.getLogger(__name__)
 
-# arq registration (``sync_jobs.worker``). The timeout is well above a source's HTTP timeout
-# (30 s by default), so a slow source ends as a TransientSourceError that this job records,
-# never as an arq timeout that would leave the row RUNNING.
+# arq registration (``sync_jobs.worker``). The timeout is above one source call's (30 s by
+# default), so a slow call ends as a TransientSourceError that this job records; a job that
+# still runs out of time (several slow calls) leaves the row RUNNING, and arq's re-run or the
+# relay's lost-job sweep re-claims it, the source's idempotency keeping the effect single.
 APPLY_TIMEOUT_SECONDS = 120
 # arq counts every run, Retry and crash re-runs alike; the row's ``max_attempts`` is the
 # policy, so arq's own limit only has to stay out of its way.
@@ -60,6 +61,10 @@ APPLY_MAX_TRIES = 100
 # queued again at once (a replay after DEAD_LETTERED or FAILED). arq refuses a job id whose
 # result it still keeps, and would silently drop the replay.
 APPLY_KEEP_RESULT_SECONDS = 0
+# RUNNING is claimable because only one job per command runs at a time: arq runs one job per
+# id and holds a dead worker's job until its lease lapses; embedded, there is one gateway
+# process (`clientgraph serve` refuses --workers > 1 without Redis) whose runner never runs
+# the same job twice at once. So a RUNNING row at job start means its last runner died.
 CLAIMABLE = {CommandStatus.ACCEPTED, CommandStatus.DISPATCHED, CommandStatus.RUNNING}
 RUNNING = {CommandStatus.RUNNING}
 MESSAGE_LIMIT = 1000  # the width of ``command.last_error_message``
@@ -108,7 +113,8 @@ async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
         return await _end(deps, command_id, CommandStatus.FAILED, error, retryable=False)
     except Exception as error:  # ours, not the source's: retry, then dead-letter visibly
         log.exception("command %s attempt %d broke", command_id, attempt)
-        failure = UnexpectedFailure(f"{type(error).__name__}: {error}")
+        # the detail (SQL, URLs) is in the log above; clients see only that it was ours
+        failure = UnexpectedFailure(f"internal error ({type(error).__name__}); see the worker log")
         return await _transient(deps, command, attempt, failure)
     await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves its handoff
     return report

@@ -126,6 +126,10 @@ async def _start(
         await _mark_failed(conn, handoff_id, step, "HANDOFF_INVALID", str(error), now)
         return HandoffStatus.FAILED.value
     accepted = await command_log.insert_or_fetch(conn, command, now=now)
+    if accepted.row.kind != command.kind:  # the key names another command: never adopt it
+        message = f"idempotency key {command.idempotency_key} is held by another command"
+        await _mark_failed(conn, handoff_id, step, "HANDOFF_KEY_TAKEN", message, now)
+        return HandoffStatus.FAILED.value
     await state.set_step(
         conn,
         step.id,

@@ -91,8 +91,12 @@ async def merge_inputs(
     if row.status not in OPEN:
         return False
     merged = {**json.loads(row.inputs), **inputs}
-    await set_handoff(conn, row.id, now, inputs=json.dumps(merged, sort_keys=True))
-    return True
+    stmt = (  # the status guard is in the statement: an advancer may have started meanwhile
+        update(HANDOFFS)
+        .where(HANDOFFS.c.id == row.id, HANDOFFS.c.status.in_([str(s) for s in OPEN]))
+        .values(updated_at=now, inputs=json.dumps(merged, sort_keys=True))
+    )
+    return bool((await conn.execute(stmt)).rowcount == 1)
 
 
 async def load(conn: AsyncConnection, handoff_id: int, *, lock: bool = False) -> Row[Any] | None:

@@ -53,7 +53,7 @@ def verify(
         raise BadSignature("webhooks are not enabled for this source")
     timestamp, candidates = _parse(header)
     expected = _digest(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, c) for c in candidates):
+    if not any(hmac.compare_digest(expected.encode(), c.encode()) for c in candidates):
         raise BadSignature("signature does not match the body")
     skew = abs(now.timestamp() - timestamp)
     if skew > tolerance_seconds:
@@ -74,11 +74,16 @@ def _parse(header: str | None) -> tuple[int, list[str]]:
             raise BadSignature(f"malformed {HEADER} header")
         if key == "t":
             timestamps.append(value)
-        elif key == SCHEME:
+        elif key == SCHEME and _is_hex_digest(value):  # anything else can never match
             candidates.append(value.lower())
     if len(timestamps) != 1 or not _is_seconds(timestamps[0]) or not candidates:
         raise BadSignature(f"{HEADER} needs one t=<unix seconds> and a {SCHEME}=<hex>")
     return int(timestamps[0]), candidates
+
+
+def _is_hex_digest(text: str) -> bool:
+    """64 hex characters (a SHA-256): other text, non-ASCII included, is refused unread."""
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _is_seconds(text: str) -> bool:

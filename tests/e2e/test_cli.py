@@ -163,3 +163,10 @@ def test_schema_export_writes_the_sdl(tmp_path: Path) -> None:
     result = _cli("schema", "export", "--output", str(target), env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     assert "type Query" in target.read_text()
+
+
+def test_several_gateway_processes_need_redis(tmp_path: Path) -> None:
+    env = {k: v for k, v in _env(tmp_path).items() if k != "CLIENTGRAPH_REDIS_URL"}
+    result = _cli("serve", "--workers", "2", env=env)
+    assert result.returncode == 2
+    assert "CLIENTGRAPH_REDIS_URL" in result.stderr and "Traceback" not in result.stderr

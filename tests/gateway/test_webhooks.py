@@ -199,6 +199,7 @@ REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
     ("wrong secret", {"secret": "not-the-secret"}, 401, "BAD_SIGNATURE"),
     ("tampered body", {"tamper": True}, 401, "BAD_SIGNATURE"),
     ("malformed header", {"header": "t=now,v1=zz"}, 401, "BAD_SIGNATURE"),
+    ("non-ASCII signature", {"header": b"t=1,v1=\xe9"}, 401, "BAD_SIGNATURE"),
     ("stale timestamp", {"at": -3600}, 400, "STALE_TIMESTAMP"),
     ("future timestamp", {"at": 3600}, 400, "STALE_TIMESTAMP"),
     ("not JSON", {"raw": b"{nope"}, 400, "MALFORMED_BODY"),

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from sync_jobs.connectors.salesforce.client import SalesforceClient
 from sync_jobs.errors import TransientSourceError
-from sync_jobs.limits import LimitedTransport, retry_after_seconds
+from sync_jobs.limits import SAFE_TO_REPEAT, LimitedTransport, retry_after_seconds
 from systems.salesforce.app import Faults, create_simulator
 from tests.systems.test_salesforce_simulator import SECRET, seeded_store
 
@@ -107,6 +107,19 @@ async def test_503_without_retry_after_backs_off_exponentially() -> None:
     async with limited(inner, fake, jitter=lambda: 1.0) as client:
         assert (await client.get("/api")).status_code == 200
     assert fake.sleeps == [0.5, 1.0, 2.0] and source.calls == 4
+
+
+async def test_a_post_after_a_503_is_resent_only_when_marked_safe() -> None:
+    """A 503 may come after the source did the work: a create must not be sent twice."""
+    source, inner = upstream((503, {}), (503, {}))
+    fake = FakeTime()
+    async with limited(inner, fake) as client:
+        create = await client.post("/api", json={"create": "timesheet.line"})
+        read = await client.post(
+            "/api", json={"search_read": []}, extensions={SAFE_TO_REPEAT: True}
+        )
+    assert (create.status_code, read.status_code) == (503, 200)
+    assert source.calls == 3  # the create once; the marked read twice
 
 
 async def test_when_retries_run_out_the_last_response_is_handed_through() -> None:

@@ -13,6 +13,7 @@ import httpx
 
 from sync_jobs.connectors.http import oauth_message, retry_after
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
+from sync_jobs.limits import SAFE_TO_REPEAT
 
 REST = "/services/rest"
 MAX_LIMIT = 1000  # SuiteQL's largest page
@@ -135,7 +136,12 @@ class NetSuiteClient:
             auth["Content-Type"] = "application/json"
         try:
             return await self._http.request(
-                method, self._base + path, params=params, content=content, headers=auth
+                method,
+                self._base + path,
+                params=params,
+                content=content,
+                headers=auth,
+                extensions={SAFE_TO_REPEAT: path.endswith("/suiteql")},  # a read sent as POST
             )
         except httpx.TransportError as error:  # timeouts included
             raise TransientSourceError(f"netsuite unreachable: {type(error).__name__}") from None

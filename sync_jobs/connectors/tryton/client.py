@@ -20,11 +20,15 @@ import httpx
 
 from sync_jobs.connectors.http import retry_after
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
+from sync_jobs.limits import SAFE_TO_REPEAT
 
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 Domain = list[Any]
 Order = list[list[str]]
 
+
+# JSON-RPC methods that only read: safe to send again after a 503 (every call is a POST)
+READS = frozenset({"search_read", "read", "search", "search_count", "get_preferences", "login"})
 
 class TrytonClient:
     """A session with one Tryton database (logs in lazily; logs in again once on 401).
@@ -121,7 +125,12 @@ class TrytonClient:
         body = {"id": next(self._ids), "method": method, "params": encode(params)}
         headers = {"Authorization": session} if session else {}
         try:
-            response = await self._http.post(self._url, json=body, headers=headers)
+            response = await self._http.post(
+                self._url,
+                json=body,
+                headers=headers,
+                extensions={SAFE_TO_REPEAT: method.rsplit(".", 1)[-1] in READS},
+            )
         except httpx.TransportError as error:
             raise TransientSourceError(f"tryton unreachable: {type(error).__name__}") from None
         return _result(response, method)

@@ -68,6 +68,21 @@ async def test_every_bad_field_is_named_and_no_command_is_logged(engine: AsyncEn
             {"input": _time(ids, hours="7.1", workDate="2026-13-01", personId=gid("Project", 1))},
         )
         too_long = await graphql(client, LOG_TIME, {"input": _time(ids, hours="24.25")})
+        huge_hours = await graphql(client, LOG_TIME, {"input": _time(ids, hours="1E+30")})
+        squat = await graphql(
+            client, LOG_TIME, {"input": _time(ids, idempotencyKey="handoff-7-create_project-1")}
+        )
+        huge_money = await graphql(
+            client,
+            UPDATE,
+            {
+                "input": {
+                    "opportunityId": deal,
+                    "idempotencyKey": "u-3",
+                    "amount": {"amount": "1E+30", "currency": "USD"},
+                }
+            },
+        )
 
     result = body["data"]["updateOpportunity"]
     assert result["code"] == "VALIDATION_FAILED"
@@ -76,6 +91,11 @@ async def test_every_bad_field_is_named_and_no_command_is_logged(engine: AsyncEn
     assert set(_fields(hours["data"]["logTime"])) == {"hours", "workDate", "personId"}
     assert "quarter hours" in _fields(hours["data"]["logTime"])["hours"]
     assert "0.25 to 24" in _fields(too_long["data"]["logTime"])["hours"]
+    # numbers past Decimal's working precision are refused as input, never an internal error
+    assert set(_fields(huge_hours["data"]["logTime"])) == {"hours"}
+    assert "less than" in _fields(huge_money["data"]["updateOpportunity"])["amount.amount"]
+    # the keys the handoff gives its own steps cannot be taken by a client
+    assert set(_fields(squat["data"]["logTime"])) == {"idempotencyKey"}
     assert await command_count(engine) == 0
 
 
