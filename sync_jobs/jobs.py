@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from arq import Retry
@@ -27,7 +27,7 @@ from sync_jobs.context import SyncDeps, deps_of
 from sync_jobs.errors import QuotaExhausted, TransientSourceError
 from sync_jobs.handoff.triggers import advance_handoff, advance_handoffs
 from sync_jobs.pull import pull_object
-from sync_jobs.source_state import mark_pulled, pause_source, paused_until
+from sync_jobs.source_state import mark_pulled, rest_source, resting_until
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +128,8 @@ def refresh_backoff(job_try: int, retry_after: float | None) -> float:
 
 async def _paused(deps: SyncDeps, connector: Connector) -> datetime | None:
     """The end of the source's quota pause if it is still resting, else ``None``."""
-    until = await paused_until(deps.engine, connector.system)
-    if until is None or until <= deps.clock():
+    until = await resting_until(deps.engine, connector.system, deps.clock())
+    if until is None:
         return None
     log.info("sync %s: paused until %s, skipped", connector.system, until.isoformat())
     return until
@@ -137,10 +137,8 @@ async def _paused(deps: SyncDeps, connector: Connector) -> datetime | None:
 
 async def _pause(deps: SyncDeps, connector: Connector, error: QuotaExhausted) -> datetime:
     """Rest the source until its quota is back; record and report why."""
-    now = deps.clock()
-    rest = max(error.retry_after or 0.0, deps.settings.sync.quota_pause_seconds)
-    until = now + timedelta(seconds=rest)
-    message = f"QuotaExhausted: {error}; paused until {until.isoformat()}"
-    await pause_source(deps.engine, connector.system, connector.objects, until, message, now)
+    pause = deps.settings.sync.quota_pause_seconds
+    system, objects, now = connector.system, connector.objects, deps.clock()
+    until = await rest_source(deps.engine, system, objects, error, pause_seconds=pause, now=now)
     log.warning("sync %s: daily quota exhausted, paused until %s", connector.system, until)
     return until

@@ -9,12 +9,13 @@ that is quiet, not one that is stale).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from readmodel.tables import SyncState, table_of
+from sync_jobs.errors import QuotaExhausted
 from sync_jobs.sql import upsert_insert
 
 STATE = table_of(SyncState)
@@ -27,6 +28,32 @@ async def paused_until(engine: AsyncEngine, system: str) -> datetime | None:
     async with engine.connect() as conn:
         value: datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
     return value
+
+
+async def resting_until(engine: AsyncEngine, system: str, now: datetime) -> datetime | None:
+    """The end of the source's quota pause while it still rests, else ``None``."""
+    until = await paused_until(engine, system)
+    return None if until is None or until <= now else until
+
+
+async def rest_source(
+    engine: AsyncEngine,
+    system: str,
+    objects: Sequence[str],
+    error: QuotaExhausted,
+    *,
+    pause_seconds: float,
+    now: datetime,
+) -> datetime:
+    """Rest the whole source after its daily quota ran out: max(Retry-After, the pause).
+
+    Pulls, refreshes and commands all read the same pause, so none of them calls the source
+    before it ends. Returns the end of the pause.
+    """
+    until = now + timedelta(seconds=max(error.retry_after or 0.0, pause_seconds))
+    message = f"QuotaExhausted: {error}; paused until {until.isoformat()}"
+    await pause_source(engine, system, objects, until, message, now)
+    return until
 
 
 async def pause_source(

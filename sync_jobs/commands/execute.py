@@ -45,7 +45,7 @@ from sync_jobs.errors import PermanentSourceError, QuotaExhausted, TransientSour
 from sync_jobs.handoff.triggers import on_command_succeeded
 from sync_jobs.pull import apply_page
 from sync_jobs.rows import CanonicalRow
-from sync_jobs.source_state import pause_source, paused_until
+from sync_jobs.source_state import rest_source, resting_until
 
 log = logging.getLogger(__name__)
 
@@ -219,17 +219,17 @@ async def _defer(
 
 async def _resting(deps: SyncDeps, system: str) -> timedelta | None:
     """How long the source still rests after a spent quota (``None``: it does not)."""
-    until = await paused_until(deps.engine, system)
     now = deps.clock()
-    return None if until is None or until <= now else until - now
+    until = await resting_until(deps.engine, system, now)
+    return None if until is None else until - now
 
 
 async def _pause(deps: SyncDeps, system: str, error: QuotaExhausted) -> timedelta:
     """Rest the whole source, as the sync jobs do, so pulls and commands both wait."""
-    rest = timedelta(seconds=max(error.retry_after or 0.0, deps.settings.sync.quota_pause_seconds))
-    now = deps.clock()
-    message = f"QuotaExhausted: {error}; paused until {(now + rest).isoformat()}"
-    await pause_source(deps.engine, system, deps.source(system).objects, now + rest, message, now)
+    now, pause = deps.clock(), deps.settings.sync.quota_pause_seconds
+    objects = deps.source(system).objects
+    until = await rest_source(deps.engine, system, objects, error, pause_seconds=pause, now=now)
+    rest = until - now
     log.warning("command write to %s hit the daily quota: resting %s", system, rest)
     return rest
 
