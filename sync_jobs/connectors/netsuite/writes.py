@@ -18,10 +18,10 @@ an invoice's customer and due date) is read from the project first.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from sync_jobs.commands.payload import flag, iso_day, number
 from sync_jobs.commands.writes import InvalidPayload, Payload, UnsupportedCommand, WriteResult
 from sync_jobs.connectors.netsuite import handoff_writes
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
@@ -53,9 +53,9 @@ async def log_time(client: NetSuiteClient, p: Payload, key: str, now: datetime) 
     fields: Fields = {
         "customer": _ref(project_id),
         "employee": _ref(_text(kind, p, "person_id")),
-        "tranDate": _day(kind, p, "work_date"),
-        "hours": _number(kind, p, "hours"),
-        "isBillable": _flag(p.get("billable", True)),
+        "tranDate": iso_day(kind, p, "work_date"),
+        "hours": number(kind, p, "hours"),
+        "isBillable": flag(p.get("billable", True)),
         "approvalStatus": _ref(SUBMITTED),
         "custcol_cg_currency": job.get("currency"),
         "custcol_cg_submitted_at": now,
@@ -83,7 +83,7 @@ async def complete_milestone(
     """Mark the milestone task complete on ``completed_on`` (midnight UTC)."""
     kind = "complete_milestone"
     task_id = _text(kind, p, "milestone_id")
-    completed = datetime.combine(_day(kind, p, "completed_on"), time(), tzinfo=UTC)
+    completed = datetime.combine(iso_day(kind, p, "completed_on"), time(), tzinfo=UTC)
     changes = {"status": _ref("COMPLETE"), "custevent_cg_completed_at": completed}
     await client.update("projecttask", task_id, changes)
     return WriteResult("projecttask", task_id)
@@ -98,9 +98,9 @@ async def submit_change_order(
     fields: Fields = {
         "name": reason[:300],
         "custrecord_cg_project": _ref(_text(kind, p, "project_id")),
-        "custrecord_cg_budget_delta": _number(kind, p, "budget_delta"),
-        "custrecord_cg_hours_delta": _number(kind, p, "hours_delta"),
-        "custrecord_cg_days_delta": int(_number(kind, p, "days_delta")),
+        "custrecord_cg_budget_delta": number(kind, p, "budget_delta"),
+        "custrecord_cg_hours_delta": number(kind, p, "hours_delta"),
+        "custrecord_cg_days_delta": int(number(kind, p, "days_delta")),
         "custrecord_cg_currency": _ref(_currency(kind, p["currency"])),
         "custrecord_cg_reason": reason,
         "custrecord_cg_status": "submitted",
@@ -118,7 +118,7 @@ async def issue_invoice(client: NetSuiteClient, p: Payload, key: str, now: datet
     customer_id = str((job.get("parent") or {}).get("id") or "")
     if not customer_id:
         raise PermanentSourceError("INVALID_KEY_OR_REF", f"Project {project_id} has no customer.")
-    issued = _day(kind, p, "issue_date")
+    issued = iso_day(kind, p, "issue_date")
     fields: Fields = {
         "entity": _ref(customer_id),
         "job": _ref(project_id),
@@ -126,13 +126,13 @@ async def issue_invoice(client: NetSuiteClient, p: Payload, key: str, now: datet
         if p.get("currency")
         else job.get("currency"),
         "tranDate": issued,
-        "dueDate": _day(kind, p, "due_date") if p.get("due_date") else None,
+        "dueDate": iso_day(kind, p, "due_date") if p.get("due_date") else None,
         "status": _ref(OPEN_INVOICE),
     }
     if fields["dueDate"] is None:
         fields["dueDate"] = issued + timedelta(days=await _terms_days(client, customer_id))
     if p.get("amount") is not None:
-        fields["total"] = fields["amountRemaining"] = _number(kind, p, "amount")
+        fields["total"] = fields["amountRemaining"] = number(kind, p, "amount")
     return WriteResult("invoice", await client.upsert("invoice", key, fields))
 
 
@@ -172,27 +172,9 @@ def _text(kind: str, p: Payload, name: str) -> str:
     return str(value)
 
 
-def _number(kind: str, p: Payload, name: str) -> Decimal:
-    text = _text(kind, p, name)
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise InvalidPayload(kind, f"{name} is not a number: {text!r}") from None
-
-
-def _day(kind: str, p: Payload, name: str) -> date:
-    text = _text(kind, p, name)
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise InvalidPayload(kind, f"{name} is not a date: {text!r}") from None
 
 
 def _currency(kind: str, code: Any) -> str:
     if str(code) not in CURRENCY_IDS:
         raise InvalidPayload(kind, f"currency {code!r} is not in the account's list")
     return CURRENCY_IDS[str(code)]
-
-
-def _flag(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "t", "1", "yes")
