@@ -28,8 +28,10 @@ lint: install  ## ruff and mypy
 schema: install  ## regenerate schema/schema.graphql from the code
 	$(BIN)/clientgraph schema export
 
-bench: install  ## load-test a seeded PostgreSQL read model with wrk (not part of make test)
+bench: install  ## clientgraph vs PostGraphile on a seeded PostgreSQL, with wrk (SCALE=S|L; not in make test)
 	@command -v wrk >/dev/null || apt-get install -y wrk
+	@command -v npm >/dev/null || apt-get install -y npm
+	$(BIN)/pip install --quiet py-spy
 	$(BIN)/python -m bench.run --scale $(or $(SCALE),S)
 
 clean:

@@ -1,10 +1,17 @@
-"""A seeded PostgreSQL read model per scale, created once and reused between runs."""
+"""A seeded PostgreSQL read model per scale, created once and reused between runs.
+
+How long seeding took is kept with the database (as its COMMENT), so a run that reuses the
+database still reports the seeding time, with when it was seeded and the load average then.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -16,30 +23,45 @@ SCALES = {"S": 500, "L": 10_000}
 BENCH_TODAY = "2026-06-30"
 
 
-async def prepare(server: str, scale: str, *, reseed: bool) -> tuple[str, float | None]:
-    """The URL of the scale's database, seeding it if new; and the seeding time if seeded."""
+async def prepare(server: str, scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
+    """The URL of the scale's database, seeding it if new; and how its seeding went."""
     name = f"clientgraph_bench_{scale.lower()}"
     admin = await asyncpg.connect(f"postgresql://{server}/postgres")
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if exists and reseed:
+        seeded = await admin.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            name,
+        )
+        if exists and (reseed or not seeded):  # no comment: an earlier seeding did not finish
             await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        if not exists or reseed:
+        if not exists or reseed or not seeded:
             await admin.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+asyncpg://{server}/{name}"
+        if exists and seeded and not reseed:
+            return url, {**json.loads(seeded), "seeded_in_this_run": False}
+        info = await _seed(url, scale)
+        await admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(info)}'")
+        return url, {**info, "seeded_in_this_run": True}
     finally:
         await admin.close()
-    url = f"postgresql+asyncpg://{server}/{name}"
-    if exists and not reseed:
-        return url, None
+
+
+async def _seed(url: str, scale: str) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         await migrate.upgrade(engine)
+        load = Path("/proc/loadavg").read_text().split()[:3]
         started = time.perf_counter()
         config = SeedConfig(accounts=SCALES[scale], seed=42, today=_date(BENCH_TODAY))
         await seed_firm(engine, config, progress=True)
         async with engine.begin() as conn:
             await conn.exec_driver_sql("ANALYZE")
-        return url, time.perf_counter() - started
+        return {
+            "seed_seconds": round(time.perf_counter() - started, 1),
+            "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average_at_start": [float(x) for x in load],
+        }
     finally:
         await engine.dispose()
 
@@ -48,5 +70,5 @@ def _date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def run(server: str, scale: str, *, reseed: bool) -> tuple[str, float | None]:
+def run(server: str, scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
     return asyncio.run(prepare(server, scale, reseed=reseed))

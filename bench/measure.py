@@ -15,9 +15,9 @@ from readmodel.db import count_statements
 from resolvers.ids import to_global_id
 
 
-async def _check(url: str, bodies: dict[str, str]) -> dict[str, int]:
+async def _check(url: str, bodies: dict[str, str]) -> dict[str, list[str]]:
     app = create_app(Settings(database_url=url))
-    counts = {}
+    seen = {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -30,12 +30,13 @@ async def _check(url: str, bodies: dict[str, str]) -> dict[str, int]:
                 ).json()
                 if "errors" in answer:
                     raise SystemExit(f"{name} answered with errors: {answer['errors'][:2]}")
-                counts[name] = len(statements)
+                seen[name] = [" ".join(s.split()) for s in statements]
                 statements.clear()
-    return counts
+    return seen
 
 
-def statements_per_request(url: str, bodies: dict[str, str]) -> dict[str, int]:
+def statements_per_request(url: str, bodies: dict[str, str]) -> dict[str, list[str]]:
+    """The SQL statements one request of each workload runs, on the gateway's own engine."""
     return asyncio.run(_check(url, bodies))
 
 
@@ -58,9 +59,13 @@ async def _busiest_account(url: str) -> int:
         await engine.dispose()
 
 
-def unified_view_variables(url: str) -> dict[str, Any]:
+def busiest_account(url: str) -> int:
     """The client view is measured on the account with the most projects (the worst case)."""
-    return {"id": to_global_id("Account", asyncio.run(_busiest_account(url)))}
+    return asyncio.run(_busiest_account(url))
+
+
+def unified_view_variables(url: str) -> dict[str, Any]:
+    return {"id": to_global_id("Account", busiest_account(url))}
 
 
 def body(query: str, variables: dict[str, Any] | None = None) -> str:

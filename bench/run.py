@@ -1,63 +1,119 @@
-"""`make bench`: seed a PostgreSQL read model, serve it, load it with wrk, write the results.
+"""`make bench`: clientgraph and the peer a user would pick instead, side by side.
 
-    python -m bench.run --scale S --seconds 10 --concurrency 1,16,64
+    python -m bench.run --scale S                 # what `make bench` runs (SCALE=S by default)
+    python -m bench.run --scale L --reseed        # 10,000 accounts, seeding timed again
 
-Results go to bench/results/<scale>-<UTC time>.json and the table in docs/benchmarks.md.
+What one run does, in order:
+  1. waits (up to --max-wait s) for the 1-minute load average to fall below --quiet-load, and
+     records it: numbers taken on a busy machine say so in the results;
+  2. seeds the scale's PostgreSQL database with `clientgraph seed` unless it exists (or
+     --reseed), timing it; an existing database is reused;
+  3. starts three servers on the same database: the clientgraph gateway (`clientgraph serve`),
+     PostGraphile v5 on Node 22 (bench/peer/, installed from npm by `npm ci` the first time),
+     and the ceiling (bench/ceiling.py: plain Starlette returning workload 1's bytes from
+     memory, or from one SQL statement that builds the JSON);
+  4. checks each workload answers without errors on both, records response sizes and rows,
+     and counts SQL statements per request (clientgraph's own counter, plus a wire count for
+     both servers through a counting proxy);
+  5. runs wrk for each workload x concurrency, --rounds times, alternating the servers
+     (clientgraph, peer, [ceilings], then the reverse order) so that drift hits both;
+  6. profiles the gateway with py-spy under workload 1 at concurrency 16 (--no-profile: skip);
+     then workloads 5 and 4, whose paths are still being built (--no-hooks: skip): mutation
+     acceptance at 100/s (bench/mutations.py) and sync ingest (bench/sync_ingest.py);
+  7. writes bench/results/<scale>-<UTC time>.json (+ profile-<scale>-<UTC time>.txt) and
+     renders docs/benchmarks.md (`python -m bench.report` renders it again from the files).
+
+Workloads (bench/queries/*.graphql, the peer's equivalents in bench/queries/postgraphile/):
+  unified_client_view  the account with the most projects, nested 3 levels, health, figures
+  portfolio_list       accounts(first: 50) with health and open invoices
+  overdue_invoices     a deep page (--deep-pages pages in) of 100 overdue invoices
+
+Needs: wrk, npm (for Node 22 and PostGraphile), PostgreSQL with trust auth, py-spy (profile).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import httpx
+from bench import checks as check
+from bench import (
+    database,
+    load,
+    machine,
+    measure,
+    mutations,
+    report,
+    servers,
+    sweep,
+    sync_ingest,
+    workloads,
+)
+from bench import profile as profiling
+from bench.workloads import CLIENTGRAPH, PEER, Request
 
-from bench import database, load, measure, report
-
-QUERIES = Path(__file__).parent / "queries"
 RESULTS = Path(__file__).parent / "results"
-WORKLOADS = ("unified_client_view", "portfolio_list", "overdue_invoices")
+CEILING_BYTES, CEILING_SQL = "ceiling_bytes", "ceiling_sql"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    url, seed_seconds = database.run(args.server, args.scale, reseed=args.reseed)
-    bodies = _bodies(url)
-    statements = measure.statements_per_request(url, bodies)
-    rows = []
-    with _gateway(url, args.port) as (base, pid):
-        for name in WORKLOADS:
-            load.wrk(f"{base}/graphql", bodies[name], connections=4, seconds=2)  # warm-up
-            for connections in args.concurrency:
-                result = load.wrk(
-                    f"{base}/graphql", bodies[name], connections=connections, seconds=args.seconds
-                )
-                rows.append(
-                    {
-                        "workload": name,
-                        "concurrency": connections,
-                        **result,
-                        "statements_per_request": statements[name],
-                    }
-                )
-                print(
-                    f"{name:22} c={connections:<3} {result['rps']:>8} req/s  "
-                    f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms",
-                    file=sys.stderr,
-                )
-        peak_mb = _peak_memory_mb(pid)
-    out = _write(args, url, seed_seconds, rows, peak_mb)
-    report.render(out)
+    started = time.monotonic()
+    servers.ensure_peer()
+    load_before, quiet = machine.wait_quiet(args.quiet_load, args.max_wait)
+    url, seeding = database.run(args.server, args.scale, reseed=args.reseed)
+    account_id = measure.busiest_account(url)
+    with ExitStack() as stack:
+        gateway = stack.enter_context(servers.gateway(url, args.port))
+        peer = stack.enter_context(servers.peer(url, args.port + 1))
+        requests = {
+            CLIENTGRAPH: workloads.build(
+                CLIENTGRAPH, gateway.url, account_id, args.deep_pages, gateway.pid
+            ),
+            PEER: workloads.build(PEER, peer.url, account_id, args.deep_pages, peer.pid),
+        }
+        canned = workloads.fetch(gateway.url, requests[CLIENTGRAPH]["unified_client_view"].body)
+        ceiling = stack.enter_context(servers.ceiling(url, args.port + 2, canned, account_id))
+        requests.update(_ceiling_requests(ceiling, requests[CLIENTGRAPH]))
+        checks = check.run(args, url, requests)
+        runs = sweep.run(args, requests, url.rsplit("/", 1)[1])
+        memory = {
+            CLIENTGRAPH: servers.peak_memory_mb(gateway.pid),
+            PEER: servers.peak_memory_mb(peer.pid),
+        }
+        prof = _profile(args, gateway.pid, requests[CLIENTGRAPH]["unified_client_view"])
+    hooks = _hooks(args, url)
+    load_after = machine.load_average()
+    result = {
+        "scale": args.scale,
+        "accounts": database.SCALES[args.scale],
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine.info(
+            servers.plain_url(url), servers.node_version(), servers.postgraphile_version()
+        ),
+        "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        "code": machine.code_version(),
+        "options": {k: v for k, v in vars(args).items()},
+        "load_average": {"before": load_before, "after": load_after, "quiet": quiet},
+        "wall_seconds": round(time.monotonic() - started),
+        "seed_seconds": seeding["seed_seconds"],
+        "seeding": seeding,
+        "account_id": account_id,
+        "peak_memory_mb": memory,
+        "workloads": checks,
+        "runs": runs,
+        "summary": sweep.summarise(runs),
+        "profile": prof,
+        **hooks,
+    }
+    out = _write(result)
+    report.render()
     print(f"wrote {out} and docs/benchmarks.md", file=sys.stderr)
     return 0
 
@@ -69,105 +125,97 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--scale",
-        choices=sorted(database.SCALES),
-        default="S",
-        help="S = 500 accounts, L = 10,000 accounts",
-    )
-    p.add_argument("--seconds", type=int, default=10, help="per run (default %(default)s)")
+        "--scale", choices=sorted(database.SCALES), default="S",
+        help="S = 500 accounts, L = 10,000 accounts (default %(default)s)",
+    )  # fmt: skip
+    p.add_argument("--seconds", type=int, default=10, help="per wrk run (default %(default)s)")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds (default %(default)s)")
     p.add_argument(
-        "--concurrency",
-        type=lambda s: [int(x) for x in s.split(",")],
-        default=[1, 16, 64],
-        help="connections, comma-separated (default 1,16,64)",
-    )
+        "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64],
+        help="wrk connections, comma-separated (default 1,16,64)",
+    )  # fmt: skip
     p.add_argument(
-        "--server", default="postgres@127.0.0.1:5432", help="PostgreSQL user@host:port (trust auth)"
+        "--workloads", type=lambda s: s.split(","), default=list(workloads.NAMES),
+        help="comma-separated subset (default: all three)",
+    )  # fmt: skip
+    p.add_argument(
+        "--deep-pages", type=int, default=10,
+        help="overdue_invoices asks for the page after this many pages of 100 (default 10)",
+    )  # fmt: skip
+    p.add_argument(
+        "--server", default="postgres@127.0.0.1:5432", help="PostgreSQL user@host:port (trust)"
     )
-    p.add_argument("--port", type=int, default=8811, help="gateway port")
+    p.add_argument("--port", type=int, default=8811, help="gateway port; peer +1, ceiling +2")
     p.add_argument("--reseed", action="store_true", help="drop and seed the database again")
+    p.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy")
+    p.add_argument(
+        "--no-hooks", dest="hooks", action="store_false",
+        help="skip workload 5 (mutation acceptance, 100/s for 20 s) and workload 4 (sync "
+        "ingest: a 5,000-account Salesforce backfill from the simulator)",
+    )  # fmt: skip
+    p.add_argument("--profile-seconds", type=int, default=15, help="default %(default)s")
+    p.add_argument(
+        "--quiet-load", type=float, default=1.0,
+        help="wait until the 1-minute load average is below this (default %(default)s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-wait", type=float, default=600,
+        help="give up waiting after this many seconds and measure anyway (default 600)",
+    )  # fmt: skip
     return p
 
 
-def _bodies(url: str) -> dict[str, str]:
-    text = {name: (QUERIES / f"{name}.graphql").read_text() for name in WORKLOADS}
+def _ceiling_requests(
+    ceiling: servers.Server, cg: dict[str, Request]
+) -> dict[str, dict[str, Request]]:
+    body, root = cg["unified_client_view"].body, ceiling.base
     return {
-        "unified_client_view": measure.body(
-            text["unified_client_view"], measure.unified_view_variables(url)
-        ),
-        "portfolio_list": measure.body(text["portfolio_list"]),
-        "overdue_invoices": measure.body(text["overdue_invoices"]),
+        CEILING_BYTES: {"unified_client_view": Request(f"{root}/bytes", body, ceiling.pid)},
+        CEILING_SQL: {"unified_client_view": Request(f"{root}/sql", body, ceiling.pid)},
     }
 
 
-@contextmanager
-def _gateway(url: str, port: int) -> Iterator[tuple[str, int]]:
-    env = {
-        **os.environ,
-        "CLIENTGRAPH_DATABASE_URL": url,
-        "CLIENTGRAPH_LOG_LEVEL": "WARNING",
-        "CLIENTGRAPH_DATABASE_POOL_SIZE": "20",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clientgraph", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the gateway did not become ready")
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def _profile(args: argparse.Namespace, pid: int, request: Request) -> dict[str, Any] | None:
+    if not args.profile:
+        return None
+    recording = profiling.Recording(pid, args.profile_seconds)
+    load.wrk(request.url, request.body, connections=16, seconds=args.profile_seconds + 1)
+    summary = profiling.summarise(recording.stacks())
+    return {"workload": "unified_client_view", "concurrency": 16, **summary}
 
 
-def _peak_memory_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+def _hooks(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    """Workloads 4 and 5, whose paths are still being built: a failure is recorded, not fatal."""
+    if not args.hooks:
+        return {}
+    out: dict[str, Any] = {}
+    for key, run in (
+        ("mutations", lambda: mutations.measure(url, 100.0, 20.0, args.port + 20)),
+        ("sync_ingest", lambda: sync_ingest.measure(args.server, 5000, args.port + 21)),
+    ):
+        try:
+            out[key] = run()
+        except (Exception, SystemExit) as error:
+            out[key] = {"error": f"{type(error).__name__}: {error}"[:500]}
+        print(f"{key}: {json.dumps(out[key])[:300]}", file=sys.stderr)
+    return out
 
 
-def _write(
-    args: argparse.Namespace, url: str, seed_seconds: float | None, rows: list[dict], peak_mb: float
-) -> Path:
-    now = datetime.now(UTC)
-    result = {
-        "scale": args.scale,
-        "accounts": database.SCALES[args.scale],
-        "measured_at": now.isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "cpu": _cpu(),
-            "python": platform.python_version(),
-            "host": socket.gethostname(),
-        },
-        "command": f"python -m bench.run --scale {args.scale} --seconds {args.seconds} "
-        f"--concurrency {','.join(map(str, args.concurrency))}",
-        "seed_seconds": seed_seconds,
-        "gateway_peak_memory_mb": peak_mb,
-        "runs": rows,
-    }
+def _write(result: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{args.scale}-{now:%Y%m%dT%H%M%SZ}.json"
+    stamp = datetime.fromisoformat(result["measured_at"]).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{result['scale']}-{stamp}.json"
+    if result["profile"]:
+        text = RESULTS / f"profile-{result['scale']}-{stamp}.txt"
+        title = (
+            f"# py-spy profile of the clientgraph gateway: unified_client_view, "
+            f"scale {result['scale']}, wrk c=16, {result['options']['profile_seconds']} s "
+            f"({result['measured_at']}); raw results: {path.name}"
+        )
+        profiling.write(result["profile"], text, title)
+        result["profile"]["file"] = text.name
     path.write_text(json.dumps(result, indent=2) + "\n")
     return path
-
-
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,170 @@
+"""Workload 5 (hook): mutation acceptance latency at a fixed rate — target p99 < 25 ms at 100/s.
+
+    python -m bench.mutations --scale S --rate 100 --seconds 20
+
+Open loop, so a slow answer does not slow the sender (no coordinated omission): request i is
+due at ``start + i / rate`` and its latency runs from when it was due to when its answer
+arrived. Each request is ``updateOpportunity`` with a fresh idempotency key on one of the
+open opportunities (probability cycling), so every one is a new command: the mutation
+validates, logs one command row and hands it to the relay; the downstream write to the CRM is
+not part of acceptance. It writes command rows into the bench database (never into the read
+model's tables). Results: bench/results/mutations-<scale>-<UTC time>.json.
+
+`make bench` runs it too (bench/run.py, after the read workloads, on its own gateway process);
+the write path (issue 4) is still being built, so its numbers are provisional until that lands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import database, load, machine, servers
+from bench import profile as profiling
+from resolvers.ids import to_global_id
+
+RESULTS = Path(__file__).parent / "results"
+MUTATION = """
+mutation Update($input: UpdateOpportunityInput!) {
+  updateOpportunity(input: $input) {
+    __typename
+    ... on Command { id status }
+    ... on CommandRejected { code message }
+  }
+}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url, _ = database.run(args.server, args.scale, reseed=False)
+    result = {"scale": args.scale, **measure(url, args.rate, args.seconds, args.port)}
+    result["command"] = "python -m bench.mutations " + " ".join(sys.argv[1:])
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"mutations-{args.scale}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "rejections"}), file=sys.stderr)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def measure(
+    url: str, rate: float, seconds: float, port: int, *, profile: bool = True
+) -> dict[str, Any]:
+    """Drive a fresh gateway on ``url`` at ``rate`` mutations/s for ``seconds``, py-spy on."""
+    ids = asyncio.run(_open_opportunities(servers.plain_url(url)))
+    load_before = machine.load_average()
+    with servers.gateway(url, port) as gateway:
+        asyncio.run(_drive(gateway.url, ids, rate, 2.0))  # warm-up: pools, caches
+        cpu_before = load.process_cpu(gateway.pid)
+        recording = profiling.Recording(gateway.pid, int(seconds)) if profile else None
+        outcomes = asyncio.run(_drive(gateway.url, ids, rate, seconds))
+        cpu = (load.process_cpu(gateway.pid) - cpu_before) / seconds
+        peak = servers.peak_memory_mb(gateway.pid)
+    result = _result(rate, seconds, outcomes, peak, load_before)
+    result["gateway_cpu_percent"] = round(100 * cpu, 1)
+    if recording:
+        result["profile"] = profiling.summarise(recording.stacks())
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.mutations", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--scale", choices=sorted(database.SCALES), default="S")
+    p.add_argument("--rate", type=float, default=100.0, help="mutations/s (default 100)")
+    p.add_argument("--seconds", type=float, default=20.0, help="default %(default)s")
+    p.add_argument("--server", default="postgres@127.0.0.1:5432")
+    p.add_argument("--port", type=int, default=8831)
+    return p
+
+
+async def _open_opportunities(dsn: str) -> list[int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT id FROM opportunity WHERE NOT is_closed AND deleted_at IS NULL "
+            "ORDER BY id LIMIT 500"
+        )
+    finally:
+        await conn.close()
+    if not rows:
+        raise SystemExit("no open opportunity to update")
+    return [r["id"] for r in rows]
+
+
+async def _drive(url: str, ids: list[int], rate: float, seconds: float) -> list[dict[str, Any]]:
+    count = int(rate * seconds)
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+        await _one(client, url, ids[0], 0, time.perf_counter())  # warm-up
+        start = time.perf_counter() + 0.1
+        tasks = []
+        for i in range(count):
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(_one(client, url, ids[i % len(ids)], i, due)))
+        return list(await asyncio.gather(*tasks))
+
+
+async def _one(
+    client: httpx.AsyncClient, url: str, opportunity: int, i: int, due: float
+) -> dict[str, Any]:
+    variables = {
+        "input": {
+            "opportunityId": to_global_id("Opportunity", opportunity),
+            "idempotencyKey": f"bench-{uuid.uuid4()}",
+            "probability": 10 + i % 80,
+        }
+    }
+    try:
+        response = await client.post(url, json={"query": MUTATION, "variables": variables})
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        return {"ms": (time.perf_counter() - due) * 1000, "outcome": f"error: {error}"}
+    ms = (time.perf_counter() - due) * 1000
+    data = (answer.get("data") or {}).get("updateOpportunity")
+    if data is None:
+        return {"ms": ms, "outcome": f"error: {answer.get('errors', answer)}"[:300]}
+    return {"ms": ms, "outcome": data["__typename"], "code": data.get("code")}
+
+
+def _result(
+    rate: float, seconds: float, outcomes: list[dict[str, Any]], peak: float, load: list[float]
+) -> dict[str, Any]:
+    ms = sorted(o["ms"] for o in outcomes)
+    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+    kinds: dict[str, int] = {}
+    for o in outcomes:
+        kinds[o["outcome"][:40]] = kinds.get(o["outcome"][:40], 0) + 1
+    return {
+        "workload": "mutation_acceptance",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rate_per_s": rate,
+        "seconds": seconds,
+        "requests": len(ms),
+        "outcomes": kinds,
+        "p50_ms": round(q[49], 2),
+        "p95_ms": round(q[94], 2),
+        "p99_ms": round(q[98], 2),
+        "max_ms": round(ms[-1], 2),
+        "gateway_peak_memory_mb": peak,
+        "load_average": {"before": load, "after": machine.load_average()},
+        "code": machine.code_version(),
+        "rejections": [o for o in outcomes if o["outcome"] != "Command"][:5],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
