@@ -10,8 +10,7 @@ validates, logs one command row and hands it to the relay; the downstream write 
 not part of acceptance. It writes command rows into the bench database (never into the read
 model's tables). Results: bench/results/mutations-<scale>-<UTC time>.json.
 
-`make bench` runs it too (bench/run.py, after the read workloads, on its own gateway process);
-the write path (issue 4) is still being built, so its numbers are provisional until that lands.
+`make bench` runs it too (bench/run.py, after the read workloads, on its own gateway process).
 """
 
 from __future__ import annotations

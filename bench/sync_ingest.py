@@ -10,8 +10,7 @@ same 2 cores and its HTTP serving is inside the time, as is the sync command's s
 imports, OAuth), so the figure is conservative. Standalone results:
 bench/results/sync-ingest-<UTC time>.json; `make bench` runs it too (bench/run.py).
 
-The sync path (NetSuite and Tryton connectors, webhooks) is still being built: only the
-Salesforce connector is measured, and the numbers are provisional until that lands.
+Only the Salesforce connector is measured; NetSuite and Tryton ingest are not yet.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def _hook(
 
 
 def _ingest(results: dict[str, Any], reasons: dict[str, str]) -> tuple[Any, ...]:
-    name = "sync ingest (workload 4, provisional: sync path in progress)"
+    name = "sync ingest (workload 4)"
     found = _hook(results, "sync_ingest")
     if not found:
         return (name, "≥ 5,000 records/s", NOT_MEASURED, None, reasons.get("ingest", ""))
@@ -127,7 +127,7 @@ def _ingest(results: dict[str, Any], reasons: dict[str, str]) -> tuple[Any, ...]
 
 
 def _mutations(results: dict[str, Any], reasons: dict[str, str]) -> tuple[Any, ...]:
-    name = "mutation acceptance at 100/s (workload 5, provisional: write path in progress)"
+    name = "mutation acceptance at 100/s (workload 5)"
     found = _hook(results, "mutations")
     if not found:
         return (name, "p99 < 25 ms", NOT_MEASURED, None, reasons.get("mutations", ""))
