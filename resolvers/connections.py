@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from readmodel.reads import pages
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import PageRequest, encode_cursor, page_request
 
 
 @dataclass
@@ -32,6 +32,18 @@ class RowPage:
             return await pages.count(conn, self.table, self.conditions)
 
 
+def request_page(ctx: Context, first: int | None, after: str | None, ordering: str) -> PageRequest:
+    """``first`` / ``after`` validated against the configured page sizes (every root list)."""
+    limits = ctx.limits
+    return page_request(
+        first,
+        after,
+        ordering=ordering,
+        default=limits.default_page_size,
+        maximum=limits.max_page_size,
+    )
+
+
 async def page_of(
     ctx: Context,
     table: Table,
@@ -41,14 +53,7 @@ async def page_of(
     after: str | None,
 ) -> RowPage:
     """Validate ``first`` / ``after`` and read one page in ``ordering``."""
-    limits = ctx.limits
-    request = page_request(
-        first,
-        after,
-        ordering=f"{table.name}:{ordering.name}",
-        default=limits.default_page_size,
-        maximum=limits.max_page_size,
-    )
+    request = request_page(ctx, first, after, f"{table.name}:{ordering.name}")
     try:
         key = None if request.after is None else ordering.coerce(table, request.after)
     except pages.BadKey:

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from readmodel.reads import exceptions
 from readmodel.reads.exceptions import NEWEST_FIRST, ExceptionQuery
 from readmodel.reads.pages import BadKey
-from resolvers.connections import RowPage
+from resolvers.connections import RowPage, request_page
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import encode_cursor
 
 ORDERING = f"{exceptions.EXCEPTIONS.name}:{NEWEST_FIRST.name}"
 
@@ -30,14 +30,7 @@ async def integration_exceptions(
     ctx: Context, first: int | None, after: str | None, query: ExceptionQuery
 ) -> RowPage:
     """Validate ``first`` / ``after`` and read one page, newest first."""
-    limits = ctx.limits
-    request = page_request(
-        first,
-        after,
-        ordering=ORDERING,
-        default=limits.default_page_size,
-        maximum=limits.max_page_size,
-    )
+    request = request_page(ctx, first, after, ORDERING)
     table = exceptions.EXCEPTIONS
     try:
         key = None if request.after is None else NEWEST_FIRST.coerce(table, request.after)

@@ -21,10 +21,10 @@ from readmodel import command_log
 from readmodel.command_log import COMMANDS, CommandQuery
 from resolvers.commands.ownership import ENTITY_TABLES
 from resolvers.commands.validation import Checker
-from resolvers.connections import RowPage
+from resolvers.connections import RowPage, request_page
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import encode_cursor
 
 ORDERING = "command:newest"
 TargetKey = tuple[str, str, str]  # (entity, system, source id)
@@ -64,14 +64,7 @@ async def commands(
     ctx: Context, first: int | None, after: str | None, query: CommandQuery
 ) -> RowPage:
     """Validate ``first`` / ``after`` and read one page, newest first."""
-    limits = ctx.limits
-    request = page_request(
-        first,
-        after,
-        ordering=ORDERING,
-        default=limits.default_page_size,
-        maximum=limits.max_page_size,
-    )
+    request = request_page(ctx, first, after, ORDERING)
     before = None if request.after is None else _id_of(request.after)
     async with ctx.engine.connect() as conn:
         rows, has_next = await command_log.page(conn, query, before, request.first)
