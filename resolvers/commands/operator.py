@@ -40,7 +40,7 @@ async def move_command(
     command_id = check.key("commandId", args["command_id"], "Command")
     check.refuse_if_any()
     assert command_id is not None
-    action = _action(ctx, kind, key, args, command_id)
+    action = operator_action(ctx, kind, key, args, "command", command_id)
     async with ctx.engine.begin() as conn:
         logged = await command_log.insert_or_fetch(
             conn, action, now=ctx.now, status=CommandStatus.SUCCEEDED
@@ -77,16 +77,18 @@ async def _move(
         )
 
 
-def _action(
-    ctx: Context, kind: str, key: str, args: Mapping[str, Any], command_id: int
+def operator_action(
+    ctx: Context, kind: str, key: str, args: Mapping[str, Any], target: str, target_id: int
 ) -> NewCommand:
+    """An operator's action (retry, cancel, resume …) logged as a command of clientgraph's own,
+    so its idempotency key replays like any mutation's."""
     return NewCommand(
         kind=kind,
         target_system=OPERATOR_SYSTEM,
-        target_object="command",
-        target_source_id=str(command_id),
+        target_object=target,
+        target_source_id=str(target_id),
         idempotency_key=key,
         input_hash=command_log.input_hash(kind, args),
-        payload={"command_id": str(command_id)},
+        payload={f"{target}_id": str(target_id)},
         correlation_id=correlation_id(ctx),
     )

@@ -19,17 +19,17 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel import command_log
-from readmodel.command_log import CommandStatus, NewCommand
+from readmodel.command_log import CommandStatus
 from readmodel.tables import HandoffStatus, StepStatus
-from resolvers.commands.accept import correlation_id, replay
+from resolvers.commands.accept import replay
 from resolvers.commands.errors import CommandRefused, RefusalCode
+from resolvers.commands.operator import operator_action
 from resolvers.commands.validation import Checker
 from resolvers.context import Context
 from resolvers.handoffs.loaders import HANDOFFS, STEPS
 
 log = logging.getLogger(__name__)
 
-OPERATOR_SYSTEM = "clientgraph"
 ADVANCE_JOB = "advance_handoff"
 Move = Callable[[AsyncConnection, Row[Any], Context], Awaitable[None]]
 
@@ -42,7 +42,7 @@ async def act(
     handoff_id = check.key("handoffId", args["handoff_id"], "Handoff")
     check.refuse_if_any()
     assert handoff_id is not None
-    action = _action(ctx, kind, key, args, handoff_id)
+    action = operator_action(ctx, kind, key, args, "handoff", handoff_id)
     async with ctx.engine.begin() as conn:
         logged = await command_log.insert_or_fetch(
             conn, action, now=ctx.now, status=CommandStatus.SUCCEEDED
@@ -107,18 +107,3 @@ async def _request_advance(ctx: Context, handoff_id: int) -> None:
         await jobs.enqueue(ADVANCE_JOB, handoff_id)
     except Exception:
         log.exception("handoff %s moved but advance_handoff was not queued", handoff_id)
-
-
-def _action(
-    ctx: Context, kind: str, key: str, args: Mapping[str, Any], handoff_id: int
-) -> NewCommand:
-    return NewCommand(
-        kind=kind,
-        target_system=OPERATOR_SYSTEM,
-        target_object="handoff",
-        target_source_id=str(handoff_id),
-        idempotency_key=key,
-        input_hash=command_log.input_hash(kind, args),
-        payload={"handoff_id": str(handoff_id)},
-        correlation_id=correlation_id(ctx),
-    )
