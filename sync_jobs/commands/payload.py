@@ -34,3 +34,11 @@ def iso_day(kind: str, p: Payload, name: str) -> date:
 def flag(value: Any) -> bool:
     """The log's booleans are strings (``"true"``)."""
     return value is True or str(value).lower() in ("true", "t", "1", "yes")
+
+
+def text(kind: str, p: Payload, name: str) -> str:
+    """A required value, as the log stored it."""
+    value = p.get(name)
+    if value in (None, ""):
+        raise InvalidPayload(kind, f"{name} is required")
+    return str(value)

@@ -18,13 +18,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from sync_jobs.commands.payload import text
 from sync_jobs.commands.writes import InvalidPayload, Payload, WriteResult
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
-from sync_jobs.connectors.netsuite.fields import CURRENCIES
+from sync_jobs.connectors.netsuite.lists import currency_id
 from sync_jobs.errors import PermanentSourceError
 from sync_jobs.identity import normalize_domain, normalize_name
 
-CURRENCY_IDS = {code: list_id for list_id, code in CURRENCIES.items()}
 TERM_IDS = {15: "1", 30: "2", 45: "3", 60: "4", 0: "5"}
 ACTIVE_JOB = "2"
 DUPLICATE_SUSPECTED = "DUPLICATE_SUSPECTED"
@@ -45,7 +45,7 @@ async def ensure_customer(
     """The client's ERP customer: found by link, then external id; else created."""
     if p.get("customer_id") and await client.get_record("customer", str(p["customer_id"])):
         return WriteResult("customer", str(p["customer_id"]))
-    account = _text("ensure_customer", p, "account_source_id")
+    account = text("ensure_customer", p, "account_source_id")
     found = await client.get_record("customer", f"eid:{account}")
     if found is not None:
         return WriteResult("customer", str(found["id"]))
@@ -80,10 +80,10 @@ def _customer(p: Payload) -> dict[str, Any]:
     domain = p.get("domain")
     return {
         "entityId": str(p.get("name"))[:80],
-        "companyName": _text("ensure_customer", p, "name"),
+        "companyName": text("ensure_customer", p, "name"),
         "url": f"https://{domain}" if domain else None,
         "email": f"billing@{domain}" if domain else None,
-        "currency": {"id": _currency("ensure_customer", p.get("currency"))},
+        "currency": {"id": currency_id("ensure_customer", p.get("currency"))},
         "terms": {"id": TERM_IDS.get(int(p.get("terms_days") or 30), "2")},
         "isInactive": False,
         "searchStage": "Customer",
@@ -96,23 +96,23 @@ async def create_project(
     """A job under the customer, active, with its budget, rate card and dates."""
     kind = "create_project"
     fields = {
-        "entityId": _text(kind, p, "code"),
-        "companyName": _text(kind, p, "name"),
-        "parent": {"id": _text(kind, p, "customer_id")},
+        "entityId": text(kind, p, "code"),
+        "companyName": text(kind, p, "name"),
+        "parent": {"id": text(kind, p, "customer_id")},
         "entityStatus": {"id": ACTIVE_JOB},
-        "currency": {"id": _currency(kind, p.get("currency"))},
-        "startDate": _text(kind, p, "start_date"),
+        "currency": {"id": currency_id(kind, p.get("currency"))},
+        "startDate": text(kind, p, "start_date"),
         "projectedEndDate": p.get("end_date"),
         "custentity_cg_engagement": _ref(p.get("engagement_id")),
-        "custentity_cg_billing_method": _text(kind, p, "billing_method"),
-        "custentity_cg_budget": _text(kind, p, "budget"),
-        "custentity_cg_budget_hours": _text(kind, p, "budget_hours"),
+        "custentity_cg_billing_method": text(kind, p, "billing_method"),
+        "custentity_cg_budget": text(kind, p, "budget"),
+        "custentity_cg_budget_hours": text(kind, p, "budget_hours"),
         "custentity_cg_etc_cost": "0",
         "custentity_cg_rate_card": _ref(p.get("rate_card_id")),
         "custentity_cg_manager": p.get("manager_name"),
         "custentity_cg_activated_at": p.get("activated_at"),
     }
-    return WriteResult("job", await client.upsert("job", _text(kind, p, "external_id"), fields))
+    return WriteResult("job", await client.upsert("job", text(kind, p, "external_id"), fields))
 
 
 async def create_billing_schedule(
@@ -120,9 +120,9 @@ async def create_billing_schedule(
 ) -> WriteResult:
     """The invoicing rule on the job, and one milestone task per billing milestone."""
     kind = "create_billing_schedule"
-    project_id = _text(kind, p, "project_id")
+    project_id = text(kind, p, "project_id")
     await client.update("job", project_id, {"custentity_cg_billing_schedule": p.get("schedule")})
-    currency = {"id": _currency(kind, p.get("currency"))}
+    currency = {"id": currency_id(kind, p.get("currency"))}
     ids = []
     for item in p.get("milestones") or []:
         fields = {
@@ -145,8 +145,8 @@ async def request_staffing(
 ) -> WriteResult:
     """One resource allocation per role, without a person yet (status ``requested``)."""
     kind = "request_staffing"
-    project_id = _text(kind, p, "project_id")
-    currency = {"id": _currency(kind, p.get("currency"))}
+    project_id = text(kind, p, "project_id")
+    currency = {"id": currency_id(kind, p.get("currency"))}
     ids = []
     for item in p.get("requests") or []:
         fields = {
@@ -180,14 +180,3 @@ def _ref(value: Any) -> dict[str, str] | None:
     return {"id": str(value)} if value else None
 
 
-def _text(kind: str, p: Payload, name: str) -> str:
-    value = p.get(name)
-    if value in (None, ""):
-        raise InvalidPayload(kind, f"{name} is required")
-    return str(value)
-
-
-def _currency(kind: str, code: Any) -> str:
-    if str(code) not in CURRENCY_IDS:
-        raise InvalidPayload(kind, f"currency {code!r} is not in the account's list")
-    return CURRENCY_IDS[str(code)]

@@ -21,14 +21,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sync_jobs.commands.payload import flag, iso_day, number
+from sync_jobs.commands.payload import flag, iso_day, number, text
 from sync_jobs.commands.writes import InvalidPayload, Payload, UnsupportedCommand, WriteResult
 from sync_jobs.connectors.netsuite import handoff_writes
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
-from sync_jobs.connectors.netsuite.fields import CURRENCIES, DEFAULT_TERMS_DAYS, SYSTEM, TERM_DAYS
+from sync_jobs.connectors.netsuite.fields import DEFAULT_TERMS_DAYS, SYSTEM, TERM_DAYS
+from sync_jobs.connectors.netsuite.lists import currency_id
 from sync_jobs.errors import PermanentSourceError
 
-CURRENCY_IDS = {code: list_id for list_id, code in CURRENCIES.items()}
 SUBMITTED, APPROVED = "1", "2"  # timebill approvalStatus list ids
 OPEN_INVOICE = "A"
 Fields = dict[str, Any]
@@ -48,11 +48,11 @@ async def apply_command(
 async def log_time(client: NetSuiteClient, p: Payload, key: str, now: datetime) -> WriteResult:
     """A time entry, submitted for approval, in its project's currency."""
     kind = "log_time"
-    project_id = _text(kind, p, "project_id")
+    project_id = text(kind, p, "project_id")
     job = await _record(client, "job", project_id)
     fields: Fields = {
         "customer": _ref(project_id),
-        "employee": _ref(_text(kind, p, "person_id")),
+        "employee": _ref(text(kind, p, "person_id")),
         "tranDate": iso_day(kind, p, "work_date"),
         "hours": number(kind, p, "hours"),
         "isBillable": flag(p.get("billable", True)),
@@ -82,7 +82,7 @@ async def complete_milestone(
 ) -> WriteResult:
     """Mark the milestone task complete on ``completed_on`` (midnight UTC)."""
     kind = "complete_milestone"
-    task_id = _text(kind, p, "milestone_id")
+    task_id = text(kind, p, "milestone_id")
     completed = datetime.combine(iso_day(kind, p, "completed_on"), time(), tzinfo=UTC)
     changes = {"status": _ref("COMPLETE"), "custevent_cg_completed_at": completed}
     await client.update("projecttask", task_id, changes)
@@ -94,14 +94,14 @@ async def submit_change_order(
 ) -> WriteResult:
     """A change order awaiting the client's decision."""
     kind = "submit_change_order"
-    reason = _text(kind, p, "reason")
+    reason = text(kind, p, "reason")
     fields: Fields = {
         "name": reason[:300],
-        "custrecord_cg_project": _ref(_text(kind, p, "project_id")),
+        "custrecord_cg_project": _ref(text(kind, p, "project_id")),
         "custrecord_cg_budget_delta": number(kind, p, "budget_delta"),
         "custrecord_cg_hours_delta": number(kind, p, "hours_delta"),
         "custrecord_cg_days_delta": int(number(kind, p, "days_delta")),
-        "custrecord_cg_currency": _ref(_currency(kind, p["currency"])),
+        "custrecord_cg_currency": _ref(currency_id(kind, p["currency"])),
         "custrecord_cg_reason": reason,
         "custrecord_cg_status": "submitted",
         "custrecord_cg_submitted_at": now,
@@ -113,7 +113,7 @@ async def submit_change_order(
 async def issue_invoice(client: NetSuiteClient, p: Payload, key: str, now: datetime) -> WriteResult:
     """An open invoice to the project's customer; due by the customer's terms if not given."""
     kind = "issue_invoice"
-    project_id = _text(kind, p, "project_id")
+    project_id = text(kind, p, "project_id")
     job = await _record(client, "job", project_id)
     customer_id = str((job.get("parent") or {}).get("id") or "")
     if not customer_id:
@@ -122,7 +122,7 @@ async def issue_invoice(client: NetSuiteClient, p: Payload, key: str, now: datet
     fields: Fields = {
         "entity": _ref(customer_id),
         "job": _ref(project_id),
-        "currency": _ref(_currency(kind, p["currency"]))
+        "currency": _ref(currency_id(kind, p["currency"]))
         if p.get("currency")
         else job.get("currency"),
         "tranDate": issued,
@@ -165,16 +165,5 @@ def _ref(record_id: str) -> dict[str, str]:
     return {"id": record_id}
 
 
-def _text(kind: str, p: Payload, name: str) -> str:
-    value = p.get(name)
-    if value in (None, ""):
-        raise InvalidPayload(kind, f"{name} is required")
-    return str(value)
 
 
-
-
-def _currency(kind: str, code: Any) -> str:
-    if str(code) not in CURRENCY_IDS:
-        raise InvalidPayload(kind, f"currency {code!r} is not in the account's list")
-    return CURRENCY_IDS[str(code)]
