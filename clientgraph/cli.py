@@ -151,12 +151,22 @@ def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "CLIENTGRAPH_SYNC__INTERVAL_SECONDS (parents first; a source whose daily quota ran out "
         "rests for CLIENTGRAPH_SYNC__QUOTA_PAUSE_SECONDS), reconciles each source each "
         "CLIENTGRAPH_SYNC__RECONCILE_INTERVAL_SECONDS, and runs jobs the gateway queues "
-        "(webhook refreshes). Needs CLIENTGRAPH_REDIS_URL (e.g. redis://127.0.0.1:6379/0); "
-        "without it the gateway runs sync in-process instead. Run as many workers as you "
-        "like: each scheduled pull runs once per slot. Stop with Ctrl-C (SIGINT) or SIGTERM.",
+        "(webhook refreshes), and executes commands (mutations) from their own queue. Needs "
+        "CLIENTGRAPH_REDIS_URL (e.g. redis://127.0.0.1:6379/0); without it the gateway runs "
+        "sync in-process instead. Run as many workers as you like: each scheduled pull runs "
+        "once per slot, and a dead worker's command is taken over by another within "
+        "CLIENTGRAPH_WRITES__LEASE_SECONDS plus one sweep. The worker rides out Redis outages "
+        "(it waits and reconnects). Stop with Ctrl-C (SIGINT) or SIGTERM.",
     )
     p.add_argument(
         "--burst", action="store_true", help="run the queued jobs, then exit (no schedule)"
+    )
+    p.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="serve /healthz and /readyz (503 while Redis or the database is unreachable) on "
+        "127.0.0.1:PORT",
     )
     p.set_defaults(handler=_worker)
 
@@ -275,7 +285,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
     try:
-        run_worker(settings, burst=args.burst)
+        run_worker(settings, burst=args.burst, health_port=args.health_port)
     except NotConfigured as error:
         print(f"clientgraph worker: {error}", file=sys.stderr)
         return 1

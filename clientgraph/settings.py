@@ -115,7 +115,15 @@ class WritesSettings(BaseModel):
         5.0,
         gt=0,
         description="How often the gateway queues commands still ACCEPTED (e.g. after Redis "
-        "was down when they were accepted).",
+        "was down when they were accepted), and takes over commands whose worker died.",
+    )
+    lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        le=600,
+        description="A running command's lease: its worker renews it every third of this; "
+        "a lease not renewed for this long means the worker died, and the next relay sweep "
+        "hands the command to another worker.",
     )
 
     @field_validator("ownership")

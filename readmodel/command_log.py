@@ -31,7 +31,8 @@ class CommandStatus(StrEnum):
 
     ACCEPTED = "ACCEPTED"  # in the log, not yet handed to the queue
     DISPATCHED = "DISPATCHED"  # handed to the queue (arq job ``command-<id>``)
-    RUNNING = "RUNNING"  # a worker is applying it at the source
+    RUNNING = "RUNNING"  # a worker is applying it at the source (holding a lease)
+    APPLIED = "APPLIED"  # the source confirmed the write; its read-back is to be retried
     SUCCEEDED = "SUCCEEDED"  # applied, and the read model reflects the source's record
     FAILED = "FAILED"  # the source refused it (permanent); an operator may retry
     DEAD_LETTERED = "DEAD_LETTERED"  # transient failures until max_attempts ran out
@@ -89,6 +90,28 @@ def input_hash(kind: str, arguments: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+SOURCE_KEY_PREFIX = "clientgraph-"
+
+
+def source_key_of(idempotency_key: str) -> str:
+    """The external id / idempotency key the owning system sees for a command's write.
+
+    Derived from the caller's idempotency key alone (not from the command's row id), so the
+    same key names the same record at the source across retries, replays and even another
+    clientgraph installation or a rebuilt command log. 44 characters: every source's
+    external-id field holds it.
+    """
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return SOURCE_KEY_PREFIX + digest
+
+
+def source_key(row: Any) -> str:
+    """The source key of a logged command, a row or its mapping (rows older than migration
+    0006 used their id)."""
+    data = row if isinstance(row, Mapping) else row._mapping
+    return str(data["source_key"] or f"clientgraph-command-{data['id']}")
+
+
 async def accept(engine: AsyncEngine, new: NewCommand, *, now: datetime) -> Accepted:
     """Log ``new`` as ACCEPTED in a transaction of its own, or fetch the command with its key.
 
@@ -132,6 +155,7 @@ def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) 
         "target_object": new.target_object,
         "target_source_id": new.target_source_id,
         "idempotency_key": new.idempotency_key,
+        "source_key": source_key_of(new.idempotency_key),
         "input_hash": new.input_hash,
         "payload": json.dumps(dict(new.payload), sort_keys=True),
         "correlation_id": new.correlation_id,
@@ -152,6 +176,7 @@ async def transition(
     to_status: str,
     *,
     now: datetime,
+    holder: str | None = None,
     **fields: Any,
 ) -> bool:
     """Move a command to ``to_status`` if it is in one of ``from_statuses``; True if it moved.
@@ -163,6 +188,8 @@ async def transition(
         to_status: the new status.
         now: stamps ``updated_at``; and ``completed_at`` when ``to_status`` is final, unless
             ``fields`` sets it.
+        holder: a lease token: the move applies only while that lease holds the row (an
+            attempt whose lease was taken over by another worker changes nothing).
         **fields: other columns to set in the same statement, e.g. ``attempts=0``,
             ``last_error_code=…``, ``next_attempt_at=…``, ``dispatched_at=now``.
     """
@@ -170,13 +197,81 @@ async def transition(
     if to_status in FINAL_STATUSES:
         values["completed_at"] = now
     values.update(fields)
+    c = COMMANDS.c
+    where = [c.id == command_id, c.status.in_([str(s) for s in from_statuses])]
+    if holder is not None:
+        where.append(c.lease_token == holder)
+    result = await conn.execute(update(COMMANDS).where(*where).values(**values))
+    return bool(result.rowcount == 1)
+
+
+CLAIMABLE = frozenset({CommandStatus.ACCEPTED, CommandStatus.DISPATCHED, CommandStatus.APPLIED})
+"""States an attempt may start from; RUNNING too, once its lease has lapsed (``claim``)."""
+
+
+async def claim(
+    conn: AsyncConnection,
+    command: Row[Any],
+    *,
+    token: str,
+    now: datetime,
+    lease_until: datetime,
+    attempts: int,
+) -> bool:
+    """Take ``command`` for one attempt under lease ``token``; True if this caller won it.
+
+    A compare-and-set on what the caller read (status and ``attempts``): the row must still
+    be claimable, or RUNNING under a lease that lapsed (its worker died) or has none (a row
+    from before leases). Two workers racing for one command never both win.
+    """
+    c = COMMANDS.c
+    lapsed = or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now)
     stmt = (
         update(COMMANDS)
-        .where(COMMANDS.c.id == command_id, COMMANDS.c.status.in_([str(s) for s in from_statuses]))
-        .values(**values)
+        .where(
+            c.id == command.id,
+            c.attempts == command.attempts,
+            or_(
+                c.status.in_([str(s) for s in CLAIMABLE]),
+                and_(c.status == CommandStatus.RUNNING.value, lapsed),
+            ),
+        )
+        .values(
+            status=CommandStatus.RUNNING.value,
+            updated_at=now,
+            attempts=attempts,
+            next_attempt_at=None,
+            lease_token=token,
+            lease_expires_at=lease_until,
+        )
     )
-    result = await conn.execute(stmt)
-    return bool(result.rowcount == 1)
+    return bool((await conn.execute(stmt)).rowcount == 1)
+
+
+async def renew_lease(
+    conn: AsyncConnection, command_id: int, token: str, *, lease_until: datetime
+) -> bool:
+    """Extend a running attempt's lease; False when the lease is no longer this token's."""
+    c = COMMANDS.c
+    stmt = (
+        update(COMMANDS)
+        .where(c.id == command_id, c.status == CommandStatus.RUNNING.value, c.lease_token == token)
+        .values(lease_expires_at=lease_until)
+    )
+    return bool((await conn.execute(stmt)).rowcount == 1)
+
+
+async def release_lease(
+    conn: AsyncConnection, command_id: int, token: str, *, now: datetime
+) -> bool:
+    """End a RUNNING attempt's lease now (its job was cancelled): the next run may claim it."""
+    c = COMMANDS.c
+    stmt = (
+        update(COMMANDS)
+        .where(c.id == command_id, c.status == CommandStatus.RUNNING.value, c.lease_token == token)
+        .values(lease_expires_at=now, updated_at=now)
+    )
+    return bool((await conn.execute(stmt)).rowcount == 1)
 
 
 async def get(conn: AsyncConnection, command_id: int) -> Row[Any] | None:
@@ -218,25 +313,30 @@ async def due_for_dispatch(conn: AsyncConnection, now: datetime, limit: int) -> 
     return list((await conn.execute(stmt)).scalars())
 
 
-async def lost_in_queue(
-    conn: AsyncConnection, dispatched_before: datetime, running_before: datetime, limit: int
-) -> list[int]:
-    """Ids of commands whose queued job may be gone (a Redis flush, a restarted gateway).
+async def lost_in_queue(conn: AsyncConnection, due_before: datetime, limit: int) -> list[int]:
+    """Ids of queued commands whose job may be gone (a Redis restart, a flushed queue).
 
-    DISPATCHED past its due time (``next_attempt_at``, else ``dispatched_at``) by the grace
-    the caller chose, or RUNNING without a change for longer than a job may run. Queueing
-    them again is safe: the job re-claims such rows, and the job id dedupes a live job.
+    DISPATCHED or APPLIED past its due time (``next_attempt_at``, else ``dispatched_at``) by
+    the grace the caller chose. Queueing them again is safe: arq ignores a job id it still
+    holds, and the job re-claims such rows.
     """
     c = COMMANDS.c
     due = func.coalesce(c.next_attempt_at, c.dispatched_at, c.updated_at)
+    waiting = [CommandStatus.DISPATCHED.value, CommandStatus.APPLIED.value]
+    stmt = select(c.id).where(c.status.in_(waiting), due <= due_before).order_by(c.id).limit(limit)
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def lapsed_leases(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
+    """Ids of RUNNING commands whose lease lapsed: their worker died (or lost the database).
+
+    A row RUNNING without a lease predates leases; it counts as lapsed too.
+    """
+    c = COMMANDS.c
+    lapsed = or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now)
     stmt = (
         select(c.id)
-        .where(
-            or_(
-                and_(c.status == CommandStatus.DISPATCHED.value, due <= dispatched_before),
-                and_(c.status == CommandStatus.RUNNING.value, c.updated_at <= running_before),
-            )
-        )
+        .where(c.status == CommandStatus.RUNNING.value, lapsed)
         .order_by(c.id)
         .limit(limit)
     )

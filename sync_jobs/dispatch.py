@@ -25,7 +25,8 @@ from sync_jobs.runner import InProcessRunner, check_job
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "clientgraph:queue"  # the arq queue the gateway enqueues to and workers read
+QUEUE_NAME = "clientgraph:queue"  # the arq queue of sync jobs (pulls, refreshes, handoffs)
+COMMAND_QUEUE_NAME = "clientgraph:commands"  # the commands' own queue, short job timeouts
 REDIS_CONNECT_TIMEOUT_SECONDS = 1  # a request waiting on a dead Redis fails fast
 
 

@@ -58,6 +58,7 @@ class InProcessRunner:
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._running: set[tuple[str, str]] = set()
         self._again: set[tuple[str, str]] = set()  # asked for again while running
+        self._pending: dict[tuple[str, str], str] = {}  # submitted, not started: key → job id
         self._timers: set[asyncio.TimerHandle] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -74,9 +75,14 @@ class InProcessRunner:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def submit(self, name: str, *args: Any) -> str:
-        """Queue job ``name`` with ``args``; returns its id."""
+        """Queue job ``name`` with ``args``; returns its id (that of the same job still waiting
+        to start, if any: as with arq's job ids, a waiting job is not queued twice)."""
         check_job(name)
+        key = (name, repr(args))
+        if key in self._pending:
+            return self._pending[key]
         job = _Queued(name, args, uuid.uuid4().hex)
+        self._pending[key] = job.job_id
         self._queue.put_nowait(job)
         return job.job_id
 
@@ -122,6 +128,8 @@ class InProcessRunner:
         refresh started before an edit must not swallow the hint that came after it.
         """
         key = (job.name, repr(job.args))
+        if self._pending.get(key) == job.job_id:
+            del self._pending[key]
         if key in self._running:
             log.info("sync job %s%r already running: runs again after", job.name, job.args)
             self._again.add(key)

@@ -10,11 +10,20 @@ seconds, minutes or hours above those thresholds.
 
 Every cron job is ``unique``: its job id is ``cron:pull_source:<source>:<slot time>``, so any
 number of workers enqueue and run one pull per source per slot.
+
+One ``clientgraph worker`` process runs two arq workers on one set of dependencies: the sync
+worker (queue ``clientgraph:queue``: pulls, refreshes, reconciliations, handoffs, the relay
+cron) and the command worker (queue ``clientgraph:commands``: ``apply_command`` only). arq
+locks a running job for its queue's longest job timeout + 10 s, so the commands' own queue
+keeps their lock at 100 s instead of the reconciliation's 30 minutes, and a long pull never
+holds a slot a command needs. Both ride out Redis outages (``ResilientWorker``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -26,6 +35,7 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
+from redis.exceptions import RedisError
 
 from clientgraph.settings import Settings
 from sync_jobs.commands.execute import (
@@ -35,10 +45,11 @@ from sync_jobs.commands.execute import (
     apply_command,
 )
 from sync_jobs.commands.relay import relay_commands
-from sync_jobs.context import DEPS_KEY, close_deps, open_deps, scheduled_sources
-from sync_jobs.dispatch import QUEUE_NAME
+from sync_jobs.context import DEPS_KEY, close_deps, open_deps, scheduled_sources, sync_deps
+from sync_jobs.dispatch import COMMAND_QUEUE_NAME, QUEUE_NAME
 from sync_jobs.handoff.triggers import advance_handoff
 from sync_jobs.jobs import Job, pull_source, reconcile_source, refresh_records
+from sync_jobs.worker_health import health_app, serve_health
 
 PULL_TIMEOUT_SECONDS = 900  # a first full pull of a large source takes minutes
 REFRESH_TIMEOUT_SECONDS = 60  # a webhook hint re-reads a handful of records
@@ -46,13 +57,18 @@ RECONCILE_TIMEOUT_SECONDS = 1800  # id sets of every object of a source
 RELAY_TIMEOUT_SECONDS = 60  # one sweep of the command log
 ADVANCE_HANDOFF_TIMEOUT_SECONDS = 60  # reads and logs; the steps' writes are commands
 RELAY_SECONDS = set(range(0, 60, 10))  # the worker's command-log sweep: every 10 s
+OUTAGE_BACKOFF_SECONDS = 0.5  # first wait after Redis failed a poll; doubles
+OUTAGE_BACKOFF_CAP_SECONDS = 5.0  # the longest: back within 5 s of Redis
+
+log = logging.getLogger(__name__)
 
 
 def functions(settings: Settings) -> list[Function]:
-    """The jobs a worker runs when enqueued, with their timeouts and tries.
+    """The sync jobs a worker runs when enqueued, with their timeouts and tries.
 
     Pulls and reconciliations run once (their next scheduled slot is the retry); a refresh
     is retried ``sync.max_retries`` times, deferred as the job asks (``arq.Retry``).
+    Commands run on their own queue (``command_functions``).
     """
     table: Sequence[tuple[Job, int, int]] = (
         (pull_source, PULL_TIMEOUT_SECONDS, 1),
@@ -60,18 +76,21 @@ def functions(settings: Settings) -> list[Function]:
         (reconcile_source, RECONCILE_TIMEOUT_SECONDS, 1),
         (advance_handoff, ADVANCE_HANDOFF_TIMEOUT_SECONDS, 1),  # each sweep retries it
     )
-    jobs = [
+    return [
         func(cast(WorkerCoroutine, job), timeout=timeout, max_tries=tries)
         for job, timeout, tries in table
     ]
-    # a command's row counts its attempts and holds its outcome (sync_jobs.commands.execute)
+
+
+def command_functions() -> list[Function]:
+    """``apply_command``: a command's row counts its attempts and holds its outcome."""
     command = func(
         cast(WorkerCoroutine, apply_command),
         timeout=APPLY_TIMEOUT_SECONDS,
         max_tries=APPLY_MAX_TRIES,
         keep_result=APPLY_KEEP_RESULT_SECONDS,
     )
-    return [*jobs, command]
+    return [command]
 
 
 @dataclass(frozen=True)
@@ -136,16 +155,46 @@ def _cron(job: Job, source: str, timeout: int, interval: float) -> CronJob:
 
 
 def worker_settings(
-    settings: Settings, *, queue_name: str = QUEUE_NAME, crons: bool = True
+    settings: Settings,
+    *,
+    queue_name: str = QUEUE_NAME,
+    crons: bool = True,
+    own_deps: bool = True,
 ) -> dict[str, Any]:
-    """Keyword arguments of ``arq.Worker``; ``crons=False`` for a burst run (crons never end).
+    """Keyword arguments of the sync worker (``arq.Worker``); ``crons=False`` for a burst run.
 
-    ``on_startup`` builds the jobs' ``ctx["deps"]`` (engine, one limited HTTP client and
-    connector per source); ``on_shutdown`` closes them.
+    With ``own_deps`` its ``on_startup`` builds the jobs' ``ctx["deps"]`` (engine, one limited
+    HTTP client and connector per source) and ``on_shutdown`` closes them; without, the caller
+    passes ``ctx={"deps": …}`` shared with the command worker.
     """
+    options = _common(settings, queue_name)
+    options |= {"functions": functions(settings), "cron_jobs": cron_jobs(settings) if crons else []}
+    if own_deps:
+        options |= _deps_hooks(settings)
+    return options
+
+
+def command_worker_settings(
+    settings: Settings, *, queue_name: str = COMMAND_QUEUE_NAME, own_deps: bool = True
+) -> dict[str, Any]:
+    """Keyword arguments of the command worker: ``apply_command`` on the commands' queue."""
+    options = _common(settings, queue_name) | {"functions": command_functions(), "cron_jobs": []}
+    if own_deps:
+        options |= _deps_hooks(settings)
+    return options
+
+
+def _common(settings: Settings, queue_name: str) -> dict[str, Any]:
     if settings.redis_url is None:
         raise ValueError("the worker needs CLIENTGRAPH_REDIS_URL")
+    return {
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url.get_secret_value()),
+        "queue_name": queue_name,
+        "timezone": UTC,
+    }
 
+
+def _deps_hooks(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx[DEPS_KEY] = await open_deps(settings)
 
@@ -153,26 +202,112 @@ def worker_settings(
         if DEPS_KEY in ctx:
             await close_deps(ctx[DEPS_KEY])
 
-    return {
-        "functions": functions(settings),
-        "cron_jobs": cron_jobs(settings) if crons else [],
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url.get_secret_value()),
-        "queue_name": queue_name,
-        "on_startup": startup,
-        "on_shutdown": shutdown,
-        "timezone": UTC,
-    }
+    return {"on_startup": startup, "on_shutdown": shutdown}
 
 
-def run_worker(settings: Settings, *, burst: bool = False) -> None:
-    """Run the worker until SIGINT/SIGTERM, or with ``burst`` until the queue is empty."""
-    asyncio.run(_run(settings, burst))
+class ResilientWorker(Worker):
+    """arq's worker, kept alive through Redis outages.
+
+    arq's poll loop lets a Redis connection error escape and the process ends, with its
+    running jobs cancelled. Here a failed poll (or a failed first connection) is logged, the
+    worker waits (0.5 s doubling to 5 s) and polls again; jobs already running go on (their
+    state is in SQL), and ``redis_ok`` says whether the last poll reached Redis.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.redis_ok = False
+        self._outage_wait = OUTAGE_BACKOFF_SECONDS
+
+    async def main(self) -> None:
+        while self._pool is None:
+            try:
+                self._pool = await _connect(self)
+            except (RedisError, OSError, TimeoutError) as error:
+                await self._ride_out(error)
+        self.redis_ok = True
+        await super().main()
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisError, OSError, TimeoutError) as error:
+            await self._ride_out(error)
+            return
+        if not self.redis_ok:
+            log.warning("queue %s: Redis is back, polling again", self.queue_name)
+        self.redis_ok = True
+        self._outage_wait = OUTAGE_BACKOFF_SECONDS
+
+    async def _ride_out(self, error: BaseException) -> None:
+        if self.redis_ok or self._outage_wait == OUTAGE_BACKOFF_SECONDS:
+            log.warning("queue %s: Redis unavailable (%r); retrying", self.queue_name, error)
+        self.redis_ok = False
+        await asyncio.sleep(self._outage_wait)
+        self._outage_wait = min(OUTAGE_BACKOFF_CAP_SECONDS, self._outage_wait * 2)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        except (RedisError, OSError, TimeoutError) as error:  # Redis is gone: nothing to tidy
+            log.warning("queue %s: closed without Redis (%r)", self.queue_name, error)
 
 
-async def _run(settings: Settings, burst: bool) -> None:
-    # built inside the running loop: arq's Worker binds the current loop when created
-    worker = Worker(**worker_settings(settings, crons=not burst), burst=burst)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+async def _connect(worker: Worker) -> Any:
+    from arq import create_pool
+
+    settings = worker.redis_settings
+    assert settings is not None
+    settings.conn_retries = 0  # the worker's own loop retries, for as long as it takes
+    return await create_pool(
+        settings,
+        job_deserializer=worker.job_deserializer,
+        job_serializer=worker.job_serializer,
+        default_queue_name=worker.queue_name,
+        expires_extra_ms=worker.expires_extra_ms,
+    )
+
+
+def run_worker(settings: Settings, *, burst: bool = False, health_port: int | None = None) -> None:
+    """Run both workers until SIGINT/SIGTERM, or with ``burst`` until their queues are empty;
+    with ``health_port``, serve ``/healthz`` and ``/readyz`` on it (``worker_health``)."""
+    asyncio.run(_run(settings, burst, health_port))
+
+
+async def _run(settings: Settings, burst: bool, health_port: int | None = None) -> None:
+    async with sync_deps(settings) as deps:
+        # built inside the running loop: arq's Worker binds the current loop when created
+        shared = {"burst": burst, "handle_signals": False}
+        workers = [
+            ResilientWorker(
+                **worker_settings(settings, crons=not burst, own_deps=False),
+                ctx={DEPS_KEY: deps},
+                **shared,
+            ),
+            ResilientWorker(
+                **command_worker_settings(settings, own_deps=False), ctx={DEPS_KEY: deps}, **shared
+            ),
+        ]
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _stop, workers, signum)
+        probes = None
+        if health_port is not None:
+            app = health_app(workers, deps.engine)
+            probes = asyncio.create_task(serve_health(app, health_port), name="worker-health")
+        try:
+            ended = await asyncio.gather(*(w.async_run() for w in workers), return_exceptions=True)
+        finally:
+            if probes is not None:
+                probes.cancel()
+                await asyncio.gather(probes, return_exceptions=True)
+            for worker in workers:
+                await worker.close()
+        for outcome in ended:  # a signal cancels both (CancelledError); anything else is a bug
+            if isinstance(outcome, Exception):
+                raise outcome
+
+
+def _stop(workers: list[ResilientWorker], signum: signal.Signals) -> None:
+    for worker in workers:
+        worker.handle_sig(signum)

@@ -18,9 +18,17 @@ class Command(SQLModel, table=True):
     """One write routed to the system that owns the data.
 
     ``idempotency_key`` is unique: the same key and the same input (``input_hash``) give back
-    the same command. ``payload`` is the validated input as JSON. ``target_source_id`` is the
-    record in the owning system, once known. ``status`` follows ACCEPTED → DISPATCHED →
-    RUNNING → SUCCEEDED | FAILED | DEAD_LETTERED | CANCELLED.
+    the same command. ``source_key`` is what the owning system sees as the write's external id
+    (derived from the idempotency key; ``NULL`` on rows older than migration 0006, which use
+    ``clientgraph-command-<id>``). ``payload`` is the validated input as JSON.
+    ``target_source_id`` is the record in the owning system, once known. ``status`` follows
+    ACCEPTED → DISPATCHED → RUNNING → [APPLIED →] SUCCEEDED | FAILED | DEAD_LETTERED |
+    CANCELLED.
+
+    A running attempt holds a lease (``lease_token``, ``lease_expires_at``) that its worker
+    renews while it works; a lapsed lease means the worker died, and another may take over.
+    ``applied_at`` is when the source confirmed the write (before the read model shows it) and
+    ``written`` what it wrote, so a failed read-back is retried without writing again.
     """
 
     __tablename__ = "command"
@@ -33,6 +41,7 @@ class Command(SQLModel, table=True):
     target_object: str = Field(max_length=32)
     target_source_id: str | None = Field(default=None, max_length=64)
     idempotency_key: str = Field(max_length=128, unique=True)
+    source_key: str | None = Field(default=None, max_length=64)
     input_hash: str = Field(max_length=64)
     payload: str
     correlation_id: str = Field(max_length=64)
@@ -46,3 +55,7 @@ class Command(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_token: str | None = Field(default=None, max_length=32)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    written: str | None = None  # JSON {"object_type", "source_ids"}: what the source wrote

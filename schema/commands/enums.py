@@ -8,7 +8,8 @@ from resolvers.commands.errors import RefusalCode
 strawberry.enum(
     CommandStatus,
     description="ACCEPTED → DISPATCHED → RUNNING → SUCCEEDED | FAILED | DEAD_LETTERED; "
-    "CANCELLED by an operator before it runs. The last four are final.",
+    "CANCELLED by an operator before it runs. The last four are final. APPLIED: the source "
+    "confirmed the write but reading it back failed; only the read-back is retried.",
 )
 CommandRejectionCode = strawberry.enum(
     RefusalCode,

@@ -40,11 +40,18 @@ class Command(Node):
         description="The caller's X-Correlation-Id (or one made up), carried into logs."
     )
     last_error: CommandError | None = strawberry.field(
-        description="Why the latest attempt failed (kept until another attempt replaces it)."
+        description="Why the latest attempt failed (kept until another attempt replaces it; "
+        "null once the command succeeded)."
     )
     created_at: datetime = strawberry.field(description="When it was accepted.")
     updated_at: datetime = strawberry.field(description="Its last change of any kind.")
     completed_at: datetime | None = strawberry.field(description="When it became final.")
+    applied_at: datetime | None = strawberry.field(
+        description="When the target system confirmed the write (it is not written again)."
+    )
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When a waiting command runs again (after a back-off or a source's pause)."
+    )
     consistency_token: str = strawberry.field(
         description="Send as header X-Consistency-Token: the query waits until this command "
         "is final (bounded), so it reads its own write."
@@ -72,6 +79,8 @@ class Command(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             completed_at=row.completed_at,
+            applied_at=row.applied_at,
+            next_attempt_at=row.next_attempt_at,
             consistency_token=token_of(row.id),
         )
 

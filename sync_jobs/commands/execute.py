@@ -4,28 +4,35 @@ Each run is one *attempt* recorded on the ``command`` row (``attempts``, ``last_
 
 1. load the row; a final or cancelled command is left alone (a duplicate delivery, a job
    re-run after its worker died once the command had finished);
-2. claim it (guarded transition to RUNNING, ``attempts`` + 1). A row already RUNNING is
-   claimed too: arq runs one job per id at a time, so a RUNNING row at the start of a job
-   means the worker of the previous attempt died mid-write;
+2. claim it under a lease (``lease.py``): a guarded move to RUNNING with a fresh token,
+   renewed while the attempt works. A RUNNING row is claimed only once its lease lapsed (its
+   worker died); every later change of this attempt is guarded by the token;
 3. apply it through the target system's connector (``CommandWriter``) with the command's
-   external key, so a repeat of a write that landed but was never acknowledged finds the
-   same record instead of making a second one;
+   source key (``command_log.source_key``), so a repeat of a write that landed but was never
+   acknowledged finds the same record instead of making a second one. As soon as the source
+   answers, the row records it (``applied_at``, ``target_source_id``, ``written``);
 4. read the record back from the source and apply it to the read model through the sync
    path (``apply_page``), in the transaction that marks the command SUCCEEDED: the read
    model shows the write exactly when the command says it is done.
 
-Failures: a ``TransientSourceError`` puts the row back to DISPATCHED with ``next_attempt_at``
-and raises ``arq.Retry`` (exponential back-off, ``backoff.py``), until ``max_attempts`` is
-spent: then DEAD_LETTERED (replayable: ``retryCommand`` sets it back to ACCEPTED). A
-``PermanentSourceError`` ends FAILED with the source's own code and message. A spent daily
-quota (``QuotaExhausted``) rests the whole source and defers the command without spending
-an attempt; while a source rests, its commands wait without calling it.
+Failures before the source confirmed the write: a ``TransientSourceError`` puts the row back
+to DISPATCHED with ``next_attempt_at`` and raises ``arq.Retry`` (exponential back-off,
+``backoff.py``), until ``max_attempts`` is spent: then DEAD_LETTERED (replayable:
+``retryCommand`` sets it back to ACCEPTED). A ``PermanentSourceError`` ends FAILED with the
+source's own code and message. A spent daily quota (``QuotaExhausted``) rests the whole
+source and defers the command without spending an attempt; while a source rests, its
+commands wait without calling it.
+
+Failures after it: the write landed, so nothing is written again and no attempt is spent.
+The row waits as APPLIED and the read-back alone is retried (every 1–60 s, growing with the
+time since the write) until the read model holds the record.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 from collections.abc import Sequence
 from datetime import timedelta
@@ -36,8 +43,10 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel import command_log
-from readmodel.command_log import FINAL_STATUSES, CommandStatus
+from readmodel.command_log import CLAIMABLE, FINAL_STATUSES, CommandStatus, source_key
+from readmodel.types import utcnow
 from sync_jobs.commands.backoff import backoff_seconds
+from sync_jobs.commands.lease import Lease
 from sync_jobs.commands.writes import CommandWriter, UnsupportedCommand, WriteResult
 from sync_jobs.connectors.registry import NotConfigured
 from sync_jobs.context import SyncDeps, deps_of
@@ -49,27 +58,30 @@ from sync_jobs.source_state import rest_source, resting_until
 
 log = logging.getLogger(__name__)
 
-# arq registration (``sync_jobs.worker``). The timeout is above one source call's (30 s by
-# default), so a slow call ends as a TransientSourceError that this job records; a job that
-# still runs out of time (several slow calls) leaves the row RUNNING, and arq's re-run or the
-# relay's lost-job sweep re-claims it, the source's idempotency keeping the effect single.
-APPLY_TIMEOUT_SECONDS = 120
+# arq registration (``sync_jobs.worker``, the commands' own queue). Sized to a few source
+# calls (a write, a check before create, a read-back; 30 s each by default), not to the sync
+# jobs' long timeouts: arq locks a running job for its queue's longest timeout + 10 s. A job
+# that runs out of time is cancelled, gives its lease back and runs again at once.
+APPLY_TIMEOUT_SECONDS = 90
 # arq counts every run, Retry and crash re-runs alike; the row's ``max_attempts`` is the
 # policy, so arq's own limit only has to stay out of its way.
-APPLY_MAX_TRIES = 100
+APPLY_MAX_TRIES = 1000
 # A command's outcome lives in its row, so arq keeps no result: ``command-<id>`` can then be
 # queued again at once (a replay after DEAD_LETTERED or FAILED). arq refuses a job id whose
 # result it still keeps, and would silently drop the replay.
 APPLY_KEEP_RESULT_SECONDS = 0
-# RUNNING is claimable because only one job per command runs at a time: arq runs one job per
-# id and holds a dead worker's job until its lease lapses; embedded, there is one gateway
-# process (`clientgraph serve` refuses --workers > 1 without Redis) whose runner never runs
-# the same job twice at once. So a RUNNING row at job start means its last runner died.
-CLAIMABLE = {CommandStatus.ACCEPTED, CommandStatus.DISPATCHED, CommandStatus.RUNNING}
 RUNNING = {CommandStatus.RUNNING}
 MESSAGE_LIMIT = 1000  # the width of ``command.last_error_message``
+READ_BACK_MIN_SECONDS = 1.0  # the first wait before a failed read-back is tried again
+READ_BACK_MAX_SECONDS = 60.0  # the longest
+NO_ERROR = {"last_error_code": None, "last_error_message": None, "last_error_retryable": None}
+NO_LEASE = {"lease_token": None, "lease_expires_at": None}
 
 Report = dict[str, Any]
+
+
+class _MovedOn(Exception):
+    """The row left this attempt's hands before it could record success."""
 
 
 class UnexpectedFailure(TransientSourceError):
@@ -82,9 +94,9 @@ class UnexpectedFailure(TransientSourceError):
     code = "INTERNAL_ERROR"
 
 
-def external_key(command_id: int) -> str:
-    """The external id / idempotency key the source sees for this command."""
-    return f"clientgraph-command-{command_id}"
+def external_key(command: Any) -> str:
+    """The external id / idempotency key the source sees for this command (its row)."""
+    return source_key(command)
 
 
 async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
@@ -99,25 +111,47 @@ async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
         status = "MISSING" if command is None else command.status
         return {"command": command_id, "status": status, "skipped": True}
     if (rest := await _resting(deps, command.target_system)) is not None:
-        return await _defer(deps, command_id, CLAIMABLE, rest, {})  # no attempt spent
-    attempt = command.attempts + 1
-    if not await _claim(deps, command_id, attempt):
+        return await _wait_unclaimed(deps, command, rest)  # no attempt spent
+    applied = command.applied_at is not None  # an earlier attempt's write landed
+    attempt = command.attempts if applied else command.attempts + 1
+    lease = Lease(deps.engine, command_id, deps.settings.writes.lease_seconds)
+    if not await _claim(deps, command, lease, attempt):
         return {"command": command_id, "status": "CLAIMED_ELSEWHERE", "skipped": True}
-    try:
-        written, rows = await _write(deps, command)
-        report = await _succeed(deps, command_id, written, rows)
-    except TransientSourceError as error:
-        return await _transient(deps, command, attempt, error)
-    except (PermanentSourceError, NotConfigured) as error:
-        log.warning("command %s failed: %s", command_id, error)
-        return await _end(deps, command_id, CommandStatus.FAILED, error, retryable=False)
-    except Exception as error:  # ours, not the source's: retry, then dead-letter visibly
-        log.exception("command %s attempt %d broke", command_id, attempt)
-        # the detail (SQL, URLs) is in the log above; clients see only that it was ours
-        failure = UnexpectedFailure(f"internal error ({type(error).__name__}); see the worker log")
-        return await _transient(deps, command, attempt, failure)
-    await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves its handoff
+    async with lease.kept():
+        report = await _attempt(deps, command, lease, attempt)
+    if report.get("status") == CommandStatus.SUCCEEDED:
+        await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves on
     return report
+
+
+async def _attempt(deps: SyncDeps, command: Row[Any], lease: Lease, attempt: int) -> Report:
+    """Write (unless an earlier attempt's write landed), then read back; record the outcome."""
+    written = _written(command)
+    try:
+        if written is None:
+            written = await _write(deps, command)
+            await _record_applied(deps, command.id, lease, written)
+        rows = await _read_back(deps, command, written)
+        return await _succeed(deps, command.id, lease, written, rows)
+    except Exception as error:
+        if written is not None:  # the source has it: only the read-back is retried
+            return await _read_back_later(deps, command, lease, error)
+        return await _failed_write(deps, command, lease, attempt, error)
+
+
+async def _failed_write(
+    deps: SyncDeps, command: Row[Any], lease: Lease, attempt: int, error: Exception
+) -> Report:
+    if isinstance(error, TransientSourceError):
+        return await _transient(deps, command, lease, attempt, error)
+    if isinstance(error, PermanentSourceError | NotConfigured):
+        log.warning("command %s failed: %s", command.id, error)
+        return await _end(deps, command.id, lease, CommandStatus.FAILED, error, retryable=False)
+    # ours, not the source's: retry, then dead-letter visibly
+    log.error("command %s attempt %d broke", command.id, attempt, exc_info=error)
+    # the detail (SQL, URLs) is in the log above; clients see only that it was ours
+    failure = UnexpectedFailure(f"internal error ({type(error).__name__}); see the worker log")
+    return await _transient(deps, command, lease, attempt, failure)
 
 
 async def load_command(engine: AsyncEngine, command_id: int) -> Row[Any] | None:
@@ -126,54 +160,136 @@ async def load_command(engine: AsyncEngine, command_id: int) -> Row[Any] | None:
         return await command_log.get(conn, command_id)
 
 
-async def _claim(deps: SyncDeps, command_id: int, attempt: int) -> bool:
+async def _claim(deps: SyncDeps, command: Row[Any], lease: Lease, attempt: int) -> bool:
+    now = utcnow()
     async with deps.engine.begin() as conn:
-        return await command_log.transition(
+        return await command_log.claim(
             conn,
-            command_id,
-            CLAIMABLE,
-            CommandStatus.RUNNING,
-            now=deps.clock(),
+            command,
+            token=lease.token,
+            now=now,
+            lease_until=lease.until(now),
             attempts=attempt,
-            next_attempt_at=None,
         )
 
 
-async def _write(deps: SyncDeps, command: Row[Any]) -> tuple[WriteResult, list[CanonicalRow]]:
-    """Apply the command at its source and read what it wrote back."""
+async def _write(deps: SyncDeps, command: Row[Any]) -> WriteResult:
+    """Apply the command at its source; what the source says it wrote."""
     connector = deps.source(command.target_system)
     if not isinstance(connector, CommandWriter):
         raise UnsupportedCommand(command.target_system, command.kind)
     payload = _payload(command.payload)
-    written = await connector.apply_command(command.kind, payload, external_key(command.id))
-    rows = await connector.fetch(written.object_type, written.source_ids)
-    return written, rows
+    return await connector.apply_command(command.kind, payload, external_key(command))
 
 
-async def _succeed(
-    deps: SyncDeps, command_id: int, written: WriteResult, rows: Sequence[CanonicalRow]
-) -> Report:
-    """The source's record into the read model, and SUCCEEDED, in one transaction."""
+async def _read_back(deps: SyncDeps, command: Row[Any], written: WriteResult) -> list[CanonicalRow]:
+    return await deps.source(command.target_system).fetch(written.object_type, written.source_ids)
+
+
+async def _record_applied(
+    deps: SyncDeps, command_id: int, lease: Lease, written: WriteResult
+) -> None:
+    """The source confirmed the write: keep what it wrote before anything else can fail."""
+    record = {"object_type": written.object_type, "source_ids": written.source_ids}
     now = deps.clock()
-    master = deps.settings.sync.account_master
     async with deps.engine.begin() as conn:
-        applied = await apply_page(conn, rows, written.object_type, now, account_master=master)
-        done = await command_log.transition(
+        await command_log.transition(
             conn,
             command_id,
             RUNNING,
-            CommandStatus.SUCCEEDED,
+            CommandStatus.RUNNING,
             now=now,
+            holder=lease.token,
+            applied_at=now,
             target_source_id=written.source_id,
+            written=json.dumps(record),
         )
-    if not done:  # changed under us (an operator cancelled it mid-write): the source has it
-        log.warning("command %s succeeded at the source but its row had moved on", command_id)
-    report: Report = {"command": command_id, "status": "SUCCEEDED", "applied": applied.applied}
-    return {**report, "target": written.source_id}
+
+
+def _written(command: Row[Any]) -> WriteResult | None:
+    """What an earlier attempt wrote at the source, if its write landed."""
+    if command.applied_at is None or not command.written:
+        return None
+    record = json.loads(command.written)
+    first, *others = record["source_ids"]
+    return WriteResult(record["object_type"], first, tuple(others))
+
+
+async def _succeed(
+    deps: SyncDeps,
+    command_id: int,
+    lease: Lease,
+    written: WriteResult,
+    rows: Sequence[CanonicalRow],
+) -> Report:
+    """The source's record into the read model, and SUCCEEDED, in one transaction.
+
+    The move is guarded by the lease: if another worker took the command over meanwhile,
+    this transaction applies nothing (it rolls back) and that worker finishes it.
+    """
+    now = deps.clock()
+    master = deps.settings.sync.account_master
+    try:
+        async with deps.engine.begin() as conn:
+            done = await command_log.transition(
+                conn,
+                command_id,
+                RUNNING,
+                CommandStatus.SUCCEEDED,
+                now=now,
+                holder=lease.token,
+                target_source_id=written.source_id,
+                **NO_ERROR,
+                **NO_LEASE,
+            )
+            if not done:  # taken over, or an operator moved it: roll back, change nothing
+                raise _MovedOn
+            applied = await apply_page(conn, rows, written.object_type, now, account_master=master)
+    except _MovedOn:
+        log.warning("command %s: written, but its row had moved on", command_id)
+        return {"command": command_id, "status": "MOVED_ON", "target": written.source_id}
+    report: Report = {"command": command_id, "status": CommandStatus.SUCCEEDED}
+    return {**report, "applied": applied.applied, "target": written.source_id}
+
+
+async def _read_back_later(
+    deps: SyncDeps, command: Row[Any], lease: Lease, error: Exception
+) -> Report:
+    """APPLIED: the write landed; try the read-back again later, spending no attempt."""
+    if not isinstance(error, TransientSourceError | PermanentSourceError):
+        log.error("command %s read-back broke", command.id, exc_info=error)
+        error = UnexpectedFailure(f"internal error ({type(error).__name__}); see the worker log")
+    now = deps.clock()
+    applied_at = command.applied_at or now
+    delay = _read_back_delay(now - applied_at)
+    if isinstance(error, TransientSourceError) and error.retry_after:
+        delay = max(delay, timedelta(seconds=error.retry_after))
+    log.info("command %s applied; read-back failed (%s), again in %s", command.id, error, delay)
+    fields = {**_error_fields(error, retryable=True), **NO_LEASE}
+    async with deps.engine.begin() as conn:
+        waiting = await command_log.transition(
+            conn,
+            command.id,
+            RUNNING,
+            CommandStatus.APPLIED,
+            now=now,
+            holder=lease.token,
+            next_attempt_at=now + delay,
+            **fields,
+        )
+    if not waiting:
+        return {"command": command.id, "status": "MOVED_ON", "skipped": True}
+    raise Retry(defer=delay)
+
+
+def _read_back_delay(since_write: timedelta) -> timedelta:
+    """Half the time since the write (1 s to 60 s), with jitter: quick at first, then calm."""
+    base = min(READ_BACK_MAX_SECONDS, max(READ_BACK_MIN_SECONDS, since_write.total_seconds() / 2))
+    return timedelta(seconds=base * (0.75 + random.random() / 2))
 
 
 async def _transient(
-    deps: SyncDeps, command: Row[Any], attempt: int, error: TransientSourceError
+    deps: SyncDeps, command: Row[Any], lease: Lease, attempt: int, error: TransientSourceError
 ) -> Report:
     """Back to DISPATCHED and retry later, or DEAD_LETTERED when no attempt is left.
 
@@ -181,24 +297,23 @@ async def _transient(
     (as a pull would rest it, ``sync.quota_pause_seconds`` at least) and the attempt is given
     back, so a quota never dead-letters a command.
     """
-    fields = _error_fields(error, retryable=True)
+    fields = {**_error_fields(error, retryable=True), **NO_LEASE}
     if isinstance(error, QuotaExhausted):
         until = await _pause(deps, command.target_system, error)
-        return await _defer(deps, command.id, RUNNING, until, {**fields, "attempts": attempt - 1})
+        fields["attempts"] = attempt - 1
+        return await _defer(deps, command.id, lease, until, fields)
     if attempt >= command.max_attempts:
         log.error("command %s dead-lettered after %d attempts: %s", command.id, attempt, error)
-        return await _end(deps, command.id, CommandStatus.DEAD_LETTERED, error, retryable=True)
+        return await _end(
+            deps, command.id, lease, CommandStatus.DEAD_LETTERED, error, retryable=True
+        )
     delay = backoff_seconds(attempt, error.retry_after)
     log.info("command %s attempt %d: %s; again in %.1fs", command.id, attempt, error, delay)
-    return await _defer(deps, command.id, RUNNING, timedelta(seconds=delay), fields)
+    return await _defer(deps, command.id, lease, timedelta(seconds=delay), fields)
 
 
 async def _defer(
-    deps: SyncDeps,
-    command_id: int,
-    from_statuses: set[CommandStatus],
-    delay: timedelta,
-    fields: dict[str, Any],
+    deps: SyncDeps, command_id: int, lease: Lease, delay: timedelta, fields: dict[str, Any]
 ) -> Report:
     """DISPATCHED until ``now + delay`` (``next_attempt_at``), then ``arq.Retry``."""
     now = deps.clock()
@@ -206,14 +321,32 @@ async def _defer(
         waiting = await command_log.transition(
             conn,
             command_id,
-            from_statuses,
+            RUNNING,
             CommandStatus.DISPATCHED,
             now=now,
+            holder=lease.token,
             next_attempt_at=now + delay,
             **fields,
         )
-    if not waiting:  # cancelled or finished meanwhile: nothing left to retry
+    if not waiting:  # cancelled, finished or taken over meanwhile: nothing left to retry
         return {"command": command_id, "status": "MOVED_ON", "skipped": True}
+    raise Retry(defer=delay)
+
+
+async def _wait_unclaimed(deps: SyncDeps, command: Row[Any], delay: timedelta) -> Report:
+    """While the source rests: a waiting command waits longer (a RUNNING one is left alone)."""
+    if command.status not in CLAIMABLE:
+        return {"command": command.id, "status": command.status, "skipped": True}
+    waiting_status = command.status
+    if waiting_status == CommandStatus.ACCEPTED:
+        waiting_status = CommandStatus.DISPATCHED  # the queue has it: this job
+    now = deps.clock()
+    async with deps.engine.begin() as conn:
+        waiting = await command_log.transition(
+            conn, command.id, {command.status}, waiting_status, now=now, next_attempt_at=now + delay
+        )
+    if not waiting:
+        return {"command": command.id, "status": "MOVED_ON", "skipped": True}
     raise Retry(defer=delay)
 
 
@@ -235,12 +368,20 @@ async def _pause(deps: SyncDeps, system: str, error: QuotaExhausted) -> timedelt
 
 
 async def _end(
-    deps: SyncDeps, command_id: int, status: CommandStatus, error: Exception, *, retryable: bool
+    deps: SyncDeps,
+    command_id: int,
+    lease: Lease,
+    status: CommandStatus,
+    error: Exception,
+    *,
+    retryable: bool,
 ) -> Report:
     """A final status with the error that caused it (``transition`` stamps ``completed_at``)."""
-    fields = _error_fields(error, retryable=retryable)
+    fields = {**_error_fields(error, retryable=retryable), **NO_LEASE}
     async with deps.engine.begin() as conn:
-        await command_log.transition(conn, command_id, RUNNING, status, now=deps.clock(), **fields)
+        await command_log.transition(
+            conn, command_id, RUNNING, status, now=deps.clock(), holder=lease.token, **fields
+        )
     return {"command": command_id, "status": str(status), "error": fields["last_error_code"]}
 
 

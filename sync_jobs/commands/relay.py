@@ -5,6 +5,11 @@ nothing: the rows stay ACCEPTED and the next sweep queues them. Under arq the jo
 ``command-<id>``, so two relays (two gateways, a gateway and a worker) racing on one command
 queue it once; in embedded mode the in-process runner skips a job already running.
 
+It also takes over commands whose worker died: a RUNNING row whose lease lapsed
+(``lease.py``) has its arq lock released (``arq:in-progress:command-<id>``, which would
+otherwise hold the job for the queue's longest timeout) and is queued again, so another
+worker claims it within ``writes.lease_seconds`` plus one sweep.
+
 Who calls it:
 
 * the gateway, right after a mutation's transaction commits (``CommandRelay.dispatch``), and
@@ -25,6 +30,7 @@ from typing import Any
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,7 +40,7 @@ from readmodel.command_log import CommandStatus
 from readmodel.types import utcnow
 from sync_jobs.context import deps_of
 from sync_jobs.dispatch import (
-    QUEUE_NAME,
+    COMMAND_QUEUE_NAME,
     REDIS_CONNECT_TIMEOUT_SECONDS,
     JobDispatcher,
     QueueUnavailable,
@@ -46,8 +52,9 @@ log = logging.getLogger(__name__)
 APPLY_COMMAND = "apply_command"  # the executor's job: apply_command(ctx, command_id)
 RELAY_INTERVAL_SECONDS = 5.0  # default sweep interval (setting writes.relay_interval_seconds)
 RELAY_BATCH = 100  # commands queued per sweep (the rest wait for the next one)
-LOST_AFTER = timedelta(minutes=2)  # a DISPATCHED job this late is presumed lost, queued again
-RUNNING_LEASE = timedelta(minutes=5)  # > apply_command's 120 s timeout: its worker died
+# A waiting command this far past its due time is queued again: a no-op while arq still
+# holds its job, a rescue when Redis lost it (a restart without persistence, a flush).
+LOST_AFTER = timedelta(seconds=15)
 
 
 def job_id_of(command_id: int) -> str:
@@ -63,7 +70,7 @@ class ArqCommandDispatcher:
     the gateway accepts commands while Redis is down.
     """
 
-    def __init__(self, redis: str | ArqRedis, *, queue_name: str = QUEUE_NAME) -> None:
+    def __init__(self, redis: str | ArqRedis, *, queue_name: str = COMMAND_QUEUE_NAME) -> None:
         self._pool = redis if isinstance(redis, ArqRedis) else None
         self._owns_pool = self._pool is None
         self._settings = None if isinstance(redis, ArqRedis) else _redis_settings(redis)
@@ -80,6 +87,14 @@ class ArqCommandDispatcher:
         except (TimeoutError, RedisError, OSError) as error:
             raise QueueUnavailable("the job queue (Redis) is unavailable") from error
         return None if job is None else job.job_id
+
+    async def release(self, command_id: int) -> None:
+        """Drop arq's lock on a command's job (its worker died): any worker may now run it."""
+        try:
+            pool = await self._connect()
+            await pool.delete(in_progress_key_prefix + job_id_of(command_id))
+        except (TimeoutError, RedisError, OSError) as error:
+            raise QueueUnavailable("the job queue (Redis) is unavailable") from error
 
     async def close(self) -> None:
         if self._owns_pool and self._pool is not None:
@@ -123,21 +138,31 @@ async def relay_accepted(
     moment = now()
     async with engine.connect() as conn:
         ids = await command_log.due_for_dispatch(conn, moment, limit)
-        lost = await command_log.lost_in_queue(
-            conn, moment - LOST_AFTER, moment - RUNNING_LEASE, limit
-        )
+        lost = await command_log.lost_in_queue(conn, moment - LOST_AFTER, limit)
+        lapsed = await command_log.lapsed_leases(conn, utcnow(), limit)
     dispatched = 0
     for command_id in ids:
         if not await relay_one(engine, dispatcher, command_id, now=now):
             return RelayReport(dispatched, pending=True)
         dispatched += 1
-    for command_id in lost:  # already DISPATCHED / RUNNING: queue again, change nothing
-        try:
+    try:
+        for command_id in lapsed:  # RUNNING, its worker gone: free the job, queue it again
+            log.warning("command %s: lease lapsed, handing it to another worker", command_id)
+            await take_over(dispatcher, command_id)
+        for command_id in lost:  # DISPATCHED / APPLIED: queue again, change nothing
             await dispatcher.enqueue(APPLY_COMMAND, command_id)
-        except (QueueUnavailable, UnknownJob) as error:
-            log.warning("lost command %s not queued again yet: %s", command_id, error)
-            return RelayReport(dispatched, pending=True)
+    except (QueueUnavailable, UnknownJob) as error:
+        log.warning("waiting commands not queued again yet: %s", error)
+        return RelayReport(dispatched, pending=True)
     return RelayReport(dispatched, pending=False)
+
+
+async def take_over(dispatcher: JobDispatcher, command_id: int) -> None:
+    """Queue a command whose lease lapsed, releasing a dead worker's arq lock first."""
+    release = getattr(dispatcher, "release", None)
+    if release is not None:
+        await release(command_id)
+    await dispatcher.enqueue(APPLY_COMMAND, command_id)
 
 
 async def relay_one(

@@ -159,9 +159,9 @@ async def run_to_the_end(sources: Sources, command_id: int, max_runs: int = 20) 
     raise AssertionError(f"command {command_id} still retrying after {max_runs} runs")
 
 
-def at_source(store: netsuite_store.Store, record_type: str, command_id: int) -> list[Any]:
-    """The source's records written by this command (found by its external id)."""
-    key = external_key(command_id)
+def at_source(store: netsuite_store.Store, record_type: str, logged: dict[str, Any]) -> list[Any]:
+    """The source's records written by the command ``logged`` (found by its external id)."""
+    key = external_key(logged)
     return [r for r in store.rows(record_type) if r.get("externalId") == key]
 
 

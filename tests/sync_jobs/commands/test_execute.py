@@ -135,7 +135,7 @@ async def test_a_429_storm_and_a_5xx_burst_end_in_success(sources: Sources) -> N
     assert len(deferrals) == 6 and all(d >= 2 for d in deferrals[:3])  # Retry-After honoured
     done = await command(sources.engine, command_id)
     assert (done["status"], done["attempts"]) == ("SUCCEEDED", 7)
-    assert len(at_source(sources.ns, "timebill", command_id)) == 1
+    assert len(at_source(sources.ns, "timebill", await command(sources.engine, command_id))) == 1
 
 
 async def test_a_salesforce_outage_ends_in_success(sources: Sources) -> None:
@@ -209,7 +209,7 @@ async def test_exhausted_retries_dead_letter_and_a_replay_succeeds(sources: Sour
     assert await run_to_the_end(sources, command_id) == []
     replayed = await command(sources.engine, command_id)
     assert (replayed["status"], replayed["attempts"]) == ("SUCCEEDED", 4)
-    assert len(at_source(sources.ns, "timebill", command_id)) == 1
+    assert len(at_source(sources.ns, "timebill", await command(sources.engine, command_id))) == 1
 
 
 async def test_a_write_whose_answer_was_lost_is_not_made_twice(sources: Sources) -> None:
@@ -226,13 +226,15 @@ async def test_a_write_whose_answer_was_lost_is_not_made_twice(sources: Sources)
     again = await run_to_the_end(sources, command_id)  # …and its job ran once more
 
     assert len(deferrals) == 1 and again == []
-    written = at_source(sources.ns, "timebill", command_id)
+    written = at_source(sources.ns, "timebill", await command(sources.engine, command_id))
     assert len(written) == 1 and len(sources.ns.rows("timebill")) == timebills_before + 1
-    assert written[0]["externalId"] == external_key(command_id)
+    assert written[0]["externalId"] == external_key(await command(sources.engine, command_id))
     done = await command(sources.engine, command_id)
+    # the lost read-back spent no attempt: the write was never sent again
     assert (done["status"], done["attempts"], done["target_source_id"]) == (
         "SUCCEEDED",
-        3,
+        1,
         written[0]["id"],
     )
+    assert done["applied_at"] is not None and done["last_error_code"] is None
     assert await skipped(sources, command_id)
