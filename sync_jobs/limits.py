@@ -10,7 +10,11 @@ Every connector's HTTP client is wrapped in a ``LimitedTransport`` built from it
   exponential back-off with jitter when the header is missing. When retries run out, or the
   source asks for a wait longer than ``max_wait_seconds``, the response is handed through and
   the client raises its typed error: a long pause belongs to the scheduler, not to a worker
-  sleeping on a slot.
+  sleeping on a slot;
+* a *read* (GET, or a POST its sender marked safe to repeat: SuiteQL, Tryton's search) is
+  also retried on 500, 502 and 504 and on a timeout or a broken connection, with the same
+  back-off, so one bad answer does not fail a whole pull. Writes are not: their retries
+  belong to the command executor, which knows the write's key and counts its attempts.
 
 A 403 ``REQUEST_LIMIT_EXCEEDED`` (a daily quota) is not retried here: waiting seconds cannot
 help, and the job pauses the source instead (``sync_jobs.jobs``).
@@ -28,6 +32,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 RETRY_STATUS = frozenset({429, 503})
+READ_RETRY_STATUS = frozenset({500, 502, 503, 504})  # a read is resent after these too
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A 503 may come from a proxy after the source already did the work: a POST is resent only
 # when its sender marked it safe to repeat (a read sent as POST: SuiteQL, Tryton's search).
 # A 429 means the request was refused unprocessed, so it is always resent.
@@ -97,7 +103,14 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         await request.aread()  # a retry must be able to send the body again
         attempt = 0
         while True:
-            response = await self._send(request)
+            try:
+                response = await self._send(request)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
+                if not is_read(request) or attempt >= self._max_retries:
+                    raise
+                await self._sleep(self._backoff(attempt))
+                attempt += 1
+                continue
             wait = self._retry_wait(request, response, attempt)
             if wait is None:
                 return response
@@ -117,17 +130,32 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         self, request: httpx.Request, response: httpx.Response, attempt: int
     ) -> float | None:
         """Seconds to wait before retrying, or ``None`` to hand the response through."""
-        if response.status_code not in RETRY_STATUS or attempt >= self._max_retries:
-            return None
-        if response.status_code == 503 and not safe_to_repeat(request):
+        status = response.status_code
+        if attempt >= self._max_retries or not self._retryable(request, status):
             return None
         asked = retry_after_seconds(response.headers.get("Retry-After"))
         if asked is None:
-            backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
-            return backoff * (0.5 + self._jitter() / 2)
+            return self._backoff(attempt)
         if asked > self._max_wait:
             return None
         return asked + JITTER_SECONDS * self._jitter()
+
+    @staticmethod
+    def _retryable(request: httpx.Request, status: int) -> bool:
+        if status == 429:  # refused unprocessed
+            return True
+        if status == 503 and safe_to_repeat(request):
+            return True
+        return status in READ_RETRY_STATUS and is_read(request)
+
+    def _backoff(self, attempt: int) -> float:
+        backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
+        return backoff * (0.5 + self._jitter() / 2)
+
+
+def is_read(request: httpx.Request) -> bool:
+    """A GET (or HEAD/OPTIONS), or a POST its sender marked ``SAFE_TO_REPEAT``."""
+    return request.method in READ_METHODS or bool(request.extensions.get(SAFE_TO_REPEAT))
 
 
 def safe_to_repeat(request: httpx.Request) -> bool:

@@ -140,12 +140,55 @@ async def test_a_retry_after_beyond_the_cap_is_left_to_the_scheduler() -> None:
 
 
 async def test_other_errors_are_not_retried() -> None:
-    source, inner = upstream((403, {"Retry-After": "1"}), (500, {}))
+    source, inner = upstream((403, {"Retry-After": "1"}), (500, {}), (502, {}))
     fake = FakeTime()
     async with limited(inner, fake) as client:
-        assert (await client.get("/api")).status_code == 403
-        assert (await client.get("/api")).status_code == 500
-    assert source.calls == 2 and fake.sleeps == []
+        assert (await client.get("/api")).status_code == 403  # a refusal
+        assert (await client.post("/api", content=b"write")).status_code == 500  # a write
+        assert (await client.post("/api", content=b"write")).status_code == 502
+    assert source.calls == 3 and fake.sleeps == []
+
+
+async def test_a_read_is_retried_after_a_server_error() -> None:
+    script = [(500, {}), (502, {}), (503, {}), (504, {})]
+    source, inner = upstream(*script)
+    fake = FakeTime()
+    async with limited(inner, fake) as client:
+        read = await client.get("/api")
+        marked = await client.post("/api", content=b"q", extensions={SAFE_TO_REPEAT: True})
+    assert (read.status_code, read.json()) == (200, {"call": 5})
+    assert (marked.status_code, source.calls) == (200, 6)
+    assert len(fake.sleeps) == 4 and all(0 < s <= 30 for s in fake.sleeps)
+
+
+class FlakyTransport(httpx.AsyncBaseTransport):
+    """Fails the first ``failures`` requests the way a network does, then delegates."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, failures: list[Exception]) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_read_survives_timeouts_and_broken_connections_but_a_write_does_not() -> None:
+    source, inner = upstream()
+    fake = FakeTime()
+    broken: list[Exception] = [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")]
+    broken.append(httpx.ConnectError("refused"))
+    flaky = FlakyTransport(inner, broken)
+    async with limited(flaky, fake) as client:
+        read = await client.get("/api")
+        flaky.failures = [httpx.ReadTimeout("slow")]
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post("/api", content=b"write")
+    assert read.status_code == 200 and flaky.sent == 5 and source.calls == 1
+    assert len(fake.sleeps) == 3
 
 
 async def test_the_request_rate_is_capped() -> None:

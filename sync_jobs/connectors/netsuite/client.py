@@ -15,6 +15,8 @@ from sync_jobs.connectors.http import oauth_message, retry_after
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 from sync_jobs.limits import SAFE_TO_REPEAT
 
+REPEATABLE = {SAFE_TO_REPEAT: True}  # a token request changes nothing: resend it on a 5xx
+
 REST = "/services/rest"
 MAX_LIMIT = 1000  # SuiteQL's largest page
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -149,7 +151,9 @@ class NetSuiteClient:
     async def _authenticate(self) -> None:
         form = {"grant_type": "client_credentials", **self._credentials}
         try:
-            response = await self._http.post(f"{self._base}{REST}/auth/oauth2/v1/token", data=form)
+            response = await self._http.post(
+                f"{self._base}{REST}/auth/oauth2/v1/token", data=form, extensions=REPEATABLE
+            )
         except httpx.TransportError as error:
             raise TransientSourceError(f"netsuite unreachable: {type(error).__name__}") from None
         if response.status_code in TRANSIENT_STATUS:

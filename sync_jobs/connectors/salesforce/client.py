@@ -12,6 +12,9 @@ import httpx
 
 from sync_jobs.connectors.http import oauth_message, retry_after
 from sync_jobs.errors import PermanentSourceError, QuotaExhausted, TransientSourceError
+from sync_jobs.limits import SAFE_TO_REPEAT
+
+REPEATABLE = {SAFE_TO_REPEAT: True}  # a token request changes nothing: resend it on a 5xx
 
 API_VERSION = "v60.0"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -99,7 +102,9 @@ class SalesforceClient:
     async def _authenticate(self) -> None:
         form = {"grant_type": "client_credentials", **self._credentials}
         try:
-            response = await self._http.post(f"{self._base}/services/oauth2/token", data=form)
+            response = await self._http.post(
+                f"{self._base}/services/oauth2/token", data=form, extensions=REPEATABLE
+            )
         except httpx.TransportError as error:
             raise TransientSourceError(f"salesforce unreachable: {type(error).__name__}") from None
         if response.status_code != 200:
