@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint schema bench clean
+.PHONY: install demo test lint schema bench faults clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clientgraph needs Python 3.11 or newer")'
@@ -36,3 +36,6 @@ bench: install  ## clientgraph vs PostGraphile on a seeded PostgreSQL, with wrk 
 
 clean:
 	rm -rf $(VENV) clientgraph.db clientgraph.db-wal clientgraph.db-shm .pytest_cache
+
+faults: install  ## the fault storm: 1,100 writes, 30% faults, worker kills, a Redis restart (not in make test)
+	$(BIN)/python -m bench.faults
