@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+MARKUP = re.compile(r"<[^>]*>")
+MAX_TEXT = 300  # an error's text as stored and shown: a sentence, never a page
+
 
 class SourceError(Exception):
     """A system of record did not do what was asked."""
@@ -26,3 +31,14 @@ class PermanentSourceError(SourceError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+def error_text(error: BaseException) -> str:
+    """``"<Type>: <message>"`` as stored in ``sync_state.last_error`` and printed by the CLI.
+
+    Markup is dropped and whitespace folded, so a server's HTML error page never ends up in
+    the graph; messages are built without secrets (no connector puts one in its errors).
+    """
+    message = " ".join(MARKUP.sub(" ", str(error)).split())
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from readmodel.types import utcnow
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page
+from sync_jobs.errors import error_text
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER
 from sync_jobs.parking import park, retry_parked
 from sync_jobs.rows import CanonicalRow
@@ -88,7 +89,7 @@ async def pull_object(
             if on_page is not None:
                 on_page(len(page.rows))
     except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
+        report.error = error_text(error)
         async with engine.begin() as conn:
             await save_failure(conn, source.system, object_type, report.error, clock())
         raise

@@ -80,6 +80,25 @@ async def test_a_synced_source_is_ok_while_the_other_stays_never(
     assert behind(extension) == {("tryton", o): "NEVER" for o in TRYTON}
 
 
+async def test_an_outage_marks_every_object_of_the_source_failing(
+    engine: AsyncEngine, org: Org
+) -> None:
+    await pull_source(org.ctx, "salesforce")
+    org.later(30)
+    org.faults.fail_next(503, "SERVER_UNAVAILABLE", times=100, retry_after=0)
+
+    with pytest.raises(TransientSourceError):
+        await pull_source(org.ctx, "salesforce")
+
+    rows, extension = await ask(engine)
+    failing = {key: r for key, r in rows.items() if key[0] == "salesforce"}
+    assert {r["status"] for r in failing.values()} == {"FAILING"}
+    assert all("SERVER_UNAVAILABLE" in r["lastError"] for r in failing.values())
+    assert {k: v for k, v in behind(extension).items() if k[0] == "salesforce"} == {
+        key: "FAILING" for key in failing
+    }
+
+
 async def test_a_recovered_source_is_ok_again(engine: AsyncEngine, org: Org) -> None:
     org.faults.fail_next(503, "SERVER_UNAVAILABLE", times=100, retry_after=0)
     with pytest.raises(TransientSourceError):
