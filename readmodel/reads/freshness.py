@@ -41,6 +41,7 @@ class SourceState:
     last_success_at: datetime | None = None
     last_attempt_at: datetime | None = None
     records_applied: int = 0
+    records_applied_total: int = 0
     last_error: str | None = None
     paused_until: datetime | None = None
 

@@ -104,7 +104,12 @@ class SourceFreshness:
         description="When a pull of this object last completed (or committed a page)."
     )
     last_attempt_at: datetime | None
-    records_applied: int = strawberry.field(description="Records written by pulls, in total.")
+    records_applied: int = strawberry.field(
+        description="Records written by the latest pull of this object (0: nothing new)."
+    )
+    records_applied_total: int = strawberry.field(
+        description="Records written by every pull of this object, in total."
+    )
     last_error: str | None = strawberry.field(
         description="Why the latest attempt failed (null once a pull succeeds)."
     )
@@ -129,6 +134,7 @@ class SourceFreshness:
             last_success_at=last,
             last_attempt_at=state.last_attempt_at,
             records_applied=state.records_applied,
+            records_applied_total=state.records_applied_total,
             last_error=state.last_error,
             lag_seconds=None if last is None else round((now - last).total_seconds(), 3),
             paused_until=state.paused_until,
