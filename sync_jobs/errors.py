@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 MARKUP = re.compile(r"<[^>]*>")
 MAX_TEXT = 300  # an error's text as stored and shown: a sentence, never a page
@@ -31,6 +32,21 @@ class PermanentSourceError(SourceError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class LoginFailed(PermanentSourceError):
+    """The source would not let us in: a setting is wrong, and retrying will not help.
+
+    The message says what the source answered and which settings to check, e.g.
+    ``tryton refused user 'admin' on database 'clientgraph' (wrong login or password); check
+    CLIENTGRAPH_TRYTON__LOGIN and CLIENTGRAPH_TRYTON__PASSWORD``. It never holds a secret.
+    """
+
+    CODE = "AUTHENTICATION_FAILED"
+
+    def __init__(self, problem: str, settings: Sequence[str]) -> None:
+        super().__init__(self.CODE, f"{problem}; check {' and '.join(settings)}")
+        self.settings = tuple(settings)
 
 
 def error_text(error: BaseException) -> str:
