@@ -136,6 +136,17 @@ class WritesSettings(BaseModel):
         return ownership
 
 
+def env_name(section: str, field: str) -> str:
+    """The environment variable of a section's setting: ``CLIENTGRAPH_TRYTON__PASSWORD``.
+
+    Error messages name settings through this, so a renamed field fails here, not in a
+    message that sends an operator to a variable that does not exist.
+    """
+    model = Settings.model_fields[section].annotation
+    assert isinstance(model, type) and field in model.model_fields, (section, field)
+    return f"CLIENTGRAPH_{section.upper()}__{field.upper()}"
+
+
 class Settings(BaseSettings):
     """All of clientgraph's configuration."""
 

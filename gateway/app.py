@@ -17,6 +17,7 @@ from readmodel.db import create_engine
 from readmodel.types import utcnow
 from schema.build import build_schema
 from sync_jobs.commands.relay import command_relay
+from sync_jobs.connectors.registry import configured_objects
 from sync_jobs.dispatch import job_dispatcher
 
 
@@ -31,6 +32,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.clock = clock
+        app.state.sync_objects = configured_objects(settings)  # each has a freshness state
         app.state.engine = create_engine(
             settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
         )

@@ -8,8 +8,10 @@ the answer then includes the write. The wait is bounded by ``writes.consistency_
 says so with ``extensions.freshness.stale = true``.
 
 Every HTTP answer carries ``extensions.freshness``: ``asOf`` (the request's clock),
-``oldestSourceSyncAt`` (the least recent successful pull over ``sync_state``) and ``stale``
-(the consistency wait ran out, or that oldest pull is older than 3 sync intervals), plus
+``oldestSourceSyncAt`` (the least recent successful pull over ``sync_state``), ``behind``
+(each source × object type that is NEVER, FAILING or STALE, or PAUSED on old data, as
+``{system, objectType, status}``; every configured source's objects count, pulled or not)
+and ``stale`` (the consistency wait ran out, or ``behind`` is not empty), plus
 ``consistency: {reached, waitedMs}`` when a token was sent. One small SQL statement each.
 """
 
@@ -19,18 +21,17 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
 from readmodel.command_log import COMMANDS, FINAL_STATUSES
-from readmodel.tables import SyncState, table_of
+from readmodel.reads.freshness import SourceState, behind, source_states, sync_states
 from resolvers.commands.tokens import command_id_of
-from schema.portfolio.types import STALE_AFTER_INTERVALS
 
 log = logging.getLogger(__name__)
 
@@ -89,28 +90,26 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     state = connection.app.state
     now: datetime = state.clock()
     try:
-        oldest = await _oldest_sync(state.engine)
+        states = await _states(state.engine, state.sync_objects)
     except SQLAlchemyError:  # the answer itself reports the outage; freshness is unknown
         log.warning("freshness unknown: sync_state unreadable", exc_info=True)
-        return {"asOf": now.isoformat(), "oldestSourceSyncAt": None, "stale": True}
-    limit = timedelta(seconds=STALE_AFTER_INTERVALS * state.settings.sync.interval_seconds)
-    stale = (oldest is not None and now - oldest > limit) or (
-        consistency is not None and not consistency.reached
-    )
+        return {"asOf": now.isoformat(), "oldestSourceSyncAt": None, "behind": [], "stale": True}
+    late = behind(states, now, state.settings.sync.interval_seconds)
+    oldest = min((s.last_success_at for s in states if s.last_success_at), default=None)
     body: dict[str, Any] = {
         "asOf": now.isoformat(),
         "oldestSourceSyncAt": None if oldest is None else oldest.isoformat(),
-        "stale": stale,
+        "behind": [
+            {"system": s.system, "objectType": s.object_type, "status": status.name}
+            for s, status in late
+        ],
+        "stale": bool(late) or (consistency is not None and not consistency.reached),
     }
     if consistency is not None:
         body["consistency"] = {"reached": consistency.reached, "waitedMs": consistency.waited_ms}
     return body
 
 
-async def _oldest_sync(engine: AsyncEngine) -> datetime | None:
-    t = table_of(SyncState)
+async def _states(engine: AsyncEngine, expected: tuple[tuple[str, str], ...]) -> list[SourceState]:
     async with engine.connect() as conn:
-        oldest: datetime | None = (
-            await conn.execute(select(func.min(t.c.last_success_at)))
-        ).scalar_one()
-    return oldest  # min() keeps the column's type: aware UTC on both databases
+        return source_states(await sync_states(conn), expected)

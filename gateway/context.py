@@ -17,6 +17,7 @@ def build_context(connection: HTTPConnection) -> Context:
         loaders=Loaders(state.engine, now.date()),
         limits=state.settings.graphql,
         sync=state.settings.sync,
+        sync_objects=state.sync_objects,
         now=now,
         request=connection,
     )

@@ -24,6 +24,8 @@ class Context:
     now: datetime
     request: Any = None
     sync: SyncSettings = field(default_factory=SyncSettings)  # the yardstick of freshness
+    # (source, object type) of every configured source: NEVER until its first pull
+    sync_objects: tuple[tuple[str, str], ...] = ()
 
     @property
     def today(self) -> date:

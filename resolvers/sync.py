@@ -1,4 +1,4 @@
-"""Sync's operator-facing reads: the integration exceptions list."""
+"""Sync's operator-facing reads: the integration exceptions list, per-source freshness."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from readmodel.reads import exceptions
 from readmodel.reads.exceptions import NEWEST_FIRST, ExceptionQuery
+from readmodel.reads.freshness import SourceState, source_states
 from readmodel.reads.pages import BadKey
 from resolvers.connections import RowPage, request_page
 from resolvers.context import Context
@@ -41,3 +42,8 @@ async def integration_exceptions(
     cursors = [encode_cursor(ORDERING, NEWEST_FIRST.key_of(r)) for r in rows]
     conditions = query.conditions()
     return ExceptionPage(rows, cursors, has_next, key is not None, table, conditions, ctx, query)
+
+
+async def freshness_states(ctx: Context) -> list[SourceState]:
+    """Every stored sync state, plus NEVER for each configured object not pulled yet."""
+    return source_states(await ctx.loaders.sync_states(), ctx.sync_objects)

@@ -199,10 +199,11 @@ class Query:
         )
 
     @strawberry.field(
-        description="Per source system and object type: last sync, lag, status and pauses."
+        description="Per source system and object type: last sync, lag, status and pauses. "
+        "Every configured source lists all its object types, NEVER until first pulled."
     )
     async def freshness(self, info: strawberry.Info) -> list[SourceFreshness]:
         ctx = context_of(info)
-        states = await ctx.loaders.sync_states()
+        states = await sync_resolvers.freshness_states(ctx)
         interval = ctx.sync.interval_seconds
-        return [SourceFreshness.from_row(s, ctx.now, interval) for s in states]
+        return [SourceFreshness.from_state(s, ctx.now, interval) for s in states]

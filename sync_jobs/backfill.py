@@ -12,8 +12,11 @@ from tqdm import tqdm
 from clientgraph.settings import Settings
 from readmodel.db import create_engine
 from readmodel.tables import SyncState, table_of
+from readmodel.types import utcnow
 from sync_jobs.connectors.registry import build_source, open_http
+from sync_jobs.errors import error_text
 from sync_jobs.pull import PullReport, pull_object
+from sync_jobs.source_state import mark_failing
 
 
 @dataclass
@@ -45,15 +48,20 @@ async def sync_source(
             if full:
                 await _forget_checkpoints(engine, source.system, wanted)
             with tqdm(unit="record", disable=not progress, file=sys.stderr) as bar:
-                for object_type in wanted:
+                for index, object_type in enumerate(wanted):
                     bar.set_description(f"sync {name} {object_type}")
-                    report = await pull_object(
-                        engine,
-                        source,
-                        object_type,
-                        on_page=bar.update,
-                        account_master=settings.sync.account_master,
-                    )
+                    try:
+                        report = await pull_object(
+                            engine,
+                            source,
+                            object_type,
+                            on_page=bar.update,
+                            account_master=settings.sync.account_master,
+                        )
+                    except Exception as error:  # what it did not reach is not fresh either
+                        rest = wanted[index + 1 :]
+                        await mark_failing(engine, source.system, rest, error_text(error), utcnow())
+                        raise
                     result.reports.append(report)
     finally:
         await engine.dispose()

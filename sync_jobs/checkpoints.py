@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,7 +31,7 @@ async def save_page(
     applied: int,
     at: datetime,
 ) -> None:
-    """Record a committed page: new checkpoint, success time, running count of applied rows."""
+    """Record a committed page: new checkpoint, success time, rows applied (this pull, ever)."""
     await _ensure(conn, system, object_type)
     await conn.execute(
         update(STATE)
@@ -39,7 +40,7 @@ async def save_page(
             checkpoint=checkpoint,
             last_attempt_at=at,
             last_success_at=at,
-            records_applied=STATE.c.records_applied + applied,
+            **_credited(applied),
             last_error=None,
         )
     )
@@ -51,7 +52,17 @@ async def add_applied(conn: AsyncConnection, system: str, object_type: str, appl
     await conn.execute(
         update(STATE)
         .where(STATE.c.system == system, STATE.c.object_type == object_type)
-        .values(records_applied=STATE.c.records_applied + applied)
+        .values(**_credited(applied))
+    )
+
+
+async def start_pull(conn: AsyncConnection, system: str, object_type: str) -> None:
+    """A pull of this object begins: ``records_applied`` counts what this pull applies."""
+    await _ensure(conn, system, object_type)
+    await conn.execute(
+        update(STATE)
+        .where(STATE.c.system == system, STATE.c.object_type == object_type)
+        .values(records_applied=0)
     )
 
 
@@ -73,3 +84,11 @@ async def _ensure(conn: AsyncConnection, system: str, object_type: str) -> None:
         system=system, object_type=object_type, records_applied=0
     )
     await conn.execute(stmt.on_conflict_do_nothing(index_elements=["system", "object_type"]))
+
+
+def _credited(applied: int) -> dict[str, Any]:
+    """The updates that credit ``applied`` rows to the current pull and to the total."""
+    return {
+        "records_applied": STATE.c.records_applied + applied,
+        "records_applied_total": STATE.c.records_applied_total + applied,
+    }

@@ -24,10 +24,10 @@ from arq import Retry
 from sync_jobs.commands.execute import APPLY_MAX_TRIES, apply_command
 from sync_jobs.connectors.base import Connector
 from sync_jobs.context import SyncDeps, deps_of
-from sync_jobs.errors import QuotaExhausted, TransientSourceError
+from sync_jobs.errors import QuotaExhausted, TransientSourceError, error_text
 from sync_jobs.handoff.triggers import advance_handoff, advance_handoffs
 from sync_jobs.pull import pull_object
-from sync_jobs.source_state import mark_pulled, rest_source, resting_until
+from sync_jobs.source_state import mark_failing, mark_pulled, rest_source, resting_until
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,19 @@ async def pull_source(ctx: dict[str, Any], source: str) -> dict[str, Any]:
     connector = deps.source(source)
     if (until := await _paused(deps, connector)) is not None:
         return {"source": source, "paused_until": until.isoformat()}
-    applied, master = 0, deps.settings.sync.account_master
+    applied, master, objects = 0, deps.settings.sync.account_master, connector.objects
     try:
-        for object_type in connector.objects:
-            report = await pull_object(
-                deps.engine, connector, object_type, clock=deps.clock, account_master=master
-            )
+        for index, object_type in enumerate(objects):
+            try:
+                report = await pull_object(
+                    deps.engine, connector, object_type, clock=deps.clock, account_master=master
+                )
+            except QuotaExhausted:
+                raise
+            except Exception as error:  # the rest was not reached: it is not fresh either
+                rest, now = objects[index + 1 :], deps.clock()
+                await mark_failing(deps.engine, connector.system, rest, error_text(error), now)
+                raise
             await mark_pulled(deps.engine, connector.system, object_type, deps.clock())
             applied += report.applied
     except QuotaExhausted as error:

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from readmodel.types import utcnow
 from sync_jobs.apply import ApplyResult, apply_rows
-from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page
+from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page, start_pull
+from sync_jobs.errors import error_text
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER
 from sync_jobs.parking import park, retry_parked
 from sync_jobs.rows import CanonicalRow
@@ -70,6 +71,7 @@ async def pull_object(
     """
     report = PullReport(source.system, object_type)
     async with engine.begin() as conn:
+        await start_pull(conn, source.system, object_type)
         parked = await retry_parked(conn, source.system, clock(), account_master=account_master)
         _count(report, parked)
         checkpoint = await load_checkpoint(conn, source.system, object_type)
@@ -88,7 +90,7 @@ async def pull_object(
             if on_page is not None:
                 on_page(len(page.rows))
     except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
+        report.error = error_text(error)
         async with engine.begin() as conn:
             await save_failure(conn, source.system, object_type, report.error, clock())
         raise

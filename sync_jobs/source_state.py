@@ -1,4 +1,4 @@
-"""A source's scheduling state in ``sync_state``: quota pauses and completed pulls.
+"""A source's scheduling state in ``sync_state``: quota pauses, failures, completed pulls.
 
 ``checkpoints.py`` records pages; this module records what the scheduler decides about a
 whole source: that it rests until its daily quota resets (``paused_until``), and that a pull
@@ -72,6 +72,24 @@ async def pause_source(
             update(STATE)
             .where(STATE.c.system == system, STATE.c.object_type.in_(objects))
             .values(paused_until=until, last_attempt_at=at, last_error=error[:MAX_ERROR_LENGTH])
+        )
+
+
+async def mark_failing(
+    engine: AsyncEngine, system: str, objects: Sequence[str], error: str, at: datetime
+) -> None:
+    """A pull of the source failed: the objects it did not reach are FAILING too.
+
+    Without this, an outage showed only the object being pulled as failing while the others
+    kept their last success (OK for three intervals). Their checkpoints stay as they were.
+    """
+    async with engine.begin() as conn:
+        for object_type in objects:
+            await _ensure(conn, system, object_type)
+        await conn.execute(
+            update(STATE)
+            .where(STATE.c.system == system, STATE.c.object_type.in_(objects))
+            .values(last_attempt_at=at, last_error=error[:MAX_ERROR_LENGTH])
         )
 
 

@@ -130,6 +130,7 @@ def _sync_states(ctx: SeedContext, counts: Counter[str]) -> list[Row]:
                 "last_attempt_at": ctx.synced_at,
                 "last_success_at": ctx.synced_at,
                 "records_applied": count,
+                "records_applied_total": count,
                 "last_error": None,
             }
         )

@@ -20,7 +20,8 @@ class SyncState(SQLModel, table=True):
     checkpoint: str | None = Field(default=None, max_length=255)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    records_applied: int = 0
+    records_applied: int = 0  # by the latest pull of this object (0: it found nothing new)
+    records_applied_total: int = 0  # by every pull since the row was made
     last_error: str | None = Field(default=None, max_length=1000)
     paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # daily quota
     last_reconciled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

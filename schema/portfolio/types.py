@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from readmodel.reads.freshness import SourceState, status_of
 from schema.common.types import Money, money_of, ratio
 
 if TYPE_CHECKING:
@@ -77,34 +78,22 @@ class Portfolio:
         return HandoffKpis.from_figures(found)
 
 
-STALE_AFTER_INTERVALS = 3  # a pull may miss two slots (a slow page, a retry) before STALE
-
-
 @strawberry.enum(description="The sync health of one object type of one source.")
 class FreshnessStatus(Enum):
     OK = strawberry.enum_value("ok", description="Pulled within 3 sync intervals.")
     STALE = strawberry.enum_value(
         "stale", description="Last success longer ago than 3 sync intervals, no error recorded."
     )
-    FAILING = strawberry.enum_value("failing", description="The latest attempt failed.")
+    FAILING = strawberry.enum_value(
+        "failing",
+        description="The latest attempt failed (a failing source marks all its object types).",
+    )
     PAUSED = strawberry.enum_value(
         "paused", description="Resting until pausedUntil (the source's daily quota ran out)."
     )
-    NEVER = strawberry.enum_value("never", description="Never pulled successfully yet.")
-
-
-def freshness_status(row: Any, now: datetime, interval_seconds: float) -> FreshnessStatus:
-    """PAUSED, then FAILING, then NEVER, then STALE (lag > 3 × interval), else OK."""
-    if row.paused_until is not None and row.paused_until > now:
-        return FreshnessStatus.PAUSED
-    if row.last_error is not None:
-        return FreshnessStatus.FAILING
-    if row.last_success_at is None:
-        return FreshnessStatus.NEVER
-    lag = (now - row.last_success_at).total_seconds()
-    if lag > STALE_AFTER_INTERVALS * interval_seconds:
-        return FreshnessStatus.STALE
-    return FreshnessStatus.OK
+    NEVER = strawberry.enum_value(
+        "never", description="Configured, but never pulled successfully yet."
+    )
 
 
 @strawberry.type(description="How fresh the read model is for one object type of one source.")
@@ -115,7 +104,12 @@ class SourceFreshness:
         description="When a pull of this object last completed (or committed a page)."
     )
     last_attempt_at: datetime | None
-    records_applied: int = strawberry.field(description="Records written by pulls, in total.")
+    records_applied: int = strawberry.field(
+        description="Records written by the latest pull of this object (0: nothing new)."
+    )
+    records_applied_total: int = strawberry.field(
+        description="Records written by every pull of this object, in total."
+    )
     last_error: str | None = strawberry.field(
         description="Why the latest attempt failed (null once a pull succeeds)."
     )
@@ -130,16 +124,19 @@ class SourceFreshness:
     )
 
     @classmethod
-    def from_row(cls, row: Any, now: datetime, interval_seconds: float) -> SourceFreshness:
-        last = row.last_success_at
+    def from_state(
+        cls, state: SourceState, now: datetime, interval_seconds: float
+    ) -> SourceFreshness:
+        last = state.last_success_at
         return cls(
-            system=row.system,
-            object_type=row.object_type,
+            system=state.system,
+            object_type=state.object_type,
             last_success_at=last,
-            last_attempt_at=row.last_attempt_at,
-            records_applied=row.records_applied,
-            last_error=row.last_error,
+            last_attempt_at=state.last_attempt_at,
+            records_applied=state.records_applied,
+            records_applied_total=state.records_applied_total,
+            last_error=state.last_error,
             lag_seconds=None if last is None else round((now - last).total_seconds(), 3),
-            paused_until=row.paused_until,
-            status=freshness_status(row, now, interval_seconds),
+            paused_until=state.paused_until,
+            status=FreshnessStatus(status_of(state, now, interval_seconds).value),
         )

@@ -12,9 +12,14 @@ def retry_after(response: httpx.Response) -> float | None:
     return retry_after_seconds(response.headers.get("Retry-After"))
 
 
-def oauth_message(response: httpx.Response) -> str:
-    """An OAuth token endpoint's ``error_description`` (RFC 6749 §5.2), or a generic one."""
-    try:
-        return str(response.json().get("error_description", "authentication failed"))
-    except (ValueError, AttributeError):
-        return "authentication failed"
+def body_excerpt(response: httpx.Response, limit: int = 200) -> str:
+    """The start of an error answer's body as one line of text, or its status phrase.
+
+    An HTML page (a proxy's or a web framework's error page) is never quoted: it says
+    nothing a status line does not, and it would end up in ``lastError``.
+    """
+    kind = response.headers.get("content-type", "")
+    text = " ".join(response.text.split()) if response.text else ""
+    if not text or "html" in kind or text.lstrip().startswith("<"):
+        return f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    return text[:limit]

@@ -17,6 +17,11 @@ from sync_jobs.limits import LimitedTransport
 # Pulled in this order; clients of a system that is not the account master wait (parked)
 # until the master's account arrives, so the order is an optimisation, not a requirement.
 KNOWN = ("salesforce", "netsuite", "tryton")
+CONNECTORS: dict[str, type[Connector]] = {
+    "salesforce": SalesforceConnector,
+    "netsuite": NetSuiteConnector,
+    "tryton": TrytonConnector,
+}
 
 
 class NotConfigured(Exception):
@@ -26,6 +31,15 @@ class NotConfigured(Exception):
 def configured_sources(settings: Settings) -> list[str]:
     """The known sources whose ``base_url`` is set, in ``KNOWN`` order."""
     return [name for name in KNOWN if source_settings(settings, name).base_url]
+
+
+def configured_objects(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Every (source, object type) the configured sources pull: each must have a freshness."""
+    return tuple(
+        (name, object_type)
+        for name in configured_sources(settings)
+        for object_type in CONNECTORS[name].objects
+    )
 
 
 def source_settings(settings: Settings, name: str) -> SourceSettings:

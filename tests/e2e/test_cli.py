@@ -108,8 +108,10 @@ def test_demo_is_filled_by_sync_and_shows_a_change_made_at_the_source(tmp_path: 
         def synced() -> dict[str, Any] | None:
             data = _query(base, SYNCED)["data"]
             both = {f["system"] for f in data["freshness"]} == {"salesforce", "netsuite"}
+            # every configured object is listed from the start (NEVER until pulled)
+            pulled = all(f["status"] == "OK" for f in data["freshness"])
             filled = data["accounts"]["totalCount"] == 40 and data["invoices"]["totalCount"]
-            return data if both and filled else None
+            return data if both and pulled and filled else None
 
         data = _until(synced, 60)
         accounts = _query(base, TWENTY_ACCOUNTS)["data"]["accounts"]

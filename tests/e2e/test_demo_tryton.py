@@ -85,8 +85,10 @@ def _synced(base: str, parties: int) -> dict[str, Any] | None:
     """The graph once every Tryton party is linked to its Salesforce account."""
     data: dict[str, Any] = _query(base, SYNCED)["data"]
     linked = [a for a in data["accounts"]["nodes"] if _systems(a) == {"salesforce", "tryton"}]
+    # every configured object is listed from the start: pulled means OK, not merely listed
     tryton = {f["objectType"] for f in data["freshness"] if f["system"] == "tryton"}
-    done = len(linked) == parties and tryton == TRYTON_OBJECTS
+    pulled = all(f["status"] == "OK" for f in data["freshness"] if f["system"] == "tryton")
+    done = len(linked) == parties and tryton == TRYTON_OBJECTS and pulled
     return data if done and not data["integrationExceptions"]["totalCount"] else None
 
 

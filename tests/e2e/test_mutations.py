@@ -146,6 +146,7 @@ async def test_a_token_wait_runs_out_and_says_stale(engine: AsyncEngine) -> None
     assert plain["extensions"]["freshness"] == {
         "asOf": "2026-06-30T12:00:00+00:00",
         "oldestSourceSyncAt": None,
+        "behind": [],
         "stale": False,
     }
 
@@ -166,6 +167,7 @@ async def test_freshness_reports_the_oldest_pull(engine: AsyncEngine) -> None:
     freshness = body["extensions"]["freshness"]
     assert freshness["oldestSourceSyncAt"] == hour_ago.isoformat()
     assert freshness["stale"] is True  # an hour is over 3 sync intervals of 30 s
+    assert freshness["behind"] == [{"system": "netsuite", "objectType": "job", "status": "STALE"}]
 
 
 async def test_a_command_is_a_node(engine: AsyncEngine) -> None:

@@ -1,11 +1,17 @@
 """Migrations build the same schema as the tables declare, on both databases."""
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel import migrate
+from readmodel.db import create_engine
 from readmodel.tables import metadata
+from tests.conftest import BACKENDS, fresh_database
 
 
 async def test_migrations_reach_head(engine: AsyncEngine) -> None:
@@ -18,3 +24,30 @@ async def test_migrations_match_the_declared_tables(engine: AsyncEngine) -> None
             lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
         )
     assert diff == [], "tables changed without a migration: run `make migration m=...`"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_0007_moves_the_running_count_to_the_total(backend: str, tmp_path: Path) -> None:
+    async with fresh_database(backend, tmp_path) as url:
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine, "0005")
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO sync_state (system, object_type, records_applied) "
+                        "VALUES ('salesforce', 'account', 42)"
+                    )
+                )
+
+            await migrate.upgrade(engine)
+
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        text("SELECT records_applied, records_applied_total FROM sync_state")
+                    )
+                ).one()
+        finally:
+            await engine.dispose()
+    assert tuple(row) == (0, 42)  # the total is kept; the latest pull's count is not known

@@ -47,17 +47,13 @@ async def count(engine: AsyncEngine, model: type) -> int:
         )
 
 
-async def state(engine: AsyncEngine) -> tuple[str | None, int, str | None]:
+async def state(engine: AsyncEngine) -> tuple[str | None, int, int, str | None]:
+    """The account's checkpoint, rows applied by the latest pull and in total, last error."""
     t = table_of(SyncState)
+    columns = (t.c.checkpoint, t.c.records_applied, t.c.records_applied_total, t.c.last_error)
     async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(t.c.checkpoint, t.c.records_applied, t.c.last_error).where(
-                    t.c.object_type == "account"
-                )
-            )
-        ).one()
-    return row.checkpoint, row.records_applied, row.last_error
+        row = (await conn.execute(select(*columns).where(t.c.object_type == "account"))).one()
+    return row.checkpoint, row.records_applied, row.records_applied_total, row.last_error
 
 
 def accounts(n: int) -> list[CanonicalRow]:
@@ -70,7 +66,7 @@ async def test_a_crash_between_pages_resumes_from_the_last_commit(engine: AsyncE
         await pull_object(engine, broken, "account", clock=lambda: NOW)
 
     assert await count(engine, Account) == 6
-    assert await state(engine) == ("6", 6, "SourceDown: 503 from the source")
+    assert await state(engine) == ("6", 6, 6, "SourceDown: 503 from the source")
 
     healed = ScriptedSource(accounts(10), page_size=3)
     report = await pull_object(engine, healed, "account", clock=lambda: NOW)
@@ -78,7 +74,7 @@ async def test_a_crash_between_pages_resumes_from_the_last_commit(engine: AsyncE
     assert healed.asked_from == ["6"]
     assert (report.pages, report.applied, report.error) == (2, 4, None)
     assert await count(engine, Account) == 10
-    assert await state(engine) == ("10", 10, None)
+    assert await state(engine) == ("10", 4, 10, None)  # this pull applied 4, 10 in all
 
 
 async def test_a_child_listed_before_its_parent_on_the_same_page_is_applied(
@@ -94,6 +90,7 @@ async def test_a_second_pull_with_nothing_new_writes_nothing(engine: AsyncEngine
     await pull_object(engine, ScriptedSource(accounts(4), page_size=2), "account")
     again = await pull_object(engine, ScriptedSource(accounts(4), page_size=2), "account")
     assert (again.pages, again.applied) == (0, 0)
+    assert await state(engine) == ("4", 0, 4, None)  # the latest pull applied nothing
 
 
 async def test_an_orphan_is_parked_then_applied_when_its_parent_arrives(

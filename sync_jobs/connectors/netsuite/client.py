@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 import httpx
 
-from sync_jobs.connectors.http import oauth_message, retry_after
+from sync_jobs.connectors.http import body_excerpt, retry_after
+from sync_jobs.connectors.login import oauth_refused
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 from sync_jobs.limits import SAFE_TO_REPEAT
 
@@ -162,7 +163,7 @@ class NetSuiteClient:
                 retry_after=retry_after(response),
             )
         if response.status_code != 200:
-            raise PermanentSourceError("AUTHENTICATION_FAILED", oauth_message(response))
+            raise oauth_refused("netsuite", response)
         self._token = response.json()["access_token"]
 
 
@@ -198,4 +199,4 @@ def _first_error(response: httpx.Response) -> tuple[str, str]:
         first = response.json()["o:errorDetails"][0]
         return str(first["o:errorCode"]), str(first["detail"])
     except (ValueError, LookupError, TypeError):
-        return f"HTTP_{response.status_code}", response.text[:200]
+        return f"HTTP_{response.status_code}", body_excerpt(response)

@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 import httpx
 
-from sync_jobs.connectors.http import oauth_message, retry_after
+from sync_jobs.connectors.http import body_excerpt, retry_after
+from sync_jobs.connectors.login import oauth_refused
 from sync_jobs.errors import PermanentSourceError, QuotaExhausted, TransientSourceError
 from sync_jobs.limits import SAFE_TO_REPEAT
 
@@ -107,8 +108,13 @@ class SalesforceClient:
             )
         except httpx.TransportError as error:
             raise TransientSourceError(f"salesforce unreachable: {type(error).__name__}") from None
+        if response.status_code in TRANSIENT_STATUS:
+            raise TransientSourceError(
+                f"salesforce token endpoint: {response.status_code}",
+                retry_after=retry_after(response),
+            )
         if response.status_code != 200:
-            raise PermanentSourceError("AUTHENTICATION_FAILED", oauth_message(response))
+            raise oauth_refused("salesforce", response)
         self._token = response.json()["access_token"]
 
 
@@ -138,4 +144,4 @@ def _first_error(response: httpx.Response) -> tuple[str, str]:
         errors = response.json()
         return str(errors[0]["errorCode"]), str(errors[0]["message"])
     except (ValueError, LookupError, TypeError):
-        return f"HTTP_{response.status_code}", response.text[:200]
+        return f"HTTP_{response.status_code}", body_excerpt(response)

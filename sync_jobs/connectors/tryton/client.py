@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from sync_jobs.connectors.http import retry_after
+from sync_jobs.connectors.http import body_excerpt, retry_after
+from sync_jobs.connectors.login import tryton_login_error, tryton_refused
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 from sync_jobs.limits import SAFE_TO_REPEAT
 
@@ -29,6 +30,8 @@ Order = list[list[str]]
 
 # JSON-RPC methods that only read: safe to send again after a 503 (every call is a POST)
 READS = frozenset({"search_read", "read", "search", "search_count", "get_preferences", "login"})
+LOGIN = "common.db.login"
+
 
 class TrytonClient:
     """A session with one Tryton database (logs in lazily; logs in again once on 401).
@@ -44,6 +47,7 @@ class TrytonClient:
         self, base_url: str, database: str, login: str, password: str, http: httpx.AsyncClient
     ) -> None:
         self._url = f"{base_url.rstrip('/')}/{database}/rpc/"
+        self._database = database
         self._login, self._password = login, password
         self._http = http
         self._session: str | None = None
@@ -107,19 +111,33 @@ class TrytonClient:
     async def login(self) -> None:
         """Open a session and load the user's preferences as the context of later calls."""
         params = [self._login, {"password": self._password}, "en"]
-        result = await self._post("common.db.login", params, None)
+        try:
+            result = await self._post(LOGIN, params, None)
+        except _LoginRefused as refused:
+            raise self._refused(refused) from None
+        if not result:  # Tryton before 5.0 answered a wrong password with false
+            raise self._refused(_LoginRefused(401))
         user_id, token = result[0], result[1]
         raw = f"{self._login}:{user_id}:{token}".encode()
         self._session = f"Session {base64.b64encode(raw).decode()}"
         preferences = await self._post("model.res.user.get_preferences", [True, {}], self._session)
         self.context = {k: v for k, v in preferences.items() if not isinstance(v, dict)}
 
+    def _refused(self, refused: _LoginRefused) -> PermanentSourceError:
+        if refused.code is not None:
+            return tryton_login_error(refused.code, self._login, self._database)
+        return tryton_refused(refused.status, self._login, self._database, bool(self._password))
+
     async def _call(self, method: str, params: list[Any]) -> Any:
         try:
             return await self._post(method, params, self._session)
         except _SessionExpired:
             await self.login()
+        try:
             return await self._post(method, params, self._session)
+        except _SessionExpired:  # a session refused right after it was opened
+            detail = f"{method}: the new session was refused"
+            raise PermanentSourceError("HTTP_401", detail) from None
 
     async def _post(self, method: str, params: list[Any], session: str | None) -> Any:
         body = {"id": next(self._ids), "method": method, "params": encode(params)}
@@ -145,20 +163,33 @@ class _SessionExpired(Exception):
     """401: the session is gone (server restart, timeout); log in again once."""
 
 
+class _LoginRefused(Exception):
+    """The login got an HTTP status (401, 404 …) or an error envelope (``code``), no session."""
+
+    def __init__(self, status: int, code: str | None = None) -> None:
+        super().__init__(status, code)
+        self.status, self.code = status, code
+
+
 def _result(response: httpx.Response, method: str) -> Any:
     """The decoded ``result``, or the right error for the status and the error envelope."""
-    if response.status_code == 401 and method != "common.db.login":
+    if response.status_code == 401 and method != LOGIN:
         raise _SessionExpired
     if response.status_code in TRANSIENT_STATUS:
         wait = retry_after(response)
         raise TransientSourceError(
             f"tryton {method}: HTTP {response.status_code}", retry_after=wait
         )
+    if response.status_code != 200 and method == LOGIN:
+        raise _LoginRefused(response.status_code)
     if response.status_code != 200:
-        raise PermanentSourceError(f"HTTP_{response.status_code}", f"{method}: {_text(response)}")
+        detail = body_excerpt(response)
+        raise PermanentSourceError(f"HTTP_{response.status_code}", f"{method}: {detail}")
     payload = json.loads(response.text, object_hook=decode_tagged, parse_float=Decimal)
     if payload.get("error"):
         code, message = _error(payload["error"])
+        if method == LOGIN:
+            raise _LoginRefused(response.status_code, code)
         if code == "ConcurrencyException":
             raise ConcurrencyConflict(f"tryton {method}: {message}")
         raise PermanentSourceError(code, message)
@@ -173,10 +204,6 @@ def _error(error: Any) -> tuple[str, str]:
             args = " — ".join(str(a) for a in args[:2] if a)
         return code, str(args)
     return "Error", str(error)
-
-
-def _text(response: httpx.Response) -> str:
-    return response.text[:200] if response.text else response.reason_phrase
 
 
 def decode_tagged(obj: dict[str, Any]) -> Any:
