@@ -146,7 +146,8 @@ async def _write(deps: SyncDeps, command: Row[Any]) -> tuple[WriteResult, list[C
         raise UnsupportedCommand(command.target_system, command.kind)
     payload = _payload(command.payload)
     written = await connector.apply_command(command.kind, payload, external_key(command.id))
-    rows = await connector.fetch(written.object_type, written.source_ids)
+    rows = [row for kind, i in written.parents for row in await connector.fetch(kind, [i])]
+    rows += await connector.fetch(written.object_type, written.source_ids)
     return written, rows
 
 
