@@ -93,7 +93,10 @@ def open_deal(firm: Sources) -> dict[str, Any]:
 
 
 def won_in_the_crm(firm: Sources, deal: dict[str, Any]) -> None:
-    now = utcnow()
+    """The salesperson closes the deal now (after every seeded stamp: the firm is generated
+    as of today, and its records may be stamped later today than the clock says)."""
+    seeded = max(o["source_version"] for o in firm.rows["opportunity"])
+    now = max(utcnow(), seeded + timedelta(seconds=1))
     changes = {"StageName": "Closed Won", "IsWon": True, "IsClosed": True}
     changes["CloseDate"] = now.date().isoformat()
     firm.sf.touch("Opportunity", deal["source_id"], changes, now)
