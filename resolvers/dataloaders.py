@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import readmodel.figures as figures
 from readmodel import tables
-from readmodel.reads import freshness, lineage, rows
+from readmodel.reads import deal_projects, freshness, lineage, rows
 from readmodel.reads.time_entries import TimeEntryQuery, time_entries_by_project
 
 T = TypeVar("T")
@@ -88,6 +88,7 @@ class Loaders:
             _children(tables.Engagement, "account_id", ("start_date", "id"))
         )
         self.projects_by_account = many(_children(tables.Project, "account_id", ("code", "id")))
+        self.projects_by_opportunity = many(deal_projects.projects_by_opportunity)
         self.projects_by_engagement = many(
             _children(tables.Project, "engagement_id", ("code", "id"))
         )

@@ -21,6 +21,7 @@ from sync_jobs.errors import error_text
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER
 from sync_jobs.parking import park, retry_parked
 from sync_jobs.rows import CanonicalRow
+from sync_jobs.wins import held_before, observe
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,12 @@ async def pull_object(
             now = clock()
             async with engine.begin() as conn:
                 result = await apply_page(
-                    conn, page.rows, object_type, now, account_master=account_master
+                    conn,
+                    page.rows,
+                    object_type,
+                    now,
+                    account_master=account_master,
+                    backfill=checkpoint is None,
                 )
                 await save_page(
                     conn, source.system, object_type, page.checkpoint, result.applied, now
@@ -109,15 +115,21 @@ async def apply_page(
     now: datetime,
     *,
     account_master: str = DEFAULT_ACCOUNT_MASTER,
+    backfill: bool | None = None,
 ) -> ApplyResult:
     """Apply a page table by table (in first-seen order); park what still has no parent.
 
     Rows deferred in the first pass get a second one: their parent may be on the same page
-    (a subsidiary listed before its parent account).
+    (a subsidiary listed before its parent account). Deals the page turns won are recorded
+    as observed wins (``sync_jobs.wins``); ``backfill`` says whether the page belongs to
+    an object's initial backfill, whose new deals are history, not changes (``None``:
+    while the object has no checkpoint).
     """
+    before = await held_before(conn, rows)
     first = await _apply_tables(conn, rows, object_type, now, account_master)
     second = await _apply_tables(conn, first.deferred, object_type, now, account_master)
     await park(conn, second.deferred, object_type, now)
+    await observe(conn, rows, before, now, object_type=object_type, backfill=backfill)
     return ApplyResult(
         applied=first.applied + second.applied,
         skipped=first.skipped + second.skipped,

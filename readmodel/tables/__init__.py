@@ -14,7 +14,13 @@ from readmodel.tables.delivery import (
     TimeEntry,
 )
 from readmodel.tables.finance import Invoice, Payment
-from readmodel.tables.handoffs import Handoff, HandoffStatus, HandoffStep, StepStatus
+from readmodel.tables.handoffs import (
+    Handoff,
+    HandoffStatus,
+    HandoffStep,
+    StepStatus,
+    WinObservation,
+)
 from readmodel.tables.lineage import Lineage, metadata, table_of
 from readmodel.tables.sync import IntegrationException, SyncParked, SyncState, WebhookEvent
 
@@ -44,6 +50,7 @@ __all__ = [
     "SyncState",
     "TimeEntry",
     "WebhookEvent",
+    "WinObservation",
     "metadata",
     "table_of",
 ]

@@ -90,3 +90,19 @@ class HandoffStep(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error_code: str | None = Field(default=None, max_length=64)
     error_message: str | None = Field(default=None, max_length=1000)
+
+
+class WinObservation(SQLModel, table=True):
+    """A deal seen turning won by sync *after* its source's initial backfill.
+
+    Only these wins open a handoff from sync: a deal found already won by a backfill (the
+    firm's history, set up by hand) never does. ``observed_at`` is when the read model saw
+    the change; the handoff waits until every system that owns projects has pulled after
+    it, so a project the firm made meanwhile is seen before anything is created.
+    """
+
+    __tablename__ = "win_observation"
+
+    opportunity_id: int = Field(foreign_key="opportunity.id", primary_key=True, sa_type=BigInteger)
+    source_system: str = Field(max_length=32)
+    observed_at: datetime = Field(sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel import command_log
+from readmodel.reads.deal_projects import projects_by_handoff
 from readmodel.tables import Handoff, HandoffStep, table_of
 from resolvers.context import Context
 
@@ -51,13 +52,15 @@ async def _steps(conn: Any, keys: list[int]) -> dict[int, list[Row[Any]]]:
 
 
 class HandoffLoaders:
-    """``handoff_by_id``, ``handoff_by_opportunity``, ``steps_by_handoff``, ``command_by_id``."""
+    """``handoff_by_id``, ``handoff_by_opportunity``, ``steps_by_handoff``, ``command_by_id``,
+    ``project_by_handoff``."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.handoff_by_id = _Batch(engine, _by_id)
         self.handoff_by_opportunity = _Batch(engine, _by_opportunity)
         self.steps_by_handoff = _Batch(engine, _steps, missing=list)
         self.command_by_id = _Batch(engine, command_log.by_ids)
+        self.project_by_handoff = _Batch(engine, projects_by_handoff)
 
 
 def loaders_of(ctx: Context) -> HandoffLoaders:

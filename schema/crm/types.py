@@ -175,6 +175,15 @@ class Opportunity(Node):
     async def account(self, info: strawberry.Info) -> Account | None:
         return await one(info, "account_by_id", self.row.account_id, Account.from_row)
 
+    @strawberry.field(
+        description="Projects delivering this deal, by code: through its engagements, or "
+        "the project its handoff created or linked."
+    )
+    async def projects(self, info: strawberry.Info) -> list[ProjectT]:
+        from schema.delivery.types import Project
+
+        return await many(info, "projects_by_opportunity", self.row.id, Project.from_row)
+
     @strawberry.field(description="Its handoff to delivery, once the deal is won.")
     async def handoff(self, info: strawberry.Info) -> HandoffT | None:
         from resolvers.handoffs.loaders import loaders_of

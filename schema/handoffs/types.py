@@ -19,6 +19,7 @@ from schema.handoffs.enums import HandoffStepStatus as _RegisteredStep  # noqa: 
 
 if TYPE_CHECKING:
     from schema.crm.types import Opportunity
+    from schema.delivery.types import Project
 
 
 @strawberry.type(description="Why a step or a handoff stopped, in the source's own words.")
@@ -113,6 +114,18 @@ class Handoff:
     async def steps(self, info: strawberry.Info) -> list[HandoffStep]:
         rows = await loaders_of(context_of(info)).steps_by_handoff.load(self.row.id)
         return [HandoffStep.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The project the handoff created or linked, once its create_project "
+        "step succeeded and the project is in the read model."
+    )
+    async def project(
+        self, info: strawberry.Info
+    ) -> Annotated[Project, strawberry.lazy("schema.delivery.types")] | None:
+        from schema.delivery.types import Project
+
+        row = await loaders_of(context_of(info)).project_by_handoff.load(self.row.id)
+        return None if row is None else Project.from_row(row)
 
     @strawberry.field(description="The won deal.")
     async def opportunity(

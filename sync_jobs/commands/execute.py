@@ -183,14 +183,21 @@ async def _write(deps: SyncDeps, command: Row[Any]) -> WriteResult:
 
 
 async def _read_back(deps: SyncDeps, command: Row[Any], written: WriteResult) -> list[CanonicalRow]:
-    return await deps.source(command.target_system).fetch(written.object_type, written.source_ids)
+    """The written records as the source now holds them, parents (a new engagement) first."""
+    connector = deps.source(command.target_system)
+    rows = [row for kind, i in written.parents for row in await connector.fetch(kind, [i])]
+    return rows + await connector.fetch(written.object_type, written.source_ids)
 
 
 async def _record_applied(
     deps: SyncDeps, command_id: int, lease: Lease, written: WriteResult
 ) -> None:
     """The source confirmed the write: keep what it wrote before anything else can fail."""
-    record = {"object_type": written.object_type, "source_ids": written.source_ids}
+    record = {
+        "object_type": written.object_type,
+        "source_ids": written.source_ids,
+        "parents": [list(parent) for parent in written.parents],
+    }
     now = deps.clock()
     async with deps.engine.begin() as conn:
         await command_log.transition(
@@ -212,7 +219,8 @@ def _written(command: Row[Any]) -> WriteResult | None:
         return None
     record = json.loads(command.written)
     first, *others = record["source_ids"]
-    return WriteResult(record["object_type"], first, tuple(others))
+    parents = tuple((kind, source_id) for kind, source_id in record.get("parents", []))
+    return WriteResult(record["object_type"], first, tuple(others), parents)
 
 
 async def _succeed(

@@ -23,12 +23,16 @@ class WriteResult:
     """The record a command wrote, named by the connector's object type and source id.
 
     ``others`` holds further records of the same type when one command writes several (an
-    approval of many time entries); the worker reads all of them back.
+    approval of many time entries); the worker reads all of them back. ``parents`` names
+    records of other types the command wrote and the record refers to, as (object type,
+    source id): read back first, so the record finds its parent (a handoff's project and
+    the engagement made for it).
     """
 
     object_type: str
     source_id: str
     others: tuple[str, ...] = ()
+    parents: tuple[tuple[str, str], ...] = ()
 
     @property
     def source_ids(self) -> list[str]:

@@ -106,6 +106,8 @@ def _project(facts: Facts, plan: Plan, done: Progress, now: datetime) -> dict[st
     engagement = facts.engagement
     return {
         "external_id": external_id(done.handoff_id, "project"),
+        "opportunity_id": facts.opportunity.source_id,  # kept on the project: the deal's ref
+        "engagement_external_id": external_id(done.handoff_id, "engagement"),
         "customer_id": _required(done.customer_id, "customer"),
         "code": project_code(template, done.handoff_id),
         "name": facts.opportunity.name,
@@ -144,6 +146,7 @@ def _billing(facts: Facts, plan: Plan, done: Progress, now: datetime) -> dict[st
     ]
     return {
         "project_id": _required(done.project_id, "project"),
+        "project_external_id": external_id(done.handoff_id, "project"),
         "billing_method": method,
         "currency": plan.currency,
         "schedule": json.dumps(_rule(template, plan), sort_keys=True),
@@ -193,6 +196,7 @@ def _staffing(facts: Facts, plan: Plan, done: Progress, now: datetime) -> dict[s
     ]
     return {
         "project_id": _required(done.project_id, "project"),
+        "project_external_id": external_id(done.handoff_id, "project"),
         "currency": plan.currency,
         "start_date": start.isoformat(),
         "end_date": end_date(template, start).isoformat(),

@@ -2,8 +2,8 @@
 
 Two ways a win is seen, one handoff either way (``state.open_handoff`` is idempotent):
 
-* sync: after a pull, ``advance_handoffs`` finds won deals without a handoff (one cheap
-  query) and opens theirs;
+* sync: after a pull, ``advance_handoffs`` opens handoffs for the wins sync *observed* as
+  changes once every system owning projects has pulled past them (``due.due_wins``);
 * the ``markOpportunityWon`` mutation: when its command SUCCEEDS, ``on_command_succeeded``
   opens the handoff with the data the caller supplied.
 
@@ -16,28 +16,24 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel.tables import Engagement, Opportunity, Project, table_of
+from readmodel.tables import Opportunity, table_of
 from sync_jobs.context import deps_of
 from sync_jobs.handoff import state
+from sync_jobs.handoff.due import due_wins
 from sync_jobs.handoff.orchestrator import Advanced, advance
 from sync_jobs.handoff.steps import STEP_NAMES
 
 log = logging.getLogger(__name__)
 
 WON_KIND = "mark_opportunity_won"
-# A deal won (by close date) longer ago than this gets no handoff from sync: deals won before
-# clientgraph ran the handoff were set up by hand (the seeded firm's history), and must not
-# be set up twice.
-LOOKBACK = timedelta(days=30)
 SWEEP_LIMIT = 200  # handoffs advanced per sweep (the rest wait for the next pull)
-OPPORTUNITY, ENGAGEMENT = table_of(Opportunity), table_of(Engagement)
-PROJECT = table_of(Project)
+OPPORTUNITY = table_of(Opportunity)
 
 
 async def on_command_succeeded(ctx: dict[str, Any], command: Row[Any]) -> None:
@@ -72,34 +68,18 @@ async def _handoff_for(engine: AsyncEngine, command: Row[Any], now: datetime) ->
     return handoff_id
 
 
-async def newly_won(engine: AsyncEngine, now: datetime) -> list[Row[Any]]:
-    """Won deals closing within ``LOOKBACK`` without a handoff and without a project.
-
-    ``won_at`` is the CRM's close time when it has one, else when clientgraph first saw
-    the win (Salesforce reports a close *date* only): the start of the setup cycle time.
-    """
-    o, e, p = OPPORTUNITY.c, ENGAGEMENT.c, PROJECT.c
-    has_project = exists().where(
-        and_(e.opportunity_id == o.id, p.engagement_id == e.id, p.deleted_at.is_(None))
-    )
-    has_handoff = exists().where(state.HANDOFFS.c.opportunity_id == o.id)
-    stmt = select(o.id, o.closed_at).where(
-        o.is_won.is_(True),
-        o.deleted_at.is_(None),
-        o.close_date >= (now - LOOKBACK).date(),
-        ~has_handoff,
-        ~has_project,
-    )
-    async with engine.connect() as conn:
-        return list(await conn.execute(stmt.order_by(o.id)))
-
-
 async def advance_handoffs(ctx: dict[str, Any]) -> dict[str, Any]:
     """Open handoffs for deals sync saw won, and advance every handoff still moving."""
     deps = deps_of(ctx)
     now = deps.clock()
     opened = 0
-    for deal in await newly_won(deps.engine, now):
+    owners = {
+        name: object_type
+        for name, source in deps.sources.items()
+        for object_type, table in source.tables.items()
+        if table == "project"
+    }
+    for deal in await due_wins(deps.engine, now, owners):
         _, created = await state.open_handoff(
             deps.engine, deal.id, trigger="sync", won_at=deal.closed_at or now, inputs=None, now=now
         )

@@ -102,12 +102,15 @@ class Simulator:
     def _select(self, query: Query) -> list[Record] | Response:
         found = self.store.rows(query.table)
         known = {k.lower() for r in found[:1] for k in r}
-        unknown = [c for c in query.columns or () if found and c not in known]
+        wanted = [*(query.columns or ()), *(query.equals or ())[:1]]
+        unknown = [c for c in wanted if found and c not in known]
         if unknown:
             detail = f"Field '{unknown[0]}' for record '{query.table}' was not found."
             return error(400, "INVALID_PARAMETER", detail)
         if query.since is not None:
             found = [r for r in found if r["lastModifiedDate"] >= query.since]
+        if query.equals is not None:
+            found = [r for r in found if _equals(r, *query.equals)]
         if query.by_stamp:
             return sorted(found, key=lambda r: (r["lastModifiedDate"], int(r["id"])))
         return sorted(found, key=lambda r: int(r["id"]))
@@ -230,3 +233,11 @@ def _links(request: Request, offset: int, limit: int, rows: list[Any]) -> list[d
 
 
 __all__ = ["Faults", "Simulator", "create_simulator"]
+
+
+def _equals(record: Record, column: str, text: str) -> bool:
+    """SuiteQL's ``column = 'text'``: a reference compares by its id, empty never matches."""
+    value = next((v for k, v in record.items() if k.lower() == column), None)
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value is not None and str(value) == text

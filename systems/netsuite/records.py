@@ -58,6 +58,12 @@ class _Ids:
     def __init__(self, rows: dict[str, list[Row]]) -> None:
         self.customer = {x["account_id"]: x["source_id"] for x in rows.get("account_xref", [])}
         self.of = {t: {r["id"]: r.get("source_id") for r in rows.get(t, [])} for t in rows}
+        self.deal_of = {e["id"]: e["opportunity_id"] for e in rows.get("engagement", [])}
+
+    def deal(self, engagement_id: int | None) -> str | None:
+        """The Salesforce id of the deal an engagement was sold by, if any."""
+        deal = None if engagement_id is None else self.deal_of.get(engagement_id)
+        return None if deal is None else self.of.get("opportunity", {}).get(deal)
 
     def get(self, table: str, row_id: int | None) -> dict[str, str] | None:
         return None if row_id is None else ref(self.of[table][row_id])
@@ -163,7 +169,9 @@ def engagement(row: Row, ids: _Ids) -> Record:
 
 
 def job(row: Row, ids: _Ids) -> Record:
-    """A project: a NetSuite job under its customer."""
+    """A project: a NetSuite job under its customer. Like a firm whose CRM connector stamps
+    projects, it keeps the Salesforce id of the deal it delivers (``custentity_cg_opportunity``):
+    the handoff asks for it before creating a project."""
     return {
         **_lineage(row),
         "entityId": row["code"],
@@ -174,6 +182,7 @@ def job(row: Row, ids: _Ids) -> Record:
         "startDate": row["start_date"],
         "projectedEndDate": row["end_date"],
         "custentity_cg_engagement": ids.get("engagement", row["engagement_id"]),
+        "custentity_cg_opportunity": ids.deal(row["engagement_id"]),
         "custentity_cg_billing_method": row["billing_method"],
         "custentity_cg_budget": money(row["budget_minor"]),
         "custentity_cg_budget_hours": money(row["budget_hours_x100"]),

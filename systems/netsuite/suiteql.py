@@ -1,7 +1,11 @@
 """The SuiteQL the simulator understands: the shapes the connector sends, nothing more.
 
-    SELECT * | <columns> FROM <table> [WHERE lastmodifieddate >= '<ISO timestamp>']
+    SELECT * | <columns> FROM <table>
+    [WHERE lastmodifieddate >= '<ISO timestamp>' | WHERE <column> = '<text>']
     [ORDER BY lastmodifieddate, id | ORDER BY id]
+
+The equality filter is how the handoff asks for a deal's project (``custentity_cg_opportunity
+= '006…'``); references compare by their id, as SuiteQL compares them.
 
 Anything else is refused as NetSuite refuses a query it cannot run: 400 ``INVALID_PARAMETER``.
 """
@@ -14,7 +18,8 @@ from datetime import UTC, datetime
 
 PATTERN = re.compile(
     r"^SELECT\s+(?P<columns>\*|[\w\s,]+?)\s+FROM\s+(?P<table>\w+)"
-    r"(?:\s+WHERE\s+lastmodifieddate\s*>=\s*'(?P<since>[^']+)')?"
+    r"(?:\s+WHERE\s+(?:lastmodifieddate\s*>=\s*'(?P<since>[^']+)'"
+    r"|(?P<column>\w+)\s*=\s*'(?P<equals>[^']*)'))?"
     r"(?:\s+ORDER\s+BY\s+(?P<order>lastmodifieddate(?:\s+ASC)?\s*,\s*id|id)(?:\s+ASC)?)?\s*$",
     re.IGNORECASE,
 )
@@ -29,6 +34,7 @@ class Query:
     columns: tuple[str, ...] | None  # None: every column (``SELECT *``)
     table: str
     since: datetime | None
+    equals: tuple[str, str] | None  # (column, text): WHERE column = 'text'
     by_stamp: bool  # ORDER BY lastmodifieddate, id (else by id)
 
 
@@ -42,6 +48,7 @@ def parse(text: str) -> Query:
         columns=None if columns == "*" else tuple(c.strip().lower() for c in columns.split(",")),
         table=match["table"].lower(),
         since=_since(match["since"]),
+        equals=None if match["column"] is None else (match["column"].lower(), match["equals"]),
         by_stamp=(match["order"] or "").lower().startswith("lastmodifieddate"),
     )
 

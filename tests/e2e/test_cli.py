@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,38 @@ def test_demo_is_filled_by_sync_and_shows_a_change_made_at_the_source(tmp_path: 
     assert any(a["invoices"] for a in accounts["nodes"])  # the ERP half, linked to the clients
     assert all(0 <= a["health"]["score"] <= 100 for a in accounts["nodes"])
     assert seen
+
+
+RECENT_WINS = """{ accounts(first: 100) { nodes {
+  opportunities { isWon closeDate projects { code } } } } }"""
+EVERY_HANDOFF = """{ handoffs(first: 100, filter: {status: [WAITING_FOR_DATA, READY, IN_PROGRESS,
+  COMPLETED, FAILED, HALTED, CANCELLED]}) { trigger status projectSourceId } }"""
+
+
+def test_the_demo_start_up_hands_off_none_of_the_firms_history(tmp_path: Path) -> None:
+    """200 clients, whose recent wins already have projects: the first syncs of both
+    sources, and the sweeps after them, open no handoff and create no project."""
+    port = _free_port()
+    args = ["demo", "--port", str(port), "--accounts", "200"]
+    with _process(args, _env(tmp_path), port) as base:
+
+        def synced() -> bool:
+            states = _query(base, "{ freshness { system status } }")["data"]["freshness"]
+            systems = {f["system"] for f in states}
+            return systems == {"salesforce", "netsuite"} and all(
+                f["status"] == "OK" for f in states
+            )
+
+        _until(synced, 120)
+        time.sleep(12)  # two more 5-second pulls of each source, each with its sweep
+        handoffs = _query(base, EVERY_HANDOFF)["data"]["handoffs"]
+        deals = _query(base, RECENT_WINS)["data"]["accounts"]["nodes"]
+
+    since = (date.today() - timedelta(days=30)).isoformat()
+    won = [o for a in deals for o in a["opportunities"] if o["isWon"]]
+    recent = [o for o in won if o["closeDate"] >= since]
+    assert sum(bool(o["projects"]) for o in recent) >= 5  # the history that once tempted it
+    assert handoffs == []
 
 
 def _rename_at_salesforce(salesforce: str, secret: str) -> str:

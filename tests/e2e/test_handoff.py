@@ -35,7 +35,12 @@ HANDOFF = """
 """
 BY_DEAL = f"query($id: ID!) {{ opportunity(id: $id) {{ handoff {{ {HANDOFF} }} }} }}"
 BY_ID = f"query($id: ID!) {{ handoff(id: $id) {{ {HANDOFF} }} }}"
-QUEUE = f"query($first: Int!) {{ handoffs(first: $first) {{ {HANDOFF} opportunity {{ name }} }} }}"
+QUEUE = f"""query($first: Int!) {{ handoffs(first: $first) {{ {HANDOFF}
+  project {{ code }} opportunity {{ name projects {{ code }} }} }} }}"""
+DELIVERED = """query($id: ID!) { handoff(id: $id) {
+  projectSourceId project { code sourceRefs { sourceId } engagement { name }
+                            budget { amount currency } }
+  opportunity { projects { code } } } }"""
 KPIS = """query($start: Date!, $end: Date!) { portfolio(periodStart: $start, periodEnd: $end) {
   handoffs { completed withoutIntervention shareWithoutIntervention averageSetupCycleHours } } }"""
 
@@ -99,6 +104,12 @@ async def test_win_wait_resume_complete_over_the_graph(sources: Sources) -> None
         done = (await graphql(client, BY_ID, {"id": found["id"]}))["data"]["handoff"]
         assert done["status"] == "COMPLETED" and done["projectSourceId"]
         assert [s["command"]["status"] for s in done["steps"]] == ["SUCCEEDED"] * 5
+        delivered = (await graphql(client, DELIVERED, {"id": found["id"]}))["data"]["handoff"]
+        project = delivered["project"]  # the deal had no engagement: the handoff made one
+        assert project["sourceRefs"][0]["sourceId"] == delivered["projectSourceId"]
+        assert project["engagement"] is not None
+        assert project["budget"] == {"amount": sold, "currency": deal["currency"]}
+        assert delivered["opportunity"]["projects"] == [{"code": project["code"]}]
         today = utcnow().date().isoformat()
         kpis = await graphql(client, KPIS, {"start": today, "end": today})
         figures = kpis["data"]["portfolio"]["handoffs"]

@@ -33,6 +33,7 @@ from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.context import DEPS_KEY, SyncDeps, close_deps, open_deps
 from sync_jobs.handoff import state
 from sync_jobs.handoff.triggers import advance_handoffs
+from sync_jobs.jobs import pull_source
 from tests.conftest import graphql, migrated_engine
 from tests.e2e.test_tryton_mutation import (  # noqa: F401 - the fixtures
     pull_tryton,
@@ -56,7 +57,8 @@ from tests.sync_jobs.connectors.tryton.test_writes import (
 CLIENT_01 = 3  # the demo firm's first client party
 WON = mutation("markOpportunityWon", "MarkOpportunityWonInput")
 VIEW = """query($id: ID!) { opportunity(id: $id) {
-  stage handoff { status projectSourceId customerSourceId steps { name status } }
+  stage projects { name } handoff { status projectSourceId customerSourceId
+                                    steps { name status } project { name engagement { id } } }
   account { projects { code name billingMethod budget { amount currency } budgetHours } } } }"""
 MILESTONES = [("Design signed off", 30, "19200.00"), ("Platform live", 90, "28800.00")]
 PROJECT_FIELDS = ["name", "project_invoice_method", "list_price", "effort_duration", "comment"]
@@ -146,6 +148,9 @@ async def test_a_deal_won_in_tryton_is_set_up_in_tryton_once(
     await _tryton_holds_the_setup(rpc, deal, after[new])
     (project,) = [p for p in view["account"]["projects"] if p["name"] == after[new]["name"]]
     assert project["billingMethod"] == "MILESTONE"
+    # Tryton has no engagements: the deal reaches its project through the handoff
+    assert handoff["project"] == {"name": after[new]["name"], "engagement": None}
+    assert view["projects"] == [{"name": after[new]["name"]}]
     assert project["budget"] == {"amount": "48000.00", "currency": "USD"}
     assert Decimal(project["budgetHours"]) == 320
 
@@ -194,20 +199,18 @@ async def test_a_deal_won_by_hand_in_tryton_waits_for_data_then_completes(
 ) -> None:
     deal = await new_opportunity(rpc)
     before = await projects_of(rpc, CLIENT_01)
-    await deals.mark_opportunity_won(rpc, {"opportunity_id": str(deal)}, "by-hand")  # the buttons
     deps = await open_deps(settings_for(engine, tryton), engine=engine)
     try:
-        await pull_everything(deps)
-        swept = await advance_handoffs({DEPS_KEY: deps})
+        await pull_everything(deps)  # the first sync: the deal is open
+        await deals.mark_opportunity_won(rpc, {"opportunity_id": str(deal)}, "by-hand")
+        await pull_source({DEPS_KEY: deps}, "tryton")  # the win is a change: seen, handed off
         (handoff_id,) = await _handoffs(engine)
         waiting = await _load(engine, handoff_id)
-        assert (swept["opened"], waiting.trigger, waiting.status) == (1, "sync", "WAITING_FOR_DATA")
+        assert (waiting.trigger, waiting.status) == ("sync", "WAITING_FOR_DATA")
         missing = {m["field"] for m in json.loads(waiting.missing)}
         assert missing == {"serviceLine", "startDate", "billingMethod"}  # no rate card asked
 
-        data = {"service_line": "Cybersecurity", "billing_method": "time_and_materials"}
-        async with engine.begin() as conn:
-            await state.merge_inputs(conn, waiting, {**data, "start_date": str(TODAY)}, utcnow())
+        await _supply(engine, waiting)
         assert await _drive(deps, handoff_id) == "COMPLETED"
     finally:
         await close_deps(deps)
@@ -216,6 +219,43 @@ async def test_a_deal_won_by_hand_in_tryton_waits_for_data_then_completes(
     project = after[new]
     assert project["project_invoice_method"] == "effort"
     assert "monthly_approved_time" in project["comment"]
+
+
+async def test_a_win_found_by_the_first_sync_is_history_and_a_project_naming_the_deal_is_linked(
+    engine: AsyncEngine, tryton: LiveTryton, rpc: TrytonClient
+) -> None:
+    history, deal = await new_opportunity(rpc), await new_opportunity(rpc)
+    await deals.mark_opportunity_won(rpc, {"opportunity_id": str(history)}, "before-us")
+    deps = await open_deps(settings_for(engine, tryton), engine=engine)
+    try:
+        await pull_source({DEPS_KEY: deps}, "tryton")  # the first sync, with its sweep
+        assert await _handoffs(engine) == []
+
+        await deals.mark_opportunity_won(rpc, {"opportunity_id": str(deal)}, "by-hand")
+        (theirs,) = await rpc.create(  # the firm set the project up by hand, naming the deal
+            "project.work",
+            [{"type": "project", "name": "Set up by hand", "party": CLIENT_01,
+              "comment": f"opportunity: sale.opportunity,{deal}"}],
+        )  # fmt: skip
+        before = await projects_of(rpc, CLIENT_01)
+        await pull_source({DEPS_KEY: deps}, "tryton")
+        (handoff_id,) = await _handoffs(engine)
+        await _supply(engine, await _load(engine, handoff_id))
+        assert await _drive(deps, handoff_id) == "COMPLETED"
+        done = await _load(engine, handoff_id)
+    finally:
+        await close_deps(deps)
+    assert done.project_source_id == str(theirs)
+    after = await projects_of(rpc, CLIENT_01)
+    assert after.keys() == before.keys()  # linked, nothing created
+    assert "staffing requested" not in after[theirs]["comment"]  # the firm's to staff
+
+
+async def _supply(engine: AsyncEngine, waiting: Any) -> None:
+    """What ``resumeHandoff`` would merge: the data Tryton lacks."""
+    data = {"service_line": "Cybersecurity", "billing_method": "time_and_materials"}
+    async with engine.begin() as conn:
+        await state.merge_inputs(conn, waiting, {**data, "start_date": str(TODAY)}, utcnow())
 
 
 async def _drive(deps: SyncDeps, handoff_id: int) -> str:

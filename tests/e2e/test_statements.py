@@ -11,7 +11,7 @@ query($first: Int) {
     nodes {
       name sourceRefs { sourceId }
       parent { name } children { name }
-      contacts { name } opportunities { name amount { amount } }
+      contacts { name } opportunities { name amount { amount } projects { code } }
       engagements { name backlog { amount } billedToDate { amount }
         projects { code budgetBurn percentComplete unbilledWip { amount } margin
           milestones { name isSlipped } } }
@@ -42,6 +42,7 @@ def _every_relation_is_present(nodes: list[dict]) -> None:
     projects = [p for n in nodes for e in n["engagements"] for p in e["projects"]]
     invoices = [i for n in nodes for i in n["invoices"]]
     assert all(n["parent"] for n in nodes)
+    assert any(o["projects"] for n in nodes for o in n["opportunities"])
     assert projects and any(p["milestones"] for p in projects)
     staffed = [p for n in nodes for p in n["projects"]]
     assert any(p["team"] for p in staffed)

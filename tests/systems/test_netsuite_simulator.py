@@ -106,6 +106,25 @@ async def test_suiteql_filters_by_stamp_and_selects_columns(ns: NS) -> None:
     assert set(rows[0]) == {"links", "id", "lastmodifieddate"}
 
 
+async def test_suiteql_filters_by_equality_and_a_reference_by_its_id(ns: NS) -> None:
+    job = next(j for j in ns.store.rows("job") if j["custentity_cg_opportunity"])
+    deal, engagement = job["custentity_cg_opportunity"], job["custentity_cg_engagement"]["id"]
+
+    by_deal = await every_row(
+        ns.http, f"SELECT id FROM job WHERE custentity_cg_opportunity = '{deal}' ORDER BY id"
+    )
+    by_ref = await every_row(
+        ns.http, f"SELECT id FROM job WHERE custentity_cg_engagement = '{engagement}'"
+    )
+
+    assert job["id"] in {r["id"] for r in by_deal} & {r["id"] for r in by_ref}
+    assert all(
+        ns.store.records["job"][r["id"]]["custentity_cg_opportunity"] == deal for r in by_deal
+    )
+    unknown = await suiteql(ns.http, "SELECT id FROM job WHERE custentity_cg_nothing = 'x'")
+    assert_envelope(unknown, 400, "INVALID_PARAMETER")
+
+
 @pytest.mark.parametrize(
     ("q", "params"),
     [

@@ -10,6 +10,8 @@ then by external id (the CRM account id, the convention identity resolution link
 by the identity rules (normalized domain, normalized name) over NetSuite's customers. A hit
 by those rules is a *suspected duplicate*: the write refuses with ``DUPLICATE_SUSPECTED``,
 and the handoff halts for a person to link or merge the records, rather than create a twin.
+The project is matched the same way: a job NetSuite keeps for the deal (``deal_records``) is
+linked, and its billing and staffing, if the firm set them up, are left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from sync_jobs.commands.payload import text
 from sync_jobs.commands.writes import InvalidPayload, Payload, WriteResult
+from sync_jobs.connectors.netsuite import deal_records
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.connectors.netsuite.lists import currency_id
 from sync_jobs.errors import PermanentSourceError
@@ -93,8 +96,19 @@ def _customer(p: Payload) -> dict[str, Any]:
 async def create_project(
     client: NetSuiteClient, p: Payload, key: str, now: datetime
 ) -> WriteResult:
-    """A job under the customer, active, with its budget, rate card and dates."""
+    """A job under the customer, active, with its budget, rate card and dates, and the
+    engagement the deal is delivered under (the deal's, else one made for it).
+
+    The deal's own project, if NetSuite has one the handoff did not make, is linked instead:
+    nothing is written (``deal_records.deal_project``).
+    """
     kind = "create_project"
+    external = text(kind, p, "external_id")
+    if await client.get_record("job", f"eid:{external}") is None:
+        theirs = await deal_records.deal_project(client, p.get("opportunity_id"))
+        if theirs is not None:
+            return WriteResult("job", theirs)
+    engagement = str(p.get("engagement_id") or "") or await _engagement(client, p)
     fields = {
         "entityId": text(kind, p, "code"),
         "companyName": text(kind, p, "name"),
@@ -103,7 +117,8 @@ async def create_project(
         "currency": {"id": currency_id(kind, p.get("currency"))},
         "startDate": text(kind, p, "start_date"),
         "projectedEndDate": p.get("end_date"),
-        "custentity_cg_engagement": _ref(p.get("engagement_id")),
+        "custentity_cg_engagement": _ref(engagement),
+        "custentity_cg_opportunity": p.get("opportunity_id"),
         "custentity_cg_billing_method": text(kind, p, "billing_method"),
         "custentity_cg_budget": text(kind, p, "budget"),
         "custentity_cg_budget_hours": text(kind, p, "budget_hours"),
@@ -112,15 +127,40 @@ async def create_project(
         "custentity_cg_manager": p.get("manager_name"),
         "custentity_cg_activated_at": p.get("activated_at"),
     }
-    return WriteResult("job", await client.upsert("job", text(kind, p, "external_id"), fields))
+    job = await client.upsert("job", external, fields)
+    return WriteResult("job", job, parents=(("engagement", engagement),))
+
+
+async def _engagement(client: NetSuiteClient, p: Payload) -> str:
+    """The contract the project is delivered under, made for a deal that has none: it
+    names the deal, so the read model reaches the project from the opportunity."""
+    kind = "create_project"
+    fields = {
+        "name": f"{text(kind, p, 'code')} {text(kind, p, 'name')}"[:300],
+        "custrecord_cg_customer": {"id": text(kind, p, "customer_id")},
+        "custrecord_cg_opportunity": p.get("opportunity_id"),
+        "custrecord_cg_billing_method": text(kind, p, "billing_method"),
+        "custrecord_cg_sold_value": text(kind, p, "budget"),
+        "custrecord_cg_currency": {"id": currency_id(kind, p.get("currency"))},
+        "custrecord_cg_start_date": text(kind, p, "start_date"),
+        "custrecord_cg_end_date": p.get("end_date"),
+        "custrecord_cg_signed_at": None,  # no signed SOW is known: the deal was won
+        "custrecord_cg_status": "active",
+    }
+    return await client.upsert(
+        deal_records.ENGAGEMENT, text(kind, p, "engagement_external_id"), fields
+    )
 
 
 async def create_billing_schedule(
     client: NetSuiteClient, p: Payload, key: str, now: datetime
 ) -> WriteResult:
-    """The invoicing rule on the job, and one milestone task per billing milestone."""
+    """The invoicing rule on the job, and one milestone task per billing milestone; a job
+    of the firm's that is billed already (a rule, milestone tasks) is left as it is."""
     kind = "create_billing_schedule"
     project_id = text(kind, p, "project_id")
+    if await _theirs(client, p, project_id) and await deal_records.has_billing(client, project_id):
+        return WriteResult("job", project_id)
     await client.update("job", project_id, {"custentity_cg_billing_schedule": p.get("schedule")})
     currency = {"id": currency_id(kind, p.get("currency"))}
     ids = []
@@ -143,9 +183,12 @@ async def create_billing_schedule(
 async def request_staffing(
     client: NetSuiteClient, p: Payload, key: str, now: datetime
 ) -> WriteResult:
-    """One resource allocation per role, without a person yet (status ``requested``)."""
+    """One resource allocation per role, without a person yet (status ``requested``); a
+    job of the firm's that is staffed already is left as it is."""
     kind = "request_staffing"
     project_id = text(kind, p, "project_id")
+    if await _theirs(client, p, project_id) and await deal_records.has_staffing(client, project_id):
+        return WriteResult("job", project_id)
     currency = {"id": currency_id(kind, p.get("currency"))}
     ids = []
     for item in p.get("requests") or []:
@@ -176,7 +219,9 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+async def _theirs(client: NetSuiteClient, p: Payload, project_id: str) -> bool:
+    return await deal_records.is_theirs(client, project_id, p.get("project_external_id"))
+
+
 def _ref(value: Any) -> dict[str, str] | None:
     return {"id": str(value)} if value else None
-
-

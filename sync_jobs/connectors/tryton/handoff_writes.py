@@ -9,7 +9,9 @@ finds what the first run made instead of making a second one.
 * ``ensure_customer``: the client *is* a party (Tryton is the account master), so nothing
   is created; a party without a customer payment term gets the "Net N" term of the
   account's billing terms, if Tryton has one.
-* ``create_project``: a ``project.work`` of type project for the party, invoiced by the
+* ``create_project``: a project whose comment names the deal (``opportunity:
+  sale.opportunity,<id>``) is linked, its invoicing and staffing left to the firm; else
+  a ``project.work`` of type project for the party, invoiced by the
   billing method (``INVOICE_METHODS``), priced with the firm's service product: effort =
   the budget hours (sold value ÷ the product's list price when no rate card priced them),
   list price = sold value ÷ effort, so Tryton's revenue is the sold value.
@@ -47,6 +49,7 @@ INVOICE_METHODS = {
     "retainer": "manual",
     "non_billable": "manual",
 }
+DEAL_LABEL = "opportunity"  # the project's comment line naming its deal
 HOURS, PRICE = Decimal("0.01"), Decimal("0.0001")  # Tryton's price digits are 4
 Handler = Callable[[TrytonClient, Payload, str], Awaitable[WriteResult]]
 
@@ -72,10 +75,13 @@ async def _payment_term(client: TrytonClient, days: str) -> int | None:
 
 
 async def create_project(client: TrytonClient, p: Payload, key: str) -> WriteResult:
-    """The project for the party, unless the handoff's project exists already."""
+    """The project for the party, unless the handoff's project, or a project naming the
+    deal (``opportunity: sale.opportunity,<id>`` on its comment), exists already."""
     kind = "create_project"
     tag = _tag(kind, p)
     found = await _tagged(client, [["type", "=", "project"]], tag)
+    if found is None:
+        found = await deal_project(client, p.get("opportunity_id"))
     if found is not None:
         return WriteResult("project", str(found))
     product = await _service_product(client)
@@ -91,10 +97,37 @@ async def create_project(client: TrytonClient, p: Payload, key: str) -> WriteRes
         "timesheet_available": True,
         "timesheet_start_date": iso_day(kind, p, "start_date"),
         "timesheet_end_date": iso_day(kind, p, "end_date"),
-        "comment": tag,
+        "comment": "\n".join([tag, *_deal_line(p)]),
     }
     (created,) = await client.create(WORK, [values])
     return WriteResult("project", str(created))
+
+
+async def deal_project(client: TrytonClient, deal: Any) -> int | None:
+    """The project whose comment names the deal ``sale.opportunity,<deal>`` (the reference
+    the handoff keeps, and a firm can add by hand), if any."""
+    if not deal:
+        return None
+    line = f"{DEAL_LABEL}: sale.opportunity,{deal}"
+    domain = [["type", "=", "project"], ["comment", "like", f"%{line}%"]]
+    found = await client.search_read(WORK, domain, ["comment"], order=[["id", "ASC"]], context=ALL)
+    exact = [w for w in found if line in str(w["comment"] or "").splitlines()]
+    return int(exact[0]["id"]) if exact else None
+
+
+def _deal_line(p: Payload) -> list[str]:
+    deal = p.get("opportunity_id")
+    return [f"{DEAL_LABEL}: sale.opportunity,{deal}"] if deal else []
+
+
+async def theirs(client: TrytonClient, p: Payload, project: int) -> bool:
+    """Whether the project was made by someone else (the firm), not by this handoff: its
+    comment lacks the handoff's tag. Its invoicing and staffing are then the firm's."""
+    ours = p.get("project_external_id")
+    if not ours:
+        return False
+    (work,) = await client.read(WORK, [project], ["comment"])
+    return f"[{ours}]" not in str(work["comment"] or "")
 
 
 def effort(kind: str, p: Payload, product_price: Decimal) -> tuple[Decimal, Decimal]:
@@ -118,6 +151,8 @@ async def create_billing_schedule(client: TrytonClient, p: Payload, key: str) ->
     """The invoicing rule on the project; a child task per milestone (milestone billing)."""
     kind = "create_billing_schedule"
     project = record_id(kind, p, "project_id")
+    if await theirs(client, p, project):
+        return WriteResult("project", str(project))
     await set_line(client, project, "billing", str(p.get("schedule") or "{}"))
     if p.get("billing_method") == "milestone":
         for item in p.get("milestones") or []:
@@ -146,6 +181,8 @@ async def request_staffing(client: TrytonClient, p: Payload, key: str) -> WriteR
     """
     kind = "request_staffing"
     project = record_id(kind, p, "project_id")
+    if await theirs(client, p, project):
+        return WriteResult("project", str(project))
     (work,) = await client.read(WORK, [project], ["effort_duration"])
     hours = Decimal((work["effort_duration"] or timedelta()).total_seconds()) / 3600
     asked = ", ".join(
@@ -168,7 +205,7 @@ async def link_project_to_opportunity(client: TrytonClient, p: Payload, key: str
     """A note on the (read-only, won) opportunity naming the project, and back."""
     kind = "link_project_to_opportunity"
     deal, project = record_id(kind, p, "opportunity_id"), record_id(kind, p, "project_id")
-    await set_line(client, project, "opportunity", f"sale.opportunity,{deal}")
+    await set_line(client, project, DEAL_LABEL, f"sale.opportunity,{deal}")
     resource, reference = f"sale.opportunity,{deal}", f"project.work,{project}"
     mine = [["resource", "=", resource], ["message", "like", f"%{reference}%"]]
     if not await client.search("ir.note", mine):

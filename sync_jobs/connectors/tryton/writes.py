@@ -4,7 +4,7 @@ Tryton has neither an upsert by external id nor an idempotency key, so each kind
 safe to repeat (a retry after a lost answer must never make a second record) its own way:
 
 * ``log_time`` → ``timesheet.line``: the command key ends the line's description
-  (``"workshop [clientgraph-command-12]"``) and the line is searched for by it before one
+  (``"workshop [clientgraph-3f2a…]"``) and the line is searched for by it before one
   is created (same employee and day, so the search stays on indexed columns).
 * ``issue_invoice`` → ``account.invoice``: the key is the invoice's ``reference``; a retry
   finds the invoice and resumes its workflow where it stopped (draft → validated → posted).

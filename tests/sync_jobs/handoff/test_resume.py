@@ -16,6 +16,7 @@ from sync_jobs.handoff import state
 from sync_jobs.handoff.orchestrator import advance
 from sync_jobs.handoff.triggers import advance_handoffs
 from sync_jobs.pull import pull_object
+from sync_jobs.source_state import mark_pulled
 from tests.sync_jobs.handoff.conftest import (
     Sources,
     drive,
@@ -38,6 +39,14 @@ async def _won_in_the_crm(sources: Sources, deal: dict[str, Any]) -> None:
     sources.sf.touch("Opportunity", deal["source_id"], changes, now)
     report = await pull_object(sources.engine, sources.deps.source("salesforce"), "opportunity")
     assert report.error is None
+    await pull_projects(sources)  # NetSuite has looked for the deal's project since
+
+
+async def pull_projects(sources: Sources) -> None:
+    """The pull of NetSuite's projects that lets the sweep hand off a win seen before it."""
+    netsuite = sources.deps.source("netsuite")
+    assert (await pull_object(sources.engine, netsuite, "job")).error is None
+    await mark_pulled(sources.engine, "netsuite", "job", utcnow())
 
 
 async def _count(sources: Sources, stmt: Any) -> int:
