@@ -17,6 +17,7 @@ BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
 ANALYSIS = BENCH / "analysis.md"
 DOC = BENCH.parent / "docs" / "benchmarks.md"
+FAULTS = BENCH / "faults.md"
 
 HEADER = """# Benchmarks
 
@@ -70,6 +71,8 @@ def render(_latest: Path | None = None) -> None:
     for found in results.values():
         if found:
             sections.append(_section(*found))
+    if FAULTS.exists():  # the fault storm's numbers and their reading (bench/faults.md)
+        sections.append(FAULTS.read_text())
     DOC.write_text("\n".join(s.rstrip() + "\n" for s in sections if s))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from readmodel import command_log
 from readmodel.types import utcnow
 from sync_jobs.commands import execute
+from sync_jobs.commands.lease import Lease
 from sync_jobs.context import DEPS_KEY
 from sync_jobs.handoff import state
 from sync_jobs.handoff.orchestrator import advance
@@ -83,9 +84,10 @@ async def test_a_crash_between_steps_resumes_where_it_stopped(sources: Sources) 
 
     # the worker applies ensure_customer and commits SUCCEEDED, then dies before the hook
     row = await execute.load_command(sources.engine, command_id)
-    assert row is not None and await execute._claim(sources.deps, command_id, 1)
-    written, rows = await execute._write(sources.deps, row)
-    await execute._succeed(sources.deps, command_id, written, rows)
+    lease = Lease(sources.engine, command_id, seconds=30)
+    assert row is not None and await execute._claim(sources.deps, row, lease, 1)
+    report = await execute._attempt(sources.deps, row, lease, 1)  # write, read back, SUCCEEDED
+    assert report["status"] == "SUCCEEDED"
     stuck = await handoff(sources, handoff_id)
     assert [s["status"] for s in stuck["steps"][:2]] == ["RUNNING", "PENDING"]
 
