@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from readmodel.money import decimal_to_minor
+from sync_jobs.connectors.tryton.projects import Booked
 from sync_jobs.rows import CanonicalRow, Ref
 
 SYSTEM = "tryton"
@@ -59,7 +60,13 @@ PROJECT_FIELDS = (
 )  # fmt: skip
 TIMESHEET_FIELDS = (
     "employee", "date", "duration", "cost_price", "work.origin", "invoice_line.invoice",
-    "create_date", "last_modified_at",
+    "invoice_line.unit_price", "create_date", "last_modified_at",
+)  # fmt: skip
+# A payment is a move line an invoice lists among its payment lines (the pay wizard, a
+# statement): a credit on the client's receivable account.
+PAYMENT_FIELDS = (
+    "invoice_payment", "invoice_payment.party", "invoice_payment.currency.code", "debit",
+    "credit", "date", "reconciliation", "last_modified_at",
 )  # fmt: skip
 INVOICE_FIELDS = (
     "party", "number", "state", "invoice_date", "currency.code", "total_amount",
@@ -206,28 +213,52 @@ def project(record: dict[str, Any]) -> CanonicalRow:
     )
 
 
-def time_entry(record: dict[str, Any], work: dict[str, Any], currency: str) -> CanonicalRow:
-    """A timesheet line, with ``work`` the root project it was booked on (``id``,
-    ``list_price``, ``project_invoice_method``): its list price is the rate billed."""
-    rate = decimal_to_minor(work.get("list_price") or Decimal(0))
+def time_entry(record: dict[str, Any], work: Booked, currency: str) -> CanonicalRow:
+    """A timesheet line, priced as Tryton bills it.
+
+    ``work`` is the work it is booked on (a task or the project), with its root project. Its
+    list price is the rate Tryton invoices; once invoiced, the invoice line's unit price is
+    what was billed and stays so whatever the list price becomes. Only time on works
+    invoiced by timesheet is billable: other methods bill effort, progress or by hand.
+    """
+    standard = decimal_to_minor(work.list_price)
+    invoiced = nested(record, "invoice_line.unit_price")
     invoice = nested(record, "invoice_line.invoice")
     return _row(
         "time_entry",
         record,
         {
-            "project_id": _ref("project", work["id"]),
+            "project_id": _ref("project", work.project["id"]),
             "person_id": _ref("person", record["employee"]),
             "role": DEFAULT_ROLE,
             "work_date": record["date"],
             "hours_x100": hours_x100(record.get("duration")),
-            "billable": bool(work.get("project_invoice_method")),
-            "bill_rate_minor": rate,
-            "standard_rate_minor": rate,
+            "billable": work.invoice_method == "timesheet",
+            "bill_rate_minor": standard if invoiced is None else decimal_to_minor(invoiced),
+            "standard_rate_minor": standard,
             "cost_rate_minor": decimal_to_minor(record.get("cost_price") or Decimal(0)),
             "currency": currency,
             "status": "invoiced" if invoice else "approved",
             "submitted_at": record.get("create_date"),
             "invoice_id": _ref("invoice", invoice),
+        },
+    )
+
+
+def payment(record: dict[str, Any]) -> CanonicalRow:
+    """A payment line of a customer invoice: applied once reconciled with what it pays."""
+    return _row(
+        "payment",
+        record,
+        {
+            "invoice_id": _ref("invoice", record["invoice_payment"]),
+            "account_id": _ref("account", nested(record, "invoice_payment.party")),
+            "amount_minor": decimal_to_minor(
+                (record.get("credit") or Decimal(0)) - (record.get("debit") or Decimal(0))
+            ),
+            "currency": _currency(record, "invoice_payment.currency.code"),
+            "received_on": record["date"],
+            "status": "applied" if record.get("reconciliation") else "received",
         },
     )
 

@@ -9,12 +9,26 @@ never one per record.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sync_jobs.connectors.tryton.client import TrytonClient
 
 ALL = {"active_test": False}
 PROJECT_FIELDS = ("party", "list_price", "project_invoice_method", "company.currency.code")
+# What prices time booked on a work: its own list price and the invoice method it inherits
+# from its project (Tryton bills a timesheet line at the list price of the work it is on).
+WORK_FIELDS = ("path", "list_price", "invoice_method")
+
+
+@dataclass(frozen=True)
+class Booked:
+    """The work a timesheet line is booked on, as Tryton prices it, and its root project."""
+
+    project: dict[str, Any]
+    list_price: Decimal
+    invoice_method: str | None
 
 
 def work_id(reference: str | None) -> int | None:
@@ -48,6 +62,24 @@ async def projects_of_works(
     )
     by_id = {int(p["id"]): p for p in projects if p.get("party")}
     return {work: by_id[root] for work, root in root_of.items() if root in by_id}
+
+
+async def booked_works(client: TrytonClient, work_ids: Iterable[int]) -> dict[int, Booked]:
+    """Each work id → its price, invoice method and root project (projects with a party)."""
+    wanted = sorted(set(work_ids))
+    if not wanted:
+        return {}
+    works = await client.search_read(
+        "project.work", [["id", "in", wanted]], WORK_FIELDS, context=ALL
+    )
+    project_of = await projects_of_works(client, wanted)
+    return {
+        int(w["id"]): Booked(
+            project_of[int(w["id"])], w.get("list_price") or Decimal(0), w.get("invoice_method")
+        )
+        for w in works
+        if int(w["id"]) in project_of
+    }
 
 
 async def projects_of_invoices(client: TrytonClient, invoice_ids: list[int]) -> dict[int, int]:
