@@ -18,13 +18,19 @@ non-master system are compared with their ``account_xref`` links instead of acco
 
 The read model is read *before* the source's id list: a record created in between is then
 merely re-applied (harmless), never mistaken for a deletion.
+
+Stamps cannot reveal a value that changed without moving its record's stamp, so with a
+``Rolling`` schedule each run also re-reads a slice of the live records (and the records a
+connector names ``Volatile``) and applies them without rewinding: the version guard accepts
+an equal stamp with other content, so only records whose payload hash differs are written
+(``content_checked``, ``content_repaired``; ``repaired_ids`` names what changed).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +42,7 @@ from readmodel.types import utcnow
 from sync_jobs.connectors.base import Connector
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER, needs_identity
 from sync_jobs.pull import apply_page
+from sync_jobs.rolling import Rolling, Volatile
 from sync_jobs.rows import CanonicalRow
 from sync_jobs.sql import upsert_insert
 
@@ -48,6 +55,7 @@ NOT_CONTENT = frozenset(
 )
 REWOUND = datetime(1970, 1, 1, tzinfo=UTC)  # older than any real version stamp
 CHUNK = 500  # ids fetched and applied per transaction (bounds IN lists and fetch requests)
+NAMED = 100  # repaired ids kept in a report (the counts are complete)
 
 
 @dataclass
@@ -61,6 +69,9 @@ class ReconcileReport:
     repaired: int = 0  # missing here, or its content differed from the source's
     realigned: int = 0  # content right, version stamp corrected
     parked: int = 0  # re-read but waiting for a parent or an identity match
+    content_checked: int = 0  # stamp unchanged, re-read in full to compare content
+    content_repaired: int = 0  # of those, content differed and was rewritten
+    repaired_ids: list[str] = field(default_factory=list)  # the first NAMED repaired
 
     @property
     def fixed(self) -> int:
@@ -103,11 +114,17 @@ async def reconcile_source(
     *,
     clock: Callable[[], datetime] = utcnow,
     account_master: str = DEFAULT_ACCOUNT_MASTER,
+    rolling: Rolling | None = None,
 ) -> list[ReconcileReport]:
     """Reconcile every object type of ``connector``, parents first."""
     return [
         await reconcile_object(
-            engine, connector, object_type, clock=clock, account_master=account_master
+            engine,
+            connector,
+            object_type,
+            clock=clock,
+            account_master=account_master,
+            rolling=rolling,
         )
         for object_type in connector.objects
     ]
@@ -120,10 +137,13 @@ async def reconcile_object(
     *,
     clock: Callable[[], datetime] = utcnow,
     account_master: str = DEFAULT_ACCOUNT_MASTER,
+    rolling: Rolling | None = None,
 ) -> ReconcileReport:
     """Repair the read model's copy of ``object_type``; store and return the report.
 
-    The report lands in ``sync_state.last_reconciled_at`` / ``last_reconcile_report``.
+    With ``rolling``, also re-read this run's slice of live records (and the connector's
+    volatile ones) and rewrite those whose content differs. The report lands in
+    ``sync_state.last_reconciled_at`` / ``last_reconcile_report``.
     """
     target = _target(connector, object_type, account_master)
     async with engine.connect() as conn:
@@ -131,10 +151,17 @@ async def reconcile_object(
     source = await connector.live_ids(object_type)
     report = ReconcileReport(connector.system, object_type)
     report.checked = len(source.keys() | {i for i, s in before.items() if s.live})
-    for ids in _chunks(sorted(_drifted(before, source))):
+    drifted = _drifted(before, source)
+    for ids in _chunks(sorted(drifted)):
         rows = await connector.fetch(object_type, ids)
         async with engine.begin() as conn:
             await _repair(conn, target, rows, ids, before, report, clock(), account_master)
+    content = await _content_due(connector, object_type, source, rolling, clock()) - drifted
+    report.content_checked = len(content)
+    for ids in _chunks(sorted(content)):
+        rows = await connector.fetch(object_type, ids)
+        async with engine.begin() as conn:
+            await _recheck(conn, target, rows, ids, report, clock(), account_master)
     async with engine.begin() as conn:
         await _save(conn, report, clock())
     return report
@@ -157,6 +184,22 @@ def _drifted(before: dict[str, Stamp], source: dict[str, datetime]) -> set[str]:
         if (s := before.get(i)) is None or not s.live or s.version != version
     }
     return gone | differ
+
+
+async def _content_due(
+    connector: Connector,
+    object_type: str,
+    source: dict[str, datetime],
+    rolling: Rolling | None,
+    now: datetime,
+) -> set[str]:
+    """Live ids to re-read for content this run: the rolling slice and the volatile ones."""
+    if rolling is None:
+        return set()
+    due = rolling.due(source, now)
+    if isinstance(connector, Volatile):
+        due |= await connector.volatile_ids(object_type) & source.keys()
+    return due
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
@@ -184,6 +227,39 @@ async def _repair(
     now_stored = await _contents(conn, target, ids)
     for i in ids:
         _tally(report, was.get(i), now_stored.get(i), waiting=i in waiting)
+    _name(report, _changed(ids, was, now_stored))
+
+
+async def _recheck(
+    conn: AsyncConnection,
+    target: Target,
+    rows: Sequence[CanonicalRow],
+    ids: Sequence[str],
+    report: ReconcileReport,
+    now: datetime,
+    account_master: str,
+) -> None:
+    """Apply a fresh read of records whose stamps agree: only changed content is written."""
+    was = await _contents(conn, target, ids)
+    result = await apply_page(conn, rows, report.object_type, now, account_master=account_master)
+    report.parked += len(result.deferred)
+    now_stored = await _contents(conn, target, ids)
+    changed = _changed(ids, was, now_stored)
+    report.content_repaired += len(changed)
+    _name(report, changed)
+
+
+def _changed(ids: Sequence[str], was: dict[str, Stored], now: dict[str, Stored]) -> list[str]:
+    """The ids whose liveness or data columns differ between the two reads."""
+
+    def content(stored: Stored | None) -> tuple[Any, ...] | None:
+        return None if stored is None else (stored.live, stored.values)
+
+    return [i for i in ids if content(was.get(i)) != content(now.get(i))]
+
+
+def _name(report: ReconcileReport, ids: Sequence[str]) -> None:
+    report.repaired_ids.extend(ids[: max(0, NAMED - len(report.repaired_ids))])
 
 
 def _tally(

@@ -16,7 +16,7 @@ from sync_jobs.commands.writes import Payload, WriteResult
 from sync_jobs.connectors.tryton import mapping, projects, writes
 from sync_jobs.connectors.tryton.client import Domain, TrytonClient
 from sync_jobs.connectors.tryton.cursor import Cursor
-from sync_jobs.connectors.tryton.related import Related, related_models
+from sync_jobs.connectors.tryton.related import VOLATILE, Related, related_models
 from sync_jobs.pull import Page
 from sync_jobs.rows import CanonicalRow
 
@@ -181,6 +181,17 @@ class TrytonConnector:
             context=ALL,
         )
         return {str(r["id"]): mapping.version(r) for r in records}
+
+    async def volatile_ids(self, object_type: str) -> set[str]:
+        """Records a related record's deletion can change (no stamp moves): every
+        reconciliation re-reads them in full (``related.VOLATILE``)."""
+        if object_type not in VOLATILE:
+            return set()
+        domain = [*await self._scope(object_type), *VOLATILE[object_type]]
+        return {
+            str(i)
+            for i in await self._client.search(OBJECTS[object_type].model, domain, context=ALL)
+        }
 
     async def apply_command(self, kind: str, payload: Payload, key: str) -> WriteResult:
         """Apply a command to Tryton (``writes.py`` says how each kind stays idempotent)."""

@@ -25,7 +25,7 @@ from readmodel.tables import SyncState, table_of
 from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.connectors.tryton.connector import OVERLAP
 from sync_jobs.context import DEPS_KEY, SyncDeps
-from sync_jobs.jobs import pull_source
+from sync_jobs.jobs import pull_source, reconcile_source
 from tests.conftest import gateway_client, graphql
 from tests.sync_jobs.connectors.tryton.conftest import LiveTryton
 from tests.sync_jobs.connectors.tryton.test_writes import SYSTEM, deps, fresh_tryton
@@ -69,6 +69,10 @@ async def as_if_pulled_now(engine: AsyncEngine, rpc: TrytonClient) -> None:
 
 async def scheduled_sync(deps: SyncDeps) -> dict[str, Any]:
     return await pull_source({DEPS_KEY: deps}, SYSTEM)
+
+
+async def scheduled_reconcile(deps: SyncDeps) -> Any:
+    return await reconcile_source({DEPS_KEY: deps}, SYSTEM)
 
 
 async def project_view(engine: AsyncEngine, code: str) -> dict[str, Any]:
@@ -179,6 +183,53 @@ async def test_payments_are_synced_and_projects_show_what_was_collected(
     ]
     assert sum(payments) == received
     assert sum(Decimal(p["collected"]["amount"]) for p in projects) == received
+
+
+async def test_a_deleted_task_leaves_the_budget_at_the_next_reconciliation(
+    deps: SyncDeps, rpc: TrytonClient
+) -> None:
+    before = await project_view(deps.engine, "1")
+    task = await new_task(rpc, "160.00", hours=10)
+    await scheduled_sync(deps)
+    assert (await project_view(deps.engine, "1"))["budgetHours"] != before["budgetHours"]
+    await as_if_pulled_now(deps.engine, rpc)
+
+    await rpc.delete("project.work", [task])
+    await scheduled_sync(deps)  # a deletion moves no stamp: the pull cannot see it
+    assert (await project_view(deps.engine, "1"))["budgetHours"] != before["budgetHours"]
+    reports = await scheduled_reconcile(deps)
+
+    after = await project_view(deps.engine, "1")
+    assert (after["budget"], after["budgetHours"]) == (before["budget"], before["budgetHours"])
+    (projects,) = [r for r in reports if r.object_type == "project"]
+    assert projects.content_repaired == 1 and projects.repaired_ids == [str(PROJECT)]
+
+
+async def test_a_payment_taken_back_in_tryton_leaves_the_graph(
+    deps: SyncDeps, rpc: TrytonClient
+) -> None:
+    (invoice,) = await rpc.search_read(
+        "account.invoice",
+        [["state", "=", "posted"], ["payment_lines", "!=", None]],
+        ["payment_lines", "amount_to_pay"],
+        limit=1,
+    )
+    collected = await total_collected(deps.engine)
+
+    await rpc.write(
+        "account.invoice",
+        [invoice["id"]],
+        {"payment_lines": [["remove", invoice["payment_lines"]]]},
+    )
+    await scheduled_sync(deps)
+    await scheduled_reconcile(deps)
+
+    (line,) = await rpc.read("account.move.line", invoice["payment_lines"], ["credit"])
+    assert await total_collected(deps.engine) == collected - line["credit"]
+
+
+async def total_collected(engine: AsyncEngine) -> Decimal:
+    return sum((Decimal(p["collected"]["amount"]) for p in await all_projects(engine)), Decimal(0))
 
 
 async def all_projects(engine: AsyncEngine) -> list[dict[str, Any]]:
