@@ -55,7 +55,8 @@ NOT_CONTENT = frozenset(
 )
 REWOUND = datetime(1970, 1, 1, tzinfo=UTC)  # older than any real version stamp
 CHUNK = 500  # ids fetched and applied per transaction (bounds IN lists and fetch requests)
-NAMED = 100  # repaired ids kept in a report (the counts are complete)
+NAMED = 20  # repaired ids named in a report (the counts are complete)
+REPORT_CHARS = 1000  # sync_state.last_reconcile_report's width
 
 
 @dataclass
@@ -78,7 +79,13 @@ class ReconcileReport:
         return self.tombstoned + self.repaired + self.realigned
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """The report as stored; long source ids are named fewer, so it fits its column."""
+        values = asdict(self)
+        text = json.dumps(values, sort_keys=True)
+        while len(text) > REPORT_CHARS and values["repaired_ids"]:
+            values["repaired_ids"].pop()
+            text = json.dumps(values, sort_keys=True)
+        return text
 
 
 @dataclass(frozen=True)

@@ -230,3 +230,11 @@ async def test_a_rolling_pass_reads_a_slice_per_run_and_every_record_once_a_peri
 
     assert sum(checked) == 4  # each of the four accounts exactly once in the period
     assert sum(len(ids) for ids in source.fetched) == 4
+
+
+def test_a_report_naming_long_ids_still_fits_its_column() -> None:
+    report = ReconcileReport("netsuite", "invoice", repaired_ids=["x" * 60] * 20)
+
+    stored = report.to_json()
+
+    assert len(stored) <= 1000 and 0 < len(json.loads(stored)["repaired_ids"]) < 20
