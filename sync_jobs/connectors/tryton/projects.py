@@ -8,6 +8,7 @@ never one per record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -100,6 +101,7 @@ async def projects_of_invoices(client: TrytonClient, invoice_ids: list[int]) -> 
             context=ALL,
         )
         billed += [(_invoice_of(r), w) for r in records if (w := _work_of(r, work_field))]
+    billed += await _noted(client, invoice_ids)
     project_of = await projects_of_works(client, (work for _, work in billed))
     found: dict[int, int] = {}
     for invoice, work in billed:
@@ -107,6 +109,26 @@ async def projects_of_invoices(client: TrytonClient, invoice_ids: list[int]) -> 
             root = int(project_of[work]["id"])
             found[invoice] = min(root, found.get(invoice, root))
     return found
+
+
+# An invoice line of an amount given by hand bills no record Tryton links (an invoice line's
+# origin cannot be a project): ``issue_invoice`` names the project in the line's note.
+NOTE = re.compile(r"\bproject\.work,(\d+)\b")
+
+
+def project_note(project_id: int) -> str:
+    return f"Billed for project.work,{project_id}"
+
+
+async def _noted(client: TrytonClient, invoice_ids: list[int]) -> list[tuple[int, int]]:
+    """(invoice, work) of invoice lines whose note names the project they bill."""
+    domain = [["invoice", "in", invoice_ids], ["note", "like", "%project.work,%"]]
+    lines = await client.search_read("account.invoice.line", domain, ["invoice", "note"])
+    return [
+        (int(line["invoice"]), int(match.group(1)))
+        for line in lines
+        if (match := NOTE.search(str(line.get("note") or "")))
+    ]
 
 
 BILLED_BY = (  # what records point at the invoice line billing them, and at which work

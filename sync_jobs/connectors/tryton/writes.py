@@ -216,6 +216,7 @@ def _invoice_line(kind: str, p: Payload, project: dict[str, Any]) -> dict[str, A
         "unit_price": number(kind, p, "amount"),
         "account": revenue,
         "description": project["name"],
+        "note": projects.project_note(int(project["id"])),  # what bills it: the project
     }
 
 
