@@ -57,7 +57,9 @@ CLIENT_01 = 3  # the demo firm's first client party
 WON = mutation("markOpportunityWon", "MarkOpportunityWonInput")
 VIEW = """query($id: ID!) { opportunity(id: $id) {
   stage handoff { status projectSourceId customerSourceId steps { name status } }
-  account { projects { code name billingMethod budget { amount currency } budgetHours } } } }"""
+  account { projects {
+    code name managerName billingMethod budget { amount currency } budgetHours
+  } } } }"""
 MILESTONES = [("Design signed off", 30, "19200.00"), ("Platform live", 90, "28800.00")]
 PROJECT_FIELDS = ["name", "project_invoice_method", "list_price", "effort_duration", "comment"]
 
@@ -89,6 +91,7 @@ def win_input(deal_gid: str) -> dict[str, Any]:
         "billingMethod": "MILESTONE",
         "startDate": TODAY.isoformat(),
         "milestones": milestones,
+        "managerName": "Grace Hopper",
     }
     return {"opportunityId": deal_gid, "idempotencyKey": "tryton-handoff-1", "handoff": handoff}
 
@@ -146,6 +149,11 @@ async def test_a_deal_won_in_tryton_is_set_up_in_tryton_once(
     await _tryton_holds_the_setup(rpc, deal, after[new])
     (project,) = [p for p in view["account"]["projects"] if p["name"] == after[new]["name"]]
     assert project["billingMethod"] == "MILESTONE"
+    # the handoff's code and manager, not Tryton's sequence number
+    assert (project["code"], project["managerName"]) == (
+        after[new]["name"].split()[0],
+        "Grace Hopper",
+    )
     assert project["budget"] == {"amount": "48000.00", "currency": "USD"}
     assert Decimal(project["budgetHours"]) == 320
 

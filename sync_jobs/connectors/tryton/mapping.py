@@ -56,8 +56,11 @@ OPPORTUNITY_FIELDS = (
 PROJECT_FIELDS = (
     "name", "number", "party", "status.name", "project_invoice_method", "list_price",
     "total_effort", "revenue", "company.currency.code", "timesheet_start_date",
-    "timesheet_end_date", "create_date", "last_modified_at",
+    "timesheet_end_date", "comment", "create_date", "last_modified_at",
 )  # fmt: skip
+# Tryton numbers works from a sequence and has no project manager: a project set up by our
+# handoff keeps its code and manager as lines of its comment (``handoff_writes.py``).
+CODE_LINE, MANAGER_LINE = "code: ", "manager: "
 TIMESHEET_FIELDS = (
     "employee", "date", "duration", "cost_price", "work.origin", "invoice_line.invoice",
     "invoice_line.unit_price", "create_date", "last_modified_at",
@@ -193,13 +196,14 @@ def project(record: dict[str, Any]) -> CanonicalRow:
     method = record.get("project_invoice_method")
     status = str(nested(record, "status.name") or "").lower()
     created: datetime = record.get("create_date") or version(record)
+    number = record["id"]
     return _row(
         "project",
         record,
         {
             "engagement_id": None,
             "account_id": _ref("account", record["party"]),
-            "code": record.get("number") or f"TRY-{record['id']}",
+            "code": comment_line(record, CODE_LINE) or record.get("number") or f"TRY-{number}",
             "name": record["name"],
             "status": "completed" if status == "done" else "active",
             "billing_method": BILLING_METHODS.get(method or "", "non_billable"),
@@ -208,9 +212,17 @@ def project(record: dict[str, Any]) -> CanonicalRow:
             "budget_hours_x100": hours_x100(record.get("total_effort")),
             "start_date": record.get("timesheet_start_date") or created.date(),
             "end_date": record.get("timesheet_end_date"),
-            "manager_name": None,
+            "manager_name": comment_line(record, MANAGER_LINE),
         },
     )
+
+
+def comment_line(record: dict[str, Any], label: str) -> str | None:
+    """The text of the ``label`` line of the record's comment, if it has one."""
+    for line in str(record.get("comment") or "").splitlines():
+        if line.startswith(label) and line[len(label) :].strip():
+            return line[len(label) :].strip()
+    return None
 
 
 def time_entry(record: dict[str, Any], work: Booked, currency: str) -> CanonicalRow:

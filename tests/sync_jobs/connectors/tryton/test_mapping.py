@@ -202,3 +202,16 @@ def test_only_project_work_references_name_a_work() -> None:
     assert projects.work_id("project.work,7") == 7
     assert projects.work_id("timesheet.line,7") is None
     assert projects.work_id(None) is None
+
+
+def test_a_handoff_projects_code_and_manager_come_from_its_comment() -> None:
+    project = record(
+        name="DNA-H00007 Data platform", number="12", party=3, create_date=STAMP,
+        comment="[clientgraph-handoff-7-project]\ncode: DNA-H00007\nmanager: Grace Hopper",
+    )  # fmt: skip
+
+    row = mapping.project(project)
+
+    assert (row.values["code"], row.values["manager_name"]) == ("DNA-H00007", "Grace Hopper")
+    plain = mapping.project({**project, "comment": None})
+    assert (plain.values["code"], plain.values["manager_name"]) == ("12", None)
