@@ -129,7 +129,7 @@ class TrytonConnector:
         spec = OBJECTS[object_type]
         scope = await self._scope(object_type)
         fields = ("last_modified_at",)
-        async for records in self._changes(related.model, [], fields, since):
+        async for records in self._changes(related.model, related.domain, fields, since):
             changed = [int(r["id"]) for r in records]
             ids = await related.find(self._client, spec.model, scope, changed)
             yield await self._read(object_type, ids), mapping.version(records[-1])

@@ -17,7 +17,7 @@ task or invoice line reaches its project or invoice through the content reconcil
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sync_jobs.connectors.tryton.client import Domain, TrytonClient
 
@@ -28,10 +28,12 @@ Finder = Callable[[TrytonClient, str, Domain, list[int]], Awaitable[list[int]]]
 
 @dataclass(frozen=True)
 class Related:
-    """A related ``model`` whose changes re-read the dependents ``find`` names."""
+    """A related ``model`` whose changes (those ``domain`` selects) re-read the dependents
+    ``find`` names."""
 
     model: str
     find: Finder
+    domain: Domain = field(default_factory=list)
 
 
 def via(path: str) -> Finder:
@@ -73,7 +75,8 @@ RELATED: dict[str, tuple[Related, ...]] = {
         Related("party.party", via("employee.party")),
     ),
     "project": (
-        Related("project.work", roots),  # tasks: effort, revenue (list price × effort)
+        # tasks and sub-projects: effort, revenue (list price × effort) add up in the root
+        Related("project.work", roots, [["parent", "!=", None]]),
         Related("project.work.status", via("status")),
     ),
     "invoice": (Related("account.invoice.line", via("lines")),),
