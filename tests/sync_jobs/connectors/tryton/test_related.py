@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -168,7 +168,7 @@ async def test_payments_are_synced_and_projects_show_what_was_collected(
     deps: SyncDeps, rpc: TrytonClient
 ) -> None:
     paid = await rpc.search_read(
-        "account.move.line", [["invoice_payment", "!=", None]], ["credit", "debit"]
+        "account.move.line", [["invoice_payment", "!=", None]], ["credit", "debit", "date"]
     )
     received = sum((p["credit"] - p["debit"] for p in paid), Decimal(0))
     assert received > 0
@@ -183,6 +183,19 @@ async def test_payments_are_synced_and_projects_show_what_was_collected(
     ]
     assert sum(payments) == received
     assert sum(Decimal(p["collected"]["amount"]) for p in projects) == received
+    days = sorted(p["date"] for p in paid)
+    assert await portfolio_collected(deps.engine, days[0], days[-1]) == received
+
+
+async def portfolio_collected(engine: AsyncEngine, start: date, end: date) -> Decimal:
+    query = """query($start: Date, $end: Date) { portfolio(periodStart: $start, periodEnd: $end) {
+      currencies { collected { amount } } } }"""
+    period = {"start": start.isoformat(), "end": end.isoformat()}
+    async with gateway_client(engine.url.render_as_string(hide_password=False)) as client:
+        body = await graphql(client, query, period)
+    assert "errors" not in body, body
+    currencies = body["data"]["portfolio"]["currencies"]
+    return sum((Decimal(c["collected"]["amount"]) for c in currencies), Decimal(0))
 
 
 async def test_a_deleted_task_leaves_the_budget_at_the_next_reconciliation(
