@@ -69,6 +69,12 @@ class SyncSettings(BaseModel):
     )
     interval_seconds: float = Field(30.0, gt=0, description="Scheduled pull of each object.")
     reconcile_interval_seconds: float = Field(3600.0, gt=0)
+    content_reconcile_period_seconds: float = Field(
+        86400.0,
+        ge=0,
+        description="Every record is re-read in full once in this period by the "
+        "reconciliations (a slice per run), repairing content no stamp revealed; 0: off.",
+    )
     account_master: str = Field(
         "salesforce",
         description="The system whose accounts are the client list; other systems' clients "

@@ -27,6 +27,7 @@ from sync_jobs.context import SyncDeps, deps_of
 from sync_jobs.errors import QuotaExhausted, TransientSourceError, error_text
 from sync_jobs.handoff.triggers import advance_handoff, advance_handoffs
 from sync_jobs.pull import pull_object
+from sync_jobs.rolling import Rolling
 from sync_jobs.source_state import mark_failing, mark_pulled, rest_source, resting_until
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,15 @@ async def reconcile_source(ctx: dict[str, Any], source: str) -> Any:
     connector = deps.source(source)
     if (until := await _paused(deps, connector)) is not None:
         return {"source": source, "paused_until": until.isoformat()}
+    sync = deps.settings.sync
+    rolling = None
+    if sync.content_reconcile_period_seconds > 0:
+        rolling = Rolling(sync.content_reconcile_period_seconds, sync.reconcile_interval_seconds)
     try:
-        master = deps.settings.sync.account_master
-        return await reconcile(deps.engine, connector, clock=deps.clock, account_master=master)
+        return await reconcile(
+            deps.engine, connector, clock=deps.clock, account_master=sync.account_master,
+            rolling=rolling,
+        )  # fmt: skip
     except QuotaExhausted as error:
         until = await _pause(deps, connector, error)
         return {"source": source, "paused_until": until.isoformat()}

@@ -18,17 +18,22 @@ non-master system are compared with their ``account_xref`` links instead of acco
 
 The read model is read *before* the source's id list: a record created in between is then
 merely re-applied (harmless), never mistaken for a deletion.
+
+Stamps cannot reveal a value that changed without moving its record's stamp, so with a
+``Rolling`` schedule each run also re-reads a slice of the live records (and the records a
+connector names ``Volatile``) and applies them without rewinding: the version guard accepts
+an equal stamp with other content, so only records whose payload hash differs are written
+(``content_checked``, ``content_repaired``; ``repaired_ids`` names what changed).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from readmodel.tables import AccountXref, SyncState, metadata, table_of
@@ -36,18 +41,16 @@ from readmodel.types import utcnow
 from sync_jobs.connectors.base import Connector
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER, needs_identity
 from sync_jobs.pull import apply_page
+from sync_jobs.reconcile_rows import REWOUND, Stamp, Stored, Target, contents, set_stamps, stamps
+from sync_jobs.rolling import Rolling, Volatile
 from sync_jobs.rows import CanonicalRow
 from sync_jobs.sql import upsert_insert
 
 XREF = table_of(AccountXref)
 STATE = table_of(SyncState)
-# Lineage and its mirror: a row whose other columns did not change was not "repaired".
-NOT_CONTENT = frozenset(
-    {"id", "source_system", "source_id", "source_version", "synced_at", "deleted_at"}
-    | {"payload_hash", "updated_at"}
-)
-REWOUND = datetime(1970, 1, 1, tzinfo=UTC)  # older than any real version stamp
 CHUNK = 500  # ids fetched and applied per transaction (bounds IN lists and fetch requests)
+NAMED = 20  # repaired ids named in a report (the counts are complete)
+REPORT_CHARS = 1000  # sync_state.last_reconcile_report's width
 
 
 @dataclass
@@ -61,40 +64,22 @@ class ReconcileReport:
     repaired: int = 0  # missing here, or its content differed from the source's
     realigned: int = 0  # content right, version stamp corrected
     parked: int = 0  # re-read but waiting for a parent or an identity match
+    content_checked: int = 0  # stamp unchanged, re-read in full to compare content
+    content_repaired: int = 0  # of those, content differed and was rewritten
+    repaired_ids: list[str] = field(default_factory=list)  # the first NAMED repaired
 
     @property
     def fixed(self) -> int:
         return self.tombstoned + self.repaired + self.realigned
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """A stored record's version stamp, content hash and liveness: enough to spot drift."""
-
-    version: datetime
-    payload_hash: str | None
-    live: bool
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A stored record's data columns (lineage left out), to count what a repair changed."""
-
-    version: datetime
-    live: bool
-    values: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a system's records of one object type live in the read model."""
-
-    system: str
-    table: Table
-    xref: bool  # client records of a non-master system: their links, not account rows
+        """The report as stored; long source ids are named fewer, so it fits its column."""
+        values = asdict(self)
+        text = json.dumps(values, sort_keys=True)
+        while len(text) > REPORT_CHARS and values["repaired_ids"]:
+            values["repaired_ids"].pop()
+            text = json.dumps(values, sort_keys=True)
+        return text
 
 
 async def reconcile_source(
@@ -103,11 +88,17 @@ async def reconcile_source(
     *,
     clock: Callable[[], datetime] = utcnow,
     account_master: str = DEFAULT_ACCOUNT_MASTER,
+    rolling: Rolling | None = None,
 ) -> list[ReconcileReport]:
     """Reconcile every object type of ``connector``, parents first."""
     return [
         await reconcile_object(
-            engine, connector, object_type, clock=clock, account_master=account_master
+            engine,
+            connector,
+            object_type,
+            clock=clock,
+            account_master=account_master,
+            rolling=rolling,
         )
         for object_type in connector.objects
     ]
@@ -120,21 +111,31 @@ async def reconcile_object(
     *,
     clock: Callable[[], datetime] = utcnow,
     account_master: str = DEFAULT_ACCOUNT_MASTER,
+    rolling: Rolling | None = None,
 ) -> ReconcileReport:
     """Repair the read model's copy of ``object_type``; store and return the report.
 
-    The report lands in ``sync_state.last_reconciled_at`` / ``last_reconcile_report``.
+    With ``rolling``, also re-read this run's slice of live records (and the connector's
+    volatile ones) and rewrite those whose content differs. The report lands in
+    ``sync_state.last_reconciled_at`` / ``last_reconcile_report``.
     """
     target = _target(connector, object_type, account_master)
     async with engine.connect() as conn:
-        before = await _stamps(conn, target)
+        before = await stamps(conn, target)
     source = await connector.live_ids(object_type)
     report = ReconcileReport(connector.system, object_type)
     report.checked = len(source.keys() | {i for i, s in before.items() if s.live})
-    for ids in _chunks(sorted(_drifted(before, source))):
+    drifted = _drifted(before, source)
+    for ids in _chunks(sorted(drifted)):
         rows = await connector.fetch(object_type, ids)
         async with engine.begin() as conn:
             await _repair(conn, target, rows, ids, before, report, clock(), account_master)
+    content = await _content_due(connector, object_type, source, rolling, clock()) - drifted
+    report.content_checked = len(content)
+    for ids in _chunks(sorted(content)):
+        rows = await connector.fetch(object_type, ids)
+        async with engine.begin() as conn:
+            await _recheck(conn, target, rows, ids, report, clock(), account_master)
     async with engine.begin() as conn:
         await _save(conn, report, clock())
     return report
@@ -159,6 +160,22 @@ def _drifted(before: dict[str, Stamp], source: dict[str, datetime]) -> set[str]:
     return gone | differ
 
 
+async def _content_due(
+    connector: Connector,
+    object_type: str,
+    source: dict[str, datetime],
+    rolling: Rolling | None,
+    now: datetime,
+) -> set[str]:
+    """Live ids to re-read for content this run: the rolling slice and the volatile ones."""
+    if rolling is None:
+        return set()
+    due = rolling.due(source, now)
+    if isinstance(connector, Volatile):
+        due |= await connector.volatile_ids(object_type) & source.keys()
+    return due
+
+
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(ids), CHUNK):
         yield list(ids[start : start + CHUNK])
@@ -176,14 +193,47 @@ async def _repair(
 ) -> None:
     """Rewind, apply what the source answered, and count what really changed."""
     stored = {i: before[i] for i in ids if i in before}
-    was = await _contents(conn, target, ids)
-    await _set_stamps(conn, target, stored, rewind=True)
+    was = await contents(conn, target, ids)
+    await set_stamps(conn, target, stored, rewind=True)
     result = await apply_page(conn, rows, report.object_type, now, account_master=account_master)
     waiting = {r.source_id for r in result.deferred}
-    await _set_stamps(conn, target, {i: s for i, s in stored.items() if i in waiting})
-    now_stored = await _contents(conn, target, ids)
+    await set_stamps(conn, target, {i: s for i, s in stored.items() if i in waiting})
+    now_stored = await contents(conn, target, ids)
     for i in ids:
         _tally(report, was.get(i), now_stored.get(i), waiting=i in waiting)
+    _name(report, _changed(ids, was, now_stored))
+
+
+async def _recheck(
+    conn: AsyncConnection,
+    target: Target,
+    rows: Sequence[CanonicalRow],
+    ids: Sequence[str],
+    report: ReconcileReport,
+    now: datetime,
+    account_master: str,
+) -> None:
+    """Apply a fresh read of records whose stamps agree: only changed content is written."""
+    was = await contents(conn, target, ids)
+    result = await apply_page(conn, rows, report.object_type, now, account_master=account_master)
+    report.parked += len(result.deferred)
+    now_stored = await contents(conn, target, ids)
+    changed = _changed(ids, was, now_stored)
+    report.content_repaired += len(changed)
+    _name(report, changed)
+
+
+def _changed(ids: Sequence[str], was: dict[str, Stored], now: dict[str, Stored]) -> list[str]:
+    """The ids whose liveness or data columns differ between the two reads."""
+
+    def content(stored: Stored | None) -> tuple[Any, ...] | None:
+        return None if stored is None else (stored.live, stored.values)
+
+    return [i for i in ids if content(was.get(i)) != content(now.get(i))]
+
+
+def _name(report: ReconcileReport, ids: Sequence[str]) -> None:
+    report.repaired_ids.extend(ids[: max(0, NAMED - len(report.repaired_ids))])
 
 
 def _tally(
@@ -200,66 +250,6 @@ def _tally(
         report.repaired += 1
     elif was.version != now.version:
         report.realigned += 1
-
-
-async def _stamps(conn: AsyncConnection, target: Target) -> dict[str, Stamp]:
-    """Every stored record of the target's system, tombstones included."""
-    t = target.table
-    if target.xref:
-        stmt = select(t.c.source_id, t.c.source_version).where(t.c.system == target.system)
-        return {r.source_id: Stamp(r.source_version, None, True) for r in await conn.execute(stmt)}
-    stmt = select(t.c.source_id, t.c.source_version, t.c.payload_hash, t.c.deleted_at).where(
-        t.c.source_system == target.system
-    )
-    return {
-        r.source_id: Stamp(r.source_version, r.payload_hash, r.deleted_at is None)
-        for r in await conn.execute(stmt)
-    }
-
-
-async def _contents(conn: AsyncConnection, target: Target, ids: Sequence[str]) -> dict[str, Stored]:
-    """The stored records ``ids`` with their data columns (a link: its account)."""
-    t = target.table
-    if target.xref:
-        stmt = select(t.c.source_id, t.c.source_version, t.c.account_id).where(
-            t.c.system == target.system, t.c.source_id.in_(ids)
-        )
-        return {r[0]: Stored(r[1], True, (r[2],)) for r in await conn.execute(stmt)}
-    data = [c for c in t.c if c.name not in NOT_CONTENT]
-    stmt = select(t.c.source_id, t.c.source_version, t.c.deleted_at, *data).where(
-        t.c.source_system == target.system, t.c.source_id.in_(ids)
-    )
-    return {r[0]: Stored(r[1], r[2] is None, tuple(r[3:])) for r in await conn.execute(stmt)}
-
-
-async def _set_stamps(
-    conn: AsyncConnection, target: Target, stamps: dict[str, Stamp], *, rewind: bool = False
-) -> None:
-    """Rewind rows to REWOUND (guarded by their stamp), or put rewound rows back."""
-    if not stamps:
-        return
-    t = target.table
-    system_column = t.c.system if target.xref else t.c.source_system
-    guard = bindparam("b_from", type_=t.c.source_version.type)
-    values: dict[str, object] = {"source_version": bindparam("b_to", type_=guard.type)}
-    if not target.xref:
-        values["payload_hash"] = bindparam("b_hash", type_=t.c.payload_hash.type)
-    stmt = (
-        update(t)
-        .where(system_column == target.system, t.c.source_id == bindparam("b_id"))
-        .where(t.c.source_version == guard)
-        .values(values)
-    )
-    params = [
-        {
-            "b_id": i,
-            "b_from": s.version if rewind else REWOUND,
-            "b_to": REWOUND if rewind else s.version,
-            **({} if target.xref else {"b_hash": None if rewind else s.payload_hash}),
-        }
-        for i, s in stamps.items()
-    ]
-    await conn.execute(stmt, params)
 
 
 async def _save(conn: AsyncConnection, report: ReconcileReport, at: datetime) -> None:

@@ -59,7 +59,9 @@ WON = mutation("markOpportunityWon", "MarkOpportunityWonInput")
 VIEW = """query($id: ID!) { opportunity(id: $id) {
   stage projects { name } handoff { status projectSourceId customerSourceId
                                     steps { name status } project { name engagement { id } } }
-  account { projects { code name billingMethod budget { amount currency } budgetHours } } } }"""
+  account { projects {
+    code name managerName billingMethod budget { amount currency } budgetHours
+  } } } }"""
 MILESTONES = [("Design signed off", 30, "19200.00"), ("Platform live", 90, "28800.00")]
 PROJECT_FIELDS = ["name", "project_invoice_method", "list_price", "effort_duration", "comment"]
 
@@ -91,6 +93,7 @@ def win_input(deal_gid: str) -> dict[str, Any]:
         "billingMethod": "MILESTONE",
         "startDate": TODAY.isoformat(),
         "milestones": milestones,
+        "managerName": "Grace Hopper",
     }
     return {"opportunityId": deal_gid, "idempotencyKey": "tryton-handoff-1", "handoff": handoff}
 
@@ -151,6 +154,11 @@ async def test_a_deal_won_in_tryton_is_set_up_in_tryton_once(
     # Tryton has no engagements: the deal reaches its project through the handoff
     assert handoff["project"] == {"name": after[new]["name"], "engagement": None}
     assert view["projects"] == [{"name": after[new]["name"]}]
+    # the handoff's code and manager, not Tryton's sequence number
+    assert (project["code"], project["managerName"]) == (
+        after[new]["name"].split()[0],
+        "Grace Hopper",
+    )
     assert project["budget"] == {"amount": "48000.00", "currency": "USD"}
     assert Decimal(project["budgetHours"]) == 320
 

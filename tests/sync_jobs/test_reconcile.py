@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from readmodel.tables import Account, AccountXref, Opportunity, SyncState, table_of
 from sync_jobs.pull import Page, pull_object
 from sync_jobs.reconcile import ReconcileReport, reconcile_object, reconcile_source
+from sync_jobs.rolling import Rolling
 from sync_jobs.rows import CanonicalRow
 from tests.sync_jobs.test_apply import NOW, T0, opportunity
 from tests.sync_jobs.test_identity import crm_account, customer
@@ -186,3 +187,54 @@ async def _saved(engine: AsyncEngine) -> dict[str, tuple[datetime, ReconcileRepo
     async with engine.connect() as conn:
         rows = await conn.execute(stmt)
         return {o: (at, ReconcileReport(**json.loads(text))) for o, at, text in rows}
+
+
+async def test_content_that_changed_under_an_unchanged_stamp_is_repaired_by_the_rolling_pass(
+    engine: AsyncEngine,
+) -> None:
+    source = crm_source()
+    await load_everything(engine, source)
+    # Given a value that changed at the source without moving the record's stamp
+    source.put(crm_account("001C", "Client C Renamed"))
+    assert (await reconcile_object(engine, source, "account", clock=lambda: NOW)).fixed == 0
+
+    # When a rolling pass re-reads every record (one slice: the period is one run)
+    report = await reconcile_object(
+        engine, source, "account", clock=lambda: NOW, rolling=Rolling(3600, 3600)
+    )
+
+    # Then only the changed record is rewritten, and the report names it
+    assert (report.content_checked, report.content_repaired) == (4, 1)
+    assert report.repaired_ids == ["001C"]
+    assert (await accounts(engine))["001C"].name == "Client C Renamed"
+    again = await reconcile_object(
+        engine, source, "account", clock=lambda: NOW, rolling=Rolling(3600, 3600)
+    )
+    assert (again.content_checked, again.content_repaired, again.repaired_ids) == (4, 0, [])
+
+
+async def test_a_rolling_pass_reads_a_slice_per_run_and_every_record_once_a_period(
+    engine: AsyncEngine,
+) -> None:
+    source = crm_source()
+    await load_everything(engine, source)
+    rolling = Rolling(period=4 * 3600, interval=3600)
+
+    checked = []
+    for hour in range(4):
+        at = NOW + timedelta(hours=hour)
+        report = await reconcile_object(
+            engine, source, "account", clock=lambda at=at: at, rolling=rolling
+        )
+        checked.append(report.content_checked)
+
+    assert sum(checked) == 4  # each of the four accounts exactly once in the period
+    assert sum(len(ids) for ids in source.fetched) == 4
+
+
+def test_a_report_naming_long_ids_still_fits_its_column() -> None:
+    report = ReconcileReport("netsuite", "invoice", repaired_ids=["x" * 60] * 20)
+
+    stored = report.to_json()
+
+    assert len(stored) <= 1000 and 0 < len(json.loads(stored)["repaired_ids"]) < 20

@@ -73,8 +73,15 @@ class TrytonClient:
         """Records by id; an id that does not exist is a ``UserError``."""
         return list(await self.execute(model, "read", list(ids), list(fields)))
 
-    async def search(self, model: str, domain: Domain, *, order: Order | None = None) -> list[int]:
-        return list(await self.execute(model, "search", domain, 0, None, order))
+    async def search(
+        self,
+        model: str,
+        domain: Domain,
+        *,
+        order: Order | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> list[int]:
+        return list(await self.execute(model, "search", domain, 0, None, order, context=context))
 
     async def create(self, model: str, values: Sequence[dict[str, Any]]) -> list[int]:
         return list(await self.execute(model, "create", list(values)))

@@ -15,6 +15,8 @@ from readmodel.types import utcnow
 from sync_jobs.commands.writes import Payload, WriteResult
 from sync_jobs.connectors.tryton import mapping, projects, writes
 from sync_jobs.connectors.tryton.client import Domain, TrytonClient
+from sync_jobs.connectors.tryton.cursor import Cursor
+from sync_jobs.connectors.tryton.related import VOLATILE, Related, related_models
 from sync_jobs.pull import Page
 from sync_jobs.rows import CanonicalRow
 
@@ -51,17 +53,25 @@ OBJECTS: dict[str, Spec] = {  # parents first
     ),
     "invoice": Spec("account.invoice", "invoice", mapping.INVOICE_FIELDS, [["type", "=", "out"]]),
     "time_entry": Spec("timesheet.line", "time_entry", mapping.TIMESHEET_FIELDS),
+    "payment": Spec(
+        "account.move.line",
+        "payment",
+        mapping.PAYMENT_FIELDS,
+        [["invoice_payment", "!=", None], ["invoice_payment.type", "=", "out"]],
+    ),
 }
 SIMPLE: dict[str, Callable[[dict[str, Any]], CanonicalRow]] = {
     "account": mapping.account,
     "person": mapping.person,
     "opportunity": mapping.opportunity,
     "project": mapping.project,
+    "payment": mapping.payment,
 }
 
 
 class TrytonConnector:
-    """Pulls parties, employees, opportunities, projects, invoices and timesheet lines.
+    """Pulls parties, employees, opportunities, projects, invoices, timesheet lines and
+    payments (the move lines an invoice lists as paying it).
 
     Pages are read by keyset (after the last stamp and id seen) rather than by offset: a
     record edited mid-pull moves to the end of the order, and with offsets the record behind
@@ -85,20 +95,59 @@ class TrytonConnector:
         self._clock = clock
 
     async def pull(self, object_type: str, checkpoint: str | None) -> AsyncIterator[Page]:
+        """The object's own changes since the checkpoint, then the records whose values
+        come from related records changed since then (``related.py``)."""
+        cursor = Cursor.parse(checkpoint)
+        own = cursor.own
+        async for rows, stamp in self._own_changes(object_type, cursor.own):
+            own = stamp
+            yield Page(rows, Cursor(own, cursor.related).encode())
+        if cursor.own is None:  # a first read took every record as it is now
+            return
+        since = cursor.related or cursor.own
+        newest = since
+        for related in related_models(object_type):
+            async for rows, stamp in self._dependents(object_type, related, since - OVERLAP):
+                newest = max(newest, stamp)
+                yield Page(rows, Cursor(own, cursor.related).encode())
+        if newest > since:  # the related watermark moves once every related model is read
+            yield Page([], Cursor(own, newest).encode())
+
+    async def _own_changes(
+        self, object_type: str, since: datetime | None
+    ) -> AsyncIterator[tuple[list[CanonicalRow], datetime]]:
         spec = OBJECTS[object_type]
         scope = await self._scope(object_type)
-        since = None if checkpoint is None else datetime.fromisoformat(checkpoint) - OVERLAP
+        start = None if since is None else since - OVERLAP
+        async for records in self._changes(spec.model, scope, spec.fields, start):
+            yield await self._rows(object_type, records), mapping.version(records[-1])
+
+    async def _dependents(
+        self, object_type: str, related: Related, since: datetime
+    ) -> AsyncIterator[tuple[list[CanonicalRow], datetime]]:
+        """Re-read the records that depend on each page of ``related``'s changes."""
+        spec = OBJECTS[object_type]
+        scope = await self._scope(object_type)
+        fields = ("last_modified_at",)
+        async for records in self._changes(related.model, related.domain, fields, since):
+            changed = [int(r["id"]) for r in records]
+            ids = await related.find(self._client, spec.model, scope, changed)
+            yield await self._read(object_type, ids), mapping.version(records[-1])
+
+    async def _changes(
+        self, model: str, scope: Domain, fields: Sequence[str], since: datetime | None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of ``model`` records changed since ``since``, by keyset (stamp, id)."""
         after: tuple[datetime, int] | None = None
         while True:
             domain = [*scope, *_changed(since, after)]
             records = await self._client.search_read(
-                spec.model, domain, spec.fields, limit=self._page_size, order=ORDER, context=ALL
+                model, domain, fields, limit=self._page_size, order=ORDER, context=ALL
             )
             if not records:
                 return
-            last = records[-1]
-            after = (mapping.version(last), int(last["id"]))
-            yield Page(await self._rows(object_type, records), after[0].isoformat())
+            after = (mapping.version(records[-1]), int(records[-1]["id"]))
+            yield records
             if len(records) < self._page_size:
                 return
 
@@ -106,13 +155,20 @@ class TrytonConnector:
         """Re-read records now; an id Tryton no longer has (or no longer selects) is a deletion."""
         spec = OBJECTS[object_type]
         wanted = [int(i) for i in ids]
-        domain = [*await self._scope(object_type), ["id", "in", wanted]]
-        records = await self._client.search_read(spec.model, domain, spec.fields, context=ALL)
-        rows = await self._rows(object_type, records)
+        rows = await self._read(object_type, wanted)
         found = {r.source_id for r in rows}
         now = self._clock()
         gone = [mapping.deletion(spec.table, str(i), now) for i in wanted if str(i) not in found]
         return rows + gone
+
+    async def _read(self, object_type: str, ids: Sequence[int]) -> list[CanonicalRow]:
+        """The records ``ids`` the object's domain selects, mapped (absent ones left out)."""
+        if not ids:
+            return []
+        spec = OBJECTS[object_type]
+        domain = [*await self._scope(object_type), ["id", "in", sorted(set(ids))]]
+        records = await self._client.search_read(spec.model, domain, spec.fields, context=ALL)
+        return await self._rows(object_type, records)
 
     async def live_ids(self, object_type: str) -> dict[str, datetime]:
         """Every live record's id and stamp (deletions are the ids missing from this)."""
@@ -125,6 +181,17 @@ class TrytonConnector:
             context=ALL,
         )
         return {str(r["id"]): mapping.version(r) for r in records}
+
+    async def volatile_ids(self, object_type: str) -> set[str]:
+        """Records a related record's deletion can change (no stamp moves): every
+        reconciliation re-reads them in full (``related.VOLATILE``)."""
+        if object_type not in VOLATILE:
+            return set()
+        domain = [*await self._scope(object_type), *VOLATILE[object_type]]
+        return {
+            str(i)
+            for i in await self._client.search(OBJECTS[object_type].model, domain, context=ALL)
+        }
 
     async def apply_command(self, kind: str, payload: Payload, key: str) -> WriteResult:
         """Apply a command to Tryton (``writes.py`` says how each kind stays idempotent)."""
@@ -152,20 +219,20 @@ class TrytonConnector:
         return [SIMPLE[object_type](r) for r in records]
 
     async def _time_entries(self, records: list[dict[str, Any]]) -> list[CanonicalRow]:
-        """Timesheet lines with the project they were booked on (its rate and currency).
+        """Timesheet lines with the work they were booked on (its price, its project).
 
         A line is booked on a timesheet work whose origin is a project work (the project or
         one of its tasks); the project is the root of that work's path. A line on a
         timesheet work of no project is not project time and is left out.
         """
         origins = {r["id"]: projects.work_id(mapping.nested(r, "work.origin")) for r in records}
-        booked = await projects.projects_of_works(self._client, filter(None, origins.values()))
+        booked = await projects.booked_works(self._client, filter(None, origins.values()))
         rows = []
         for record in records:
-            project = booked.get(origins[record["id"]] or 0)
-            if project is not None:
-                currency = str(mapping.nested(project, "company.currency.code") or "USD")
-                rows.append(mapping.time_entry(record, project, currency))
+            work = booked.get(origins[record["id"]] or 0)
+            if work is not None:
+                currency = str(mapping.nested(work.project, "company.currency.code") or "USD")
+                rows.append(mapping.time_entry(record, work, currency))
         return rows
 
 

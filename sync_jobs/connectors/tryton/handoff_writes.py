@@ -14,7 +14,10 @@ finds what the first run made instead of making a second one.
   a ``project.work`` of type project for the party, invoiced by the
   billing method (``INVOICE_METHODS``), priced with the firm's service product: effort =
   the budget hours (sold value ÷ the product's list price when no rate card priced them),
-  list price = sold value ÷ effort, so Tryton's revenue is the sold value.
+  list price = sold value ÷ effort, so Tryton's revenue is the sold value. Tryton numbers
+  works from its own sequence (``number`` is read-only) and has no project manager, so the
+  handoff's code and manager are ``code:`` and ``manager:`` lines of the project's comment,
+  which the connector reads back (``mapping.comment_line``).
 * ``create_billing_schedule``: milestone billing → one child task per milestone (amount
   and due date in its comment; Tryton has no milestone model and invoices ``manual``
   projects by hand). Every method's invoicing rule is recorded on the project's comment.
@@ -34,6 +37,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sync_jobs.commands.writes import InvalidPayload, Payload, WriteResult
+from sync_jobs.connectors.tryton import mapping
 from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.connectors.tryton.payload import iso_day, number, record_id
 from sync_jobs.errors import PermanentSourceError
@@ -97,7 +101,7 @@ async def create_project(client: TrytonClient, p: Payload, key: str) -> WriteRes
         "timesheet_available": True,
         "timesheet_start_date": iso_day(kind, p, "start_date"),
         "timesheet_end_date": iso_day(kind, p, "end_date"),
-        "comment": "\n".join([tag, *_deal_line(p)]),
+        "comment": "\n".join([tag, *_deal_line(p), *_identity_lines(kind, p)]),
     }
     (created,) = await client.create(WORK, [values])
     return WriteResult("project", str(created))
@@ -128,6 +132,14 @@ async def theirs(client: TrytonClient, p: Payload, project: int) -> bool:
         return False
     (work,) = await client.read(WORK, [project], ["comment"])
     return f"[{ours}]" not in str(work["comment"] or "")
+
+
+def _identity_lines(kind: str, p: Payload) -> list[str]:
+    """The handoff's project code and manager, where Tryton has no field for them."""
+    lines = [f"{mapping.CODE_LINE}{_text(kind, p, 'code')}"]
+    if p.get("manager_name"):
+        lines.append(f"{mapping.MANAGER_LINE}{p['manager_name']}")
+    return lines
 
 
 def effort(kind: str, p: Payload, product_price: Decimal) -> tuple[Decimal, Decimal]:

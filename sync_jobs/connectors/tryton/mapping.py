@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from readmodel.money import decimal_to_minor
+from sync_jobs.connectors.tryton.projects import Booked
 from sync_jobs.rows import CanonicalRow, Ref
 
 SYSTEM = "tryton"
@@ -55,11 +56,20 @@ OPPORTUNITY_FIELDS = (
 PROJECT_FIELDS = (
     "name", "number", "party", "status.name", "project_invoice_method", "list_price",
     "total_effort", "revenue", "company.currency.code", "timesheet_start_date",
-    "timesheet_end_date", "create_date", "last_modified_at",
+    "timesheet_end_date", "comment", "create_date", "last_modified_at",
 )  # fmt: skip
+# Tryton numbers works from a sequence and has no project manager: a project set up by our
+# handoff keeps its code and manager as lines of its comment (``handoff_writes.py``).
+CODE_LINE, MANAGER_LINE = "code: ", "manager: "
 TIMESHEET_FIELDS = (
     "employee", "date", "duration", "cost_price", "work.origin", "invoice_line.invoice",
-    "create_date", "last_modified_at",
+    "invoice_line.unit_price", "create_date", "last_modified_at",
+)  # fmt: skip
+# A payment is a move line an invoice lists among its payment lines (the pay wizard, a
+# statement): a credit on the client's receivable account.
+PAYMENT_FIELDS = (
+    "invoice_payment", "invoice_payment.party", "invoice_payment.currency.code", "debit",
+    "credit", "date", "reconciliation", "last_modified_at",
 )  # fmt: skip
 INVOICE_FIELDS = (
     "party", "number", "state", "invoice_date", "currency.code", "total_amount",
@@ -186,13 +196,14 @@ def project(record: dict[str, Any]) -> CanonicalRow:
     method = record.get("project_invoice_method")
     status = str(nested(record, "status.name") or "").lower()
     created: datetime = record.get("create_date") or version(record)
+    number = record["id"]
     return _row(
         "project",
         record,
         {
             "engagement_id": None,
             "account_id": _ref("account", record["party"]),
-            "code": record.get("number") or f"TRY-{record['id']}",
+            "code": comment_line(record, CODE_LINE) or record.get("number") or f"TRY-{number}",
             "name": record["name"],
             "status": "completed" if status == "done" else "active",
             "billing_method": BILLING_METHODS.get(method or "", "non_billable"),
@@ -201,33 +212,65 @@ def project(record: dict[str, Any]) -> CanonicalRow:
             "budget_hours_x100": hours_x100(record.get("total_effort")),
             "start_date": record.get("timesheet_start_date") or created.date(),
             "end_date": record.get("timesheet_end_date"),
-            "manager_name": None,
+            "manager_name": comment_line(record, MANAGER_LINE),
         },
     )
 
 
-def time_entry(record: dict[str, Any], work: dict[str, Any], currency: str) -> CanonicalRow:
-    """A timesheet line, with ``work`` the root project it was booked on (``id``,
-    ``list_price``, ``project_invoice_method``): its list price is the rate billed."""
-    rate = decimal_to_minor(work.get("list_price") or Decimal(0))
+def comment_line(record: dict[str, Any], label: str) -> str | None:
+    """The text of the ``label`` line of the record's comment, if it has one."""
+    for line in str(record.get("comment") or "").splitlines():
+        if line.startswith(label) and line[len(label) :].strip():
+            return line[len(label) :].strip()
+    return None
+
+
+def time_entry(record: dict[str, Any], work: Booked, currency: str) -> CanonicalRow:
+    """A timesheet line, priced as Tryton bills it.
+
+    ``work`` is the work it is booked on (a task or the project), with its root project. Its
+    list price is the rate Tryton invoices; once invoiced, the invoice line's unit price is
+    what was billed and stays so whatever the list price becomes. Only time on works
+    invoiced by timesheet is billable: other methods bill effort, progress or by hand.
+    """
+    standard = decimal_to_minor(work.list_price)
+    invoiced = nested(record, "invoice_line.unit_price")
     invoice = nested(record, "invoice_line.invoice")
     return _row(
         "time_entry",
         record,
         {
-            "project_id": _ref("project", work["id"]),
+            "project_id": _ref("project", work.project["id"]),
             "person_id": _ref("person", record["employee"]),
             "role": DEFAULT_ROLE,
             "work_date": record["date"],
             "hours_x100": hours_x100(record.get("duration")),
-            "billable": bool(work.get("project_invoice_method")),
-            "bill_rate_minor": rate,
-            "standard_rate_minor": rate,
+            "billable": work.invoice_method == "timesheet",
+            "bill_rate_minor": standard if invoiced is None else decimal_to_minor(invoiced),
+            "standard_rate_minor": standard,
             "cost_rate_minor": decimal_to_minor(record.get("cost_price") or Decimal(0)),
             "currency": currency,
             "status": "invoiced" if invoice else "approved",
             "submitted_at": record.get("create_date"),
             "invoice_id": _ref("invoice", invoice),
+        },
+    )
+
+
+def payment(record: dict[str, Any]) -> CanonicalRow:
+    """A payment line of a customer invoice: applied once reconciled with what it pays."""
+    return _row(
+        "payment",
+        record,
+        {
+            "invoice_id": _ref("invoice", record["invoice_payment"]),
+            "account_id": _ref("account", nested(record, "invoice_payment.party")),
+            "amount_minor": decimal_to_minor(
+                (record.get("credit") or Decimal(0)) - (record.get("debit") or Decimal(0))
+            ),
+            "currency": _currency(record, "invoice_payment.currency.code"),
+            "received_on": record["date"],
+            "status": "applied" if record.get("reconciliation") else "received",
         },
     )
 

@@ -8,13 +8,28 @@ never one per record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sync_jobs.connectors.tryton.client import TrytonClient
 
 ALL = {"active_test": False}
 PROJECT_FIELDS = ("party", "list_price", "project_invoice_method", "company.currency.code")
+# What prices time booked on a work: its own list price and the invoice method it inherits
+# from its project (Tryton bills a timesheet line at the list price of the work it is on).
+WORK_FIELDS = ("path", "list_price", "invoice_method")
+
+
+@dataclass(frozen=True)
+class Booked:
+    """The work a timesheet line is booked on, as Tryton prices it, and its root project."""
+
+    project: dict[str, Any]
+    list_price: Decimal
+    invoice_method: str | None
 
 
 def work_id(reference: str | None) -> int | None:
@@ -50,6 +65,24 @@ async def projects_of_works(
     return {work: by_id[root] for work, root in root_of.items() if root in by_id}
 
 
+async def booked_works(client: TrytonClient, work_ids: Iterable[int]) -> dict[int, Booked]:
+    """Each work id → its price, invoice method and root project (projects with a party)."""
+    wanted = sorted(set(work_ids))
+    if not wanted:
+        return {}
+    works = await client.search_read(
+        "project.work", [["id", "in", wanted]], WORK_FIELDS, context=ALL
+    )
+    project_of = await projects_of_works(client, wanted)
+    return {
+        int(w["id"]): Booked(
+            project_of[int(w["id"])], w.get("list_price") or Decimal(0), w.get("invoice_method")
+        )
+        for w in works
+        if int(w["id"]) in project_of
+    }
+
+
 async def projects_of_invoices(client: TrytonClient, invoice_ids: list[int]) -> dict[int, int]:
     """Each invoice id → the project its lines bill (the lowest id if they bill several).
 
@@ -68,6 +101,7 @@ async def projects_of_invoices(client: TrytonClient, invoice_ids: list[int]) -> 
             context=ALL,
         )
         billed += [(_invoice_of(r), w) for r in records if (w := _work_of(r, work_field))]
+    billed += await _noted(client, invoice_ids)
     project_of = await projects_of_works(client, (work for _, work in billed))
     found: dict[int, int] = {}
     for invoice, work in billed:
@@ -75,6 +109,26 @@ async def projects_of_invoices(client: TrytonClient, invoice_ids: list[int]) -> 
             root = int(project_of[work]["id"])
             found[invoice] = min(root, found.get(invoice, root))
     return found
+
+
+# An invoice line of an amount given by hand bills no record Tryton links (an invoice line's
+# origin cannot be a project): ``issue_invoice`` names the project in the line's note.
+NOTE = re.compile(r"\bproject\.work,(\d+)\b")
+
+
+def project_note(project_id: int) -> str:
+    return f"Billed for project.work,{project_id}"
+
+
+async def _noted(client: TrytonClient, invoice_ids: list[int]) -> list[tuple[int, int]]:
+    """(invoice, work) of invoice lines whose note names the project they bill."""
+    domain = [["invoice", "in", invoice_ids], ["note", "like", "%project.work,%"]]
+    lines = await client.search_read("account.invoice.line", domain, ["invoice", "note"])
+    return [
+        (int(line["invoice"]), int(match.group(1)))
+        for line in lines
+        if (match := NOTE.search(str(line.get("note") or "")))
+    ]
 
 
 BILLED_BY = (  # what records point at the invoice line billing them, and at which work

@@ -59,13 +59,14 @@ async def log_time(client: TrytonClient, p: Payload, key: str) -> WriteResult:
     """A timesheet line on the project's timesheet work, unless the key's line exists.
 
     Tryton bills a line by its project's invoice method, not by a flag of the line: time
-    said to be non-billable on a billed project is refused rather than billed.
+    said to be non-billable on a project invoiced by timesheet is refused rather than
+    billed; on other projects no time is billed (they bill effort, progress or by hand).
     """
     kind = "log_time"
     employee, day = record_id(kind, p, "person_id"), iso_day(kind, p, "work_date")
     project = await _project(client, record_id(kind, p, "project_id"))
-    if not flag(p.get("billable", True)) and project.get("project_invoice_method"):
-        raise InvalidPayload(kind, "Tryton bills all time of this project (by its invoice method)")
+    if not flag(p.get("billable", True)) and project.get("project_invoice_method") == "timesheet":
+        raise InvalidPayload(kind, "Tryton bills all time of this project (invoiced by timesheet)")
     tag = f"[{key}]"
     mine = [["employee", "=", employee], ["date", "=", day], ["description", "like", f"%{tag}"]]
     found = await client.search("timesheet.line", mine)
@@ -216,6 +217,7 @@ def _invoice_line(kind: str, p: Payload, project: dict[str, Any]) -> dict[str, A
         "unit_price": number(kind, p, "amount"),
         "account": revenue,
         "description": project["name"],
+        "note": projects.project_note(int(project["id"])),  # what bills it: the project
     }
 
 

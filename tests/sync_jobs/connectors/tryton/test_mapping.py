@@ -92,21 +92,63 @@ def test_project_invoice_methods_become_billing_methods(method: str | None, bill
     assert row.values["start_date"] == date(2026, 6, 30)
 
 
-def test_a_timesheet_line_is_time_on_its_root_project() -> None:
-    project = {"id": 2, "list_price": Decimal("150.00"), "project_invoice_method": "timesheet"}
-    line = record(
+def timesheet_line(**values: Any) -> dict[str, Any]:
+    return record(
         employee=1, date=date(2026, 6, 29), duration=timedelta(minutes=105),
-        cost_price=Decimal("60.00"), create_date=STAMP, **{"invoice_line.": {"invoice": 4}},
+        cost_price=Decimal("60.00"), create_date=STAMP, **values,
     )  # fmt: skip
 
-    row = mapping.time_entry(line, project, "USD")
+
+def task(price: str, method: str | None = "timesheet") -> projects.Booked:
+    """A task of project 2 (whose own price is 175.00) priced at ``price``."""
+    project = {"id": 2, "list_price": Decimal("175.00"), "project_invoice_method": method}
+    return projects.Booked(project, Decimal(price), method)
+
+
+def test_a_timesheet_line_is_time_on_its_root_project_priced_by_its_work() -> None:
+    row = mapping.time_entry(timesheet_line(), task("160.00"), "USD")
 
     assert row.values["project_id"] == Ref("project", "tryton", "2")
     assert row.values["person_id"] == Ref("person", "tryton", "1")
     assert row.values["hours_x100"] == 175
-    assert (row.values["bill_rate_minor"], row.values["cost_rate_minor"]) == (15000, 6000)
+    assert (row.values["bill_rate_minor"], row.values["cost_rate_minor"]) == (16000, 6000)
+    assert row.values["standard_rate_minor"] == 16000
+    assert row.values["billable"] is True
+    assert (row.values["status"], row.values["invoice_id"]) == ("approved", None)
+
+
+def test_invoiced_time_keeps_the_price_it_was_invoiced_at() -> None:
+    invoiced = {"invoice_line.": {"invoice": 4, "unit_price": Decimal("150.00")}}
+
+    row = mapping.time_entry(timesheet_line(**invoiced), task("160.00"), "USD")
+
+    assert row.values["bill_rate_minor"] == 15000  # what Tryton billed, not today's price
+    assert row.values["standard_rate_minor"] == 16000
     assert row.values["status"] == "invoiced"
     assert row.values["invoice_id"] == Ref("invoice", "tryton", "4")
+
+
+@pytest.mark.parametrize("method", ["effort", "progress", "manual", None])
+def test_time_is_billable_only_where_tryton_invoices_timesheets(method: str | None) -> None:
+    row = mapping.time_entry(timesheet_line(), task("160.00", method), "USD")
+
+    assert row.values["billable"] is False
+
+
+def test_a_payment_line_is_money_received_against_its_invoice() -> None:
+    line = record(
+        invoice_payment=4, debit=Decimal(0), credit=Decimal("647.50"), date=date(2026, 7, 1),
+        reconciliation=None, **{"invoice_payment.": {"party": 3, "currency.": {"code": "EUR"}}},
+    )  # fmt: skip
+
+    row = mapping.payment(line)
+
+    assert row.table == "payment"
+    assert row.values["invoice_id"] == Ref("invoice", "tryton", "4")
+    assert row.values["account_id"] == Ref("account", "tryton", "3")
+    assert (row.values["amount_minor"], row.values["currency"]) == (64750, "EUR")
+    assert (row.values["received_on"], row.values["status"]) == (date(2026, 7, 1), "received")
+    assert mapping.payment({**line, "reconciliation": 9}).values["status"] == "applied"
 
 
 @pytest.mark.parametrize(
@@ -160,3 +202,16 @@ def test_only_project_work_references_name_a_work() -> None:
     assert projects.work_id("project.work,7") == 7
     assert projects.work_id("timesheet.line,7") is None
     assert projects.work_id(None) is None
+
+
+def test_a_handoff_projects_code_and_manager_come_from_its_comment() -> None:
+    project = record(
+        name="DNA-H00007 Data platform", number="12", party=3, create_date=STAMP,
+        comment="[clientgraph-handoff-7-project]\ncode: DNA-H00007\nmanager: Grace Hopper",
+    )  # fmt: skip
+
+    row = mapping.project(project)
+
+    assert (row.values["code"], row.values["manager_name"]) == ("DNA-H00007", "Grace Hopper")
+    plain = mapping.project({**project, "comment": None})
+    assert (plain.values["code"], plain.values["manager_name"]) == ("12", None)

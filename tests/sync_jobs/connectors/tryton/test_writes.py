@@ -255,6 +255,8 @@ async def test_issue_invoice_posts_one_invoice_however_often_it_runs(
     row = await read_model_row(deps.engine, "invoice", invoice)
     assert (row["status"], row["total_minor"], row["balance_minor"]) == ("posted", 123456, 123456)
     assert (row["issue_date"], row["due_date"]) == (TODAY, due)
+    project = await read_model_row(deps.engine, "project", PROJECT)
+    assert row["project_id"] == project["id"]  # the project it was issued for
 
 
 async def test_issue_invoice_without_an_amount_bills_the_time_not_yet_billed(
