@@ -115,7 +115,7 @@ def test_demo_serves_tryton_linked_to_salesforce_accounts(
 
     # when the demo runs with Tryton as its ERP
     with _demo([*args, "--today", today.isoformat()], _env(tmp_path), port, log) as base:
-        data = _until(lambda: _synced(base, parties), 60)
+        data = _until(lambda: _synced(base, parties), 180)  # a loaded 2-core machine
         seconds = time.monotonic() - started
         tryton_port = _tryton_port(log)
 
