@@ -29,7 +29,7 @@ from tests.e2e.test_cli import _env, _free_port, _query, _until
 
 ACCOUNTS = 8
 SEED = 42  # clientgraph.demo.SEED
-TRYTON_OBJECTS = {"account", "person", "opportunity", "project", "invoice", "time_entry"}
+TRYTON_OBJECTS = {"account", "person", "opportunity", "project", "invoice", "time_entry", "payment"}
 SYNCED = """
 { accounts(first: 20) { totalCount nodes { name sourceRefs { system }
     projects { sourceRefs { system } } invoices { sourceRefs { system } } } }
