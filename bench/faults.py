@@ -230,7 +230,6 @@ async def _load(
                     await asyncio.sleep(0.5)
 
         await asyncio.gather(*(one(i, key) for i, key in enumerate(keys)))
-    storm.load_started = start  # type: ignore[attr-defined]
     return accepted
 
 

@@ -252,26 +252,22 @@ async def renew_lease(
     conn: AsyncConnection, command_id: int, token: str, *, lease_until: datetime
 ) -> bool:
     """Extend a running attempt's lease; False when the lease is no longer this token's."""
-    c = COMMANDS.c
-    stmt = (
-        update(COMMANDS)
-        .where(c.id == command_id, c.status == CommandStatus.RUNNING.value, c.lease_token == token)
-        .values(lease_expires_at=lease_until)
-    )
-    return bool((await conn.execute(stmt)).rowcount == 1)
+    return await _while_held(conn, command_id, token, lease_expires_at=lease_until)
 
 
 async def release_lease(
     conn: AsyncConnection, command_id: int, token: str, *, now: datetime
 ) -> bool:
     """End a RUNNING attempt's lease now (its job was cancelled): the next run may claim it."""
+    return await _while_held(conn, command_id, token, lease_expires_at=now, updated_at=now)
+
+
+async def _while_held(conn: AsyncConnection, command_id: int, token: str, **values: Any) -> bool:
+    """Set ``values`` on a RUNNING command whose lease is ``token``'s; True if it was."""
     c = COMMANDS.c
-    stmt = (
-        update(COMMANDS)
-        .where(c.id == command_id, c.status == CommandStatus.RUNNING.value, c.lease_token == token)
-        .values(lease_expires_at=now, updated_at=now)
-    )
-    return bool((await conn.execute(stmt)).rowcount == 1)
+    held = [c.id == command_id, c.status == CommandStatus.RUNNING.value, c.lease_token == token]
+    result = await conn.execute(update(COMMANDS).where(*held).values(**values))
+    return bool(result.rowcount == 1)
 
 
 async def get(conn: AsyncConnection, command_id: int) -> Row[Any] | None:

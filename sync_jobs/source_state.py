@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -65,14 +66,7 @@ async def pause_source(
     at: datetime,
 ) -> None:
     """Rest every object of ``system`` until ``until``, recording why on each of them."""
-    async with engine.begin() as conn:
-        for object_type in objects:
-            await _ensure(conn, system, object_type)
-        await conn.execute(
-            update(STATE)
-            .where(STATE.c.system == system, STATE.c.object_type.in_(objects))
-            .values(paused_until=until, last_attempt_at=at, last_error=error[:MAX_ERROR_LENGTH])
-        )
+    await _mark(engine, system, objects, paused_until=until, last_attempt_at=at, last_error=error)
 
 
 async def mark_failing(
@@ -83,13 +77,20 @@ async def mark_failing(
     Without this, an outage showed only the object being pulled as failing while the others
     kept their last success (OK for three intervals). Their checkpoints stay as they were.
     """
+    await _mark(engine, system, objects, last_attempt_at=at, last_error=error)
+
+
+async def _mark(engine: AsyncEngine, system: str, objects: Sequence[str], **values: Any) -> None:
+    """Set ``values`` on the state of each of ``objects`` (created if missing), one transaction;
+    ``last_error`` is cut to its column."""
+    values["last_error"] = values["last_error"][:MAX_ERROR_LENGTH]
     async with engine.begin() as conn:
         for object_type in objects:
             await _ensure(conn, system, object_type)
         await conn.execute(
             update(STATE)
             .where(STATE.c.system == system, STATE.c.object_type.in_(objects))
-            .values(last_attempt_at=at, last_error=error[:MAX_ERROR_LENGTH])
+            .values(**values)
         )
 
 

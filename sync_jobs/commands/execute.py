@@ -94,11 +94,6 @@ class UnexpectedFailure(TransientSourceError):
     code = "INTERNAL_ERROR"
 
 
-def external_key(command: Any) -> str:
-    """The external id / idempotency key the source sees for this command (its row)."""
-    return source_key(command)
-
-
 async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
     """Apply command ``command_id`` once (one attempt); see the module docstring.
 
@@ -179,7 +174,7 @@ async def _write(deps: SyncDeps, command: Row[Any]) -> WriteResult:
     if not isinstance(connector, CommandWriter):
         raise UnsupportedCommand(command.target_system, command.kind)
     payload = _payload(command.payload)
-    return await connector.apply_command(command.kind, payload, external_key(command))
+    return await connector.apply_command(command.kind, payload, source_key(command))
 
 
 async def _read_back(deps: SyncDeps, command: Row[Any], written: WriteResult) -> list[CanonicalRow]:
@@ -246,7 +241,6 @@ async def _succeed(
                 CommandStatus.SUCCEEDED,
                 now=now,
                 holder=lease.token,
-                target_source_id=written.source_id,
                 **NO_ERROR,
                 **NO_LEASE,
             )
@@ -274,20 +268,7 @@ async def _read_back_later(
         delay = max(delay, timedelta(seconds=error.retry_after))
     log.info("command %s applied; read-back failed (%s), again in %s", command.id, error, delay)
     fields = {**_error_fields(error, retryable=True), **NO_LEASE}
-    async with deps.engine.begin() as conn:
-        waiting = await command_log.transition(
-            conn,
-            command.id,
-            RUNNING,
-            CommandStatus.APPLIED,
-            now=now,
-            holder=lease.token,
-            next_attempt_at=now + delay,
-            **fields,
-        )
-    if not waiting:
-        return {"command": command.id, "status": "MOVED_ON", "skipped": True}
-    raise Retry(defer=delay)
+    return await _defer(deps, command.id, lease, delay, fields, waiting=CommandStatus.APPLIED)
 
 
 def _read_back_delay(since_write: timedelta) -> timedelta:
@@ -321,22 +302,29 @@ async def _transient(
 
 
 async def _defer(
-    deps: SyncDeps, command_id: int, lease: Lease, delay: timedelta, fields: dict[str, Any]
+    deps: SyncDeps,
+    command_id: int,
+    lease: Lease,
+    delay: timedelta,
+    fields: dict[str, Any],
+    *,
+    waiting: CommandStatus = CommandStatus.DISPATCHED,
 ) -> Report:
-    """DISPATCHED until ``now + delay`` (``next_attempt_at``), then ``arq.Retry``."""
+    """``waiting`` (DISPATCHED, or APPLIED for a read-back) until ``now + delay``
+    (``next_attempt_at``), then ``arq.Retry``."""
     now = deps.clock()
     async with deps.engine.begin() as conn:
-        waiting = await command_log.transition(
+        moved = await command_log.transition(
             conn,
             command_id,
             RUNNING,
-            CommandStatus.DISPATCHED,
+            waiting,
             now=now,
             holder=lease.token,
             next_attempt_at=now + delay,
             **fields,
         )
-    if not waiting:  # cancelled, finished or taken over meanwhile: nothing left to retry
+    if not moved:  # cancelled, finished or taken over meanwhile: nothing left to retry
         return {"command": command_id, "status": "MOVED_ON", "skipped": True}
     raise Retry(defer=delay)
 

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import NetSuiteSettings, SalesforceSettings, Settings, SyncSettings
 from readmodel import command_log
-from readmodel.command_log import CommandStatus, NewCommand, input_hash
+from readmodel.command_log import CommandStatus, NewCommand, input_hash, source_key
 from readmodel.tables import metadata
 from readmodel.types import utcnow
-from sync_jobs.commands.execute import apply_command, external_key
+from sync_jobs.commands.execute import apply_command
 from sync_jobs.context import DEPS_KEY, SyncDeps, close_deps, open_deps
 from sync_jobs.pull import pull_object
 from systems.netsuite import app as netsuite_app
@@ -161,7 +161,7 @@ async def run_to_the_end(sources: Sources, command_id: int, max_runs: int = 20) 
 
 def at_source(store: netsuite_store.Store, record_type: str, logged: dict[str, Any]) -> list[Any]:
     """The source's records written by the command ``logged`` (found by its external id)."""
-    key = external_key(logged)
+    key = source_key(logged)
     return [r for r in store.rows(record_type) if r.get("externalId") == key]
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from readmodel.command_log import CommandStatus
-from sync_jobs.commands.execute import external_key
+from readmodel.command_log import CommandStatus, source_key
 from tests.sync_jobs.commands.conftest import (
     Sources,
     add_command,
@@ -228,7 +227,7 @@ async def test_a_write_whose_answer_was_lost_is_not_made_twice(sources: Sources)
     assert len(deferrals) == 1 and again == []
     written = at_source(sources.ns, "timebill", await command(sources.engine, command_id))
     assert len(written) == 1 and len(sources.ns.rows("timebill")) == timebills_before + 1
-    assert written[0]["externalId"] == external_key(await command(sources.engine, command_id))
+    assert written[0]["externalId"] == source_key(await command(sources.engine, command_id))
     done = await command(sources.engine, command_id)
     # the lost read-back spent no attempt: the write was never sent again
     assert (done["status"], done["attempts"], done["target_source_id"]) == (

@@ -25,9 +25,9 @@ from arq.connections import RedisSettings
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
-from readmodel.command_log import CommandStatus
-from sync_jobs.commands.execute import external_key
+from readmodel.command_log import source_key
 from sync_jobs.commands.relay import ArqCommandDispatcher, relay_one
 from sync_jobs.context import close_deps, open_deps
 from sync_jobs.dispatch import COMMAND_QUEUE_NAME as QUEUE_NAME
@@ -40,13 +40,13 @@ from tests.conftest import migrated_engine, unreachable
 from tests.e2e.test_cli import _free_port
 from tests.sync_jobs.commands.conftest import (
     ACCOUNTS,
+    Rows,
     add_command,
     at_source,
     command,
     first,
     pull_everything,
     read_model_row,
-    set_command,
     settings_for,
 )
 from tests.sync_jobs.test_worker import serving
@@ -157,29 +157,13 @@ async def readiness(port: int) -> int:
 async def test_a_killed_worker_and_a_redis_restart_lose_nothing_and_duplicate_nothing(
     pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
 ) -> None:
-    rows = seeded_rows(ACCOUNTS)
-    ns, faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
-    ns_app = netsuite_app.create_simulator(ns, client_secret=SECRET, faults=faults)
-    sf_app = salesforce_app.create_simulator(salesforce_store.from_seed(rows), client_secret=SECRET)
+    rows, ns, faults, ns_app = netsuite_simulator()
     db_url = pg.url.render_as_string(hide_password=False)
     async with serving(ns_app) as ns_url:
         # given a read model pulled from both sources, and one accepted log_time, queued
-        settings = settings_for(db_url, sf_url="http://sf.test", ns_url=ns_url)
-        sf_transport = {"salesforce": httpx.ASGITransport(app=sf_app)}
-        deps = await open_deps(settings, engine=pg, transports=sf_transport)
-        try:
-            await pull_everything(deps)
-        finally:
-            await close_deps(deps)
-        project = first(rows["project"], status="active")
-        payload = {"project_id": project["source_id"], "person_id": rows["person"][0]["source_id"]}
-        payload |= {"work_date": "2026-06-29", "hours": "3.25", "billable": True}
-        command_id = await add_command(pg, "log_time", "netsuite", payload)
-        await set_command(pg, command_id, CommandStatus.DISPATCHED)  # what the relay does
-        pool = await create_pool(RedisSettings.from_dsn(redis.url))
+        payload = await pulled(pg, rows, ns_url)
+        command_id = await queued(pg, redis.url, payload | {"hours": "3.25"})
         job_id = f"command-{command_id}"  # the relay's job id
-        await pool.enqueue_job("apply_command", command_id, _job_id=job_id, _queue_name=QUEUE_NAME)
-        await pool.aclose()
 
         env = worker_env(db_url, redis.url, ns_url)
         log = tmp_path / "workers.log"
@@ -221,13 +205,20 @@ async def test_a_killed_worker_and_a_redis_restart_lose_nothing_and_duplicate_no
     # the write had landed (the row says so only if the answer came back before the kill)
     assert done["status"] == "SUCCEEDED" and done["attempts"] in {1, 2}, log.read_text()
     records = at_source(ns, "timebill", await command(pg, command_id))
-    assert len(records) == 1 and records[0]["externalId"] == external_key(
+    assert len(records) == 1 and records[0]["externalId"] == source_key(
         await command(pg, command_id)
     )
     assert done["target_source_id"] == records[0]["id"]
     entry = await read_model_row(pg, "time_entry", records[0]["id"])
     assert entry["hours_x100"] == 325 and entry["status"] == "submitted"
     assert again is not None
+
+
+def netsuite_simulator() -> tuple[Rows, netsuite_store.Store, netsuite_faults.Faults, Starlette]:
+    """The test firm's rows, and a NetSuite simulator holding them, with its store and faults."""
+    rows = seeded_rows(ACCOUNTS)
+    ns, faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
+    return rows, ns, faults, netsuite_app.create_simulator(ns, client_secret=SECRET, faults=faults)
 
 
 async def pulled(pg: AsyncEngine, rows: dict[str, Any], ns_url: str) -> dict[str, Any]:
@@ -266,9 +257,7 @@ async def test_workers_ride_out_a_redis_outage_and_finish_what_they_were_running
 ) -> None:
     redis = PrivateRedis(tmp_path, persist=False)  # a restart empties it, queue and locks
     await redis.start()
-    rows = seeded_rows(ACCOUNTS)
-    ns, faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
-    ns_app = netsuite_app.create_simulator(ns, client_secret=SECRET, faults=faults)
+    rows, ns, faults, ns_app = netsuite_simulator()
     log = tmp_path / "workers.log"
     async with serving(ns_app) as ns_url:
         payload = await pulled(pg, rows, ns_url)
@@ -312,9 +301,7 @@ async def test_workers_ride_out_a_redis_outage_and_finish_what_they_were_running
 async def test_a_dead_workers_command_is_taken_over_within_the_lease_and_a_sweep(
     pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
 ) -> None:
-    rows = seeded_rows(ACCOUNTS)
-    ns, faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
-    ns_app = netsuite_app.create_simulator(ns, client_secret=SECRET, faults=faults)
+    rows, ns, faults, ns_app = netsuite_simulator()
     log = tmp_path / "workers.log"
     async with serving(ns_app) as ns_url:
         payload = await pulled(pg, rows, ns_url)

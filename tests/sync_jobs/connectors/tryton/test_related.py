@@ -10,14 +10,10 @@ other records would have left them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,10 +23,9 @@ from sync_jobs.connectors.tryton.connector import OVERLAP
 from sync_jobs.context import DEPS_KEY, SyncDeps
 from sync_jobs.jobs import pull_source, reconcile_source
 from tests.conftest import gateway_client, graphql
-from tests.sync_jobs.connectors.tryton.conftest import LiveTryton
-from tests.sync_jobs.connectors.tryton.test_writes import SYSTEM, deps, fresh_tryton
+from tests.sync_jobs.connectors.tryton.test_writes import SYSTEM, deps, tryton
 
-__all__ = ["deps"]  # the fixture, re-used
+__all__ = ["deps", "tryton"]  # the fixtures, re-used (each test its own Tryton)
 
 PROJECT = 1  # Project 01: invoiced by timesheet, 150.00 an hour, time booked and invoiced
 EMPLOYEE = 1
@@ -40,18 +35,6 @@ PROJECTS = """{ projects(first: 100) { nodes {
   invoices { number total { amount } payments { amount { amount } } }
 } } }"""
 OWNERS = "{ accounts(first: 100) { nodes { opportunities { name ownerName } } } }"
-
-
-@pytest.fixture
-def tryton(tmp_path: Path) -> Iterator[LiveTryton]:
-    with fresh_tryton(tmp_path / "tryton") as live:
-        yield live
-
-
-@pytest.fixture
-async def rpc(tryton: LiveTryton) -> AsyncIterator[TrytonClient]:
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield tryton.client(http)
 
 
 async def as_if_pulled_now(engine: AsyncEngine, rpc: TrytonClient) -> None:

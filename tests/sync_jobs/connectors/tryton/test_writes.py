@@ -17,8 +17,8 @@ from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import Settings, SyncSettings, TrytonSettings
-from readmodel.command_log import CommandStatus
-from sync_jobs.commands.execute import apply_command, external_key
+from readmodel.command_log import CommandStatus, source_key
+from sync_jobs.commands.execute import apply_command
 from sync_jobs.connectors.tryton import deals
 from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.context import DEPS_KEY, SyncDeps, close_deps, open_deps
@@ -214,7 +214,7 @@ async def test_log_time_makes_one_line_however_often_it_runs(
 
     line = succeeded(logged)
     assert succeeded(again) == line
-    tag = f"[{external_key(logged)}]"
+    tag = f"[{source_key(logged)}]"
     found = await rpc.search_read(
         "timesheet.line", [["description", "like", f"%{tag}"]], ["duration", "work", "description"]
     )
@@ -245,7 +245,7 @@ async def test_issue_invoice_posts_one_invoice_however_often_it_runs(
 
     invoice = succeeded(issued)
     assert succeeded(again) == invoice
-    key = external_key(issued)
+    key = source_key(issued)
     found = await rpc.search_read(
         "account.invoice", [["reference", "=", key]], ["state", "total_amount", "party"]
     )
@@ -312,7 +312,7 @@ async def test_a_tryton_refusal_fails_with_its_message(deps: SyncDeps, rpc: Tryt
     assert (failed["status"], failed["last_error_code"]) == ("FAILED", "UserError")
     assert "you must create a period" in failed["last_error_message"]
     assert failed["last_error_retryable"] is False and failed["attempts"] == 1
-    left = await rpc.search("account.invoice", [["reference", "=", external_key(failed)]])
+    left = await rpc.search("account.invoice", [["reference", "=", source_key(failed)]])
     assert len(left) == 1  # the draft stays for an accountant; a replay would reuse it
 
 
