@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,11 @@ class Storm:
             "CLIENTGRAPH_LOG_LEVEL": "WARNING",
         }
 
+    def limit_netsuite(self, rps: float, concurrency: int) -> None:
+        """Each process's limits towards NetSuite (the simulator has none of its own)."""
+        self.env["CLIENTGRAPH_NETSUITE__REQUESTS_PER_SECOND"] = str(rps)
+        self.env["CLIENTGRAPH_NETSUITE__MAX_CONCURRENCY"] = str(concurrency)
+
     async def start(self, name: str, *args: str) -> asyncio.subprocess.Process:
         log = (self.workdir / f"{name}.log").open("ab")
         process = await asyncio.create_subprocess_exec(
@@ -128,9 +134,12 @@ async def wait_port(port: int, seconds: float = 60) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-async def run(commands: int, rate: float, accounts: int, pg_server: str) -> dict[str, Any]:
+async def run(
+    commands: int, rate: float, accounts: int, pg_server: str, limits: tuple[float, int]
+) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="cg-faults-"))
     storm = Storm(workdir, pg_server)
+    storm.limit_netsuite(*limits)
     admin = await asyncpg.connect(f"postgresql://{pg_server}/postgres")
     await admin.execute(f'CREATE DATABASE "{storm.db}"')
     try:
@@ -304,7 +313,8 @@ async def _commands(storm: Storm) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(f"postgresql://{storm.pg_server}/{storm.db}")
     try:
         return await conn.fetch(
-            "SELECT idempotency_key, status, created_at, completed_at, applied_at, source_key "
+            "SELECT idempotency_key, status, created_at, dispatched_at, applied_at, completed_at, "
+            "attempts, source_key "
             "FROM command WHERE kind = 'log_time'"
         )
     finally:
@@ -336,6 +346,7 @@ def _report(
         at = accepted.get(key)
         if at is not None and (at < FAULTS_FROM or at > FAULTS_UNTIL + SETTLE_AFTER_FAULTS):
             calm.append(seconds)
+    stages = _stages([r for r in rows if r["status"] == "SUCCEEDED"])
     keys_match = all(r["source_key"] == source_key_of(k) for k, r in by_key.items())
     statuses: dict[str, int] = {}
     for row in rows:
@@ -353,6 +364,8 @@ def _report(
         "accepted_to_succeeded_p99_s": _q(latencies, 0.99),
         "outside_fault_window_p99_s": _q(calm, 0.99),
         "outside_fault_window_count": len(calm),
+        "stages_p50_p99_s": stages,
+        "attempts": _histogram(r["attempts"] for r in rows),
         "source_keys_derive_from_idempotency_keys": keys_match,
         "sync_runs_needed": pulls,
         "faults": {
@@ -362,6 +375,27 @@ def _report(
         },
         "examples": {"lost": lost[:5], "duplicated": duplicated[:5]},
     }
+
+
+def _stages(rows: list[asyncpg.Record]) -> dict[str, list[float | None]]:
+    """Where a succeeded command's time went: queued, written, read back (p50, p99)."""
+    spans = {
+        "accepted_to_dispatched": ("created_at", "dispatched_at"),
+        "dispatched_to_applied": ("dispatched_at", "applied_at"),
+        "applied_to_succeeded": ("applied_at", "completed_at"),
+    }
+    result: dict[str, list[float | None]] = {}
+    for name, (start, end) in spans.items():
+        seconds = [(r[end] - r[start]).total_seconds() for r in rows if r[start] and r[end]]
+        result[name] = [_q(seconds, 0.5), _q(seconds, 0.99)]
+    return result
+
+
+def _histogram(values: Iterable[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _lost(row: asyncpg.Record, records: int) -> bool:
@@ -383,8 +417,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=11.0, help="mutations per second")
     parser.add_argument("--accounts", type=int, default=20, help="size of the simulated firm")
     parser.add_argument("--server", default="postgres@127.0.0.1:5432", help="PostgreSQL")
+    parser.add_argument(
+        "--source-rps",
+        type=float,
+        default=100.0,
+        help="each process's request-rate cap towards NetSuite (CLIENTGRAPH_NETSUITE__"
+        "REQUESTS_PER_SECOND; the default 25 of a real account would make the cap, not the "
+        "faults, what the run measures)",
+    )
+    parser.add_argument(
+        "--source-concurrency", type=int, default=8, help="each process's requests in flight"
+    )
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.commands, args.rate, args.accounts, args.server))
+    limits = (args.source_rps, args.source_concurrency)
+    result = asyncio.run(run(args.commands, args.rate, args.accounts, args.server, limits))
+    result["netsuite_limits_per_process"] = {"rps": limits[0], "concurrency": limits[1]}
     result["command"] = "python -m bench.faults " + " ".join(sys.argv[1:] if argv is None else argv)
     result["machine"] = f"{os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}"
     RESULTS.mkdir(exist_ok=True)

@@ -22,7 +22,6 @@ holds a slot a command needs. Both ride out Redis outages (``ResilientWorker``).
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,12 +29,11 @@ from datetime import UTC
 from functools import partial
 from typing import Any, cast
 
-from arq import Worker, cron
+from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
-from redis.exceptions import RedisError
 
 from clientgraph.settings import Settings
 from sync_jobs.commands.execute import (
@@ -49,6 +47,7 @@ from sync_jobs.context import DEPS_KEY, close_deps, open_deps, scheduled_sources
 from sync_jobs.dispatch import COMMAND_QUEUE_NAME, QUEUE_NAME
 from sync_jobs.handoff.triggers import advance_handoff
 from sync_jobs.jobs import Job, pull_source, reconcile_source, refresh_records
+from sync_jobs.resilient_worker import ResilientWorker
 from sync_jobs.worker_health import health_app, serve_health
 
 PULL_TIMEOUT_SECONDS = 900  # a first full pull of a large source takes minutes
@@ -57,10 +56,6 @@ RECONCILE_TIMEOUT_SECONDS = 1800  # id sets of every object of a source
 RELAY_TIMEOUT_SECONDS = 60  # one sweep of the command log
 ADVANCE_HANDOFF_TIMEOUT_SECONDS = 60  # reads and logs; the steps' writes are commands
 RELAY_SECONDS = set(range(0, 60, 10))  # the worker's command-log sweep: every 10 s
-OUTAGE_BACKOFF_SECONDS = 0.5  # first wait after Redis failed a poll; doubles
-OUTAGE_BACKOFF_CAP_SECONDS = 5.0  # the longest: back within 5 s of Redis
-
-log = logging.getLogger(__name__)
 
 
 def functions(settings: Settings) -> list[Function]:
@@ -203,69 +198,6 @@ def _deps_hooks(settings: Settings) -> dict[str, Any]:
             await close_deps(ctx[DEPS_KEY])
 
     return {"on_startup": startup, "on_shutdown": shutdown}
-
-
-class ResilientWorker(Worker):
-    """arq's worker, kept alive through Redis outages.
-
-    arq's poll loop lets a Redis connection error escape and the process ends, with its
-    running jobs cancelled. Here a failed poll (or a failed first connection) is logged, the
-    worker waits (0.5 s doubling to 5 s) and polls again; jobs already running go on (their
-    state is in SQL), and ``redis_ok`` says whether the last poll reached Redis.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.redis_ok = False
-        self._outage_wait = OUTAGE_BACKOFF_SECONDS
-
-    async def main(self) -> None:
-        while self._pool is None:
-            try:
-                self._pool = await _connect(self)
-            except (RedisError, OSError, TimeoutError) as error:
-                await self._ride_out(error)
-        self.redis_ok = True
-        await super().main()
-
-    async def _poll_iteration(self) -> None:
-        try:
-            await super()._poll_iteration()
-        except (RedisError, OSError, TimeoutError) as error:
-            await self._ride_out(error)
-            return
-        if not self.redis_ok:
-            log.warning("queue %s: Redis is back, polling again", self.queue_name)
-        self.redis_ok = True
-        self._outage_wait = OUTAGE_BACKOFF_SECONDS
-
-    async def _ride_out(self, error: BaseException) -> None:
-        if self.redis_ok or self._outage_wait == OUTAGE_BACKOFF_SECONDS:
-            log.warning("queue %s: Redis unavailable (%r); retrying", self.queue_name, error)
-        self.redis_ok = False
-        await asyncio.sleep(self._outage_wait)
-        self._outage_wait = min(OUTAGE_BACKOFF_CAP_SECONDS, self._outage_wait * 2)
-
-    async def close(self) -> None:
-        try:
-            await super().close()
-        except (RedisError, OSError, TimeoutError) as error:  # Redis is gone: nothing to tidy
-            log.warning("queue %s: closed without Redis (%r)", self.queue_name, error)
-
-
-async def _connect(worker: Worker) -> Any:
-    from arq import create_pool
-
-    settings = worker.redis_settings
-    assert settings is not None
-    settings.conn_retries = 0  # the worker's own loop retries, for as long as it takes
-    return await create_pool(
-        settings,
-        job_deserializer=worker.job_deserializer,
-        job_serializer=worker.job_serializer,
-        default_queue_name=worker.queue_name,
-        expires_extra_ms=worker.expires_extra_ms,
-    )
 
 
 def run_worker(settings: Settings, *, burst: bool = False, health_port: int | None = None) -> None:
