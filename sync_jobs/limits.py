@@ -11,10 +11,12 @@ Every connector's HTTP client is wrapped in a ``LimitedTransport`` built from it
   source asks for a wait longer than ``max_wait_seconds``, the response is handed through and
   the client raises its typed error: a long pause belongs to the scheduler, not to a worker
   sleeping on a slot;
-* a *read* (GET, or a POST its sender marked safe to repeat: SuiteQL, Tryton's search) is
-  also retried on 500, 502 and 504 and on a timeout or a broken connection, with the same
-  back-off, so one bad answer does not fail a whole pull. Writes are not: their retries
-  belong to the command executor, which knows the write's key and counts its attempts.
+* an *idempotent* request — a read (GET, or a POST its sender marked safe to repeat:
+  SuiteQL, Tryton's search, a token request) or a PUT (NetSuite's upsert by external id) —
+  is also retried on 500, 502 and 504 and on a timeout or a broken connection, with the same
+  back-off, so one bad answer does not fail a whole pull or spend a command's attempt. Other
+  writes (POST, PATCH) are not: their retries belong to the command executor, which knows
+  the write's key and counts its attempts.
 
 A 403 ``REQUEST_LIMIT_EXCEEDED`` (a daily quota) is not retried here: waiting seconds cannot
 help, and the job pauses the source instead (``sync_jobs.jobs``).
@@ -32,8 +34,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 RETRY_STATUS = frozenset({429, 503})
-READ_RETRY_STATUS = frozenset({500, 502, 503, 504})  # a read is resent after these too
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+IDEMPOTENT_RETRY_STATUS = frozenset({500, 502, 503, 504})  # resent after these too
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # RFC 9110 §9.2.2
 # A 503 may come from a proxy after the source already did the work: a POST is resent only
 # when its sender marked it safe to repeat (a read sent as POST: SuiteQL, Tryton's search).
 # A 429 means the request was refused unprocessed, so it is always resent.
@@ -106,7 +108,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             try:
                 response = await self._send(request)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
-                if not is_read(request) or attempt >= self._max_retries:
+                if not is_idempotent(request) or attempt >= self._max_retries:
                     raise
                 await self._sleep(self._backoff(attempt))
                 attempt += 1
@@ -146,16 +148,17 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             return True
         if status == 503 and safe_to_repeat(request):
             return True
-        return status in READ_RETRY_STATUS and is_read(request)
+        return status in IDEMPOTENT_RETRY_STATUS and is_idempotent(request)
 
     def _backoff(self, attempt: int) -> float:
         backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
         return backoff * (0.5 + self._jitter() / 2)
 
 
-def is_read(request: httpx.Request) -> bool:
-    """A GET (or HEAD/OPTIONS), or a POST its sender marked ``SAFE_TO_REPEAT``."""
-    return request.method in READ_METHODS or bool(request.extensions.get(SAFE_TO_REPEAT))
+def is_idempotent(request: httpx.Request) -> bool:
+    """Sending it twice has the effect of sending it once: GET, HEAD, OPTIONS, PUT, DELETE,
+    or a POST its sender marked ``SAFE_TO_REPEAT``."""
+    return request.method in IDEMPOTENT_METHODS or bool(request.extensions.get(SAFE_TO_REPEAT))
 
 
 def safe_to_repeat(request: httpx.Request) -> bool:

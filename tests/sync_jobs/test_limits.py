@@ -57,7 +57,7 @@ class Upstream:
 
 def upstream(*script: tuple[int, dict[str, str]]) -> tuple[Upstream, httpx.AsyncBaseTransport]:
     source = Upstream(iter(script))
-    app = Starlette(routes=[Route("/api", source.handle, methods=["GET", "POST"])])
+    app = Starlette(routes=[Route("/api", source.handle, methods=["GET", "POST", "PUT", "PATCH"])])
     return source, httpx.ASGITransport(app=app)
 
 
@@ -140,13 +140,14 @@ async def test_a_retry_after_beyond_the_cap_is_left_to_the_scheduler() -> None:
 
 
 async def test_other_errors_are_not_retried() -> None:
-    source, inner = upstream((403, {"Retry-After": "1"}), (500, {}), (502, {}))
+    source, inner = upstream((403, {"Retry-After": "1"}), (500, {}), (502, {}), (502, {}))
     fake = FakeTime()
     async with limited(inner, fake) as client:
         assert (await client.get("/api")).status_code == 403  # a refusal
         assert (await client.post("/api", content=b"write")).status_code == 500  # a write
         assert (await client.post("/api", content=b"write")).status_code == 502
-    assert source.calls == 3 and fake.sleeps == []
+        assert (await client.patch("/api", content=b"write")).status_code == 502
+    assert source.calls == 4 and fake.sleeps == []
 
 
 async def test_a_read_is_retried_after_a_server_error() -> None:
@@ -159,6 +160,15 @@ async def test_a_read_is_retried_after_a_server_error() -> None:
     assert (read.status_code, read.json()) == (200, {"call": 5})
     assert (marked.status_code, source.calls) == (200, 6)
     assert len(fake.sleeps) == 4 and all(0 < s <= 30 for s in fake.sleeps)
+
+
+async def test_an_idempotent_write_is_retried_after_a_server_error() -> None:
+    source, inner = upstream((502, {}), (500, {}))
+    fake = FakeTime()
+    async with limited(inner, fake) as client:  # NetSuite's PUT eid:<key> upsert
+        upsert = await client.put("/api", content=b"record")
+    assert (upsert.status_code, source.calls, len(fake.sleeps)) == (200, 3, 2)
+    assert source.bodies == [b"record"] * 3  # the same body each time
 
 
 class FlakyTransport(httpx.AsyncBaseTransport):
