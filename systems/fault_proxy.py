@@ -9,6 +9,11 @@ Each request is, at random (seeded):
   502 — the write landed but the caller never hears so (the case idempotency keys exist for);
 * otherwise passed through unchanged.
 
+``lose_first_answers`` makes the *after* fate deterministic, for tests that run the proxy in
+process (``create_proxy(layer, transport=httpx.ASGITransport(simulator))``): the first answer
+to each write (a PUT, PATCH, DELETE, or a POST that is not a login or a query) to each path
+is lost after the source acted on it; a repeat to that path passes.
+
 ``/_faults`` (GET) reports the counts; ``/_faults?rate=0`` (POST) changes the rate at run time,
 so a benchmark can end its fault window. The proxy is for the fault-storm benchmark
 (``make faults``) and tests; it is not part of the product.
@@ -32,6 +37,7 @@ from starlette.routing import Route
 
 HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 FAULT_BODY = b'{"error": "bad gateway (injected fault)"}'
+READING_POSTS = ("/token", "/suiteql")  # POSTs that log in or read
 
 
 @dataclass
@@ -42,9 +48,16 @@ class FaultLayer:
     rate: float
     random: random.Random = field(default_factory=random.Random)
     counts: Counter[str] = field(default_factory=Counter)
+    lose_first_answers: bool = False
+    answered: set[tuple[str, str]] = field(default_factory=set)  # writes whose answer was lost
 
-    def draw(self) -> str:
+    def draw(self, method: str = "GET", path: str = "") -> str:
         """``before``, ``after`` or ``pass`` for the next request."""
+        if self.lose_first_answers and is_write(method, path):
+            if (method, path) not in self.answered:
+                self.answered.add((method, path))
+                return "after"
+            return "pass"
         roll = self.random.random()
         if roll < self.rate / 2:
             return "before"
@@ -53,8 +66,16 @@ class FaultLayer:
         return "pass"
 
 
-def create_proxy(layer: FaultLayer) -> Starlette:
-    client = httpx.AsyncClient(base_url=layer.upstream, timeout=60.0)
+def is_write(method: str, path: str) -> bool:
+    """Whether a request changes the source (a login or a SuiteQL query does not)."""
+    if method == "POST":
+        return not path.endswith(READING_POSTS)
+    return method in ("PUT", "PATCH", "DELETE")
+
+
+def create_proxy(layer: FaultLayer, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+    """The proxy's app; ``transport`` reaches the upstream in process (tests)."""
+    client = httpx.AsyncClient(base_url=layer.upstream, timeout=60.0, transport=transport)
 
     async def faults(request: Request) -> Response:
         if request.method == "POST" and "rate" in request.query_params:
@@ -62,7 +83,7 @@ def create_proxy(layer: FaultLayer) -> Starlette:
         return JSONResponse({"rate": layer.rate, **layer.counts})
 
     async def forward(request: Request) -> Response:
-        fate = layer.draw()
+        fate = layer.draw(request.method, request.url.path)
         layer.counts[fate] += 1
         if fate == "before":
             return Response(FAULT_BODY, 502, media_type="application/json")

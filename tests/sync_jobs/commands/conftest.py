@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from readmodel.types import utcnow
 from sync_jobs.commands.execute import apply_command
 from sync_jobs.context import DEPS_KEY, SyncDeps, close_deps, open_deps
 from sync_jobs.pull import pull_object
+from systems.fault_proxy import FaultLayer, create_proxy
 from systems.netsuite import app as netsuite_app
 from systems.netsuite import faults as netsuite_faults
 from systems.netsuite import store as netsuite_store
@@ -43,6 +45,8 @@ class Sources:
     ns: netsuite_store.Store
     ns_faults: netsuite_faults.Faults
     deps: SyncDeps
+    # in front of each simulator (``lossy_sources``): the answers to lose
+    layers: dict[str, FaultLayer] = field(default_factory=dict)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -71,23 +75,43 @@ async def pull_everything(deps: SyncDeps) -> None:
 
 @pytest.fixture
 async def sources(engine: AsyncEngine) -> AsyncIterator[Sources]:
+    async with open_sources(engine) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def lossy_sources(engine: AsyncEngine) -> AsyncIterator[Sources]:
+    """The simulators behind fault proxies (``systems.fault_proxy``) that lose the first
+    answer to every write, once the source has acted on it; reads pass."""
+    async with open_sources(engine, lossy=True) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_sources(engine: AsyncEngine, *, lossy: bool = False) -> AsyncIterator[Sources]:
     rows = seeded_rows(ACCOUNTS)
     sf, sf_faults = salesforce_store.from_seed(rows), salesforce_app.Faults()
     ns, ns_faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
-    sf_app = salesforce_app.create_simulator(sf, client_secret=SECRET, faults=sf_faults)
-    ns_app = netsuite_app.create_simulator(ns, client_secret=SECRET, faults=ns_faults)
+    apps = {
+        "salesforce": salesforce_app.create_simulator(sf, client_secret=SECRET, faults=sf_faults),
+        "netsuite": netsuite_app.create_simulator(ns, client_secret=SECRET, faults=ns_faults),
+    }
+    urls = {"salesforce": "http://sf.test", "netsuite": "http://ns.test"}
+    layers = {system: FaultLayer(urls[system], rate=0.0) for system in apps}
+    transports = {system: httpx.ASGITransport(app=app) for system, app in apps.items()}
+    if lossy:
+        transports = {
+            system: httpx.ASGITransport(app=create_proxy(layers[system], transport))
+            for system, transport in transports.items()
+        }
     url = engine.url.render_as_string(hide_password=False)
-    deps = await open_deps(
-        settings_for(url, sf_url="http://sf.test", ns_url="http://ns.test"),
-        engine=engine,
-        transports={
-            "salesforce": httpx.ASGITransport(app=sf_app),
-            "netsuite": httpx.ASGITransport(app=ns_app),
-        },
-    )
+    settings = settings_for(url, sf_url=urls["salesforce"], ns_url=urls["netsuite"])
+    deps = await open_deps(settings, engine=engine, transports=transports)
     try:
-        await pull_everything(deps)
-        yield Sources(rows, sf, sf_faults, ns, ns_faults, deps)
+        await pull_everything(deps)  # before any answer is lost
+        for layer in layers.values():
+            layer.lose_first_answers = lossy
+        yield Sources(rows, sf, sf_faults, ns, ns_faults, deps, layers)
     finally:
         await close_deps(deps)
 
