@@ -14,10 +14,11 @@ from readmodel.tables import Opportunity, table_of
 from readmodel.types import utcnow
 from sync_jobs.handoff import state
 from sync_jobs.handoff.orchestrator import advance
-from tests.sync_jobs.commands.conftest import (  # noqa: F401 - the fixture, re-exported
+from tests.sync_jobs.commands.conftest import (  # noqa: F401 - the fixtures, re-exported
     Sources,
     add_command,
     first,
+    lossy_sources,
     run_to_the_end,
     sources,
 )
