@@ -7,7 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import select
+
 from readmodel.command_log import CommandStatus, source_key
+from readmodel.tables import metadata
+from sync_jobs.commands import execute
 from tests.sync_jobs.commands.conftest import (
     Sources,
     add_command,
@@ -237,3 +242,29 @@ async def test_a_write_whose_answer_was_lost_is_not_made_twice(sources: Sources)
     )
     assert done["applied_at"] is not None and done["last_error_code"] is None
     assert await skipped(sources, command_id)
+
+
+async def test_success_and_the_read_model_write_commit_together(
+    sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command_id = await add_command(
+        sources.engine, "log_time", "netsuite", log_time_payload(sources)
+    )
+
+    async def breaks(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the read model write broke")  # after the move to SUCCEEDED
+
+    monkeypatch.setattr(execute, "apply_page", breaks)
+    deferred = await run_once(sources, command_id)
+
+    waiting = await command(sources.engine, command_id)
+    assert isinstance(deferred, float)  # the read-back is tried again later
+    assert (waiting["status"], waiting["last_error_code"]) == ("APPLIED", "INTERNAL_ERROR")
+    entries = metadata.tables["time_entry"]
+    async with sources.engine.connect() as conn:
+        held = select(entries).where(entries.c.source_id == waiting["target_source_id"])
+        assert (await conn.execute(held)).first() is None
+    monkeypatch.undo()
+    assert await run_to_the_end(sources, command_id) == []
+    assert (await command(sources.engine, command_id))["status"] == "SUCCEEDED"
+    assert await read_model_row(sources.engine, "time_entry", waiting["target_source_id"])
