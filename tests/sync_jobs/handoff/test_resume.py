@@ -139,3 +139,25 @@ async def test_data_arriving_by_sync_resumes_a_waiting_handoff(sources: Sources)
         "120000.00",
     )
     assert str(job["startDate"]) == "2026-08-03"
+
+
+async def test_advancers_racing_to_create_the_project_log_one_command(sources: Sources) -> None:
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    customer_step = await pending_command(sources, handoff_id)
+    assert customer_step is not None
+    # ensure_customer SUCCEEDED, its hook not run yet: create_project is due for everyone
+    row = await execute.load_command(sources.engine, customer_step)
+    lease = Lease(sources.engine, customer_step, seconds=30)
+    assert row is not None and await execute._claim(sources.deps, row, lease, 1)
+    assert (await execute._attempt(sources.deps, row, lease, 1))["status"] == "SUCCEEDED"
+    jobs_before = len(sources.ns.records["job"])
+
+    racers = [advance(sources.engine, handoff_id, utcnow()) for _ in range(5)]
+    racers.append(execute.on_command_succeeded({DEPS_KEY: sources.deps}, row))  # the hook
+    await asyncio.gather(*racers)
+
+    c = command_log.COMMANDS.c
+    assert await _count(sources, select(func.count()).where(c.kind == "create_project")) == 1
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    assert len(sources.ns.records["job"]) == jobs_before + 1
