@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from readmodel import command_log
 from readmodel.types import utcnow
@@ -161,3 +162,71 @@ async def test_advancers_racing_to_create_the_project_log_one_command(sources: S
     assert await _count(sources, select(func.count()).where(c.kind == "create_project")) == 1
     assert await drive(sources, handoff_id) == "COMPLETED"
     assert len(sources.ns.records["job"]) == jobs_before + 1
+
+
+async def test_an_advancer_waits_while_another_holds_the_handoff(sources: Sources) -> None:
+    """PostgreSQL's row lock serialises advancers: one started while another logs the next
+    step (here under a key of its own) waits, then finds the step taken, whatever its key."""
+    if sources.engine.dialect.name != "postgresql":
+        pytest.skip("the row lock is PostgreSQL's; SQLite runs one writer at a time")
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    first_step = await pending_command(sources, handoff_id)
+    assert first_step is not None
+    await run_to_the_end_without_hook(sources, first_step)
+
+    async with sources.engine.begin() as holder:
+        assert await state.load(holder, handoff_id, lock=True) is not None
+        waiting = asyncio.create_task(advance(sources.engine, handoff_id, utcnow()))
+        await _until_it_waits_or_ends(sources, waiting)
+        taken = await _log_the_project_step(holder, handoff_id)
+    await waiting
+
+    c = command_log.COMMANDS.c
+    assert await _count(sources, select(func.count()).where(c.kind == "create_project")) == 1
+    steps = (await handoff(sources, handoff_id))["steps"]
+    assert steps[1]["command_id"] == taken
+
+
+async def run_to_the_end_without_hook(sources: Sources, command_id: int) -> None:
+    row = await execute.load_command(sources.engine, command_id)
+    lease = Lease(sources.engine, command_id, seconds=30)
+    assert row is not None and await execute._claim(sources.deps, row, lease, 1)
+    assert (await execute._attempt(sources.deps, row, lease, 1))["status"] == "SUCCEEDED"
+
+
+async def _until_it_waits_or_ends(
+    sources: Sources, advancer: asyncio.Task[Any], deadline: float = 60.0
+) -> None:
+    """The advancer waits on a lock (or, with no lock to wait on, has finished)."""
+    waits = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline
+    while loop.time() < until:
+        if advancer.done() or await _count(sources, waits) > 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no advancer waited on a lock within {deadline} s")
+
+
+async def _log_the_project_step(conn: Any, handoff_id: int) -> int:
+    """What a racing advancer does: step one settled, create_project logged and running."""
+    now = utcnow()
+    steps = await state.steps_of(conn, handoff_id)
+    await state.set_step(conn, steps[0].id, status="SUCCEEDED", completed_at=now)
+    new = command_log.NewCommand(
+        kind="create_project",
+        target_system="netsuite",
+        target_object="project",
+        target_source_id=None,
+        idempotency_key=f"racer-{handoff_id}",
+        input_hash="racer",
+        payload={},
+        correlation_id=f"handoff-{handoff_id}",
+    )
+    accepted = await command_log.insert_or_fetch(conn, new, now=now)
+    await state.set_step(conn, steps[1].id, status="RUNNING", command_id=accepted.row.id)
+    return int(accepted.row.id)
