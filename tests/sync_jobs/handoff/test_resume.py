@@ -164,11 +164,10 @@ async def test_advancers_racing_to_create_the_project_log_one_command(sources: S
     assert len(sources.ns.records["job"]) == jobs_before + 1
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite runs one writer at a time
 async def test_an_advancer_waits_while_another_holds_the_handoff(sources: Sources) -> None:
     """PostgreSQL's row lock serialises advancers: one started while another logs the next
     step (here under a key of its own) waits, then finds the step taken, whatever its key."""
-    if sources.engine.dialect.name != "postgresql":
-        pytest.skip("the row lock is PostgreSQL's; SQLite runs one writer at a time")
     deal = open_deal(sources)
     handoff_id = await win(sources, deal, READY)
     first_step = await pending_command(sources, handoff_id)
