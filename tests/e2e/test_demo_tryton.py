@@ -27,6 +27,9 @@ from systems.tryton.firm import prepare
 from tests.conftest import unreachable
 from tests.e2e.test_cli import _env, _free_port, _query, _until
 
+# Slow (processes: the demo with a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 ACCOUNTS = 8
 SEED = 42  # clientgraph.demo.SEED
 TRYTON_OBJECTS = {"account", "person", "opportunity", "project", "invoice", "time_entry", "payment"}

@@ -38,6 +38,9 @@ from tests.gateway.test_webhooks import (
 )
 from tests.systems.test_salesforce_simulator import SECRET
 
+# Slow (processes: the simulator and uvicorn on sockets): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 DEADLINE_SECONDS = 30.0  # how long to wait at all
 BOUND_SECONDS = 5.0  # the delay asserted
 

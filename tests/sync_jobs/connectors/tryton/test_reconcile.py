@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,9 @@ from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.context import DEPS_KEY, SyncDeps
 from sync_jobs.jobs import pull_source, reconcile_source
 from tests.sync_jobs.connectors.tryton.test_writes import SYSTEM, deps, tryton
+
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 __all__ = ["deps", "tryton"]  # the fixtures, re-used (each test its own Tryton)
 
