@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint schema bench faults clean
+.PHONY: install demo test test-fast lint schema bench faults clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clientgraph needs Python 3.11 or newer")'
@@ -20,6 +20,9 @@ demo: install  ## migrate, seed a demo firm (SQLite) and serve http://127.0.0.1:
 
 test: install  ## the whole suite: SQLite and PostgreSQL, Redis where needed
 	$(BIN)/pytest -q
+
+test-fast: install  ## the suite without the slow tests (processes, live Tryton): docs/testing.md
+	$(BIN)/pytest -q -m "not slow"
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check .

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e import processes
+
+# Slow (processes: the CLI's migrate, seed, serve, demo): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 TWENTY_ACCOUNTS = """
 { accounts(first: 20) { totalCount nodes { id name

@@ -27,6 +27,9 @@ from systems.tryton.firm import prepare
 from tests.conftest import unreachable
 from tests.e2e.test_cli import _env, _free_port, _query, _until
 
+# Slow (processes: the demo with a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 ACCOUNTS = 8
 SEED = 42  # clientgraph.demo.SEED
 TRYTON_OBJECTS = {"account", "person", "opportunity", "project", "invoice", "time_entry", "payment"}
@@ -127,7 +130,7 @@ def test_demo_serves_tryton_linked_to_salesforce_accounts(
     assert all(f["status"] == "OK" for f in data["freshness"] if f["system"] == "tryton")
     assert "netsuite" not in {f["system"] for f in data["freshness"]}
     assert (tmp_path / ".clientgraph-demo" / "tryton" / "admin.password").stat().st_mode & 0o77 == 0
-    assert seconds < 60, f"synced in {seconds:.1f} s"
+    assert seconds < 120, f"synced in {seconds:.1f} s"  # under 60 idle; room for load
     # and trytond stopped with the demo
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{tryton_port}/", timeout=2)

@@ -54,6 +54,9 @@ from tests.sync_jobs.connectors.tryton.test_writes import (
     succeeded,
 )
 
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 CLIENT_01 = 3  # the demo firm's first client party
 WON = mutation("markOpportunityWon", "MarkOpportunityWonInput")
 VIEW = """query($id: ID!) { opportunity(id: $id) {

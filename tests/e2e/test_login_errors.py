@@ -26,6 +26,9 @@ from tests.e2e import processes
 from tests.sync_jobs.connectors.tryton.conftest import PASSWORD, LiveTryton
 from tests.sync_jobs.connectors.tryton.test_writes import fresh_tryton
 
+# Slow (processes: the CLI against refusing sources): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 SECRET = "login-test-secret"
 WRONG = "not-the-secret-4711"
 FRESHNESS = "{ freshness { system objectType status lastError } }"

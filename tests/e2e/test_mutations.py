@@ -96,7 +96,7 @@ async def test_subscription_delivers_each_status_change_until_final(engine: Asyn
 
 async def test_a_token_holds_the_read_until_the_command_succeeds(engine: AsyncEngine) -> None:
     ids = await small_firm(engine)
-    async with writable_gateway(engine) as client:
+    async with writable_gateway(engine, consistency_wait_seconds=30) as client:
         command = await _win(client, ids)
 
         async def executor() -> None:
@@ -115,7 +115,7 @@ async def test_a_token_holds_the_read_until_the_command_succeeds(engine: AsyncEn
 
     body = response.json()
     assert body["data"]["command"]["status"] == "SUCCEEDED"
-    assert 0.3 <= waited < 2.0
+    assert 0.3 <= waited < 10, f"{waited:.2f} s: woken by the success, not the 30 s timeout"
     freshness = body["extensions"]["freshness"]
     assert freshness["stale"] is False and freshness["consistency"]["reached"] is True
     assert freshness["asOf"].startswith("2026-06-30T12:00:00")
@@ -139,7 +139,7 @@ async def test_a_token_wait_runs_out_and_says_stale(engine: AsyncEngine) -> None
 
     body = response.json()
     assert body["data"]["command"]["status"] == "ACCEPTED"  # answered anyway
-    assert 0.3 <= waited < 1.5
+    assert 0.3 <= waited < 5, f"{waited:.2f} s: the 0.3 s wait ran out, nothing hung"
     assert body["extensions"]["freshness"]["stale"] is True
     assert body["extensions"]["freshness"]["consistency"]["reached"] is False
     assert bogus.json()["extensions"]["freshness"]["stale"] is True

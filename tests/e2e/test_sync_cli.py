@@ -13,6 +13,9 @@ import pytest
 from tests.conftest import gateway_client, graphql
 from tests.e2e import processes
 
+# Slow (processes: clientgraph sync): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 SECRET = "cli-test-secret"
 
 

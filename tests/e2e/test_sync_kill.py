@@ -19,6 +19,9 @@ import pytest
 
 from tests.e2e import processes
 
+# Slow (processes: a killed backfill): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 SECRET = "kill-test-secret"
 SLOW = ["--page-size", "4", "--delay", "0.15"]  # small pages, each answer stalls 150 ms
 EMPLOYEES_SQL = "SELECT count(*), count(DISTINCT source_id) FROM person"

@@ -35,6 +35,9 @@ from tests.sync_jobs.connectors.tryton.test_writes import (
     pull_everything,
 )
 
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 UPDATE = mutation("updateOpportunity", "UpdateOpportunityInput")
 COMMAND = "query($id: ID!) { command(id: $id) { status attempts } }"
 VIEW = """query($id: ID!) {

@@ -1,9 +1,14 @@
-"""A change in Salesforce reaches GraphQL through a signed webhook in well under a second.
+"""A change in Salesforce reaches GraphQL through a signed webhook within seconds.
 
 Real sockets end to end: the simulator runs as its own process (``python -m
 systems.salesforce --webhook-url … --webhook-secret …``), the gateway under uvicorn. A user
 edits an account through the simulator's REST API; the simulator posts the signed CDC event
 to the gateway, which re-reads the record; a GraphQL query shows the new name.
+
+The query is repeated for up to ``DEADLINE_SECONDS``; the measured delay must stay under
+``BOUND_SECONDS`` (about 0.3–0.8 s idle; five seconds leaves room for a loaded 2-core
+machine and is still far from the hourly pull, and the unchanged checkpoint shows the
+name came by webhook).
 """
 
 from __future__ import annotations
@@ -33,7 +38,11 @@ from tests.gateway.test_webhooks import (
 )
 from tests.systems.test_salesforce_simulator import SECRET
 
-DEADLINE_SECONDS = 1.0
+# Slow (processes: the simulator and uvicorn on sockets): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
+DEADLINE_SECONDS = 30.0  # how long to wait at all
+BOUND_SECONDS = 5.0  # the delay asserted
 
 
 @pytest.fixture
@@ -63,7 +72,7 @@ async def rename_in_salesforce(simulator: str, account_id: str, name: str) -> No
     assert patched.status_code == 204, patched.text
 
 
-async def test_a_salesforce_edit_shows_in_graphql_within_a_second_of_its_webhook(
+async def test_a_salesforce_edit_shows_in_graphql_within_seconds_of_its_webhook(
     engine: AsyncEngine, simulator: str, gateway_port: int
 ) -> None:
     await pull_all(engine, simulator)
@@ -85,6 +94,6 @@ async def test_a_salesforce_edit_shows_in_graphql_within_a_second_of_its_webhook
                 if nodes or elapsed > DEADLINE_SECONDS:
                     break
     assert [n["name"] for n in nodes] == ["Webhooked Holdings"], f"not seen in {elapsed:.2f} s"
-    assert elapsed <= DEADLINE_SECONDS
+    assert elapsed <= BOUND_SECONDS, f"seen after {elapsed:.2f} s"
     assert len(await event_ids(engine)) == 1  # the simulator's one signed event
     assert await checkpoint(engine, "account") == before  # it came by webhook, not a pull

@@ -217,7 +217,9 @@ async def test_concurrent_callers_are_spaced_by_the_rate_in_real_time() -> None:
         started = time.monotonic()
         await asyncio.gather(*(client.get("/api") for _ in range(6)))
         elapsed = time.monotonic() - started
-    assert 5 / 40 <= elapsed < 1.0
+    # The floor is the guard (six calls at 40/s need five gaps); the ceiling only shows the
+    # gaps are the rate's, not seconds each, with room for a loaded machine.
+    assert 5 / 40 <= elapsed < 3.0, f"{elapsed:.2f} s"
 
 
 async def test_no_more_than_max_concurrency_requests_are_in_flight() -> None:

@@ -7,8 +7,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from systems.tryton.__main__ import main
 from systems.tryton.bootstrap import create, template_key
+
+# Slow (builds and starts Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_the_command_line_explains_itself() -> None:

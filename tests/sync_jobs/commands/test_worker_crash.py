@@ -52,6 +52,9 @@ from tests.sync_jobs.commands.conftest import (
 from tests.sync_jobs.test_worker import serving
 from tests.systems.test_netsuite_simulator import SECRET, seeded_rows
 
+# Slow (processes: workers killed, Redis restarted): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[3]
 SLOW_SECONDS = 0.5  # every NetSuite answer, while the first worker runs
 

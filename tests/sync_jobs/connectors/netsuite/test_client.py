@@ -71,10 +71,12 @@ class Deadline(httpx.AsyncBaseTransport):
 
 
 async def test_a_slow_answer_times_out_as_transient(account: Account) -> None:
-    transport = Deadline(account.http._transport, 0.05)  # type: ignore[attr-defined]
+    # A 1 s read timeout: an ordinary answer fits with room on a loaded machine; the
+    # stalled one (10 s) cannot, and wait_for cancels it, so the test takes about 1 s.
+    transport = Deadline(account.http._transport, 1.0)  # type: ignore[attr-defined]
     async with httpx.AsyncClient(transport=transport) as slow_http:
         client = NetSuiteClient(BASE, "clientgraph", "test-secret", slow_http)
         await client.suiteql(QUERY)
-        account.faults.delay = 0.3
+        account.faults.delay = 10.0
         with pytest.raises(TransientSourceError, match="ReadTimeout"):
             await client.suiteql(QUERY)

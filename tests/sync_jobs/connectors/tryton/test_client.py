@@ -14,6 +14,9 @@ from sync_jobs.connectors.tryton.client import TrytonClient, decode_tagged, enco
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 from systems.tryton.server import free_port
 
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 async def test_login_loads_the_users_context(rpc: TrytonClient) -> None:
     await rpc.login()

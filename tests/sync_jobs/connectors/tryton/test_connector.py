@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,9 @@ from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.connectors.tryton.connector import TrytonConnector
 from sync_jobs.pull import PullReport
 from sync_jobs.pull import pull_object as pull_from
+
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 MASTER = "tryton"  # Tryton owns the client list here: its parties are the accounts
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,9 @@ from sync_jobs.context import DEPS_KEY, SyncDeps
 from sync_jobs.jobs import pull_source, reconcile_source
 from tests.conftest import gateway_client, graphql
 from tests.sync_jobs.connectors.tryton.test_writes import SYSTEM, deps, tryton
+
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 __all__ = ["deps", "tryton"]  # the fixtures, re-used (each test its own Tryton)
 

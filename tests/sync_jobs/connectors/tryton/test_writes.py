@@ -30,6 +30,9 @@ from tests.conftest import unreachable
 from tests.sync_jobs.commands.conftest import add_command, command, read_model_row, set_command
 from tests.sync_jobs.connectors.tryton.conftest import DEMO_CLIENTS, PASSWORD, LiveTryton
 
+# Slow (a live Tryton): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 SYSTEM = "tryton"
 TODAY = datetime.now(UTC).date()
 PROJECT = "1"  # Project 01 of the demo firm: billed by timesheet, for Client 01
