@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -43,6 +44,36 @@ def simulator(system: str, *args: str, port: int | None = None) -> Iterator[str]
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def gateway(env: dict[str, str], log: Path, port: int | None = None) -> Iterator[str]:
+    """``clientgraph serve --port P`` (output to ``log``) until /healthz answers 200; yields its
+    base URL and stops it when the block ends."""
+    port = port or free_port()
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "clientgraph", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"the gateway exited: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "the gateway did not start in 60 s"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
         yield base
     finally:
         proc.terminate()
