@@ -10,6 +10,12 @@ The guard it defends: deduplication by the unique ``(source_system, event_id)`` 
 sender's double delivery racing on two processes is accepted by exactly one of them (202) and
 answered as a duplicate by the other (200). The re-read still happens once, through the
 worker, and the read model ends at the source's latest state.
+
+Two POSTs sent together rarely overlap inside one transaction, so the test holds the race
+window open: it locks ``webhook_event`` against writes (reads still pass) until both gateways
+wait at their insert. Verified: a dedupe that checks for the event id first and then inserts
+(a race only two processes meet) makes both answer 202 and fails here, as does one that
+counts every id as new; the sequential gateway tests pass the former.
 """
 
 from __future__ import annotations
