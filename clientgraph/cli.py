@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from clientgraph.apikey_cli import add_apikey
 from clientgraph.settings import Settings
 
 DESCRIPTION = """\
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sync(commands)
     _add_worker(commands)
     _add_demo(commands)
+    add_apikey(commands)
     return parser
 
 
@@ -301,7 +303,15 @@ def _schema_export(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from clientgraph.demo import DemoSources, create_demo_app, demo_settings, explain
+    from clientgraph.demo import (
+        IDE_ROLE,
+        DemoSources,
+        create_demo_app,
+        demo_keys,
+        demo_settings,
+        explain,
+        with_ide_key,
+    )
     from clientgraph.demo_tryton import ErpError, running_erp
     from clientgraph.tasks import migrate_database
     from gateway.serve import serve_app
@@ -312,8 +322,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with running_erp(settings, sources, accounts=args.accounts, today=today) as sources:
             demo = demo_settings(settings, sources)
+            keys = asyncio.run(demo_keys(demo))
+            demo = with_ide_key(demo, keys[IDE_ROLE])
             app = create_demo_app(demo, sources, accounts=args.accounts, today=today)
-            print(explain(sources, app.state.demo_account_id), file=sys.stderr)
+            partner = f"salesforce:{app.state.demo_account_id}"
+            keys |= asyncio.run(demo_keys(demo, partner_account=partner))
+            print(explain(sources, app.state.demo_account_id, keys), file=sys.stderr)
             serve_app(app, demo, host=args.host, port=args.port)
     except ErpError as error:
         print(f"clientgraph demo: the {args.erp} ERP did not start: {error}", file=sys.stderr)

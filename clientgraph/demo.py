@@ -159,11 +159,57 @@ def _mount_netsuite(app: Starlette, firm: dict[str, Any], sources: DemoSources) 
     app.mount("/simulators/netsuite", create_simulator(erp, client_secret=secret))
 
 
-def explain(sources: DemoSources, account_id: str) -> str:
+IDE_ROLE = "admin"
+"""The role of the key GraphiQL starts with (the others are printed to paste in)."""
+KEY_PREFIX = "demo-"
+
+
+async def demo_keys(settings: Settings, partner_account: str | None = None) -> dict[str, str]:
+    """A fresh API key per role for this run (the last run's demo keys are revoked).
+
+    Without ``partner_account`` every role but partner; with it, the partner's key alone,
+    limited to that account (``salesforce:<id>``).
+    """
+    from datetime import UTC, datetime
+
+    from clientgraph.access.roles import Role
+    from readmodel import api_keys
+    from readmodel.db import create_engine
+
+    engine = create_engine(settings.database_url.get_secret_value())
+    now = datetime.now(UTC)
+    roles = [Role.PARTNER] if partner_account else [r for r in Role if r is not Role.PARTNER]
+    keys: dict[str, str] = {}
+    try:
+        for old in await api_keys.listed(engine):
+            if old.name in {f"{KEY_PREFIX}{r.value}" for r in roles} and old.revoked_at is None:
+                await api_keys.revoke(engine, old.key_id, now=now)
+        for role in roles:
+            accounts = [partner_account] if role is Role.PARTNER and partner_account else None
+            key, _ = await api_keys.create(
+                engine,
+                name=f"{KEY_PREFIX}{role.value}",
+                role=role.value,
+                now=now,
+                accounts=accounts,
+            )
+            keys[role.value] = key
+    finally:
+        await engine.dispose()
+    return keys
+
+
+def with_ide_key(settings: Settings, key: str) -> Settings:
+    graphql = settings.graphql.model_copy(update={"ide_api_key": SecretStr(key)})
+    return settings.model_copy(update={"graphql": graphql})
+
+
+def explain(sources: DemoSources, account_id: str, keys: dict[str, str] | None = None) -> str:
     """What the demo prints at start: where to look, and how to change a record at the source."""
     sf, secret = sources.url("salesforce"), sources.shown_secret("salesforce")
     return f"""\
-clientgraph demo: open {sources.base}/graphql
+clientgraph demo: open {sources.base}/graphql (GraphiQL starts as {IDE_ROLE})
+{_keys_lines(keys or {}, sources.base)}
 Simulated systems of record on this port (secrets made up for this run unless set):
   Salesforce  {sf}   client_secret={secret}
 {_erp_line(sources)}
@@ -176,6 +222,25 @@ Rename a client in Salesforce and query it again:
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{{"Name": "Renamed at the source"}}'
 """
+
+
+def _keys_lines(keys: dict[str, str], base: str) -> str:
+    """One API key per role; paste one into GraphiQL's Headers tab to see what that role sees."""
+    if not keys:
+        return ""
+    width = max(len(r) for r in keys)
+    lines = [f"  {role:<{width}}  {key}" for role, key in keys.items()]
+    example = keys.get("partner") or next(iter(keys.values()))
+    return "\n".join(
+        [
+            "API keys of this run, one per role (docs/security.md says what each may see and do):",
+            *lines,
+            "Switch roles in GraphiQL's Headers tab, or from a shell:",
+            f"  curl -s {base}/graphql -H 'Authorization: Bearer {example}' \\",
+            "    -H 'content-type: application/json' \\",
+            "    -d '{\"query\": \"{ accounts { totalCount } }\"}'",
+        ]
+    )
 
 
 def _erp_line(sources: DemoSources) -> str:

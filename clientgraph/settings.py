@@ -21,6 +21,11 @@ class GraphQLSettings(BaseModel):
     max_tokens: int = Field(4000, ge=100, description="Largest query document, in tokens.")
     max_aliases: int = Field(30, ge=1)
     graphiql: bool = Field(True, description="Serve the GraphiQL IDE on GET /graphql.")
+    ide_api_key: SecretStr | None = Field(
+        None,
+        description="Preset this API key in GraphiQL's headers (the demo sets it; anyone who "
+        "can load the page gets the key, so never in production).",
+    )
 
 
 class SourceSettings(BaseModel):
@@ -153,6 +158,46 @@ def env_name(section: str, field: str) -> str:
     return f"CLIENTGRAPH_{section.upper()}__{field.upper()}"
 
 
+class AuthSettings(BaseModel):
+    """Who may call: API keys always, bearer JWTs when ``jwt.issuer`` is set (docs/security.md)."""
+
+    anonymous_role: str | None = Field(
+        None,
+        description="Grant callers without credentials this role (local experiments only; "
+        "off by default: they get HTTP 401).",
+    )
+    book_scoped_account_teams: bool = Field(
+        False,
+        description="Account teams see only the accounts they own (account.owner_name equal "
+        "to their owner claim or API key's --owner).",
+    )
+    partner_mutations: list[str] = Field(
+        default_factory=list,
+        description="Mutations partners may call (GraphQL names, e.g. logTime); none by "
+        "default. Operator actions can never be opened.",
+    )
+    key_touch_seconds: int = Field(
+        60, ge=0, description="An API key's last-used stamp is written at most this often."
+    )
+
+    @field_validator("anonymous_role")
+    @classmethod
+    def _known_role(cls, value: str | None) -> str | None:
+        from clientgraph.access.roles import parse_role
+
+        if value is not None and parse_role(value) is None:
+            raise ValueError(f"unknown role {value!r}")
+        return value
+
+    @field_validator("partner_mutations")
+    @classmethod
+    def _known_mutations(cls, value: list[str]) -> list[str]:
+        from clientgraph.access.policy import mutation_roles
+
+        mutation_roles(value)  # raises on unknown names and operator actions
+        return value
+
+
 class Settings(BaseSettings):
     """All of clientgraph's configuration."""
 
@@ -178,6 +223,7 @@ class Settings(BaseSettings):
     tryton: TrytonSettings = TrytonSettings()
     sync: SyncSettings = SyncSettings()
     writes: WritesSettings = WritesSettings()
+    auth: AuthSettings = AuthSettings()
 
     @property
     def embedded(self) -> bool:

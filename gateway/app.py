@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from clientgraph.settings import Settings
+from gateway.auth.authenticate import Authenticator, jwt_verifier
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.webhooks import webhook
@@ -26,7 +27,12 @@ def create_app(
 ) -> Starlette:
     """The gateway. ``clock`` gives each request its 'now' (tests pin it to a seeded date)."""
     settings = settings or Settings()
-    graphql = GraphQLEndpoint(build_schema(settings.graphql), graphiql=settings.graphql.graphiql)
+    ide_key = settings.graphql.ide_api_key
+    graphql = GraphQLEndpoint(
+        build_schema(settings.graphql),
+        graphiql=settings.graphql.graphiql,
+        ide_key=None if ide_key is None else ide_key.get_secret_value(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -36,6 +42,7 @@ def create_app(
         app.state.engine = create_engine(
             settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
         )
+        app.state.authenticator = Authenticator(settings, app.state.engine, jwt_verifier(settings))
         try:
             # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner
             async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
@@ -44,6 +51,8 @@ def create_app(
                 async with relay as app.state.command_relay:
                     yield
         finally:
+            if app.state.authenticator.verifier is not None:
+                await app.state.authenticator.verifier.aclose()
             await app.state.engine.dispose()
 
     routes = [

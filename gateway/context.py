@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from clientgraph.access.principal import Principal
+from readmodel.reads.scope import RowScope
 from resolvers.context import Context
 from resolvers.dataloaders import Loaders
 
 
-def build_context(connection: HTTPConnection) -> Context:
-    """Fresh loaders for every request; shared engine and limits from the app's state."""
+def build_context(connection: HTTPConnection, principal: Principal) -> Context:
+    """Fresh loaders for every request, reading within the caller's scope; shared engine and
+    limits from the app's state."""
     state = connection.app.state
     now = state.clock()
+    scope = RowScope(accounts=principal.accounts, owner=principal.owner)
     return Context(
         engine=state.engine,
-        loaders=Loaders(state.engine, now.date()),
+        loaders=Loaders(state.engine, now.date(), scope),
         limits=state.settings.graphql,
         sync=state.settings.sync,
         sync_objects=state.sync_objects,
         now=now,
         request=connection,
+        principal=principal,
+        scope=scope,
+        partner_mutations=tuple(state.settings.auth.partner_mutations),
     )

@@ -1,33 +1,93 @@
-"""The GraphQL endpoint: strawberry's ASGI view with our context."""
+"""The GraphQL endpoint: strawberry's ASGI view with our context and authentication.
+
+HTTP: every request but the GraphiQL page (a GET asking for HTML, which holds no data) is
+authenticated before it is parsed; a refusal is HTTP 401 (or 403) with a GraphQL error whose
+``extensions.code`` is UNAUTHENTICATED (or FORBIDDEN) and a ``WWW-Authenticate`` header.
+WebSocket (graphql-transport-ws only): the credentials come in ``connection_init``
+(``{"Authorization": "Bearer …"}``; the upgrade request's header is the fallback); a refusal
+closes the socket with 4403 before any operation runs.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from clientgraph.access.principal import Principal
+from clientgraph.access.roles import Role
+from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
 from resolvers.context import Context
 from schema.errors import classify
 
+PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
+
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.Schema, *, graphiql: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+    def __init__(
+        self, schema: strawberry.Schema, *, graphiql: bool, ide_key: str | None = None
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self._ide_key = ide_key if graphiql else None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        html = self.graphql_ide_html
+        return HTMLResponse(html if self._ide_key is None else _with_key(html, self._ide_key))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            if not self._asks_for_ide(request):
+                try:
+                    principal = await _authenticate(request, request.headers.get("authorization"))
+                except Refused as refused:
+                    await _refusal(refused)(scope, receive, send)
+                    return
+                scope.setdefault("state", {})[PRINCIPAL] = principal
+        await super().__call__(scope, receive, send)
+
+    def _asks_for_ide(self, request: Request) -> bool:
+        accept = request.headers.get("accept", "")
+        return self.graphql_ide is not None and request.method == "GET" and "text/html" in accept
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         if isinstance(request, Request):  # hold a read until its writes are in (if asked)
             request.state.consistency = await wait_for_tokens(request)
-        return build_context(request)
+            principal = getattr(request.state, PRINCIPAL, None) or NOBODY  # NOBODY: the IDE page
+            return build_context(request, principal)
+        return build_context(request, NOBODY)  # until connection_init is authenticated
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """Authenticate ``connection_init``; the socket's context becomes the caller's."""
+        socket = context.request
+        params = getattr(context, "connection_params", None)
+        authorization = bearer_of(params) or socket.headers.get("authorization")
+        try:
+            principal = await _authenticate(socket, authorization)
+        except Refused as refused:
+            raise ConnectionRejectionError({"reason": refused.reason}) from None
+        fresh = build_context(socket, principal)
+        for name in ("principal", "scope", "loaders", "masked", "partner_mutations"):
+            setattr(context, name, getattr(fresh, name))
+        return None
 
     async def get_root_value(self, request: Any) -> None:
         return None
@@ -44,3 +104,37 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         extensions["freshness"] = await freshness(request, consistency)
         response["extensions"] = extensions
         return response
+
+
+NOBODY = Principal(id="anonymous", role=Role.PARTNER, accounts=frozenset())
+"""The context before authentication: the narrowest there is (no rows, no guarded fields)."""
+
+
+async def _authenticate(connection: Request | WebSocket, authorization: str | None) -> Principal:
+    state = connection.app.state
+    principal: Principal = await state.authenticator.principal(authorization, state.clock())
+    return principal
+
+
+def _refusal(refused: Refused) -> Response:
+    body = {
+        "errors": [{"message": refused.reason, "extensions": {"code": refused.code}}],
+    }
+    error = "invalid_token" if refused.status == 401 and "required" not in refused.reason else None
+    challenge = 'Bearer realm="clientgraph"' + (f', error="{error}"' if error else "")
+    headers = {"WWW-Authenticate": challenge} if refused.status == 401 else {}
+    return Response(
+        json.dumps(body), status_code=refused.status, media_type="application/json", headers=headers
+    )
+
+
+def _with_key(html: str, key: str) -> str:
+    """The GraphiQL page with ``Authorization: Bearer <key>`` preset (the demo's own key)."""
+    headers = json.dumps(json.dumps({"Authorization": f"Bearer {key}"}, indent=2))
+    html = html.replace(
+        "React.useState(parameters.headers)", f"React.useState(parameters.headers || {headers})"
+    )
+    params = json.dumps({"Authorization": f"Bearer {key}"})
+    return html.replace(
+        "subscriptionUrl,\n", f"subscriptionUrl,\n        wsConnectionParams: {params},\n"
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from clientgraph.access.principal import SYSTEM_ID as SYSTEM_PRINCIPAL
 from readmodel.tables import Command, table_of
 
 COMMANDS: Table = table_of(Command)
@@ -62,6 +63,10 @@ class NewCommand:
     input_hash: str
     payload: Mapping[str, Any]
     correlation_id: str
+    principal_id: str = SYSTEM_PRINCIPAL
+    """Who asked: keys are unique per principal (``system``: clientgraph's own writes)."""
+    principal_role: str | None = None
+    credential_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,15 +98,21 @@ def input_hash(kind: str, arguments: Mapping[str, Any]) -> str:
 SOURCE_KEY_PREFIX = "clientgraph-"
 
 
-def source_key_of(idempotency_key: str) -> str:
+def source_key_of(idempotency_key: str, principal_id: str = SYSTEM_PRINCIPAL) -> str:
     """The external id / idempotency key the owning system sees for a command's write.
 
     Derived from the caller's idempotency key alone (not from the command's row id), so the
     same key names the same record at the source across retries, replays and even another
     clientgraph installation or a rebuilt command log. 44 characters: every source's
-    external-id field holds it.
+    external-id field holds it. Keys are the caller's own: another principal's same key names
+    another record (clientgraph's own keys hash as they did before principals existed).
     """
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    scoped = (
+        idempotency_key
+        if principal_id == SYSTEM_PRINCIPAL
+        else (f"{principal_id}\x00{idempotency_key}")
+    )
+    digest = hashlib.sha256(scoped.encode()).hexdigest()[:32]
     return SOURCE_KEY_PREFIX + digest
 
 
@@ -133,14 +144,19 @@ async def insert_or_fetch(
 ) -> Accepted:
     """Insert ``new`` with ``status``, or read the row already logged under its key.
 
-    ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING``, then, when nothing was inserted, a
-    read of the winner: a concurrent twin blocks on the unique index until it commits, so the
-    read (a new snapshot under READ COMMITTED) sees it. The caller compares ``input_hash``
-    and owns the transaction (an operator's action logs itself and a transition together).
+    ``INSERT … ON CONFLICT (principal_id, idempotency_key) DO NOTHING``, then, when nothing
+    was inserted, a read of the winner: a concurrent twin blocks on the unique index until it
+    commits, so the read (a new snapshot under READ COMMITTED) sees it. The caller compares
+    ``input_hash`` and owns the transaction (an operator's action logs itself and a
+    transition together).
     """
     inserted = await conn.execute(_insert(conn, new, now, status).returning(COMMANDS.c.id))
     new_id = inserted.scalar_one_or_none()
-    row = await (get(conn, new_id) if new_id is not None else by_key(conn, new.idempotency_key))
+    row = await (
+        get(conn, new_id)
+        if new_id is not None
+        else by_key(conn, new.idempotency_key, new.principal_id)
+    )
     if row is None:  # pragma: no cover - the key's row exists by construction
         raise RuntimeError(f"command with key {new.idempotency_key!r} vanished")
     return Accepted(row, created=new_id is not None)
@@ -155,7 +171,10 @@ def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) 
         "target_object": new.target_object,
         "target_source_id": new.target_source_id,
         "idempotency_key": new.idempotency_key,
-        "source_key": source_key_of(new.idempotency_key),
+        "source_key": source_key_of(new.idempotency_key, new.principal_id),
+        "principal_id": new.principal_id,
+        "principal_role": new.principal_role,
+        "credential_id": new.credential_id,
         "input_hash": new.input_hash,
         "payload": json.dumps(dict(new.payload), sort_keys=True),
         "correlation_id": new.correlation_id,
@@ -166,7 +185,7 @@ def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) 
         "completed_at": now if status in FINAL_STATUSES else None,
     }
     stmt = dialect.insert(COMMANDS).values(**values)
-    return stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return stmt.on_conflict_do_nothing(index_elements=["principal_id", "idempotency_key"])
 
 
 async def transition(
@@ -275,9 +294,14 @@ async def get(conn: AsyncConnection, command_id: int) -> Row[Any] | None:
     return (await conn.execute(select(COMMANDS).where(COMMANDS.c.id == command_id))).first()
 
 
-async def by_key(conn: AsyncConnection, idempotency_key: str) -> Row[Any] | None:
-    """The command logged under ``idempotency_key``, or ``None``."""
-    stmt = select(COMMANDS).where(COMMANDS.c.idempotency_key == idempotency_key)
+async def by_key(
+    conn: AsyncConnection, idempotency_key: str, principal_id: str = SYSTEM_PRINCIPAL
+) -> Row[Any] | None:
+    """The command ``principal_id`` logged under ``idempotency_key``, or ``None``."""
+    c = COMMANDS.c
+    stmt = select(COMMANDS).where(
+        c.principal_id == principal_id, c.idempotency_key == idempotency_key
+    )
     return (await conn.execute(stmt)).first()
 
 
@@ -346,11 +370,18 @@ class CommandQuery:
     statuses: tuple[str, ...] | None = None
     kinds: tuple[str, ...] | None = None
     systems: tuple[str, ...] | None = None
+    principal_id: str | None = None
+    """Only this caller's commands (every caller's but an operator's list is narrowed so)."""
 
     def conditions(self) -> list[ColumnElement[bool]]:
         c = COMMANDS.c
         pairs = ((c.status, self.statuses), (c.kind, self.kinds), (c.target_system, self.systems))
-        return [column.in_(list(allowed)) for column, allowed in pairs if allowed is not None]
+        out: list[ColumnElement[bool]] = [
+            column.in_(list(allowed)) for column, allowed in pairs if allowed is not None
+        ]
+        if self.principal_id is not None:
+            out.append(c.principal_id == self.principal_id)
+        return out
 
 
 async def page(

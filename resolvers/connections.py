@@ -54,6 +54,7 @@ async def page_of(
 ) -> RowPage:
     """Validate ``first`` / ``after`` and read one page in ``ordering``."""
     request = request_page(ctx, first, after, f"{table.name}:{ordering.name}")
+    conditions = [*conditions, *ctx.scope.conditions(table)]  # the caller's clients only
     try:
         key = None if request.after is None else ordering.coerce(table, request.after)
     except pages.BadKey:

@@ -12,7 +12,9 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from clientgraph.access.principal import ADMIN, Principal
 from clientgraph.settings import GraphQLSettings, SyncSettings
+from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.dataloaders import Loaders
 
 
@@ -26,6 +28,11 @@ class Context:
     sync: SyncSettings = field(default_factory=SyncSettings)  # the yardstick of freshness
     # (source, object type) of every configured source: NEVER until its first pull
     sync_objects: tuple[tuple[str, str], ...] = ()
+    principal: Principal = ADMIN  # who calls (the gateway authenticates every request)
+    scope: RowScope = EVERYTHING  # the principal's rows, as SQL predicates
+    masked: set[str] = field(default_factory=set)  # paths of guarded fields hidden from it
+    partner_mutations: tuple[str, ...] = ()  # mutations this deployment opened to partners
+    connection_params: Any = None  # a WebSocket's connection_init payload (its credentials)
 
     @property
     def today(self) -> date:

@@ -30,3 +30,15 @@ class NotFound(ClientError):
     """A well-formed id that names no live record."""
 
     code = "NOT_FOUND"
+
+
+class Forbidden(ClientError):
+    """The caller's role may not use this operation (``extensions.operation`` names it)."""
+
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(ClientError):
+    """No credentials, or credentials that do not check out."""
+
+    code = "UNAUTHENTICATED"

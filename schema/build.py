@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from clientgraph.settings import GraphQLSettings
+from schema.access import MaskedPaths, apply_rules
 from schema.errors import ErrorCodes, log_internal_errors
 from schema.mutation import Mutation
 from schema.query import Query
@@ -31,11 +32,23 @@ class ClientGraphSchema(strawberry.Schema):
         log_internal_errors(errors)
 
 
+def guarded_types() -> dict[str, Any]:
+    """The object types the field rules name, by GraphQL name."""
+    from schema.crm.types import Opportunity
+    from schema.delivery.staffing import Assignment, Person, TimeEntry
+    from schema.delivery.types import Project
+    from schema.finance.types import Payment
+
+    return {c.__name__: c for c in (Opportunity, Assignment, Person, TimeEntry, Project, Payment)}
+
+
 def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
     """The schema the gateway serves, with parser/validation caches and query limits."""
     limits = limits or GraphQLSettings()
+    apply_rules(Query, Subscription, guarded_types())
     extensions: list[Any] = [
         ErrorCodes,
+        MaskedPaths,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),

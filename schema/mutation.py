@@ -13,6 +13,8 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from resolvers.access import authorize
+from resolvers.audit import Audit
 from resolvers.commands.approve_time_entries import approve_time_entries
 from resolvers.commands.cancel_command import cancel_command
 from resolvers.commands.complete_milestone import complete_milestone
@@ -24,6 +26,7 @@ from resolvers.commands.retry_command import retry_command
 from resolvers.commands.submit_change_order import submit_change_order
 from resolvers.commands.update_opportunity import update_opportunity
 from resolvers.context import Context, context_of
+from resolvers.errors import Forbidden
 from resolvers.handoffs.cancel_handoff import cancel_handoff
 from resolvers.handoffs.resume_handoff import resume_handoff
 from resolvers.handoffs.retry_handoff_step import retry_handoff_step
@@ -36,10 +39,21 @@ Resolver = Callable[[Context, str, Mapping[str, Any]], Awaitable[Row[Any]]]
 
 
 async def _run(info: strawberry.Info, resolver: Resolver, data: Any) -> CommandResult:
+    """Check the caller's role, run the mutation, and audit what came of it (every outcome)."""
+    ctx = context_of(info)
+    arguments = inputs.arguments(data)
+    audit = Audit(ctx, info.field_name, {"idempotencyKey": data.idempotency_key, **arguments})
     try:
-        row = await resolver(context_of(info), data.idempotency_key, inputs.arguments(data))
+        authorize(ctx, "mutation", info.field_name)
+    except Forbidden:
+        await audit.forbidden()
+        raise
+    try:
+        row = await resolver(ctx, data.idempotency_key, arguments)
     except CommandRefused as refusal:
+        await audit.rejected(refusal.code.value)
         return CommandRejected.from_refusal(refusal)
+    await audit.accepted(row.id)
     return Command.from_row(row)
 
 

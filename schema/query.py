@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import strawberry
 
+from readmodel.audit import AuditQuery
+from resolvers import audit as audit_resolvers
 from resolvers import portfolio as portfolio_resolvers
 from resolvers import records
 from resolvers import sync as sync_resolvers
@@ -14,6 +16,7 @@ from resolvers.commands import queries as command_resolvers
 from resolvers.context import context_of
 from resolvers.handoffs import queries as handoff_resolvers
 from resolvers.ids import from_global_id
+from schema.audit.types import AuditEntry, AuditFilter
 from schema.commands.inputs import CommandFilter
 from schema.commands.types import Command
 from schema.common.connection import Connection, connection
@@ -139,6 +142,23 @@ class Query:
         query = (filter or IntegrationExceptionFilter()).to_query()
         page = await sync_resolvers.integration_exceptions(context_of(info), first, after, query)
         return connection(page, IntegrationException.from_row)
+
+    @strawberry.field(description="Mutations, operator actions and key changes, newest first.")
+    async def audit_log(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: AuditFilter | None = None,
+    ) -> Connection[AuditEntry]:
+        wanted = filter or AuditFilter()
+        query = AuditQuery(
+            operations=None if wanted.operation is None else tuple(wanted.operation),
+            outcomes=None if wanted.outcome is None else tuple(wanted.outcome),
+            actor_id=wanted.actor_id,
+        )
+        page = await audit_resolvers.audit_log(context_of(info), first, after, query)
+        return connection(page, AuditEntry.from_row)
 
     @strawberry.field(description="One command of the write path, by its global id.")
     async def command(self, info: strawberry.Info, id: strawberry.ID) -> Command | None:

@@ -16,6 +16,7 @@ import strawberry
 
 from readmodel import command_log
 from readmodel.command_log import FINAL_STATUSES
+from resolvers.commands import queries as command_resolvers
 from resolvers.commands.queries import command_key
 from resolvers.context import context_of
 from resolvers.errors import NotFound
@@ -38,7 +39,7 @@ class Subscription:
         while True:
             async with ctx.engine.connect() as conn:
                 row = await command_log.get(conn, key)
-            if row is None:
+            if row is None or not command_resolvers.visible(ctx, row):
                 raise NotFound(f"no command {id}", argument="id")
             if (row.status, row.updated_at, row.attempts) != seen:
                 seen = (row.status, row.updated_at, row.attempts)

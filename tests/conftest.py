@@ -32,6 +32,10 @@ from readmodel import migrate
 from readmodel.db import create_engine
 
 POSTGRES_SERVER = os.environ.get("CLIENTGRAPH_TEST_POSTGRES", "postgres@127.0.0.1:5432")
+# Tests of other behaviour call the gateway as an anonymous admin (``auth.anonymous_role``, off
+# by default); the access tests (tests/access) switch it off and use real credentials.
+os.environ.setdefault("CLIENTGRAPH_AUTH__ANONYMOUS_ROLE", "admin")
+
 REDIS_URL = os.environ.get("CLIENTGRAPH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = ["sqlite", "postgresql"]

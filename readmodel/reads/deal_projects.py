@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from readmodel.command_log import COMMANDS, CommandStatus
 from readmodel.tables import Engagement, Handoff, HandoffStep, Project, table_of
@@ -46,19 +47,21 @@ def _through_handoff() -> Select[Any]:
 
 
 async def projects_by_handoff(
-    conn: AsyncConnection, handoff_ids: Sequence[int]
+    conn: AsyncConnection, handoff_ids: Sequence[int], *, where: Sequence[ColumnElement[bool]] = ()
 ) -> dict[int, Row[Any]]:
-    """The project each handoff made or linked, keyed by handoff id (absent: none yet)."""
+    """The project each handoff made or linked (and ``where`` on it), keyed by handoff id
+    (absent: none yet)."""
     if not handoff_ids:
         return {}
-    stmt = _through_handoff().where(HANDOFF.c.id.in_(set(handoff_ids)))
+    stmt = _through_handoff().where(HANDOFF.c.id.in_(set(handoff_ids)), *where)
     return {row.handoff_id: row for row in await conn.execute(stmt)}
 
 
 async def projects_by_opportunity(
-    conn: AsyncConnection, deal_ids: Sequence[int]
+    conn: AsyncConnection, deal_ids: Sequence[int], *, where: Sequence[ColumnElement[bool]] = ()
 ) -> dict[int, list[Row[Any]]]:
-    """Each deal's live projects, through its engagements or its handoff, by code."""
+    """Each deal's live projects (and ``where`` on them), through its engagements or its
+    handoff, by code."""
     grouped: dict[int, list[Row[Any]]] = defaultdict(list)
     if not deal_ids:
         return grouped
@@ -67,9 +70,9 @@ async def projects_by_opportunity(
     contracted = (
         select(*PROJECT.c, e.opportunity_id.label("deal_id"))
         .join(ENGAGEMENT, e.id == p.engagement_id)
-        .where(e.opportunity_id.in_(keys), e.deleted_at.is_(None), p.deleted_at.is_(None))
+        .where(e.opportunity_id.in_(keys), e.deleted_at.is_(None), p.deleted_at.is_(None), *where)
     )
-    handed = _through_handoff().where(HANDOFF.c.opportunity_id.in_(keys))
+    handed = _through_handoff().where(HANDOFF.c.opportunity_id.in_(keys), *where)
     handed = handed.with_only_columns(*PROJECT.c, HANDOFF.c.opportunity_id.label("deal_id"))
     both = union(contracted, handed).subquery()
     stmt = select(both).order_by(both.c.deal_id, both.c.code, both.c.id)

@@ -11,11 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 
-async def by_ids(conn: AsyncConnection, table: Table, ids: Sequence[int]) -> dict[int, Row[Any]]:
-    """Live rows of ``table`` with the given ids, keyed by id (missing ids are absent)."""
+async def by_ids(
+    conn: AsyncConnection,
+    table: Table,
+    ids: Sequence[int],
+    *,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> dict[int, Row[Any]]:
+    """Live rows of ``table`` with the given ids (and ``where``), keyed by id (others absent)."""
     if not ids:
         return {}
-    stmt = select(table).where(table.c.id.in_(set(ids)), table.c.deleted_at.is_(None))
+    stmt = select(table).where(table.c.id.in_(set(ids)), table.c.deleted_at.is_(None), *where)
     return {row.id: row for row in await conn.execute(stmt)}
 
 

@@ -49,6 +49,7 @@ async def time_entries_by_project(
     project_ids: Sequence[int],
     query: TimeEntryQuery,
     *,
+    where: Sequence[ColumnElement[bool]] = (),
     limit: int = TIME_ENTRIES_PER_PROJECT,
 ) -> dict[int, list[Row[Any]]]:
     """Live entries of each project matching ``query``, newest first, at most ``limit`` each.
@@ -57,6 +58,7 @@ async def time_entries_by_project(
         conn: A read-model connection.
         project_ids: The projects to read, in one statement.
         query: The filter every project's entries must match.
+        where: Further conditions (the caller's row scope).
         limit: The cap per project (a window function ranks each project's entries).
 
     Returns:
@@ -70,7 +72,12 @@ async def time_entries_by_project(
     rank = func.row_number().over(partition_by=t.c.project_id, order_by=newest_first)
     ranked = (
         select(t, rank.label("rank_in_project"))
-        .where(t.c.project_id.in_(set(project_ids)), t.c.deleted_at.is_(None), *query.conditions())
+        .where(
+            t.c.project_id.in_(set(project_ids)),
+            t.c.deleted_at.is_(None),
+            *query.conditions(),
+            *where,
+        )
         .subquery()
     )
     stmt = (

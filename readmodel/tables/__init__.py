@@ -1,5 +1,6 @@
 """The read model's tables, by owning domain. Import from here."""
 
+from readmodel.tables.access import ApiKey, AuditEntry
 from readmodel.tables.commands import Command
 from readmodel.tables.crm import Account, AccountXref, Contact, Opportunity
 from readmodel.tables.delivery import (
@@ -27,7 +28,9 @@ from readmodel.tables.sync import IntegrationException, SyncParked, SyncState, W
 __all__ = [
     "Account",
     "AccountXref",
+    "ApiKey",
     "Assignment",
+    "AuditEntry",
     "ChangeOrder",
     "Command",
     "Contact",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from readmodel.types import ID, UTCDateTime
@@ -17,8 +17,10 @@ from readmodel.types import ID, UTCDateTime
 class Command(SQLModel, table=True):
     """One write routed to the system that owns the data.
 
-    ``idempotency_key`` is unique: the same key and the same input (``input_hash``) give back
-    the same command. ``source_key`` is what the owning system sees as the write's external id
+    ``idempotency_key`` is unique per caller (``principal_id``; ``system`` for clientgraph's
+    own writes): the same caller, key and input (``input_hash``) give back the same command.
+    ``principal_role`` and ``credential_id`` record the role and credential that asked.
+    ``source_key`` is what the owning system sees as the write's external id
     (derived from the idempotency key; ``NULL`` on rows older than migration 0006, which use
     ``clientgraph-command-<id>``). ``payload`` is the validated input as JSON.
     ``target_source_id`` is the record in the owning system, once known. ``status`` follows
@@ -32,7 +34,10 @@ class Command(SQLModel, table=True):
     """
 
     __tablename__ = "command"
-    __table_args__ = (Index("ix_command_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_command_status_next", "status", "next_attempt_at"),
+        UniqueConstraint("principal_id", "idempotency_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=ID)
     kind: str = Field(max_length=48, index=True)
@@ -40,7 +45,10 @@ class Command(SQLModel, table=True):
     target_system: str = Field(max_length=32, index=True)
     target_object: str = Field(max_length=32)
     target_source_id: str | None = Field(default=None, max_length=64)
-    idempotency_key: str = Field(max_length=128, unique=True)
+    idempotency_key: str = Field(max_length=128)
+    principal_id: str = Field(default="system", max_length=160, index=True)
+    principal_role: str | None = Field(default=None, max_length=16)
+    credential_id: str | None = Field(default=None, max_length=64)
     source_key: str | None = Field(default=None, max_length=64)
     input_hash: str = Field(max_length=64)
     payload: str

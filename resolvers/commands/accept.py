@@ -55,7 +55,7 @@ async def accept_command(
     checker.refuse_if_any()
     digest = command_log.input_hash(kind, arguments)
     async with ctx.engine.connect() as conn:
-        existing = await command_log.by_key(conn, key)
+        existing = await command_log.by_key(conn, key, ctx.principal.id)
         if existing is not None:
             return replay(existing, digest)
         write = await build(conn)
@@ -68,6 +68,7 @@ async def accept_command(
         input_hash=digest,
         payload=write.payload,
         correlation_id=correlation_id(ctx),
+        **asked_by(ctx),
     )
     try:
         accepted = await command_log.accept(ctx.engine, new, now=ctx.now)
@@ -98,6 +99,16 @@ async def hand_off(ctx: Context, command_id: int) -> None:
         await relay.dispatch(command_id)
     except Exception:  # the command is safely ACCEPTED; never fail the mutation for this
         log.exception("command %s accepted but not handed to the queue", command_id)
+
+
+def asked_by(ctx: Context) -> dict[str, Any]:
+    """The ``NewCommand`` fields that record who asked (idempotency keys are theirs alone)."""
+    p = ctx.principal
+    return {
+        "principal_id": p.id,
+        "principal_role": p.role.value,
+        "credential_id": p.credential_id,
+    }
 
 
 def correlation_id(ctx: Context) -> str:

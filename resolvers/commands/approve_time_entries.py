@@ -30,7 +30,7 @@ async def approve_time_entries(ctx: Context, key: str, args: Mapping[str, Any]) 
     async def build(conn: AsyncConnection) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
         keys = _keys(args["time_entry_ids"])
-        rows = await live_records(conn, ENTITY, keys)
+        rows = await live_records(conn, ENTITY, keys, ctx.scope)
         check = Checker()
         for index, entry in enumerate(keys):
             field = f"timeEntryIds[{index}]"

@@ -30,7 +30,7 @@ async def complete_milestone(ctx: Context, key: str, args: Mapping[str, Any]) ->
             check.add("completedOn", "a milestone cannot be completed in the future")
         check.refuse_if_any()
         assert milestone is not None
-        row = await owned_record(conn, ENTITY, milestone, owner, "milestoneId")
+        row = await owned_record(conn, ENTITY, milestone, owner, "milestoneId", ctx.scope)
         if row.status != MilestoneStatus.PLANNED:
             check.add(
                 "milestoneId", f"only a planned milestone can be completed (this is {row.status})"

@@ -35,7 +35,7 @@ async def issue_invoice(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[
             check.add("dueDate", "must be on or after the issue date")
         check.refuse_if_any()
         assert project is not None
-        row = await owned_record(conn, "project", project, owner, "projectId")
+        row = await owned_record(conn, "project", project, owner, "projectId", ctx.scope)
         money = args.get("amount")
         amount = None
         if money is not None:

@@ -35,8 +35,8 @@ async def log_time(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[Any]:
         check.text("note", args.get("note"), max_length=MAX_NOTE, required=False)
         check.refuse_if_any()
         assert project is not None and person is not None
-        project_row = await owned_record(conn, "project", project, owner, "projectId")
-        person_row = await owned_record(conn, "person", person, owner, "personId")
+        project_row = await owned_record(conn, "project", project, owner, "projectId", ctx.scope)
+        person_row = await owned_record(conn, "person", person, owner, "personId", ctx.scope)
         payload = as_payload(
             project_id=project_row.source_id,
             person_id=person_row.source_id,

@@ -32,7 +32,7 @@ async def mark_opportunity_won(ctx: Context, key: str, args: Mapping[str, Any]) 
         close_date = check.iso_date("closeDate", args.get("close_date")) or ctx.today
         check.refuse_if_any()
         assert opportunity is not None
-        row = await owned_record(conn, ENTITY, opportunity, owner, "opportunityId")
+        row = await owned_record(conn, ENTITY, opportunity, owner, "opportunityId", ctx.scope)
         if row.is_closed:
             outcome = "won" if row.is_won else "lost"
             check.add("opportunityId", f"this deal is already closed ({outcome})")

@@ -16,7 +16,7 @@ from sqlalchemy import Row
 
 from readmodel import command_log
 from readmodel.command_log import CommandStatus, NewCommand
-from resolvers.commands.accept import correlation_id, hand_off, replay
+from resolvers.commands.accept import asked_by, correlation_id, hand_off, replay
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.commands.validation import Checker
 from resolvers.context import Context
@@ -91,4 +91,5 @@ def operator_action(
         input_hash=command_log.input_hash(kind, args),
         payload={f"{target}_id": str(target_id)},
         correlation_id=correlation_id(ctx),
+        **asked_by(ctx),
     )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clientgraph.settings import WritesSettings
 from readmodel import tables
+from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.context import Context
 
@@ -50,19 +51,28 @@ def owner_of(ownership: Mapping[str, str], entity: str) -> str:
 
 
 async def live_records(
-    conn: AsyncConnection, entity: str, keys: Sequence[int]
+    conn: AsyncConnection, entity: str, keys: Sequence[int], scope: RowScope = EVERYTHING
 ) -> dict[int, Row[Any]]:
-    """The live (not soft-deleted) rows of ``entity`` among ``keys``, by id; one statement."""
+    """The live (not soft-deleted) rows of ``entity`` among ``keys`` that the caller's
+    ``scope`` holds, by id; one statement. A row outside the scope is as absent as a missing
+    one (NOT_FOUND), so a write cannot probe for other clients' records."""
     table = ENTITY_TABLES[entity]
-    stmt = select(table).where(table.c.id.in_(list(keys)), table.c.deleted_at.is_(None))
+    where = scope.conditions(table)
+    stmt = select(table).where(table.c.id.in_(list(keys)), table.c.deleted_at.is_(None), *where)
     return {row.id: row for row in await conn.execute(stmt)}
 
 
 async def owned_record(
-    conn: AsyncConnection, entity: str, key: int, owner: str, field: str
+    conn: AsyncConnection,
+    entity: str,
+    key: int,
+    owner: str,
+    field: str,
+    scope: RowScope = EVERYTHING,
 ) -> Row[Any]:
-    """The live ``entity`` row ``key``, held from ``owner``; else NOT_FOUND / NOT_OWNED."""
-    row = (await live_records(conn, entity, [key])).get(key)
+    """The live ``entity`` row ``key`` in ``scope``, held from ``owner``; else NOT_FOUND /
+    NOT_OWNED."""
+    row = (await live_records(conn, entity, [key], scope)).get(key)
     if row is None:
         raise CommandRefused(RefusalCode.NOT_FOUND, f"{field}: no such {entity}")
     check_owned(row, entity, owner, field)

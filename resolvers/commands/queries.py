@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -40,13 +40,26 @@ def command_key(global_id: str, *, argument: str = "id") -> int:
 
 
 async def command(ctx: Context, global_id: str) -> Row[Any]:
-    """The command with this global id, or ``NOT_FOUND``."""
+    """The command with this global id, or ``NOT_FOUND`` (also for another caller's command:
+    a caller sees its own commands, operators see all)."""
     key = command_key(global_id)
     async with ctx.engine.connect() as conn:
         row = await command_log.get(conn, key)
-    if row is None:
+    if row is None or not visible(ctx, row):
         raise NotFound(f"no command {global_id}", argument="id")
     return row
+
+
+def visible(ctx: Context, row: Row[Any]) -> bool:
+    """Whether the caller may see this command."""
+    return ctx.principal.sees_all_commands or row.principal_id == ctx.principal.id
+
+
+def scoped(ctx: Context, query: CommandQuery) -> CommandQuery:
+    """``query`` narrowed to the caller's own commands, unless it sees them all."""
+    if ctx.principal.sees_all_commands:
+        return query
+    return replace(query, principal_id=ctx.principal.id)
 
 
 @dataclass
@@ -63,9 +76,10 @@ class CommandPage(RowPage):
 async def commands(
     ctx: Context, first: int | None, after: str | None, query: CommandQuery
 ) -> RowPage:
-    """Validate ``first`` / ``after`` and read one page, newest first."""
+    """Validate ``first`` / ``after`` and read one page of the caller's commands, newest first."""
+    query = scoped(ctx, query)
     request = request_page(ctx, first, after, ORDERING)
-    before = None if request.after is None else _id_of(request.after)
+    before = None if request.after is None else id_of_cursor(request.after)
     async with ctx.engine.connect() as conn:
         rows, has_next = await command_log.page(conn, query, before, request.first)
     cursors = [encode_cursor(ORDERING, (r.id,)) for r in rows]
@@ -75,7 +89,7 @@ async def commands(
     )
 
 
-def _id_of(key: tuple[Any, ...]) -> int:
+def id_of_cursor(key: tuple[Any, ...]) -> int:
     if len(key) != 1 or type(key[0]) is not int:
         raise BadUserInput("after: not a valid cursor", argument="after")
     return int(key[0])

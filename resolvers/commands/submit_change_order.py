@@ -40,7 +40,7 @@ async def submit_change_order(ctx: Context, key: str, args: Mapping[str, Any]) -
         check.text("reason", args.get("reason"), max_length=MAX_REASON, required=True)
         check.refuse_if_any()
         assert project is not None
-        row = await owned_record(conn, "project", project, owner, "projectId")
+        row = await owned_record(conn, "project", project, owner, "projectId", ctx.scope)
         budget = _budget(check, args.get("budget_delta"), row.currency)
         if not any((budget, hours, days)):
             check.add("budgetDelta", "give a non-zero budgetDelta, hoursDelta or daysDelta")

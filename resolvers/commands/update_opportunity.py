@@ -35,7 +35,7 @@ async def update_opportunity(ctx: Context, key: str, args: Mapping[str, Any]) ->
             )
         check.refuse_if_any()
         assert opportunity is not None
-        row = await owned_record(conn, ENTITY, opportunity, owner, "opportunityId")
+        row = await owned_record(conn, ENTITY, opportunity, owner, "opportunityId", ctx.scope)
         if row.is_closed:
             check.add("opportunityId", "a closed deal cannot be updated")
         money = args.get("amount")

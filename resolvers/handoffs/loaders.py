@@ -12,13 +12,16 @@ from typing import Any
 from aiodataloader import DataLoader
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from readmodel import command_log
 from readmodel.reads.deal_projects import projects_by_handoff
-from readmodel.tables import Handoff, HandoffStep, table_of
+from readmodel.reads.scope import EVERYTHING, RowScope
+from readmodel.tables import Handoff, HandoffStep, Project, table_of
 from resolvers.context import Context
 
-HANDOFFS, STEPS = table_of(Handoff), table_of(HandoffStep)
+HANDOFFS, STEPS, PROJECTS = table_of(Handoff), table_of(HandoffStep), table_of(Project)
+Conditions = list[ColumnElement[bool]]
 ATTRIBUTE = "handoff_loaders"
 
 
@@ -33,14 +36,24 @@ class _Batch(DataLoader):  # type: ignore[misc]
         return [found.get(k, list() if self._missing is list else None) for k in keys]
 
 
-async def _by_opportunity(conn: Any, keys: list[int]) -> dict[int, Row[Any]]:
-    rows = await conn.execute(select(HANDOFFS).where(HANDOFFS.c.opportunity_id.in_(keys)))
-    return {row.opportunity_id: row for row in rows}
+def _by_opportunity(where: Conditions) -> Any:
+    async def fetch(conn: Any, keys: list[int]) -> dict[int, Row[Any]]:
+        stmt = select(HANDOFFS).where(HANDOFFS.c.opportunity_id.in_(keys), *where)
+        return {row.opportunity_id: row for row in await conn.execute(stmt)}
+
+    return fetch
 
 
-async def _by_id(conn: Any, keys: list[int]) -> dict[int, Row[Any]]:
-    rows = await conn.execute(select(HANDOFFS).where(HANDOFFS.c.id.in_(keys)))
-    return {row.id: row for row in rows}
+def _by_id(where: Conditions) -> Any:
+    async def fetch(conn: Any, keys: list[int]) -> dict[int, Row[Any]]:
+        stmt = select(HANDOFFS).where(HANDOFFS.c.id.in_(keys), *where)
+        return {row.id: row for row in await conn.execute(stmt)}
+
+    return fetch
+
+
+def _projects(where: Conditions) -> Any:
+    return lambda conn, keys: projects_by_handoff(conn, keys, where=where)
 
 
 async def _steps(conn: Any, keys: list[int]) -> dict[int, list[Row[Any]]]:
@@ -53,20 +66,21 @@ async def _steps(conn: Any, keys: list[int]) -> dict[int, list[Row[Any]]]:
 
 class HandoffLoaders:
     """``handoff_by_id``, ``handoff_by_opportunity``, ``steps_by_handoff``, ``command_by_id``,
-    ``project_by_handoff``."""
+    ``project_by_handoff``; handoffs and their projects within the caller's row ``scope``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.handoff_by_id = _Batch(engine, _by_id)
-        self.handoff_by_opportunity = _Batch(engine, _by_opportunity)
+    def __init__(self, engine: AsyncEngine, scope: RowScope = EVERYTHING) -> None:
+        handoffs = scope.conditions(HANDOFFS)
+        self.handoff_by_id = _Batch(engine, _by_id(handoffs))
+        self.handoff_by_opportunity = _Batch(engine, _by_opportunity(handoffs))
         self.steps_by_handoff = _Batch(engine, _steps, missing=list)
         self.command_by_id = _Batch(engine, command_log.by_ids)
-        self.project_by_handoff = _Batch(engine, projects_by_handoff)
+        self.project_by_handoff = _Batch(engine, _projects(scope.conditions(PROJECTS)))
 
 
 def loaders_of(ctx: Context) -> HandoffLoaders:
     """This request's handoff loaders (made once per request, on first use)."""
     found = getattr(ctx, ATTRIBUTE, None)
     if found is None:
-        found = HandoffLoaders(ctx.engine)
+        found = HandoffLoaders(ctx.engine, ctx.scope)
         setattr(ctx, ATTRIBUTE, found)
     return found

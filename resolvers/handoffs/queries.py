@@ -49,7 +49,13 @@ async def handoffs(ctx: Context, statuses: list[str] | None, first: int) -> list
         raise BadUserInput(f"first must be 1 to {ctx.limits.max_page_size}", argument="first")
     wanted = statuses or [s.value for s in EXCEPTIONS]
     h = HANDOFFS.c
-    stmt = select(HANDOFFS).where(h.status.in_(wanted)).order_by(h.updated_at, h.id).limit(first)
+    scoped = ctx.scope.conditions(HANDOFFS)
+    stmt = (
+        select(HANDOFFS)
+        .where(h.status.in_(wanted), *scoped)
+        .order_by(h.updated_at, h.id)
+        .limit(first)
+    )
     async with ctx.engine.connect() as conn:
         return list(await conn.execute(stmt))
 

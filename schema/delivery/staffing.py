@@ -49,8 +49,8 @@ class Assignment:
     row: strawberry.Private[Any]
     role: str
     scheduled_hours: Decimal = strawberry.field(description="Hours planned for the whole term.")
-    bill_rate: Money = strawberry.field(description="Per hour, billed to the client.")
-    cost_rate: Money = strawberry.field(description="Per hour, the firm's cost.")
+    bill_rate: Money | None = strawberry.field(description="Per hour, billed to the client.")
+    cost_rate: Money | None = strawberry.field(description="Per hour, the firm's cost.")
     start_date: date
     end_date: date | None
     status: AssignmentStatus
@@ -80,7 +80,9 @@ class TimeEntry(Node):
     billable: bool = strawberry.field(description="Billable to the client (or internal time).")
     status: TimeEntryStatus
     role: str = strawberry.field(description="The role the time was worked in.")
-    bill_rate: Money = strawberry.field(description="Per hour, as billed when it was recorded.")
+    bill_rate: Money | None = strawberry.field(
+        description="Per hour, as billed when it was recorded."
+    )
     submitted_at: datetime | None = strawberry.field(
         description="When it was submitted for approval; null while a draft."
     )

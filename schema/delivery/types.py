@@ -181,7 +181,7 @@ class Project(Node):
         return (await self._figures(info)).hours_logged
 
     @strawberry.field(description="Σ hours × cost rate of the time logged.")
-    async def cost_to_date(self, info: strawberry.Info) -> Money:
+    async def cost_to_date(self, info: strawberry.Info) -> Money | None:
         return money_of((await self._figures(info)).cost_to_date)
 
     @strawberry.field(description="Cost to date ÷ budget (a fraction; 1.0 = fully spent).")
@@ -189,7 +189,7 @@ class Project(Node):
         return ratio((await self._figures(info)).budget_burn)
 
     @strawberry.field(description="Estimate at completion: cost to date + estimate to complete.")
-    async def eac(self, info: strawberry.Info) -> Money:
+    async def eac(self, info: strawberry.Info) -> Money | None:
         return money_of((await self._figures(info)).eac)
 
     @strawberry.field(description="Cost-to-cost progress: cost to date ÷ EAC (a fraction).")
@@ -201,7 +201,7 @@ class Project(Node):
         return money_of((await self._figures(info)).recognized_revenue)
 
     @strawberry.field(description="Approved billable work not yet invoiced.")
-    async def unbilled_wip(self, info: strawberry.Info) -> Money:
+    async def unbilled_wip(self, info: strawberry.Info) -> Money | None:
         return money_of((await self._figures(info)).unbilled_wip)
 
     @strawberry.field(description="Σ totals of posted, partially paid and paid invoices.")

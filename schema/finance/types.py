@@ -67,8 +67,8 @@ class Invoice(Node):
 
 @strawberry.type
 class Payment(Node):
-    amount: Money
-    received_on: date
+    amount: Money | None
+    received_on: date | None
     status: PaymentStatus
 
     @classmethod
