@@ -1,0 +1,1 @@
+"""Who is calling: credentials checked at the edge (bearer JWTs of an OIDC identity provider)."""
