@@ -6,7 +6,7 @@ e.g. ``CLIENTGRAPH_GRAPHQL__MAX_PAGE_SIZE=200``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
@@ -147,6 +147,84 @@ class WritesSettings(BaseModel):
         return ownership
 
 
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"})
+"""JWT algorithms verified with an IdP's public key (JWKS); anything else is refused."""
+MIN_HS256_SECRET_BYTES = 32
+"""RFC 7518 §3.2: an HS256 key must be at least as long as the hash output."""
+
+
+class JwtSettings(BaseModel):
+    """Bearer JWTs of an OIDC identity provider: who issues them and how claims map to access."""
+
+    issuer: str | None = Field(
+        None, description="The trusted `iss` (exact match); unset turns JWT authentication off."
+    )
+    audience: str | None = Field(
+        None, description="The `aud` a token must name (this gateway's client id or URL)."
+    )
+    jwks_url: str | None = Field(
+        None, description="The identity provider's JWKS document (its public signing keys)."
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "ES256"],
+        description="Signature algorithms accepted (JSON list): RS256/RS384/RS512/PS256/ES256/"
+        "ES384, and HS256 only when hs256_secret is set. `none` is always refused.",
+    )
+    hs256_secret: SecretStr | None = Field(
+        None, description="Shared secret of HS256 tokens; unset refuses HS256 whatever is listed."
+    )
+    leeway_seconds: int = Field(
+        30, ge=0, le=300, description="Clock skew tolerated on exp, nbf and iat."
+    )
+    jwks_cache_seconds: int = Field(
+        600, ge=1, description="How long fetched signing keys are used before a refetch."
+    )
+    jwks_refresh_min_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Least time between two JWKS refetches caused by tokens naming an unknown "
+        "`kid`: key rotation is picked up at once, a token-spraying caller cannot hammer the IdP.",
+    )
+    role_claim: str = Field("clientgraph_role", description="The claim holding the caller's role.")
+    accounts_claim: str = Field(
+        "clientgraph_accounts",
+        description="The claim listing the account ids a partner may see (list or one string).",
+    )
+    owner_claim: str = Field(
+        "name", description="The claim naming the caller for owner fields (a display name)."
+    )
+    subject_claim: str = Field("sub", description="The claim identifying the principal.")
+    timeout_seconds: float = Field(5.0, gt=0, description="Timeout of a JWKS fetch.")
+
+    @model_validator(mode="after")
+    def _safe_algorithms(self) -> JwtSettings:
+        """Refuse `none`, unknown algorithms and HS* without a secret (algorithm confusion)."""
+        secret = self.hs256_secret.get_secret_value() if self.hs256_secret else ""
+        if secret and len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+            raise ValueError(f"hs256_secret must be at least {MIN_HS256_SECRET_BYTES} bytes")
+        allowed = ASYMMETRIC_ALGORITHMS | ({"HS256"} if secret else set())
+        refused = sorted(set(self.algorithms) - allowed)
+        if refused:
+            raise ValueError(
+                f"algorithms {refused} refused; allowed: {sorted(allowed)} "
+                "(HS256 only with hs256_secret)"
+            )
+        if not self.algorithms:
+            raise ValueError("algorithms must name at least one algorithm")
+        return self
+
+    @model_validator(mode="after")
+    def _complete_when_on(self) -> JwtSettings:
+        """With an issuer set, a token must be checkable: an audience and a source of keys."""
+        if self.issuer is None:
+            return self
+        if not self.audience:
+            raise ValueError("jwt.audience is required when jwt.issuer is set")
+        if self.jwks_url is None and set(self.algorithms) != {"HS256"}:
+            raise ValueError('jwt.jwks_url is required unless algorithms is ["HS256"]')
+        return self
+
+
 def env_name(section: str, field: str) -> str:
     """The environment variable of a section's setting: ``CLIENTGRAPH_TRYTON__PASSWORD``.
 
@@ -224,6 +302,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = SyncSettings()
     writes: WritesSettings = WritesSettings()
     auth: AuthSettings = AuthSettings()
+    jwt: JwtSettings = JwtSettings()
 
     @property
     def embedded(self) -> bool:

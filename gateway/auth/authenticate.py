@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.access.principal import Principal
 from clientgraph.access.roles import Role, parse_role
 from clientgraph.settings import Settings
+from gateway.auth.jwt import JwtVerifier, TokenRejected
 from readmodel import api_keys
 from readmodel.reads.account_refs import keys_of_refs, source_ref
 from resolvers.errors import BadUserInput
@@ -42,7 +43,7 @@ class Authenticator:
 
     settings: Settings
     engine: AsyncEngine
-    verifier: Any = None  # gateway.auth.jwt.JwtVerifier when an issuer is configured
+    verifier: JwtVerifier | None = None  # when a token issuer is configured
 
     async def principal(self, authorization: str | None, now: datetime) -> Principal:
         """The caller an ``Authorization`` header value names; ``Refused`` otherwise."""
@@ -80,8 +81,6 @@ class Authenticator:
     async def _from_token(self, credential: str) -> Principal:
         if self.verifier is None:
             raise Refused("bearer tokens are not accepted here: no token issuer is configured")
-        from gateway.auth.jwt import TokenRejected
-
         try:
             token = await self.verifier.verify(credential)
         except TokenRejected as rejected:
@@ -159,11 +158,8 @@ def bearer_of(params: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def jwt_verifier(settings: Settings) -> Any:
+def jwt_verifier(settings: Settings) -> JwtVerifier | None:
     """A ``JwtVerifier`` when a token issuer is configured, else ``None`` (API keys only)."""
-    jwt = getattr(settings, "jwt", None)
-    if jwt is None or jwt.issuer is None:
+    if settings.jwt.issuer is None:
         return None
-    from gateway.auth.jwt import JwtVerifier
-
-    return JwtVerifier(jwt)
+    return JwtVerifier(settings.jwt)
