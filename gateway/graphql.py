@@ -85,8 +85,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Refused as refused:
             raise ConnectionRejectionError({"reason": refused.reason}) from None
         fresh = build_context(socket, principal)
-        for name in ("principal", "scope", "loaders", "masked", "partner_mutations"):
+        for name in ("principal", "scope", "partner_mutations"):
             setattr(context, name, getattr(fresh, name))
+        context.renew = _renew
         return None
 
     async def get_root_value(self, request: Any) -> None:
@@ -114,6 +115,14 @@ async def _authenticate(connection: Request | WebSocket, authorization: str | No
     state = connection.app.state
     principal: Principal = await state.authenticator.principal(authorization, state.clock())
     return principal
+
+
+def _renew(context: Context) -> None:
+    """A WebSocket operation's own 'now' and loaders (nothing cached from the last one)."""
+    fresh = build_context(context.request, context.principal)
+    context.now, context.loaders = fresh.now, fresh.loaders
+    if hasattr(context, "handoff_loaders"):
+        delattr(context, "handoff_loaders")
 
 
 def _refusal(refused: Refused) -> Response:

@@ -6,6 +6,7 @@ resolvers → readmodel); ``gateway.context`` builds it for each request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -30,9 +31,10 @@ class Context:
     sync_objects: tuple[tuple[str, str], ...] = ()
     principal: Principal = ADMIN  # who calls (the gateway authenticates every request)
     scope: RowScope = EVERYTHING  # the principal's rows, as SQL predicates
-    masked: set[str] = field(default_factory=set)  # paths of guarded fields hidden from it
     partner_mutations: tuple[str, ...] = ()  # mutations this deployment opened to partners
     connection_params: Any = None  # a WebSocket's connection_init payload (its credentials)
+    renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
+    # lives as long as the socket: its clock and loaders are renewed for each operation)
 
     @property
     def today(self) -> date:

@@ -12,7 +12,8 @@ cannot silently drop its rule. A guarded field must be nullable for the same rea
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -51,11 +52,12 @@ class Masked(FieldExtension):
         self.roles = roles
 
     def _hidden(self, info: Any) -> bool:
-        ctx = context_of(info)
-        if ctx.principal.role in self.roles:
+        if context_of(info).principal.role in self.roles:
             return False
         keys = [str(k) for k in info.path.as_list() if not isinstance(k, int)]
-        ctx.masked.add(".".join(keys))
+        masked = MASKED.get()
+        if masked is not None:
+            masked.add(".".join(keys))
         return True
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
@@ -70,12 +72,24 @@ class Masked(FieldExtension):
         return await result if inspect.isawaitable(result) else result
 
 
+MASKED: ContextVar[set[str] | None] = ContextVar("clientgraph_masked", default=None)
+"""The masked paths of the operation running in this task (one set per operation, so the
+operations of one WebSocket never share theirs)."""
+
+
 class MaskedPaths(SchemaExtension):
     """``extensions.masked``: the guarded fields this response left null for the caller."""
 
+    def on_operation(self) -> Iterator[None]:
+        self._masked: set[str] = set()
+        token = MASKED.set(self._masked)
+        try:
+            yield
+        finally:
+            MASKED.reset(token)
+
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        masked = getattr(context, "masked", None)
+        masked = getattr(self, "_masked", None)
         return {"masked": sorted(masked)} if masked else {}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
@@ -23,6 +25,18 @@ from schema.query import Query
 from schema.subscription import Subscription
 
 CACHE_SIZE = 512
+
+
+class RenewContext(SchemaExtension):
+    """Give each operation its own clock and loaders where the context outlives one request
+    (a WebSocket's: ``Context.renew``)."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        renew = getattr(context, "renew", None)
+        if renew is not None:
+            renew(context)
+        yield
 
 
 class ClientGraphSchema(strawberry.Schema):
@@ -48,6 +62,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
     apply_rules(Query, Subscription, guarded_types())
     extensions: list[Any] = [
         ErrorCodes,
+        RenewContext,
         MaskedPaths,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from readmodel.tables import HandoffStatus, StepStatus
+from resolvers.commands.queries import visible as command_visible
 from resolvers.context import context_of
 from resolvers.handoffs.loaders import loaders_of
 from resolvers.handoffs.queries import to_handoff_id
@@ -65,8 +66,11 @@ class HandoffStep:
     async def command(self, info: strawberry.Info) -> Command | None:
         if self.command_id is None:
             return None
-        row = await loaders_of(context_of(info)).command_by_id.load(self.command_id)
-        return None if row is None else Command.from_row(row)
+        ctx = context_of(info)
+        row = await loaders_of(ctx).command_by_id.load(self.command_id)
+        if row is None or not command_visible(ctx, row):  # operators see every command
+            return None
+        return Command.from_row(row)
 
 
 @strawberry.type(description="The handoff of a won opportunity to delivery (issue 5).")
