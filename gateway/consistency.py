@@ -61,18 +61,30 @@ async def wait_for_tokens(connection: HTTPConnection) -> Consistency | None:
     ids = [command_id_of(token) for token in header.split(",")[:MAX_TOKENS]]
     timeout = state.settings.writes.consistency_wait_seconds
     known = [i for i in ids if i is not None]
+    principal = getattr(connection.state, "principal", None)  # set by authentication
+    owner = None if principal is None or principal.sees_all_commands else principal.id
     try:
-        reached = len(known) == len(ids) and await _until_final(state.engine, known, timeout)
+        reached = len(known) == len(ids) and await _until_final(
+            state.engine, known, timeout, owner
+        )
     except SQLAlchemyError:  # unreadable command log: answer at once, marked stale
         log.warning("consistency wait skipped: command log unreadable", exc_info=True)
         reached = False
     return Consistency(reached, round((time.monotonic() - started) * 1000))
 
 
-async def _until_final(engine: AsyncEngine, ids: list[int], timeout: float) -> bool:
-    """Poll the commands' statuses until all are final (True) or ``timeout`` passes (False)."""
+async def _until_final(
+    engine: AsyncEngine, ids: list[int], timeout: float, owner: str | None
+) -> bool:
+    """Poll the commands' statuses until all are final (True) or ``timeout`` passes (False).
+
+    With an ``owner``, another caller's command counts as one that does not exist: a token
+    tells nothing about commands its sender may not see.
+    """
     deadline = time.monotonic() + timeout
     stmt = select(COMMANDS.c.id, COMMANDS.c.status).where(COMMANDS.c.id.in_(ids))
+    if owner is not None:
+        stmt = stmt.where(COMMANDS.c.principal_id == owner)
     while True:
         async with engine.connect() as conn:
             statuses = {row.id: row.status for row in await conn.execute(stmt)}
