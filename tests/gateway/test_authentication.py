@@ -298,3 +298,41 @@ async def test_websocket_credentials_come_in_connection_init(engine: AsyncEngine
         assert messages[1]["payload"]["data"]["accounts"] == expected
     assert missing == [{"closed": 4403}]
     assert wrong == [{"closed": 4403}]
+
+
+async def test_book_scoped_account_teams_see_the_accounts_they_own(engine: AsyncEngine) -> None:
+    async def recipe(b: FirmBuilder, ids: dict[str, Any]) -> None:
+        ids["mine"] = await b.account("Mine", owner_name="Dana Reyes")
+        ids["theirs"] = await b.account("Theirs", owner_name="Lee Park")
+        await b.opportunity(ids["mine"], 1000)
+        await b.opportunity(ids["theirs"], 2000)
+
+    ids = await build(engine, recipe)
+    dana = await new_key(engine, "account_team", owner="Dana Reyes")
+    nobody = await new_key(engine, "account_team")
+    finance = await new_key(engine, "finance", owner="Dana Reyes")  # books are for account teams
+    query = (
+        "query($id: ID!) { accounts { totalCount nodes { name"
+        " opportunities { amount { amount } } } } account(id: $id) { name } }"
+    )
+    theirs = {"id": gid("Account", ids["theirs"])}
+    async with gateway(engine, book_scoped_account_teams=True) as app, http_client(app) as client:
+        as_dana = (
+            await client.post(
+                "/graphql",
+                json={"query": query, "variables": theirs},
+                headers={"Authorization": f"Bearer {dana}"},
+            )
+        ).json()
+        as_nobody = (await ask(client, nobody, ACCOUNTS)).json()
+        as_finance = (await ask(client, finance, ACCOUNTS)).json()
+        portfolio = (await ask(client, dana, "{ portfolio { billableHours } }")).json()
+
+    assert as_dana["data"]["accounts"] == {
+        "totalCount": 1,
+        "nodes": [{"name": "Mine", "opportunities": [{"amount": {"amount": "10.00"}}]}],
+    }
+    assert as_dana["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # theirs, by id
+    assert as_nobody["data"]["accounts"]["totalCount"] == 0
+    assert as_finance["data"]["accounts"]["totalCount"] == 2
+    assert portfolio["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # firm-wide sums
