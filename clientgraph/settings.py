@@ -20,6 +20,16 @@ class GraphQLSettings(BaseModel):
     max_depth: int = Field(10, ge=2, le=50, description="Deepest selection accepted.")
     max_tokens: int = Field(4000, ge=100, description="Largest query document, in tokens.")
     max_aliases: int = Field(30, ge=1)
+    max_cost: int = Field(
+        25_000_000,
+        ge=1,
+        description="Most objects an operation may be able to return (first × children; "
+        "docs/security.md), for roles not in role_max_cost.",
+    )
+    role_max_cost: dict[str, int] = Field(
+        default_factory=lambda: {"partner": 2_500_000},
+        description="The cost budget of particular roles.",
+    )
     graphiql: bool = Field(True, description="Serve the GraphiQL IDE on GET /graphql.")
     ide_api_key: SecretStr | None = Field(
         None,

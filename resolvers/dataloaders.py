@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -19,7 +20,11 @@ import readmodel.figures as figures
 from readmodel import tables
 from readmodel.reads import deal_projects, freshness, lineage, rows
 from readmodel.reads.scope import EVERYTHING, RowScope
-from readmodel.reads.time_entries import TimeEntryQuery, time_entries_by_project
+from readmodel.reads.time_entries import (
+    TIME_ENTRIES_PER_PROJECT,
+    TimeEntryQuery,
+    time_entries_by_project,
+)
 
 T = TypeVar("T")
 Batch = Callable[[AsyncConnection, Sequence[int]], Awaitable[dict[int, Any]]]
@@ -47,15 +52,47 @@ def _by_id(model: Any, scope: RowScope) -> Batch:
     return lambda conn, keys: rows.by_ids(conn, t, keys, where=where)
 
 
-def _children(model: Any, parent: str, scope: RowScope, order_by: Sequence[str] = ("id",)) -> Batch:
-    t = tables.table_of(model)
-    where = scope.conditions(t)
-    return lambda conn, keys: rows.by_parent(conn, t, parent, keys, where=where, order_by=order_by)
+@dataclass(frozen=True)
+class Children:
+    """A list under a parent: the child table, its parent column, its order."""
+
+    model: Any
+    parent: str
+    order_by: tuple[str, ...]
 
 
-def _time_entries(query: TimeEntryQuery, scope: RowScope) -> Batch:
+CHILDREN: dict[str, Children] = {
+    "accounts_by_parent": Children(tables.Account, "parent_id", ("name", "id")),
+    "contacts_by_account": Children(
+        tables.Contact, "account_id", ("last_name", "first_name", "id")
+    ),
+    "opportunities_by_account": Children(tables.Opportunity, "account_id", ("close_date", "id")),
+    "engagements_by_account": Children(tables.Engagement, "account_id", ("start_date", "id")),
+    "projects_by_account": Children(tables.Project, "account_id", ("code", "id")),
+    "projects_by_engagement": Children(tables.Project, "engagement_id", ("code", "id")),
+    "milestones_by_project": Children(tables.Milestone, "project_id", ("due_date", "id")),
+    "assignments_by_project": Children(tables.Assignment, "project_id", ("start_date", "id")),
+    "invoices_by_account": Children(tables.Invoice, "account_id", ("issue_date", "id")),
+    "invoices_by_project": Children(tables.Invoice, "project_id", ("issue_date", "id")),
+    "payments_by_invoice": Children(tables.Payment, "invoice_id", ("received_on", "id")),
+}
+"""Every child list a field can ask for, by loader name."""
+
+Filter = tuple[tuple[str, tuple[Any, ...]], ...]
+"""Column → allowed values, as a hashable key (e.g. ``(("status", ("posted",)),)``)."""
+
+
+def _children(spec: Children, scope: RowScope, first: int | None, only: Filter) -> Batch:
+    t = tables.table_of(spec.model)
+    where = [*scope.conditions(t), *(t.c[column].in_(values) for column, values in only)]
+    return lambda conn, keys: rows.by_parent(
+        conn, t, spec.parent, keys, where=where, order_by=spec.order_by, limit=first
+    )
+
+
+def _time_entries(query: TimeEntryQuery, scope: RowScope, first: int) -> Batch:
     where = scope.conditions(tables.table_of(tables.TimeEntry))
-    return lambda conn, keys: time_entries_by_project(conn, keys, query, where=where)
+    return lambda conn, keys: time_entries_by_project(conn, keys, query, where=where, limit=first)
 
 
 class Loaders:
@@ -75,7 +112,8 @@ class Loaders:
         self._engine = engine
         self._scope = scope
         self._sync_states: asyncio.Task[list[Row[Any]]] | None = None
-        self._time_entries: dict[TimeEntryQuery, _Loader] = {}
+        self._time_entries: dict[tuple[TimeEntryQuery, int], _Loader] = {}
+        self._children: dict[tuple[str, int | None, Filter], _Loader] = {}
         self.account_by_id = one(_by_id(tables.Account, scope))
         self.contact_by_id = one(_by_id(tables.Contact, scope))
         self.opportunity_by_id = one(_by_id(tables.Opportunity, scope))
@@ -86,58 +124,41 @@ class Loaders:
         self.payment_by_id = one(_by_id(tables.Payment, scope))
         self.person_by_id = one(_by_id(tables.Person, scope))
         self.time_entry_by_id = one(_by_id(tables.TimeEntry, scope))
-        self.accounts_by_parent = many(
-            _children(tables.Account, "parent_id", scope, ("name", "id"))
-        )
-        self.contacts_by_account = many(
-            _children(tables.Contact, "account_id", scope, ("last_name", "first_name", "id"))
-        )
-        self.opportunities_by_account = many(
-            _children(tables.Opportunity, "account_id", scope, ("close_date", "id"))
-        )
-        self.engagements_by_account = many(
-            _children(tables.Engagement, "account_id", scope, ("start_date", "id"))
-        )
-        self.projects_by_account = many(
-            _children(tables.Project, "account_id", scope, ("code", "id"))
-        )
         projects = scope.conditions(tables.table_of(tables.Project))
         self.projects_by_opportunity = many(
             lambda conn, keys: deal_projects.projects_by_opportunity(conn, keys, where=projects)
-        )
-        self.projects_by_engagement = many(
-            _children(tables.Project, "engagement_id", scope, ("code", "id"))
-        )
-        self.milestones_by_project = many(
-            _children(tables.Milestone, "project_id", scope, ("due_date", "id"))
-        )
-        self.assignments_by_project = many(
-            _children(tables.Assignment, "project_id", scope, ("start_date", "id"))
-        )
-        self.invoices_by_account = many(
-            _children(tables.Invoice, "account_id", scope, ("issue_date", "id"))
-        )
-        self.invoices_by_project = many(
-            _children(tables.Invoice, "project_id", scope, ("issue_date", "id"))
-        )
-        self.payments_by_invoice = many(
-            _children(tables.Payment, "invoice_id", scope, ("received_on", "id"))
         )
         self.xrefs_by_account = many(lineage.xrefs_by_account)
         self.project_figures = one(figures.project_figures)
         self.engagement_figures = one(figures.engagement_figures)
         self.health_by_account = one(lambda conn, keys: figures.account_health(conn, keys, today))
 
-    def time_entries_by_project(self, query: TimeEntryQuery) -> _Loader:
-        """Projects' entries matching ``query``, keyed by project id.
+    def children(self, name: str, first: int | None = None, only: Filter = ()) -> _Loader:
+        """The loader of list ``name`` (see ``CHILDREN``): each parent's first ``first`` rows
+        among those whose columns hold one of the ``only`` values.
+
+        One loader per distinct (list, first, filter), so a batch is still one statement and
+        aliases asking for different pages batch and cache apart.
+        """
+        key = (name, first, only)
+        loader = self._children.get(key)
+        if loader is None:
+            fetch = _children(CHILDREN[name], self._scope, first, only)
+            loader = self._children[key] = _Loader(self._engine, fetch, missing=list)
+        return loader
+
+    def time_entries_by_project(
+        self, query: TimeEntryQuery, first: int = TIME_ENTRIES_PER_PROJECT
+    ) -> _Loader:
+        """Projects' newest ``first`` entries matching ``query``, keyed by project id.
 
         One loader per distinct filter, so a batch is still one statement: fields asking for
         different filters (aliases) batch and cache apart.
         """
-        loader = self._time_entries.get(query)
+        loader = self._time_entries.get((query, first))
         if loader is None:
-            fetch = _time_entries(query, self._scope)
-            loader = self._time_entries[query] = _Loader(self._engine, fetch, missing=list)
+            fetch = _time_entries(query, self._scope, first)
+            loader = self._time_entries[query, first] = _Loader(self._engine, fetch, missing=list)
         return loader
 
     def sync_states(self) -> asyncio.Task[list[Row[Any]]]:

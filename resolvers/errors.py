@@ -42,3 +42,16 @@ class Unauthenticated(ClientError):
     """No credentials, or credentials that do not check out."""
 
     code = "UNAUTHENTICATED"
+
+
+class QueryTooComplex(ClientError):
+    """Over a limit checked before execution: tokens, depth, aliases or cost (the measured
+    value and the limit are in ``extensions``)."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
+class ParseFailed(ClientError):
+    """The document is not GraphQL."""
+
+    code = "GRAPHQL_PARSE_FAILED"

@@ -7,19 +7,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from clientgraph.settings import GraphQLSettings
 from schema.access import MaskedPaths, apply_rules
 from schema.errors import ErrorCodes, log_internal_errors
+from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -64,11 +58,8 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         ErrorCodes,
         RenewContext,
         MaskedPaths,
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
     ]
     return ClientGraphSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions

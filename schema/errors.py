@@ -1,8 +1,9 @@
 """Every error a client sees carries ``extensions.code``; internal details never leave.
 
 - ``ClientError`` subclasses (bad input, not found) pass through with their own code.
-- Parse and validation failures get ``GRAPHQL_PARSE_FAILED`` / ``GRAPHQL_VALIDATION_FAILED``;
-  queries over the depth, token or alias limits get ``QUERY_TOO_COMPLEX``.
+- Parse failures and queries over the token, depth, alias or cost limits are raised as
+  ``ParseFailed`` / ``QueryTooComplex`` by ``schema.limits`` (codes by type, not by message);
+  other errors graphql-core reports before execution are ``GRAPHQL_VALIDATION_FAILED``.
 - Anything else is a bug or an outage: logged with its stack, shown as ``INTERNAL_SERVER_ERROR``.
 """
 
@@ -11,14 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import ClientError
 
 log = logging.getLogger("clientgraph.graphql")
-
-TOO_COMPLEX_MARKERS = ("exceeds maximum operation depth", "token limit", "maximum aliases")
 
 
 def is_internal(error: GraphQLError) -> bool:
@@ -28,7 +27,7 @@ def is_internal(error: GraphQLError) -> bool:
 
 def classify(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it, with a code."""
-    if isinstance(error.original_error, ClientError):
+    if isinstance(error, ClientError) or isinstance(error.original_error, ClientError):
         return error
     if is_internal(error):
         return GraphQLError(
@@ -39,16 +38,13 @@ def classify(error: GraphQLError) -> GraphQLError:
         )
     if error.extensions and "code" in error.extensions:
         return error
-    error.extensions = {**(error.extensions or {}), "code": _code_of(error.message)}
+    code = (
+        "GRAPHQL_PARSE_FAILED"
+        if isinstance(error, GraphQLSyntaxError)
+        else ("GRAPHQL_VALIDATION_FAILED")
+    )
+    error.extensions = {**(error.extensions or {}), "code": code}
     return error
-
-
-def _code_of(message: str) -> str:
-    if message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
-    if any(marker in message for marker in TOO_COMPLEX_MARKERS):
-        return "QUERY_TOO_COMPLEX"
-    return "GRAPHQL_VALIDATION_FAILED"
 
 
 class ErrorCodes(SchemaExtension):

@@ -22,6 +22,7 @@ MAX_KEY_LENGTH = 128  # the command table's idempotency_key column
 RESERVED_KEY_PREFIX = "handoff-"  # the keys sync_jobs.handoff.steps gives its commands
 LARGEST = Decimal(10) ** 12  # no amount or hours figure in the firm comes near this
 
+
 class Checker:
     """Collects field problems; parsers return ``None`` for a bad value (already recorded)."""
 

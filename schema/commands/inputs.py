@@ -64,10 +64,10 @@ class MarkOpportunityWonInput:
     opportunity_id: strawberry.ID
     idempotency_key: str = strawberry.field(description=KEY)
     close_date: str | None = strawberry.field(default=None, description=DATE + " Default: today.")
-    handoff: (
-        Annotated[HandoffDataInput, strawberry.lazy("schema.handoffs.inputs")] | None
-    ) = strawberry.field(
-        default=None, description="Data the handoff to delivery needs that the CRM lacks."
+    handoff: Annotated[HandoffDataInput, strawberry.lazy("schema.handoffs.inputs")] | None = (
+        strawberry.field(
+            default=None, description="Data the handoff to delivery needs that the CRM lacks."
+        )
     )
 
 

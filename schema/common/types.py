@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy import Row
 
 from readmodel.money import Money as MoneyValue
 from resolvers.context import context_of
+from resolvers.dataloaders import CHILDREN, Filter
+from resolvers.errors import BadUserInput
 
 T = TypeVar("T")
 
@@ -85,7 +87,35 @@ async def one(info: Any, loader: str, key: int | None, wrap: Callable[[Any], T])
     return None if row is None else wrap(row)
 
 
-async def many(info: Any, loader: str, key: int, wrap: Callable[[Any], T]) -> list[T]:
-    """The children of ``key``, through the request's ``loader``."""
-    rows = await getattr(context_of(info).loaders, loader).load(key)
+NESTED_FIRST = 100
+"""How many items a nested list holds when ``first`` is not given (and at most, by default:
+``graphql.max_page_size``). The cost limit counts a list as this many items."""
+
+First = Annotated[
+    int,
+    strawberry.argument(
+        description=f"At most this many items, in the list's order (default {NESTED_FIRST}, "
+        "at most the configured page maximum)."
+    ),
+]
+
+
+async def many(
+    info: Any,
+    loader: str,
+    key: int,
+    wrap: Callable[[Any], T],
+    first: int | None = None,
+    only: Filter = (),
+) -> list[T]:
+    """The first ``first`` children of ``key`` (those matching ``only``), through the request's
+    loader of list ``loader``."""
+    ctx = context_of(info)
+    if first is not None and not 0 <= first <= ctx.limits.max_page_size:
+        message = f"first must be 0 to {ctx.limits.max_page_size}"
+        raise BadUserInput(message, argument="first")
+    if loader in CHILDREN:
+        rows = await ctx.loaders.children(loader, first, only).load(key)
+    else:
+        rows = (await getattr(ctx.loaders, loader).load(key))[:first]
     return [wrap(row) for row in rows]

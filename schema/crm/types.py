@@ -11,7 +11,17 @@ import strawberry
 
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
-from schema.common.types import Money, Node, SourceRef, lineage_ref, many, money, one
+from schema.common.types import (
+    NESTED_FIRST,
+    First,
+    Money,
+    Node,
+    SourceRef,
+    lineage_ref,
+    many,
+    money,
+    one,
+)
 from schema.enums import AccountStatus, ContactStatus, InvoiceStatus, OpportunityStage
 
 if TYPE_CHECKING:
@@ -68,41 +78,47 @@ class Account(Node):
         return await one(info, "account_by_id", self.row.parent_id, Account.from_row)
 
     @strawberry.field(description="Direct subsidiaries, by name.")
-    async def children(self, info: strawberry.Info) -> list[Account]:
-        return await many(info, "accounts_by_parent", self.row.id, Account.from_row)
+    async def children(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Account]:
+        return await many(info, "accounts_by_parent", self.row.id, Account.from_row, first)
 
     @strawberry.field(description="People at this client, by name.")
-    async def contacts(self, info: strawberry.Info) -> list[Contact]:
-        return await many(info, "contacts_by_account", self.row.id, Contact.from_row)
+    async def contacts(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Contact]:
+        return await many(info, "contacts_by_account", self.row.id, Contact.from_row, first)
 
     @strawberry.field(description="Deals with this client, by close date.")
     async def opportunities(
-        self, info: strawberry.Info, open_only: bool = False
+        self, info: strawberry.Info, open_only: bool = False, first: First = NESTED_FIRST
     ) -> list[Opportunity]:
-        rows = await context_of(info).loaders.opportunities_by_account.load(self.row.id)
-        return [Opportunity.from_row(r) for r in rows if not (open_only and r.is_closed)]
+        only = (("is_closed", (False,)),) if open_only else ()
+        return await many(
+            info, "opportunities_by_account", self.row.id, Opportunity.from_row, first, only
+        )
 
     @strawberry.field(description="Contracts / statements of work, by start date.")
-    async def engagements(self, info: strawberry.Info) -> list[EngagementT]:
+    async def engagements(
+        self, info: strawberry.Info, first: First = NESTED_FIRST
+    ) -> list[EngagementT]:
         from schema.delivery.types import Engagement
 
-        return await many(info, "engagements_by_account", self.row.id, Engagement.from_row)
+        return await many(info, "engagements_by_account", self.row.id, Engagement.from_row, first)
 
     @strawberry.field(description="Projects delivered for this client, by code.")
-    async def projects(self, info: strawberry.Info) -> list[ProjectT]:
+    async def projects(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[ProjectT]:
         from schema.delivery.types import Project
 
-        return await many(info, "projects_by_account", self.row.id, Project.from_row)
+        return await many(info, "projects_by_account", self.row.id, Project.from_row, first)
 
     @strawberry.field(description="Invoices to this client by issue date, optionally by status.")
     async def invoices(
-        self, info: strawberry.Info, status: list[InvoiceStatus] | None = None
+        self,
+        info: strawberry.Info,
+        status: list[InvoiceStatus] | None = None,
+        first: First = NESTED_FIRST,
     ) -> list[InvoiceT]:
         from schema.finance.types import Invoice
 
-        rows = await context_of(info).loaders.invoices_by_account.load(self.row.id)
-        wanted = None if status is None else {s.value for s in status}
-        return [Invoice.from_row(r) for r in rows if wanted is None or r.status in wanted]
+        only = () if status is None else (("status", tuple(sorted({s.value for s in status}))),)
+        return await many(info, "invoices_by_account", self.row.id, Invoice.from_row, first, only)
 
     @strawberry.field(description="An explained 0–100 health score (see docs/formulas.md).")
     async def health(self, info: strawberry.Info) -> AccountHealth:
@@ -179,10 +195,10 @@ class Opportunity(Node):
         description="Projects delivering this deal, by code: through its engagements, or "
         "the project its handoff created or linked."
     )
-    async def projects(self, info: strawberry.Info) -> list[ProjectT]:
+    async def projects(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[ProjectT]:
         from schema.delivery.types import Project
 
-        return await many(info, "projects_by_opportunity", self.row.id, Project.from_row)
+        return await many(info, "projects_by_opportunity", self.row.id, Project.from_row, first)
 
     @strawberry.field(description="Its handoff to delivery, once the deal is won.")
     async def handoff(self, info: strawberry.Info) -> HandoffT | None:

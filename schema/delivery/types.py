@@ -11,9 +11,12 @@ import strawberry
 from readmodel.money import hours_to_decimal
 from readmodel.reads.time_entries import TIME_ENTRIES_PER_PROJECT, TimeEntryQuery
 from resolvers.context import context_of
+from resolvers.errors import BadUserInput
 from resolvers.ids import to_global_id
 from resolvers.inputs import date_range, values
 from schema.common.types import (
+    NESTED_FIRST,
+    First,
     Money,
     Node,
     many,
@@ -78,8 +81,8 @@ class Engagement(Node):
         return await one(info, "opportunity_by_id", self.row.opportunity_id, Opportunity.from_row)
 
     @strawberry.field
-    async def projects(self, info: strawberry.Info) -> list[Project]:
-        return await many(info, "projects_by_engagement", self.row.id, Project.from_row)
+    async def projects(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Project]:
+        return await many(info, "projects_by_engagement", self.row.id, Project.from_row, first)
 
     @strawberry.field(description="Σ billed on this engagement's projects.")
     async def billed_to_date(self, info: strawberry.Info) -> Money:
@@ -139,14 +142,16 @@ class Project(Node):
         return await one(info, "engagement_by_id", self.row.engagement_id, Engagement.from_row)
 
     @strawberry.field
-    async def milestones(self, info: strawberry.Info) -> list[Milestone]:
-        return await many(info, "milestones_by_project", self.row.id, Milestone.from_row)
+    async def milestones(
+        self, info: strawberry.Info, first: First = NESTED_FIRST
+    ) -> list[Milestone]:
+        return await many(info, "milestones_by_project", self.row.id, Milestone.from_row, first)
 
     @strawberry.field(description="Who is staffed on this project, by start date.")
-    async def team(self, info: strawberry.Info) -> list[AssignmentT]:
+    async def team(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[AssignmentT]:
         from schema.delivery.staffing import Assignment
 
-        return await many(info, "assignments_by_project", self.row.id, Assignment.from_row)
+        return await many(info, "assignments_by_project", self.row.id, Assignment.from_row, first)
 
     @strawberry.field(
         description="Time logged on this project, newest first (work date, then id). Bounded: "
@@ -163,18 +168,28 @@ class Project(Node):
             date | None, strawberry.argument(name="from", description="Worked on or after.")
         ] = None,
         to: Annotated[date | None, strawberry.argument(description="Worked on or before.")] = None,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description=f"At most this many (0 to {TIME_ENTRIES_PER_PROJECT})."
+            ),
+        ] = TIME_ENTRIES_PER_PROJECT,
     ) -> list[TimeEntryT]:
         from schema.delivery.staffing import TimeEntry
 
+        if not 0 <= first <= TIME_ENTRIES_PER_PROJECT:
+            message = f"first must be 0 to {TIME_ENTRIES_PER_PROJECT}"
+            raise BadUserInput(message, argument="first")
         query = _time_entry_query(status, from_, to)
-        rows = await context_of(info).loaders.time_entries_by_project(query).load(self.row.id)
+        loader = context_of(info).loaders.time_entries_by_project(query, first)
+        rows = await loader.load(self.row.id)
         return [TimeEntry.from_row(row) for row in rows]
 
     @strawberry.field
-    async def invoices(self, info: strawberry.Info) -> list[InvoiceT]:
+    async def invoices(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[InvoiceT]:
         from schema.finance.types import Invoice
 
-        return await many(info, "invoices_by_project", self.row.id, Invoice.from_row)
+        return await many(info, "invoices_by_project", self.row.id, Invoice.from_row, first)
 
     @strawberry.field(description="Hours logged (every entry not rejected).")
     async def hours_logged(self, info: strawberry.Info) -> Decimal:

@@ -1,0 +1,113 @@
+"""The operation limits, checked before anything runs: tokens, depth, aliases and cost.
+
+Each refusal is a typed error (``QueryTooComplex``: ``extensions.code`` QUERY_TOO_COMPLEX with
+the limit that was hit, its value and the measure; ``ParseFailed``: GRAPHQL_PARSE_FAILED), so
+the codes never depend on an error message's wording. The budget of cost is per role
+(``graphql.max_cost``, ``graphql.role_max_cost``); see ``schema.complexity`` for the measure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from graphql import DocumentNode, GraphQLSyntaxError, Source, TokenKind, parse
+from graphql.language.lexer import Lexer
+from strawberry.extensions import SchemaExtension
+
+from clientgraph.settings import GraphQLSettings
+from resolvers.errors import ParseFailed, QueryTooComplex
+from schema.complexity import measure
+
+CACHE_SIZE = 512
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)  # an error is raised, never cached
+
+
+def _tokens_over(query: str, limit: int) -> bool:
+    """Whether ``query`` has more than ``limit`` tokens (stops counting past the limit)."""
+    lexer = Lexer(Source(query))
+    count = 0
+    try:
+        while lexer.advance().kind is not TokenKind.EOF:
+            count += 1
+            if count > limit:
+                return True
+    except GraphQLSyntaxError:
+        return False
+    return False
+
+
+class OperationLimits(SchemaExtension):
+    """Parse (cached) within the token limit, then measure the validated operation."""
+
+    def __init__(self, limits: GraphQLSettings) -> None:
+        self.limits = limits
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            context.graphql_document = self._parse(context.query)
+        yield
+
+    def _parse(self, query: str) -> DocumentNode:
+        limit = self.limits.max_tokens
+        try:
+            return _parse(query, limit)
+        except GraphQLSyntaxError as error:
+            if _tokens_over(query, limit):
+                raise QueryTooComplex(
+                    f"the document has more than {limit} tokens",
+                    limit="tokens",
+                    maximum=limit,
+                ) from None
+            raise ParseFailed(error.message, locations=_locations(error)) from None
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        if context.pre_execution_errors or context.graphql_document is None:
+            return
+        found = measure(
+            self.execution_context.schema._schema,
+            context.graphql_document,
+            context.operation_name,
+            context.variables,
+            default_first=self.limits.default_page_size,
+        )
+        limits = self.limits
+        if found.depth > limits.max_depth:
+            raise QueryTooComplex(
+                f"the operation nests {found.depth} fields deep, more than {limits.max_depth}",
+                limit="depth",
+                depth=found.depth,
+                maximum=limits.max_depth,
+            )
+        if found.aliases > limits.max_aliases:
+            raise QueryTooComplex(
+                f"the document has {found.aliases} aliases, more than {limits.max_aliases}",
+                limit="aliases",
+                aliases=found.aliases,
+                maximum=limits.max_aliases,
+            )
+        budget = self._budget()
+        if found.cost > budget:
+            raise QueryTooComplex(
+                f"the operation could return {found.cost:,} objects, over the budget of "
+                f"{budget:,} (pass smaller `first` values to its lists)",
+                limit="cost",
+                cost=found.cost,
+                budget=budget,
+            )
+
+    def _budget(self) -> int:
+        principal = getattr(self.execution_context.context, "principal", None)
+        role = getattr(getattr(principal, "role", None), "value", None)
+        return self.limits.role_max_cost.get(role or "", self.limits.max_cost)
+
+
+def _locations(error: GraphQLSyntaxError) -> list[dict[str, int]]:
+    return [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
