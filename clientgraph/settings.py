@@ -87,6 +87,19 @@ class SyncSettings(BaseModel):
     webhook_tolerance_seconds: int = Field(
         300, ge=1, description="Oldest webhook timestamp accepted (replay protection)."
     )
+    shared_limits: bool = Field(
+        True,
+        description="With a Redis URL, every process shares each source's concurrency and "
+        "request rate through Redis (a source's limits are its account's); false: each "
+        "process keeps its own, as when embedded.",
+    )
+    limit_lease_seconds: float = Field(
+        15.0,
+        ge=1,
+        le=300,
+        description="A shared concurrency slot's lease, renewed every third of it while its "
+        "request runs: a killed worker's slot frees itself after this long.",
+    )
 
 
 DEFAULT_OWNERSHIP: dict[str, str] = {

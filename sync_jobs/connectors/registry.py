@@ -13,6 +13,7 @@ from sync_jobs.connectors.salesforce.connector import SalesforceConnector
 from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.connectors.tryton.connector import TrytonConnector
 from sync_jobs.limits import LimitedTransport
+from sync_jobs.shared_limits import SharedLimits
 
 # Pulled in this order; clients of a system that is not the account master wait (parked)
 # until the master's account arrives, so the order is an optimisation, not a requirement.
@@ -50,20 +51,44 @@ def source_settings(settings: Settings, name: str) -> SourceSettings:
     return section
 
 
+def open_shared_limits(settings: Settings) -> SharedLimits | None:
+    """The Redis connection of the shared source budgets, or ``None`` when each process keeps
+    its own (embedded, or ``sync.shared_limits`` off)."""
+    if settings.redis_url is None or not settings.sync.shared_limits:
+        return None
+    return SharedLimits(settings.redis_url.get_secret_value())
+
+
 def open_http(
-    name: str, settings: Settings, *, inner: httpx.AsyncBaseTransport | None = None
+    name: str,
+    settings: Settings,
+    *,
+    inner: httpx.AsyncBaseTransport | None = None,
+    shared: SharedLimits | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client for source ``name`` that keeps its concurrency, rate and retry limits.
 
-    One client per source, so one source's limits never slow another. ``inner`` replaces the
-    network transport (tests pass an ``httpx.ASGITransport``).
+    One client per source, so one source's limits never slow another. With ``shared``, the
+    concurrency and rate are the source account's across every process (Redis); without,
+    this process's own. ``inner`` replaces the network transport (tests pass an
+    ``httpx.ASGITransport``).
     """
     section = source_settings(settings, name)
+    budget = None
+    if shared is not None:
+        budget = shared.budget(
+            name,
+            section.base_url or "",
+            max_concurrency=section.max_concurrency,
+            requests_per_second=section.requests_per_second,
+            lease_seconds=settings.sync.limit_lease_seconds,
+        )
     transport = LimitedTransport(
         inner or httpx.AsyncHTTPTransport(),
         max_concurrency=section.max_concurrency,
         requests_per_second=section.requests_per_second,
         max_retries=settings.sync.max_retries,
+        budget=budget,
     )
     return httpx.AsyncClient(transport=transport, timeout=section.timeout_seconds)
 
