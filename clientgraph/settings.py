@@ -43,6 +43,27 @@ class SalesforceSettings(SourceSettings):
     client_secret: SecretStr = SecretStr("")
 
 
+class HubSpotSettings(SourceSettings):
+    """A HubSpot account's CRM API (or the simulator), through a private app's access token.
+
+    ``webhook_secret`` is the app's *client secret*: HubSpot signs its webhooks with it
+    (``X-HubSpot-Signature-v3``).
+    """
+
+    base_url: str | None = Field(None, description="https://api.hubapi.com")
+    access_token: SecretStr = Field(
+        SecretStr(""), description="The private app's access token (Bearer)."
+    )
+    webhook_url: str | None = Field(
+        None,
+        description="The public URL HubSpot posts webhooks to, as configured in the app "
+        "(it is signed); unset: the URL the request arrived at.",
+    )
+    requests_per_second: float = Field(
+        10.0, gt=0, description="Request-rate cap (HubSpot: 100–190 per 10 s by tier)."
+    )
+
+
 class NetSuiteSettings(SourceSettings):
     """A NetSuite account's REST web services (or the simulator), OAuth 2.0 client credentials."""
 
@@ -187,6 +208,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     graphql: GraphQLSettings = GraphQLSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
+    hubspot: HubSpotSettings = HubSpotSettings()
     netsuite: NetSuiteSettings = NetSuiteSettings()
     tryton: TrytonSettings = TrytonSettings()
     sync: SyncSettings = SyncSettings()

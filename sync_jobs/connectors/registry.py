@@ -6,6 +6,8 @@ import httpx
 
 from clientgraph.settings import Settings, SourceSettings
 from sync_jobs.connectors.base import Connector
+from sync_jobs.connectors.hubspot.client import HubSpotClient
+from sync_jobs.connectors.hubspot.connector import HubSpotConnector
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.connectors.netsuite.connector import NetSuiteConnector
 from sync_jobs.connectors.salesforce.client import SalesforceClient
@@ -17,9 +19,10 @@ from sync_jobs.shared_limits import SharedLimits
 
 # Pulled in this order; clients of a system that is not the account master wait (parked)
 # until the master's account arrives, so the order is an optimisation, not a requirement.
-KNOWN = ("salesforce", "netsuite", "tryton")
+KNOWN = ("salesforce", "hubspot", "netsuite", "tryton")
 CONNECTORS: dict[str, type[Connector]] = {
     "salesforce": SalesforceConnector,
+    "hubspot": HubSpotConnector,
     "netsuite": NetSuiteConnector,
     "tryton": TrytonConnector,
 }
@@ -93,6 +96,12 @@ def open_http(
     return httpx.AsyncClient(transport=transport, timeout=section.timeout_seconds)
 
 
+def crm_of(settings: Settings) -> str:
+    """The system that owns deals (``writes.ownership``): the CRM other systems' records name
+    when they refer to a deal (a NetSuite engagement's opportunity)."""
+    return settings.writes.ownership.get("opportunity", "salesforce")
+
+
 def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Connector:
     """The connector for ``name``; ``NotConfigured`` names the missing setting."""
     if name == "salesforce":
@@ -103,12 +112,19 @@ def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Conn
             sf.base_url, sf.client_id, sf.client_secret.get_secret_value(), http
         )
         return SalesforceConnector(client)
+    if name == "hubspot":
+        hs = settings.hubspot
+        if not hs.base_url:
+            raise NotConfigured("hubspot: set CLIENTGRAPH_HUBSPOT__BASE_URL")
+        token = hs.access_token.get_secret_value()
+        return HubSpotConnector(HubSpotClient(hs.base_url, token, http))
     if name == "netsuite":
         ns = settings.netsuite
         if not ns.base_url:
             raise NotConfigured("netsuite: set CLIENTGRAPH_NETSUITE__BASE_URL")
         secret = ns.client_secret.get_secret_value()
-        return NetSuiteConnector(NetSuiteClient(ns.base_url, ns.client_id, secret, http))
+        erp = NetSuiteClient(ns.base_url, ns.client_id, secret, http)
+        return NetSuiteConnector(erp, crm=crm_of(settings))
     if name == "tryton":
         tr = settings.tryton
         if not tr.base_url:
