@@ -71,6 +71,7 @@ class HubSpotClient:
         since_ms: int,
         properties: Sequence[str],
         after: str | None = None,
+        limit: int = SEARCH_LIMIT,
     ) -> Record:
         """One page of records modified at or after ``since_ms``, oldest first."""
         body: Record = {
@@ -79,7 +80,7 @@ class HubSpotClient:
             ],
             "sorts": [{"propertyName": stamp, "direction": "ASCENDING"}],
             "properties": list(properties),
-            "limit": SEARCH_LIMIT,
+            "limit": limit,
         }
         if after is not None:
             body["after"] = after

@@ -35,9 +35,18 @@ class HubSpotConnector:
     objects = tuple(mapping.OBJECT_TYPES)
     tables = TABLES
 
-    def __init__(self, client: HubSpotClient, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        client: HubSpotClient,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        page_size: int = SEARCH_LIMIT,
+        search_window: int = SEARCH_WINDOW,
+    ) -> None:
         self._client = client
         self._clock = clock
+        self._page_size = page_size
+        self._window = search_window
 
     async def pull(self, object_type: str, checkpoint: str | None) -> AsyncIterator[Page]:
         hs_type = mapping.OBJECT_TYPES[object_type]
@@ -59,7 +68,12 @@ class HubSpotConnector:
         after: str | None = None
         while True:
             page = await self._client.search(
-                hs_type, stamp=stamp, since_ms=since, properties=properties, after=after
+                hs_type,
+                stamp=stamp,
+                since_ms=since,
+                properties=properties,
+                after=after,
+                limit=self._page_size,
             )
             records = page.get("results", [])
             if records:
@@ -67,11 +81,11 @@ class HubSpotConnector:
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if after is None:
                 return
-            if int(after) + SEARCH_LIMIT > SEARCH_WINDOW:
+            if int(after) + self._page_size > self._window:
                 newest = mapping.to_ms(mapping.stamp(records[-1], hs_type))
                 if newest == since:  # a whole window shares one millisecond: cannot advance
                     raise PermanentSourceError(
-                        "SEARCH_WINDOW", f"over {SEARCH_WINDOW} {hs_type} share one stamp"
+                        "SEARCH_WINDOW", f"over {self._window} {hs_type} share one stamp"
                     )
                 since, after = newest, None
 
