@@ -61,12 +61,19 @@ def hubspot() -> Iterator[HubSpot]:
         yield served
 
 
-def hubspot_settings(url: str, *, database_url: str = "", retries: int = 3, **hs: Any) -> Settings:
+def hubspot_settings(
+    url: str, *, database_url: str = "", retries: int = 3, interval: float = 30.0, **hs: Any
+) -> Settings:
     options: dict[str, Any] = {"access_token": TOKEN, "requests_per_second": 1000, **hs}
     return Settings(
         database_url=database_url or "sqlite+aiosqlite:///:memory:",
         hubspot=HubSpotSettings(base_url=url, **options),
-        sync=SyncSettings(account_master="hubspot", max_retries=retries),
+        sync=SyncSettings(
+            account_master="hubspot",
+            max_retries=retries,
+            interval_seconds=interval,
+            reconcile_interval_seconds=max(interval, 3600),
+        ),
         writes=WritesSettings(ownership=HUBSPOT_OWNS_DEALS),
     )
 
