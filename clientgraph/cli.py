@@ -128,7 +128,7 @@ def _add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--source",
         required=True,
-        choices=["salesforce", "netsuite", "tryton"],
+        choices=["salesforce", "hubspot", "netsuite", "tryton"],
         help="which system (its connection comes from CLIENTGRAPH_<SOURCE>__* settings)",
     )
     p.add_argument("--full", action="store_true", help="forget checkpoints: a full backfill")
@@ -209,6 +209,13 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default="netsuite",
         help="the ERP/PSA: the simulated NetSuite, or a real Tryton started by the demo "
         "(default %(default)s)",
+    )
+    p.add_argument(
+        "--crm",
+        choices=["salesforce", "hubspot"],
+        default="salesforce",
+        help="the CRM and account master: a simulated Salesforce or a simulated HubSpot, "
+        "mounted under /simulators/<crm>/ (default %(default)s)",
     )
     p.set_defaults(handler=_demo)
 
@@ -307,7 +314,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.serve import serve_app
 
     asyncio.run(migrate_database(settings))
-    sources = DemoSources.invent(args.host, args.port, settings, erp=args.erp)
+    sources = DemoSources.invent(args.host, args.port, settings, erp=args.erp, crm=args.crm)
     today = args.today or datetime.now(UTC).date()
     try:
         with running_erp(settings, sources, accounts=args.accounts, today=today) as sources:
