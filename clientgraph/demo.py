@@ -218,12 +218,7 @@ def explain(sources: DemoSources, account_id: str) -> str:
     if sources.crm == "hubspot":
         return _explain_hubspot(sources, account_id)
     sf, secret = sources.url("salesforce"), sources.shown_secret("salesforce")
-    return f"""\
-clientgraph demo: open {sources.base}/graphql
-Simulated systems of record on this port (secrets made up for this run unless set):
-  Salesforce  {sf}   client_secret={secret}
-{_erp_line(sources)}
-The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
+    return _opening(sources, f"Salesforce  {sf}   client_secret={secret}") + f"""\
 Rename a client in Salesforce and query it again:
   TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=clientgraph \\
     -d client_secret={secret} {sf}/services/oauth2/token | python3 -c \\
@@ -236,16 +231,21 @@ Rename a client in Salesforce and query it again:
 
 def _explain_hubspot(sources: DemoSources, company_id: str) -> str:
     hs, token = sources.url("hubspot"), sources.shown_secret("hubspot")
-    return f"""\
-clientgraph demo: open {sources.base}/graphql
-Simulated systems of record on this port (secrets made up for this run unless set):
-  HubSpot     {hs}   access_token={token}
-{_erp_line(sources)}
-The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
+    return _opening(sources, f"HubSpot     {hs}   access_token={token}") + f"""\
 Rename a client in HubSpot and query it again:
   curl -X PATCH {hs}/crm/v3/objects/companies/{company_id} \\
     -H "Authorization: Bearer {token}" -H 'content-type: application/json' \\
     -d '{{"properties": {{"name": "Renamed at the source"}}}}'
+"""
+
+
+def _opening(sources: DemoSources, crm_line: str) -> str:
+    return f"""\
+clientgraph demo: open {sources.base}/graphql
+Simulated systems of record on this port (secrets made up for this run unless set):
+  {crm_line}
+{_erp_line(sources)}
+The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
 """
 
 

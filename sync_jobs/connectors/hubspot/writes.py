@@ -18,9 +18,9 @@ The handoff's write-back uses two custom deal properties the firm creates
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sync_jobs.commands.payload import number, text
 from sync_jobs.commands.writes import InvalidPayload, Payload, UnsupportedCommand, WriteResult
 from sync_jobs.connectors.hubspot import mapping
 from sync_jobs.connectors.hubspot.client import HubSpotClient
@@ -42,12 +42,12 @@ async def apply_command(
         changes = {"dealstage": "closed_won"}
     elif kind == "link_project_to_opportunity":  # the handoff's last step
         changes = {
-            PROJECT_PROPERTY: _required(kind, payload, "project_id"),
+            PROJECT_PROPERTY: text(kind, payload, "project_id"),
             HANDOFF_PROPERTY: str(payload.get("handoff_status") or "COMPLETED"),
         }
     else:
         raise UnsupportedCommand(mapping.SYSTEM, kind)
-    deal_id = _required(kind, payload, "opportunity_id")
+    deal_id = text(kind, payload, "opportunity_id")
     if "dealstage" in changes:
         changes["dealstage"] = await stage_id(client, deal_id, changes["dealstage"])
     await client.update(DEALS, deal_id, changes)
@@ -63,8 +63,8 @@ def deal_changes(payload: Payload) -> dict[str, Any]:
         changes["dealstage"] = stage
     if (close_date := payload.get("close_date")) is not None:
         changes["closedate"] = f"{close_date}T00:00:00Z"  # a date is midnight UTC in HubSpot
-    if (amount := payload.get("amount")) is not None:
-        changes["amount"] = str(_number("amount", amount))
+    if payload.get("amount") is not None:
+        changes["amount"] = str(number("update_opportunity", payload, "amount"))
     if (currency := payload.get("currency")) is not None:
         changes["deal_currency_code"] = str(currency)
     if payload.get("probability") is not None:
@@ -90,17 +90,3 @@ async def stage_id(client: HubSpotClient, deal_id: str, stage: str) -> str:
     if not fitting:
         raise InvalidPayload("update_opportunity", f"pipeline {pipeline!r} has no {stage} stage")
     return fitting[0].id
-
-
-def _number(name: str, text: Any) -> Decimal:
-    try:
-        return Decimal(str(text))
-    except InvalidOperation:
-        raise InvalidPayload("update_opportunity", f"{name} is not a number: {text!r}") from None
-
-
-def _required(kind: str, payload: Payload, name: str) -> str:
-    value = payload.get(name)
-    if not value:
-        raise InvalidPayload(kind, f"{name} is required")
-    return str(value)
