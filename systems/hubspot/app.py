@@ -45,6 +45,7 @@ def create_simulator(
     routes = [
         Route(f"{OBJECTS}/{{kind}}", sim.list_objects, methods=["GET"]),
         Route(f"{OBJECTS}/{{kind}}/search", sim.search, methods=["POST"]),
+        Route(f"{OBJECTS}/{{kind}}/batch/read", sim.batch_read, methods=["POST"]),
         Route(f"{OBJECTS}/{{kind}}/{{rid}}", sim.record, methods=["GET", "PATCH", "DELETE"]),
         Route("/crm/v4/associations/{kind}/{to}/batch/read", sim.associations, methods=["POST"]),
         Route("/crm/v3/pipelines/deals", sim.pipelines, methods=["GET"]),
@@ -100,6 +101,30 @@ class Simulator:
         wanted = tuple(body.get("properties") or ())
         response = self._page([_shown(r, wanted) for r in found], after, limit)
         return response
+
+    async def batch_read(self, request: Request) -> Response:
+        kind = request.path_params["kind"]
+        if (refused := self._gate(request, kind)) is not None:
+            return refused
+        try:
+            body = await request.json()
+            ids = [str(i["id"]) for i in body["inputs"]]
+            wanted = tuple(body.get("properties") or ())
+        except (ValueError, TypeError, KeyError) as bad:
+            return self._error(400, "VALIDATION_ERROR", f"Invalid input JSON: {bad}")
+        if len(ids) > MAX_LIST_LIMIT:
+            return self._error(400, "VALIDATION_ERROR", f"at most {MAX_LIST_LIMIT} inputs")
+        found = [r for i in ids if (r := self.store.get(kind, i)) is not None]
+        missing = [i for i in ids if self.store.get(kind, i) is None]
+        now = datetime.now(UTC).isoformat()
+        answer: Record = {"status": "COMPLETE", "results": [_shown(r, wanted) for r in found]}
+        answer |= {"startedAt": now, "completedAt": now}
+        if not missing:
+            return self._ok(answer)
+        error = {"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing}}
+        error["message"] = "Could not get some objects, they may be deleted or not exist."
+        answer |= {"numErrors": 1, "errors": [error]}
+        return JSONResponse(answer, 207, headers=self.limits.headers())
 
     async def record(self, request: Request) -> Response:
         kind, rid = request.path_params["kind"], request.path_params["rid"]

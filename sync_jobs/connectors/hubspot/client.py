@@ -5,6 +5,8 @@
   ``{results: [{id, properties: {…strings}, createdAt, updatedAt, archived[, archivedAt]}],
   paging: {next: {after}}}``; ``GET …/<type>/<id>?properties=&associations=`` (404 when the
   record is archived or never existed); ``PATCH …/<type>/<id>`` ``{properties}``.
+- Batch read: ``POST /crm/v3/objects/<type>/batch/read`` ``{properties, inputs: [{id}]}`` →
+  ``{status, results}`` (207 with ``errors`` naming the ids it lacks).
 - Search: ``POST /crm/v3/objects/<type>/search`` ``{filterGroups, sorts, properties, limit,
   after}`` → ``{total, results, paging}``; ``limit`` ≤ 200, and paging past 10,000 results is
   refused (400), so the connector restarts its window from the last stamp it read.
@@ -41,6 +43,7 @@ READ = {SAFE_TO_REPEAT: True}  # searches and batch reads are POSTs that change 
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 SEARCH_LIMIT = 200  # HubSpot's largest search page
 LIST_LIMIT = 100  # HubSpot's largest list page
+BATCH_LIMIT = 100  # ids in one batch read
 SEARCH_WINDOW = 10_000  # results one search can page through
 DAILY_POLICY = "DAILY"
 RATE_HEADER_PREFIX = "x-hubspot-ratelimit-"
@@ -114,6 +117,19 @@ class HubSpotClient:
             return None
         record: Record = _decode(response)
         return record
+
+    async def batch_read(
+        self, object_type: str, ids: Sequence[str], properties: Sequence[str]
+    ) -> list[Record]:
+        """The live records among ``ids`` (``POST …/<type>/batch/read``, 100 ids a call); an
+        archived or unknown id is simply absent (HubSpot answers 207 with its error)."""
+        found: list[Record] = []
+        path = f"/crm/v3/objects/{object_type}/batch/read"
+        for start in range(0, len(ids), BATCH_LIMIT):
+            inputs = [{"id": i} for i in ids[start : start + BATCH_LIMIT]]
+            body = {"properties": list(properties), "inputs": inputs}
+            found.extend((await self._json("POST", path, body=body, extensions=READ))["results"])
+        return found
 
     async def associations(
         self, from_type: str, to_type: str, ids: Sequence[str]

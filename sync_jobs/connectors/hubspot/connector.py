@@ -103,20 +103,18 @@ class HubSpotConnector:
         return [mapping.deal(r, company, stages) for r, company in linked]
 
     async def fetch(self, object_type: str, ids: Sequence[str]) -> list[CanonicalRow]:
-        """One row per id: the record as mapped, or a deletion stamped with the time of the read
-        (HubSpot answers 404 for an archived record). A contact or deal without a company is
-        left out, as a pull leaves it."""
+        """One row per id: the record as mapped (batch reads, 100 ids a call), or a deletion
+        stamped with the time of the read for an id HubSpot no longer has live (archived).
+        A contact or deal without a company is left out, as a pull leaves it."""
         hs_type = mapping.OBJECT_TYPES[object_type]
-        found, rows = [], []
-        for record_id in ids:
-            record = await self._client.get(hs_type, record_id, mapping.PROPERTIES[hs_type])
-            if record is None:
-                now = self._clock()
-                table = TABLES[object_type]
-                rows.append(CanonicalRow(table, self.system, record_id, now, deleted_at=now))
-            else:
-                found.append(record)
-        return rows + (await self._rows(object_type, found) if found else [])
+        found = await self._client.batch_read(hs_type, ids, mapping.PROPERTIES[hs_type])
+        live = {str(r["id"]) for r in found}
+        now = self._clock()
+        table = TABLES[object_type]
+        gone = [
+            CanonicalRow(table, self.system, i, now, deleted_at=now) for i in ids if i not in live
+        ]
+        return gone + (await self._rows(object_type, found) if found else [])
 
     async def live_ids(self, object_type: str) -> dict[str, datetime]:
         """Every live record's id and modification stamp (the objects list, 100 a page)."""
