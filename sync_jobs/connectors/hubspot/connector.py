@@ -17,16 +17,21 @@ from sync_jobs.rows import CanonicalRow
 
 Record = dict[str, Any]
 TABLES = {"account": "account", "contact": "contact", "opportunity": "opportunity"}
+# Each pull searches from this long before its checkpoint. HubSpot's search index trails
+# writes by a few seconds, so a record saved just before a later one can become searchable
+# after the later one was read; the overlap reads it then. What was applied already is
+# skipped by the version guard (same stamp, same content: no write).
+OVERLAP_MS = 60_000
 
 
 class HubSpotConnector:
     """Pulls companies, contacts and deals (parents first).
 
     The checkpoint is the last modification stamp applied, in epoch milliseconds. A pull
-    searches ``<stamp> GTE checkpoint`` sorted ascending, 200 a page; a search pages through
-    at most 10,000 results, so when the next page would pass that window the search starts
-    again from the last stamp read (records sharing it are read twice; the version guard
-    skips them). Then the archived records archived since the checkpoint come as deletions,
+    searches ``<stamp> GTE checkpoint − OVERLAP_MS`` sorted ascending, 200 a page; a search
+    pages through at most 10,000 results, so when the next page would pass that window the
+    search starts again from the last stamp read (records sharing it are read twice; the
+    version guard skips them). Then the records archived since then come as deletions,
     stamped with ``archivedAt``. Contacts and deals are linked to their company through the
     v4 associations API (the primary association first); one without a company is not pulled.
     """
@@ -50,8 +55,8 @@ class HubSpotConnector:
 
     async def pull(self, object_type: str, checkpoint: str | None) -> AsyncIterator[Page]:
         hs_type = mapping.OBJECT_TYPES[object_type]
-        start = int(checkpoint) if checkpoint else 0
-        last = start
+        last = int(checkpoint) if checkpoint else 0
+        start = max(0, last - OVERLAP_MS)
         async for records in self._search(hs_type, start):
             last = max(last, mapping.to_ms(mapping.stamp(records[-1], hs_type)))
             yield Page(await self._rows(object_type, records), str(last))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.tables import metadata
+from sync_jobs.connectors.hubspot import mapping
 from sync_jobs.connectors.hubspot.connector import HubSpotConnector
 from sync_jobs.errors import LoginFailed, PermanentSourceError, QuotaExhausted
 from sync_jobs.pull import PullReport, pull_object
@@ -134,3 +135,21 @@ async def test_the_rolling_rate_limit_is_met_with_429s_and_still_completes(
     t = metadata.tables["account"]
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(t))).scalar_one() > 0
+
+
+async def test_a_record_indexed_late_is_read_by_the_next_pulls_overlap(
+    engine: AsyncEngine, hubspot: HubSpot
+) -> None:
+    """HubSpot's search trails its writes: a deal saved 20 s before the newest one read can
+    become searchable only afterwards. The next pull's overlap still reads it."""
+    store = hubspot.store
+    async with hubspot_connector(hubspot.url) as connector:
+        await pull_all(engine, connector)
+        newest = max(mapping.stamp(r, "companies") for r in store.live("companies"))
+        late = store.put(
+            "companies", "1999", {"name": "Indexed Late Ltd"}, newest - timedelta(seconds=20)
+        )
+        assert late["id"] == "1999"
+        await pull_object(engine, connector, "account", account_master="hubspot")
+
+    assert (await live_rows(engine, "account"))["1999"]["name"] == "Indexed Late Ltd"
