@@ -130,7 +130,7 @@ def _add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--source",
         required=True,
-        choices=["salesforce", "netsuite", "tryton"],
+        choices=["salesforce", "hubspot", "netsuite", "tryton"],
         help="which system (its connection comes from CLIENTGRAPH_<SOURCE>__* settings)",
     )
     p.add_argument("--full", action="store_true", help="forget checkpoints: a full backfill")
@@ -211,6 +211,13 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default="netsuite",
         help="the ERP/PSA: the simulated NetSuite, or a real Tryton started by the demo "
         "(default %(default)s)",
+    )
+    p.add_argument(
+        "--crm",
+        choices=["salesforce", "hubspot"],
+        default="salesforce",
+        help="the CRM and account master: a simulated Salesforce or a simulated HubSpot, "
+        "mounted under /simulators/<crm>/ (default %(default)s)",
     )
     p.set_defaults(handler=_demo)
 
@@ -317,7 +324,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.serve import serve_app
 
     asyncio.run(migrate_database(settings))
-    sources = DemoSources.invent(args.host, args.port, settings, erp=args.erp)
+    sources = DemoSources.invent(args.host, args.port, settings, erp=args.erp, crm=args.crm)
     today = args.today or datetime.now(UTC).date()
     try:
         with running_erp(settings, sources, accounts=args.accounts, today=today) as sources:
@@ -325,7 +332,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
             keys = asyncio.run(demo_keys(demo))
             demo = with_ide_key(demo, keys[IDE_ROLE])
             app = create_demo_app(demo, sources, accounts=args.accounts, today=today)
-            partner = f"salesforce:{app.state.demo_account_id}"
+            partner = f"{args.crm}:{app.state.demo_account_id}"
             keys |= asyncio.run(demo_keys(demo, partner_account=partner))
             print(explain(sources, app.state.demo_account_id, keys), file=sys.stderr)
             serve_app(app, demo, host=args.host, port=args.port)

@@ -12,6 +12,10 @@ With ``--erp tryton`` a real Tryton takes NetSuite's place (``demo_tryton.py``):
 firm's ERP/PSA half in a local trytond, pulled by the Tryton connector. Salesforce stays the
 account master; Tryton's parties are linked to its accounts by identity resolution.
 
+With ``--crm hubspot`` a simulated HubSpot takes Salesforce's place: the firm's CRM records
+get HubSpot-style numeric ids (so NetSuite's customers and projects carry those), HubSpot is
+the account master and owns the deals, and it sends HubSpot's own signed webhooks.
+
 The simulators' credentials and webhook secrets are made up at start-up for this process;
 they never appear in code or logs.
 """
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 SEED = 42
 DEMO_INTERVAL_SECONDS = 5.0  # the demo pulls often so that a change shows up quickly
 SIMULATED = ("salesforce", "netsuite")
+CRMS = ("salesforce", "hubspot")
 
 
 @dataclass(frozen=True)
@@ -46,41 +51,57 @@ class DemoSources:
     erp: str = "netsuite"
     tryton: DemoTryton | None = None  # set once the demo's Tryton runs (--erp tryton)
     invented: frozenset[str] = frozenset()  # systems whose client secret was made up here
+    crm: str = "salesforce"
 
     @classmethod
-    def invent(cls, host: str, port: int, settings: Settings, erp: str = "netsuite") -> DemoSources:
-        """Secrets from settings where given (``CLIENTGRAPH_SALESFORCE__CLIENT_SECRET`` …),
-        else made up for this run."""
-        simulated = simulated_systems(erp)
+    def invent(
+        cls,
+        host: str,
+        port: int,
+        settings: Settings,
+        erp: str = "netsuite",
+        crm: str = "salesforce",
+    ) -> DemoSources:
+        """Secrets from settings where given (``CLIENTGRAPH_SALESFORCE__CLIENT_SECRET``,
+        ``CLIENTGRAPH_HUBSPOT__ACCESS_TOKEN`` …), else made up for this run."""
+        simulated = simulated_systems(erp, crm)
+
+        def given(system: str, field: str) -> str:
+            field = credential_field(system) if field == "client_secret" else field
+            secret: SecretStr = getattr(getattr(settings, system), field)
+            return secret.get_secret_value()
 
         def chosen(field: str) -> dict[str, str]:
-            given = {s: getattr(getattr(settings, s), field) for s in simulated}
-            return {s: v.get_secret_value() or secrets.token_urlsafe(24) for s, v in given.items()}
+            return {s: given(s, field) or secrets.token_urlsafe(24) for s in simulated}
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # calls to itself
         base = f"http://{local}:{port}"
-        made_up = frozenset(
-            s for s in simulated if not getattr(settings, s).client_secret.get_secret_value()
-        )
-        return cls(base, chosen("client_secret"), chosen("webhook_secret"), erp, invented=made_up)
+        made_up = frozenset(s for s in simulated if not given(s, "client_secret"))
+        secrets_ = chosen("client_secret")
+        return cls(base, secrets_, chosen("webhook_secret"), erp, invented=made_up, crm=crm)
 
     def shown_secret(self, system: str) -> str:
         """The client secret as the demo may print it: never one that came from settings."""
         if system in self.invented:
             return self.client_secrets[system]
-        return "$CLIENTGRAPH_" + system.upper() + "__CLIENT_SECRET"
+        return "$CLIENTGRAPH_" + system.upper() + "__" + credential_field(system).upper()
 
     @property
     def simulated(self) -> tuple[str, ...]:
-        return simulated_systems(self.erp)
+        return simulated_systems(self.erp, self.crm)
 
     def url(self, system: str) -> str:
         return f"{self.base}/simulators/{system}"
 
 
-def simulated_systems(erp: str) -> tuple[str, ...]:
-    """The simulators the demo mounts: Salesforce always, NetSuite when it is the ERP."""
-    return SIMULATED if erp == "netsuite" else ("salesforce",)
+def simulated_systems(erp: str, crm: str = "salesforce") -> tuple[str, ...]:
+    """The simulators the demo mounts: the CRM always, NetSuite when it is the ERP."""
+    return (crm, "netsuite") if erp == "netsuite" else (crm,)
+
+
+def credential_field(system: str) -> str:
+    """The setting holding a simulated system's credential: HubSpot's private-app token."""
+    return "access_token" if system == "hubspot" else "client_secret"
 
 
 def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
@@ -89,28 +110,38 @@ def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
     With Tryton as the ERP, what NetSuite would own (projects, time, invoices …) is owned
     by Tryton, so the demo's mutations go to the system that holds those records.
     """
-    scheduled = {"sources": ["salesforce", sources.erp], "interval_seconds": DEMO_INTERVAL_SECONDS}
+    scheduled: dict[str, Any] = {
+        "sources": [sources.crm, sources.erp],
+        "interval_seconds": DEMO_INTERVAL_SECONDS,
+    }
+    writes = settings.writes
+    if sources.crm != "salesforce":  # the other CRM owns the client list and the deals
+        scheduled["account_master"] = sources.crm
+        ownership = {
+            e: sources.crm if s == "salesforce" else s for e, s in writes.ownership.items()
+        }
+        writes = writes.model_copy(update={"ownership": ownership})
     changes: dict[str, Any] = {"sync": settings.sync.model_copy(update=scheduled)}
+    changes["writes"] = writes
     if sources.tryton is not None:
         changes["tryton"] = sources.tryton.settings
-        changes["writes"] = _owned_by_tryton(settings)
+        changes["writes"] = _owned_by_tryton(writes)
     for system in sources.simulated:
         section = getattr(settings, system)
         changes[system] = section.model_copy(
             update={
                 "base_url": sources.url(system),
-                "client_secret": _secret(sources.client_secrets[system]),
+                credential_field(system): _secret(sources.client_secrets[system]),
                 "webhook_secret": _secret(sources.webhook_secrets[system]),
             }
         )
     return settings.model_copy(update=changes)
 
 
-def _owned_by_tryton(settings: Settings) -> WritesSettings:
+def _owned_by_tryton(writes: WritesSettings) -> WritesSettings:
     """The writes section with every entity NetSuite would own given to Tryton."""
-    ownership = settings.writes.ownership
-    owners = {entity: "tryton" if s == "netsuite" else s for entity, s in ownership.items()}
-    return settings.writes.model_copy(update={"ownership": owners})
+    owners = {entity: "tryton" if s == "netsuite" else s for entity, s in writes.ownership.items()}
+    return writes.model_copy(update={"ownership": owners})
 
 
 def create_demo_app(
@@ -122,7 +153,13 @@ def create_demo_app(
 
     firm = generate_all(SeedConfig(accounts=accounts, seed=SEED, today=today))
     app = create_app(settings)
-    app.state.demo_account_id = _mount_salesforce(app, firm, sources)  # for the printed example
+    if sources.crm == "hubspot":
+        from systems.hubspot.store import with_hubspot_ids
+
+        firm = with_hubspot_ids(firm)  # NetSuite's customers and jobs then carry HubSpot ids
+        app.state.demo_account_id = _mount_hubspot(app, firm, sources)
+    else:
+        app.state.demo_account_id = _mount_salesforce(app, firm, sources)  # for the example
     if "netsuite" in sources.simulated:
         _mount_netsuite(app, firm, sources)
     return app
@@ -142,6 +179,23 @@ def _mount_salesforce(app: Starlette, firm: dict[str, Any], sources: DemoSources
     secret = sources.client_secrets["salesforce"]
     app.mount("/simulators/salesforce", create_simulator(crm, client_secret=secret))
     return str(min(crm.records["Account"]))
+
+
+def _mount_hubspot(app: Starlette, firm: dict[str, Any], sources: DemoSources) -> str:
+    """The CRM half of the firm on ``/simulators/hubspot``; returns a company's id."""
+    from systems.hubspot import events
+    from systems.hubspot.app import create_simulator
+    from systems.hubspot.store import from_seed
+    from systems.webhook_sender import WebhookSender
+
+    crm = from_seed(firm)
+    webhook = f"{sources.base}/webhooks/hubspot"
+    secret = sources.webhook_secrets["hubspot"]
+    sender = WebhookSender(secret, webhook, signer=events.signer(secret, webhook))
+    crm.listeners.append(events.publisher(sender.add))
+    token = sources.client_secrets["hubspot"]
+    app.mount("/simulators/hubspot", create_simulator(crm, access_token=token))
+    return str(min(crm.objects["companies"], key=int))
 
 
 def _mount_netsuite(app: Starlette, firm: dict[str, Any], sources: DemoSources) -> None:
@@ -206,14 +260,10 @@ def with_ide_key(settings: Settings, key: str) -> Settings:
 
 def explain(sources: DemoSources, account_id: str, keys: dict[str, str] | None = None) -> str:
     """What the demo prints at start: where to look, and how to change a record at the source."""
+    if sources.crm == "hubspot":
+        return _explain_hubspot(sources, account_id, keys)
     sf, secret = sources.url("salesforce"), sources.shown_secret("salesforce")
-    return f"""\
-clientgraph demo: open {sources.base}/graphql (GraphiQL starts as {IDE_ROLE})
-{_keys_lines(keys or {}, sources.base)}
-Simulated systems of record on this port (secrets made up for this run unless set):
-  Salesforce  {sf}   client_secret={secret}
-{_erp_line(sources)}
-The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
+    return _opening(sources, f"Salesforce  {sf}   client_secret={secret}", keys) + f"""\
 Rename a client in Salesforce and query it again:
   TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=clientgraph \\
     -d client_secret={secret} {sf}/services/oauth2/token | python3 -c \\
@@ -241,6 +291,29 @@ def _keys_lines(keys: dict[str, str], base: str) -> str:
             "    -d '{\"query\": \"{ accounts { totalCount } }\"}'",
         ]
     )
+
+
+def _explain_hubspot(
+    sources: DemoSources, company_id: str, keys: dict[str, str] | None = None
+) -> str:
+    hs, token = sources.url("hubspot"), sources.shown_secret("hubspot")
+    return _opening(sources, f"HubSpot     {hs}   access_token={token}", keys) + f"""\
+Rename a client in HubSpot and query it again:
+  curl -X PATCH {hs}/crm/v3/objects/companies/{company_id} \\
+    -H "Authorization: Bearer {token}" -H 'content-type: application/json' \\
+    -d '{{"properties": {{"name": "Renamed at the source"}}}}'
+"""
+
+
+def _opening(sources: DemoSources, crm_line: str, keys: dict[str, str] | None) -> str:
+    return f"""\
+clientgraph demo: open {sources.base}/graphql (GraphiQL starts as {IDE_ROLE})
+{_keys_lines(keys or {}, sources.base)}
+Simulated systems of record on this port (secrets made up for this run unless set):
+  {crm_line}
+{_erp_line(sources)}
+The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and at once by webhook).
+"""
 
 
 def _erp_line(sources: DemoSources) -> str:

@@ -58,6 +58,27 @@ class SalesforceSettings(SourceSettings):
     client_secret: SecretStr = SecretStr("")
 
 
+class HubSpotSettings(SourceSettings):
+    """A HubSpot account's CRM API (or the simulator), through a private app's access token.
+
+    ``webhook_secret`` is the app's *client secret*: HubSpot signs its webhooks with it
+    (``X-HubSpot-Signature-v3``).
+    """
+
+    base_url: str | None = Field(None, description="https://api.hubapi.com")
+    access_token: SecretStr = Field(
+        SecretStr(""), description="The private app's access token (Bearer)."
+    )
+    webhook_url: str | None = Field(
+        None,
+        description="The public URL HubSpot posts webhooks to, as configured in the app "
+        "(it is signed); unset: the URL the request arrived at.",
+    )
+    requests_per_second: float = Field(
+        10.0, gt=0, description="Request-rate cap (HubSpot: 100–190 per 10 s by tier)."
+    )
+
+
 class NetSuiteSettings(SourceSettings):
     """A NetSuite account's REST web services (or the simulator), OAuth 2.0 client credentials."""
 
@@ -101,6 +122,19 @@ class SyncSettings(BaseModel):
     )
     webhook_tolerance_seconds: int = Field(
         300, ge=1, description="Oldest webhook timestamp accepted (replay protection)."
+    )
+    shared_limits: bool = Field(
+        True,
+        description="With a Redis URL, every process shares each source's concurrency and "
+        "request rate through Redis (a source's limits are its account's); false: each "
+        "process keeps its own, as when embedded.",
+    )
+    limit_lease_seconds: float = Field(
+        15.0,
+        ge=1,
+        le=300,
+        description="A shared concurrency slot's lease, renewed every third of it while its "
+        "request runs: a killed worker's slot frees itself after this long.",
     )
 
 
@@ -307,6 +341,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     graphql: GraphQLSettings = GraphQLSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
+    hubspot: HubSpotSettings = HubSpotSettings()
     netsuite: NetSuiteSettings = NetSuiteSettings()
     tryton: TrytonSettings = TrytonSettings()
     sync: SyncSettings = SyncSettings()

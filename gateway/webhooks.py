@@ -14,6 +14,7 @@ itself, so a burst of webhooks cannot hold requests open or outrun the source's 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse
 from clientgraph.settings import Settings, SourceSettings
 from readmodel.types import utcnow
 from sync_jobs.webhooks.events import PARSERS, MalformedBody
+from sync_jobs.webhooks.hubspot_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_v3
 from sync_jobs.webhooks.receive import Receipt, forget, receive
 from sync_jobs.webhooks.signature import HEADER, BadSignature, StaleTimestamp
 
@@ -60,6 +62,7 @@ async def webhook(request: Request) -> JSONResponse:
 async def _receive(request: Request, source: str) -> Receipt:
     settings: Settings = request.app.state.settings
     section: SourceSettings = getattr(settings, source)
+    verifier = _hubspot_verifier(request, settings) if source == "hubspot" else None
     return await receive(
         request.app.state.engine,
         source,
@@ -68,7 +71,28 @@ async def _receive(request: Request, source: str) -> Receipt:
         signature=request.headers.get(HEADER),
         now=utcnow(),  # wall time, not the app's business clock: this is replay protection
         tolerance_seconds=settings.sync.webhook_tolerance_seconds,
+        verifier=verifier,
     )
+
+
+def _hubspot_verifier(request: Request, settings: Settings) -> Callable[[bytes], object]:
+    """HubSpot signs method + the URL it called + body + timestamp with the app's secret;
+    the URL is the configured public one (behind a proxy), else the one that arrived."""
+    hs = settings.hubspot
+    uri = hs.webhook_url or str(request.url)
+
+    def check(body: bytes) -> int:
+        return verify_v3(
+            hs.webhook_secret.get_secret_value(),
+            method=request.method,
+            uri=uri,
+            body=body,
+            signature=request.headers.get(SIGNATURE_HEADER),
+            timestamp=request.headers.get(TIMESTAMP_HEADER),
+            now=utcnow(),
+        )
+
+    return check
 
 
 async def _read_body(request: Request) -> bytes:

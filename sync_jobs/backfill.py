@@ -13,7 +13,7 @@ from clientgraph.settings import Settings
 from readmodel.db import create_engine
 from readmodel.tables import SyncState, table_of
 from readmodel.types import utcnow
-from sync_jobs.connectors.registry import build_source, open_http
+from sync_jobs.connectors.registry import build_source, open_http, open_shared_limits
 from sync_jobs.errors import error_text
 from sync_jobs.pull import PullReport, pull_object
 from sync_jobs.source_state import mark_failing
@@ -41,8 +41,9 @@ async def sync_source(
     """
     engine = create_engine(settings.database_url.get_secret_value())
     result = Backfill()
+    shared = open_shared_limits(settings)  # the workers' budget too, when they share one
     try:
-        async with open_http(name, settings) as http:  # the source's rate and retry limits
+        async with open_http(name, settings, shared=shared) as http:  # rate and retry limits
             source = build_source(name, settings, http)
             wanted = objects or list(source.objects)
             if full:
@@ -65,6 +66,8 @@ async def sync_source(
                     result.reports.append(report)
     finally:
         await engine.dispose()
+        if shared is not None:
+            await shared.aclose()
     return result
 
 

@@ -2,7 +2,8 @@
 
 Jobs are plain ``async def job(ctx, ...)``; their dependencies live in ``ctx["deps"]`` (a
 ``SyncDeps``), put there by the arq worker's ``on_startup`` or by the in-process runner. Each
-configured source gets its own HTTP client (with that source's limits) and its connector.
+configured source gets its own HTTP client (with that source's limits, shared through Redis
+by every process when a Redis URL is set) and its connector.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from sync_jobs.connectors.registry import (
     build_source,
     configured_sources,
     open_http,
+    open_shared_limits,
 )
+from sync_jobs.shared_limits import SharedLimits
 
 DEPS_KEY = "deps"
 
@@ -40,6 +43,7 @@ class SyncDeps:
     clock: Callable[[], datetime] = utcnow
     http: list[httpx.AsyncClient] = field(default_factory=list)
     owns_engine: bool = False
+    shared_limits: SharedLimits | None = None
 
     def source(self, name: str) -> Connector:
         """The connector of source ``name``; ``NotConfigured`` if it has no base URL."""
@@ -82,9 +86,11 @@ async def open_deps(
         sources={},
         clock=clock,
         owns_engine=engine is None,
+        shared_limits=open_shared_limits(settings),
     )
     for name in configured_sources(settings):
-        http = open_http(name, settings, inner=(transports or {}).get(name))
+        inner = (transports or {}).get(name)
+        http = open_http(name, settings, inner=inner, shared=deps.shared_limits)
         deps.http.append(http)
         deps.sources[name] = build_source(name, settings, http)
     return deps
@@ -94,6 +100,8 @@ async def close_deps(deps: SyncDeps) -> None:
     """Close the HTTP clients and, if this process created it, the engine."""
     for http in deps.http:
         await http.aclose()
+    if deps.shared_limits is not None:
+        await deps.shared_limits.aclose()
     if deps.owns_engine:
         await deps.engine.dispose()
 

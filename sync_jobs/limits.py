@@ -27,11 +27,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
+
+from sync_jobs.budget import Budget, Clock, LocalBudget, Sleep
 
 RETRY_STATUS = frozenset({429, 503})
 IDEMPOTENT_RETRY_STATUS = frozenset({500, 502, 503, 504})  # resent after these too
@@ -45,40 +47,14 @@ BACKOFF_CAP_SECONDS = 30.0  # no single back-off wait is longer
 MAX_WAIT_SECONDS = 60.0  # a longer Retry-After is handed to the scheduler
 JITTER_SECONDS = 0.25  # at most this much is added to a Retry-After wait
 
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
-
-
-class TokenBucket:
-    """Allows ``rate`` acquisitions per second on average, bursts up to ``capacity``.
-
-    Callers reserve a token at once (the count may go negative) and sleep off their debt, so
-    concurrent callers are spaced ``1 / rate`` apart without a lock.
-    """
-
-    def __init__(self, rate: float, capacity: float = 1.0, *, clock: Clock, sleep: Sleep) -> None:
-        self._rate = rate
-        self._capacity = capacity
-        self._tokens = capacity
-        self._clock = clock
-        self._sleep = sleep
-        self._updated = clock()
-
-    async def acquire(self) -> None:
-        """Take one token, waiting until it has accrued."""
-        now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
-        self._updated = now
-        self._tokens -= 1
-        if self._tokens < 0:
-            await self._sleep(-self._tokens / self._rate)
-
 
 class LimitedTransport(httpx.AsyncBaseTransport):
     """Wraps ``inner`` with one source's concurrency cap, rate cap and 429/503 retries.
 
-    ``sleep``, ``clock`` and ``jitter`` (a number in [0, 1)) are injectable so tests can count
-    the waits without waiting.
+    ``budget`` is where the caps are kept: this process's own (``LocalBudget``, built from
+    ``max_concurrency`` and ``requests_per_second`` when none is given) or one shared by every
+    process through Redis (``sync_jobs.shared_limits``). ``sleep``, ``clock`` and ``jitter``
+    (a number in [0, 1)) are injectable so tests can count the waits without waiting.
     """
 
     def __init__(
@@ -92,10 +68,12 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        budget: Budget | None = None,
     ) -> None:
         self._inner = inner
-        self._slots = asyncio.Semaphore(max_concurrency)
-        self._bucket = TokenBucket(requests_per_second, clock=clock, sleep=sleep)
+        self._budget = budget or LocalBudget(
+            max_concurrency, requests_per_second, clock=clock, sleep=sleep
+        )
         self._max_retries = max_retries
         self._max_wait = max_wait_seconds
         self._sleep = sleep
@@ -124,9 +102,17 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        async with self._slots:
-            await self._bucket.acquire()
-            return await self._inner.handle_async_request(request)
+        """One attempt, holding a slot until the whole answer is read: a source counts a
+        request as running until its last byte is sent, so the slot must too."""
+        async with self._budget.slot():
+            await self._budget.pace()
+            response = await self._inner.handle_async_request(request)
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+            return response
 
     def _retry_wait(
         self, request: httpx.Request, response: httpx.Response, attempt: int

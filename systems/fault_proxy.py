@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 FAULT_BODY = b'{"error": "bad gateway (injected fault)"}'
-READING_POSTS = ("/token", "/suiteql")  # POSTs that log in or read
+READING_POSTS = ("/token", "/suiteql", "/search", "/batch/read")  # POSTs that log in or read
 
 
 @dataclass

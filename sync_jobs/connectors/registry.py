@@ -6,6 +6,8 @@ import httpx
 
 from clientgraph.settings import Settings, SourceSettings
 from sync_jobs.connectors.base import Connector
+from sync_jobs.connectors.hubspot.client import HubSpotClient
+from sync_jobs.connectors.hubspot.connector import HubSpotConnector
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.connectors.netsuite.connector import NetSuiteConnector
 from sync_jobs.connectors.salesforce.client import SalesforceClient
@@ -13,12 +15,14 @@ from sync_jobs.connectors.salesforce.connector import SalesforceConnector
 from sync_jobs.connectors.tryton.client import TrytonClient
 from sync_jobs.connectors.tryton.connector import TrytonConnector
 from sync_jobs.limits import LimitedTransport
+from sync_jobs.shared_limits import SharedLimits
 
 # Pulled in this order; clients of a system that is not the account master wait (parked)
 # until the master's account arrives, so the order is an optimisation, not a requirement.
-KNOWN = ("salesforce", "netsuite", "tryton")
+KNOWN = ("salesforce", "hubspot", "netsuite", "tryton")
 CONNECTORS: dict[str, type[Connector]] = {
     "salesforce": SalesforceConnector,
+    "hubspot": HubSpotConnector,
     "netsuite": NetSuiteConnector,
     "tryton": TrytonConnector,
 }
@@ -50,22 +54,52 @@ def source_settings(settings: Settings, name: str) -> SourceSettings:
     return section
 
 
+def open_shared_limits(settings: Settings) -> SharedLimits | None:
+    """The Redis connection of the shared source budgets, or ``None`` when each process keeps
+    its own (embedded, or ``sync.shared_limits`` off)."""
+    if settings.redis_url is None or not settings.sync.shared_limits:
+        return None
+    return SharedLimits(settings.redis_url.get_secret_value())
+
+
 def open_http(
-    name: str, settings: Settings, *, inner: httpx.AsyncBaseTransport | None = None
+    name: str,
+    settings: Settings,
+    *,
+    inner: httpx.AsyncBaseTransport | None = None,
+    shared: SharedLimits | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client for source ``name`` that keeps its concurrency, rate and retry limits.
 
-    One client per source, so one source's limits never slow another. ``inner`` replaces the
-    network transport (tests pass an ``httpx.ASGITransport``).
+    One client per source, so one source's limits never slow another. With ``shared``, the
+    concurrency and rate are the source account's across every process (Redis); without,
+    this process's own. ``inner`` replaces the network transport (tests pass an
+    ``httpx.ASGITransport``).
     """
     section = source_settings(settings, name)
+    budget = None
+    if shared is not None:
+        budget = shared.budget(
+            name,
+            section.base_url or "",
+            max_concurrency=section.max_concurrency,
+            requests_per_second=section.requests_per_second,
+            lease_seconds=settings.sync.limit_lease_seconds,
+        )
     transport = LimitedTransport(
         inner or httpx.AsyncHTTPTransport(),
         max_concurrency=section.max_concurrency,
         requests_per_second=section.requests_per_second,
         max_retries=settings.sync.max_retries,
+        budget=budget,
     )
     return httpx.AsyncClient(transport=transport, timeout=section.timeout_seconds)
+
+
+def crm_of(settings: Settings) -> str:
+    """The system that owns deals (``writes.ownership``): the CRM other systems' records name
+    when they refer to a deal (a NetSuite engagement's opportunity)."""
+    return settings.writes.ownership.get("opportunity", "salesforce")
 
 
 def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Connector:
@@ -78,12 +112,19 @@ def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Conn
             sf.base_url, sf.client_id, sf.client_secret.get_secret_value(), http
         )
         return SalesforceConnector(client)
+    if name == "hubspot":
+        hs = settings.hubspot
+        if not hs.base_url:
+            raise NotConfigured("hubspot: set CLIENTGRAPH_HUBSPOT__BASE_URL")
+        token = hs.access_token.get_secret_value()
+        return HubSpotConnector(HubSpotClient(hs.base_url, token, http))
     if name == "netsuite":
         ns = settings.netsuite
         if not ns.base_url:
             raise NotConfigured("netsuite: set CLIENTGRAPH_NETSUITE__BASE_URL")
         secret = ns.client_secret.get_secret_value()
-        return NetSuiteConnector(NetSuiteClient(ns.base_url, ns.client_id, secret, http))
+        erp = NetSuiteClient(ns.base_url, ns.client_id, secret, http)
+        return NetSuiteConnector(erp, crm=crm_of(settings))
     if name == "tryton":
         tr = settings.tryton
         if not tr.base_url:

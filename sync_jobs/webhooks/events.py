@@ -9,6 +9,10 @@ forged-but-signed or reordered event can at worst cause a harmless extra read.
   own writes (``changeOrigin``) are re-read too: harmless, and simpler than filtering.
 - NetSuite: ``{events: [{eventId, recordType, recordId, type}]}`` (a SuiteScript user-event
   script posting ``afterSubmit``).
+- HubSpot: its native webhooks, a JSON list of ``{eventId, subscriptionType
+  (<object>.<change>), objectId, occurredAt, attemptNumber, …}``; ``*.merge`` also names the
+  merged ids (``mergedObjectIds``: re-read, they are gone), ``*.associationChange`` names
+  ``fromObjectId``.
 - Tryton has no webhooks (it is polled).
 """
 
@@ -30,6 +34,8 @@ EVENT_ID = re.compile(r"[\w.:\-]{1,128}", re.ASCII)
 RECORD_ID = re.compile(r"[\w.:\-]{1,64}", re.ASCII)
 
 SALESFORCE_ENTITIES = {sobject: name for name, (sobject, _, _) in SALESFORCE_OBJECTS.items()}
+# HubSpot subscription type prefix (``deal.propertyChange``) → the connector's object
+HUBSPOT_OBJECTS = {"company": "account", "contact": "contact", "deal": "opportunity"}
 # NetSuite record type (``customrecord_cg_engagement``, ``job`` …) → the connector's object
 NETSUITE_RECORD_TYPES = {record: name for name, (record, _, _) in NETSUITE_OBJECTS.items()}
 
@@ -116,8 +122,26 @@ def _netsuite(document: Any) -> list[Event]:
     return parsed
 
 
+def _hubspot(document: Any) -> list[Event]:
+    if not isinstance(document, list):
+        raise MalformedBody("a HubSpot delivery is a JSON list of events")
+    events = []
+    for item in document:
+        prefix = _field(item, "subscriptionType", str).partition(".")[0]
+        if prefix not in HUBSPOT_OBJECTS:
+            raise MalformedBody(f"unknown subscriptionType {item['subscriptionType']!r}")
+        named = item.get("objectId", item.get("fromObjectId"))
+        ids = [named, *(item.get("mergedObjectIds") or [])]
+        if isinstance(item.get("eventId"), int) and not isinstance(item["eventId"], bool):
+            item = {**item, "eventId": str(item["eventId"])}  # HubSpot's event ids are numbers
+        hint = Hint(HUBSPOT_OBJECTS[prefix], _ids(ids))
+        events.append(Event(_event_id(item, "eventId"), hint))
+    return events
+
+
 PARSERS: dict[str, Callable[[Any], list[Event]]] = {
     "salesforce": _salesforce,
+    "hubspot": _hubspot,
     "netsuite": _netsuite,
 }
 

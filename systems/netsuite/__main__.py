@@ -6,9 +6,11 @@ import argparse
 from datetime import UTC, date, datetime
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from readmodel.seed import SeedConfig, generate_all
 from systems.netsuite.app import create_simulator
+from systems.netsuite.concurrency import AccountConcurrency
 from systems.netsuite.faults import Faults
 from systems.netsuite.store import from_seed
 
@@ -30,13 +32,22 @@ def main() -> None:
     parser.add_argument(
         "--delay", type=float, default=0.0, help="seconds to stall every answer (a slow source)"
     )
+    parser.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=0,
+        help="refuse requests over this many in flight with 429 CONCURRENCY_LIMIT_EXCEEDED, "
+        "as NetSuite governs an account (0: no limit)",
+    )
     args = parser.parse_args()
     config = SeedConfig(accounts=args.accounts, seed=args.seed, today=args.today)
     store = from_seed(generate_all(config))
     faults = Faults(delay=args.delay)
-    app = create_simulator(
+    app: ASGIApp = create_simulator(
         store, client_secret=args.client_secret, page_size=args.page_size, faults=faults
     )
+    if args.account_concurrency:
+        app = AccountConcurrency(app, args.account_concurrency)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

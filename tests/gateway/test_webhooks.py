@@ -205,7 +205,7 @@ REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
     ("not JSON", {"raw": b"{nope"}, 400, "MALFORMED_BODY"),
     ("wrong shape", {"raw": b'{"eventId": "evt-bad"}'}, 400, "MALFORMED_BODY"),
     ("too large", {"raw": b"[" + b" " * (1024 * 1024) + b"]"}, 413, "BODY_TOO_LARGE"),
-    ("unknown source", {"source": "hubspot"}, 404, "UNKNOWN_SOURCE"),
+    ("unknown source", {"source": "sugarcrm"}, 404, "UNKNOWN_SOURCE"),
     ("no webhooks (polled)", {"source": "tryton"}, 404, "UNKNOWN_SOURCE"),
     ("no secret configured", {"source": "netsuite", "secret": ""}, 401, "BAD_SIGNATURE"),
 ]

@@ -4,6 +4,7 @@ and id sets for reconciliation (NetSuite hard-deletes, so deletions are found by
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sync_jobs.commands.writes import Payload, WriteResult
 from sync_jobs.connectors.netsuite import mapping, writes
 from sync_jobs.connectors.netsuite.client import MAX_LIMIT, NetSuiteClient
 from sync_jobs.pull import Page
-from sync_jobs.rows import CanonicalRow
+from sync_jobs.rows import CanonicalRow, Ref
 
 # object type → (NetSuite record type, read-model table, mapper); parents first.
 OBJECTS: dict[str, tuple[str, str, mapping.Mapper]] = {
@@ -58,10 +59,12 @@ class NetSuiteConnector:
         *,
         page_size: int = MAX_LIMIT,
         clock: Callable[[], datetime] = utcnow,
+        crm: str = mapping.CRM,
     ) -> None:
         self._client = client
         self._page_size = page_size
         self._clock = clock
+        self._crm = crm  # the system whose deal ids engagements and jobs carry
 
     async def pull(self, object_type: str, checkpoint: str | None) -> AsyncIterator[Page]:
         """Pages of changes since ``checkpoint`` minus ``OVERLAP`` (``None``: everything)."""
@@ -78,7 +81,7 @@ class NetSuiteConnector:
             if fresh:
                 last, offset = _key(fresh[-1]), 0
                 since, high = last[0], max(high or last[0], last[0])
-                yield Page([to_row(r) for r in fresh], _format(high))
+                yield Page([self._in_crm(to_row(r)) for r in fresh], _format(high))
             else:  # a page of one shared stamp already seen: step over it
                 offset += len(body["items"])
             if not body["hasMore"]:
@@ -93,8 +96,16 @@ class NetSuiteConnector:
             if record is None:
                 rows.append(mapping.deletion(table, record_id, self._clock()))
             else:
-                rows.append(to_row(mapping.flatten(record)))
+                rows.append(self._in_crm(to_row(mapping.flatten(record))))
         return rows
+
+    def _in_crm(self, row: CanonicalRow) -> CanonicalRow:
+        """A row naming a deal names it in the firm's CRM (HubSpot instead of Salesforce)."""
+        deal = row.values.get("opportunity_id")
+        if self._crm == mapping.CRM or not isinstance(deal, Ref):
+            return row
+        values = {**row.values, "opportunity_id": Ref(deal.table, self._crm, deal.source_id)}
+        return replace(row, values=values)
 
     async def apply_command(self, kind: str, payload: Payload, key: str) -> WriteResult:
         """Apply a command to NetSuite (``writes.py`` says how each kind stays idempotent)."""

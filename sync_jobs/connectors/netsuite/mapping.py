@@ -26,6 +26,8 @@ from sync_jobs.connectors.netsuite.fields import (
 )
 from sync_jobs.rows import CanonicalRow, Ref
 
+CRM = "salesforce"  # whose deal ids engagements carry; the connector renames for another CRM
+
 
 def customer(row: Row) -> CanonicalRow:
     """A customer is a client (table ``account``); ``externalId`` is its CRM account id."""
@@ -102,7 +104,7 @@ def engagement(row: Row) -> CanonicalRow:
             "account_id": ns.ref("account", row.get("custrecord_cg_customer")),
             "opportunity_id": None
             if not opportunity
-            else Ref("opportunity", "salesforce", str(opportunity)),
+            else Ref("opportunity", CRM, str(opportunity)),
             "name": row["name"],
             "billing_method": row.get("custrecord_cg_billing_method") or "time_and_materials",
             "sold_value_minor": ns.hundredths(row.get("custrecord_cg_sold_value")),

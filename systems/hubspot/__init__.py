@@ -1,0 +1,1 @@
+"""A HubSpot CRM API simulator: companies, contacts, deals, search, associations, webhooks."""

@@ -1,0 +1,41 @@
+"""One process of the shared-limits test: a client of its own that sends SuiteQL queries.
+
+Run as ``python -m tests.sync_jobs.limits_client REQUESTS START_AT``: settings come from the
+environment as in a worker (``CLIENTGRAPH_NETSUITE__*``, ``CLIENTGRAPH_REDIS_URL``,
+``CLIENTGRAPH_SYNC__SHARED_LIMITS``). It waits until the wall clock reaches ``START_AT``, so
+the processes start together, then sends ``REQUESTS`` queries at once through the same
+``open_http`` the worker uses and prints how many succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from clientgraph.settings import Settings
+from sync_jobs.connectors.netsuite.client import NetSuiteClient
+from sync_jobs.connectors.registry import open_http, open_shared_limits
+
+
+async def main(requests: int, start_at: float) -> int:
+    settings = Settings()
+    shared = open_shared_limits(settings)
+    ns = settings.netsuite
+    try:
+        async with open_http("netsuite", settings, shared=shared) as http:
+            client = NetSuiteClient(
+                ns.base_url or "", ns.client_id, ns.client_secret.get_secret_value(), http
+            )
+            await client.suiteql("SELECT id FROM customer", limit=1)  # log in before the start
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            query = "SELECT id FROM customer"
+            pages = await asyncio.gather(*(client.suiteql(query, limit=5) for _ in range(requests)))
+    finally:
+        if shared is not None:
+            await shared.aclose()
+    return len(pages)
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main(int(sys.argv[1]), float(sys.argv[2]))))
