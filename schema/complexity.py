@@ -1,7 +1,7 @@
 """How big an operation may get, measured on the document before anything runs.
 
-- **depth**: the deepest field nesting (introspection fields not counted: GraphiQL's own
-  introspection query nests types nine deep);
+- **depth**: the deepest field nesting, root fields at 0 (as graphql-depth-limit counts;
+  introspection fields not counted: GraphiQL's own introspection query nests types nine deep);
 - **aliases**: aliased fields in the document;
 - **cost**: the most objects the answer can hold. Each field costs 1; a list multiplies its
   selection's cost by how many items it can hold — its ``first`` argument (a literal or a
@@ -82,8 +82,8 @@ def measure(
         return Measure(0, aliases, 0)
     root = schema.get_root_type(chosen.operation)
     walk = _Walk(schema, fragments, dict(variables or {}), default_first)
-    cost, depth = walk.selection(chosen.selection_set, root, 0, frozenset())
-    return Measure(depth, aliases, cost)
+    cost, levels = walk.selection(chosen.selection_set, root, 0, frozenset())
+    return Measure(max(levels - 1, 0), aliases, cost)  # root fields are at depth 0
 
 
 def _named(operation: OperationDefinitionNode, name: str) -> bool:
