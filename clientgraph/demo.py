@@ -18,7 +18,9 @@ they never appear in code or logs.
 
 from __future__ import annotations
 
+import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -53,16 +55,17 @@ class DemoSources:
         else made up for this run."""
         simulated = simulated_systems(erp)
 
-        def chosen(field: str) -> dict[str, str]:
+        def chosen(field: str, invent: Callable[[], str] = _token) -> dict[str, str]:
             given = {s: getattr(getattr(settings, s), field) for s in simulated}
-            return {s: v.get_secret_value() or secrets.token_urlsafe(24) for s, v in given.items()}
+            return {s: v.get_secret_value() or invent() for s, v in given.items()}
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # calls to itself
         base = f"http://{local}:{port}"
         made_up = frozenset(
             s for s in simulated if not getattr(settings, s).client_secret.get_secret_value()
         )
-        return cls(base, chosen("client_secret"), chosen("webhook_secret"), erp, invented=made_up)
+        webhook_secrets = chosen("webhook_secret", _whsec)
+        return cls(base, chosen("client_secret"), webhook_secrets, erp, invented=made_up)
 
     def shown_secret(self, system: str) -> str:
         """The client secret as the demo may print it: never one that came from settings."""
@@ -187,6 +190,15 @@ def _erp_line(sources: DemoSources) -> str:
         f"  Tryton      {tryton.url}   (not simulated: trytond's JSON-RPC on a port of its "
         f"own; login {tryton.settings.login}, password in {tryton.directory / 'admin.password'})"
     )
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _whsec() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def _secret(value: str) -> SecretStr:

@@ -29,7 +29,10 @@ class SourceSettings(BaseModel):
     base_url: str | None = Field(None, description="The system's base URL (or a simulator's).")
     timeout_seconds: float = Field(30.0, gt=0)
     webhook_secret: SecretStr = Field(
-        SecretStr(""), description="HMAC secret of POST /webhooks/<source>; empty refuses all."
+        SecretStr(""),
+        description="Secret of POST /webhooks/<source>: a Standard Webhooks `whsec_<base64>` "
+        "secret (another value is used as raw key bytes); it also checks the deprecated "
+        "X-Clientgraph-Signature scheme. Empty refuses all.",
     )
     max_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once.")
     requests_per_second: float = Field(25.0, gt=0, description="Request-rate cap.")

@@ -23,7 +23,7 @@ from clientgraph.settings import Settings, SourceSettings
 from readmodel.types import utcnow
 from sync_jobs.webhooks.events import PARSERS, MalformedBody
 from sync_jobs.webhooks.receive import Receipt, forget, receive
-from sync_jobs.webhooks.signature import HEADER, BadSignature, StaleTimestamp
+from sync_jobs.webhooks.signature import BadSignature, StaleTimestamp
 
 log = logging.getLogger("clientgraph.webhooks")
 
@@ -65,7 +65,7 @@ async def _receive(request: Request, source: str) -> Receipt:
         source,
         await _read_body(request),
         secret=section.webhook_secret.get_secret_value(),
-        signature=request.headers.get(HEADER),
+        headers=request.headers,
         now=utcnow(),  # wall time, not the app's business clock: this is replay protection
         tolerance_seconds=settings.sync.webhook_tolerance_seconds,
     )
