@@ -13,7 +13,9 @@ firm's ERP/PSA half in a local trytond, pulled by the Tryton connector. Salesfor
 account master; Tryton's parties are linked to its accounts by identity resolution.
 
 The simulators' credentials and webhook secrets are made up at start-up for this process;
-they never appear in code or logs.
+they never appear in code or logs. NetSuite's M2M login needs a certificate: a key pair and
+certificate are generated at start-up (``systems.netsuite.m2m.new_certificate``) unless
+``CLIENTGRAPH_NETSUITE__CERTIFICATE_ID`` and a private key are set.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from clientgraph.settings import Settings, WritesSettings
 
 if TYPE_CHECKING:
     from clientgraph.demo_tryton import DemoTryton
+    from systems.netsuite.m2m import Certificate
 
 SEED = 42
 DEMO_INTERVAL_SECONDS = 5.0  # the demo pulls often so that a change shows up quickly
@@ -48,6 +51,7 @@ class DemoSources:
     erp: str = "netsuite"
     tryton: DemoTryton | None = None  # set once the demo's Tryton runs (--erp tryton)
     invented: frozenset[str] = frozenset()  # systems whose client secret was made up here
+    netsuite_certificate: Certificate | None = None  # the M2M certificate NetSuite holds
 
     @classmethod
     def invent(cls, host: str, port: int, settings: Settings, erp: str = "netsuite") -> DemoSources:
@@ -56,16 +60,25 @@ class DemoSources:
         simulated = simulated_systems(erp)
 
         def chosen(field: str, invent: Callable[[], str] = _token) -> dict[str, str]:
-            given = {s: getattr(getattr(settings, s), field) for s in simulated}
+            sections = {s: getattr(settings, s) for s in simulated}
+            given = {s: getattr(c, field) for s, c in sections.items() if hasattr(c, field)}
             return {s: v.get_secret_value() or invent() for s, v in given.items()}
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # calls to itself
         base = f"http://{local}:{port}"
-        made_up = frozenset(
-            s for s in simulated if not getattr(settings, s).client_secret.get_secret_value()
+        made_up = frozenset(  # NetSuite logs in with a certificate, not a client secret
+            s for s in ("salesforce",) if not settings.salesforce.client_secret.get_secret_value()
         )
         webhook_secrets = chosen("webhook_secret", _whsec)
-        return cls(base, chosen("client_secret"), webhook_secrets, erp, invented=made_up)
+        certificate = _netsuite_certificate(settings) if "netsuite" in simulated else None
+        return cls(
+            base,
+            chosen("client_secret"),
+            webhook_secrets,
+            erp,
+            invented=made_up,
+            netsuite_certificate=certificate,
+        )
 
     def shown_secret(self, system: str) -> str:
         """The client secret as the demo may print it: never one that came from settings."""
@@ -99,13 +112,17 @@ def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
         changes["writes"] = _owned_by_tryton(settings)
     for system in sources.simulated:
         section = getattr(settings, system)
-        changes[system] = section.model_copy(
-            update={
-                "base_url": sources.url(system),
-                "client_secret": _secret(sources.client_secrets[system]),
-                "webhook_secret": _secret(sources.webhook_secrets[system]),
-            }
-        )
+        update: dict[str, Any] = {
+            "base_url": sources.url(system),
+            "webhook_secret": _secret(sources.webhook_secrets[system]),
+        }
+        if system in sources.client_secrets:
+            update["client_secret"] = _secret(sources.client_secrets[system])
+        if system == "netsuite" and sources.netsuite_certificate is not None:
+            cert = sources.netsuite_certificate
+            update["certificate_id"] = cert.certificate_id
+            update["private_key"] = _secret(cert.private_key_pem)
+        changes[system] = section.model_copy(update=update)
     return settings.model_copy(update=changes)
 
 
@@ -158,8 +175,10 @@ def _mount_netsuite(app: Starlette, firm: dict[str, Any], sources: DemoSources) 
     webhook = f"{sources.base}/webhooks/netsuite"
     sender = WebhookSender(sources.webhook_secrets["netsuite"], webhook, encode=events.encode)
     erp.listeners.append(events.publisher(sender.add))
-    secret = sources.client_secrets["netsuite"]
-    app.mount("/simulators/netsuite", create_simulator(erp, client_secret=secret))
+    cert = sources.netsuite_certificate
+    assert cert is not None, "a simulated NetSuite has its certificate"
+    certificates = {cert.certificate_id: cert.certificate_pem}
+    app.mount("/simulators/netsuite", create_simulator(erp, certificates=certificates))
 
 
 def explain(sources: DemoSources, account_id: str) -> str:
@@ -183,13 +202,25 @@ Rename a client in Salesforce and query it again:
 
 def _erp_line(sources: DemoSources) -> str:
     if sources.tryton is None:
-        secret = sources.shown_secret("netsuite")
-        return f"  NetSuite    {sources.url('netsuite')}   client_secret={secret}"
+        cert = sources.netsuite_certificate
+        kid = cert.certificate_id if cert else "?"
+        return f"  NetSuite    {sources.url('netsuite')}   M2M login, certificate id {kid}"
     tryton = sources.tryton
     return (
         f"  Tryton      {tryton.url}   (not simulated: trytond's JSON-RPC on a port of its "
         f"own; login {tryton.settings.login}, password in {tryton.directory / 'admin.password'})"
     )
+
+
+def _netsuite_certificate(settings: Settings) -> Certificate:
+    """The certificate from settings (its public half derived from the key), else a new one."""
+    from systems.netsuite.m2m import Certificate, certificate_for, new_certificate
+
+    ns = settings.netsuite
+    pem = ns.private_key.get_secret_value()
+    if ns.certificate_id and pem:
+        return Certificate(ns.certificate_id, certificate_for(pem), pem)
+    return new_certificate()
 
 
 def _token() -> str:

@@ -47,11 +47,29 @@ class SalesforceSettings(SourceSettings):
 
 
 class NetSuiteSettings(SourceSettings):
-    """A NetSuite account's REST web services (or the simulator), OAuth 2.0 client credentials."""
+    """A NetSuite account's REST web services (or the simulator): OAuth 2.0 client credentials
+    (machine to machine) with a JWT client assertion signed by the integration's certificate
+    key (docs/sync.md, "NetSuite: machine-to-machine login")."""
 
     base_url: str | None = Field(None, description="https://<account>.suitetalk.api.netsuite.com")
-    client_id: str = "clientgraph"
-    client_secret: SecretStr = SecretStr("")
+    client_id: str = Field(
+        "clientgraph", description="The integration record's client ID (the assertion's iss)."
+    )
+    certificate_id: str = Field(
+        "", description="The Certificate ID NetSuite shows for the uploaded certificate (kid)."
+    )
+    private_key: SecretStr = Field(
+        SecretStr(""),
+        description="The certificate's private key, PEM text (RSA: PS256, EC P-256: ES256).",
+    )
+    private_key_file: str | None = Field(
+        None, description="Or a file holding that PEM key (read when private_key is empty)."
+    )
+    scope: str = Field(
+        "restlets,rest_webservices",
+        description="The assertion's scope: restlets, rest_webservices, suite_analytics, "
+        "separated by commas (NetSuite's form).",
+    )
 
 
 class TrytonSettings(SourceSettings):

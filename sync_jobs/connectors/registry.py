@@ -8,6 +8,7 @@ from clientgraph.settings import Settings, SourceSettings
 from sync_jobs.connectors.base import Connector
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.connectors.netsuite.connector import NetSuiteConnector
+from sync_jobs.connectors.netsuite.m2m import M2MLogin
 from sync_jobs.connectors.salesforce.client import SalesforceClient
 from sync_jobs.connectors.salesforce.connector import SalesforceConnector
 from sync_jobs.connectors.tryton.client import TrytonClient
@@ -82,8 +83,7 @@ def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Conn
         ns = settings.netsuite
         if not ns.base_url:
             raise NotConfigured("netsuite: set CLIENTGRAPH_NETSUITE__BASE_URL")
-        secret = ns.client_secret.get_secret_value()
-        return NetSuiteConnector(NetSuiteClient(ns.base_url, ns.client_id, secret, http))
+        return NetSuiteConnector(NetSuiteClient(ns.base_url, M2MLogin.from_settings(ns), http))
     if name == "tryton":
         tr = settings.tryton
         if not tr.base_url:
