@@ -44,6 +44,16 @@ class SalesforceSettings(SourceSettings):
     base_url: str | None = Field(None, description="https://<domain>.my.salesforce.com")
     client_id: str = "clientgraph"
     client_secret: SecretStr = SecretStr("")
+    organization_id: str = Field(
+        "",
+        description="The org's id (00D…, 15 or 18 characters): Outbound Messages from any "
+        "other org are refused; empty refuses all.",
+    )
+    outbound_message_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The secret in the Outbound Message endpoint URL "
+        "(POST /webhooks/salesforce?token=<secret>); empty refuses all.",
+    )
 
 
 class NetSuiteSettings(SourceSettings):

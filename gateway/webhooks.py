@@ -17,9 +17,10 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from clientgraph.settings import Settings, SourceSettings
+from gateway.outbound_messages import fault, is_outbound_message, outbound_message
 from readmodel.types import utcnow
 from sync_jobs.webhooks.events import PARSERS, MalformedBody
 from sync_jobs.webhooks.receive import Receipt, forget, receive
@@ -34,11 +35,13 @@ class BodyTooLarge(Exception):
     """The body passed ``MAX_BODY_BYTES``: reading stops there (HTTP 413)."""
 
 
-async def webhook(request: Request) -> JSONResponse:
+async def webhook(request: Request) -> Response:
     """Verify, dedupe and queue one delivery (see the module docstring for the answers)."""
     source = request.path_params["source"]
     if source not in PARSERS:
         return _error(404, "UNKNOWN_SOURCE", f"no webhooks for source {source!r}")
+    if source == "salesforce" and is_outbound_message(request):
+        return await _outbound(request)
     try:
         receipt = await _receive(request, source)
     except BodyTooLarge:
@@ -55,6 +58,15 @@ async def webhook(request: Request) -> JSONResponse:
     status = 200 if receipt.duplicates and not receipt.accepted else 202
     body = {"accepted": len(receipt.accepted), "duplicates": receipt.duplicates}
     return JSONResponse(body, status_code=status)
+
+
+async def _outbound(request: Request) -> Response:
+    """A Salesforce Outbound Message (SOAP): answered in SOAP (``gateway.outbound_messages``)."""
+    try:
+        body = await _read_body(request)
+    except BodyTooLarge:
+        return fault(413, "BODY_TOO_LARGE", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    return await outbound_message(request, body, _dispatch)
 
 
 async def _receive(request: Request, source: str) -> Receipt:
