@@ -9,6 +9,10 @@ itself, so a burst of webhooks cannot hold requests open or outrun the source's 
   401 missing or wrong signature, 400 stale timestamp or malformed body — these change nothing;
 - 503 when the re-reads could not be queued: the new event ids are forgotten again, so the
   sender's retry is accepted rather than taken for a duplicate.
+
+Signatures are Standard Webhooks (the deprecated ``X-Clientgraph-Signature`` is still
+accepted for one release). Salesforce Outbound Messages (``text/xml``) take their own path
+and are answered in SOAP (``gateway.outbound_messages``).
 """
 
 from __future__ import annotations

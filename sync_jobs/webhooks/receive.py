@@ -7,6 +7,7 @@ may deliver twice on their own) is recognised by its event ids.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from sync_jobs.webhooks import signature, standard
 from sync_jobs.webhooks.events import Event, Hint, merge_hints, parse_events
 
 EVENTS = table_of(WebhookEvent)
+log = logging.getLogger("clientgraph.webhooks")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ def verify_delivery(
         return standard.verify(secret, lower, body, now=now, tolerance_seconds=tolerance_seconds)
     legacy = lower[signature.HEADER.lower()]
     signature.verify(secret, legacy, body, now=now, tolerance_seconds=tolerance_seconds)
+    log.warning("a delivery signed with the deprecated %s: move its sender to Standard "
+                "Webhooks (docs/sync.md)", signature.HEADER)
     return None
 
 
