@@ -32,8 +32,8 @@ from tests.gateway.test_webhooks import (
     settle,
     until_named,
 )
-from tests.systems.test_salesforce_simulator import SECRET, seeded_store
 from tests.sync_jobs.webhooks.test_outbound import BILLION_LAUGHS, XXE
+from tests.systems.test_salesforce_simulator import SECRET, seeded_store
 
 ORG = "00D000000000042AAA"
 TOKEN = "outbound-test-token-7f3a"
