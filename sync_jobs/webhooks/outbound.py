@@ -57,7 +57,7 @@ def parse_outbound(body: bytes) -> OutboundMessage:
     """
     try:
         root = fromstring(body, forbid_dtd=True)
-    except (DefusedXmlException, ParseError, ValueError) as error:
+    except (DefusedXmlException, ParseError, ValueError, LookupError) as error:  # Lookup: encoding
         raise MalformedBody(f"not a plain XML document ({type(error).__name__})") from None
     notifications = _notifications(root)
     items = notifications.findall(f"{{{OUTBOUND}}}Notification")

@@ -140,7 +140,7 @@ def _is_ack(content: bytes) -> bool:
     """``<Ack>true</Ack>`` inside a ``notificationsResponse``; anything else is no Ack."""
     try:
         root = fromstring(content, forbid_dtd=True)
-    except (DefusedXmlException, ParseError, ValueError):
+    except (DefusedXmlException, ParseError, ValueError, LookupError):
         return False
     ack = root.find(f".//{{{OUTBOUND}}}notificationsResponse/{{{OUTBOUND}}}Ack")
     return ack is not None and (ack.text or "").strip() == "true"

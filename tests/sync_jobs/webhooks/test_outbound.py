@@ -50,6 +50,7 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/pas
         BILLION_LAUGHS,
         XXE,
         b"<not xml",
+        b'<?xml version="1.0" encoding="bogus"?><a/>',
         b'{"json": true}',
         message(note(1)).replace(b"soapenv:Envelope", b"soapenv:Letter"),
         message(note(1)).replace(b"sf:Account", b"sf:User"),
@@ -59,8 +60,8 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/pas
         message(*[note(n) for n in range(101)]),  # Salesforce sends at most 100
         message(),
     ],
-    ids=["billion laughs", "xxe", "not well-formed", "json", "not soap", "unknown type",
-         "no sObject id", "bad notification id", "bad org id", "101 notifications", "none"],
+    ids=["billion laughs", "xxe", "not well-formed", "unknown encoding", "json", "not soap",
+         "unknown type", "no sObject id", "bad notification id", "bad org id", "101 notifications", "none"],
 )  # fmt: skip
 def test_malformed_or_dangerous_xml_is_refused(body: bytes) -> None:
     with pytest.raises(MalformedBody):
