@@ -61,7 +61,8 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/pas
         message(),
     ],
     ids=["billion laughs", "xxe", "not well-formed", "unknown encoding", "json", "not soap",
-         "unknown type", "no sObject id", "bad notification id", "bad org id", "101 notifications", "none"],
+         "unknown type", "no sObject id", "bad notification id", "bad org id",
+         "101 notifications", "none"],
 )  # fmt: skip
 def test_malformed_or_dangerous_xml_is_refused(body: bytes) -> None:
     with pytest.raises(MalformedBody):
