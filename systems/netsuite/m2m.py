@@ -157,7 +157,7 @@ class Assertions:
 
     def _rules(self, claims: dict[str, Any]) -> Refusal | None:
         now = dt.datetime.now(dt.UTC).timestamp()
-        if claims["iss"] not in self.client_ids:
+        if not isinstance(claims["iss"], str) or claims["iss"] not in self.client_ids:
             return Refusal(401, "invalid_client", "InvalidIntegration")
         if int(claims["iat"]) > now + LEEWAY_SECONDS:
             return Refusal(400, "invalid_grant", "TokenNotYetValid")

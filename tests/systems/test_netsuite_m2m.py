@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -57,6 +58,14 @@ def assertion(
     return jwt.encode(body, key, algorithm=alg, headers={"kid": kid})
 
 
+def raw_assertion(**claims: Any) -> str:
+    """Signed claims PyJWT itself would refuse to encode (a client that is not PyJWT)."""
+    now = int(time.time())
+    body = {"scope": "restlets", "aud": TOKEN_URL, "iat": now, "exp": now + 300, **claims}
+    key, kid = CERT.private_key_pem, CERT.certificate_id
+    return jwt.api_jws.encode(json.dumps(body).encode(), key, "ES256", {"kid": kid})
+
+
 def form(signed: str, **fields: str) -> dict[str, str]:
     return {
         "grant_type": "client_credentials",
@@ -94,6 +103,10 @@ CASES: list[tuple[str, dict[str, str], int, str, str]] = [
     ("no scope", form(assertion(scope=None)), 400, "invalid_grant", "InvalidToken"),
     ("unknown client", form(assertion(iss="stranger")), 401, "invalid_client",
      "InvalidIntegration"),
+    ("iss not a string", form(raw_assertion(iss=["clientgraph"])), 401, "invalid_client",
+     "InvalidIntegration"),
+    ("alg none", form(jwt.encode({"iss": "clientgraph"}, None, algorithm="none",
+     headers={"kid": CERT.certificate_id})), 400, "invalid_grant", "InvalidToken"),
     ("a client secret instead", {"grant_type": "client_credentials", "client_id": "clientgraph",
      "client_secret": "x"}, 400, "invalid_request", "InvalidRequest"),
     ("not a JWT", form("not.a.jwt"), 400, "invalid_request", "InvalidRequest"),
