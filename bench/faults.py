@@ -49,10 +49,14 @@ import httpx
 
 from readmodel.command_log import source_key_of
 from resolvers.ids import to_global_id
+from sync_jobs.connectors.netsuite.m2m import M2MLogin, signer
+from systems.netsuite.m2m import new_certificate
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "storm-secret"
+CERT = new_certificate()  # NetSuite's M2M certificate, made per run (never committed)
+TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 KILLS_AT = (15.0, 25.0, 35.0, 45.0)
 REDIS_OUTAGE_AT, REDIS_OUTAGE_SECONDS = 30.0, 3.0
 FINAL = {"SUCCEEDED", "FAILED", "DEAD_LETTERED", "CANCELLED"}
@@ -86,7 +90,8 @@ class Storm:
             "CLIENTGRAPH_SALESFORCE__BASE_URL": url.format(self.ports["sf"]),
             "CLIENTGRAPH_SALESFORCE__CLIENT_SECRET": SECRET,
             "CLIENTGRAPH_NETSUITE__BASE_URL": url.format(self.ports["proxy"]),
-            "CLIENTGRAPH_NETSUITE__CLIENT_SECRET": SECRET,
+            "CLIENTGRAPH_NETSUITE__CERTIFICATE_ID": CERT.certificate_id,
+            "CLIENTGRAPH_NETSUITE__PRIVATE_KEY": CERT.private_key_pem,
             "CLIENTGRAPH_SYNC__INTERVAL_SECONDS": "86400",  # no scheduled pull in the run
             "CLIENTGRAPH_SYNC__RECONCILE_INTERVAL_SECONDS": "86400",
             "CLIENTGRAPH_LOG_LEVEL": "WARNING",
@@ -155,9 +160,17 @@ async def run(
 async def _run(storm: Storm, commands: int, rate: float, accounts: int) -> dict[str, Any]:
     py, p = sys.executable, storm.ports
     await storm.redis()
-    common = ["--accounts", str(accounts), "--client-secret", SECRET, "--today", "2026-06-30"]
-    await storm.start("sf", py, "-m", "systems.salesforce", "--port", str(p["sf"]), *common)
-    await storm.start("ns", py, "-m", "systems.netsuite", "--port", str(p["ns"]), *common)
+    common = ["--accounts", str(accounts), "--today", "2026-06-30"]
+    sf_args = [*common, "--client-secret", SECRET]
+    await storm.start("sf", py, "-m", "systems.salesforce", "--port", str(p["sf"]), *sf_args)
+    cert_file = storm.workdir / "netsuite-certificate.pem"
+    cert_file.write_text(CERT.certificate_pem)
+    ns_args = [
+        *common,
+        *("--certificate", f"{CERT.certificate_id}={cert_file}"),
+        *("--audience", f"http://127.0.0.1:{p['proxy']}{TOKEN_PATH}"),  # reached via the proxy
+    ]
+    await storm.start("ns", py, "-m", "systems.netsuite", "--port", str(p["ns"]), *ns_args)
     ns_direct = f"http://127.0.0.1:{p['ns']}"
     await storm.start(
         "proxy", py, "-m", "systems.fault_proxy", "--upstream", ns_direct,
@@ -292,10 +305,9 @@ async def _count_at_source(ns_url: str) -> dict[str, int]:
     """Time entries per memo at NetSuite itself (SuiteQL, paged, no fault layer)."""
     counts: dict[str, int] = {}
     async with httpx.AsyncClient(base_url=ns_url, timeout=60) as client:
-        token = await client.post(
-            "/services/rest/auth/oauth2/v1/token",
-            data={"grant_type": "client_credentials", "client_id": "x", "client_secret": SECRET},
-        )
+        login = M2MLogin("clientgraph", CERT.certificate_id, CERT.private_key_pem)
+        form = signer(login).form(ns_url + TOKEN_PATH, int(time.time()))
+        token = await client.post(TOKEN_PATH, data=form)
         headers = {"Authorization": f"Bearer {token.json()['access_token']}", "Prefer": "transient"}
         offset = 0
         while True:

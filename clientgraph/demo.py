@@ -17,12 +17,16 @@ get HubSpot-style numeric ids (so NetSuite's customers and projects carry those)
 the account master and owns the deals, and it sends HubSpot's own signed webhooks.
 
 The simulators' credentials and webhook secrets are made up at start-up for this process;
-they never appear in code or logs.
+they never appear in code or logs. NetSuite's M2M login needs a certificate: a key pair and
+certificate are generated at start-up (``systems.netsuite.m2m.new_certificate``) unless
+``CLIENTGRAPH_NETSUITE__CERTIFICATE_ID`` and a private key are set.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -34,6 +38,7 @@ from clientgraph.settings import Settings, WritesSettings
 
 if TYPE_CHECKING:
     from clientgraph.demo_tryton import DemoTryton
+    from systems.netsuite.m2m import Certificate
 
 SEED = 42
 DEMO_INTERVAL_SECONDS = 5.0  # the demo pulls often so that a change shows up quickly
@@ -52,6 +57,7 @@ class DemoSources:
     tryton: DemoTryton | None = None  # set once the demo's Tryton runs (--erp tryton)
     invented: frozenset[str] = frozenset()  # systems whose client secret was made up here
     crm: str = "salesforce"
+    netsuite_certificate: Certificate | None = None  # the M2M certificate NetSuite holds
 
     @classmethod
     def invent(
@@ -71,14 +77,30 @@ class DemoSources:
             secret: SecretStr = getattr(getattr(settings, system), field)
             return secret.get_secret_value()
 
-        def chosen(field: str) -> dict[str, str]:
-            return {s: given(s, field) or secrets.token_urlsafe(24) for s in simulated}
+        def chosen(field: str, invent: Callable[[], str] = _token) -> dict[str, str]:
+            out = {}
+            for system in simulated:
+                name = credential_field(system) if field == "client_secret" else field
+                section = getattr(settings, system)
+                if hasattr(section, name):  # NetSuite logs in with a certificate, no secret
+                    out[system] = getattr(section, name).get_secret_value() or invent()
+            return out
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # calls to itself
         base = f"http://{local}:{port}"
-        made_up = frozenset(s for s in simulated if not given(s, "client_secret"))
-        secrets_ = chosen("client_secret")
-        return cls(base, secrets_, chosen("webhook_secret"), erp, invented=made_up, crm=crm)
+        made_up = frozenset(
+            s for s in simulated if s != "netsuite" and not given(s, "client_secret")
+        )
+        certificate = _netsuite_certificate(settings) if "netsuite" in simulated else None
+        return cls(
+            base,
+            chosen("client_secret"),
+            chosen("webhook_secret", _whsec),
+            erp,
+            invented=made_up,
+            crm=crm,
+            netsuite_certificate=certificate,
+        )
 
     def shown_secret(self, system: str) -> str:
         """The client secret as the demo may print it: never one that came from settings."""
@@ -128,13 +150,17 @@ def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
         changes["writes"] = _owned_by_tryton(writes)
     for system in sources.simulated:
         section = getattr(settings, system)
-        changes[system] = section.model_copy(
-            update={
-                "base_url": sources.url(system),
-                credential_field(system): _secret(sources.client_secrets[system]),
-                "webhook_secret": _secret(sources.webhook_secrets[system]),
-            }
-        )
+        update: dict[str, Any] = {
+            "base_url": sources.url(system),
+            "webhook_secret": _secret(sources.webhook_secrets[system]),
+        }
+        if system in sources.client_secrets:
+            update[credential_field(system)] = _secret(sources.client_secrets[system])
+        if system == "netsuite" and sources.netsuite_certificate is not None:
+            cert = sources.netsuite_certificate
+            update["certificate_id"] = cert.certificate_id
+            update["private_key"] = _secret(cert.private_key_pem)
+        changes[system] = section.model_copy(update=update)
     return settings.model_copy(update=changes)
 
 
@@ -209,8 +235,10 @@ def _mount_netsuite(app: Starlette, firm: dict[str, Any], sources: DemoSources) 
     webhook = f"{sources.base}/webhooks/netsuite"
     sender = WebhookSender(sources.webhook_secrets["netsuite"], webhook, encode=events.encode)
     erp.listeners.append(events.publisher(sender.add))
-    secret = sources.client_secrets["netsuite"]
-    app.mount("/simulators/netsuite", create_simulator(erp, client_secret=secret))
+    cert = sources.netsuite_certificate
+    assert cert is not None, "a simulated NetSuite has its certificate"
+    certificates = {cert.certificate_id: cert.certificate_pem}
+    app.mount("/simulators/netsuite", create_simulator(erp, certificates=certificates))
 
 
 IDE_ROLE = "admin"
@@ -318,13 +346,34 @@ The read model fills by sync from them (every {DEMO_INTERVAL_SECONDS:g} s, and a
 
 def _erp_line(sources: DemoSources) -> str:
     if sources.tryton is None:
-        secret = sources.shown_secret("netsuite")
-        return f"  NetSuite    {sources.url('netsuite')}   client_secret={secret}"
+        cert = sources.netsuite_certificate
+        kid = cert.certificate_id if cert else "?"
+        return f"  NetSuite    {sources.url('netsuite')}   M2M login, certificate id {kid}"
     tryton = sources.tryton
     return (
         f"  Tryton      {tryton.url}   (not simulated: trytond's JSON-RPC on a port of its "
         f"own; login {tryton.settings.login}, password in {tryton.directory / 'admin.password'})"
     )
+
+
+def _netsuite_certificate(settings: Settings) -> Certificate:
+    """The certificate from settings (its public half derived from the key), else a new one."""
+    from systems.netsuite.m2m import Certificate, certificate_for, new_certificate
+
+    ns = settings.netsuite
+    pem = ns.private_key.get_secret_value()
+    if ns.certificate_id and pem:
+        return Certificate(ns.certificate_id, certificate_for(pem), pem)
+    return new_certificate()
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _whsec() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def _secret(value: str) -> SecretStr:

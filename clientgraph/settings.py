@@ -44,7 +44,10 @@ class SourceSettings(BaseModel):
     base_url: str | None = Field(None, description="The system's base URL (or a simulator's).")
     timeout_seconds: float = Field(30.0, gt=0)
     webhook_secret: SecretStr = Field(
-        SecretStr(""), description="HMAC secret of POST /webhooks/<source>; empty refuses all."
+        SecretStr(""),
+        description="Secret of POST /webhooks/<source>: a Standard Webhooks `whsec_<base64>` "
+        "secret (another value is used as raw key bytes); it also checks the deprecated "
+        "X-Clientgraph-Signature scheme. Empty refuses all.",
     )
     max_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once.")
     requests_per_second: float = Field(25.0, gt=0, description="Request-rate cap.")
@@ -56,6 +59,16 @@ class SalesforceSettings(SourceSettings):
     base_url: str | None = Field(None, description="https://<domain>.my.salesforce.com")
     client_id: str = "clientgraph"
     client_secret: SecretStr = SecretStr("")
+    organization_id: str = Field(
+        "",
+        description="The org's id (00D…, 15 or 18 characters): Outbound Messages from any "
+        "other org are refused; empty refuses all.",
+    )
+    outbound_message_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The secret in the Outbound Message endpoint URL "
+        "(POST /webhooks/salesforce?token=<secret>); empty refuses all.",
+    )
 
 
 class HubSpotSettings(SourceSettings):
@@ -80,11 +93,29 @@ class HubSpotSettings(SourceSettings):
 
 
 class NetSuiteSettings(SourceSettings):
-    """A NetSuite account's REST web services (or the simulator), OAuth 2.0 client credentials."""
+    """A NetSuite account's REST web services (or the simulator): OAuth 2.0 client credentials
+    (machine to machine) with a JWT client assertion signed by the integration's certificate
+    key (docs/sync.md, "NetSuite: machine-to-machine login")."""
 
     base_url: str | None = Field(None, description="https://<account>.suitetalk.api.netsuite.com")
-    client_id: str = "clientgraph"
-    client_secret: SecretStr = SecretStr("")
+    client_id: str = Field(
+        "clientgraph", description="The integration record's client ID (the assertion's iss)."
+    )
+    certificate_id: str = Field(
+        "", description="The Certificate ID NetSuite shows for the uploaded certificate (kid)."
+    )
+    private_key: SecretStr = Field(
+        SecretStr(""),
+        description="The certificate's private key, PEM text (RSA: PS256, EC P-256: ES256).",
+    )
+    private_key_file: str | None = Field(
+        None, description="Or a file holding that PEM key (read when private_key is empty)."
+    )
+    scope: str = Field(
+        "restlets,rest_webservices",
+        description="The assertion's scope: restlets, rest_webservices, suite_analytics, "
+        "separated by commas (NetSuite's form).",
+    )
 
 
 class TrytonSettings(SourceSettings):

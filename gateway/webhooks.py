@@ -9,6 +9,10 @@ itself, so a burst of webhooks cannot hold requests open or outrun the source's 
   401 missing or wrong signature, 400 stale timestamp or malformed body — these change nothing;
 - 503 when the re-reads could not be queued: the new event ids are forgotten again, so the
   sender's retry is accepted rather than taken for a duplicate.
+
+Signatures are Standard Webhooks (the deprecated ``X-Clientgraph-Signature`` is still
+accepted for one release). Salesforce Outbound Messages (``text/xml``) take their own path
+and are answered in SOAP (``gateway.outbound_messages``).
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from clientgraph.settings import Settings, SourceSettings
+from gateway.outbound_messages import fault, is_outbound_message, outbound_message
 from readmodel.types import utcnow
 from sync_jobs.webhooks.events import PARSERS, MalformedBody
 from sync_jobs.webhooks.hubspot_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_v3
 from sync_jobs.webhooks.receive import Receipt, forget, receive
-from sync_jobs.webhooks.signature import HEADER, BadSignature, StaleTimestamp
+from sync_jobs.webhooks.signature import BadSignature, StaleTimestamp
 
 log = logging.getLogger("clientgraph.webhooks")
 
@@ -36,11 +41,13 @@ class BodyTooLarge(Exception):
     """The body passed ``MAX_BODY_BYTES``: reading stops there (HTTP 413)."""
 
 
-async def webhook(request: Request) -> JSONResponse:
+async def webhook(request: Request) -> Response:
     """Verify, dedupe and queue one delivery (see the module docstring for the answers)."""
     source = request.path_params["source"]
     if source not in PARSERS:
         return _error(404, "UNKNOWN_SOURCE", f"no webhooks for source {source!r}")
+    if source == "salesforce" and is_outbound_message(request):
+        return await _outbound(request)
     try:
         receipt = await _receive(request, source)
     except BodyTooLarge:
@@ -59,6 +66,15 @@ async def webhook(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+async def _outbound(request: Request) -> Response:
+    """A Salesforce Outbound Message (SOAP): answered in SOAP (``gateway.outbound_messages``)."""
+    try:
+        body = await _read_body(request)
+    except BodyTooLarge:
+        return fault(413, "BODY_TOO_LARGE", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    return await outbound_message(request, body, _dispatch)
+
+
 async def _receive(request: Request, source: str) -> Receipt:
     settings: Settings = request.app.state.settings
     section: SourceSettings = getattr(settings, source)
@@ -68,7 +84,7 @@ async def _receive(request: Request, source: str) -> Receipt:
         source,
         await _read_body(request),
         secret=section.webhook_secret.get_secret_value(),
-        signature=request.headers.get(HEADER),
+        headers=request.headers,
         now=utcnow(),  # wall time, not the app's business clock: this is replay protection
         tolerance_seconds=settings.sync.webhook_tolerance_seconds,
         verifier=verifier,

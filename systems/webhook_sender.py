@@ -1,10 +1,12 @@
 """Signed webhook deliveries from a simulator to a target URL, with switchable faults.
 
 Shared by the simulators: each collects change events (``add``) and posts them, one event per
-delivery, signed with clientgraph's scheme (``sync_jobs.webhooks.signature``). Faults mimic
-what real senders do: deliver an event twice (``duplicate``) and deliver a burst in a
-shuffled order (``out_of_order``). ``encode`` turns a list of events into the source's body
-format (Salesforce: the list itself; NetSuite: ``{"events": [...]}``).
+delivery, signed with Standard Webhooks (``sync_jobs.webhooks.standard``: a fresh
+``webhook-id`` per delivery, kept when the same delivery is sent again). Faults mimic what
+real senders do: deliver an event twice (``duplicate``: the same delivery, same
+``webhook-id``) and deliver a burst in a shuffled order (``out_of_order``). ``encode`` turns
+a list of events into the source's body format (Salesforce: the list itself; NetSuite:
+``{"events": [...]}``).
 
 With a running event loop, a change schedules a flush on the next loop iteration, so a burst
 of changes made in one request goes out together and the request is never held up. Without
@@ -18,13 +20,14 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from sync_jobs.webhooks.signature import HEADER, sign
+from sync_jobs.webhooks.standard import sign
 
 log = logging.getLogger("systems.webhook_sender")
 Event = dict[str, Any]
@@ -76,19 +79,19 @@ class WebhookSender:
     def take(self) -> list[Delivery]:
         """The pending events as signed deliveries (faults applied); the queue empties."""
         events, self.pending = self.pending, []
-        batches = [[e] for e in events]
+        deliveries = [self.signed(self.encode([e])) for e in events]
         if self.faults.duplicate:
-            batches = [b for batch in batches for b in (batch, batch)]
+            deliveries = [d for delivery in deliveries for d in (delivery, delivery)]
         if self.faults.out_of_order:
-            random.Random(self.faults.seed).shuffle(batches)
-        return [self.signed(self.encode(batch)) for batch in batches]
+            random.Random(self.faults.seed).shuffle(deliveries)
+        return deliveries
 
     def signed(self, document: Any) -> Delivery:
         body = json.dumps(document).encode()
-        if self.signer is not None:
+        if self.signer is not None:  # a source's own scheme (HubSpot's v3)
             return Delivery(body, {**self.signer(body), "Content-Type": "application/json"})
-        stamp = sign(self.secret, body, int(time.time()))
-        return Delivery(body, {HEADER: stamp, "Content-Type": "application/json"})
+        headers = sign(self.secret, f"msg_{uuid.uuid4().hex}", body, int(time.time()))
+        return Delivery(body, {**headers, "Content-Type": "application/json"})
 
     async def flush(self) -> None:
         """POST what is pending to ``url``, one delivery at a time; failures are logged."""

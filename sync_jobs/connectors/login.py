@@ -8,6 +8,8 @@ a password or secret.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 
 from clientgraph.settings import env_name
@@ -16,12 +18,20 @@ from sync_jobs.errors import LoginFailed
 MAX_DETAIL = 120  # of an OAuth error_description quoted in a message
 
 
-def oauth_refused(system: str, response: httpx.Response) -> LoginFailed:
+def oauth_refused(
+    system: str,
+    response: httpx.Response,
+    *,
+    what: str = "client credentials",
+    settings: Sequence[str] | None = None,
+) -> LoginFailed:
     """A client-credentials token request that failed (a 4xx that is not a busy signal).
 
     An answer in OAuth's error shape (RFC 6749 §5.2) means the credentials were refused;
     anything else means the base URL leads to something that is not the system's token
-    endpoint.
+    endpoint. ``what`` and ``settings`` name the credentials and the settings holding them
+    (default: a client id and secret). NetSuite answers only ``{"error": "invalid_grant"}``
+    whatever was wrong with an assertion; its Login Audit Trail holds the reason.
     """
     oauth = _oauth_error(response)
     if oauth is None:
@@ -30,10 +40,8 @@ def oauth_refused(system: str, response: httpx.Response) -> LoginFailed:
             f"(HTTP {response.status_code})",
             [env_name(system, "base_url")],
         )
-    return LoginFailed(
-        f"{system} refused the client credentials ({oauth})",
-        [env_name(system, "client_id"), env_name(system, "client_secret")],
-    )
+    named = settings or [env_name(system, "client_id"), env_name(system, "client_secret")]
+    return LoginFailed(f"{system} refused the {what} ({oauth})", named)
 
 
 def tryton_refused(status: int, login: str, database: str, password_set: bool) -> LoginFailed:

@@ -10,6 +10,7 @@ from sync_jobs.connectors.hubspot.client import HubSpotClient
 from sync_jobs.connectors.hubspot.connector import HubSpotConnector
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.connectors.netsuite.connector import NetSuiteConnector
+from sync_jobs.connectors.netsuite.m2m import M2MLogin
 from sync_jobs.connectors.salesforce.client import SalesforceClient
 from sync_jobs.connectors.salesforce.connector import SalesforceConnector
 from sync_jobs.connectors.tryton.client import TrytonClient
@@ -122,8 +123,7 @@ def build_source(name: str, settings: Settings, http: httpx.AsyncClient) -> Conn
         ns = settings.netsuite
         if not ns.base_url:
             raise NotConfigured("netsuite: set CLIENTGRAPH_NETSUITE__BASE_URL")
-        secret = ns.client_secret.get_secret_value()
-        erp = NetSuiteClient(ns.base_url, ns.client_id, secret, http)
+        erp = NetSuiteClient(ns.base_url, M2MLogin.from_settings(ns), http)
         return NetSuiteConnector(erp, crm=crm_of(settings))
     if name == "tryton":
         tr = settings.tryton

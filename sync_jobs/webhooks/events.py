@@ -7,12 +7,16 @@ forged-but-signed or reordered event can at worst cause a harmless extra read.
   recordIds, changeType, commitTimestamp, changeOrigin}``. ``GAP_*`` change types mean
   "something changed, re-read these ids", which is what every event means here. Echoes of our
   own writes (``changeOrigin``) are re-read too: harmless, and simpler than filtering.
-- NetSuite: ``{events: [{eventId, recordType, recordId, type}]}`` (a SuiteScript user-event
-  script posting ``afterSubmit``).
+- NetSuite: ``{recordType, id, eventType}``, one record per delivery, as posted by our
+  ``afterSubmit`` user-event script (``systems/netsuite/suitescript/clientgraph_ue.js``), or
+  ``{events: [{eventId, recordType, recordId, type}]}`` (several; the earlier relay shape).
 - HubSpot: its native webhooks, a JSON list of ``{eventId, subscriptionType
   (<object>.<change>), objectId, occurredAt, attemptNumber, …}``; ``*.merge`` also names the
   merged ids (``mergedObjectIds``: re-read, they are gone), ``*.associationChange`` names
   ``fromObjectId``.
+
+A Standard Webhooks delivery is deduplicated by its ``webhook-id``, so its events need no
+``eventId`` of their own; a delivery signed the deprecated way needs one on every event.
 - Tryton has no webhooks (it is polled).
 """
 
@@ -60,8 +64,9 @@ class Event:
     hint: Hint
 
 
-def parse_events(source: str, body: bytes) -> list[Event]:
-    """The events of one delivery, in body order.
+def parse_events(source: str, body: bytes, *, delivery_id: str | None = None) -> list[Event]:
+    """The events of one delivery, in body order; an event without an ``eventId`` takes
+    ``delivery_id`` (the ``webhook-id``) when there is one.
 
     Raises:
         MalformedBody: not JSON, wrong shape, an unknown object type, an id that is not a
@@ -72,7 +77,9 @@ def parse_events(source: str, body: bytes) -> list[Event]:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise MalformedBody(f"body is not JSON: {error}") from None
-    events = PARSERS[source](document)
+    if delivery_id is not None and not EVENT_ID.fullmatch(delivery_id):
+        raise MalformedBody("webhook-id must be 1–128 letters, digits or . : _ -")
+    events = PARSERS[source](document, delivery_id)
     if not events:
         raise MalformedBody("the delivery holds no events")
     if len(events) > MAX_EVENTS:
@@ -93,7 +100,7 @@ def merge_hints(events: Iterable[Event]) -> list[Hint]:
     ]
 
 
-def _salesforce(document: Any) -> list[Event]:
+def _salesforce(document: Any, delivery_id: str | None) -> list[Event]:
     if not isinstance(document, list):
         raise MalformedBody("a Salesforce delivery is a JSON list of change events")
     events = []
@@ -104,25 +111,19 @@ def _salesforce(document: Any) -> list[Event]:
         overflow = _field(item, "changeType", str).startswith("GAP_")
         ids = _field(item, "recordIds", list)
         hint = Hint(SALESFORCE_ENTITIES[entity], _ids(ids, allow_none=overflow))
-        events.append(Event(_event_id(item, "eventId"), hint))
+        events.append(Event(_event_id(item, "eventId", delivery_id), hint))
     return events
 
 
-def _netsuite(document: Any) -> list[Event]:
-    events = _field(document, "events", list)
-    parsed = []
-    for item in events:
-        record_type = _field(item, "recordType", str)
-        if record_type not in NETSUITE_RECORD_TYPES:
-            raise MalformedBody(f"unknown recordType {record_type!r}")
-        _field(item, "type", str)
-        record_id = _field(item, "recordId", (str, int))
-        hint = Hint(NETSUITE_RECORD_TYPES[record_type], _ids([record_id]))
-        parsed.append(Event(_event_id(item, "eventId"), hint))
-    return parsed
+def _netsuite(document: Any, delivery_id: str | None) -> list[Event]:
+    if isinstance(document, dict) and "events" not in document:  # the user-event script's
+        names = ("id", "eventType")
+        return [_netsuite_event(document, names, delivery_id)]
+    items = _field(document, "events", list)
+    return [_netsuite_event(item, ("recordId", "type"), delivery_id) for item in items]
 
 
-def _hubspot(document: Any) -> list[Event]:
+def _hubspot(document: Any, delivery_id: str | None) -> list[Event]:
     if not isinstance(document, list):
         raise MalformedBody("a HubSpot delivery is a JSON list of events")
     events = []
@@ -135,11 +136,21 @@ def _hubspot(document: Any) -> list[Event]:
         if isinstance(item.get("eventId"), int) and not isinstance(item["eventId"], bool):
             item = {**item, "eventId": str(item["eventId"])}  # HubSpot's event ids are numbers
         hint = Hint(HUBSPOT_OBJECTS[prefix], _ids(ids))
-        events.append(Event(_event_id(item, "eventId"), hint))
+        events.append(Event(_event_id(item, "eventId", delivery_id), hint))
     return events
 
 
-PARSERS: dict[str, Callable[[Any], list[Event]]] = {
+def _netsuite_event(item: Any, names: tuple[str, str], delivery_id: str | None) -> Event:
+    record_type = _field(item, "recordType", str)
+    if record_type not in NETSUITE_RECORD_TYPES:
+        raise MalformedBody(f"unknown recordType {record_type!r}")
+    id_name, type_name = names
+    _field(item, type_name, str)
+    hint = Hint(NETSUITE_RECORD_TYPES[record_type], _ids([_field(item, id_name, (str, int))]))
+    return Event(_event_id(item, "eventId", delivery_id), hint)
+
+
+PARSERS: dict[str, Callable[[Any, str | None], list[Event]]] = {
     "salesforce": _salesforce,
     "hubspot": _hubspot,
     "netsuite": _netsuite,
@@ -154,7 +165,9 @@ def _field(item: Any, name: str, kind: type | tuple[type, ...]) -> Any:
     return item[name]
 
 
-def _event_id(item: Any, name: str) -> str:
+def _event_id(item: Any, name: str, fallback: str | None = None) -> str:
+    if fallback is not None and isinstance(item, dict) and name not in item:
+        return fallback
     value = _field(item, name, str)
     if not EVENT_ID.fullmatch(value):
         raise MalformedBody(f"{name} must be 1–128 letters, digits or . : _ -")

@@ -7,7 +7,8 @@ may deliver twice on their own) is recognised by its event ids.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from readmodel.tables import WebhookEvent, table_of
 from sync_jobs.sql import upsert_insert
+from sync_jobs.webhooks import signature, standard
 from sync_jobs.webhooks.events import Event, Hint, merge_hints, parse_events
-from sync_jobs.webhooks.signature import verify
 
 EVENTS = table_of(WebhookEvent)
+log = logging.getLogger("clientgraph.webhooks")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ async def receive(
     body: bytes,
     *,
     secret: str,
-    signature: str | None,
+    headers: Mapping[str, str],
     now: datetime,
     tolerance_seconds: int,
     verifier: Callable[[bytes], object] | None = None,
@@ -47,17 +49,56 @@ async def receive(
     ``verifier`` replaces clientgraph's own signature check for a source that signs its own
     way (HubSpot's ``X-HubSpot-Signature-v3``); it raises as ``signature.verify`` does.
 
+    A Standard Webhooks delivery is recorded under its ``webhook-id`` (all its events are new
+    or none is); a delivery signed with the deprecated ``X-Clientgraph-Signature`` under the
+    ``eventId`` of each event.
+
     Raises:
-        BadSignature / StaleTimestamp: from ``signature.verify``; nothing is written.
+        BadSignature / StaleTimestamp: from ``standard.verify`` / ``signature.verify``;
+            nothing is written.
         MalformedBody: from ``events.parse_events``; nothing is written.
     """
-    if verifier is not None:
+    if verifier is not None:  # the source's own scheme: its events carry their own ids
         verifier(body)
+        delivery_id = None
     else:
-        verify(secret, signature, body, now=now, tolerance_seconds=tolerance_seconds)
-    events = parse_events(source, body)
+        delivery_id = verify_delivery(
+            secret, headers, body, now=now, tolerance_seconds=tolerance_seconds
+        )
+    events = parse_events(source, body, delivery_id=delivery_id)
+    return await record(engine, source, events, now, delivery_id=delivery_id)
+
+
+def verify_delivery(
+    secret: str, headers: Mapping[str, str], body: bytes, *, now: datetime, tolerance_seconds: int
+) -> str | None:
+    """The ``webhook-id`` of a Standard Webhooks delivery, ``None`` for the deprecated scheme
+    (its ids are in the body); raises ``BadSignature`` / ``StaleTimestamp``."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    if standard.is_standard(lower) or signature.HEADER.lower() not in lower:
+        return standard.verify(secret, lower, body, now=now, tolerance_seconds=tolerance_seconds)
+    legacy = lower[signature.HEADER.lower()]
+    signature.verify(secret, legacy, body, now=now, tolerance_seconds=tolerance_seconds)
+    log.warning("a delivery signed with the deprecated %s: move its sender to Standard "
+                "Webhooks (docs/sync.md)", signature.HEADER)
+    return None
+
+
+async def record(
+    engine: AsyncEngine,
+    source: str,
+    events: Sequence[Event],
+    now: datetime,
+    *,
+    delivery_id: str | None = None,
+) -> Receipt:
+    """Record the new ids of verified events (or of the whole delivery) in one transaction."""
+    keys = [delivery_id] if delivery_id is not None else [e.event_id for e in _unique(events)]
     async with engine.begin() as conn:
-        fresh = await _record_new(conn, source, events, now)
+        fresh = await _record_new(conn, source, keys, now)
+    if delivery_id is not None:
+        new = list(events) if fresh else []
+        return Receipt(sorted(fresh), duplicates=len(keys) - len(fresh), hints=merge_hints(new))
     accepted = [e for e in _unique(events) if e.event_id in fresh]
     return Receipt(
         accepted=[e.event_id for e in accepted],
@@ -77,17 +118,14 @@ async def forget(engine: AsyncEngine, source: str, event_ids: Sequence[str]) -> 
 
 
 async def _record_new(
-    conn: AsyncConnection, source: str, events: Sequence[Event], now: datetime
+    conn: AsyncConnection, source: str, event_ids: Sequence[str], now: datetime
 ) -> set[str]:
     """Insert-or-ignore every event id in one statement; the ids actually inserted come back.
 
     The unique constraint decides, so two deliveries of one event racing on two gateway
     processes still accept it once.
     """
-    rows = [
-        {"source_system": source, "event_id": e.event_id, "received_at": now}
-        for e in _unique(events)
-    ]
+    rows = [{"source_system": source, "event_id": i, "received_at": now} for i in event_ids]
     stmt = (
         upsert_insert(conn, EVENTS)
         .values(rows)

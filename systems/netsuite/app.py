@@ -1,5 +1,9 @@
 """The simulator's HTTP API: SuiteTalk REST's token, record and SuiteQL endpoints.
 
+Tokens are granted only to M2M client assertions signed by an uploaded certificate's key
+(``systems.netsuite.m2m``); ``Simulator.user_token`` stands for someone signed in to
+NetSuite's UI, for tests that edit records as a user would.
+
 Paths, paging (``limit``/``offset``/``hasMore``), headers (``Prefer: transient``,
 ``Location``) and the error envelope follow NetSuite's documentation. Faults are switchable
 (``Faults``): queued errors, slow answers, records deleted at the source; bearer tokens can
@@ -12,6 +16,7 @@ import asyncio
 import itertools
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from systems.netsuite.faults import Faults
+from systems.netsuite.m2m import Assertions
 from systems.netsuite.records import RECORD_TYPES
 from systems.netsuite.store import Record, Store, UnknownField
 from systems.netsuite.suiteql import InvalidQuery, Query, parse
@@ -37,14 +43,24 @@ DAY_FILTER = re.compile(r'^lastModifiedDate\s+ON_OR_AFTER\s+"(\d{1,2})/(\d{1,2})
 
 
 def create_simulator(
-    store: Store, *, client_secret: str, page_size: int = 1000, faults: Faults | None = None
+    store: Store,
+    *,
+    certificates: Mapping[str, str],
+    client_id: str = "clientgraph",
+    audiences: Iterable[str] = (),
+    page_size: int = 1000,
+    faults: Faults | None = None,
 ) -> Starlette:
-    """A NetSuite REST simulator over ``store``; OAuth client credentials with the secret.
+    """A NetSuite REST simulator over ``store``; M2M OAuth for the integration ``client_id``
+    with the uploaded ``certificates`` (Certificate ID → certificate or public key PEM).
 
-    ``page_size`` caps every page (a request may ask for fewer, up to NetSuite's 1,000): a
-    small one makes a client that asks for 1,000 rows page through a small firm.
+    ``audiences`` are token endpoint URLs accepted as ``aud`` besides the request's own (the
+    URL a client uses through a proxy). ``page_size`` caps every page (a request may ask for
+    fewer, up to NetSuite's 1,000): a small one makes a client that asks for 1,000 rows page
+    through a small firm.
     """
-    sim = Simulator(store, client_secret, page_size, faults or Faults())
+    assertions = Assertions(dict(certificates), frozenset({client_id}), frozenset(audiences))
+    sim = Simulator(store, assertions, page_size, faults or Faults())
     routes = [
         Route(f"{REST}/auth/oauth2/v1/token", sim.token, methods=["POST"]),
         Route(f"{REST}/query/v1/suiteql", sim.suiteql, methods=["POST"]),
@@ -59,7 +75,7 @@ def create_simulator(
 @dataclass
 class Simulator:
     store: Store
-    client_secret: str
+    assertions: Assertions
     page_size: int
     faults: Faults
     tokens: dict[str, datetime] = field(default_factory=dict)
@@ -70,16 +86,19 @@ class Simulator:
         self.tokens.clear()
 
     async def token(self, request: Request) -> Response:
-        form = parse_qs((await request.body()).decode())
-        if form.get("client_secret") != [self.client_secret] or not form.get("client_id"):
-            return NetSuiteJSON(
-                {"error": "invalid_client", "error_description": "invalid client credentials"},
-                400,
-            )
+        form = parse_qs((await request.body()).decode(errors="replace"))
+        refusal = self.assertions.check(form, str(request.url.replace(query="")))
+        if refusal is not None:  # NetSuite says no more than this; the audit trail says why
+            return NetSuiteJSON({"error": refusal.error}, refusal.status)
+        ttl = int(TOKEN_TTL.total_seconds())
+        body = {"access_token": self.user_token(), "token_type": "Bearer", "expires_in": ttl}
+        return NetSuiteJSON(body)
+
+    def user_token(self) -> str:
+        """A bearer token valid for an hour (what a granted login, or a UI session, holds)."""
         token = f"nssim.{next(self._ids):08d}"
         self.tokens[token] = datetime.now(UTC) + TOKEN_TTL
-        ttl = int(TOKEN_TTL.total_seconds())
-        return NetSuiteJSON({"access_token": token, "token_type": "Bearer", "expires_in": ttl})
+        return token
 
     async def suiteql(self, request: Request) -> Response:
         if (refusal := await self._gate(request)) is not None:

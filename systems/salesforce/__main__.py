@@ -10,6 +10,7 @@ import uvicorn
 from readmodel.seed import SeedConfig, generate_all
 from systems.salesforce.app import create_simulator
 from systems.salesforce.cdc import publisher
+from systems.salesforce.outbound import OutboundMessenger
 from systems.salesforce.store import from_seed
 from systems.webhook_sender import SenderFaults, WebhookSender
 
@@ -31,7 +32,15 @@ def main() -> None:
         "--webhook-url",
         help="POST change events here (e.g. a gateway's http://host:8000/webhooks/salesforce)",
     )
-    parser.add_argument("--webhook-secret", default="", help="HMAC secret to sign them with")
+    parser.add_argument(
+        "--webhook-secret", default="", help="Standard Webhooks secret (whsec_...) to sign with"
+    )
+    parser.add_argument(
+        "--outbound-url",
+        help="send Outbound Messages (SOAP) here, e.g. http://host:8000/webhooks/salesforce"
+        "?token=<secret>",
+    )
+    parser.add_argument("--organization-id", default="00D000000000001AAA", help="for them")
     parser.add_argument(
         "--webhook-faults", default="", help="comma-separated: duplicate,out_of_order"
     )
@@ -42,6 +51,9 @@ def main() -> None:
         faults = {f: True for f in args.webhook_faults.split(",") if f}
         sender = WebhookSender(args.webhook_secret, args.webhook_url, faults=SenderFaults(**faults))
         store.listeners.append(publisher(sender.add))
+    if args.outbound_url:
+        messenger = OutboundMessenger(args.outbound_url, args.organization_id)
+        store.listeners.append(messenger.listener())
     app = create_simulator(store, client_secret=args.client_secret, batch_size=args.batch_size)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 

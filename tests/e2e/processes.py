@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from systems.netsuite.m2m import Certificate
+
 # a request that answers (with any status) once each simulator's server is up
 PROBES = {
     "salesforce": "/services/oauth2/token",
@@ -48,6 +50,14 @@ def simulator(system: str, *args: str, port: int | None = None) -> Iterator[str]
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def certificate_args(certificate: Certificate, directory: Path) -> list[str]:
+    """``--certificate ID=FILE`` for the NetSuite simulator: the certificate (public half)
+    written to ``directory``, as a firm uploads it."""
+    path = directory / f"{certificate.certificate_id}.pem"
+    path.write_text(certificate.certificate_pem)
+    return ["--certificate", f"{certificate.certificate_id}={path}"]
 
 
 @contextmanager

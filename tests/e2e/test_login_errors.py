@@ -21,6 +21,7 @@ import pytest
 from sync_jobs.connectors.netsuite.connector import NetSuiteConnector
 from sync_jobs.connectors.salesforce.connector import SalesforceConnector
 from sync_jobs.connectors.tryton.connector import TrytonConnector
+from systems.netsuite.m2m import new_certificate
 from tests.conftest import fresh_database, gateway_client, graphql
 from tests.e2e import processes
 from tests.sync_jobs.connectors.tryton.conftest import PASSWORD, LiveTryton
@@ -30,6 +31,7 @@ from tests.sync_jobs.connectors.tryton.test_writes import fresh_tryton
 pytestmark = pytest.mark.slow
 
 SECRET = "login-test-secret"
+CERT = new_certificate()
 WRONG = "not-the-secret-4711"
 FRESHNESS = "{ freshness { system objectType status lastError } }"
 OBJECTS = {
@@ -53,8 +55,9 @@ def salesforce() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def netsuite() -> Iterator[str]:
-    args = ["--accounts", "3", "--today", "2026-06-30", "--client-secret", SECRET]
+def netsuite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    uploaded = processes.certificate_args(CERT, tmp_path_factory.mktemp("netsuite"))
+    args = ["--accounts", "3", "--today", "2026-06-30", *uploaded]
     with processes.simulator("netsuite", *args) as base:
         yield base
 
@@ -127,15 +130,31 @@ async def test_a_wrong_tryton_database(
     assert "'no_such_database'" in result.stderr
 
 
-@pytest.mark.parametrize("source", ["salesforce", "netsuite"])
-async def test_a_wrong_client_secret(
-    backend: str, tmp_path: Path, source: str, request: pytest.FixtureRequest
-) -> None:
-    base_url: str = request.getfixturevalue(source)
-    prefix = f"CLIENTGRAPH_{source.upper()}__"
-    settings = {f"{prefix}BASE_URL": base_url, f"{prefix}CLIENT_SECRET": WRONG}
-    result, rows = await sync_with(backend, tmp_path, source, settings)
+async def test_a_wrong_client_secret(backend: str, tmp_path: Path, salesforce: str) -> None:
+    prefix = "CLIENTGRAPH_SALESFORCE__"
+    settings = {f"{prefix}BASE_URL": salesforce, f"{prefix}CLIENT_SECRET": WRONG}
+    result, rows = await sync_with(backend, tmp_path, "salesforce", settings)
 
     names = [f"{prefix}CLIENT_ID", f"{prefix}CLIENT_SECRET"]
-    assert_explained(result, rows, source, names, WRONG)
+    assert_explained(result, rows, "salesforce", names, WRONG)
     assert "refused the client credentials" in result.stderr
+
+
+@pytest.mark.parametrize("wrong", ["key", "certificate id"])
+async def test_a_wrong_netsuite_key_or_certificate(
+    backend: str, tmp_path: Path, netsuite: str, wrong: str
+) -> None:
+    """NetSuite answers a bad assertion with a bare invalid_grant: the message names every
+    setting that makes the assertion, and quotes no part of the key."""
+    key = new_certificate().private_key_pem if wrong == "key" else CERT.private_key_pem
+    prefix = "CLIENTGRAPH_NETSUITE__"
+    settings = {
+        f"{prefix}BASE_URL": netsuite,
+        f"{prefix}CERTIFICATE_ID": CERT.certificate_id if wrong == "key" else "not-uploaded",
+        f"{prefix}PRIVATE_KEY": key,
+    }
+    result, rows = await sync_with(backend, tmp_path, "netsuite", settings)
+
+    names = [f"{prefix}CLIENT_ID", f"{prefix}CERTIFICATE_ID", f"{prefix}PRIVATE_KEY"]
+    assert_explained(result, rows, "netsuite", names, key.splitlines()[1])
+    assert "refused the client assertion (invalid_grant)" in result.stderr

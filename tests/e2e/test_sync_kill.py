@@ -17,20 +17,24 @@ from pathlib import Path
 
 import pytest
 
+from systems.netsuite.m2m import new_certificate
 from tests.e2e import processes
 
 # Slow (processes: a killed backfill): `make test-fast` leaves it out.
 pytestmark = pytest.mark.slow
 
-SECRET = "kill-test-secret"
 SLOW = ["--page-size", "4", "--delay", "0.15"]  # small pages, each answer stalls 150 ms
 EMPLOYEES_SQL = "SELECT count(*), count(DISTINCT source_id) FROM person"
 STATE_SQL = "SELECT checkpoint, records_applied FROM sync_state WHERE object_type = 'employee'"
 
 
+CERT = new_certificate()
+
+
 @pytest.fixture
-def slow_netsuite() -> Iterator[str]:
-    args = ["--accounts", "10", "--today", "2026-06-30", "--client-secret", SECRET, *SLOW]
+def slow_netsuite(tmp_path: Path) -> Iterator[str]:
+    uploaded = processes.certificate_args(CERT, tmp_path)
+    args = ["--accounts", "10", "--today", "2026-06-30", *uploaded, *SLOW]
     with processes.simulator("netsuite", *args) as base:
         yield base
 
@@ -49,7 +53,8 @@ def test_a_killed_backfill_resumes_from_its_last_page(slow_netsuite: str, tmp_pa
         **os.environ,
         "CLIENTGRAPH_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
         "CLIENTGRAPH_NETSUITE__BASE_URL": slow_netsuite,
-        "CLIENTGRAPH_NETSUITE__CLIENT_SECRET": SECRET,
+        "CLIENTGRAPH_NETSUITE__CERTIFICATE_ID": CERT.certificate_id,
+        "CLIENTGRAPH_NETSUITE__PRIVATE_KEY": CERT.private_key_pem,
     }
     sync = [sys.executable, "-m", "clientgraph", "sync", "--source", "netsuite"]
     sync += ["--object", "employee", "--quiet"]

@@ -15,6 +15,7 @@ import time
 
 from clientgraph.settings import Settings
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
+from sync_jobs.connectors.netsuite.m2m import M2MLogin
 from sync_jobs.connectors.registry import open_http, open_shared_limits
 
 
@@ -24,9 +25,7 @@ async def main(requests: int, start_at: float) -> int:
     ns = settings.netsuite
     try:
         async with open_http("netsuite", settings, shared=shared) as http:
-            client = NetSuiteClient(
-                ns.base_url or "", ns.client_id, ns.client_secret.get_secret_value(), http
-            )
+            client = NetSuiteClient(ns.base_url or "", M2MLogin.from_settings(ns), http)
             await client.suiteql("SELECT id FROM customer", limit=1)  # log in before the start
             await asyncio.sleep(max(0.0, start_at - time.time()))
             query = "SELECT id FROM customer"

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,10 +23,10 @@ from redis.exceptions import RedisError
 from sync_jobs.errors import TransientSourceError
 from sync_jobs.shared_limits import SharedBudget, SharedLimits, rate_item
 from systems.netsuite.concurrency import REPORT_PATH
+from systems.netsuite.m2m import new_certificate
 from tests.conftest import REDIS_URL, unreachable
 from tests.e2e import processes
 
-SECRET = "limits-secret"
 ACCOUNT_LIMIT = 2  # the simulated account's concurrency
 PER_PROCESS = 2  # each process's own max_concurrency
 PROCESSES = 3
@@ -107,9 +108,15 @@ def test_rates_below_one_a_second_become_one_per_n_seconds() -> None:
     assert (rate_item(0.25).amount, rate_item(0.25).get_expiry()) == (1, 4)
 
 
+CERT = new_certificate()
+
+
 @pytest.fixture
-def governed_netsuite() -> Iterator[str]:
-    args = ["--accounts", "3", "--today", "2026-06-30", "--client-secret", SECRET]
+def governed_netsuite(tmp_path: Path) -> Iterator[str]:
+    pem = tmp_path / "certificate.pem"
+    pem.write_text(CERT.certificate_pem)
+    certificate = f"{CERT.certificate_id}={pem}"
+    args = ["--accounts", "3", "--today", "2026-06-30", "--certificate", certificate]
     concurrency = ["--account-concurrency", str(ACCOUNT_LIMIT), "--delay", "0.05"]
     with processes.simulator("netsuite", *args, *concurrency) as base:
         yield base
@@ -119,7 +126,8 @@ def run_clients(base: str, *, sharing: bool) -> dict[str, int]:
     env = {
         **os.environ,
         "CLIENTGRAPH_NETSUITE__BASE_URL": base,
-        "CLIENTGRAPH_NETSUITE__CLIENT_SECRET": SECRET,
+        "CLIENTGRAPH_NETSUITE__CERTIFICATE_ID": CERT.certificate_id,
+        "CLIENTGRAPH_NETSUITE__PRIVATE_KEY": CERT.private_key_pem,
         "CLIENTGRAPH_NETSUITE__MAX_CONCURRENCY": str(PER_PROCESS),
         "CLIENTGRAPH_NETSUITE__REQUESTS_PER_SECOND": "1000",
         "CLIENTGRAPH_REDIS_URL": REDIS_URL,

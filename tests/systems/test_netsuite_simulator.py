@@ -12,13 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from readmodel.seed import SeedConfig, generate_all
+from sync_jobs.connectors.netsuite.m2m import M2MLogin
 from systems.netsuite.app import RECORDS, Simulator, create_simulator
 from systems.netsuite.faults import Faults
+from systems.netsuite.m2m import new_certificate
 from systems.netsuite.store import Store, from_seed
 
-SECRET = "test-secret"
+SECRET = "test-secret"  # a Salesforce client secret, for tests that run both simulators
+# The integration's M2M certificate, made at run time (no private key is ever committed).
+CERT = new_certificate()
+CERTIFICATES = {CERT.certificate_id: CERT.certificate_pem}
+LOGIN = M2MLogin("clientgraph", CERT.certificate_id, CERT.private_key_pem)
 SUITEQL = "/services/rest/query/v1/suiteql"
 TOKEN = "/services/rest/auth/oauth2/v1/token"
 TRANSIENT = {"Prefer": "transient"}
@@ -40,11 +47,15 @@ class NS:
 @pytest.fixture
 async def ns() -> AsyncIterator[NS]:
     store, faults = from_seed(seeded_rows()), Faults()
-    app = create_simulator(store, client_secret=SECRET, page_size=7, faults=faults)
+    app = create_simulator(store, certificates=CERTIFICATES, page_size=7, faults=faults)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ns") as c:
-        token = (await c.post(TOKEN, data={"client_id": "cg", "client_secret": SECRET})).json()
-        c.headers["Authorization"] = f"Bearer {token['access_token']}"
+        c.headers["Authorization"] = f"Bearer {app.state.simulator.user_token()}"
         yield NS(c, faults, store, app.state.simulator)
+
+
+def m2m_settings() -> dict[str, Any]:
+    """The NetSuite settings of the integration above (spread into ``NetSuiteSettings``)."""
+    return {"certificate_id": CERT.certificate_id, "private_key": SecretStr(CERT.private_key_pem)}
 
 
 def decoded(response: httpx.Response) -> Any:
@@ -72,13 +83,6 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> None:
     assert {"type", "title", "o:errorDetails"} <= set(body)
     assert body["o:errorDetails"][0]["o:errorCode"] == code
     assert body["o:errorDetails"][0]["detail"]
-
-
-async def test_a_token_needs_the_client_secret(ns: NS) -> None:
-    refused = await ns.http.post(TOKEN, data={"client_id": "cg", "client_secret": "wrong"})
-    granted = await ns.http.post(TOKEN, data={"client_id": "cg", "client_secret": SECRET})
-    assert refused.status_code == 400
-    assert granted.json()["token_type"] == "Bearer" and granted.json()["expires_in"] == 3600
 
 
 async def test_suiteql_pages_every_row_once_in_stamp_order(ns: NS) -> None:

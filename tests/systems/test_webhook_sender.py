@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from sync_jobs.webhooks.events import parse_events
-from sync_jobs.webhooks.signature import HEADER, verify
+from sync_jobs.webhooks.standard import ID, verify
 from systems.salesforce.cdc import publisher
 from systems.webhook_sender import SenderFaults, WebhookSender
 from tests.systems.test_salesforce_simulator import seeded_store
@@ -41,14 +41,18 @@ def test_every_change_becomes_one_signed_cdc_delivery_clientgraph_accepts() -> N
     assert len({e["eventId"] for e in events}) == 3
     assert all(e["commitTimestamp"] == int(AT.timestamp() * 1000) for e in events)
     for d in deliveries:
-        verify(WHSEC, d.headers[HEADER], d.body, now=datetime.now(UTC), tolerance_seconds=300)
+        delivery_id = verify(WHSEC, d.headers, d.body, now=datetime.now(UTC), tolerance_seconds=300)
+        assert delivery_id == d.headers[ID]
         assert parse_events("salesforce", d.body)[0].hint.object_type == "account"
 
 
 def test_the_duplicate_fault_sends_each_event_twice() -> None:
     sender, _ = sender_on_store(SenderFaults(duplicate=True))
-    ids = [json.loads(d.body)[0]["eventId"] for d in sender.take()]
+    deliveries = sender.take()
+    ids = [json.loads(d.body)[0]["eventId"] for d in deliveries]
     assert len(ids) == 6 and ids[0::2] == ids[1::2]
+    webhook_ids = [d.headers[ID] for d in deliveries]  # the dedupe id: the same delivery again
+    assert webhook_ids[0::2] == webhook_ids[1::2] and len(set(webhook_ids)) == 3
 
 
 def test_the_out_of_order_fault_shuffles_a_burst() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -11,11 +12,22 @@ from urllib.parse import quote
 
 import httpx
 
+from clientgraph.settings import env_name
 from sync_jobs.connectors.http import body_excerpt, retry_after
 from sync_jobs.connectors.login import oauth_refused
+from sync_jobs.connectors.netsuite.m2m import (
+    RENEW_BEFORE_SECONDS,
+    TOKEN_PATH,
+    M2MLogin,
+    Signer,
+    signer,
+)
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 from sync_jobs.limits import SAFE_TO_REPEAT
 
+M2M_SETTINGS = [
+    env_name("netsuite", n) for n in ("client_id", "certificate_id", "private_key", "base_url")
+]
 REPEATABLE = {SAFE_TO_REPEAT: True}  # a token request changes nothing: resend it on a 5xx
 
 REST = "/services/rest"
@@ -24,22 +36,23 @@ TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 
 class NetSuiteClient:
-    """A session with one NetSuite account (client-credentials OAuth; re-authenticates once
-    on 401, since tokens expire after an hour).
+    """A session with one NetSuite account: machine-to-machine OAuth (``m2m``), one access
+    token reused until shortly before it expires, and one new token and retry on a 401.
 
     Args:
         base_url: ``https://<account>.suitetalk.api.netsuite.com`` or a simulator.
-        client_id / client_secret: the integration record's credentials, from settings.
+        login: the integration's client id, certificate id, private key and scope.
         http: a shared ``httpx.AsyncClient`` (its timeout applies; a timeout is transient).
     """
 
-    def __init__(
-        self, base_url: str, client_id: str, client_secret: str, http: httpx.AsyncClient
-    ) -> None:
+    def __init__(self, base_url: str, login: M2MLogin, http: httpx.AsyncClient) -> None:
         self._base = base_url.rstrip("/")
-        self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._login = login
+        self._signer: Signer | None = None
         self._http = http
         self._token: str | None = None
+        self._renew_at = 0.0  # monotonic seconds
+        self.logins = 0  # token requests made (tests count reuse)
 
     async def suiteql(self, query: str, *, limit: int = MAX_LIMIT, offset: int = 0) -> Any:
         """One page of a SuiteQL query: ``{items, hasMore, offset, totalResults, ...}``."""
@@ -117,7 +130,7 @@ class NetSuiteClient:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        if self._token is None:
+        if self._token is None or time.monotonic() >= self._renew_at:
             await self._authenticate()
         response = await self._send(method, path, params, body, headers)
         if response.status_code == 401:  # the token expired: one new one, one retry
@@ -150,11 +163,13 @@ class NetSuiteClient:
             raise TransientSourceError(f"netsuite unreachable: {type(error).__name__}") from None
 
     async def _authenticate(self) -> None:
-        form = {"grant_type": "client_credentials", **self._credentials}
-        try:
-            response = await self._http.post(
-                f"{self._base}{REST}/auth/oauth2/v1/token", data=form, extensions=REPEATABLE
-            )
+        if self._signer is None:
+            self._signer = signer(self._login)  # LoginFailed names the settings to fix
+        token_url = self._base + TOKEN_PATH
+        form = self._signer.form(token_url, int(time.time()))
+        self.logins += 1
+        try:  # resent as-is after a 5xx: the assertion stays valid for ASSERTION_SECONDS
+            response = await self._http.post(token_url, data=form, extensions=REPEATABLE)
         except httpx.TransportError as error:
             raise TransientSourceError(f"netsuite unreachable: {type(error).__name__}") from None
         if response.status_code in TRANSIENT_STATUS:
@@ -163,8 +178,12 @@ class NetSuiteClient:
                 retry_after=retry_after(response),
             )
         if response.status_code != 200:
-            raise oauth_refused("netsuite", response)
-        self._token = response.json()["access_token"]
+            what = "client assertion"
+            raise oauth_refused("netsuite", response, what=what, settings=M2M_SETTINGS)
+        body = response.json()
+        self._token = body["access_token"]
+        lifetime = float(body.get("expires_in") or 3600)
+        self._renew_at = time.monotonic() + max(lifetime - RENEW_BEFORE_SECONDS, lifetime / 2)
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -29,7 +29,7 @@ from systems.netsuite import faults as netsuite_faults
 from systems.netsuite import store as netsuite_store
 from systems.salesforce import app as salesforce_app
 from systems.salesforce import store as salesforce_store
-from tests.systems.test_netsuite_simulator import SECRET, seeded_rows
+from tests.systems.test_netsuite_simulator import CERTIFICATES, SECRET, m2m_settings, seeded_rows
 
 Rows = dict[str, list[dict[str, Any]]]
 ACCOUNTS = 5  # a small sources with records of every kind (milestones, submitted time)
@@ -55,11 +55,11 @@ class Sources:
 
 def settings_for(database_url: str, *, sf_url: str, ns_url: str) -> Settings:
     """Both sources configured; ``max_retries=0`` so no 429/503 is absorbed below the job."""
-    fast = {"client_secret": SECRET, "requests_per_second": 1000}
+    fast = {"requests_per_second": 1000}
     return Settings(
         database_url=database_url,
-        salesforce=SalesforceSettings(base_url=sf_url, **fast),
-        netsuite=NetSuiteSettings(base_url=ns_url, **fast),
+        salesforce=SalesforceSettings(base_url=sf_url, client_secret=SECRET, **fast),
+        netsuite=NetSuiteSettings(base_url=ns_url, **m2m_settings(), **fast),
         sync=SyncSettings(max_retries=0),
     )
 
@@ -94,7 +94,7 @@ async def open_sources(engine: AsyncEngine, *, lossy: bool = False) -> AsyncIter
     ns, ns_faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
     apps = {
         "salesforce": salesforce_app.create_simulator(sf, client_secret=SECRET, faults=sf_faults),
-        "netsuite": netsuite_app.create_simulator(ns, client_secret=SECRET, faults=ns_faults),
+        "netsuite": netsuite_app.create_simulator(ns, certificates=CERTIFICATES, faults=ns_faults),
     }
     urls = {"salesforce": "http://sf.test", "netsuite": "http://ns.test"}
     layers = {system: FaultLayer(urls[system], rate=0.0) for system in apps}

@@ -50,7 +50,7 @@ from tests.sync_jobs.commands.conftest import (
     settings_for,
 )
 from tests.sync_jobs.test_worker import serving
-from tests.systems.test_netsuite_simulator import SECRET, seeded_rows
+from tests.systems.test_netsuite_simulator import CERT, CERTIFICATES, SECRET, seeded_rows
 
 # Slow (processes: workers killed, Redis restarted): `make test-fast` leaves it out.
 pytestmark = pytest.mark.slow
@@ -132,7 +132,8 @@ def worker_env(db_url: str, redis_url: str, ns_url: str) -> dict[str, str]:
         "CLIENTGRAPH_DATABASE_URL": db_url,
         "CLIENTGRAPH_REDIS_URL": redis_url,
         "CLIENTGRAPH_NETSUITE__BASE_URL": ns_url,
-        "CLIENTGRAPH_NETSUITE__CLIENT_SECRET": SECRET,
+        "CLIENTGRAPH_NETSUITE__CERTIFICATE_ID": CERT.certificate_id,
+        "CLIENTGRAPH_NETSUITE__PRIVATE_KEY": CERT.private_key_pem,
         "CLIENTGRAPH_WRITES__LEASE_SECONDS": str(LEASE_SECONDS),
         "CLIENTGRAPH_SYNC__INTERVAL_SECONDS": "86400",
         "CLIENTGRAPH_SYNC__RECONCILE_INTERVAL_SECONDS": "86400",
@@ -221,7 +222,9 @@ def netsuite_simulator() -> tuple[Rows, netsuite_store.Store, netsuite_faults.Fa
     """The test firm's rows, and a NetSuite simulator holding them, with its store and faults."""
     rows = seeded_rows(ACCOUNTS)
     ns, faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
-    return rows, ns, faults, netsuite_app.create_simulator(ns, client_secret=SECRET, faults=faults)
+    return rows, ns, faults, netsuite_app.create_simulator(
+        ns, certificates=CERTIFICATES, faults=faults
+    )
 
 
 async def pulled(pg: AsyncEngine, rows: dict[str, Any], ns_url: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from systems.salesforce import app as salesforce_app
 from systems.salesforce import store as salesforce_store
 from tests.sync_jobs.commands.conftest import Sources, settings_for
 from tests.sync_jobs.handoff.conftest import drive, handoff, handoff_of, resume
-from tests.systems.test_netsuite_simulator import SECRET
+from tests.systems.test_netsuite_simulator import CERTIFICATES, SECRET
 
 ACCOUNTS = 20  # seven deals won in the last 30 days, every one with its project
 READY = {"billing_method": "time_and_materials", "start_date": "2026-07-06"}
@@ -49,7 +49,7 @@ async def firm(engine: AsyncEngine) -> AsyncIterator[Sources]:
     sf_faults, ns_faults = salesforce_app.Faults(), netsuite_faults.Faults()
     apps = {
         "salesforce": salesforce_app.create_simulator(sf, client_secret=SECRET, faults=sf_faults),
-        "netsuite": netsuite_app.create_simulator(ns, client_secret=SECRET, faults=ns_faults),
+        "netsuite": netsuite_app.create_simulator(ns, certificates=CERTIFICATES, faults=ns_faults),
     }
     url = engine.url.render_as_string(hide_password=False)
     deps = await open_deps(

@@ -31,7 +31,6 @@ from sync_jobs.pull import pull_object
 from sync_jobs.refresh import refresh_records
 from sync_jobs.rows import CanonicalRow
 from sync_jobs.webhooks.receive import receive
-from sync_jobs.webhooks.signature import HEADER
 from systems.salesforce.app import create_simulator
 from systems.salesforce.cdc import publisher
 from systems.salesforce.store import Store
@@ -104,7 +103,7 @@ async def deliver(world: World, delivery: Delivery, *, again: bool) -> None:
         "salesforce",
         delivery.body,
         secret=WEBHOOK_SECRET,
-        signature=delivery.headers[HEADER],
+        headers=delivery.headers,
         now=utcnow(),
         tolerance_seconds=300,
     )

@@ -105,3 +105,16 @@ def test_big_hints_are_split_into_bounded_jobs() -> None:
 def test_malformed_bodies_are_refused(source: str, raw: bytes) -> None:
     with pytest.raises(MalformedBody):
         parse_events(source, raw)
+
+
+def test_the_user_event_script_s_single_record_body_takes_the_webhook_id() -> None:
+    body = json.dumps({"recordType": "job", "id": "77", "eventType": "edit"}).encode()
+
+    [event] = parse_events("netsuite", body, delivery_id="msg_ue_1")
+
+    assert (event.event_id, event.hint) == ("msg_ue_1", Hint("job", ("77",)))
+    with pytest.raises(MalformedBody):  # signed the old way, an event needs its own eventId
+        parse_events("netsuite", body)
+    with pytest.raises(MalformedBody):
+        no_type = json.dumps({"recordType": "job", "id": "77"}).encode()
+        parse_events("netsuite", no_type, delivery_id="m")

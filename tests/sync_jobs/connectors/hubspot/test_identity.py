@@ -14,7 +14,7 @@ from systems.netsuite.app import create_simulator as netsuite_simulator
 from systems.netsuite.store import from_seed as netsuite_from_seed
 from tests.gateway.test_webhooks import database_url, serve_in_thread
 from tests.sync_jobs.connectors.hubspot.conftest import hubspot_settings, serve_hubspot
-from tests.systems.test_netsuite_simulator import SECRET
+from tests.systems.test_netsuite_simulator import CERTIFICATES, m2m_settings
 
 
 async def count(engine: AsyncEngine, table: str, **where: str) -> int:
@@ -29,9 +29,9 @@ async def count(engine: AsyncEngine, table: str, **where: str) -> int:
 async def test_netsuite_customers_link_to_hubspot_companies(engine: AsyncEngine) -> None:
     with serve_hubspot() as hubspot:
         erp = netsuite_from_seed(hubspot.rows)  # the same firm: customers carry HubSpot ids
-        with serve_in_thread(netsuite_simulator(erp, client_secret=SECRET)) as ns_url:
+        with serve_in_thread(netsuite_simulator(erp, certificates=CERTIFICATES)) as ns_url:
             settings = hubspot_settings(hubspot.url, database_url=database_url(engine))
-            netsuite = NetSuiteSettings(base_url=ns_url, client_secret=SECRET)
+            netsuite = NetSuiteSettings(base_url=ns_url, **m2m_settings())
             settings = settings.model_copy(update={"netsuite": netsuite})
             deps = await open_deps(settings, engine=engine)
             try:

@@ -15,7 +15,7 @@ from sync_jobs.pull import Page
 from systems.netsuite.app import RECORDS, Simulator, create_simulator
 from systems.netsuite.faults import Faults
 from systems.netsuite.store import Store, from_seed
-from tests.systems.test_netsuite_simulator import SECRET, seeded_rows
+from tests.systems.test_netsuite_simulator import CERTIFICATES, LOGIN, seeded_rows
 
 BASE = "http://ns.test"
 PAGE_SIZE = 50
@@ -36,9 +36,7 @@ class Account:
 
     async def as_user(self) -> dict[str, str]:
         """A session of someone editing records in NetSuite itself."""
-        form = {"client_id": "ui", "client_secret": SECRET}
-        token = await self.http.post(f"{BASE}/services/rest/auth/oauth2/v1/token", data=form)
-        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return {"Authorization": f"Bearer {self.sim.user_token()}"}
 
     async def patch(self, record_type: str, record_id: str, changes: dict[str, Any]) -> None:
         url = f"{BASE}{RECORDS}/{record_type}/{record_id}"
@@ -50,9 +48,9 @@ class Account:
 async def account() -> AsyncIterator[Account]:
     rows = seeded_rows()
     store, faults = from_seed(rows), Faults()
-    app = create_simulator(store, client_secret=SECRET, page_size=PAGE_SIZE, faults=faults)
+    app = create_simulator(store, certificates=CERTIFICATES, page_size=PAGE_SIZE, faults=faults)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        client = NetSuiteClient(BASE, "clientgraph", SECRET, http)
+        client = NetSuiteClient(BASE, LOGIN, http)
         connector = NetSuiteConnector(client)  # asks for 1,000; the account pages by 50
         yield Account(rows, store, faults, app.state.simulator, http, client, connector)
 

@@ -1,8 +1,11 @@
-"""The NetSuite client: one re-authentication on 401, errors mapped by retry policy."""
+"""The NetSuite client: one re-authentication on 401, errors mapped by retry policy.
+
+The M2M login itself (assertions, token reuse, refusals) is in ``test_m2m.py``."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -10,12 +13,13 @@ import pytest
 from sync_jobs.connectors.netsuite.client import NetSuiteClient
 from sync_jobs.errors import PermanentSourceError, TransientSourceError
 from tests.sync_jobs.connectors.netsuite.conftest import BASE, Account
+from tests.systems.test_netsuite_simulator import LOGIN
 
 QUERY = "SELECT id FROM employee"
 
 
 async def test_an_expired_token_is_renewed_once(account: Account) -> None:
-    client = NetSuiteClient(BASE, "clientgraph", "test-secret", account.http)
+    client = NetSuiteClient(BASE, LOGIN, account.http)
     await client.suiteql(QUERY)
     account.sim.expire_tokens()
 
@@ -24,8 +28,8 @@ async def test_an_expired_token_is_renewed_once(account: Account) -> None:
     assert body["totalResults"] == len(account.records("employee"))
 
 
-async def test_a_wrong_secret_is_permanent(account: Account) -> None:
-    client = NetSuiteClient(BASE, "clientgraph", "wrong", account.http)
+async def test_a_refused_login_is_permanent(account: Account) -> None:
+    client = NetSuiteClient(BASE, replace(LOGIN, client_id="someone-else"), account.http)
     with pytest.raises(PermanentSourceError) as raised:
         await client.suiteql(QUERY)
     assert raised.value.code == "AUTHENTICATION_FAILED"
@@ -75,7 +79,7 @@ async def test_a_slow_answer_times_out_as_transient(account: Account) -> None:
     # stalled one (10 s) cannot, and wait_for cancels it, so the test takes about 1 s.
     transport = Deadline(account.http._transport, 1.0)  # type: ignore[attr-defined]
     async with httpx.AsyncClient(transport=transport) as slow_http:
-        client = NetSuiteClient(BASE, "clientgraph", "test-secret", slow_http)
+        client = NetSuiteClient(BASE, LOGIN, slow_http)
         await client.suiteql(QUERY)
         account.faults.delay = 10.0
         with pytest.raises(TransientSourceError, match="ReadTimeout"):
