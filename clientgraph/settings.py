@@ -26,6 +26,27 @@ class GraphQLSettings(BaseModel):
         description="Most objects an operation may be able to return (first × children; "
         "docs/security.md), for roles not in role_max_cost.",
     )
+    introspection_roles: list[str] = Field(
+        default_factory=lambda: ["account_team", "delivery", "finance", "operator", "admin"],
+        description="Roles that may introspect the schema (__schema, __type).",
+    )
+    suggestion_roles: list[str] = Field(
+        default_factory=lambda: ["account_team", "delivery", "finance", "operator", "admin"],
+        description="Roles whose validation errors keep graphql's 'Did you mean …?' hints.",
+    )
+    max_operations_per_socket: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="Operations (subscriptions included) one WebSocket may run at once.",
+    )
+    request_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="A query or mutation still running after this is stopped and answered "
+        "REQUEST_TIMEOUT; on PostgreSQL every statement of the gateway is also capped at it.",
+    )
     role_max_cost: dict[str, int] = Field(
         default_factory=lambda: {"partner": 2_500_000},
         description="The cost budget of particular roles.",

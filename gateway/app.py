@@ -32,6 +32,7 @@ def create_app(
         build_schema(settings.graphql),
         graphiql=settings.graphql.graphiql,
         ide_key=None if ide_key is None else ide_key.get_secret_value(),
+        limits=settings.graphql,
     )
 
     @asynccontextmanager
@@ -40,7 +41,9 @@ def create_app(
         app.state.clock = clock
         app.state.sync_objects = configured_objects(settings)  # each has a freshness state
         app.state.engine = create_engine(
-            settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
+            settings.database_url.get_secret_value(),
+            pool_size=settings.database_pool_size,
+            statement_timeout_ms=round(settings.graphql.request_timeout_seconds * 1000),
         )
         app.state.authenticator = Authenticator(settings, app.state.engine, jwt_verifier(settings))
         try:

@@ -26,9 +26,11 @@ from strawberry.types import ExecutionResult
 
 from clientgraph.access.principal import Principal
 from clientgraph.access.roles import Role
+from clientgraph.settings import GraphQLSettings
 from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
+from gateway.socket import SocketHandler
 from resolvers.context import Context
 from schema.errors import classify
 
@@ -36,14 +38,25 @@ PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = SocketHandler
+
     def __init__(
-        self, schema: strawberry.Schema, *, graphiql: bool, ide_key: str | None = None
+        self,
+        schema: strawberry.Schema,
+        *,
+        graphiql: bool,
+        ide_key: str | None = None,
+        limits: GraphQLSettings | None = None,
     ) -> None:
+        limits = limits or GraphQLSettings()
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=limits.max_operations_per_socket,
         )
+        self.request_timeout = limits.request_timeout_seconds  # read by SocketHandler
+        self.max_tokens = limits.max_tokens
         self._ide_key = ide_key if graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> Response:

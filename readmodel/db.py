@@ -17,22 +17,30 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, statement_timeout_ms: int | None = None
+) -> AsyncEngine:
     """Create the async engine for ``url``. Nothing connects until first use.
 
     SQLite gets WAL journaling (readers don't block the one writer), enforced foreign keys and
-    a busy timeout. PostgreSQL gets a pool of ``pool_size`` asyncpg connections.
+    a busy timeout. PostgreSQL gets a pool of ``pool_size`` asyncpg connections and, with
+    ``statement_timeout_ms``, a server-side cap on every statement (the gateway's engine: a
+    read that runs longer is cancelled by PostgreSQL itself).
     """
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    connect_args: dict[str, Any] = {}
+    if statement_timeout_ms is not None:
+        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     return create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
+        connect_args=connect_args,
     )
 
 

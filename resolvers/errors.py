@@ -52,6 +52,21 @@ class QueryTooComplex(ClientError):
 
 
 class ParseFailed(ClientError):
-    """The document is not GraphQL."""
+    """The document is not GraphQL (``locations`` says where, as graphql's own errors do)."""
 
     code = "GRAPHQL_PARSE_FAILED"
+
+    def __init__(self, syntax_error: GraphQLError) -> None:
+        GraphQLError.__init__(
+            self,
+            syntax_error.message,
+            source=syntax_error.source,
+            positions=syntax_error.positions,
+            extensions={"code": self.code},
+        )
+
+
+class RequestTimeout(ClientError):
+    """The operation ran past ``graphql.request_timeout_seconds`` and was stopped."""
+
+    code = "REQUEST_TIMEOUT"

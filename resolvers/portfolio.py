@@ -8,6 +8,7 @@ from typing import Any
 import readmodel.figures as figures
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
+from resolvers.inputs import EARLIEST, in_range
 
 DEFAULT_PERIOD_DAYS = 90
 MAX_PERIOD_DAYS = 3 * 366
@@ -15,8 +16,10 @@ MAX_PERIOD_DAYS = 3 * 366
 
 def period(ctx: Context, start: date | None, end: date | None) -> tuple[date, date]:
     """The period asked for; by default the 90 days ending today (inclusive)."""
-    end = end or ctx.today
-    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    end = in_range(end, "periodEnd") or ctx.today
+    start = in_range(start, "periodStart") or max(
+        end - timedelta(days=DEFAULT_PERIOD_DAYS - 1), EARLIEST
+    )
     if start > end:
         raise BadUserInput("periodStart is after periodEnd", argument="periodStart")
     if (end - start).days >= MAX_PERIOD_DAYS:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension, ValidationCache
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from clientgraph.settings import GraphQLSettings
+from resolvers.errors import RequestTimeout
 from schema.access import MaskedPaths, apply_rules
 from schema.errors import ErrorCodes, log_internal_errors
+from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
@@ -34,6 +37,20 @@ class RenewContext(SchemaExtension):
 
 
 class ClientGraphSchema(strawberry.Schema):
+    """The schema, with an overall deadline on every query and mutation (not subscriptions:
+    they live as long as their client follows them)."""
+
+    request_timeout: float = GraphQLSettings().request_timeout_seconds
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await super().execute(*args, **kwargs)
+        except TimeoutError:
+            seconds = f"{self.request_timeout:g}"
+            error = RequestTimeout(f"the operation ran longer than {seconds} s and was stopped")
+            return ExecutionResult(data=None, errors=[error])
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -58,9 +75,12 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         ErrorCodes,
         RenewContext,
         MaskedPaths,
+        lambda: IntrospectionRules(limits),
         lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
     ]
-    return ClientGraphSchema(
+    schema = ClientGraphSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    schema.request_timeout = limits.request_timeout_seconds
+    return schema

@@ -23,8 +23,9 @@ CACHE_SIZE = 512
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _parse(query: str, max_tokens: int) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)  # an error is raised, never cached
+def cached_parse(query: str, max_tokens: int) -> DocumentNode:
+    """The parsed document (documents are cached; errors are raised, never cached)."""
+    return parse(query, max_tokens=max_tokens)
 
 
 def _tokens_over(query: str, limit: int) -> bool:
@@ -56,7 +57,7 @@ class OperationLimits(SchemaExtension):
     def _parse(self, query: str) -> DocumentNode:
         limit = self.limits.max_tokens
         try:
-            return _parse(query, limit)
+            return cached_parse(query, limit)
         except GraphQLSyntaxError as error:
             if _tokens_over(query, limit):
                 raise QueryTooComplex(
@@ -64,7 +65,7 @@ class OperationLimits(SchemaExtension):
                     limit="tokens",
                     maximum=limit,
                 ) from None
-            raise ParseFailed(error.message, locations=_locations(error)) from None
+            raise ParseFailed(error) from None
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -108,6 +109,3 @@ class OperationLimits(SchemaExtension):
         role = getattr(getattr(principal, "role", None), "value", None)
         return self.limits.role_max_cost.get(role or "", self.limits.max_cost)
 
-
-def _locations(error: GraphQLSyntaxError) -> list[dict[str, int]]:
-    return [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+MAX_TEXT = 1000  # a cursor's text key is a column value: names, codes (255 at most)
+
 
 class BadKey(ValueError):
     """A sort key (from a client's cursor) that does not fit the ordering."""
@@ -43,14 +45,17 @@ def _coerce(column_type: TypeEngine[Any], value: Any) -> Any:
         column_type = column_type.impl_instance
     try:
         if isinstance(column_type, DateTime):
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                raise ValueError("a cursor's time has its zone")
+            return moment
         if isinstance(column_type, Date):
             return date.fromisoformat(value)
     except (TypeError, ValueError) as error:
         raise BadKey(str(error)) from error
-    if isinstance(column_type, Integer) and type(value) is int:
+    if isinstance(column_type, Integer) and type(value) is int and -(2**63) <= value < 2**63:
         return value
-    if isinstance(column_type, String) and isinstance(value, str):
+    if isinstance(column_type, String) and isinstance(value, str) and len(value) <= MAX_TEXT:
         return value
     raise BadKey(f"{value!r} does not fit {column_type}")
 

@@ -90,7 +90,7 @@ async def commands(
 
 
 def id_of_cursor(key: tuple[Any, ...]) -> int:
-    if len(key) != 1 or type(key[0]) is not int:
+    if len(key) != 1 or type(key[0]) is not int or not 0 < key[0] < 2**63:
         raise BadUserInput("after: not a valid cursor", argument="after")
     return int(key[0])
 

@@ -24,4 +24,4 @@ def command_id_of(token: str) -> int | None:
         number = int(raw.removeprefix(PREFIX)) if raw.startswith(PREFIX) else None
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    return number if number is not None and number > 0 else None
+    return number if number is not None and 0 < number < 2**63 else None

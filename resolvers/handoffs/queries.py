@@ -14,6 +14,7 @@ from readmodel.tables import HandoffStatus, Project, table_of
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.handoffs.loaders import HANDOFFS, loaders_of
+from resolvers.ids import KEY, MAX_ID_LENGTH, MAX_KEY
 
 TYPE_NAME = "Handoff"
 EXCEPTIONS = (HandoffStatus.WAITING_FOR_DATA, HandoffStatus.FAILED, HandoffStatus.HALTED)
@@ -26,16 +27,19 @@ def to_handoff_id(key: int) -> str:
 
 
 def handoff_key(global_id: str, argument: str = "id") -> int:
-    """The key of a handoff id, or ``BadUserInput`` naming the argument."""
+    """The key of a handoff id (canonical form only, as ``resolvers.ids``), or
+    ``BadUserInput`` naming the argument."""
+    message = f"{argument}: {global_id[:MAX_ID_LENGTH]!r} is not a handoff id"
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
-        found, _, number = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        key = int(number)
+        found, _, number = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
     except (binascii.Error, UnicodeError, ValueError):
-        key, found = 0, ""
-    if found != TYPE_NAME or key < 1:
-        raise BadUserInput(f"{argument}: {global_id!r} is not a handoff id", argument=argument)
-    return key
+        raise BadUserInput(message, argument=argument) from None
+    if found != TYPE_NAME or not KEY.fullmatch(number) or int(number) > MAX_KEY:
+        raise BadUserInput(message, argument=argument)
+    if to_handoff_id(int(number)) != global_id:
+        raise BadUserInput(message, argument=argument)
+    return int(number)
 
 
 async def handoff(ctx: Context, global_id: str) -> Row[Any] | None:

@@ -8,7 +8,7 @@ import strawberry
 
 from readmodel.reads.filters import AccountQuery
 from readmodel.reads.pages import Ordering
-from resolvers.inputs import currency_code, optional_key, strings, values
+from resolvers.inputs import currency_code, optional_key, strings, text, values
 from schema.enums import AccountStatus
 
 
@@ -29,7 +29,7 @@ class AccountFilter:
 
     def to_query(self) -> AccountQuery:
         return AccountQuery(
-            name_contains=self.name_contains,
+            name_contains=text(self.name_contains, "filter.nameContains"),
             industries=strings(self.industry, "filter.industry"),
             statuses=values(self.status, "filter.status"),
             currency=currency_code(self.currency, "filter.currency"),

@@ -46,7 +46,7 @@ async def test_a_document_over_the_token_limit_is_too_complex(firm: Firm) -> Non
 async def test_a_syntax_error_is_a_parse_failure_with_its_location(firm: Firm) -> None:
     error = await _error(firm, "{ accounts { ")
     assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
-    assert error["extensions"]["locations"] == [{"line": 1, "column": 14}]
+    assert error["locations"] == [{"line": 1, "column": 14}]
 
 
 async def test_too_deep_and_too_many_aliases_name_their_limit(firm: Firm) -> None:

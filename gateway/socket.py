@@ -1,0 +1,74 @@
+"""graphql-transport-ws with the rules of HTTP: the same codes, masking and deadline.
+
+Strawberry runs every operation of a socket as a stream and sends what it yields as it is. Here
+each error is classified first (codes, and ``INTERNAL_SERVER_ERROR`` in place of an internal
+error's text), ``extensions.masked`` goes with each result, a refusal raised before execution
+(parse, limits, introspection) becomes the protocol's ``error`` message for that operation (the
+socket stays open, nothing is logged), and a query or mutation — not a subscription — is
+stopped at the request deadline like over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from resolvers.errors import RequestTimeout
+from schema.access import MASKED
+from schema.errors import classify, log_internal_errors
+from schema.limits import cached_parse
+
+
+class SocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        deadline = self._deadline(operation.query)
+        first = True
+        try:
+            async with asyncio.timeout(deadline):
+                async for result in result_source:
+                    if first and isinstance(result, PreExecutionError):
+                        result.errors = _classified(result.errors)
+                        await self._handle_pre_execution_error(operation, result)
+                        return
+                    if not isinstance(result, ExecutionResult):
+                        await self._reject_incremental_delivery(operation)
+                        return
+                    if result.errors:
+                        result.errors = _classified(result.errors)
+                    if masked := MASKED.get():
+                        result.extensions = {**(result.extensions or {}), "masked": sorted(masked)}
+                    await operation.send_next(result)
+                    first = False
+        except GraphQLError as refused:  # a check before execution refused the operation
+            await operation.send_initial_errors(_classified([refused]))
+        except TimeoutError:
+            seconds = f"{deadline:g}"
+            error = RequestTimeout(f"the operation ran longer than {seconds} s and was stopped")
+            await operation.send_initial_errors([error])
+
+    def _deadline(self, query: str) -> float | None:
+        """The view's request deadline, or none for a subscription (it lives as long as it is
+        followed)."""
+        timeout: float = getattr(self.view, "request_timeout", 15.0)
+        try:
+            document = cached_parse(query, getattr(self.view, "max_tokens", 4000))
+        except GraphQLError:
+            return timeout
+        subscribes = any(
+            isinstance(d, OperationDefinitionNode) and d.operation is OperationType.SUBSCRIPTION
+            for d in document.definitions
+        )
+        return None if subscribes else timeout
+
+
+def _classified(errors: list[GraphQLError] | None) -> list[GraphQLError]:
+    found = list(errors or [])
+    log_internal_errors(found)
+    return [classify(e) for e in found]
