@@ -75,9 +75,9 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         ErrorCodes,
         RenewContext,
         MaskedPaths,
-        lambda: IntrospectionRules(limits),
         lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors
     ]
     schema = ClientGraphSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions

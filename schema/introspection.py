@@ -40,9 +40,12 @@ class IntrospectionRules(SchemaExtension):
                 f"introspection is not available to the {role} role: use the published schema",
                 operation="__schema",
             )
+        # runs after ValidationCache (see schema.build): its errors are known, and replaced
+        # by a new list here — the cached one is shared with other callers
+        errors = context.pre_execution_errors
+        if role not in self.limits.suggestion_roles and errors:
+            context.pre_execution_errors = [_plain(e) for e in errors]
         yield
-        if role not in self.limits.suggestion_roles and context.pre_execution_errors:
-            context.pre_execution_errors = [_plain(e) for e in context.pre_execution_errors]
 
 
 def _introspects(document: Any) -> bool:
