@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from readmodel.tables import HandoffStatus, StepStatus
+from resolvers.commands.queries import visible
 from resolvers.context import context_of
 from resolvers.handoffs.loaders import loaders_of
 from resolvers.handoffs.queries import to_handoff_id
@@ -61,12 +62,17 @@ class HandoffStep:
             command_id=row.command_id,
         )
 
-    @strawberry.field(description="The command of the current attempt (null before it starts).")
+    @strawberry.field(
+        description="The command of the current attempt (null before it starts, and for a "
+        "caller that may not see it: callers see their own commands, operators all)."
+    )
     async def command(self, info: strawberry.Info) -> Command | None:
         if self.command_id is None:
             return None
-        row = await loaders_of(context_of(info)).command_by_id.load(self.command_id)
-        return None if row is None else Command.from_row(row)
+        ctx = context_of(info)
+        row = await loaders_of(ctx).command_by_id.load(self.command_id)
+        # A caller sees its own commands only (operators all), here as in command(id:).
+        return None if row is None or not visible(ctx, row) else Command.from_row(row)
 
 
 @strawberry.type(description="The handoff of a won opportunity to delivery (issue 5).")
