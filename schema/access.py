@@ -12,7 +12,8 @@ cannot silently drop its rule. A guarded field must be nullable for the same rea
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -55,7 +56,8 @@ class Masked(FieldExtension):
         if ctx.principal.role in self.roles:
             return False
         keys = [str(k) for k in info.path.as_list() if not isinstance(k, int)]
-        ctx.masked.add(".".join(keys))
+        paths = _OPERATION_MASKED.get()
+        (ctx.masked if paths is None else paths).add(".".join(keys))
         return True
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
@@ -70,12 +72,25 @@ class Masked(FieldExtension):
         return await result if inspect.isawaitable(result) else result
 
 
+_OPERATION_MASKED: ContextVar[set[str] | None] = ContextVar("masked_paths", default=None)
+"""The paths the running operation masked. One context serves every operation of a
+WebSocket (some at once), so the paths cannot live on it: one operation's would show up in
+the next one's ``extensions.masked``."""
+
+
 class MaskedPaths(SchemaExtension):
     """``extensions.masked``: the guarded fields this response left null for the caller."""
 
+    def on_execute(self) -> Iterator[None]:
+        self._paths: set[str] = set()
+        token = _OPERATION_MASKED.set(self._paths)
+        try:
+            yield
+        finally:
+            _OPERATION_MASKED.reset(token)
+
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        masked = getattr(context, "masked", None)
+        masked = getattr(self, "_paths", None)
         return {"masked": sorted(masked)} if masked else {}
 
 
