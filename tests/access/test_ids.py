@@ -1,0 +1,55 @@
+"""``node(id:)`` and the typed root fields: an id the caller may not see is NOT_FOUND in
+words identical to those for an id that names nothing, so no answer tells that it exists.
+(The answers for the ids a caller may see are checked by the matrix, test_matrix.py.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from clientgraph.access.roles import Role
+from resolvers.ids import to_global_id
+from tests.access.generate import graphql_schema, type_of_id
+from tests.access.oracle import SEES_ALL_COMMANDS, TABLES, allowed_keys, global_ids, root_allowed
+from tests.access.samples import sample_ids
+from tests.access.world import ROLES, World
+
+SCHEMA = graphql_schema()
+MISSING_KEY = 987_654_321
+
+
+def _refusals(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["path"][0]: e for e in body.get("errors") or []}
+
+
+async def _ask(world: World, role: Role, root: str, ids: list[str]) -> dict[str, Any]:
+    fields = " ".join(f'a{n}: {root}(id: "{i}") {{ __typename }}' for n, i in enumerate(ids))
+    return await world.caller(role).post(f"{{ {fields} }}")
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in SEES_ALL_COMMANDS], ids=str)
+async def test_an_id_out_of_reach_reads_as_one_that_does_not_exist(
+    world: World, role: Role
+) -> None:
+    caller = world.caller(role)
+    accounts = world.partner_accounts if role is Role.PARTNER else None
+    allowed = global_ids(await allowed_keys(world.engine, role, caller.principal_id, accounts))
+    checked = 0
+    for root, ids in (await sample_ids(world)).items():
+        if not root_allowed(root, role, accounts is not None):
+            continue  # FORBIDDEN for the role, whatever the id (the matrix checks it)
+        hidden = [i for i in ids if type_of_id(i) in TABLES and i not in allowed]
+        if not hidden:
+            continue
+        missing = [to_global_id(type_of_id(i), MISSING_KEY) for i in hidden]
+        refused = _refusals(await _ask(world, role, root, hidden))
+        absent = _refusals(await _ask(world, role, root, missing))
+        for n, (seen, unseen) in enumerate(zip(hidden, missing, strict=True)):
+            got, baseline = refused.get(f"a{n}"), absent[f"a{n}"]
+            assert got is not None, f"{role} × {root}({seen}): answered, must be NOT_FOUND"
+            assert baseline["extensions"]["code"] == "NOT_FOUND"
+            assert got["extensions"] == baseline["extensions"]
+            assert got["message"] == baseline["message"].replace(unseen, seen), (got, baseline)
+            checked += 1
+    assert checked, f"{role}: no id out of reach was checked"
