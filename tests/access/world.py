@@ -35,7 +35,16 @@ HIDDEN_PARENT, HIDDEN_CHILD = 2, 6
 OTHER = 3  # another client, with projects
 TIME_ENTRIES_PER_PROJECT = 3
 PROJECTS_PER_ACCOUNT = 1
-LIMITS = {"max_tokens": 400_000, "max_depth": 40, "max_aliases": 1_000, "max_page_size": 100}
+LIMITS = {
+    "max_tokens": 400_000,
+    "max_depth": 40,
+    "max_aliases": 1_000,
+    "max_page_size": 100,
+    # the generated documents select everything at once: far over any budget of cost
+    "max_cost": 10**15,
+    "role_max_cost": {},
+    "request_timeout_seconds": 120,  # a loaded CI machine answers slowly, not wrongly
+}
 ROLES = tuple(Role)
 
 
