@@ -21,7 +21,7 @@ QUERY_ROLES: Mapping[str, Roles] = {
     "integrationExceptions": OPERATORS,
     "auditLog": OPERATORS,
     "handoff": INTERNAL,
-    "handoffs": INTERNAL,
+    "handoffs": OPERATORS,  # the exception queue: an operator's view
     "portfolio": INTERNAL,  # and never for a caller scoped to some clients (firm-wide sums)
 }
 """Root query fields that not every role may call."""
