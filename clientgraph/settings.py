@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clientgraph.settings_http import HttpSettings, RateLimitSettings
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
 
 
@@ -20,6 +22,12 @@ class GraphQLSettings(BaseModel):
     max_depth: int = Field(10, ge=2, le=50, description="Deepest selection accepted.")
     max_tokens: int = Field(4000, ge=100, description="Largest query document, in tokens.")
     max_aliases: int = Field(30, ge=1)
+    max_body_bytes: int = Field(
+        1_000_000,
+        ge=1024,
+        description="Largest request body on /graphql; a longer one is cut off at this size "
+        "and answered 413.",
+    )
     graphiql: bool = Field(True, description="Serve the GraphiQL IDE on GET /graphql.")
     ide_api_key: SecretStr | None = Field(
         None,
@@ -303,6 +311,8 @@ class Settings(BaseSettings):
     writes: WritesSettings = WritesSettings()
     auth: AuthSettings = AuthSettings()
     jwt: JwtSettings = JwtSettings()
+    http: HttpSettings = HttpSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @property
     def embedded(self) -> bool:
