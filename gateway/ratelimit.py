@@ -32,6 +32,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import Message, Send
@@ -111,9 +112,11 @@ ADMITTED = Admission(allowed=True)
 class RateLimiter:
     """One per process: the quotas by role and the counters (Redis or memory)."""
 
-    def __init__(self, settings: Settings, storage: Storage) -> None:
+    def __init__(
+        self, settings: Settings, storage: Storage, pool: ConnectionPool | None = None
+    ) -> None:
         self._trusted_proxies = tuple(settings.http.trusted_proxies)
-        self._storage = storage
+        self._pool = pool  # Redis connections, closed with the limiter
         self._limiter = MovingWindowRateLimiter(storage)
         limits = settings.rate_limit
         self._quotas = {
@@ -170,8 +173,8 @@ class RateLimiter:
         }
 
     async def aclose(self) -> None:
-        if isinstance(self._storage, RedisStorage):
-            await self._storage.bridge.storage.aclose()  # the redis-py client
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 def _item(kind: type[RateLimitItem], amount: int | None) -> RateLimitItem | None:
@@ -182,18 +185,17 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
     """The process's limiter (counters in Redis when ``redis_url`` is set), or ``None`` if off."""
     if not settings.rate_limit.enabled:
         return None
-    storage: Storage
     if settings.redis_url is None:
-        storage = MemoryStorage()
-    else:
-        url = settings.redis_url.get_secret_value()
-        storage = RedisStorage(
-            f"async+{url}",
-            implementation="redispy",
-            key_prefix=settings.rate_limit.key_prefix,
-            wrap_exceptions=True,
-        )
-    return RateLimiter(settings, storage)
+        return RateLimiter(settings, MemoryStorage())
+    pool = ConnectionPool.from_url(settings.redis_url.get_secret_value())
+    storage = RedisStorage(
+        "async+redis://",  # where to: the pool's URL
+        implementation="redispy",
+        key_prefix=settings.rate_limit.key_prefix,
+        wrap_exceptions=True,
+        connection_pool=pool,
+    )
+    return RateLimiter(settings, storage, pool)
 
 
 async def admit(connection: HTTPConnection, principal: Principal) -> Admission:
