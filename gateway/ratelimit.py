@@ -193,7 +193,7 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
         implementation="redispy",
         key_prefix=settings.rate_limit.key_prefix,
         wrap_exceptions=True,
-        connection_pool=pool,
+        connection_pool=pool,  # type: ignore[arg-type]  # limits types options as scalars
     )
     return RateLimiter(settings, storage, pool)
 
