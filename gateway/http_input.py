@@ -77,6 +77,13 @@ class StrictGraphQL(GraphQL[Context, None]):
             headers = getattr(refused, "headers", None)
             return error_response(refused.status_code, refused.reason, headers=headers)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry says "Unable to parse request body as JSON" of query parameters too."""
+        try:
+            return self.decode_json(data)
+        except json.JSONDecodeError as error:
+            raise Refused(400, f"not valid JSON: {error.msg} at {error.pos}") from None
+
     def decode_json(self, data: str | bytes) -> object:
         """A JSON object from UTF-8 text; a 400 for anything else."""
         try:
