@@ -96,6 +96,7 @@ class Storm:
             "CLIENTGRAPH_SYNC__RECONCILE_INTERVAL_SECONDS": "86400",
             "CLIENTGRAPH_LOG_LEVEL": "WARNING",
             "CLIENTGRAPH_AUTH__ANONYMOUS_ROLE": "admin",  # the storm is about the write path
+            "CLIENTGRAPH_RATE_LIMIT__ENABLED": "false",  # one caller storms on purpose
         }
 
     def limit_netsuite(self, rps: float, concurrency: int) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clientgraph.settings_http import HttpSettings, RateLimitSettings
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
 
 
@@ -50,6 +52,12 @@ class GraphQLSettings(BaseModel):
     role_max_cost: dict[str, int] = Field(
         default_factory=lambda: {"partner": 2_500_000},
         description="The cost budget of particular roles.",
+    )
+    max_body_bytes: int = Field(
+        1_000_000,
+        ge=1024,
+        description="Largest request body on /graphql; a longer one is cut off at this size "
+        "and answered 413.",
     )
     graphiql: bool = Field(True, description="Serve the GraphiQL IDE on GET /graphql.")
     ide_api_key: SecretStr | None = Field(
@@ -400,6 +408,8 @@ class Settings(BaseSettings):
     writes: WritesSettings = WritesSettings()
     auth: AuthSettings = AuthSettings()
     jwt: JwtSettings = JwtSettings()
+    http: HttpSettings = HttpSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @property
     def embedded(self) -> bool:

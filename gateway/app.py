@@ -7,12 +7,17 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from clientgraph.settings import Settings
 from gateway.auth.authenticate import Authenticator, jwt_verifier
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
+from gateway.middleware.body_limit import BodyLimit
+from gateway.middleware.security_headers import SecurityHeaders
+from gateway.ratelimit import rate_limiter
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
 from readmodel.types import utcnow
@@ -46,6 +51,7 @@ def create_app(
             statement_timeout_ms=round(settings.graphql.request_timeout_seconds * 1000),
         )
         app.state.authenticator = Authenticator(settings, app.state.engine, jwt_verifier(settings))
+        app.state.rate_limiter = rate_limiter(settings)
         try:
             # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner
             async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
@@ -56,13 +62,49 @@ def create_app(
         finally:
             if app.state.authenticator.verifier is not None:
                 await app.state.authenticator.verifier.aclose()
+            if app.state.rate_limiter is not None:
+                await app.state.rate_limiter.aclose()
             await app.state.engine.dispose()
 
+    limit = settings.graphql.max_body_bytes
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", BodyLimit(graphql, limit), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/webhooks/{source}", webhook, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=edge_middleware(settings), lifespan=lifespan)
+
+
+EXPOSED_HEADERS = [
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+    "Retry-After",
+]
+"""What a page of an allowed origin may read of an answer, beyond the CORS-safe headers."""
+
+
+def edge_middleware(settings: Settings) -> list[Middleware]:
+    """Security headers on every answer; CORS only for the origins ``http.cors_origins`` lists."""
+    middleware = [Middleware(SecurityHeaders)]
+    if settings.http.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.http.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-Consistency-Token",
+                    "X-Correlation-Id",
+                ],
+                expose_headers=EXPOSED_HEADERS,
+                allow_credentials=False,
+                max_age=600,
+            )
+        )
+    return middleware

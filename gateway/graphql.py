@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -30,15 +29,20 @@ from clientgraph.settings import GraphQLSettings
 from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
+from gateway.http_input import StrictGraphQL
+from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
 from resolvers.context import Context
 from schema.errors import classify
 
 PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
+IDE_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
+"""The GraphiQL page's policy: it loads scripts and styles from a CDN and runs inline code, so
+only what cannot break it (framing, base URL, forms, plugins) is shut."""
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = SocketHandler
+class GraphQLEndpoint(StrictGraphQL):
+    graphql_transport_ws_handler_class = SocketHandler  # rate-limited, classified, masked
 
     def __init__(
         self,
@@ -61,7 +65,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         html = self.graphql_ide_html
-        return HTMLResponse(html if self._ide_key is None else _with_key(html, self._ide_key))
+        html = html if self._ide_key is None else _with_key(html, self._ide_key)
+        return HTMLResponse(html, headers={"Content-Security-Policy": IDE_CSP})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -73,6 +78,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     await _refusal(refused)(scope, receive, send)
                     return
                 scope.setdefault("state", {})[PRINCIPAL] = principal
+                admission = await admit(request, principal)  # rate limits: gateway/ratelimit.py
+                if not admission.allowed:
+                    await admission.refusal()(scope, receive, send)
+                    return
+                send = admission.with_headers(send)
         await super().__call__(scope, receive, send)
 
     def _asks_for_ide(self, request: Request) -> bool:

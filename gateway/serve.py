@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 from clientgraph.settings import Settings
+
+UVICORN_OPTIONS: dict[str, Any] = {
+    "server_header": False,  # no "server: uvicorn" banner naming what to attack
+    "proxy_headers": False,  # X-Forwarded-For is read by gateway.client_address, and only
+    # from http.trusted_proxies (uvicorn's own default would trust 127.0.0.1)
+    "log_level": "info",
+}
+"""How uvicorn serves the gateway, wherever it is started."""
 
 
 def configure_logging(settings: Settings) -> None:
@@ -21,7 +30,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until interrupted. With workers > 1 each process builds its own app."""
     configure_logging(settings)
     if workers > 1:
-        uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers, **UVICORN_OPTIONS)
         return
     from gateway.app import create_app
 
@@ -31,4 +40,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
 def serve_app(app: Starlette, settings: Settings, *, host: str, port: int) -> None:
     """Serve one app in this process (the demo's carries its simulators)."""
     configure_logging(settings)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
+
+
+def uvicorn_config(app: Starlette, *, host: str, port: int, **overrides: Any) -> uvicorn.Config:
+    """uvicorn's configuration of the gateway (tests serve it with this too)."""
+    return uvicorn.Config(app, host=host, port=port, **(UVICORN_OPTIONS | overrides))

@@ -14,19 +14,19 @@ import asyncio
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from gateway.ratelimit import RateLimitedTransportWS
 from resolvers.errors import RequestTimeout
 from schema.access import MASKED
 from schema.errors import classify, log_internal_errors
 from schema.limits import cached_parse
 
 
-class SocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
+class SocketHandler(RateLimitedTransportWS):
+    """Rate-limited per operation (``RateLimitedTransportWS``), and held to HTTP's rules."""
+
     async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
         deadline = self._deadline(operation.query)
         first = True

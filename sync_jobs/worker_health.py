@@ -54,7 +54,9 @@ def health_app(workers: Sequence[object], engine: AsyncEngine) -> Starlette:
 
 async def serve_health(app: Starlette, port: int, host: str = "127.0.0.1") -> None:
     """Serve the probes until cancelled (signals stay with the worker)."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", server_header=False
+    )
     server = uvicorn.Server(config)
     # ``_serve``, not ``serve``: the latter captures SIGINT/SIGTERM, which the worker handles
     task = asyncio.create_task(server._serve())

@@ -35,6 +35,8 @@ POSTGRES_SERVER = os.environ.get("CLIENTGRAPH_TEST_POSTGRES", "postgres@127.0.0.
 # Tests of other behaviour call the gateway as an anonymous admin (``auth.anonymous_role``, off
 # by default); the access tests (tests/access) switch it off and use real credentials.
 os.environ.setdefault("CLIENTGRAPH_AUTH__ANONYMOUS_ROLE", "admin")
+# Likewise without rate limits (on by default): tests/gateway/test_ratelimit.py turns them on.
+os.environ.setdefault("CLIENTGRAPH_RATE_LIMIT__ENABLED", "false")
 
 REDIS_URL = os.environ.get("CLIENTGRAPH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
