@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from clientgraph.apikey_cli import add_apikey
+from clientgraph.documents_cli import add_documents
 from clientgraph.settings import Settings
 
 DESCRIPTION = """\
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_worker(commands)
     _add_demo(commands)
     add_apikey(commands)
+    add_documents(commands)
     return parser
 
 

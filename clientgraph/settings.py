@@ -49,6 +49,10 @@ class GraphQLSettings(BaseModel):
         description="A query or mutation still running after this is stopped and answered "
         "REQUEST_TIMEOUT; on PostgreSQL every statement of the gateway is also capped at it.",
     )
+    trusted_documents_only_roles: list[str] = Field(
+        default_factory=lambda: ["partner"],
+        description="Roles that may run registered documents only (clientgraph documents).",
+    )
     role_max_cost: dict[str, int] = Field(
         default_factory=lambda: {"partner": 2_500_000},
         description="The cost budget of particular roles.",

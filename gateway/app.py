@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from clientgraph.settings import Settings
 from gateway.auth.authenticate import Authenticator, jwt_verifier
+from gateway.documents import Documents
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.middleware.body_limit import BodyLimit
@@ -51,6 +52,8 @@ def create_app(
             statement_timeout_ms=round(settings.graphql.request_timeout_seconds * 1000),
         )
         app.state.authenticator = Authenticator(settings, app.state.engine, jwt_verifier(settings))
+        trusted_only = frozenset(settings.graphql.trusted_documents_only_roles)
+        app.state.documents = Documents(app.state.engine, trusted_only)
         app.state.rate_limiter = rate_limiter(settings)
         try:
             # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner

@@ -11,6 +11,7 @@ closes the socket with 4403 before any operation runs.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import strawberry
@@ -19,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -29,6 +30,8 @@ from clientgraph.settings import GraphQLSettings
 from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
+from gateway.documents import DocumentRefused, Documents
+from gateway.http_input import Refused as HTTPRefused
 from gateway.http_input import StrictGraphQL
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
@@ -85,6 +88,13 @@ class GraphQLEndpoint(StrictGraphQL):
                 send = admission.with_headers(send)
         await super().__call__(scope, receive, send)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Strawberry's rule, except that a GET naming a document (``documentId``, or a persisted
+        query in ``extensions``) runs it."""
+        params = request.query_params
+        names_a_document = params.get("documentId") or params.get("extensions")
+        return not names_a_document and super().should_render_graphql_ide(request)
+
     def _asks_for_ide(self, request: Request) -> bool:
         accept = request.headers.get("accept", "")
         return self.graphql_ide is not None and request.method == "GET" and "text/html" in accept
@@ -113,6 +123,31 @@ class GraphQLEndpoint(StrictGraphQL):
         context.renew = _renew
         return None
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run the request's document: its query, a trusted document or a persisted query."""
+        documents: Documents = request.app.state.documents
+        try:
+            query = await documents.query_of(
+                request_data.query,
+                await _document_id(request),
+                request_data.extensions,
+                context.principal.role.value,
+            )
+        except DocumentRefused as refused:
+            raise HTTPRefused(refused.status, refused.message, code=refused.code) from None
+        request_data = replace(request_data, query=query)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
     async def get_root_value(self, request: Any) -> None:
         return None
 
@@ -138,6 +173,17 @@ async def _authenticate(connection: Request | WebSocket, authorization: str | No
     state = connection.app.state
     principal: Principal = await state.authenticator.principal(authorization, state.clock())
     return principal
+
+
+async def _document_id(request: Request) -> Any:
+    """``documentId`` of the request (a POST body field, or a GET parameter)."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    try:
+        body = json.loads(await request.body())  # read and checked already: kept by Starlette
+    except ValueError:
+        return None
+    return body.get("documentId") if isinstance(body, dict) else None
 
 
 def _renew(context: Context) -> None:

@@ -45,9 +45,17 @@ HTTP_OPERATIONS: Mapping[str, frozenset[OperationType]] = {
 class Refused(HTTPException):
     """A request refused before it runs, with the headers its answer needs."""
 
-    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        code: str = BAD_REQUEST,
+    ) -> None:
         super().__init__(status, reason)
         self.headers = dict(headers or {})
+        self.code = code
 
 
 def error_response(
@@ -75,7 +83,8 @@ class StrictGraphQL(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         except HTTPException as refused:
             headers = getattr(refused, "headers", None)
-            return error_response(refused.status_code, refused.reason, headers=headers)
+            code = getattr(refused, "code", BAD_REQUEST)
+            return error_response(refused.status_code, refused.reason, code, headers=headers)
 
     def parse_json(self, data: str | bytes) -> Any:
         """Strawberry says "Unable to parse request body as JSON" of query parameters too."""

@@ -17,6 +17,7 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from gateway.documents import DocumentRefused
 from gateway.ratelimit import RateLimitedTransportWS
 from resolvers.errors import RequestTimeout
 from schema.access import MASKED
@@ -26,6 +27,27 @@ from schema.limits import cached_parse
 
 class SocketHandler(RateLimitedTransportWS):
     """Rate-limited per operation (``RateLimitedTransportWS``), and held to HTTP's rules."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        """Trusted documents and persisted queries as over HTTP (``gateway.documents``)."""
+        payload = message.get("payload") or {}
+        if self.connection_acknowledged and isinstance(payload, dict):
+            documents = self.context.request.app.state.documents
+            try:
+                query = await documents.query_of(
+                    payload.get("query"),
+                    payload.get("documentId"),
+                    payload.get("extensions"),
+                    self.context.principal.role.value,
+                )
+            except DocumentRefused as refused:
+                error = GraphQLError(refused.message, extensions={"code": refused.code})
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                )
+                return
+            message = {**message, "payload": {**payload, "query": query}}
+        await super().handle_subscribe(message)
 
     async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
         deadline = self._deadline(operation.query)

@@ -14,6 +14,7 @@ from readmodel.tables.delivery import (
     RateCardLine,
     TimeEntry,
 )
+from readmodel.tables.documents import TrustedDocument
 from readmodel.tables.finance import Invoice, Payment
 from readmodel.tables.handoffs import (
     Handoff,
@@ -52,6 +53,7 @@ __all__ = [
     "SyncParked",
     "SyncState",
     "TimeEntry",
+    "TrustedDocument",
     "WebhookEvent",
     "WinObservation",
     "metadata",
