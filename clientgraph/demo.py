@@ -127,7 +127,8 @@ def credential_field(system: str) -> str:
 
 
 def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
-    """``settings`` with the CRM and the ERP configured and scheduled.
+    """``settings`` with the CRM and the ERP configured and scheduled, and the demo's
+    partner allowed ad-hoc queries.
 
     With Tryton as the ERP, what NetSuite would own (projects, time, invoices …) is owned
     by Tryton, so the demo's mutations go to the system that holds those records.
@@ -145,6 +146,8 @@ def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
         writes = writes.model_copy(update={"ownership": ownership})
     changes: dict[str, Any] = {"sync": settings.sync.model_copy(update=scheduled)}
     changes["writes"] = writes
+    # the demo's partner key may try any query (production partners run registered documents)
+    changes["graphql"] = settings.graphql.model_copy(update={"trusted_documents_only_roles": []})
     if sources.tryton is not None:
         changes["tryton"] = sources.tryton.settings
         changes["writes"] = _owned_by_tryton(writes)

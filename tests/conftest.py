@@ -35,6 +35,9 @@ POSTGRES_SERVER = os.environ.get("CLIENTGRAPH_TEST_POSTGRES", "postgres@127.0.0.
 # Tests of other behaviour call the gateway as an anonymous admin (``auth.anonymous_role``, off
 # by default); the access tests (tests/access) switch it off and use real credentials.
 os.environ.setdefault("CLIENTGRAPH_AUTH__ANONYMOUS_ROLE", "admin")
+# Likewise partners may send any query here; tests/gateway/test_documents.py restores the
+# default (registered documents only).
+os.environ.setdefault("CLIENTGRAPH_GRAPHQL__TRUSTED_DOCUMENTS_ONLY_ROLES", "[]")
 # Likewise without rate limits (on by default): tests/gateway/test_ratelimit.py turns them on.
 os.environ.setdefault("CLIENTGRAPH_RATE_LIMIT__ENABLED", "false")
 
@@ -186,6 +189,7 @@ async def running_app(url: str, **graphql: Any) -> AsyncIterator[Starlette]:
     from clientgraph.settings import GraphQLSettings, Settings
     from gateway.app import create_app
 
+    graphql.setdefault("trusted_documents_only_roles", [])  # as the environment above says
     settings = Settings(database_url=url, graphql=GraphQLSettings(**graphql))
     app = create_app(settings, clock=lambda: FIRM_NOW)
     async with app.router.lifespan_context(app):

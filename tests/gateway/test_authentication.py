@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from clientgraph.settings import AuthSettings, JwtSettings, Settings
+from clientgraph.settings import AuthSettings, GraphQLSettings, JwtSettings, Settings
 from gateway.app import create_app
 from readmodel import api_keys
 from readmodel.api_keys import API_KEYS
@@ -45,12 +45,16 @@ async def _two_clients(engine: AsyncEngine) -> dict[str, Any]:
 
 @asynccontextmanager
 async def gateway(
-    engine: AsyncEngine, jwt: JwtSettings | None = None, **auth: Any
+    engine: AsyncEngine,
+    jwt: JwtSettings | None = None,
+    graphql: GraphQLSettings | None = None,
+    **auth: Any,
 ) -> AsyncIterator[Starlette]:
     settings = Settings(
         database_url=url_of(engine),
         auth=AuthSettings(**({"anonymous_role": None} | auth)),
         jwt=jwt or JwtSettings(),
+        graphql=graphql or GraphQLSettings(trusted_documents_only_roles=[]),  # any query here
     )
     app = create_app(settings, clock=lambda: FIRM_NOW)
     async with app.router.lifespan_context(app):

@@ -15,11 +15,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from clientgraph.settings import GraphQLSettings
 from readmodel import trusted_documents
 from tests.conftest import FIRM_NOW, http_client
 from tests.gateway.test_authentication import _two_clients, gateway, new_key
 from tests.resolvers.commands.world import gid, url_of
 
+TRUSTED_ONLY = GraphQLSettings(trusted_documents_only_roles=["partner"])  # the default
 ACCOUNTS = "query Accounts { accounts { totalCount nodes { name } } }\n"
 OTHER = "{ accounts { totalCount } }"
 
@@ -37,7 +39,7 @@ async def test_a_partner_runs_registered_documents_only(engine: AsyncEngine) -> 
     digest = await trusted_documents.register(engine, ACCOUNTS, name="accounts", now=FIRM_NOW)
     partner = await new_key(engine, "partner", accounts=[gid("Account", ids["acme"])])
     finance = await new_key(engine, "finance")
-    async with gateway(engine) as app, http_client(app) as client:
+    async with gateway(engine, graphql=TRUSTED_ONLY) as app, http_client(app) as client:
         by_id = await post(client, partner, {"documentId": f"sha256:{digest}"})
         by_text = await post(client, partner, {"query": ACCOUNTS})  # the registered text
         other = await post(client, partner, {"query": OTHER})
@@ -68,7 +70,7 @@ async def test_automatic_persisted_queries_for_internal_clients(engine: AsyncEng
     finance = await new_key(engine, "finance")
     partner = await new_key(engine, "partner", accounts=["salesforce:001ACME"])
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha(OTHER)}}
-    async with gateway(engine) as app, http_client(app) as client:
+    async with gateway(engine, graphql=TRUSTED_ONLY) as app, http_client(app) as client:
         first = await post(client, finance, {"extensions": persisted})
         sent = await post(client, finance, {"query": OTHER, "extensions": persisted})
         again = await post(client, finance, {"extensions": persisted})
@@ -91,7 +93,7 @@ async def test_the_socket_takes_document_ids_under_the_same_rules(engine: AsyncE
     ids = await _two_clients(engine)
     digest = await trusted_documents.register(engine, ACCOUNTS, name="accounts", now=FIRM_NOW)
     partner = await new_key(engine, "partner", accounts=[gid("Account", ids["acme"])])
-    async with gateway(engine) as app:
+    async with gateway(engine, graphql=TRUSTED_ONLY) as app:
         init = {"Authorization": f"Bearer {partner}"}
         seen = await _socket_messages_with(
             app, init, [{"documentId": f"sha256:{digest}"}, {"query": OTHER}]
@@ -157,3 +159,8 @@ def test_the_cli_registers_valid_documents_and_refuses_others(
     assert sha(ACCOUNTS) in listed.stdout and "accounts.graphql" in listed.stdout
     assert "bad" not in listed.stdout
 
+
+def test_partners_run_registered_documents_only_by_default() -> None:
+    assert (
+        GraphQLSettings().trusted_documents_only_roles == TRUSTED_ONLY.trusted_documents_only_roles
+    )

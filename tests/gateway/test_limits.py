@@ -144,7 +144,11 @@ async def test_partners_have_a_smaller_budget(engine: AsyncEngine) -> None:
     settings = Settings(
         database_url=url_of(engine),
         auth=AuthSettings(anonymous_role=None),
-        graphql=GraphQLSettings(max_cost=2_000_000, role_max_cost={"partner": 500_000}),
+        graphql=GraphQLSettings(
+            max_cost=2_000_000,
+            role_max_cost={"partner": 500_000},
+            trusted_documents_only_roles=[],
+        ),
     )
     answers = {}
     app = create_app(settings, clock=lambda: FIRM_NOW)
