@@ -30,7 +30,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until interrupted. With workers > 1 each process builds its own app."""
     configure_logging(settings)
     if workers > 1:
-        uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers, **UVICORN_OPTIONS)
+        options = UVICORN_OPTIONS | _socket_limit(settings)
+        uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers, **options)
         return
     from gateway.app import create_app
 
@@ -40,7 +41,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
 def serve_app(app: Starlette, settings: Settings, *, host: str, port: int) -> None:
     """Serve one app in this process (the demo's carries its simulators)."""
     configure_logging(settings)
-    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
+    uvicorn.run(app, host=host, port=port, **(UVICORN_OPTIONS | _socket_limit(settings)))
+
+
+def _socket_limit(settings: Settings) -> dict[str, Any]:
+    """A WebSocket message may be as large as an HTTP body, no larger (uvicorn's own: 16 MB)."""
+    return {"ws_max_size": settings.graphql.max_body_bytes}
 
 
 def uvicorn_config(app: Starlette, *, host: str, port: int, **overrides: Any) -> uvicorn.Config:
