@@ -83,6 +83,9 @@ class Target:
     keys: dict[str, str] = field(default_factory=dict, repr=False)  # caller → API key
     ids: list[str] = field(default_factory=list, repr=False)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"Target({self.backend!r})")  # Hypothesis prints it with every failure
+
     def headers(self, caller: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[caller]}"}
 
