@@ -72,7 +72,7 @@ def _definition(document: str) -> graphql.OperationDefinitionNode:
     return definition
 
 
-@fuzz_settings(30)
+@fuzz_settings(25)
 @given(body=bodies())
 async def test_any_body_gets_a_clean_answer(read_target: Target, body: bytes) -> None:
     response = await read_target.client.post(
@@ -85,7 +85,7 @@ async def test_any_body_gets_a_clean_answer(read_target: Target, body: bytes) ->
 
 @pytest.mark.parametrize("caller", ["admin", "partner"])
 @pytest.mark.parametrize("kind", OPERATIONS)
-@fuzz_settings(20)
+@fuzz_settings(12)
 @given(data=st.data())
 async def test_any_variables_get_a_clean_answer(
     write_target: Target, kind: str, caller: str, data: st.DataObject
