@@ -4,7 +4,7 @@ as admin (may run each), delivery (some refused) and a partner (all refused)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from tests.fuzz.checks import assert_http_answer
@@ -30,6 +30,7 @@ def test_the_groups_cover_every_mutation() -> None:
 
 async def _send(target: Target, caller: str, group: str, data: st.DataObject) -> None:
     document = data.draw(documents("mutation", GROUPS[group], tuple(target.ids)), label="document")
+    note(document)  # the failing document itself, not only how it was drawn
     response = await target.client.post(
         "/graphql", json={"query": document}, headers=target.headers(caller)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from tests.fuzz.checks import assert_http_answer
@@ -33,6 +33,7 @@ def test_the_groups_cover_every_query() -> None:
 
 async def _ask(target: Target, caller: str, group: str, data: st.DataObject) -> None:
     document = data.draw(documents("query", GROUPS[group], tuple(target.ids)), label="document")
+    note(document)  # the failing document itself, not only how it was drawn
     response = await target.client.post(
         "/graphql", json={"query": document}, headers=target.headers(caller)
     )

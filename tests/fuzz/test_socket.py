@@ -13,7 +13,7 @@ from typing import Any
 
 import graphql
 import pytest
-from hypothesis import given
+from hypothesis import given, note
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 
@@ -63,6 +63,7 @@ def as_subscription(query: str) -> str:
 
 async def run_over_socket(url: str, key: str, document: str) -> list[dict[str, Any]]:
     """Every message the operation gets, each checked as it arrives."""
+    note(document)  # the failing document itself, not only how it was drawn
     seen: list[dict[str, Any]] = []
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(
