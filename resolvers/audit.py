@@ -8,6 +8,7 @@ from typing import Any
 
 from readmodel import audit
 from readmodel.audit import AuditQuery, Entry, Outcome
+from resolvers import inputs
 from resolvers.commands.accept import correlation_id
 from resolvers.commands.queries import id_of_cursor
 from resolvers.connections import RowPage, request_page
@@ -63,6 +64,7 @@ async def audit_log(
     ctx: Context, first: int | None, after: str | None, query: AuditQuery
 ) -> RowPage:
     """One page of the audit log, newest first."""
+    _check_text(query)
     request = request_page(ctx, first, after, ORDERING)
     before = None if request.after is None else id_of_cursor(request.after)
     async with ctx.engine.connect() as conn:
@@ -72,3 +74,12 @@ async def audit_log(
     return AuditPage(
         rows, cursors, has_next, before is not None, audit.AUDIT, conditions, ctx, query
     )
+
+
+def _check_text(query: AuditQuery) -> None:
+    """The filter's text as every filter's (``resolvers.inputs.text``): bounded, no NUL."""
+    for operation in query.operations or ():
+        inputs.text(operation, "filter.operation")
+    for outcome in query.outcomes or ():
+        inputs.text(outcome, "filter.outcome")
+    inputs.text(query.actor_id, "filter.actorId")

@@ -62,9 +62,12 @@ def in_range(day: date | None, argument: str) -> date | None:
 
 
 def text(value: str | None, argument: str, max_length: int = MAX_TEXT) -> str | None:
-    """A text argument no longer than the column it is compared with."""
+    """A text argument no longer than the column it is compared with, without NUL (which
+    PostgreSQL's text cannot hold: it would fail the statement)."""
     if value is not None and len(value) > max_length:
         raise BadUserInput(f"{argument}: at most {max_length} characters", argument=argument)
+    if value is not None and "\x00" in value:
+        raise BadUserInput(f"{argument}: must not contain NUL (U+0000)", argument=argument)
     return value
 
 

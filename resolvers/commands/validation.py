@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from resolvers.commands.errors import CommandRefused, FieldProblem, RefusalCode
+from resolvers.ids import KEY, MAX_ID_LENGTH, MAX_KEY
 
 QUARTER_HOUR = Decimal("0.25")
 MIN_HOURS, MAX_HOURS = Decimal("0.25"), Decimal(24)
@@ -39,19 +40,25 @@ class Checker:
             raise CommandRefused(RefusalCode.VALIDATION_FAILED, f"invalid: {names}", self.problems)
 
     def key(self, field: str, global_id: str, type_name: str) -> int | None:
-        """The key of a global id that must name a ``type_name`` (``base64url("Type:key")``)."""
+        """The key of a global id that must name a ``type_name`` (``base64url("Type:key")``).
+
+        Only the canonical form decodes (as ``resolvers.ids``): ASCII digits within BIGINT,
+        spelled as the API writes it, so a key never reaches the database out of range.
+        """
         try:
             padded = global_id + "=" * (-len(global_id) % 4)
-            decoded = base64.urlsafe_b64decode(padded.encode()).decode()
-            found, _, number = decoded.partition(":")
-            key = int(number)
+            decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
         except (binascii.Error, UnicodeError, ValueError):
-            self.add(field, f"{global_id!r} is not a clientgraph id")
+            decoded = ""
+        found, _, number = decoded.partition(":")
+        canonical = base64.urlsafe_b64encode(decoded.encode()).decode().rstrip("=")
+        if canonical != global_id or not KEY.fullmatch(number) or int(number) > MAX_KEY:
+            self.add(field, f"{global_id[:MAX_ID_LENGTH]!r} is not a clientgraph id")
             return None
-        if found != type_name or key < 1:
+        if found != type_name:
             self.add(field, f"expected the id of a {type_name}")
             return None
-        return key
+        return int(number)
 
     def iso_date(self, field: str, text: str | None) -> date | None:
         """An ISO 8601 calendar date (``2026-07-31``)."""
@@ -117,6 +124,8 @@ class Checker:
                 self.add(field, "must not be empty")
         elif len(value) > max_length:
             self.add(field, f"at most {max_length} characters")
+        elif "\x00" in value:  # PostgreSQL's text cannot hold it: the statement would fail
+            self.add(field, "must not contain NUL (U+0000)")
 
     def idempotency_key(self, value: str) -> None:
         self.text("idempotencyKey", value, max_length=MAX_KEY_LENGTH, required=True)
