@@ -23,7 +23,7 @@ class GraphQLSettings(BaseModel):
     max_tokens: int = Field(4000, ge=100, description="Largest query document, in tokens.")
     max_aliases: int = Field(30, ge=1)
     max_cost: int = Field(
-        25_000_000,
+        250_000_000,
         ge=1,
         description="Most objects an operation may be able to return (first × children; "
         "docs/security.md), for roles not in role_max_cost.",
@@ -54,7 +54,7 @@ class GraphQLSettings(BaseModel):
         description="Roles that may run registered documents only (clientgraph documents).",
     )
     role_max_cost: dict[str, int] = Field(
-        default_factory=lambda: {"partner": 2_500_000},
+        default_factory=lambda: {"partner": 25_000_000},
         description="The cost budget of particular roles.",
     )
     max_body_bytes: int = Field(

@@ -87,7 +87,7 @@ async def test_a_query_over_its_cost_budget_is_refused_before_any_sql(firm: Firm
     assert body["data"] is None
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert error["extensions"]["limit"] == "cost"
-    assert error["extensions"]["cost"] > error["extensions"]["budget"] == 25_000_000
+    assert error["extensions"]["cost"] > error["extensions"]["budget"] == 250_000_000
     assert spent == baseline  # no resolver ran
 
 
