@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,13 +29,14 @@ def create_engine(
     read that runs longer is cancelled by PostgreSQL itself).
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = sa_asyncio.create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
     if statement_timeout_ms is not None:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
-    return create_async_engine(
+    # looked up on the module at each call: tracing (clientgraph.telemetry) wraps it there
+    return sa_asyncio.create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
