@@ -11,6 +11,7 @@ import re
 import uuid
 
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,9 +24,12 @@ UNTRACED = "healthz,readyz"  # probes: a span each would drown the traces
 
 
 class Telemetry:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracer_provider: TracerProvider | None = None) -> None:
         self.traced = OpenTelemetryMiddleware(
-            _InSpan(app), excluded_urls=UNTRACED, exclude_spans=["receive", "send"]
+            _InSpan(app),
+            excluded_urls=UNTRACED,
+            exclude_spans=["receive", "send"],
+            tracer_provider=tracer_provider,  # the process's (clientgraph.telemetry) if None
         )
         self.app = app
 
