@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 
 class TelemetrySettings(BaseModel):
@@ -13,14 +13,14 @@ class TelemetrySettings(BaseModel):
     exporter: Literal["none", "console", "otlp", "file"] = Field(
         "none",
         description="none: trace ids are made (logs, Command.traceId, the traceparent header) "
-        "but no span leaves the process; console: spans as JSON on stderr; otlp: OTLP/HTTP to "
+        "but no span leaves the process; console: spans as JSON on stdout; otlp: OTLP/HTTP to "
         "otlp_endpoint; file: one JSON object per line, appended to file_path.",
     )
     otlp_endpoint: str = Field(
         "http://127.0.0.1:4318/v1/traces",
         description="The collector's OTLP/HTTP traces URL (exporter otlp).",
     )
-    otlp_headers: dict[str, str] = Field(
+    otlp_headers: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Headers sent to the collector (JSON), e.g. its API key; never logged.",
     )

@@ -66,7 +66,7 @@ def job_span(
     """A job's span: CONSUMER of the arq queue, with its try number; with ``source``, its
     log lines name the source."""
     attrs = {f"clientgraph.{key}": value for key, value in attributes.items() if value is not None}
-    attrs |= {"messaging.system": "arq", "clientgraph.job.try": int(ctx.get("job_try") or 1)}
+    attrs |= {"messaging.system": "arq", "clientgraph.job_try": int(ctx.get("job_try") or 1)}
     with ExitStack() as stack:
         if "source" in attributes:
             stack.enter_context(context.bound(source=attributes["source"]))

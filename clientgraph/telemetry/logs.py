@@ -57,7 +57,7 @@ class JsonFormatter(logging.Formatter):
         self.process = process
 
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(fields(record, self.process), default=str)
+        return json.dumps(fields(record, self.process), default=str, ensure_ascii=False)
 
 
 class ConsoleFormatter(logging.Formatter):

@@ -87,9 +87,8 @@ def span_processor(settings: TelemetrySettings) -> SpanProcessor | None:
     if settings.exporter == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter(
-            endpoint=settings.otlp_endpoint, headers=settings.otlp_headers or None
-        )
+        headers = {name: value.get_secret_value() for name, value in settings.otlp_headers.items()}
+        exporter = OTLPSpanExporter(endpoint=settings.otlp_endpoint, headers=headers or None)
         return BatchSpanProcessor(exporter)
     return None
 

@@ -106,7 +106,7 @@ async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
     with command_job(ctx, command_id, command) as job:
         log.info("command %s: run %s", command_id, ctx.get("job_try") or 1)
         report = await _apply(ctx, deps, command_id, command)
-        job.set_attribute("clientgraph.command.outcome", str(report.get("status")))
+        job.set_attribute("clientgraph.outcome", str(report.get("status")))
         log.info("command %s: %s", command_id, report.get("status"))
         return report
 
@@ -125,7 +125,7 @@ async def _apply(
     if not await _claim(deps, command, lease, attempt):
         return {"command": command_id, "status": "CLAIMED_ELSEWHERE", "skipped": True}
     async with lease.kept():
-        with span("command.attempt", command_attempt=attempt, target_system=command.target_system):
+        with span("command.attempt", attempt=attempt, target_system=command.target_system):
             report = await _attempt(deps, command, lease, attempt)
     if report.get("status") == CommandStatus.SUCCEEDED:
         await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves on

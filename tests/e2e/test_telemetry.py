@@ -207,7 +207,7 @@ async def test_one_mutation_is_one_trace_across_gateway_and_worker_with_logs_in_
     assert relay["service"] == "gateway" and "mutation LogHours" in chain(relay)
     assert job["service"] == "worker" and job["kind"] == "CONSUMER"
     assert job["attributes"]["clientgraph.command"] == command_id
-    assert job["attributes"]["clientgraph.command.outcome"] == "SUCCEEDED"
+    assert job["attributes"]["clientgraph.outcome"] == "SUCCEEDED"
     assert chain(job)[-1] == "mutation LogHours"  # the worker's job continues the request
     for step in (write, read_back, applied):
         assert "apply_command" in chain(step), chain(step)

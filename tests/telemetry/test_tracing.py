@@ -62,3 +62,18 @@ def test_trace_id_of_refuses_what_is_not_a_traceparent() -> None:
 def test_the_exporter_none_exports_nothing() -> None:
     assert span_processor(TelemetrySettings()) is None
     assert span_processor(TelemetrySettings(exporter="file", file_path="x")) is not None
+
+
+def test_the_otlp_exporter_takes_its_endpoint_and_secret_headers() -> None:
+    settings = TelemetrySettings.model_validate(
+        {
+            "exporter": "otlp",
+            "otlp_endpoint": "http://collector:4318/v1/traces",
+            "otlp_headers": {"x-api-key": "collector-secret"},
+        }
+    )
+    processor = span_processor(settings)
+    assert "collector-secret" not in repr(settings)  # a secret of the settings
+    exporter = processor.span_exporter  # type: ignore[union-attr]
+    assert exporter._endpoint == "http://collector:4318/v1/traces"
+    processor.shutdown()  # type: ignore[union-attr]
