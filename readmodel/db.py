@@ -26,10 +26,14 @@ def create_engine(
     SQLite gets WAL journaling (readers don't block the one writer), enforced foreign keys and
     a busy timeout. PostgreSQL gets a pool of ``pool_size`` asyncpg connections and, with
     ``statement_timeout_ms``, a server-side cap on every statement (the gateway's engine: a
-    read that runs longer is cancelled by PostgreSQL itself).
+    read that runs longer is cancelled by PostgreSQL itself). Neither puts bound values in
+    its error messages (``hide_parameters``): they end up in logs, and the values are callers'
+    variables and source data.
     """
     if is_sqlite(url):
-        engine = sa_asyncio.create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = sa_asyncio.create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
@@ -43,6 +47,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=False,
         connect_args=connect_args,
+        hide_parameters=True,
     )
 
 
