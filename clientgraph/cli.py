@@ -268,10 +268,12 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from clientgraph.telemetry.setup import observe
     from sync_jobs.backfill import sync_source
     from sync_jobs.connectors.registry import NotConfigured
     from sync_jobs.errors import SourceError
 
+    observe(settings, "cli", "console")
     try:
         result = asyncio.run(
             sync_source(
@@ -286,15 +288,14 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    import logging
-
+    from clientgraph.telemetry.setup import observe
     from sync_jobs.connectors.registry import NotConfigured
     from sync_jobs.worker import run_worker
 
     if settings.redis_url is None:
         print("clientgraph worker: set CLIENTGRAPH_REDIS_URL (the arq queue)", file=sys.stderr)
         return 1
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    observe(settings, "worker", "json")
     try:
         run_worker(settings, burst=args.burst, health_port=args.health_port)
     except NotConfigured as error:
@@ -323,8 +324,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     )
     from clientgraph.demo_tryton import ErpError, running_erp
     from clientgraph.tasks import migrate_database
+    from clientgraph.telemetry.setup import observe
     from gateway.serve import serve_app
 
+    observe(settings, "gateway", "console")
     asyncio.run(migrate_database(settings))
     sources = DemoSources.invent(args.host, args.port, settings, erp=args.erp, crm=args.crm)
     today = args.today or datetime.now(UTC).date()
@@ -337,7 +340,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
             partner = f"{args.crm}:{app.state.demo_account_id}"
             keys |= asyncio.run(demo_keys(demo, partner_account=partner))
             print(explain(sources, app.state.demo_account_id, keys), file=sys.stderr)
-            serve_app(app, demo, host=args.host, port=args.port)
+            serve_app(app, demo, host=args.host, port=args.port, log_format="console")
     except ErpError as error:
         print(f"clientgraph demo: the {args.erp} ERP did not start: {error}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clientgraph.settings_http import HttpSettings, RateLimitSettings
+from clientgraph.settings_ops import LogSettings, TelemetrySettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
 
@@ -403,6 +404,8 @@ class Settings(BaseSettings):
         None, description="Redis URL for arq queues; unset means embedded (in-process) jobs."
     )
     log_level: str = "INFO"
+    log: LogSettings = LogSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     graphql: GraphQLSettings = GraphQLSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
     hubspot: HubSpotSettings = HubSpotSettings()

@@ -18,6 +18,7 @@ from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.middleware.body_limit import BodyLimit
 from gateway.middleware.security_headers import SecurityHeaders
+from gateway.middleware.telemetry import Telemetry
 from gateway.ratelimit import rate_limiter
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
@@ -86,13 +87,15 @@ EXPOSED_HEADERS = [
     "RateLimit-Reset",
     "RateLimit-Policy",
     "Retry-After",
+    "traceparent",
 ]
 """What a page of an allowed origin may read of an answer, beyond the CORS-safe headers."""
 
 
 def edge_middleware(settings: Settings) -> list[Middleware]:
-    """Security headers on every answer; CORS only for the origins ``http.cors_origins`` lists."""
-    middleware = [Middleware(SecurityHeaders)]
+    """A span per request (outermost: it times the rest), security headers on every answer;
+    CORS only for the origins ``http.cors_origins`` lists."""
+    middleware = [Middleware(Telemetry), Middleware(SecurityHeaders)]
     if settings.http.cors_origins:
         middleware.append(
             Middleware(
@@ -104,6 +107,7 @@ def edge_middleware(settings: Settings) -> list[Middleware]:
                     "Content-Type",
                     "X-Consistency-Token",
                     "X-Correlation-Id",
+                    "traceparent",
                 ],
                 expose_headers=EXPOSED_HEADERS,
                 allow_credentials=False,

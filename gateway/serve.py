@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 from clientgraph.settings import Settings
+from clientgraph.telemetry.logs import Format
+from clientgraph.telemetry.setup import observe
 
 UVICORN_OPTIONS: dict[str, Any] = {
     "server_header": False,  # no "server: uvicorn" banner naming what to attack
     "proxy_headers": False,  # X-Forwarded-For is read by gateway.client_address, and only
     # from http.trusted_proxies (uvicorn's own default would trust 127.0.0.1)
     "log_level": "info",
+    "log_config": None,  # every line goes through clientgraph.telemetry.logs' one schema
 }
 """How uvicorn serves the gateway, wherever it is started."""
 
 
-def configure_logging(settings: Settings) -> None:
-    """One line per record; httpx's per-request lines (sync's calls to sources) only as DEBUG."""
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    if logging.root.level > logging.DEBUG:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until interrupted. With workers > 1 each process builds its own app."""
-    configure_logging(settings)
+    observe(settings, "gateway", "json")
     if workers > 1:
         options = UVICORN_OPTIONS | _socket_limit(settings)
         uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers, **options)
@@ -38,9 +33,11 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     serve_app(create_app(settings), settings, host=host, port=port)
 
 
-def serve_app(app: Starlette, settings: Settings, *, host: str, port: int) -> None:
+def serve_app(
+    app: Starlette, settings: Settings, *, host: str, port: int, log_format: Format = "json"
+) -> None:
     """Serve one app in this process (the demo's carries its simulators)."""
-    configure_logging(settings)
+    observe(settings, "gateway", log_format)  # a no-op for tracing if serve() did it
     uvicorn.run(app, host=host, port=port, **(UVICORN_OPTIONS | _socket_limit(settings)))
 
 

@@ -67,6 +67,8 @@ class NewCommand:
     """Who asked: keys are unique per principal (``system``: clientgraph's own writes)."""
     principal_role: str | None = None
     credential_id: str | None = None
+    trace_context: str | None = None
+    """The accepting request's W3C ``traceparent``: the executor's spans join its trace."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) 
         "input_hash": new.input_hash,
         "payload": json.dumps(dict(new.payload), sort_keys=True),
         "correlation_id": new.correlation_id,
+        "trace_context": new.trace_context,
         "attempts": 0,
         "max_attempts": Command.model_fields["max_attempts"].default,
         "created_at": now,

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,22 +26,28 @@ def create_engine(
     SQLite gets WAL journaling (readers don't block the one writer), enforced foreign keys and
     a busy timeout. PostgreSQL gets a pool of ``pool_size`` asyncpg connections and, with
     ``statement_timeout_ms``, a server-side cap on every statement (the gateway's engine: a
-    read that runs longer is cancelled by PostgreSQL itself).
+    read that runs longer is cancelled by PostgreSQL itself). Neither puts bound values in
+    its error messages (``hide_parameters``): they end up in logs, and the values are callers'
+    variables and source data.
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = sa_asyncio.create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
     if statement_timeout_ms is not None:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
-    return create_async_engine(
+    # looked up on the module at each call: tracing (clientgraph.telemetry) wraps it there
+    return sa_asyncio.create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
         connect_args=connect_args,
+        hide_parameters=True,
     )
 
 

@@ -20,6 +20,7 @@ from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
+from schema.tracing import OperationSpan
 
 CACHE_SIZE = 512
 
@@ -74,6 +75,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
     extensions: list[Any] = [
         ErrorCodes,
         RenewContext,
+        OperationSpan,
         MaskedPaths,
         lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from arq import Retry
+from opentelemetry.trace import Span
 
 from sync_jobs.commands.execute import APPLY_MAX_TRIES, apply_command
 from sync_jobs.connectors.base import Connector
@@ -29,6 +30,7 @@ from sync_jobs.handoff.triggers import advance_handoff, advance_handoffs
 from sync_jobs.pull import pull_object
 from sync_jobs.rolling import Rolling
 from sync_jobs.source_state import mark_failing, mark_pulled, rest_source, resting_until
+from sync_jobs.tracing import job_span
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,20 @@ Job = Callable[..., Awaitable[Any]]
 async def pull_source(ctx: dict[str, Any], source: str) -> dict[str, Any]:
     """Pull every object of ``source``, parents first, unless the source is paused.
 
-    Returns a small report (what arq keeps as the job's result).
+    Returns a small report (what arq keeps as the job's result). A trace of its own
+    (``sync.pull``) with the pages read and records applied.
     """
+    with job_span("sync.pull", ctx, root=True, source=source) as current:
+        return await _pull_source(ctx, source, current)
+
+
+async def _pull_source(ctx: dict[str, Any], source: str, current: Span) -> dict[str, Any]:
     deps = deps_of(ctx)
     connector = deps.source(source)
     if (until := await _paused(deps, connector)) is not None:
+        current.set_attribute("clientgraph.paused", True)
         return {"source": source, "paused_until": until.isoformat()}
-    applied, master, objects = 0, deps.settings.sync.account_master, connector.objects
+    applied, pages, master, objects = 0, 0, deps.settings.sync.account_master, connector.objects
     try:
         for index, object_type in enumerate(objects):
             try:
@@ -61,7 +70,8 @@ async def pull_source(ctx: dict[str, Any], source: str) -> dict[str, Any]:
                 await mark_failing(deps.engine, connector.system, rest, error_text(error), now)
                 raise
             await mark_pulled(deps.engine, connector.system, object_type, deps.clock())
-            applied += report.applied
+            applied, pages = applied + report.applied, pages + report.pages
+            current.set_attributes({"clientgraph.pages": pages, "clientgraph.records": applied})
     except QuotaExhausted as error:
         until = await _pause(deps, connector, error)
         return {"source": source, "paused_until": until.isoformat()}
@@ -80,7 +90,22 @@ async def _handoffs_after_pull(ctx: dict[str, Any]) -> None:
 async def refresh_records(
     ctx: dict[str, Any], source: str, object_type: str, ids: list[str]
 ) -> Any:
-    """Re-read ``ids`` of ``object_type`` now (a webhook's hint); retried when transient."""
+    """Re-read ``ids`` of ``object_type`` now (a webhook's hint); retried when transient.
+
+    A trace of its own (``sync.refresh``) with the records asked for and applied.
+    """
+    attributes = {"object_type": object_type, "records_asked": len(ids)}
+    with job_span("sync.refresh", ctx, root=True, source=source, **attributes) as current:
+        report = await _refresh_records(ctx, source, object_type, ids)
+        for name in ("applied", "skipped", "parked"):
+            if isinstance(value := getattr(report, name, None), int):
+                current.set_attribute(f"clientgraph.records_{name}", value)
+        return report
+
+
+async def _refresh_records(
+    ctx: dict[str, Any], source: str, object_type: str, ids: list[str]
+) -> Any:
     from sync_jobs.refresh import refresh_records as refresh  # written alongside webhooks
 
     deps = deps_of(ctx)

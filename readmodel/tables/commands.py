@@ -53,6 +53,7 @@ class Command(SQLModel, table=True):
     input_hash: str = Field(max_length=64)
     payload: str
     correlation_id: str = Field(max_length=64)
+    trace_context: str | None = Field(default=None, max_length=64)  # W3C traceparent (55)
     attempts: int = 0
     max_attempts: int = 8
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clientgraph.telemetry import context as telemetry
 from readmodel import command_log
 from readmodel.command_log import IdempotencyKeyReused, NewCommand
 from resolvers.commands.errors import CommandRefused, RefusalCode
@@ -68,6 +69,7 @@ async def accept_command(
         input_hash=digest,
         payload=write.payload,
         correlation_id=correlation_id(ctx),
+        trace_context=telemetry.traceparent(),  # the worker continues this request's trace
         **asked_by(ctx),
     )
     try:
@@ -75,6 +77,7 @@ async def accept_command(
     except IdempotencyKeyReused as error:
         return replay(error.existing, digest)
     if accepted.created:
+        log.info("command %s accepted: %s on %s", accepted.row.id, kind, write.target_system)
         await hand_off(ctx, accepted.row.id)
     return accepted.row
 
@@ -118,4 +121,4 @@ def correlation_id(ctx: Context) -> str:
         value = headers.get(name)
         if value and CORRELATION_ID.match(value):
             return str(value)
-    return uuid.uuid4().hex
+    return telemetry.get("correlation_id") or uuid.uuid4().hex  # the request's own, if any

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from clientgraph.telemetry.context import trace_id_of
 from readmodel.command_log import CommandStatus
 from resolvers.commands import queries
 from resolvers.commands.tokens import token_of
@@ -38,6 +39,11 @@ class Command(Node):
     attempts: int = strawberry.field(description="Attempts made at the target system so far.")
     correlation_id: str = strawberry.field(
         description="The caller's X-Correlation-Id (or one made up), carried into logs."
+    )
+    trace_id: str | None = strawberry.field(
+        description="The OpenTelemetry trace (32 hex digits) of the request that accepted it; "
+        "the worker's spans and log lines for it carry the same id. Null for commands "
+        "accepted before tracing, or by clientgraph itself outside a request."
     )
     last_error: CommandError | None = strawberry.field(
         description="Why the latest attempt failed (kept until another attempt replaces it; "
@@ -75,6 +81,7 @@ class Command(Node):
             idempotency_key=row.idempotency_key,
             attempts=row.attempts,
             correlation_id=row.correlation_id,
+            trace_id=trace_id_of(getattr(row, "trace_context", None)),
             last_error=error,
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -55,6 +55,7 @@ from sync_jobs.handoff.triggers import on_command_succeeded
 from sync_jobs.pull import apply_page
 from sync_jobs.rows import CanonicalRow
 from sync_jobs.source_state import rest_source, resting_until
+from sync_jobs.tracing import command_job, span
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,17 @@ async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
     """
     deps = deps_of(ctx)
     command = await load_command(deps.engine, command_id)
+    with command_job(ctx, command_id, command) as job:
+        log.info("command %s: run %s", command_id, ctx.get("job_try") or 1)
+        report = await _apply(ctx, deps, command_id, command)
+        job.set_attribute("clientgraph.outcome", str(report.get("status")))
+        log.info("command %s: %s", command_id, report.get("status"))
+        return report
+
+
+async def _apply(
+    ctx: dict[str, Any], deps: SyncDeps, command_id: int, command: Row[Any] | None
+) -> Report:
     if command is None or command.status in FINAL_STATUSES:
         status = "MISSING" if command is None else command.status
         return {"command": command_id, "status": status, "skipped": True}
@@ -113,7 +125,8 @@ async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
     if not await _claim(deps, command, lease, attempt):
         return {"command": command_id, "status": "CLAIMED_ELSEWHERE", "skipped": True}
     async with lease.kept():
-        report = await _attempt(deps, command, lease, attempt)
+        with span("command.attempt", attempt=attempt, target_system=command.target_system):
+            report = await _attempt(deps, command, lease, attempt)
     if report.get("status") == CommandStatus.SUCCEEDED:
         await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves on
     return report
@@ -174,14 +187,18 @@ async def _write(deps: SyncDeps, command: Row[Any]) -> WriteResult:
     if not isinstance(connector, CommandWriter):
         raise UnsupportedCommand(command.target_system, command.kind)
     payload = _payload(command.payload)
-    return await connector.apply_command(command.kind, payload, source_key(command))
+    with span("command.write", command_kind=command.kind, target_system=command.target_system):
+        return await connector.apply_command(command.kind, payload, source_key(command))
 
 
 async def _read_back(deps: SyncDeps, command: Row[Any], written: WriteResult) -> list[CanonicalRow]:
     """The written records as the source now holds them, parents (a new engagement) first."""
     connector = deps.source(command.target_system)
-    rows = [row for kind, i in written.parents for row in await connector.fetch(kind, [i])]
-    return rows + await connector.fetch(written.object_type, written.source_ids)
+    with span("command.read_back", object_type=written.object_type) as current:
+        rows = [row for kind, i in written.parents for row in await connector.fetch(kind, [i])]
+        rows += await connector.fetch(written.object_type, written.source_ids)
+        current.set_attribute("clientgraph.records", len(rows))
+    return rows
 
 
 async def _record_applied(
@@ -246,7 +263,10 @@ async def _succeed(
             )
             if not done:  # taken over, or an operator moved it: roll back, change nothing
                 raise _MovedOn
-            applied = await apply_page(conn, rows, written.object_type, now, account_master=master)
+            with span("readmodel.apply", object_type=written.object_type, records=len(rows)):
+                applied = await apply_page(
+                    conn, rows, written.object_type, now, account_master=master
+                )
     except _MovedOn:
         log.warning("command %s: written, but its row had moved on", command_id)
         return {"command": command_id, "status": "MOVED_ON", "target": written.source_id}

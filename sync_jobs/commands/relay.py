@@ -31,6 +31,7 @@ from typing import Any
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
+from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,6 +47,7 @@ from sync_jobs.dispatch import (
     QueueUnavailable,
 )
 from sync_jobs.runner import UnknownJob
+from sync_jobs.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +180,9 @@ async def relay_one(
     mode runs it at once) or an operator cancelled meanwhile, the row is left as they set it.
     """
     try:
-        await dispatcher.enqueue(APPLY_COMMAND, command_id)
+        with span("command.relay", kind=SpanKind.PRODUCER, command=command_id) as current:
+            current.set_attribute("messaging.system", "arq")
+            await dispatcher.enqueue(APPLY_COMMAND, command_id)
     except (QueueUnavailable, UnknownJob) as error:
         log.warning("command %s stays ACCEPTED: %s", command_id, error)
         return False
