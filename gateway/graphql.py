@@ -33,6 +33,7 @@ from gateway.context import build_context
 from gateway.documents import DocumentRefused, Documents
 from gateway.http_input import Refused as HTTPRefused
 from gateway.http_input import StrictGraphQL
+from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
 from resolvers.context import Context
@@ -144,8 +145,11 @@ class GraphQLEndpoint(StrictGraphQL):
         except DocumentRefused as refused:
             raise HTTPRefused(refused.status, refused.message, code=refused.code) from None
         request_data = replace(request_data, query=query)
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
+        run = super().execute_single  # timed and counted by operation name (/metrics)
+        return await observed(
+            request_data.operation_name,
+            request_data.query,
+            lambda: run(request, request_adapter, sub_response, context, root_value, request_data),
         )
 
     async def get_root_value(self, request: Any) -> None:

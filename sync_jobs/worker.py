@@ -202,7 +202,8 @@ def _deps_hooks(settings: Settings) -> dict[str, Any]:
 
 def run_worker(settings: Settings, *, burst: bool = False, health_port: int | None = None) -> None:
     """Run both workers until SIGINT/SIGTERM, or with ``burst`` until their queues are empty;
-    with ``health_port``, serve ``/healthz`` and ``/readyz`` on it (``worker_health``)."""
+    with ``health_port``, serve ``/healthz``, ``/readyz`` and ``/metrics`` on it
+    (``worker_health``)."""
     asyncio.run(_run(settings, burst, health_port))
 
 
@@ -225,7 +226,7 @@ async def _run(settings: Settings, burst: bool, health_port: int | None = None) 
             loop.add_signal_handler(signum, _stop, workers, signum)
         probes = None
         if health_port is not None:
-            app = health_app(workers, deps.engine)
+            app = health_app(workers, deps.engine, settings)
             probes = asyncio.create_task(serve_health(app, health_port), name="worker-health")
         try:
             ended = await asyncio.gather(*(w.async_run() for w in workers), return_exceptions=True)

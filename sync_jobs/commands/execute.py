@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from readmodel import command_log
 from readmodel.command_log import CLAIMABLE, FINAL_STATUSES, CommandStatus, source_key
 from readmodel.types import utcnow
+from sync_jobs.commands.attempt_metrics import counted_attempt
 from sync_jobs.commands.backoff import backoff_seconds
 from sync_jobs.commands.lease import Lease
 from sync_jobs.commands.writes import CommandWriter, UnsupportedCommand, WriteResult
@@ -112,8 +113,8 @@ async def apply_command(ctx: dict[str, Any], command_id: int) -> Report:
     lease = Lease(deps.engine, command_id, deps.settings.writes.lease_seconds)
     if not await _claim(deps, command, lease, attempt):
         return {"command": command_id, "status": "CLAIMED_ELSEWHERE", "skipped": True}
-    async with lease.kept():
-        report = await _attempt(deps, command, lease, attempt)
+    async with lease.kept(), counted_attempt(command.kind, attempt) as counted:
+        report = counted(await _attempt(deps, command, lease, attempt))
     if report.get("status") == CommandStatus.SUCCEEDED:
         await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves on
     return report
