@@ -1,12 +1,36 @@
-"""The operators' routes: ``/metrics`` (and, next, the console)."""
+"""The operators' routes: ``/metrics`` and the console (``/ops``)."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from clientgraph.settings import Settings
 from gateway.ops.metrics import metrics
 
+CONSOLE = Path(__file__).parent / "console"
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+"""The console runs only its own files (no inline script, no other host), so an injected
+value could not run even if one slipped past its escaping."""
+
+
+async def console(_request: Request) -> Response:
+    """The console's page: it holds no data (that comes from /graphql with the operator's key)."""
+    return FileResponse(CONSOLE / "ops.html", headers={"Content-Security-Policy": CONSOLE_CSP})
+
 
 def ops_routes(settings: Settings) -> list[BaseRoute]:
-    return [Route("/metrics", metrics)]
+    routes: list[BaseRoute] = [Route("/metrics", metrics)]
+    if settings.ops.console:
+        routes += [
+            Route("/ops", console),
+            Mount("/ops/assets", StaticFiles(directory=CONSOLE), name="ops-assets"),
+        ]
+    return routes
