@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install clientgraph with its dev tools
+	$(BIN)/python -m gateway.ops.graphiql  # GraphiQL's assets from npm, once (docs/operations.md)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)  # browser tests
 
 demo: install  ## migrate, seed a demo firm (SQLite) and serve http://127.0.0.1:8000/graphql
 	$(BIN)/clientgraph demo

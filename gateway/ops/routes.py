@@ -1,4 +1,4 @@
-"""The operators' routes: ``/metrics`` and the console (``/ops``)."""
+"""The operators' routes: ``/metrics``, the console (``/ops``) and GraphiQL's own assets."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from clientgraph.settings import Settings
+from gateway.ops.graphiql import ASSETS, PREFIX
 from gateway.ops.metrics import metrics
 
 CONSOLE = Path(__file__).parent / "console"
@@ -33,4 +34,7 @@ def ops_routes(settings: Settings) -> list[BaseRoute]:
             Route("/ops", console),
             Mount("/ops/assets", StaticFiles(directory=CONSOLE), name="ops-assets"),
         ]
+    if settings.graphql.graphiql:
+        assets = StaticFiles(directory=ASSETS, check_dir=False)
+        routes.append(Mount(PREFIX.rstrip("/"), assets, name="graphiql-assets"))
     return routes
