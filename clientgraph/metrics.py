@@ -71,11 +71,12 @@ as ``other``, so a client cannot grow the scrape without end."""
 _seen_names: set[str] = set()
 
 
-def operation_label(name: str | None) -> str:
-    """A bounded label for an operation name (``anonymous``, ``invalid``, ``other``)."""
+def operation_label(name: object) -> str:
+    """A bounded label for an operation name (``anonymous``, ``invalid``, ``other``); the name
+    comes from the request as sent, checked later (it may not even be a string)."""
     if not name:
         return "anonymous"
-    if not OPERATION_NAME.fullmatch(name):
+    if not isinstance(name, str) or not OPERATION_NAME.fullmatch(name):
         return "invalid"
     if name not in _seen_names and len(_seen_names) >= MAX_OPERATION_NAMES:
         return "other"

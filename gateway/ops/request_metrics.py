@@ -22,8 +22,8 @@ FIRST_NAMED = re.compile(r"\b(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z
 with several operations must name one, so the request's name wins)."""
 
 
-def operation_name(given: str | None, document: str | None) -> str | None:
-    if given or not document:
+def operation_name(given: object, document: object) -> object:
+    if given or not isinstance(document, str):
         return given
     found = FIRST_NAMED.search(document)
     return found.group(1) if found else None
