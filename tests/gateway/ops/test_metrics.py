@@ -15,16 +15,19 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import AuthSettings, SalesforceSettings, Settings
+from clientgraph.settings_http import RateLimitSettings
 from clientgraph.settings_ops import OpsSettings
 from gateway.app import create_app
 from readmodel import api_keys
 from readmodel.tables import Command, SyncState, table_of
 from sync_jobs.worker_health import health_app
 from tests.conftest import FIRM_NOW, REDIS_URL, Firm, gateway_client, http_client
+from tests.gateway.edge import edge_app
 from tests.resolvers.commands.world import url_of
 
 NAMED = "query OpsMetricsProbe { accounts(first: 3) { nodes { id name } } }"
 BROKEN = "query OpsMetricsBroken { noSuchField }"
+TYPENAME = {"query": "{ __typename }"}
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -162,3 +165,15 @@ def _command(n: int, status: str) -> dict[str, Any]:
         "payload": "{}", "correlation_id": f"c-{n}", "attempts": 8, "created_at": at,
         "updated_at": at,
     }
+
+
+async def test_rate_limit_refusals_are_counted_by_role_and_window(engine: AsyncEngine) -> None:
+    labels = {"role": "admin", "window": "minute"}
+    before = REGISTRY.get_sample_value("clientgraph_rate_limit_refusals_total", labels) or 0.0
+    budget = RateLimitSettings(enabled=True, per_minute={"admin": 2}, burst={})
+    async with edge_app(engine, rate_limit=budget) as app, http_client(app) as client:
+        answers = [await client.post("/graphql", json=TYPENAME) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429, 429]
+    after = REGISTRY.get_sample_value("clientgraph_rate_limit_refusals_total", labels)
+    assert after == before + 2
