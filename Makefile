@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast lint schema bench faults clean
+.PHONY: install browsers demo test test-fast lint schema bench faults clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clientgraph needs Python 3.11 or newer")'
@@ -14,11 +14,18 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install clientgraph with its dev tools
+	@$(BIN)/python -m gateway.ops.graphiql || echo "GraphiQL's assets were not vendored (is npm \
+	installed?): the IDE loads them from unpkg until 'make install' runs with npm"
+
+browsers:  ## Debian's chromium and chromedriver, for the browser tests (needs root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || \
+		echo "could not install chromium: the browser tests will fail (docs/testing.md)"
 
 demo: install  ## migrate, seed a demo firm (SQLite) and serve http://127.0.0.1:8000/graphql
 	$(BIN)/clientgraph demo
 
-test: install  ## the whole suite: SQLite and PostgreSQL, Redis where needed
+test: install browsers  ## the whole suite: SQLite and PostgreSQL, Redis where needed
 	$(BIN)/pytest -q
 
 test-fast: install  ## the suite without the slow tests (processes, live Tryton): docs/testing.md

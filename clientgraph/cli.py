@@ -169,8 +169,14 @@ def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--health-port",
         type=int,
         default=None,
-        help="serve /healthz and /readyz (503 while Redis or the database is unreachable) on "
-        "127.0.0.1:PORT",
+        help="serve /healthz, /readyz (503 while Redis or the database is unreachable) and "
+        "/metrics (scrape token or operator key) on HOST:PORT",
+    )
+    p.add_argument(
+        "--health-host",
+        default="127.0.0.1",
+        help="address of the --health-port server (default %(default)s; 0.0.0.0 for a "
+        "Prometheus on another host)",
     )
     p.set_defaults(handler=_worker)
 
@@ -297,7 +303,12 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     observe(settings, "worker", "json")
     try:
-        run_worker(settings, burst=args.burst, health_port=args.health_port)
+        run_worker(
+            settings,
+            burst=args.burst,
+            health_port=args.health_port,
+            health_host=args.health_host,
+        )
     except NotConfigured as error:
         print(f"clientgraph worker: {error}", file=sys.stderr)
         return 1

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clientgraph.settings_http import HttpSettings, RateLimitSettings
-from clientgraph.settings_ops import LogSettings, TelemetrySettings
+from clientgraph.settings_ops import LogSettings, OpsSettings, TelemetrySettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
 
@@ -417,6 +417,7 @@ class Settings(BaseSettings):
     jwt: JwtSettings = JwtSettings()
     http: HttpSettings = HttpSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    ops: OpsSettings = OpsSettings()
 
     @property
     def embedded(self) -> bool:

@@ -1,4 +1,6 @@
-"""Settings of what operators see: traces (``telemetry``) and logs (``log``)."""
+"""Settings of what operators see and use: traces (``telemetry``), logs (``log``), ``/metrics``
+and the console (``ops``). Kept apart so ``clientgraph/settings.py`` stays small;
+docs/operations.md says how each is used."""
 
 from __future__ import annotations
 
@@ -49,3 +51,14 @@ class LogSettings(BaseModel):
         "console: plain text for people. Unset: json for serve and worker, console for the "
         "demo and the other commands.",
     )
+
+
+class OpsSettings(BaseModel):
+    """Who may scrape ``/metrics``, and whether the console is served."""
+
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="A bearer token for Prometheus to scrape /metrics with (gateway and "
+        "worker). Unset: only an operator or admin credential may scrape.",
+    )
+    console: bool = Field(True, description="Serve the operations console on GET /ops.")

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from clientgraph.metrics import count_sql
 from clientgraph.settings import Settings
 from gateway.auth.authenticate import Authenticator, jwt_verifier
 from gateway.documents import Documents
@@ -19,6 +20,8 @@ from gateway.health import healthz, readyz
 from gateway.middleware.body_limit import BodyLimit
 from gateway.middleware.security_headers import SecurityHeaders
 from gateway.middleware.telemetry import Telemetry
+from gateway.ops.metrics import queue_client
+from gateway.ops.routes import ops_routes
 from gateway.ratelimit import rate_limiter
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
@@ -56,6 +59,8 @@ def create_app(
         trusted_only = frozenset(settings.graphql.trusted_documents_only_roles)
         app.state.documents = Documents(app.state.engine, trusted_only)
         app.state.rate_limiter = rate_limiter(settings)
+        count_sql(app.state.engine)  # statements per operation (/metrics)
+        app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:
             # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner
             async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
@@ -68,6 +73,8 @@ def create_app(
                 await app.state.authenticator.verifier.aclose()
             if app.state.rate_limiter is not None:
                 await app.state.rate_limiter.aclose()
+            if app.state.queue_redis is not None:
+                await app.state.queue_redis.aclose()
             await app.state.engine.dispose()
 
     limit = settings.graphql.max_body_bytes
@@ -77,6 +84,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/webhooks/{source}", webhook, methods=["POST"]),
+        *ops_routes(settings),  # /metrics, /ops, GraphiQL's own assets: gateway/ops/
     ]
     return Starlette(routes=routes, middleware=edge_middleware(settings), lifespan=lifespan)
 

@@ -33,6 +33,8 @@ from gateway.context import build_context
 from gateway.documents import DocumentRefused, Documents
 from gateway.http_input import Refused as HTTPRefused
 from gateway.http_input import StrictGraphQL
+from gateway.ops.graphiql import offline
+from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
 from resolvers.context import Context
@@ -40,8 +42,9 @@ from schema.errors import classify
 
 PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
 IDE_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
-"""The GraphiQL page's policy: it loads scripts and styles from a CDN and runs inline code, so
-only what cannot break it (framing, base URL, forms, plugins) is shut."""
+"""The GraphiQL page's policy: it runs inline code (and loads from unpkg what ``make install``
+did not vendor, see ``gateway.ops.graphiql``), so only what cannot break it (framing, base URL,
+forms, plugins) is shut."""
 
 
 class GraphQLEndpoint(StrictGraphQL):
@@ -67,7 +70,7 @@ class GraphQLEndpoint(StrictGraphQL):
         self._ide_key = ide_key if graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        html = self.graphql_ide_html
+        html = offline(self.graphql_ide_html)  # GraphiQL's assets from the package
         html = html if self._ide_key is None else _with_key(html, self._ide_key)
         return HTMLResponse(html, headers={"Content-Security-Policy": IDE_CSP})
 
@@ -144,8 +147,11 @@ class GraphQLEndpoint(StrictGraphQL):
         except DocumentRefused as refused:
             raise HTTPRefused(refused.status, refused.message, code=refused.code) from None
         request_data = replace(request_data, query=query)
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
+        run = super().execute_single  # timed and counted by operation name (/metrics)
+        return await observed(
+            request_data.operation_name,
+            request_data.query,
+            lambda: run(request, request_adapter, sub_response, context, root_value, request_data),
         )
 
     async def get_root_value(self, request: Any) -> None:

@@ -46,6 +46,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from clientgraph.access.principal import Principal
 from clientgraph.access.roles import Role
+from clientgraph.metrics import RATE_LIMIT_REFUSALS
 from clientgraph.settings import Settings
 from gateway.client_address import client_address
 from gateway.http_input import error_response
@@ -132,7 +133,7 @@ class RateLimiter:
         quota = self._quotas[principal.role]
         caller = self.caller(connection, principal)
         try:
-            return await self._count(quota, caller)
+            return await self._count(quota, caller, principal.role.value)
         except StorageError as error:
             log.warning("rate limit counters unreachable, request let through: %r", error)
             return ADMITTED
@@ -143,9 +144,11 @@ class RateLimiter:
             return principal.id
         return "ip:" + client_address(connection, self._trusted_proxies)
 
-    async def _count(self, quota: Quota, caller: str) -> Admission:
+    async def _count(self, quota: Quota, caller: str, role: str) -> Admission:
         for window, what in ((quota.second, "in one second"), (quota.minute, "per minute")):
             if window is not None and not await self._limiter.hit(window, caller):
+                span = "second" if window is quota.second else "minute"
+                RATE_LIMIT_REFUSALS.labels(role, span).inc()
                 return await self._refused(quota, window, caller, what)
         shown = quota.minute or quota.second
         if shown is None:

@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from clientgraph.metrics import WEBHOOK_REJECTS
 from clientgraph.settings import Settings, SourceSettings
 from gateway.outbound_messages import fault, is_outbound_message, outbound_message
 from readmodel.types import utcnow
@@ -45,22 +46,23 @@ async def webhook(request: Request) -> Response:
     """Verify, dedupe and queue one delivery (see the module docstring for the answers)."""
     source = request.path_params["source"]
     if source not in PARSERS:
-        return _error(404, "UNKNOWN_SOURCE", f"no webhooks for source {source!r}")
+        return _reject(source, 404, "UNKNOWN_SOURCE", f"no webhooks for source {source!r}")
     if source == "salesforce" and is_outbound_message(request):
         return await _outbound(request)
     try:
         receipt = await _receive(request, source)
     except BodyTooLarge:
-        return _error(413, "BODY_TOO_LARGE", f"the body exceeds {MAX_BODY_BYTES} bytes")
+        return _reject(source, 413, "BODY_TOO_LARGE", f"the body exceeds {MAX_BODY_BYTES} bytes")
     except BadSignature as error:
-        return _error(401, "BAD_SIGNATURE", str(error))
+        return _reject(source, 401, "BAD_SIGNATURE", str(error))
     except StaleTimestamp as error:
-        return _error(400, "STALE_TIMESTAMP", str(error))
+        return _reject(source, 400, "STALE_TIMESTAMP", str(error))
     except MalformedBody as error:
-        return _error(400, "MALFORMED_BODY", str(error))
+        return _reject(source, 400, "MALFORMED_BODY", str(error))
     if not await _dispatch(request.app, source, receipt):
         await forget(request.app.state.engine, source, receipt.accepted)
-        return _error(503, "QUEUE_UNAVAILABLE", "re-reads could not be queued; retry later")
+        message = "re-reads could not be queued; retry later"
+        return _reject(source, 503, "QUEUE_UNAVAILABLE", message)
     status = 200 if receipt.duplicates and not receipt.accepted else 202
     body = {"accepted": len(receipt.accepted), "duplicates": receipt.duplicates}
     return JSONResponse(body, status_code=status)
@@ -136,6 +138,12 @@ async def _dispatch(app: Starlette, source: str, receipt: Receipt) -> bool:
         log.warning("webhook %s: re-reads not queued", source, exc_info=True)
         return False
     return True
+
+
+def _reject(source: str, status: int, code: str, message: str) -> JSONResponse:
+    """``_error``, counted by source and reason (``clientgraph_webhook_rejects_total``)."""
+    WEBHOOK_REJECTS.labels(source if source in PARSERS else "unknown", code).inc()
+    return _error(status, code, message)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -200,13 +200,22 @@ def _deps_hooks(settings: Settings) -> dict[str, Any]:
     return {"on_startup": startup, "on_shutdown": shutdown}
 
 
-def run_worker(settings: Settings, *, burst: bool = False, health_port: int | None = None) -> None:
+def run_worker(
+    settings: Settings,
+    *,
+    burst: bool = False,
+    health_port: int | None = None,
+    health_host: str = "127.0.0.1",
+) -> None:
     """Run both workers until SIGINT/SIGTERM, or with ``burst`` until their queues are empty;
-    with ``health_port``, serve ``/healthz`` and ``/readyz`` on it (``worker_health``)."""
-    asyncio.run(_run(settings, burst, health_port))
+    with ``health_port``, serve ``/healthz``, ``/readyz`` and ``/metrics`` on it
+    (``worker_health``)."""
+    asyncio.run(_run(settings, burst, health_port, health_host))
 
 
-async def _run(settings: Settings, burst: bool, health_port: int | None = None) -> None:
+async def _run(
+    settings: Settings, burst: bool, health_port: int | None = None, host: str = "127.0.0.1"
+) -> None:
     async with sync_deps(settings) as deps:
         # built inside the running loop: arq's Worker binds the current loop when created
         shared = {"burst": burst, "handle_signals": False}
@@ -225,8 +234,8 @@ async def _run(settings: Settings, burst: bool, health_port: int | None = None) 
             loop.add_signal_handler(signum, _stop, workers, signum)
         probes = None
         if health_port is not None:
-            app = health_app(workers, deps.engine)
-            probes = asyncio.create_task(serve_health(app, health_port), name="worker-health")
+            app = health_app(workers, deps.engine, settings)
+            probes = asyncio.create_task(serve_health(app, health_port, host), name="worker-health")
         try:
             ended = await asyncio.gather(*(w.async_run() for w in workers), return_exceptions=True)
         finally:

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from readmodel import command_log
 from readmodel.command_log import CLAIMABLE, FINAL_STATUSES, CommandStatus, source_key
 from readmodel.types import utcnow
+from sync_jobs.commands.attempt_metrics import counted_attempt
 from sync_jobs.commands.backoff import backoff_seconds
 from sync_jobs.commands.lease import Lease
 from sync_jobs.commands.writes import CommandWriter, UnsupportedCommand, WriteResult
@@ -124,9 +125,9 @@ async def _apply(
     lease = Lease(deps.engine, command_id, deps.settings.writes.lease_seconds)
     if not await _claim(deps, command, lease, attempt):
         return {"command": command_id, "status": "CLAIMED_ELSEWHERE", "skipped": True}
-    async with lease.kept():
+    async with lease.kept(), counted_attempt(command.kind, attempt) as counted:
         with span("command.attempt", attempt=attempt, target_system=command.target_system):
-            report = await _attempt(deps, command, lease, attempt)
+            report = counted(await _attempt(deps, command, lease, attempt))
     if report.get("status") == CommandStatus.SUCCEEDED:
         await on_command_succeeded(ctx, command)  # a won deal or a handoff step moves on
     return report

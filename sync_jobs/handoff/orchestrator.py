@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from clientgraph.metrics import HANDOFF_CYCLE_SECONDS
 from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import HandoffStatus, StepStatus
@@ -69,7 +70,9 @@ async def advance(engine: AsyncEngine, handoff_id: int, now: datetime) -> Advanc
             if result.status != HandoffStatus.IN_PROGRESS:
                 return result
         result.status = await _run_steps(conn, handoff_id, now, result.new_commands)
-        return result
+    if result.status == HandoffStatus.COMPLETED:  # committed: it completed just now
+        HANDOFF_CYCLE_SECONDS.observe(max(0.0, (now - handoff.created_at).total_seconds()))
+    return result
 
 
 async def _check_readiness(conn: AsyncConnection, handoff: Row[Any], now: datetime) -> str:

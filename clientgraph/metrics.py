@@ -1,0 +1,120 @@
+"""The process's Prometheus metrics: counters and histograms that events in this process move.
+
+Gateway and worker each have these in their own default registry and serve them on their own
+``/metrics`` (the gateway's port; the worker's ``--health-port``). Values that live in the
+database or in Redis (queue depth, lag, dead letters) are not here: they are read when a
+scrape comes (``gateway/ops/readings.py``), so every process that serves them agrees.
+docs/operations.md ("Metrics") names each one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+REQUEST_SECONDS = Histogram(
+    "clientgraph_graphql_request_seconds",
+    "Time to execute one GraphQL operation over HTTP, by operation name.",
+    ["operation"],
+)
+REQUEST_ERRORS = Counter(
+    "clientgraph_graphql_request_errors_total",
+    "GraphQL operations answered with errors, by operation name and first error code.",
+    ["operation", "code"],
+)
+SQL_STATEMENTS = Histogram(
+    "clientgraph_graphql_sql_statements",
+    "SQL statements one GraphQL operation ran (an N+1 shows up as a long tail).",
+    ["operation"],
+    buckets=(1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144),
+)
+RATE_LIMIT_REFUSALS = Counter(
+    "clientgraph_rate_limit_refusals_total",
+    "Requests refused with 429 by the caller's rate limit, by role and window.",
+    ["role", "window"],
+)
+WEBHOOK_REJECTS = Counter(
+    "clientgraph_webhook_rejects_total",
+    "Webhook deliveries refused, by source and reason (the error code answered).",
+    ["source", "reason"],
+)
+COMMAND_ATTEMPTS = Counter(
+    "clientgraph_command_attempts_total",
+    "Attempts of the command worker, by command kind and outcome (SUCCEEDED, FAILED, "
+    "DEAD_LETTERED, RETRY, DEFERRED).",
+    ["kind", "outcome"],
+)
+COMMAND_ATTEMPTS_TO_FINISH = Histogram(
+    "clientgraph_command_attempts_to_finish",
+    "Attempts a command took to reach a final status, by kind and outcome.",
+    ["kind", "outcome"],
+    buckets=(1, 2, 3, 4, 5, 6, 8, 10, 15),
+)
+HANDOFF_CYCLE_SECONDS = Histogram(
+    "clientgraph_handoff_cycle_seconds",
+    "From a handoff's creation (the win seen) to COMPLETED.",
+    buckets=(10, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400),
+)
+
+OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MAX_OPERATION_NAMES = 500
+"""Operation names are the caller's words: past this many distinct names, new ones are counted
+as ``other``, so a client cannot grow the scrape without end."""
+_seen_names: set[str] = set()
+
+
+def operation_label(name: object) -> str:
+    """A bounded label for an operation name (``anonymous``, ``invalid``, ``other``); the name
+    comes from the request as sent, checked later (it may not even be a string)."""
+    if not name:
+        return "anonymous"
+    if not isinstance(name, str) or not OPERATION_NAME.fullmatch(name):
+        return "invalid"
+    if name not in _seen_names and len(_seen_names) >= MAX_OPERATION_NAMES:
+        return "other"
+    _seen_names.add(name)
+    return name
+
+
+_statements: ContextVar[list[int] | None] = ContextVar("clientgraph_sql_statements", default=None)
+
+
+def count_sql(engine: AsyncEngine) -> None:
+    """Count each statement ``engine`` runs into the current ``counting_sql`` block, if any."""
+
+    def _before(*_args: Any) -> None:
+        counter = _statements.get()
+        if counter is not None:
+            counter[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", _before)
+
+
+@contextmanager
+def counting_sql() -> Iterator[list[int]]:
+    """``[n]``: the statements run in this block (and the tasks it starts) so far."""
+    counter = [0]
+    token = _statements.set(counter)
+    try:
+        yield counter
+    finally:
+        _statements.reset(token)
+
+
+def exposition(*scraped: Collector) -> bytes:
+    """This process's metrics in Prometheus' text format, then those ``scraped`` just now."""
+    text = generate_latest(REGISTRY)
+    if not scraped:
+        return text
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in scraped:
+        registry.register(collector)
+    return text + generate_latest(registry)
