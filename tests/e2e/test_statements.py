@@ -35,7 +35,14 @@ async def _statements_for(firm: Firm, first: int) -> tuple[int, int]:
     nodes = body["data"]["accounts"]["nodes"]
     assert len(nodes) == first
     _every_relation_is_present(nodes)
-    return len(statements), sum(len(n["invoices"]) + len(n["projects"]) for n in nodes)
+    # the app's own background work (the command relay's sweep every few seconds) may land
+    # inside the request on a loaded machine: it reads only the command log, which DEEP does not
+    theirs = [s for s in statements if not _reads_the_command_log(s)]
+    return len(theirs), sum(len(n["invoices"]) + len(n["projects"]) for n in nodes)
+
+
+def _reads_the_command_log(statement: str) -> bool:
+    return "FROM command" in statement  # DEEP reaches commands only by a join (a deal's projects)
 
 
 def _every_relation_is_present(nodes: list[dict]) -> None:
