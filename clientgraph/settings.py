@@ -30,7 +30,7 @@ class GraphQLSettings(BaseModel):
     )
     introspection_roles: list[str] = Field(
         default_factory=lambda: ["account_team", "delivery", "finance", "operator", "admin"],
-        description="Roles that may introspect the schema (__schema, __type, _service).",
+        description="Roles that may introspect the schema (__schema, __type).",
     )
     suggestion_roles: list[str] = Field(
         default_factory=lambda: ["account_team", "delivery", "finance", "operator", "admin"],

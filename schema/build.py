@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 import strawberry.federation
@@ -23,7 +23,7 @@ from schema.query import Query
 from schema.subscription import Subscription
 
 CACHE_SIZE = 512
-FEDERATION_VERSION = "2.5"  # what @link imports; Apollo's composition knows it since 2023
+FEDERATION_VERSION: Final = "2.5"  # what @link imports; Apollo's composition knows it since 2023
 
 
 class RenewContext(SchemaExtension):

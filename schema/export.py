@@ -21,12 +21,18 @@ def sdl() -> str:
     ``@link`` and ``@key`` directives stay: they tell a client which types a supergraph joins.
     """
     blocks = build_schema().as_str().rstrip().split("\n\n")
-    kept = [_public(b) for b in blocks if not b.startswith(FEDERATION_PLUMBING)]
-    return "\n\n".join(kept).replace("{\n\n", "{\n") + "\n"
+    kept = [_public(b) for b in blocks if not _plumbing(b)]
+    return "\n\n".join(b for b in kept if b).replace("{\n\n", "{\n") + "\n"
+
+
+def _plumbing(block: str) -> bool:
+    return any(line.startswith(FEDERATION_PLUMBING) for line in block.split("\n"))
 
 
 def _public(block: str) -> str:
     lines = block.split("\n")
+    if block.startswith("  ") and any(line.startswith(FEDERATION_FIELDS) for line in lines):
+        return ""  # a field with its description
     return "\n".join(line for line in lines if not line.startswith(FEDERATION_FIELDS))
 
 

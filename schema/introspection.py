@@ -17,8 +17,6 @@ from strawberry.extensions import SchemaExtension
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import Forbidden
 
-SCHEMA_FIELDS = ("__schema", "__type", "_service")
-"""Fields that hand out the schema (``_service { sdl }``: federation's copy of it)."""
 SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 
 
@@ -54,7 +52,7 @@ def _introspects(document: Any) -> bool:
     stack: list[Any] = list(document.definitions)
     while stack:
         node = stack.pop()
-        if isinstance(node, FieldNode) and node.name.value in SCHEMA_FIELDS:
+        if isinstance(node, FieldNode) and node.name.value in ("__schema", "__type"):
             return True
         selection_set = getattr(node, "selection_set", None)
         if selection_set is not None:

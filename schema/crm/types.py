@@ -35,7 +35,9 @@ InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
 HandoffT = Annotated["Handoff", strawberry.lazy("schema.handoffs.types")]
 
 
-@strawberry.federation.type(keys=["id"], description="A client. One account however many systems know it.")
+@strawberry.federation.type(
+    keys=["id"], description="A client. One account however many systems know it."
+)
 class Account(Node):
     name: str
     industry: str | None
