@@ -19,6 +19,7 @@ from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
+from schema.operations import OneOperation
 from schema.query import Query
 from schema.subscription import Subscription
 
@@ -89,6 +90,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         ErrorCodes,
         RenewContext,
         MaskedPaths,
+        OneOperation,
         lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors

@@ -14,16 +14,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import text
 
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
-from readmodel import api_keys
 from readmodel.db import count_statements
 from resolvers.ids import to_global_id
 from tests.conftest import FIRM_NOW, Firm
-from tests.e2e.processes import free_port
+from tests.federation.live import finance_key, serving
 from tests.federation.npm import HERE, node
 from tests.federation.tiers import tier_of, tiers_app
 
@@ -32,34 +30,6 @@ ENTITY_TABLES = ("account", "project", "opportunity", "engagement", "invoice", "
 FROM = re.compile(r"\bFROM (\w+)")
 ACROSS = "{ accounts(first: 100) { nodes { id name supportTier } } }"
 ENTITY_FETCH = "{ tieredAccounts { id supportTier name status projects { code } } }"
-
-
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """``app`` on a real socket in this event loop; yields its /graphql URL."""
-    port = free_port()
-    config = uvicorn.Config(app, port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@asynccontextmanager
-async def finance_key(firm: Firm) -> AsyncIterator[str]:
-    key, stored = await api_keys.create(
-        firm.engine, name="supergraph", role="finance", now=FIRM_NOW
-    )
-    try:
-        yield key
-    finally:
-        async with firm.engine.begin() as conn:
-            await conn.execute(text("DELETE FROM api_key WHERE key_id = :k"), {"k": stored.key_id})
 
 
 class Supergraph:
