@@ -32,7 +32,7 @@ from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
 from gateway.documents import DocumentRefused, Documents
 from gateway.http_input import Refused as HTTPRefused
-from gateway.http_input import StrictGraphQL
+from gateway.http_input import StrictGraphQL, content_type_of
 from gateway.ops.graphiql import offline
 from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
@@ -81,7 +81,7 @@ class GraphQLEndpoint(StrictGraphQL):
                 try:
                     principal = await _authenticate(request, request.headers.get("authorization"))
                 except Refused as refused:
-                    await _refusal(refused)(scope, receive, send)
+                    await _refusal(refused, content_type_of(request))(scope, receive, send)
                     return
                 scope.setdefault("state", {})[PRINCIPAL] = principal
                 admission = await admit(request, principal)  # rate limits: gateway/ratelimit.py
@@ -200,7 +200,7 @@ def _renew(context: Context) -> None:
         delattr(context, "handoff_loaders")
 
 
-def _refusal(refused: Refused) -> Response:
+def _refusal(refused: Refused, media_type: str) -> Response:
     body = {
         "errors": [{"message": refused.reason, "extensions": {"code": refused.code}}],
     }
@@ -208,7 +208,7 @@ def _refusal(refused: Refused) -> Response:
     challenge = 'Bearer realm="clientgraph"' + (f', error="{error}"' if error else "")
     headers = {"WWW-Authenticate": challenge} if refused.status == 401 else {}
     return Response(
-        json.dumps(body), status_code=refused.status, media_type="application/json", headers=headers
+        json.dumps(body), status_code=refused.status, media_type=media_type, headers=headers
     )
 
 

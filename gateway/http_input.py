@@ -9,7 +9,10 @@ sits between strawberry's ``GraphQL`` view and our endpoint and changes only tha
 - a body (or a ``variables`` / ``extensions`` query parameter) that is not UTF-8, not JSON, or
   not a JSON object is 400 (batches, a JSON list, are not served);
 - GET runs queries only: a mutation is 405 with ``Allow: POST`` (GraphQL over HTTP);
-- subscriptions are served over WebSocket only: one sent over HTTP is 400.
+- subscriptions are served over WebSocket only: one sent over HTTP is 400;
+- answers take the media type the client's ``Accept`` asks for:
+  ``application/graphql-response+json`` (request errors 4xx without ``data``) or
+  ``application/json`` (gateway/media_types.py).
 
 The body's size is bounded before it is read, by ``gateway.middleware.body_limit``.
 """
@@ -26,12 +29,19 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+from gateway.media_types import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    answer_type,
+    content_type,
+    request_error_status,
+)
 from resolvers.context import Context
 
 BAD_REQUEST = "BAD_REQUEST"
@@ -64,13 +74,22 @@ def error_response(
     code: str = BAD_REQUEST,
     *,
     headers: Mapping[str, str] | None = None,
+    media_type: str = JSON,
     **extensions: Any,
 ) -> Response:
     """An answer without data: one GraphQL error with its code (and any more extensions)."""
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-    return Response(
-        json.dumps(body), status_code=status, media_type="application/json", headers=headers
-    )
+    return Response(json.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+def media_type_of(request: Request | WebSocket) -> str:
+    """The media type of this request's answer (gateway/media_types.py)."""
+    return answer_type(request.headers.get("accept"))
+
+
+def content_type_of(request: Request | WebSocket) -> str:
+    """The Content-Type of this request's answer."""
+    return content_type(media_type_of(request))
 
 
 class StrictGraphQL(GraphQL[Context, None]):
@@ -80,11 +99,29 @@ class StrictGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         try:
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
         except HTTPException as refused:
-            headers = getattr(refused, "headers", None)
+            headers = {**getattr(refused, "headers", {}), "Vary": "Accept"}
             code = getattr(refused, "code", BAD_REQUEST)
-            return error_response(refused.status_code, refused.reason, code, headers=headers)
+            media_type = content_type_of(request)
+            return error_response(
+                refused.status_code, refused.reason, code, headers=headers, media_type=media_type
+            )
+        if isinstance(request, Request) and isinstance(response, Response):
+            _as_negotiated(request, response)
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A request error answered as graphql-response+json has no ``data`` and a 4xx."""
+        response = await super().process_result(request, result)
+        if media_type_of(request) == GRAPHQL_RESPONSE:
+            status = request_error_status(result.data is not None, result.errors)
+            if status is not None:
+                response.pop("data", None)
+                request.state.graphql_status = status
+        return response
 
     def parse_json(self, data: str | bytes) -> Any:
         """Strawberry says "Unable to parse request body as JSON" of query parameters too."""
@@ -139,6 +176,17 @@ class StrictGraphQL(GraphQL[Context, None]):
             raise Refused(400, 'the request has no "query"') from None
         except InvalidOperationTypeError as error:
             raise _wrong_operation(error.operation_type, method) from None
+
+
+def _as_negotiated(request: Request, response: Response) -> None:
+    """A GraphQL answer (not the IDE's page) in the negotiated media type, with its status."""
+    if response.media_type != JSON and response.headers.get("content-type") != JSON:
+        return
+    response.headers["vary"] = "Accept"
+    response.headers["content-type"] = content_type_of(request)
+    status = getattr(request.state, "graphql_status", None)
+    if status is not None:
+        response.status_code = status
 
 
 def _wrong_operation(kind: OperationType, method: str) -> Refused:

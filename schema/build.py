@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import strawberry
+import strawberry.federation
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -18,11 +19,13 @@ from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
+from schema.operations import OneOperation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.tracing import OperationSpan
 
 CACHE_SIZE = 512
+FEDERATION_VERSION: Final = "2.5"  # what @link imports; Apollo's composition knows it since 2023
 
 
 class RenewContext(SchemaExtension):
@@ -37,9 +40,10 @@ class RenewContext(SchemaExtension):
         yield
 
 
-class ClientGraphSchema(strawberry.Schema):
+class ClientGraphSchema(strawberry.federation.Schema):
     """The schema, with an overall deadline on every query and mutation (not subscriptions:
-    they live as long as their client follows them)."""
+    they live as long as their client follows them); an Apollo Federation v2 subgraph
+    (``_service``, ``_entities``: docs/api.md)."""
 
     request_timeout: float = GraphQLSettings().request_timeout_seconds
 
@@ -68,6 +72,17 @@ def guarded_types() -> dict[str, Any]:
     return {c.__name__: c for c in (Opportunity, Assignment, Person, TimeEntry, Project, Payment)}
 
 
+def entity_types() -> list[Any]:
+    """The types a supergraph may reference (``@key(fields: "id")``). Listed, because
+    strawberry finds keyed types only through plain fields, not lists of connections."""
+    from schema.crm.types import Account, Opportunity
+    from schema.delivery.staffing import Person
+    from schema.delivery.types import Engagement, Project
+    from schema.finance.types import Invoice
+
+    return [Account, Opportunity, Engagement, Project, Invoice, Person]
+
+
 def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
     """The schema the gateway serves, with parser/validation caches and query limits."""
     limits = limits or GraphQLSettings()
@@ -77,12 +92,18 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         RenewContext,
         OperationSpan,
         MaskedPaths,
+        OneOperation,
         lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors
     ]
     schema = ClientGraphSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        types=entity_types(),
+        federation_version=FEDERATION_VERSION,
     )
     schema.request_timeout = limits.request_timeout_seconds
     return schema

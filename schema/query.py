@@ -26,6 +26,7 @@ from schema.crm.types import Account, Contact, Opportunity, as_of_time
 from schema.delivery.inputs import ProjectFilter
 from schema.delivery.staffing import Person, TimeEntry
 from schema.delivery.types import Engagement, Milestone, Project
+from schema.federation import Service, service
 from schema.finance.inputs import InvoiceFilter
 from schema.finance.types import Invoice, Payment
 from schema.handoffs.inputs import HandoffFilter
@@ -227,3 +228,9 @@ class Query:
         states = await sync_resolvers.freshness_states(ctx)
         interval = ctx.sync.interval_seconds
         return [SourceFreshness.from_state(s, ctx.now, interval) for s in states]
+
+    federation_service: Service = strawberry.field(
+        name="_service",
+        resolver=service,
+        description="Apollo Federation: this subgraph's SDL (docs/api.md).",
+    )

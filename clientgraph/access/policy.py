@@ -23,6 +23,7 @@ QUERY_ROLES: Mapping[str, Roles] = {
     "handoff": INTERNAL,
     "handoffs": OPERATORS,  # the exception queue: an operator's view
     "portfolio": INTERNAL,  # and never for a caller scoped to some clients (firm-wide sums)
+    "_service": INTERNAL,  # federation's copy of the schema: also an introspection (settings)
 }
 """Root query fields that not every role may call."""
 

@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy import Row
 
 from readmodel.money import Money as MoneyValue
+from resolvers import entities
 from resolvers.context import context_of
 from resolvers.dataloaders import CHILDREN, Filter
 from resolvers.errors import BadUserInput
@@ -55,6 +56,12 @@ class Node:
     @strawberry.field(description="This record's id and version in each system that holds it.")
     def source_refs(self) -> list[SourceRef]:
         return [lineage_ref(self.row, type(self).__name__.lower())]
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Any:
+        """Federation: the object a supergraph's reference names (types with ``@key``)."""
+        row = await entities.entity(context_of(info), cls.__name__, id)
+        return None if row is None else cls.from_row(row)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="Relay page information (forward paging with first / after).")

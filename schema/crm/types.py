@@ -35,7 +35,9 @@ InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
 HandoffT = Annotated["Handoff", strawberry.lazy("schema.handoffs.types")]
 
 
-@strawberry.type(description="A client. One account however many systems know it.")
+@strawberry.federation.type(
+    keys=["id"], description="A client. One account however many systems know it."
+)
 class Account(Node):
     name: str
     industry: str | None
@@ -157,7 +159,7 @@ class Contact(Node):
         return await one(info, "account_by_id", self.row.account_id, Account.from_row)
 
 
-@strawberry.type(description="A deal in the pipeline.")
+@strawberry.federation.type(keys=["id"], description="A deal in the pipeline.")
 class Opportunity(Node):
     name: str
     stage: OpportunityStage

@@ -21,7 +21,9 @@ ProjectT = Annotated["Project", strawberry.lazy("schema.delivery.types")]
 InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
 
 
-@strawberry.type(description="Someone who can be staffed on projects and log time.")
+@strawberry.federation.type(
+    keys=["id"], description="Someone who can be staffed on projects and log time."
+)
 class Person(Node):
     name: str
     email: str | None

@@ -46,7 +46,9 @@ async def _account(info: strawberry.Info, account_id: int) -> Account | None:
     return await one(info, "account_by_id", account_id, Account.from_row)
 
 
-@strawberry.type(description="A contract or statement of work with a client.")
+@strawberry.federation.type(
+    keys=["id"], description="A contract or statement of work with a client."
+)
 class Engagement(Node):
     name: str
     status: EngagementStatus
@@ -100,7 +102,9 @@ class Engagement(Node):
         return money_of(figures.delivered)
 
 
-@strawberry.type(description="A delivery project, with its budget and financial figures.")
+@strawberry.federation.type(
+    keys=["id"], description="A delivery project, with its budget and financial figures."
+)
 class Project(Node):
     code: str
     name: str

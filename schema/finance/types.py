@@ -21,7 +21,9 @@ AccountT = Annotated["Account", strawberry.lazy("schema.crm.types")]
 ProjectT = Annotated["Project", strawberry.lazy("schema.delivery.types")]
 
 
-@strawberry.type(description="An invoice to a client, for at most one project.")
+@strawberry.federation.type(
+    keys=["id"], description="An invoice to a client, for at most one project."
+)
 class Invoice(Node):
     number: str
     status: InvoiceStatus

@@ -31,6 +31,7 @@ from graphql import (
 from schema.build import build_schema
 
 PAGE = 100
+ENTITIES = "_entities"  # Apollo Federation's: representations, not ids
 
 
 def graphql_schema() -> GraphQLSchema:
@@ -157,6 +158,7 @@ class Document:
     aliases: tuple[str, ...]
     covered: frozenset[tuple[str, str]]
     ids: tuple[str, ...] = ()  # per alias, for root fields that take an id
+    references: tuple[tuple[str, ...], ...] = ()  # per alias, for _entities
 
 
 def is_connection(root: GraphQLField) -> bool:
@@ -173,6 +175,9 @@ def query_documents(
     documents = []
     for name, root in root_type.fields.items():
         needs_id = "id" in root.args and is_non_null_type(root.args["id"].type)
+        if name == ENTITIES:
+            documents.append(_entities(schema, operation, root, tuple(ids_for[name])))
+            continue
         if needs_id:
             documents.append(_by_id(schema, operation, name, root, tuple(ids_for[name])))
             continue
@@ -204,6 +209,27 @@ def _by_id(
     return Document(name, text, aliases, frozenset(covered), ids)
 
 
+def _entities(
+    schema: GraphQLSchema, operation: str, root: GraphQLField, ids: tuple[str, ...]
+) -> Document:
+    """Federation's ``_entities``: one alias per type (fields of several types would conflict
+    by name), all that type's ids as its representations."""
+    by_type: dict[str, list[str]] = {}
+    for id_ in ids:
+        by_type.setdefault(type_of_id(id_), []).append(id_)
+    covered: set[tuple[str, str]] = set()
+    fields = []
+    for n, (type_name, refs) in enumerate(by_type.items()):
+        sel = selection(schema, root, type_name)
+        covered |= sel.covered
+        listed = ", ".join(f'{{__typename: "{type_name}", id: "{r}"}}' for r in refs)
+        fields.append(f"a{n}: {ENTITIES}(representations: [{listed}]) {{ {sel.text} }}")
+    aliases = tuple(f"a{n}" for n in range(len(by_type)))
+    text = f"{operation} {{ {' '.join(fields)} }}"
+    references = tuple(tuple(refs) for refs in by_type.values())
+    return Document(ENTITIES, text, aliases, frozenset(covered), references=references)
+
+
 def reachable_fields(schema: GraphQLSchema, root: GraphQLObjectType) -> set[tuple[str, str]]:
     """Every (type, field) of an object type reachable from ``root``'s fields."""
     seen: set[str] = set()
@@ -227,3 +253,10 @@ def node_type_names(schema: GraphQLSchema) -> frozenset[str]:
     node = schema.get_type("Node")
     assert isinstance(node, GraphQLInterfaceType)
     return frozenset(t.name for t in schema.get_possible_types(node))
+
+
+def entity_type_names(schema: GraphQLSchema) -> frozenset[str]:
+    """The types federation's ``_entities`` resolves (its ``_Entity`` union)."""
+    entity = schema.get_type("_Entity")
+    assert isinstance(entity, GraphQLUnionType)
+    return frozenset(t.name for t in entity.types)

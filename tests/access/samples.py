@@ -8,7 +8,7 @@ from sqlalchemy import text
 from clientgraph.access.roles import Role
 from resolvers.handoffs.queries import to_handoff_id
 from resolvers.ids import to_global_id
-from tests.access.generate import graphql_schema, node_type_names
+from tests.access.generate import entity_type_names, graphql_schema, node_type_names
 from tests.access.oracle import TABLES, allowed_keys
 from tests.access.world import World
 
@@ -48,6 +48,7 @@ async def sample_ids(world: World) -> dict[str, list[str]]:
     )
     assert schema.query_type is not None
     out: dict[str, list[str]] = {}
+    out["_entities"] = [i for t in sorted(entity_type_names(schema)) for i in for_node[t]]
     for name, root in schema.query_type.fields.items():
         if "id" not in root.args:
             continue

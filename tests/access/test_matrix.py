@@ -17,6 +17,7 @@ from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
 from tests.access.generate import (
     Document,
+    entity_type_names,
     graphql_schema,
     node_type_names,
     query_documents,
@@ -33,6 +34,7 @@ def test_every_field_reachable_from_query_is_in_a_generated_document() -> None:
     assert SCHEMA.query_type is not None
     any_ids = {n: ["x"] for n in SCHEMA.query_type.fields}
     any_ids["node"] = [to_global_id(t, 1) for t in sorted(node_type_names(SCHEMA))]
+    any_ids["_entities"] = [to_global_id(t, 1) for t in sorted(entity_type_names(SCHEMA))]
     documents = query_documents(SCHEMA, any_ids)
     covered = set().union(*(d.covered for d in documents))
     missing = reachable_fields(SCHEMA, SCHEMA.query_type) - covered

@@ -44,7 +44,9 @@ LIMITS = {
     "max_cost": 10**15,
     "role_max_cost": {},
     "request_timeout_seconds": 120,  # a loaded CI machine answers slowly, not wrongly
-    "trusted_documents_only_roles": [],  # the matrix sends its own documents as any role
+    # what a role may read, whatever the document: which documents a partner may send at all
+    # (registered ones only, by default) is tests/gateway/test_documents.py's
+    "trusted_documents_only_roles": [],
 }
 ROLES = tuple(Role)
 

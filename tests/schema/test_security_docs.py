@@ -10,7 +10,7 @@ from clientgraph.access.roles import ALL_ROLES, Role
 from schema.build import build_schema
 
 DOC = Path(__file__).parents[2] / "docs" / "security.md"
-ROW = re.compile(r"^\| `([A-Za-z.]+)` \| (.+) \|$")
+ROW = re.compile(r"^\| `([A-Za-z_.]+)` \| (.+) \|$")
 
 
 def _documented() -> tuple[list[str], dict[str, frozenset[Role]]]:
