@@ -4,7 +4,6 @@ persisted queries, over HTTP and the socket, and the CLI that registers them."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.settings import GraphQLSettings
 from readmodel import trusted_documents
 from tests.conftest import FIRM_NOW, http_client
+from tests.gateway.sockets import socket_messages
 from tests.gateway.test_authentication import _two_clients, gateway, new_key
 from tests.resolvers.commands.world import gid, url_of
 
@@ -95,45 +95,12 @@ async def test_the_socket_takes_document_ids_under_the_same_rules(engine: AsyncE
     partner = await new_key(engine, "partner", accounts=[gid("Account", ids["acme"])])
     async with gateway(engine, graphql=TRUSTED_ONLY) as app:
         init = {"Authorization": f"Bearer {partner}"}
-        seen = await _socket_messages_with(
+        seen = await socket_messages(
             app, init, [{"documentId": f"sha256:{digest}"}, {"query": OTHER}]
         )
     assert seen[0]["payload"]["data"]["accounts"]["totalCount"] == 1
     refused = [m for m in seen if m["type"] == "error"]
     assert refused[0]["payload"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
-
-
-async def _socket_messages_with(
-    app: Any, init: dict[str, Any], payloads: list[dict[str, Any]]
-) -> list[Any]:
-    """The messages each subscribe payload gets over graphql-transport-ws."""
-    import asyncio
-
-    import uvicorn
-    from websockets.asyncio.client import connect
-
-    server = uvicorn.Server(uvicorn.Config(app, port=0, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    seen: list[Any] = []
-    try:
-        url = f"ws://127.0.0.1:{port}/graphql"
-        async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
-            for n, payload in enumerate(payloads):
-                await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
-                while True:
-                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-                    seen.append(message)
-                    if message["type"] in ("complete", "error"):
-                        break
-    finally:
-        server.should_exit = True
-        await task
-    return seen
 
 
 @pytest.mark.slow  # processes

@@ -6,21 +6,19 @@ non-canonical ids, cursors and dates, huge filter text, and the same refusals ov
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from websockets.asyncio.client import connect
 
 from readmodel.db import create_engine
 from resolvers.ids import to_global_id
 from resolvers.pagination import CURSOR_VERSION
 from tests.conftest import Firm, error_codes, graphql, http_client, running_app
+from tests.gateway.sockets import socket_messages
 
 
 def b64(raw: str) -> str:
@@ -163,29 +161,7 @@ async def test_postgresql_cancels_a_statement_past_the_deadline(firm: Firm) -> N
 
 
 async def _socket_messages(app: Any, queries: list[str], init: dict[str, Any]) -> list[Any]:
-    server = uvicorn.Server(uvicorn.Config(app, port=0, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    seen: list[Any] = []
-    try:
-        url = f"ws://127.0.0.1:{port}/graphql"
-        async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
-            for n, query in enumerate(queries):
-                payload = {"query": query}
-                await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
-                while True:
-                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-                    seen.append(message)
-                    if message["type"] in ("complete", "error"):
-                        break
-    finally:
-        server.should_exit = True
-        await task
-    return seen
+    return await socket_messages(app, init, [{"query": q} for q in queries])
 
 
 async def test_the_socket_answers_refusals_with_codes_and_keeps_going(firm: Firm) -> None:
