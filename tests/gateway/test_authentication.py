@@ -340,3 +340,15 @@ async def test_book_scoped_account_teams_see_the_accounts_they_own(engine: Async
     assert as_nobody["data"]["accounts"]["totalCount"] == 0
     assert as_finance["data"]["accounts"]["totalCount"] == 2
     assert portfolio["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # firm-wide sums
+
+
+async def test_a_browser_get_that_names_a_query_is_authenticated(engine: AsyncEngine) -> None:
+    await _two_clients(engine)
+    html = {"Accept": "text/html"}
+    async with gateway(engine) as app, http_client(app) as client:
+        page = await client.get("/graphql", headers=html)
+        query = await client.get(
+            "/graphql", params={"query": "{ freshness { system } }"}, headers=html
+        )
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert query.status_code == 401  # the IDE's exemption is for the page, not for operations
