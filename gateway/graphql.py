@@ -194,8 +194,11 @@ async def _document_id(request: Request) -> Any:
     """``documentId`` of the request (a POST body field, or a GET parameter)."""
     if request.method == "GET":
         return request.query_params.get("documentId")
+    raw = await request.body()  # read and checked already: kept by Starlette
+    if b"documentId" not in raw:  # most requests: no second parse of the body
+        return None
     try:
-        body = json.loads(await request.body())  # read and checked already: kept by Starlette
+        body = json.loads(raw)
     except ValueError:
         return None
     return body.get("documentId") if isinstance(body, dict) else None

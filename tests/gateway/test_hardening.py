@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from readmodel.db import create_engine
 from resolvers.ids import to_global_id
 from resolvers.pagination import CURSOR_VERSION
-from tests.conftest import Firm, error_codes, graphql, http_client, running_app
+from tests.conftest import Firm, error_codes, fresh_database, graphql, http_client, running_app
 from tests.gateway.sockets import socket_messages
 
 
@@ -148,16 +149,16 @@ async def test_a_request_past_its_deadline_is_stopped(firm: Firm) -> None:
     assert body["data"] is None
 
 
-async def test_postgresql_cancels_a_statement_past_the_deadline(firm: Firm) -> None:
-    if firm.backend != "postgresql":
-        pytest.skip("SQLite has no server-side statement timeout (the deadline still holds)")
-    engine = create_engine(firm.url, statement_timeout_ms=100)
-    try:
-        async with engine.connect() as conn:
-            with pytest.raises(DBAPIError, match="statement timeout"):
-                await conn.execute(text("SELECT pg_sleep(2)"))
-    finally:
-        await engine.dispose()
+async def test_postgresql_cancels_a_statement_past_the_deadline(tmp_path: Path) -> None:
+    # PostgreSQL only: SQLite has no server-side statement timeout (the deadline still holds)
+    async with fresh_database("postgresql", tmp_path) as url:
+        engine = create_engine(url, statement_timeout_ms=100)
+        try:
+            async with engine.connect() as conn:
+                with pytest.raises(DBAPIError, match="statement timeout"):
+                    await conn.execute(text("SELECT pg_sleep(2)"))
+        finally:
+            await engine.dispose()
 
 
 async def _socket_messages(app: Any, queries: list[str], init: dict[str, Any]) -> list[Any]:
