@@ -4,12 +4,12 @@ as admin (may run each), delivery (some refused) and a partner (all refused)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.checks import assert_http_answer
 from tests.fuzz.conftest import Target, fuzz_settings
-from tests.fuzz.strategies import documents, root_fields
+from tests.fuzz.send import send_drawn
+from tests.fuzz.strategies import root_fields
 
 GROUPS = {
     "deals": ("updateOpportunity", "markOpportunityWon", "submitChangeOrder", "issueInvoice"),
@@ -29,12 +29,7 @@ def test_the_groups_cover_every_mutation() -> None:
 
 
 async def _send(target: Target, caller: str, group: str, data: st.DataObject) -> None:
-    document = data.draw(documents("mutation", GROUPS[group], tuple(target.ids)), label="document")
-    note(document)  # the failing document itself, not only how it was drawn
-    response = await target.client.post(
-        "/graphql", json={"query": document}, headers=target.headers(caller)
-    )
-    assert_http_answer(response.status_code, response.text, response.json())
+    await send_drawn(target, caller, "mutation", GROUPS[group], data)
 
 
 @pytest.mark.parametrize("group", GROUPS)

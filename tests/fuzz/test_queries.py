@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.checks import assert_http_answer
 from tests.fuzz.conftest import Target, fuzz_settings
-from tests.fuzz.strategies import documents, root_fields
+from tests.fuzz.send import send_drawn
+from tests.fuzz.strategies import root_fields
 
 # Root fields by what they read: one record by id, pages of records, the firm and operations.
 GROUPS = {
@@ -32,12 +32,7 @@ def test_the_groups_cover_every_query() -> None:
 
 
 async def _ask(target: Target, caller: str, group: str, data: st.DataObject) -> None:
-    document = data.draw(documents("query", GROUPS[group], tuple(target.ids)), label="document")
-    note(document)  # the failing document itself, not only how it was drawn
-    response = await target.client.post(
-        "/graphql", json={"query": document}, headers=target.headers(caller)
-    )
-    assert_http_answer(response.status_code, response.text, response.json())
+    await send_drawn(target, caller, "query", GROUPS[group], data)
 
 
 @pytest.mark.parametrize("group", GROUPS)
