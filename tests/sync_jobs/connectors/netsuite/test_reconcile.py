@@ -32,8 +32,12 @@ async def deleted_at(engine: AsyncEngine) -> dict[str, Any]:
 
 
 async def reconcile(engine: AsyncEngine, account: Account) -> dict[str, Any]:
-    """Run the job as the worker does; the invoice report."""
+    """Run the job as the worker does, without the rolling content re-read (which re-reads
+    a slice chosen by the time of day, and so would find the victim's deletion on some runs
+    and not others); the invoice report."""
     settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
+    sync = settings.sync.model_copy(update={"content_reconcile_period_seconds": 0})
+    settings = settings.model_copy(update={"sync": sync})
     deps = SyncDeps(settings, engine, {"netsuite": account.connector})
     reports = await reconcile_source({DEPS_KEY: deps}, "netsuite")
     (invoices,) = [r for r in reports if r.object_type == "invoice"]
