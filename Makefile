@@ -1,5 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 PY ?= python3
+# pytest-xdist workers for make test / test-fast: one per core by default (JOBS=0: one process)
+JOBS ?= auto
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -26,10 +28,10 @@ demo: install  ## migrate, seed a demo firm (SQLite) and serve http://127.0.0.1:
 	$(BIN)/clientgraph demo
 
 test: install browsers  ## the whole suite: SQLite and PostgreSQL, Redis where needed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(JOBS)
 
 test-fast: install  ## the suite without the slow tests (processes, live Tryton): docs/testing.md
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n $(JOBS) -m "not slow"
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check .

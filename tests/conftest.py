@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 
 from readmodel import migrate
 from readmodel.db import create_engine
+from tests.pg_copies import Copies
 
 POSTGRES_SERVER = os.environ.get("CLIENTGRAPH_TEST_POSTGRES", "postgres@127.0.0.1:5432")
 # Tests of other behaviour call the gateway as an anonymous admin (``auth.anonymous_role``, off
@@ -65,11 +66,20 @@ async def fresh_database(
             shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
+    if template is not None:
+        if template not in _COPIES:
+            _COPIES[template] = Copies(POSTGRES_SERVER, template)
+        copies = _COPIES[template]
+        name = await copies.take()
+        try:
+            yield f"postgresql+asyncpg://{POSTGRES_SERVER}/{name}"
+        finally:
+            copies.give_back(name)
+        return
     name = f"cg_test_{uuid.uuid4().hex[:12]}"
     admin = await _admin()
     try:
-        copy = f' TEMPLATE "{template}"' if template is not None else ""
-        await admin.execute(f'CREATE DATABASE "{name}"{copy}')
+        await admin.execute(f'CREATE DATABASE "{name}"')
         yield f"postgresql+asyncpg://{POSTGRES_SERVER}/{name}"
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -85,6 +95,7 @@ async def _admin() -> asyncpg.Connection:
 
 
 _TEMPLATES: dict[str, str] = {}  # backend → this session's migrated template (name or path)
+_COPIES: dict[str, Copies] = {}  # PostgreSQL template → its copies, made ahead, dropped behind
 _TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="cg-templates-"))
 
 
@@ -115,6 +126,8 @@ async def migrated_template(backend: str) -> str:
 async def _drop_templates() -> AsyncIterator[None]:
     yield
     shutil.rmtree(_TEMPLATE_DIR, ignore_errors=True)
+    for copies in _COPIES.values():
+        copies.close()
     if (template := _TEMPLATES.pop("postgresql", None)) is not None:
         admin = await _admin()
         try:
