@@ -30,8 +30,8 @@ demo: install  ## migrate, seed a demo firm (SQLite) and serve http://127.0.0.1:
 test: install browsers  ## the whole suite: SQLite and PostgreSQL, Redis where needed
 	$(BIN)/pytest -q -n $(JOBS)
 
-test-fast: install  ## the suite without the slow tests (processes, live Tryton): docs/testing.md
-	$(BIN)/pytest -q -n $(JOBS) -m "not slow"
+test-fast: install  ## while you work: no processes, no live Tryton, SQLite only (docs/testing.md)
+	$(BIN)/pytest -q -n $(JOBS) -m "not slow and not postgres"
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check .
