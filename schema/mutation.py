@@ -111,7 +111,10 @@ class Mutation:
     ) -> CommandResult:
         return await _run(info, retry_command, input)
 
-    @strawberry.mutation(description="Operators: withdraw an ACCEPTED or DISPATCHED command.")
+    @strawberry.mutation(
+        description="Operators: withdraw an ACCEPTED or DISPATCHED command, or give up on a "
+        "FAILED or DEAD_LETTERED one (it leaves the exception queue)."
+    )
     async def cancel_command(
         self, info: strawberry.Info, input: inputs.CommandActionInput
     ) -> CommandResult:
