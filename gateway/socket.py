@@ -21,8 +21,8 @@ from gateway.documents import DocumentRefused
 from gateway.ratelimit import RateLimitedTransportWS
 from resolvers.errors import RequestTimeout
 from schema.access import MASKED
+from schema.caches import cached_parse
 from schema.errors import classify, log_internal_errors
-from schema.limits import cached_parse
 
 
 class SocketHandler(RateLimitedTransportWS):
