@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -135,6 +136,7 @@ async def test_create_makes_the_record_an_account_and_its_invoices_follow(
     assert after["status"] == "RESOLVED" and after["decision"]["action"] == "CREATE"
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # the SQL is the link test's
 async def test_ignore_stops_parking_and_raising_and_refusals_are_typed(
     engine: AsyncEngine,
 ) -> None:
