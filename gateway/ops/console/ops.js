@@ -196,8 +196,10 @@ function renderExceptions(data) {
     ["Kind", "Source", "Record", "Message", "Last seen", "Decision"],
     data.integrationExceptions.nodes.map((x) => row([
       x.kind, x.system, x.objectType + " " + x.sourceId, x.message, when(x.lastSeenAt),
-      x.decision ? el("span", { class: "decision", text: decisionText(x.decision) })
-        : x.kind.startsWith("identity_") ? identityForm(x) : "fix it at the source",
+      !x.kind.startsWith("identity_") ? "fix it at the source"
+        : x.decision ? el("div", {}, el("span", { class: "decision", text: decisionText(x.decision) }),
+          identityForm(x))  // a new decision replaces this one
+        : identityForm(x),
     ], { "data-exception": x.id })),
     "No open exception.");
 }
