@@ -63,6 +63,18 @@ HANDOFF_CYCLE_SECONDS = Histogram(
     "From a handoff's creation (the win seen) to COMPLETED.",
     buckets=(10, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400),
 )
+CACHE_LOOKUPS = Counter(
+    "clientgraph_cache_lookups_total",
+    "Lookups in the process's caches, by cache (parse, validation, persisted_query, "
+    "trusted_document, jwks) and result (hit, miss).",
+    ["cache", "result"],
+)
+
+
+def cache_lookup(cache: str, hit: bool) -> None:
+    """Count one lookup in ``cache``."""
+    CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss").inc()
+
 
 OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 MAX_OPERATION_NAMES = 500

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from clientgraph.metrics import cache_lookup
 from readmodel import trusted_documents
 from readmodel.trusted_documents import sha256_of
 
@@ -92,6 +93,7 @@ class Documents:
             raise DocumentRefused(400, "BAD_REQUEST", "sha256Hash must be 64 lowercase hex")
         if query is None:
             known = self._apq.get(digest)
+            cache_lookup("persisted_query", known is not None)
             if known is None:
                 raise DocumentRefused(200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
             self._apq.move_to_end(digest)
@@ -103,6 +105,7 @@ class Documents:
 
     async def _trusted_body(self, digest: str) -> str | None:
         body = self._trusted.get(digest)
+        cache_lookup("trusted_document", body is not None)
         if body is None:
             body = await trusted_documents.body_of(self.engine, digest)
             if body is not None:

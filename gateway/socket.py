@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, get_operation_ast
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -21,8 +21,9 @@ from gateway.documents import DocumentRefused
 from gateway.ratelimit import RateLimitedTransportWS
 from resolvers.errors import RequestTimeout
 from schema.access import MASKED
+from schema.caches import cached_parse
 from schema.errors import classify, log_internal_errors
-from schema.limits import cached_parse
+from schema.tracing import count_result, operation_span
 
 
 class SocketHandler(RateLimitedTransportWS):
@@ -49,6 +50,23 @@ class SocketHandler(RateLimitedTransportWS):
             message = {**message, "payload": {**payload, "query": query}}
         await super().handle_subscribe(message)
 
+    async def run_operation(self, operation: Any) -> None:
+        """Each operation is a span of its own under the socket's (``subscription Name``)."""
+        kind, name = self._operation(operation)
+        with operation_span(kind, name, getattr(self.context, "principal", None)):
+            await super().run_operation(operation)
+
+    def _operation(self, operation: Any) -> tuple[str, str | None]:
+        """The operation's type and name, read from its (cached) document."""
+        try:
+            document = cached_parse(operation.query, getattr(self.view, "max_tokens", 4000))
+        except GraphQLError:
+            return "invalid", operation.operation_name
+        found = get_operation_ast(document, operation.operation_name)
+        if found is None:
+            return "invalid", operation.operation_name
+        return found.operation.value, found.name.value if found.name else None
+
     async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
         deadline = self._deadline(operation.query)
         first = True
@@ -67,6 +85,7 @@ class SocketHandler(RateLimitedTransportWS):
                     if masked := MASKED.get():
                         result.extensions = {**(result.extensions or {}), "masked": sorted(masked)}
                     await operation.send_next(result)
+                    count_result()
                     first = False
         except GraphQLError as refused:  # a check before execution refused the operation
             await operation.send_initial_errors(_classified([refused]))

@@ -9,12 +9,13 @@ from typing import Any, Final
 import strawberry
 import strawberry.federation
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import RequestTimeout
 from schema.access import MaskedPaths, apply_rules
+from schema.caches import CACHE_SIZE, CountedValidationCache
 from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
@@ -24,7 +25,6 @@ from schema.query import Query
 from schema.subscription import Subscription
 from schema.tracing import OperationSpan
 
-CACHE_SIZE = 512
 FEDERATION_VERSION: Final = "2.5"  # what @link imports; Apollo's composition knows it since 2023
 
 
@@ -94,7 +94,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         MaskedPaths,
         OneOperation,
         lambda: OperationLimits(limits),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: CountedValidationCache(maxsize=CACHE_SIZE),
         lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors
     ]
     schema = ClientGraphSchema(

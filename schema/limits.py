@@ -9,23 +9,15 @@ the codes never depend on an error message's wording. The budget of cost is per 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
-from graphql import DocumentNode, GraphQLSyntaxError, Source, TokenKind, parse
+from graphql import DocumentNode, GraphQLSyntaxError, Source, TokenKind
 from graphql.language.lexer import Lexer
 from strawberry.extensions import SchemaExtension
 
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import ParseFailed, QueryTooComplex
+from schema.caches import cached_parse
 from schema.complexity import measure
-
-CACHE_SIZE = 512
-
-
-@lru_cache(maxsize=CACHE_SIZE)
-def cached_parse(query: str, max_tokens: int) -> DocumentNode:
-    """The parsed document (documents are cached; errors are raised, never cached)."""
-    return parse(query, max_tokens=max_tokens)
 
 
 def _tokens_over(query: str, limit: int) -> bool:

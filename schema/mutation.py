@@ -30,10 +30,14 @@ from resolvers.errors import Forbidden
 from resolvers.handoffs.cancel_handoff import cancel_handoff
 from resolvers.handoffs.resume_handoff import resume_handoff
 from resolvers.handoffs.retry_handoff_step import retry_handoff_step
+from resolvers.identity.create_identity_account import create_identity_account
+from resolvers.identity.ignore_identity import ignore_identity
+from resolvers.identity.link_identity import link_identity
 from schema.commands import inputs
 from schema.commands.errors import CommandRejected
 from schema.commands.types import Command, CommandResult
 from schema.handoffs import inputs as handoff_inputs
+from schema.sync import inputs as sync_inputs
 
 Resolver = Callable[[Context, str, Mapping[str, Any]], Awaitable[Row[Any]]]
 
@@ -107,7 +111,10 @@ class Mutation:
     ) -> CommandResult:
         return await _run(info, retry_command, input)
 
-    @strawberry.mutation(description="Operators: withdraw an ACCEPTED or DISPATCHED command.")
+    @strawberry.mutation(
+        description="Operators: withdraw an ACCEPTED or DISPATCHED command, or give up on a "
+        "FAILED or DEAD_LETTERED one (it leaves the exception queue)."
+    )
     async def cancel_command(
         self, info: strawberry.Info, input: inputs.CommandActionInput
     ) -> CommandResult:
@@ -133,3 +140,30 @@ class Mutation:
         self, info: strawberry.Info, input: handoff_inputs.CancelHandoffInput
     ) -> CommandResult:
         return await _run(info, cancel_handoff, input)
+
+    @strawberry.mutation(
+        description="Operators: an identity exception's record is this account. Recorded "
+        "(who, when) and applied by the record's next sync, and by every sync after it."
+    )
+    async def link_identity(
+        self, info: strawberry.Info, input: sync_inputs.LinkIdentityInput
+    ) -> CommandResult:
+        return await _run(info, link_identity, input)
+
+    @strawberry.mutation(
+        description="Operators: an identity exception's record is a client of its own: the "
+        "record's next sync writes it as an account (its own system's lineage) and links it."
+    )
+    async def create_identity_account(
+        self, info: strawberry.Info, input: sync_inputs.IdentityActionInput
+    ) -> CommandResult:
+        return await _run(info, create_identity_account, input)
+
+    @strawberry.mutation(
+        description="Operators: leave an identity exception's record out: from its next sync "
+        "on it is neither linked nor parked, and its exception is resolved."
+    )
+    async def ignore_identity(
+        self, info: strawberry.Info, input: sync_inputs.IdentityActionInput
+    ) -> CommandResult:
+        return await _run(info, ignore_identity, input)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.tables import AccountXref, metadata, table_of
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER, link_clients, needs_identity
+from sync_jobs.identity_decisions import CREATE, Decided, decisions_for
 from sync_jobs.rows import CanonicalRow, Ref
 from sync_jobs.sql import upsert_insert
 
@@ -58,11 +59,43 @@ async def apply_rows(
     if not rows:
         return result
     if needs_identity(rows[0], account_master):
-        kind = object_type or rows[0].table
-        linked = await link_clients(
-            conn, rows, synced_at, account_master=account_master, object_type=kind
-        )
-        return ApplyResult(linked.applied, linked.skipped, linked.deferred)
+        return await _apply_clients(conn, rows, synced_at, account_master, object_type)
+    return await _apply_table(conn, rows, synced_at, account_master)
+
+
+async def _apply_clients(
+    conn: AsyncConnection,
+    rows: Sequence[CanonicalRow],
+    synced_at: datetime,
+    account_master: str,
+    object_type: str | None,
+) -> ApplyResult:
+    """Link a non-master system's clients; those an operator chose to create become accounts
+    of their own first (with their system's lineage), then are linked to them."""
+    kind = object_type or rows[0].table
+    decided = await decisions_for(conn, rows[0].source_system, (r.source_id for r in rows))
+    own = [r for r in rows if r.deleted_at is None and _creates(decided.get(r.source_id))]
+    if own:  # their accounts are written now: read the decisions again, with their ids
+        await _apply_table(conn, own, synced_at, account_master)
+    linked = await link_clients(
+        conn,
+        rows,
+        synced_at,
+        account_master=account_master,
+        object_type=kind,
+        decided=None if own else decided,
+    )
+    return ApplyResult(linked.applied, linked.skipped, linked.deferred)
+
+
+def _creates(decision: Decided | None) -> bool:
+    return decision is not None and decision.action == CREATE
+
+
+async def _apply_table(
+    conn: AsyncConnection, rows: Sequence[CanonicalRow], synced_at: datetime, account_master: str
+) -> ApplyResult:
+    result = ApplyResult()
     table = metadata.tables[rows[0].table]
     resolved = await _resolve_refs(conn, rows, account_master)
     live, deleted = [], []

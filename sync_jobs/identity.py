@@ -4,10 +4,10 @@ The account master (``settings.sync.account_master``, Salesforce by default) own
 list. A client record of any other system (a NetSuite customer) becomes an ``account_xref``
 row pointing at the master's account, matched in this order among live master accounts:
 
+0. an operator's decision (``identity_decisions.py``): link, create or ignore, before any rule;
 1. its ``external_id`` (the master's id for it): authoritative; if that account has not
    arrived yet the record waits, it is never matched by name instead;
-2. the link it already has (a link once made is not re-decided by fuzzy rules; an operator
-   can settle an ambiguous case by inserting the xref);
+2. the link it already has (a link once made is not re-decided by fuzzy rules);
 3. its normalized domain (several hits are narrowed by normalized name);
 4. its normalized name.
 
@@ -33,10 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from readmodel.tables import Account, AccountXref, table_of
 from sync_jobs import exceptions
 from sync_jobs.exceptions import AMBIGUOUS, IDENTITY_KINDS, UNMATCHED, Problem
+from sync_jobs.identity_decisions import CREATE, IGNORE, Decided, decisions_for, mark_applied
 from sync_jobs.rows import CanonicalRow
 from sync_jobs.sql import upsert_insert
 
 DEFAULT_ACCOUNT_MASTER = "salesforce"  # settings.sync.account_master's default
+OPERATOR = "operator decision"  # the rule of a match an operator made
 ACCOUNT = table_of(Account)
 XREF = table_of(AccountXref)
 
@@ -81,7 +83,12 @@ class Candidate:
     domain: str | None
 
     def describe(self) -> dict[str, Any]:
-        return {"sourceId": self.source_id, "name": self.name, "domain": self.domain}
+        return {
+            "accountId": self.account_id,
+            "sourceId": self.source_id,
+            "name": self.name,
+            "domain": self.domain,
+        }
 
 
 @dataclass(frozen=True)
@@ -148,48 +155,75 @@ async def link_clients(
     *,
     account_master: str,
     object_type: str,
+    decided: dict[str, Decided] | None = None,
 ) -> Linked:
     """Link client records of a non-master system to the master's accounts (see module doc).
 
     A fixed number of statements per batch: lookups by external id and by existing link, the
     master's accounts only when some record needs name / domain matching, one batched upsert
-    of links, one of exceptions and up to three resolutions. Deletions remove the link.
+    of links, one of exceptions and up to three resolutions, plus the operators' decisions
+    (``decided``, read here unless given) and their ``applied_at``. Deletions remove the link.
     """
     result = Linked()
     if not rows:
         return result
     system = rows[0].source_system
-    live = [r for r in rows if r.deleted_at is None]
     gone = [r for r in rows if r.deleted_at is not None]
     result.applied += await _unlink(conn, gone)
-    matches = await _match_all(conn, live, account_master)
+    if decided is None:
+        decided = await decisions_for(conn, system, (r.source_id for r in rows))
+    ignored = [r for r in rows if r.deleted_at is None and _ignored(decided, r)]
+    live = [r for r in rows if r.deleted_at is None and not _ignored(decided, r)]
+    matches = await _match_all(conn, live, account_master, decided)
     linked = [(r, matches[r.source_id]) for r in live if matches[r.source_id].account_id]
     result.applied += await _upsert_links(conn, linked, object_type, synced_at)
     result.deferred = [r for r in live if matches[r.source_id].account_id is None]
     result.skipped = len(rows) - result.applied - len(result.deferred)
     problems = [_problem(r, matches[r.source_id], account_master, object_type) for r in live]
-    settled = [r.source_id for r, _ in linked] + [r.source_id for r in gone]
+    settled = [r.source_id for r, _ in linked] + [r.source_id for r in gone + ignored]
     await _settle(conn, system, object_type, [p for p in problems if p], settled, synced_at)
+    honoured = [r.source_id for r, m in linked if m.rule == OPERATOR]
+    await mark_applied(conn, system, honoured + [r.source_id for r in ignored], synced_at)
     return result
 
 
+def _operator(decided: dict[str, Decided], row: CanonicalRow) -> Decided | None:
+    """The decision that settles this record, if any (a link to a gone account does not)."""
+    decision = decided.get(row.source_id)
+    if decision is None or (decision.action != CREATE and decision.account_id is None):
+        return None
+    return decision
+
+
+def _ignored(decided: dict[str, Decided], row: CanonicalRow) -> bool:
+    decision = decided.get(row.source_id)
+    return decision is not None and decision.action == IGNORE
+
+
 async def _match_all(
-    conn: AsyncConnection, rows: Sequence[CanonicalRow], master: str
+    conn: AsyncConnection,
+    rows: Sequence[CanonicalRow],
+    master: str,
+    decided: dict[str, Decided],
 ) -> dict[str, Match]:
-    wanted = {r.external_id for r in rows if r.external_id}
+    ruled = [r for r in rows if _operator(decided, r) is None]
+    wanted = {r.external_id for r in ruled if r.external_id}
     external = {c.source_id: c for c in await _masters(conn, master, wanted)} if wanted else {}
-    links = await _existing_links(conn, rows[0].source_system if rows else "", rows)
-    fuzzy = [r for r in rows if not r.external_id and r.source_id not in links]
+    links = await _existing_links(conn, rows[0].source_system if rows else "", ruled)
+    fuzzy = [r for r in ruled if not r.external_id and r.source_id not in links]
     index = MasterIndex(await _masters(conn, master) if fuzzy else ())
-    return {r.source_id: _choose(r, external, links, index) for r in rows}
+    return {r.source_id: _choose(r, decided, external, links, index) for r in rows}
 
 
 def _choose(
     row: CanonicalRow,
+    decided: dict[str, Decided],
     external: dict[str, Candidate],
     links: dict[str, int],
     index: MasterIndex,
 ) -> Match:
+    if decision := _operator(decided, row):  # a create whose account is not written yet waits
+        return Match(OPERATOR, decision.account_id)
     if row.external_id:
         hit = external.get(row.external_id)
         return _decide("external id", [hit] if hit else [])
@@ -281,7 +315,7 @@ async def _unlink(conn: AsyncConnection, rows: Sequence[CanonicalRow]) -> int:
 
 def _problem(row: CanonicalRow, match: Match, master: str, object_type: str) -> Problem | None:
     kind = match.problem
-    if kind is None:
+    if kind is None or match.rule == OPERATOR:
         return None
     name = row.values.get("name")
     if kind == AMBIGUOUS:

@@ -125,7 +125,21 @@ async def _refresh_records(
 
 
 async def reconcile_source(ctx: dict[str, Any], source: str) -> Any:
-    """Compare the read model's ids with the source's live ids and repair the difference."""
+    """Compare the read model's ids with the source's live ids and repair the difference.
+
+    A trace of its own (``sync.reconcile``), one ``sync.reconcile_object`` span per object.
+    """
+    with job_span("sync.reconcile", ctx, root=True, source=source) as current:
+        result = await _reconcile_source(ctx, source)
+        if isinstance(result, list):
+            fixed, checked = sum(r.fixed for r in result), sum(r.checked for r in result)
+            current.set_attributes({"clientgraph.checked": checked, "clientgraph.fixed": fixed})
+        else:
+            current.set_attribute("clientgraph.paused", True)
+        return result
+
+
+async def _reconcile_source(ctx: dict[str, Any], source: str) -> Any:
     from sync_jobs.reconcile import reconcile_source as reconcile  # written with identity
 
     deps = deps_of(ctx)

@@ -21,6 +21,7 @@ from sync_jobs.errors import error_text
 from sync_jobs.identity import DEFAULT_ACCOUNT_MASTER
 from sync_jobs.parking import park, retry_parked
 from sync_jobs.rows import CanonicalRow
+from sync_jobs.tracing import report_attributes, span
 from sync_jobs.wins import held_before, observe
 
 
@@ -69,8 +70,27 @@ async def pull_object(
     re-raised, so the scheduler's retry policy decides what happens next. ``on_page`` hears
     how many records each committed page held (for progress bars). ``account_master``
     (``settings.sync.account_master``) owns the client list: other systems' clients are linked.
+    A span of its own (``sync.pull_object``) says the pages read and the records applied.
     """
-    report = PullReport(source.system, object_type)
+    with span("sync.pull_object", source=source.system, object_type=object_type) as current:
+        report = PullReport(source.system, object_type)
+        try:
+            return await _pull_object(engine, source, report, clock, on_page, account_master)
+        finally:
+            current.set_attributes(
+                report_attributes(report, "pages", "applied", "skipped", "parked")
+            )
+
+
+async def _pull_object(
+    engine: AsyncEngine,
+    source: Source,
+    report: PullReport,
+    clock: Callable[[], datetime],
+    on_page: Callable[[int], None] | None,
+    account_master: str,
+) -> PullReport:
+    object_type = report.object_type
     async with engine.begin() as conn:
         await start_pull(conn, source.system, object_type)
         parked = await retry_parked(conn, source.system, clock(), account_master=account_master)

@@ -45,12 +45,17 @@ from sync_jobs.reconcile_rows import REWOUND, Stamp, Stored, Target, contents, s
 from sync_jobs.rolling import Rolling, Volatile
 from sync_jobs.rows import CanonicalRow
 from sync_jobs.sql import upsert_insert
+from sync_jobs.tracing import report_attributes, span
 
 XREF = table_of(AccountXref)
 STATE = table_of(SyncState)
 CHUNK = 500  # ids fetched and applied per transaction (bounds IN lists and fetch requests)
 NAMED = 20  # repaired ids named in a report (the counts are complete)
 REPORT_CHARS = 1000  # sync_state.last_reconcile_report's width
+COUNTS = (  # the report's counts, each a span attribute (clientgraph.<count>)
+    *("checked", "tombstoned", "repaired", "realigned"),
+    *("parked", "content_checked", "content_repaired"),
+)
 
 
 @dataclass
@@ -117,13 +122,30 @@ async def reconcile_object(
 
     With ``rolling``, also re-read this run's slice of live records (and the connector's
     volatile ones) and rewrite those whose content differs. The report lands in
-    ``sync_state.last_reconciled_at`` / ``last_reconcile_report``.
+    ``sync_state.last_reconciled_at`` / ``last_reconcile_report``. A span of its own
+    (``sync.reconcile_object``) carries the report's counts.
     """
+    report = ReconcileReport(connector.system, object_type)
+    with span("sync.reconcile_object", source=connector.system, object_type=object_type) as s:
+        try:
+            return await _reconcile(engine, connector, report, clock, account_master, rolling)
+        finally:
+            s.set_attributes(report_attributes(report, *COUNTS))
+
+
+async def _reconcile(
+    engine: AsyncEngine,
+    connector: Connector,
+    report: ReconcileReport,
+    clock: Callable[[], datetime],
+    account_master: str,
+    rolling: Rolling | None,
+) -> ReconcileReport:
+    object_type = report.object_type
     target = _target(connector, object_type, account_master)
     async with engine.connect() as conn:
         before = await stamps(conn, target)
     source = await connector.live_ids(object_type)
-    report = ReconcileReport(connector.system, object_type)
     report.checked = len(source.keys() | {i for i, s in before.items() if s.live})
     drifted = _drifted(before, source)
     for ids in _chunks(sorted(drifted)):

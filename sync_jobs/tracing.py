@@ -75,6 +75,11 @@ def job_span(
         yield current
 
 
+def report_attributes(report: Any, *names: str) -> dict[str, int]:
+    """A report's counts as span attributes (``pages`` → ``clientgraph.pages``, …)."""
+    return {f"clientgraph.{name}": int(getattr(report, name)) for name in names}
+
+
 def _seconds(retry: Retry) -> float:
     defer = getattr(retry, "defer_score", None)
     return round(defer / 1000, 3) if isinstance(defer, int | float) else 0.0

@@ -40,6 +40,9 @@ MUTATION_ROLES: Mapping[str, Roles] = {
     "resumeHandoff": OPERATORS,
     "retryHandoffStep": OPERATORS,
     "cancelHandoff": OPERATORS,
+    "linkIdentity": OPERATORS,
+    "createIdentityAccount": OPERATORS,
+    "ignoreIdentity": OPERATORS,
 }
 """Every mutation, and the roles that may call it (partners: see ``mutation_roles``)."""
 

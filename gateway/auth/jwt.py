@@ -26,6 +26,7 @@ import httpx
 import jwt
 from jwt import exceptions as jwt_errors
 
+from clientgraph.metrics import cache_lookup
 from clientgraph.settings import JwtSettings
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,11 @@ class JwksCache:
         self._fetched_at: float | None = None  # the last successful fetch
         self._attempted_at: float | None = None  # the last fetch, successful or not
         self._in_flight: asyncio.Task[None] | None = None  # the fetch every miss waits for
+        self._fetches = 0  # fetches started: a lookup that waited for one is a miss
 
     async def key(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         """The key that verifies a token naming ``kid`` and signed with ``algorithm``."""
+        fetches = self._fetches
         if self._in_flight is not None:  # the keys being fetched may be the ones needed
             await asyncio.shield(self._in_flight)
         if self._expired() and self._may_fetch():
@@ -126,6 +129,7 @@ class JwksCache:
         if keys is None and self._may_fetch():
             await self._refresh()
             keys = self._lookup(kid)
+        cache_lookup("jwks", keys is not None and self._fetches == fetches)
         if keys is None:
             raise TokenRejected("unknown signing key")
         if algorithm not in keys:  # e.g. an HS256 or ES256 header naming an RSA key
@@ -149,6 +153,7 @@ class JwksCache:
         """Start a fetch (or join one under way); a caller cancelled meanwhile does not cancel it,
         since others may be waiting for the same fetch."""
         if self._in_flight is None:
+            self._fetches += 1
             self._attempted_at = self._clock()
             self._in_flight = asyncio.create_task(self._fetch_once())
         await asyncio.shield(self._in_flight)

@@ -24,7 +24,13 @@ from readmodel.tables.handoffs import (
     WinObservation,
 )
 from readmodel.tables.lineage import Lineage, metadata, table_of
-from readmodel.tables.sync import IntegrationException, SyncParked, SyncState, WebhookEvent
+from readmodel.tables.sync import (
+    IdentityDecision,
+    IntegrationException,
+    SyncParked,
+    SyncState,
+    WebhookEvent,
+)
 
 __all__ = [
     "Account",
@@ -39,6 +45,7 @@ __all__ = [
     "Handoff",
     "HandoffStatus",
     "HandoffStep",
+    "IdentityDecision",
     "IntegrationException",
     "Invoice",
     "Lineage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from readmodel.types import ID, UTCDateTime
@@ -84,3 +84,34 @@ class IntegrationException(SQLModel, table=True):
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdentityDecision(SQLModel, table=True):
+    """An operator's answer to an identity exception, honoured by every later sync of the record.
+
+    One per client record of a non-master system (``system``, ``source_id``, as
+    ``account_xref``): ``link`` (to ``account_id``), ``create`` (the record becomes an account
+    of its own) or ``ignore`` (never linked, never parked). A later decision replaces an earlier
+    one; the command log keeps each (kinds ``link_identity``, ``create_identity_account``,
+    ``ignore_identity``). ``applied_at`` is when a sync first honoured it.
+    """
+
+    __tablename__ = "identity_decision"
+    __table_args__ = (UniqueConstraint("system", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
+    system: str = Field(max_length=32)
+    object_type: str = Field(max_length=32)
+    source_id: str = Field(max_length=64)
+    action: str = Field(max_length=16)  # link | create | ignore
+    account_id: int | None = Field(
+        default=None, foreign_key="account.id", sa_type=BigInteger
+    )
+    exception_id: int | None = Field(
+        default=None, foreign_key="integration_exception.id", sa_type=BigInteger
+    )
+    command_id: int = Field(foreign_key="command.id", sa_type=BigInteger)
+    decided_by: str = Field(max_length=160)  # the principal (its id), as the command log
+    decided_role: str = Field(max_length=16)
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

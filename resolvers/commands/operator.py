@@ -22,7 +22,15 @@ from resolvers.commands.validation import Checker
 from resolvers.context import Context
 
 OPERATOR_SYSTEM = "clientgraph"
-OPERATOR_KINDS = frozenset({"retry_command", "cancel_command"})  # never retried or cancelled
+OPERATOR_KINDS = frozenset(  # never retried or cancelled
+    {
+        "retry_command",
+        "cancel_command",
+        "link_identity",
+        "create_identity_account",
+        "ignore_identity",
+    }
+)
 
 
 async def move_command(

@@ -10,6 +10,7 @@ import strawberry
 from readmodel.reads.exceptions import ExceptionQuery
 from resolvers.errors import BadUserInput
 from resolvers.inputs import strings, values
+from schema.commands.inputs import KEY
 from schema.sync.types import IntegrationExceptionStatus
 
 # Kinds and system names are lower-case words (identity_unmatched, netsuite): anything else
@@ -41,3 +42,24 @@ def _names(items: Sequence[str] | None, argument: str) -> tuple[str, ...] | None
         if not NAME.match(name):
             raise BadUserInput(f"{argument}: {name!r} is not a lower-case name", argument=argument)
     return names
+
+
+@strawberry.input(description="Link the record of an identity exception to an existing account.")
+class LinkIdentityInput:
+    integration_exception_id: strawberry.ID = strawberry.field(
+        description="An OPEN identity_unmatched or identity_ambiguous exception (or one already "
+        "decided: the new decision replaces the old)."
+    )
+    account_id: strawberry.ID = strawberry.field(
+        description="The live account the record is; e.g. one of the exception's candidates."
+    )
+    idempotency_key: str = strawberry.field(description=KEY)
+
+
+@strawberry.input(description="Create an account from, or ignore, an identity exception's record.")
+class IdentityActionInput:
+    integration_exception_id: strawberry.ID = strawberry.field(
+        description="An OPEN identity_unmatched or identity_ambiguous exception (or one already "
+        "decided: the new decision replaces the old)."
+    )
+    idempotency_key: str = strawberry.field(description=KEY)

@@ -57,6 +57,9 @@ TARGET_SQL = {  # a real row for each kind of id an input names
     "TimeEntry": "SELECT min(id) FROM time_entry WHERE status = 'submitted'",
     "Command": "SELECT min(id) FROM command",
     "Handoff": "SELECT min(id) FROM handoff",
+    "Account": "SELECT min(id) FROM account",
+    # the firm has no exception: an id that names none (the answer is NOT_FOUND)
+    "IntegrationException": "SELECT coalesce(min(id), 1) FROM integration_exception",
 }
 STRINGS = {"workDate": "2026-06-29", "hours": "1", "step": "create_project", "reason": "matrix"}
 

@@ -21,6 +21,7 @@ GROUPS = {
         "retryHandoffStep",
         "cancelHandoff",
     ),
+    "identities": ("linkIdentity", "createIdentityAccount", "ignoreIdentity"),
 }
 
 

@@ -30,6 +30,7 @@ import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -384,12 +385,20 @@ async def test_a_token_without_kid_uses_the_only_key(keys: Keys) -> None:
 # --- Rotation, rate limit, one fetch at a time, outages -------------------------------------
 
 
+def jwks_lookups(result: str) -> float:
+    labels = {"cache": "jwks", "result": result}
+    return REGISTRY.get_sample_value("clientgraph_cache_lookups_total", labels) or 0.0
+
+
 async def test_key_rotation_is_picked_up_with_one_refetch(
     idp: IdentityProvider, keys: Keys
 ) -> None:
+    before = {r: jwks_lookups(r) for r in ("hit", "miss")}
     async with verifier(jwt_settings(idp, jwks_refresh_min_seconds=0)) as checker:
         assert (await checker.verify(signed(keys.rsa_a, kid="a"))).subject == "user-1"
+        assert (await checker.verify(signed(keys.rsa_a, kid="a"))).subject == "user-1"
         assert idp.fetches == 1
+        assert {r: jwks_lookups(r) - before[r] for r in before} == {"hit": 1, "miss": 1}
         idp.jwks = [public_jwk(keys.rsa_b, "b")]  # the provider rotates: A retired, B signs
         assert (await checker.verify(signed(keys.rsa_b, kid="b"))).subject == "user-1"
         assert idp.fetches == 2

@@ -23,6 +23,7 @@ from systems.salesforce.store import Store
 from tests.conftest import FIRM_NOW, gateway_client, graphql
 from tests.sync_jobs.connectors.salesforce.test_connector import count
 from tests.systems.test_salesforce_simulator import SECRET, seeded_store
+from tests.telemetry.recording import attributes, named, record_spans
 
 QUOTA_PAUSE = 600.0
 
@@ -171,3 +172,43 @@ async def test_the_reconcile_job_finds_a_hard_delete(engine: AsyncEngine, org: O
 
     assert {r.object_type: r.tombstoned for r in reports}["opportunity"] == 1
     assert await count(engine, Opportunity) == len(org.store.records["Opportunity"])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_pull_and_reconcile_spans_count_pages_records_and_repairs(
+    engine: AsyncEngine,
+    org: Org,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spans = record_spans(monkeypatch)
+    await pull_source(org.ctx, "salesforce")
+    gone = sorted(org.store.records["Opportunity"])[0]
+    del org.store.records["Opportunity"][gone]  # a hard delete no change feed reported
+
+    await reconcile_source(org.ctx, "salesforce")
+
+    (pull,) = named(spans, "sync.pull")
+    objects = {
+        attributes(s)["clientgraph.object_type"]: s for s in named(spans, "sync.pull_object")
+    }
+    total = sum(len(org.store.records[t]) for t in ("Account", "Contact", "Opportunity")) + 1
+    assert pull.parent is None and attributes(pull)["clientgraph.records"] == total
+    assert set(objects) == {"account", "contact", "opportunity"}
+    assert all(
+        s.parent is not None and s.parent.span_id == pull.context.span_id for s in objects.values()
+    )
+    assert sum(attributes(s)["clientgraph.applied"] for s in objects.values()) == total  # type: ignore[misc]
+    assert attributes(pull)["clientgraph.pages"] == sum(
+        attributes(s)["clientgraph.pages"]
+        for s in objects.values()  # type: ignore[misc]
+    )
+    (run,) = named(spans, "sync.reconcile")
+    parts = {
+        attributes(s)["clientgraph.object_type"]: s for s in named(spans, "sync.reconcile_object")
+    }
+    assert run.parent is None and attributes(run)["clientgraph.fixed"] == 1
+    assert attributes(parts["opportunity"])["clientgraph.tombstoned"] == 1
+    assert attributes(parts["account"])["clientgraph.checked"] == len(org.store.records["Account"])
+    assert all(
+        p.parent is not None and p.parent.span_id == run.context.span_id for p in parts.values()
+    )

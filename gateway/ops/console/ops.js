@@ -9,14 +9,16 @@ const QUERIES = {
   sources: `query OpsSources { freshness { system objectType status lagSeconds lastSuccessAt
     recordsApplied recordsAppliedTotal lastError pausedUntil } }`,
   dead: `query OpsDeadCommands { commands(first: 50, filter: {status: [FAILED, DEAD_LETTERED]}) {
-    totalCount nodes { id kind status targetSystem attempts correlationId updatedAt
+    totalCount nodes { id kind status targetSystem attempts correlationId traceId updatedAt
     lastError { code message retryable } } } }`,
   handoffs: `query OpsHandoffs { handoffs(first: 50) { id status readinessScore
     issues { field message owner } updatedAt opportunity { name } } }`,
   exceptions: `query OpsExceptions { integrationExceptions(first: 50, filter: {status: [OPEN]}) {
-    totalCount nodes { id kind system objectType sourceId message lastSeenAt } } }`,
+    totalCount nodes { id kind system objectType sourceId message lastSeenAt
+    candidates { accountId sourceId name }
+    decision { action accountName decidedBy decidedAt appliedAt } } } }`,
   recent: `query OpsRecentCommands { commands(first: 25) { nodes { id kind status targetSystem
-    attempts correlationId createdAt lastError { code message } } } }`,
+    attempts correlationId traceId createdAt lastError { code message } } } }`,
 };
 
 const ACTIONS = {
@@ -29,7 +31,17 @@ const ACTIONS = {
   resumeHandoff: `mutation OpsResumeHandoff($input: ResumeHandoffInput!) {
     resumeHandoff(input: $input) { __typename ... on Command { id status }
     ... on CommandRejected { code message } } }`,
+  linkIdentity: `mutation OpsLinkIdentity($input: LinkIdentityInput!) {
+    linkIdentity(input: $input) { __typename ... on Command { id status }
+    ... on CommandRejected { code message } } }`,
+  createIdentityAccount: `mutation OpsCreateIdentityAccount($input: IdentityActionInput!) {
+    createIdentityAccount(input: $input) { __typename ... on Command { id status }
+    ... on CommandRejected { code message } } }`,
+  ignoreIdentity: `mutation OpsIgnoreIdentity($input: IdentityActionInput!) {
+    ignoreIdentity(input: $input) { __typename ... on Command { id status }
+    ... on CommandRejected { code message } } }`,
 };
+const DECISIONS = new Set(["linkIdentity", "createIdentityAccount", "ignoreIdentity"]);
 
 function key() { return sessionStorage.getItem(KEY); }
 
@@ -110,7 +122,7 @@ function commandActions(command) {
     buttons.push(el("button", { type: "button", "data-action": "retry",
       onclick: () => act("retryCommand", { commandId: command.id }) }, "Retry"));
   }
-  if (command.status === "ACCEPTED" || command.status === "DISPATCHED") {
+  if (["ACCEPTED", "DISPATCHED", "FAILED", "DEAD_LETTERED"].includes(command.status)) {
     buttons.push(el("button", { type: "button", "data-action": "cancel",
       onclick: () => act("cancelCommand", { commandId: command.id }) }, "Cancel"));
   }
@@ -119,10 +131,11 @@ function commandActions(command) {
 
 function renderCommands(nodes, empty) {
   return table(
-    ["Kind", "Target", "Status", "Attempts", "Last error", "Correlation id", "", ""],
+    ["Kind", "Target", "Status", "Attempts", "Last error", "Correlation id", "Trace id", "", ""],
     nodes.map((c) => row([
       c.kind, c.targetSystem, badge(c.status), c.attempts,
       el("span", { class: "error", text: errorText(c.lastError) }), c.correlationId,
+      el("code", { class: "trace", text: c.traceId || "—" }),
       when(c.updatedAt || c.createdAt), commandActions(c),
     ], { "data-command": c.id })),
     empty);
@@ -159,12 +172,35 @@ function renderHandoffs(data) {
     "No handoff is waiting.");
 }
 
+function decisionText(d) {
+  const what = d.action === "LINK" ? "link to " + d.accountName : d.action.toLowerCase();
+  const state = d.appliedAt ? "applied " + when(d.appliedAt) : "waiting for the next sync";
+  return what + " — " + d.decidedBy + ", " + when(d.decidedAt) + " (" + state + ")";
+}
+
+// Link to a candidate (or to any account id pasted), create an account, or ignore the record.
+function identityForm(x) {
+  const choose = el("select", { name: "candidate" }, el("option", { value: "" }, "candidate…"),
+    ...x.candidates.map((c) => el("option", { value: c.accountId }, c.name + " (" + c.sourceId + ")")));
+  const pasted = el("input", { name: "accountId", placeholder: "or an Account id" });
+  const button = (action, label, input) => el("button", { type: "button", "data-action": action,
+    onclick: () => act(action, { integrationExceptionId: x.id, ...input() }) }, label);
+  return el("form", { class: "resume identity" }, choose, pasted,
+    button("linkIdentity", "Link", () => ({ accountId: pasted.value.trim() || choose.value })),
+    button("createIdentityAccount", "Create account", () => ({})),
+    button("ignoreIdentity", "Ignore", () => ({})));
+}
+
 function renderExceptions(data) {
   return table(
-    ["Kind", "Source", "Record", "Message", "Last seen"],
+    ["Kind", "Source", "Record", "Message", "Last seen", "Decision"],
     data.integrationExceptions.nodes.map((x) => row([
       x.kind, x.system, x.objectType + " " + x.sourceId, x.message, when(x.lastSeenAt),
-    ])),
+      !x.kind.startsWith("identity_") ? "fix it at the source"
+        : x.decision ? el("div", {}, el("span", { class: "decision", text: decisionText(x.decision) }),
+          identityForm(x))  // a new decision replaces this one
+        : identityForm(x),
+    ], { "data-exception": x.id })),
     "No open exception.");
 }
 
@@ -195,6 +231,7 @@ async function act(mutation, input) {
     const result = data[mutation];
     $("status").textContent = result.__typename === "CommandRejected"
       ? mutation + " refused: " + result.code + " — " + result.message
+      : DECISIONS.has(mutation) ? mutation + ": recorded; the record's next sync applies it"
       : mutation + ": command " + result.id + " is " + result.status;
   } catch (error) {
     $("status").textContent = mutation + " failed: " + error.message;

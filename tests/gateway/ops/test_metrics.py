@@ -3,6 +3,7 @@ time (commands, dead letters, sync lag, queues); who may scrape (gateway and wor
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -66,6 +67,30 @@ async def test_operations_are_timed_and_their_statements_and_errors_counted(firm
     broken = {"operation": "OpsMetricsBroken", "code": "GRAPHQL_VALIDATION_FAILED"}
     errors = value(after, "clientgraph_graphql_request_errors_total", **broken) or 0.0
     assert errors - (value(before, "clientgraph_graphql_request_errors_total", **broken) or 0) == 1
+
+
+async def test_cache_lookups_are_counted_as_hits_and_misses(firm: Firm) -> None:
+    document = "query OpsCacheProbe { accounts(first: 1) { nodes { id } } } # " + str(id(firm))
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    async with gateway_client(firm.url) as client:
+        before = (await client.get("/metrics")).text
+        unknown = await client.post("/graphql", json={"extensions": persisted})
+        for _ in range(2):  # the first parses and validates, the second finds both cached
+            await client.post("/graphql", json={"query": document, "extensions": persisted})
+        known = await client.post("/graphql", json={"extensions": persisted})
+        after = (await client.get("/metrics")).text
+
+    def moved(cache: str, result: str) -> float:
+        labels = {"cache": cache, "result": result}
+        name = "clientgraph_cache_lookups_total"
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert unknown.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+    assert "errors" not in known.json()
+    assert (moved("parse", "miss"), moved("validation", "miss")) == (1, 1)
+    assert moved("parse", "hit") >= 2 and moved("validation", "hit") >= 2
+    assert (moved("persisted_query", "miss"), moved("persisted_query", "hit")) == (1, 1)
 
 
 async def test_a_scrape_reads_open_commands_dead_letters_and_each_source_lag(

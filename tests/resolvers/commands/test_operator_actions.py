@@ -53,7 +53,7 @@ async def test_retry_only_from_failed_or_dead_lettered(engine: AsyncEngine) -> N
     assert (row.status, row.attempts, row.completed_at) == ("ACCEPTED", 0, None)
 
 
-async def test_cancel_only_before_it_runs(engine: AsyncEngine) -> None:
+async def test_cancel_before_it_runs_or_after_it_failed(engine: AsyncEngine) -> None:
     ids = await small_firm(engine)
     async with writable_gateway(engine) as client:
         first = await _accepted(client, ids, "m-1")
@@ -63,8 +63,12 @@ async def test_cancel_only_before_it_runs(engine: AsyncEngine) -> None:
         refused = await _act(client, CANCEL, second, "c-2")
         again = await _act(client, CANCEL, second, "c-2")  # a refusal does not use the key up
         unknown = await _act(client, CANCEL, gid("Command", 10**6), "c-3")
+        third = await _accepted(client, ids, "m-3")
+        await set_status(engine, command_id(third), "DEAD_LETTERED", attempts=8)
+        given_up = await _act(client, CANCEL, third, "c-4")  # leaves the exception queue
 
     assert cancelled["status"] == "CANCELLED"
+    assert given_up["status"] == "CANCELLED"
     assert (await command_row(engine, command_id(first))).completed_at is not None
     assert refused["code"] == again["code"] == "INVALID_TRANSITION"
     assert unknown["code"] == "NOT_FOUND"
