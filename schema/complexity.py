@@ -44,6 +44,7 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("Account", "sourceRefs"): 10,
     ("AccountHealth", "factors"): 10,
     ("Portfolio", "currencies"): 10,
+    ("BillingDelays", "aging"): 20,  # 4 buckets × the currencies present
     ("Handoff", "steps"): 20,
     ("Handoff", "issues"): 50,
     ("Query", "freshness"): 50,

@@ -24,6 +24,7 @@ QUERY_ROLES: Mapping[str, Roles] = {
     "handoffs": OPERATORS,  # the exception queue: an operator's view
     "portfolio": INTERNAL,  # and never for a caller scoped to some clients (firm-wide sums)
     "_service": INTERNAL,  # federation's copy of the schema: also an introspection (settings)
+    "billingDelays": MONEY_DETAIL,  # amounts owed and unbilled: finance's view (scoped rows)
 }
 """Root query fields that not every role may call."""
 

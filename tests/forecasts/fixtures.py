@@ -1,0 +1,122 @@
+"""Small hand-made firms for the early-warning tests (worked in docs/formulas.md), and a
+gateway on them with chosen settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
+from clientgraph.settings_forecasts import ForecastSettings
+from gateway.app import create_app
+from readmodel import api_keys
+from tests.conftest import FIRM_NOW, http_client
+from tests.readmodel.firm_builder import FirmBuilder, at
+from tests.resolvers.commands.world import gid, url_of
+
+D = date
+
+
+async def billing_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    """Today 2026-06-30; grace 14 days (milestones) and 30 days (time)."""
+    acme = ids["acme"] = await b.account("Acme", owner_name="Olga")
+    beta = ids["beta"] = await b.account("Beta", owner_name="Bob")
+    p1 = ids["P1"] = await b.project(acme, "P1", "milestone", manager_name="Mia")
+    p2 = ids["P2"] = await b.project(beta, "P2", "time_and_materials", manager_name="Max")
+    p3 = await b.project(acme, "P3", "milestone", deleted=True)
+    await _milestones(b, ids, p1, p3)
+    await _time(b, ids, p1, p2)
+    await _invoices(b, ids, acme, beta)
+
+
+async def _milestones(b: FirmBuilder, ids: dict[str, Any], p1: int, p3: int) -> None:
+    ids["m1"] = await b.milestone(
+        p1, 500_000, "completed", D(2026, 5, 31), completed_at=at(D(2026, 6, 1), 10)
+    )
+    await b.milestone(p1, 300_000, "approved", D(2026, 6, 15), completed_at=at(D(2026, 6, 16), 0))
+    ids["m3"] = await b.milestone(
+        p1, 200_000, "approved", D(2026, 6, 15), completed_at=at(D(2026, 6, 15), 23, 59)
+    )
+    await b.milestone(p1, 100_000, "invoiced", D(2026, 5, 1), completed_at=at(D(2026, 5, 1)))
+    await b.milestone(p1, 100_000, "planned", D(2026, 5, 1))
+    done = {"completed_at": at(D(2026, 5, 1))}
+    await b.milestone(p1, 100_000, "completed", D(2026, 5, 1), deleted=True, **done)
+    await b.milestone(p3, 100_000, "completed", D(2026, 5, 1), **done)
+
+
+async def _time(b: FirmBuilder, ids: dict[str, Any], p1: int, p2: int) -> None:
+    ada = await b.person("Ada")
+    rate = {"bill_rate_minor": 15_000}
+    for hours, day in ((800, D(2026, 5, 20)), (250, D(2026, 5, 30)), (400, D(2026, 5, 31))):
+        await b.time(p2, ada, hours, "approved", work_date=day, **rate)
+    old = {"work_date": D(2026, 5, 1), **rate}
+    await b.time(p2, ada, 300, "approved", billable=False, **old)
+    inv = await b.invoice(ids["beta"], "T-1", 75_000, 0, status="paid")
+    await b.time(p2, ada, 500, "approved", invoice_id=inv, **old)
+    await b.time(p2, ada, 600, "submitted", **old)
+    await b.time(p2, ada, 700, "approved", deleted=True, **old)
+    await b.time(p1, ada, 100, "approved", work_date=D(2026, 4, 30), bill_rate_minor=12_345)
+
+
+async def _invoices(b: FirmBuilder, ids: dict[str, Any], acme: int, beta: int) -> None:
+    await b.invoice(acme, "I1", 100_000, 100_000, due_date=D(2026, 6, 30))
+    ids["I2"] = await b.invoice(acme, "I2", 40_000, 40_000, due_date=D(2026, 6, 29))
+    ids["I3"] = await b.invoice(
+        acme, "I3", 100_000, 25_000, status="partially_paid", due_date=D(2026, 5, 31)
+    )
+    ids["I4"] = await b.invoice(beta, "I4", 60_000, 60_000, due_date=D(2026, 5, 30))
+    ids["I5"] = await b.invoice(beta, "I5", 70_000, 70_000, due_date=D(2026, 4, 1))
+    ids["I6"] = await b.invoice(acme, "I6", 90_000, 90_000, currency="USD", due_date=D(2026, 3, 31))
+    await b.invoice(acme, "I7", 10_000, 0, status="paid", due_date=D(2026, 1, 1))
+    await b.invoice(acme, "I8", 10_000, 10_000, status="void", due_date=D(2026, 1, 1))
+    await b.invoice(acme, "I9", 10_000, 10_000, due_date=D(2026, 1, 1), deleted=True)
+
+
+@asynccontextmanager
+async def gateway(
+    engine: AsyncEngine, forecasts: ForecastSettings | None = None
+) -> AsyncIterator[Starlette]:
+    """The gateway on ``engine``'s database with real credentials (no anonymous role)."""
+    settings = Settings(
+        database_url=url_of(engine),
+        auth=AuthSettings(anonymous_role=None),
+        graphql=GraphQLSettings(trusted_documents_only_roles=[]),
+        forecasts=forecasts or ForecastSettings(),
+    )
+    app = create_app(settings, clock=lambda: FIRM_NOW)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def ask(
+    app: Starlette,
+    engine: AsyncEngine,
+    query: str,
+    role: str = "finance",
+    accounts: list[int] | None = None,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """POST ``query`` with a new API key of ``role`` (limited to ``accounts`` if given)."""
+    named = None if accounts is None else [gid("Account", a) for a in accounts]
+    key, _ = await api_keys.create(engine, name=role, role=role, now=FIRM_NOW, accounts=named)
+    async with http_client(app) as client:
+        response = await _post(client, query, key, variables)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _post(
+    client: httpx.AsyncClient, query: str, key: str, variables: dict[str, Any] | None
+) -> httpx.Response:
+    return await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {key}"},
+    )
