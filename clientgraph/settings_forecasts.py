@@ -6,6 +6,8 @@ gives the rule each threshold feeds.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, Field
 
 
@@ -25,4 +27,31 @@ class ForecastSettings(BaseModel):
         le=3660,
         description="Approved billable time not invoiced more than this many days after the "
         "day it was worked is a billing delay.",
+    )
+    anomaly_score: Decimal = Field(
+        Decimal("3.5"),
+        gt=0,
+        le=100,
+        description="timeAnomalies: a day whose robust score |hours − median| ÷ (1.4826 × MAD) "
+        "is above this is off the person's pattern (3.5: Iglewicz and Hoaglin's cut-off).",
+    )
+    anomaly_min_days: int = Field(
+        10,
+        ge=2,
+        le=1000,
+        description="timeAnomalies: days with time a person needs in the period before their "
+        "pattern (median, MAD) is judged.",
+    )
+    max_day_hours: Decimal = Field(
+        Decimal(12),
+        gt=0,
+        le=24,
+        description="timeAnomalies: a person's day with more hours than this is over-long.",
+    )
+    rate_tolerance_percent: Decimal = Field(
+        Decimal(0),
+        ge=0,
+        le=100,
+        description="timeAnomalies: a bill rate further than this percent from the rate "
+        "card's for the entry's role is flagged (0: any difference).",
     )

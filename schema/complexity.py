@@ -45,6 +45,7 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("AccountHealth", "factors"): 10,
     ("Portfolio", "currencies"): 10,
     ("BillingDelays", "aging"): 20,  # 4 buckets × the currencies present
+    ("TimeAnomalies", "counts"): 6,  # one per rule
     ("Handoff", "steps"): 20,
     ("Handoff", "issues"): 50,
     ("Query", "freshness"): 50,

@@ -25,6 +25,7 @@ QUERY_ROLES: Mapping[str, Roles] = {
     "portfolio": INTERNAL,  # and never for a caller scoped to some clients (firm-wide sums)
     "_service": INTERNAL,  # federation's copy of the schema: also an introspection (settings)
     "billingDelays": MONEY_DETAIL,  # amounts owed and unbilled: finance's view (scoped rows)
+    "timeAnomalies": DELIVERY | MONEY_DETAIL,  # who approves time, and who bills it
 }
 """Root query fields that not every role may call."""
 
@@ -64,6 +65,8 @@ FIELD_ROLES: Mapping[tuple[str, str], Roles] = {
     ("Payment", "receivedOn"): MONEY_DETAIL,
     ("Person", "email"): INTERNAL,
     ("Opportunity", "handoff"): INTERNAL,
+    ("TimeAnomaly", "billRate"): MONEY_DETAIL,
+    ("TimeAnomaly", "cardRate"): MONEY_DETAIL,
 }
 """Guarded fields: for other roles the value is null and ``extensions.masked`` names it."""
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 import strawberry
 
 from schema.forecasts.billing import BillingDelays, billing_delays
+from schema.forecasts.time import TimeAnomalies, time_anomalies
 
 
 @strawberry.type
@@ -15,3 +19,20 @@ class ForecastQuery:
     )
     def billing_delays(self, info: strawberry.Info) -> BillingDelays:
         return billing_delays(info)
+
+    @strawberry.field(
+        description="Time that looks wrong in a period (default: the 90 days to today): off "
+        "the person's own pattern, over-long days, weekends, closed or unstaffed projects, "
+        "rates off the rate card — each with its rule and numbers."
+    )
+    async def time_anomalies(
+        self,
+        info: strawberry.Info,
+        period_start: Annotated[
+            date | None, strawberry.argument(description="First work date checked.")
+        ] = None,
+        period_end: Annotated[
+            date | None, strawberry.argument(description="Last work date checked (default today).")
+        ] = None,
+    ) -> TimeAnomalies:
+        return await time_anomalies(info, period_start, period_end)

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from clientgraph.settings_forecasts import ForecastSettings
 from gateway.app import create_app
-from readmodel import api_keys
+from readmodel import api_keys, tables
 from tests.conftest import FIRM_NOW, http_client
 from tests.readmodel.firm_builder import FirmBuilder, at
 from tests.resolvers.commands.world import gid, url_of
@@ -120,3 +120,61 @@ async def _post(
         json={"query": query, "variables": variables or {}},
         headers={"Authorization": f"Bearer {key}"},
     )
+
+
+ADA_JUNE = {  # day → hours ×100 on PA: median 8.00, MAD 1.00 (docs/formulas.md)
+    **dict.fromkeys((1, 4, 9, 15), 700),
+    **dict.fromkeys((2, 5, 11, 18, 19), 800),
+    **dict.fromkeys((3, 8, 12), 900),
+    10: 800,  # + 6 h on the closed PC: a 14-hour day
+    13: 200,  # a Saturday
+}
+
+
+async def time_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    """June 2026: Ada's regular days with two outliers, Ben's three days."""
+    acme = ids["acme"] = await b.account("Acme")
+    beta = ids["beta"] = await b.account("Beta")
+    card = await b.add(
+        tables.RateCard, name="Std", currency="EUR", effective_from=D(2026, 1, 1),
+        status="effective",
+    )  # fmt: skip
+    await b.add(
+        tables.RateCardLine, rate_card_id=card, role="consultant", bill_rate_minor=15_000,
+        cost_rate_minor=8_000,
+    )  # fmt: skip
+    pa = await b.project(acme, "PA", "time_and_materials", rate_card_id=card)
+    pc = await b.project(
+        acme, "PC", "time_and_materials", status="completed", end_date=D(2026, 6, 5)
+    )
+    pb = await b.project(beta, "PB", "time_and_materials")
+    ada, ben = ids["ada"], ids["ben"] = await b.person("Ada"), await b.person("Ben")
+    await _staff(b, ada, pa, D(2026, 1, 1), None)
+    await _staff(b, ada, pc, D(2026, 1, 1), D(2026, 6, 5))
+    await _staff(b, ben, pb, D(2026, 6, 2), None)
+    await _ada(b, ids, ada, pa, pc)
+    for day, hours in ((1, 800), (2, 1_250), (6, 100)):
+        await b.time(pb, ben, hours, "approved", work_date=D(2026, 6, day))
+
+
+async def _staff(b: FirmBuilder, person: int, project: int, start: date, end: date | None) -> None:
+    await b.add(
+        tables.Assignment, project_id=project, person_id=person, role="consultant",
+        scheduled_hours_x100=10_000, bill_rate_minor=15_000, cost_rate_minor=8_000,
+        currency="EUR", start_date=start, end_date=end, status="active",
+    )  # fmt: skip
+
+
+async def _ada(b: FirmBuilder, ids: dict[str, Any], ada: int, pa: int, pc: int) -> None:
+    rate = {"bill_rate_minor": 15_000}
+    for day, hours in ADA_JUNE.items():
+        await b.time(pa, ada, hours, "approved", work_date=D(2026, 6, day), **rate)
+    ids["closed"] = await b.time(pc, ada, 600, "approved", work_date=D(2026, 6, 10), **rate)
+    ids["dear"] = await b.time(
+        pa, ada, 900, "approved", work_date=D(2026, 6, 17), bill_rate_minor=16_000
+    )
+    await b.time(pa, ada, 600, "approved", work_date=D(2026, 6, 16), **rate)
+    await b.time(pa, ada, 200, "approved", work_date=D(2026, 6, 16), billable=False)
+    await b.time(pa, ada, 1_000, "rejected", work_date=D(2026, 6, 20), **rate)
+    await b.time(pa, ada, 500, "approved", work_date=D(2026, 6, 21), deleted=True, **rate)
+    await b.time(pa, ada, 300, "approved", work_date=D(2026, 5, 30), **rate)

@@ -35,10 +35,13 @@ def _overdue(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     ]
 
 
-async def test_the_worked_example(engine: AsyncEngine) -> None:
+async def test_the_worked_example_and_who_may_see_it(engine: AsyncEngine) -> None:
     ids = await build(engine, billing_firm)
     async with gateway(engine) as app:
         body = await ask(app, engine, DELAYS)
+        refused = {r: await ask(app, engine, DELAYS, role=r) for r in ("delivery", "partner")}
+        operator = await ask(app, engine, DELAYS, role="operator")
+        beta_only = await ask(app, engine, DELAYS, accounts=[ids["beta"]])
     assert "errors" not in body, body["errors"]
     got = body["data"]["billingDelays"]
     assert (got["asOf"], got["milestoneGraceDays"], got["timeGraceDays"]) == ("2026-06-30", 14, 30)
@@ -70,6 +73,24 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         {"bucket": "DAYS_OVER_90", "currency": "USD", "invoices": 1,
          "balance": eur("900.00", "USD")},
     ]  # fmt: skip
+    _roles_and_scope(refused, operator, beta_only)
+
+
+def _roles_and_scope(
+    refused: dict[str, dict[str, Any]], operator: dict[str, Any], beta_only: dict[str, Any]
+) -> None:
+    for role, body in refused.items():
+        assert error_codes(body) == ["FORBIDDEN"], role
+        assert body["errors"][0]["extensions"]["operation"] == "billingDelays"
+    assert "errors" not in operator
+    got = beta_only["data"]["billingDelays"]
+    assert got["uninvoicedMilestones"] == []
+    assert [t["project"]["code"] for t in got["unbilledTime"]] == ["P2"]
+    assert [i[0] for i in _overdue(got["overdueInvoices"])] == ["I5", "I4"]
+    assert [(a["bucket"], a["balance"]["amount"]) for a in got["aging"]] == [
+        ("DAYS_31_60", "600.00"),
+        ("DAYS_61_90", "700.00"),
+    ]
 
 
 async def test_thresholds_are_settings_and_first_cuts_each_list(engine: AsyncEngine) -> None:
@@ -86,35 +107,11 @@ async def test_thresholds_are_settings_and_first_cuts_each_list(engine: AsyncEng
     assert _overdue(got["overdueInvoices"]) == [("I6", "Olga", "900.00", 91, "DAYS_OVER_90")]
     assert len(got["aging"]) == 4, "the buckets sum every overdue invoice, not the first"
     assert set(error_codes(bad)) == {"BAD_USER_INPUT"}
-
-
-async def test_milestone_grace_zero_lists_every_earlier_completion(engine: AsyncEngine) -> None:
-    await build(engine, billing_firm)
     query = "{ billingDelays { uninvoicedMilestones { daysWaiting } } }"
     async with gateway(engine, ForecastSettings(milestone_invoice_days=0)) as app:
         body = await ask(app, engine, query)
     waits = [m["daysWaiting"] for m in body["data"]["billingDelays"]["uninvoicedMilestones"]]
     assert waits == [29, 15, 14]  # completed before today; the 06-16 one now counts
-
-
-async def test_roles_and_row_scope(engine: AsyncEngine) -> None:
-    ids = await build(engine, billing_firm)
-    async with gateway(engine) as app:
-        answers = {r: await ask(app, engine, DELAYS, role=r) for r in ("delivery", "partner")}
-        operator = await ask(app, engine, DELAYS, role="operator")
-        beta_only = await ask(app, engine, DELAYS, accounts=[ids["beta"]])
-    for role, body in answers.items():
-        assert error_codes(body) == ["FORBIDDEN"], role
-        assert body["errors"][0]["extensions"]["operation"] == "billingDelays"
-    assert "errors" not in operator
-    got = beta_only["data"]["billingDelays"]
-    assert got["uninvoicedMilestones"] == []
-    assert [t["project"]["code"] for t in got["unbilledTime"]] == ["P2"]
-    assert [i[0] for i in _overdue(got["overdueInvoices"])] == ["I5", "I4"]
-    assert [(a["bucket"], a["balance"]["amount"]) for a in got["aging"]] == [
-        ("DAYS_31_60", "600.00"),
-        ("DAYS_61_90", "700.00"),
-    ]
 
 
 async def _statements(app: Any, engine: AsyncEngine) -> int:
