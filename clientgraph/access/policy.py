@@ -65,6 +65,7 @@ FIELD_ROLES: Mapping[tuple[str, str], Roles] = {
     ("Payment", "receivedOn"): MONEY_DETAIL,
     ("Person", "email"): INTERNAL,
     ("Opportunity", "handoff"): INTERNAL,
+    ("Opportunity", "readiness"): INTERNAL,  # as its handoff: the firm's own setup data
     ("TimeAnomaly", "billRate"): MONEY_DETAIL,
     ("TimeAnomaly", "cardRate"): MONEY_DETAIL,
 }

@@ -178,3 +178,30 @@ async def _ada(b: FirmBuilder, ids: dict[str, Any], ada: int, pa: int, pc: int) 
     await b.time(pa, ada, 1_000, "rejected", work_date=D(2026, 6, 20), **rate)
     await b.time(pa, ada, 500, "approved", work_date=D(2026, 6, 21), deleted=True, **rate)
     await b.time(pa, ada, 300, "approved", work_date=D(2026, 5, 30), **rate)
+
+
+async def deals_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    """Open deals of a Salesforce client, set up in NetSuite (docs/formulas.md)."""
+    sf = {"source_system": "salesforce"}
+    acme = ids["acme"] = await b.account("Acme", **sf)
+    await b.add(
+        tables.RateCard, name="Strategy EUR", service_line="Strategy", currency="EUR",
+        effective_from=D(2026, 1, 1), status="effective", source_system="netsuite",
+    )  # fmt: skip
+    deal = {"owner_name": "Sam", **sf}
+    ids["A"] = await b.opportunity(acme, 2_000_000, service_line="Strategy", **deal)
+    ids["B"] = await b.opportunity(acme, 3_000_000, service_line="Strategy", **deal)
+    await b.engagement(
+        acme, 3_000_000, opportunity_id=ids["B"], billing_method="fixed_fee", status="signed",
+        start_date=D(2026, 8, 1),
+    )  # fmt: skip
+    won = {"is_won": True, "is_closed": True, "stage": "closed_won", "probability": 100}
+    ids["C"] = await b.opportunity(acme, 1_000_000, service_line="Strategy", **deal, **won)
+    ids["D"] = await b.opportunity(acme, 0, **deal)
+    ids["E"] = await b.opportunity(
+        acme, 1_000_000, service_line="Cloud Migration", currency="USD", **deal
+    )
+    await b.engagement(
+        acme, 1_000_000, opportunity_id=ids["E"], billing_method="milestone", currency="USD",
+        status="signed", start_date=D(2026, 9, 1),
+    )  # fmt: skip
