@@ -55,3 +55,10 @@ class ForecastSettings(BaseModel):
         description="timeAnomalies: a bill rate further than this percent from the rate "
         "card's for the entry's role is flagged (0: any difference).",
     )
+    outlook_window_days: int = Field(
+        28,
+        ge=7,
+        le=366,
+        description="Project.outlook: the recent trend is the cost logged in this many days "
+        "to today, per working day.",
+    )

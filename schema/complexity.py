@@ -47,6 +47,7 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("BillingDelays", "aging"): 20,  # 4 buckets × the currencies present
     ("TimeAnomalies", "counts"): 6,  # one per rule
     ("DealReadiness", "issues"): 7,  # one per check at most
+    ("ProjectOutlook", "factors"): 4,
     ("Handoff", "steps"): 20,
     ("Handoff", "issues"): 50,
     ("Query", "freshness"): 50,

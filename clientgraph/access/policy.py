@@ -66,6 +66,22 @@ FIELD_ROLES: Mapping[tuple[str, str], Roles] = {
     ("Person", "email"): INTERNAL,
     ("Opportunity", "handoff"): INTERNAL,
     ("Opportunity", "readiness"): INTERNAL,  # as its handoff: the firm's own setup data
+    ("Project", "outlook"): INTERNAL,  # its ratios and status, as budgetBurn; costs below
+    **{
+        ("ProjectOutlook", name): MONEY_DETAIL
+        for name in (
+            "teamEac",
+            "trendEac",
+            "dailyBurn",
+            "eacLow",
+            "eacHigh",
+            "overrunLow",
+            "overrunHigh",
+            "revenueAtCompletion",
+            "marginAtCompletion",
+            "factors",  # their sentences name the amounts
+        )
+    },
     ("TimeAnomaly", "billRate"): MONEY_DETAIL,
     ("TimeAnomaly", "cardRate"): MONEY_DETAIL,
 }

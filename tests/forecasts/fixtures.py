@@ -205,3 +205,28 @@ async def deals_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
         acme, 1_000_000, opportunity_id=ids["E"], billing_method="milestone", currency="USD",
         status="signed", start_date=D(2026, 9, 1),
     )  # fmt: skip
+
+
+async def outlook_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    """Three projects on 2026-06-30, a 28-day trend window (06-03 … 06-30, 20 working days)."""
+    acme = ids["acme"] = await b.account("Acme")
+    ada = await b.person("Ada")
+    hundred = {"budget_minor": 1_000_000, "budget_hours_x100": 10_000}
+    pt = await b.project(
+        acme, "PT", "time_and_materials", etc_cost_minor=200_000, end_date=D(2026, 7, 31),
+        **hundred,
+    )  # fmt: skip
+    tm = {"bill_rate_minor": 15_000, "cost_rate_minor": 8_000}
+    await b.time(pt, ada, 4_000, "approved", work_date=D(2026, 5, 1), **tm)
+    await b.time(pt, ada, 2_000, "approved", work_date=D(2026, 6, 15), **tm)
+    pf = await b.project(
+        acme, "PF", "fixed_fee", etc_cost_minor=100_000, end_date=D(2026, 7, 10), **hundred
+    )
+    ff = {"bill_rate_minor": 15_000, "cost_rate_minor": 10_000}
+    await b.time(pf, ada, 5_000, "approved", work_date=D(2026, 5, 15), **ff)
+    await b.time(pf, ada, 4_000, "approved", work_date=D(2026, 6, 10), **ff)
+    pm = await b.project(acme, "PM", "milestone", budget_minor=80_000)
+    await b.time(pm, ada, 1_000, "approved", work_date=D(2026, 5, 1), **ff)
+    await b.milestone(pm, 300_000, "completed", D(2026, 6, 1))
+    await b.milestone(pm, 400_000, "planned", D(2026, 8, 1))
+    await b.milestone(pm, 100_000, "planned", D(2026, 8, 1), deleted=True)
