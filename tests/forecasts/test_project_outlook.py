@@ -34,6 +34,11 @@ async def test_the_worked_example_and_its_masks(engine: AsyncEngine) -> None:
         got = _outlooks(await ask(app, engine, OUTLOOK))
         delivery = await ask(app, engine, OUTLOOK, role="delivery")
         partner = await ask(app, engine, OUTLOOK, role="partner", accounts=[ids["acme"]])
+        once = await _statements(app, engine)
+        await build(engine, outlook_firm)  # a second firm: twice the rows
+        twice = await _statements(app, engine)
+    # the project figures (4, shared with Project.costToDate …) + recent cost + milestones
+    assert once == twice == 6
     pt, pf, pm = got["PT"], got["PF"], got["PM"]
     assert (pt["status"], pt["lowToBudget"], pt["highToBudget"]) == ("ON_TRACK", 0.664, 0.68)
     assert pt["trendDaysLeft"] == 23 and pt["asOf"] == "2026-06-30"
@@ -89,14 +94,3 @@ async def _statements(app: Any, engine: AsyncEngine) -> int:
     seen.clear()
     _outlooks(await ask(app, engine, OUTLOOK))
     return len(seen) - baseline
-
-
-async def test_statements_do_not_grow_with_the_projects(engine: AsyncEngine) -> None:
-    await build(engine, outlook_firm)
-    async with gateway(engine) as app:
-        once = await _statements(app, engine)
-    await build(engine, outlook_firm)
-    async with gateway(engine) as app:
-        twice = await _statements(app, engine)
-    # the project figures (4, shared with Project.costToDate …) + recent cost + milestones
-    assert once == twice == 6

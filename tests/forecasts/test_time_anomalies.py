@@ -28,6 +28,7 @@ def _short(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 async def test_the_worked_example_and_who_may_see_it(engine: AsyncEngine) -> None:
     ids = await build(engine, time_firm)
+    await _thresholds_are_settings(engine)  # other settings, on the same firm
     async with gateway(engine) as app:
         body = await ask(app, engine, ANOMALIES)
         delivery = await ask(app, engine, ANOMALIES, role="delivery")
@@ -35,6 +36,11 @@ async def test_the_worked_example_and_who_may_see_it(engine: AsyncEngine) -> Non
             r: await ask(app, engine, ANOMALIES, role=r) for r in ("account_team", "partner")
         }
         beta_only = await ask(app, engine, ANOMALIES, accounts=[ids["beta"]])
+        once = await _statements(app, engine)
+        await build(engine, time_firm)  # a second firm: twice the rows
+        twice = await _statements(app, engine)
+    # (the baseline runs the two rule statements too) + one batch of people, one of projects
+    assert once == twice == 2
     assert "errors" not in body, body["errors"]
     got = body["data"]["timeAnomalies"]
     assert (got["periodStart"], got["periodEnd"]) == ("2026-06-01", "2026-06-30")
@@ -82,8 +88,7 @@ async def test_the_worked_example_and_who_may_see_it(engine: AsyncEngine) -> Non
     _roles_masks_scope(delivery, refused, beta_only)
 
 
-async def test_thresholds_are_settings(engine: AsyncEngine) -> None:
-    await build(engine, time_firm)
+async def _thresholds_are_settings(engine: AsyncEngine) -> None:
     settings = ForecastSettings(
         anomaly_score="4.1", max_day_hours=14, rate_tolerance_percent="6.67", anomaly_min_days=3
     )
@@ -131,14 +136,3 @@ async def _statements(app: Any, engine: AsyncEngine) -> int:
     body = await ask(app, engine, ANOMALIES)
     assert "errors" not in body
     return len(seen) - baseline
-
-
-async def test_statements_do_not_grow_with_the_rows(engine: AsyncEngine) -> None:
-    await build(engine, time_firm)
-    async with gateway(engine) as app:
-        once = await _statements(app, engine)
-    await build(engine, time_firm)
-    async with gateway(engine) as app:
-        twice = await _statements(app, engine)
-    # (the baseline runs the two rule statements too) + one batch of people, one of projects
-    assert once == twice == 2
