@@ -1,6 +1,6 @@
 """Thresholds of the early warnings (``forecasts``): billing delays and time anomalies.
 
-Kept apart so ``clientgraph/settings.py`` stays small; docs/formulas.md ("Early warnings")
+Kept apart so ``clientgraph/settings.py`` stays small; docs/formulas.md ("Forecasts and early warnings")
 gives the rule each threshold feeds.
 """
 

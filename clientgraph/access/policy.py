@@ -26,6 +26,7 @@ QUERY_ROLES: Mapping[str, Roles] = {
     "_service": INTERNAL,  # federation's copy of the schema: also an introspection (settings)
     "billingDelays": MONEY_DETAIL,  # amounts owed and unbilled: finance's view (scoped rows)
     "timeAnomalies": DELIVERY | MONEY_DETAIL,  # who approves time, and who bills it
+    "forecast": INTERNAL,  # firm-wide sums, as portfolio (never for a scoped caller)
 }
 """Root query fields that not every role may call."""
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema.forecasts.billing import BillingDelays, billing_delays
+from schema.forecasts.revenue import RevenueForecast, revenue_forecast
 from schema.forecasts.time import TimeAnomalies, time_anomalies
 
 
@@ -36,3 +37,23 @@ class ForecastQuery:
         ] = None,
     ) -> TimeAnomalies:
         return await time_anomalies(info, period_start, period_end)
+
+    @strawberry.field(
+        description="Revenue by month and currency: actuals, contracted backlog by billing "
+        "method, weighted pipeline, each with its sources (default: this month and the five "
+        "after; at most 36 months)."
+    )
+    async def forecast(
+        self,
+        info: strawberry.Info,
+        period_start: Annotated[
+            date | None, strawberry.argument(description="A day of the first month.")
+        ] = None,
+        period_end: Annotated[
+            date | None, strawberry.argument(description="A day of the last month.")
+        ] = None,
+        currency: Annotated[
+            str | None, strawberry.argument(description="Only this ISO 4217 currency.")
+        ] = None,
+    ) -> RevenueForecast:
+        return await revenue_forecast(info, period_start, period_end, currency)

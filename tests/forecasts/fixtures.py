@@ -230,3 +230,53 @@ async def outlook_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
     await b.milestone(pm, 300_000, "completed", D(2026, 6, 1))
     await b.milestone(pm, 400_000, "planned", D(2026, 8, 1))
     await b.milestone(pm, 100_000, "planned", D(2026, 8, 1), deleted=True)
+
+
+async def forecast_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    """June to August 2026 seen from 2026-06-30 (docs/formulas.md, "Revenue forecast")."""
+    acme = ids["acme"] = await b.account("Acme")
+    ids["INV"] = await b.invoice(acme, "A-1", 100_000, 0, status="paid", issue_date=D(2026, 6, 10))
+    await b.invoice(acme, "A-2", 50_000, 50_000, status="draft", issue_date=D(2026, 6, 12))
+    await b.invoice(acme, "A-3", 200_000, 0, status="paid", issue_date=D(2026, 5, 20))
+    pm = ids["PM"] = await b.project(acme, "PM", "milestone")
+    ids["M-JUL"] = await b.milestone(pm, 300_000, "planned", D(2026, 7, 15))
+    ids["M-LATE"] = await b.milestone(pm, 200_000, "completed", D(2026, 6, 20))
+    await b.milestone(pm, 100_000, "invoiced", D(2026, 6, 1))
+    await b.milestone(pm, 50_000, "planned", D(2026, 9, 10))
+    pf = ids["PF"] = await b.project(
+        acme, "PF", "fixed_fee", budget_minor=1_200_000, end_date=D(2026, 8, 20)
+    )
+    await b.invoice(
+        acme, "F-1", 300_000, 0, project_id=pf, status="paid", issue_date=D(2026, 4, 10)
+    )
+    await _staffing(b, ids, acme)
+    await _pipeline(b, ids, acme)
+
+
+async def _staffing(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
+    pt = await b.project(acme, "PT", "time_and_materials")
+    ada = await b.person("Ada")
+    staff = {
+        "project_id": pt, "person_id": ada, "role": "consultant", "bill_rate_minor": 10_000,
+        "cost_rate_minor": 5_000, "currency": "EUR", "scheduled_hours_x100": 20_000,
+    }  # fmt: skip
+    ids["A-1"] = await b.add(
+        tables.Assignment, start_date=D(2026, 6, 1), end_date=D(2026, 7, 31), status="booked",
+        **staff,
+    )  # fmt: skip
+    await b.add(tables.Assignment, start_date=D(2026, 6, 1), status="booked", **staff)
+    await b.add(
+        tables.Assignment, start_date=D(2026, 1, 1), end_date=D(2026, 5, 31), status="ended",
+        **staff,
+    )  # fmt: skip
+
+
+async def _pipeline(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
+    ids["DEAL"] = await b.opportunity(
+        acme, 1_200_000, probability=50, close_date=D(2026, 7, 10), service_line="Strategy"
+    )
+    ids["USD"] = await b.opportunity(
+        acme, 100_000, probability=10, close_date=D(2026, 5, 1), currency="USD"
+    )
+    won = {"is_won": True, "is_closed": True, "stage": "closed_won", "probability": 100}
+    await b.opportunity(acme, 999_900, **won)

@@ -30,6 +30,7 @@ GROUPS = {
         "freshness",
         "billingDelays",
         "timeAnomalies",
+        "forecast",
     ),
 }
 
