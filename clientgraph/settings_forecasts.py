@@ -1,7 +1,8 @@
-"""Thresholds of the early warnings (``forecasts``): billing delays and time anomalies.
+"""Thresholds of the forecasts and early warnings (``forecasts``): billing delays, time
+anomalies, the project outlook's trend window, capacity flags.
 
-Kept apart so ``clientgraph/settings.py`` stays small; docs/formulas.md ("Forecasts and early warnings")
-gives the rule each threshold feeds.
+Kept apart so ``clientgraph/settings.py`` stays small; docs/formulas.md ("Forecasts and early
+warnings") gives the rule each threshold feeds.
 """
 
 from __future__ import annotations
@@ -61,4 +62,17 @@ class ForecastSettings(BaseModel):
         le=366,
         description="Project.outlook: the recent trend is the cost logged in this many days "
         "to today, per working day.",
+    )
+    capacity_over: Decimal = Field(
+        Decimal(1),
+        gt=0,
+        le=10,
+        description="forecast.capacity: a role whose booked demand ÷ available hours is above "
+        "this is over capacity.",
+    )
+    capacity_under: Decimal = Field(
+        Decimal("0.7"),
+        ge=0,
+        le=10,
+        description="forecast.capacity: below this utilization a role is under capacity.",
     )

@@ -48,7 +48,7 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("TimeAnomalies", "counts"): 6,  # one per rule
     ("DealReadiness", "issues"): 7,  # one per check at most
     ("ProjectOutlook", "factors"): 4,
-    ("RevenueForecast", "currencies"): 10,
+    ("Forecast", "currencies"): 10,
     ("CurrencyForecast", "months"): 36,  # the longest period
     ("Handoff", "steps"): 20,
     ("Handoff", "issues"): 50,

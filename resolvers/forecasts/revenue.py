@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from readmodel.forecasts.capacity import RoleMonth, capacity_rows
+from readmodel.forecasts.capacity import capacity as capacity_of
 from readmodel.forecasts.revenue import Month, forecast, last_of
 from readmodel.forecasts.revenue_sources import read_sources
 from resolvers.context import Context
@@ -47,3 +49,10 @@ async def revenue(
     async with ctx.engine.connect() as conn:
         sources = await read_sources(conn, start, end, ctx.today, currency)
     return forecast(sources, start, end, ctx.today, weeks_of)
+
+
+async def capacity(ctx: Context, start: date, end: date) -> list[RoleMonth]:
+    s = ctx.forecasts
+    async with ctx.engine.connect() as conn:
+        people, booked = await capacity_rows(conn, start, end, ctx.today)
+    return capacity_of(people, booked, start, end, ctx.today, (s.capacity_over, s.capacity_under))

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema.forecasts.billing import BillingDelays, billing_delays
-from schema.forecasts.revenue import RevenueForecast, revenue_forecast
+from schema.forecasts.revenue import Forecast, revenue_forecast
 from schema.forecasts.time import TimeAnomalies, time_anomalies
 
 
@@ -39,9 +39,9 @@ class ForecastQuery:
         return await time_anomalies(info, period_start, period_end)
 
     @strawberry.field(
-        description="Revenue by month and currency: actuals, contracted backlog by billing "
-        "method, weighted pipeline, each with its sources (default: this month and the five "
-        "after; at most 36 months)."
+        description="Revenue by month and currency (actuals, contracted backlog by billing "
+        "method, weighted pipeline, each with its sources) and capacity by month and role "
+        "(default: this month and the five after; at most 36 months)."
     )
     async def forecast(
         self,
@@ -55,5 +55,5 @@ class ForecastQuery:
         currency: Annotated[
             str | None, strawberry.argument(description="Only this ISO 4217 currency.")
         ] = None,
-    ) -> RevenueForecast:
+    ) -> Forecast:
         return await revenue_forecast(info, period_start, period_end, currency)

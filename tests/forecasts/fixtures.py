@@ -258,17 +258,33 @@ async def _staffing(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
     ada = await b.person("Ada")
     staff = {
         "project_id": pt, "person_id": ada, "role": "consultant", "bill_rate_minor": 10_000,
-        "cost_rate_minor": 5_000, "currency": "EUR", "scheduled_hours_x100": 20_000,
+        "cost_rate_minor": 5_000, "currency": "EUR",
     }  # fmt: skip
     ids["A-1"] = await b.add(
         tables.Assignment, start_date=D(2026, 6, 1), end_date=D(2026, 7, 31), status="booked",
+        scheduled_hours_x100=20_000, **staff,
+    )  # fmt: skip
+    await b.add(
+        tables.Assignment, start_date=D(2026, 6, 1), status="booked", scheduled_hours_x100=20_000,
         **staff,
     )  # fmt: skip
-    await b.add(tables.Assignment, start_date=D(2026, 6, 1), status="booked", **staff)
     await b.add(
         tables.Assignment, start_date=D(2026, 1, 1), end_date=D(2026, 5, 31), status="ended",
-        **staff,
+        scheduled_hours_x100=20_000, **staff,
     )  # fmt: skip
+    month = {"start_date": D(2026, 7, 1), "end_date": D(2026, 7, 31), "status": "booked"}
+    await b.add(
+        tables.Assignment, scheduled_hours_x100=15_000,
+        **(staff | month | {"project_id": ids["PM"]}),
+    )  # fmt: skip
+    ben = await b.person("Ben", role="analyst", weekly_capacity_hours_x100=3_200)
+    await b.person("Cy", role="engineer", active=False)
+    august = {"start_date": D(2026, 8, 1), "end_date": D(2026, 8, 31), "status": "booked"}
+    await b.add(
+        tables.Assignment,
+        **(staff | august | {"project_id": ids["PF"], "person_id": ben, "role": "analyst"}),
+        scheduled_hours_x100=12_000,
+    )
 
 
 async def _pipeline(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:

@@ -23,6 +23,17 @@ FORECAST = (
 )
 
 
+CAPACITY = """{ forecast(periodStart: "2026-06-01", periodEnd: "2026-08-31") { capacity {
+  month role availableHours demandHours people assignments utilization flag explanation } } }"""
+
+
+def _capacity(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    assert "errors" not in body, body["errors"]
+    rows = body["data"]["forecast"]["capacity"]
+    keys = ("month", "role", "availableHours", "demandHours", "utilization", "flag")
+    return [tuple(r[k] for k in keys) for r in rows]
+
+
 def _table(block: dict[str, Any]) -> list[tuple[str, ...]]:
     return [
         (m["month"], *(m[p]["amount"]["amount"] for p in PARTS), m["total"]["amount"])
@@ -36,6 +47,7 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         every = await ask(app, engine, FORECAST)
         eur = await ask(app, engine, FORECAST, variables={"currency": "EUR"})
         partner = await ask(app, engine, FORECAST, role="partner", accounts=[ids["acme"]])
+        capacity = await ask(app, engine, CAPACITY)
         bad = await ask(app, engine, FORECAST, variables={"currency": "euro"})
         too_long = await ask(app, engine, '{ forecast(periodEnd: "2029-07-01") { asOf } }')
         seen = count_statements(app.state.engine)
@@ -74,5 +86,17 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         "weighted pipeline EUR 0.00 (0 deals) = EUR 6,444.44."
     )
     assert eur["data"]["forecast"]["currencies"] == [euros]
+    assert _capacity(capacity) == [
+        ("2026-06-01", "analyst", "6.40", "0.00", 0.0, "UNDER"),
+        ("2026-06-01", "consultant", "8.00", "4.44", 0.555, "UNDER"),
+        ("2026-07-01", "analyst", "147.20", "0.00", 0.0, "UNDER"),
+        ("2026-07-01", "consultant", "184.00", "252.22", 1.3708, "OVER"),
+        ("2026-08-01", "analyst", "134.40", "120.00", 0.8929, "OK"),
+        ("2026-08-01", "consultant", "168.00", "0.00", 0.0, "UNDER"),
+    ]
+    assert capacity["data"]["forecast"]["capacity"][3]["explanation"] == (
+        "2026-07 consultant: 252.22 h booked (2 assignments) ÷ 184.00 h available (1 person) = "
+        "utilization 1.3708; over above 1, under below 0.7."
+    )
     assert error_codes(partner) == ["FORBIDDEN"]
     assert error_codes(bad) == error_codes(too_long) == ["BAD_USER_INPUT"]
