@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clientgraph.settings_forecasts import ForecastSettings
 from clientgraph.settings_http import HttpSettings, RateLimitSettings
 from clientgraph.settings_ops import LogSettings, OpsSettings, TelemetrySettings
 
@@ -418,6 +419,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     ops: OpsSettings = OpsSettings()
+    forecasts: ForecastSettings = ForecastSettings()
 
     @property
     def embedded(self) -> bool:

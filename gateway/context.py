@@ -27,4 +27,5 @@ def build_context(connection: HTTPConnection, principal: Principal) -> Context:
         principal=principal,
         scope=scope,
         partner_mutations=tuple(state.settings.auth.partner_mutations),
+        forecasts=state.settings.forecasts,
     )

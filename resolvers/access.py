@@ -9,7 +9,7 @@ from clientgraph.access.roles import ALL_ROLES
 from resolvers.context import Context
 from resolvers.errors import Forbidden
 
-SCOPED_CALLERS_REFUSED = frozenset({"portfolio"})
+SCOPED_CALLERS_REFUSED = frozenset({"portfolio", "forecast"})
 """Firm-wide figures: never for a caller that sees some clients only."""
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.access.principal import ADMIN, Principal
 from clientgraph.settings import GraphQLSettings, SyncSettings
+from clientgraph.settings_forecasts import ForecastSettings
 from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.dataloaders import Loaders
 
@@ -33,6 +34,7 @@ class Context:
     scope: RowScope = EVERYTHING  # the principal's rows, as SQL predicates
     partner_mutations: tuple[str, ...] = ()  # mutations this deployment opened to partners
     connection_params: Any = None  # a WebSocket's connection_init payload (its credentials)
+    forecasts: ForecastSettings = field(default_factory=ForecastSettings)  # warning thresholds
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)
 

@@ -68,8 +68,12 @@ def guarded_types() -> dict[str, Any]:
     from schema.delivery.staffing import Assignment, Person, TimeEntry
     from schema.delivery.types import Project
     from schema.finance.types import Payment
+    from schema.forecasts.outlook import ProjectOutlook
+    from schema.forecasts.time import TimeAnomaly
 
-    return {c.__name__: c for c in (Opportunity, Assignment, Person, TimeEntry, Project, Payment)}
+    guarded: tuple[Any, ...] = (Opportunity, Assignment, Person, TimeEntry, Project, Payment)
+    guarded += (TimeAnomaly, ProjectOutlook)
+    return {c.__name__: c for c in guarded}
 
 
 def entity_types() -> list[Any]:

@@ -44,6 +44,12 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("Account", "sourceRefs"): 10,
     ("AccountHealth", "factors"): 10,
     ("Portfolio", "currencies"): 10,
+    ("BillingDelays", "aging"): 20,  # 4 buckets × the currencies present
+    ("TimeAnomalies", "counts"): 6,  # one per rule
+    ("DealReadiness", "issues"): 7,  # one per check at most
+    ("ProjectOutlook", "factors"): 4,
+    ("Forecast", "currencies"): 10,
+    ("CurrencyForecast", "months"): 36,  # the longest period
     ("Handoff", "steps"): 20,
     ("Handoff", "issues"): 50,
     ("Query", "freshness"): 50,

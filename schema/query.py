@@ -29,6 +29,7 @@ from schema.delivery.types import Engagement, Milestone, Project
 from schema.federation import Service, service
 from schema.finance.inputs import InvoiceFilter
 from schema.finance.types import Invoice, Payment
+from schema.forecasts.query import ForecastQuery
 from schema.handoffs.inputs import HandoffFilter
 from schema.handoffs.types import Handoff
 from schema.portfolio.types import CurrencyKpis, Portfolio, SourceFreshness
@@ -60,7 +61,7 @@ async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
 
 
 @strawberry.type
-class Query:
+class Query(ForecastQuery):
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         if from_global_id(id)[0] == "Command":  # the command log, not a read-model table

@@ -24,6 +24,9 @@ QUERY_ROLES: Mapping[str, Roles] = {
     "handoffs": OPERATORS,  # the exception queue: an operator's view
     "portfolio": INTERNAL,  # and never for a caller scoped to some clients (firm-wide sums)
     "_service": INTERNAL,  # federation's copy of the schema: also an introspection (settings)
+    "billingDelays": MONEY_DETAIL,  # amounts owed and unbilled: finance's view (scoped rows)
+    "timeAnomalies": DELIVERY | MONEY_DETAIL,  # who approves time, and who bills it
+    "forecast": INTERNAL,  # firm-wide sums, as portfolio (never for a scoped caller)
 }
 """Root query fields that not every role may call."""
 
@@ -66,6 +69,25 @@ FIELD_ROLES: Mapping[tuple[str, str], Roles] = {
     ("Payment", "receivedOn"): MONEY_DETAIL,
     ("Person", "email"): INTERNAL,
     ("Opportunity", "handoff"): INTERNAL,
+    ("Opportunity", "readiness"): INTERNAL,  # as its handoff: the firm's own setup data
+    ("Project", "outlook"): INTERNAL,  # its ratios and status, as budgetBurn; costs below
+    **{
+        ("ProjectOutlook", name): MONEY_DETAIL
+        for name in (
+            "teamEac",
+            "trendEac",
+            "dailyBurn",
+            "eacLow",
+            "eacHigh",
+            "overrunLow",
+            "overrunHigh",
+            "revenueAtCompletion",
+            "marginAtCompletion",
+            "factors",  # their sentences name the amounts
+        )
+    },
+    ("TimeAnomaly", "billRate"): MONEY_DETAIL,
+    ("TimeAnomaly", "cardRate"): MONEY_DETAIL,
 }
 """Guarded fields: for other roles the value is null and ``extensions.masked`` names it."""
 

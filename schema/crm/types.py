@@ -27,12 +27,14 @@ from schema.enums import AccountStatus, ContactStatus, InvoiceStatus, Opportunit
 if TYPE_CHECKING:
     from schema.delivery.types import Engagement, Project
     from schema.finance.types import Invoice
+    from schema.forecasts.readiness import DealReadiness
     from schema.handoffs.types import Handoff
 
 EngagementT = Annotated["Engagement", strawberry.lazy("schema.delivery.types")]
 ProjectT = Annotated["Project", strawberry.lazy("schema.delivery.types")]
 InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
 HandoffT = Annotated["Handoff", strawberry.lazy("schema.handoffs.types")]
+DealReadinessT = Annotated["DealReadiness", strawberry.lazy("schema.forecasts.readiness")]
 
 
 @strawberry.federation.type(
@@ -209,6 +211,15 @@ class Opportunity(Node):
 
         row = await loaders_of(context_of(info)).handoff_by_opportunity.load(self.row.id)
         return None if row is None else Handoff.from_row(row)
+
+    @strawberry.field(
+        description="While the deal is open: the handoff's readiness checks applied to it now "
+        "(null once closed)."
+    )
+    async def readiness(self, info: strawberry.Info) -> DealReadinessT | None:
+        from schema.forecasts.readiness import deal_readiness
+
+        return await deal_readiness(info, self.row)
 
 
 @strawberry.enum(description="GREEN: score ≥ 75; AMBER: ≥ 50; RED: below 50.")

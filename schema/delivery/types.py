@@ -32,12 +32,14 @@ if TYPE_CHECKING:
     from schema.crm.types import Account, Opportunity
     from schema.delivery.staffing import Assignment, TimeEntry
     from schema.finance.types import Invoice
+    from schema.forecasts.outlook import ProjectOutlook
 
 AccountT = Annotated["Account", strawberry.lazy("schema.crm.types")]
 OpportunityT = Annotated["Opportunity", strawberry.lazy("schema.crm.types")]
 InvoiceT = Annotated["Invoice", strawberry.lazy("schema.finance.types")]
 AssignmentT = Annotated["Assignment", strawberry.lazy("schema.delivery.staffing")]
 TimeEntryT = Annotated["TimeEntry", strawberry.lazy("schema.delivery.staffing")]
+ProjectOutlookT = Annotated["ProjectOutlook", strawberry.lazy("schema.forecasts.outlook")]
 
 
 async def _account(info: strawberry.Info, account_id: int) -> Account | None:
@@ -234,6 +236,15 @@ class Project(Node):
     @strawberry.field(description="(Recognized revenue − cost to date) ÷ recognized revenue.")
     async def margin(self, info: strawberry.Info) -> float | None:
         return ratio((await self._figures(info)).margin)
+
+    @strawberry.field(
+        description="Where it is heading: estimates at completion (the team's, the recent "
+        "trend's), the overrun band, margin at completion, explained."
+    )
+    async def outlook(self, info: strawberry.Info) -> ProjectOutlookT | None:
+        from schema.forecasts.outlook import project_outlook
+
+        return await project_outlook(info, self.row)
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ is missing, who owns fixing it, and a score (the share of checks passed, 0–100
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -96,60 +97,110 @@ class Readiness:
 
 async def gather(conn: AsyncConnection, opportunity_id: int, inputs_json: str) -> Facts:
     """The deal, its client, its engagement, its ERP customer and its rate card."""
-    deal = (await conn.execute(select(OPPORTUNITY).where(OPPORTUNITY.c.id == opportunity_id))).one()
-    account = (await conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == deal.account_id))).one()
-    engagement = await _engagement(conn, opportunity_id)
-    route = route_for(deal.source_system)
-    customer = await _customer(conn, account, route.erp)
-    inputs = json.loads(inputs_json)
-    line = inputs.get("service_line") or deal.service_line
+    found = await gather_many(conn, {opportunity_id: inputs_json})
+    if opportunity_id not in found:
+        raise LookupError(f"no opportunity {opportunity_id}")
+    return found[opportunity_id]
+
+
+async def gather_many(conn: AsyncConnection, inputs: Mapping[int, str]) -> dict[int, Facts]:
+    """``gather`` for a batch of deals (by id → supplied data as JSON), in at most six
+    statements whatever the batch: deals, clients, engagements, ERP links, cards, rates."""
+    deals = await _rows(conn, OPPORTUNITY, OPPORTUNITY.c.id.in_(list(inputs)))
+    accounts = await _rows(conn, ACCOUNT, ACCOUNT.c.id.in_({d.account_id for d in deals}))
+    by_account = {a.id: a for a in accounts}
+    engagements = await _engagements(conn, [d.id for d in deals])
+    customers = await _customers(conn, accounts, {route_for(d.source_system).erp for d in deals})
+    given = {d.id: json.loads(inputs[d.id]) for d in deals}
+    wanted = {d.id: _card_key(d, engagements.get(d.id), given[d.id]) for d in deals}
+    cards = await _rate_cards(conn, set(wanted.values()))
+    rates = await _rates(conn, [c.id for c in cards.values()])
+    out = {}
+    for d in deals:
+        account, route, card = (
+            by_account[d.account_id],
+            route_for(d.source_system),
+            cards.get(wanted[d.id]),
+        )
+        customer = str(account.source_id) if account.source_system == route.erp else None
+        customer = customer or customers.get((account.id, route.erp))
+        out[d.id] = Facts(
+            d, account, engagements.get(d.id), given[d.id], customer, card,
+            rates.get(card.id, {}) if card is not None else {}, route,
+        )  # fmt: skip
+    return out
+
+
+CardKey = tuple[str | None, str, str]  # service line, currency sold in, ERP
+
+
+def _card_key(deal: Row[Any], engagement: Row[Any] | None, given: dict[str, Any]) -> CardKey:
+    line = given.get("service_line") or deal.service_line
     currency = engagement.currency if engagement is not None else deal.currency
-    card = await _rate_card(conn, line, currency, route.erp)  # the currency sold in
-    rates = await _rates(conn, card.id) if card is not None else {}
-    return Facts(deal, account, engagement, inputs, customer, card, rates, route)
+    return (line, currency, route_for(deal.source_system).erp)  # the currency sold in
 
 
-async def _engagement(conn: AsyncConnection, opportunity_id: int) -> Row[Any] | None:
+async def _rows(conn: AsyncConnection, table: Any, where: Any) -> list[Row[Any]]:
+    return list(await conn.execute(select(table).where(where)))
+
+
+async def _engagements(conn: AsyncConnection, deal_ids: list[int]) -> dict[int, Row[Any]]:
+    """Each deal's newest live engagement."""
     e = ENGAGEMENT.c
-    stmt = select(ENGAGEMENT).where(e.opportunity_id == opportunity_id, e.deleted_at.is_(None))
-    return (await conn.execute(stmt.order_by(e.id.desc()).limit(1))).first()
+    stmt = select(ENGAGEMENT).where(e.opportunity_id.in_(deal_ids), e.deleted_at.is_(None))
+    out: dict[int, Row[Any]] = {}
+    for row in await conn.execute(stmt.order_by(e.id.desc())):
+        out.setdefault(row.opportunity_id, row)
+    return out
 
 
-async def _customer(conn: AsyncConnection, account: Row[Any], erp: str) -> str | None:
-    """The ERP's customer: the account itself when the ERP is the account master (a
-    Tryton party is the client), else the ERP record linked to it."""
-    if account.source_system == erp:
-        return str(account.source_id)
+async def _customers(
+    conn: AsyncConnection, accounts: list[Row[Any]], erps: set[str]
+) -> dict[tuple[int, str], str]:
+    """(account, ERP) → the ERP record linked to the account (the first link). The account
+    itself is the customer when the ERP is the account master (a Tryton party)."""
+    if not accounts:
+        return {}
     x = XREF.c
-    stmt = select(x.source_id).where(x.account_id == account.id, x.system == erp).order_by(x.id)
-    return (await conn.execute(stmt.limit(1))).scalar_one_or_none()
+    stmt = select(x.account_id, x.system, x.source_id).where(
+        x.account_id.in_([a.id for a in accounts]), x.system.in_(erps)
+    )
+    out: dict[tuple[int, str], str] = {}
+    for row in await conn.execute(stmt.order_by(x.id)):
+        out.setdefault((row.account_id, row.system), str(row.source_id))
+    return out
 
 
-async def _rate_card(
-    conn: AsyncConnection, line: str | None, currency: str, erp: str
-) -> Row[Any] | None:
-    """The service line's effective card in the client's currency (the newest, if several)."""
-    if line is None:
-        return None
+async def _rate_cards(conn: AsyncConnection, keys: set[CardKey]) -> dict[CardKey, Row[Any]]:
+    """Each service line's effective card in a currency, of an ERP (the newest, if several)."""
+    lines = {line for line, _, _ in keys if line is not None}
+    if not lines:
+        return {}
     c = RATE_CARD.c
     stmt = select(RATE_CARD).where(
-        c.service_line == line,
-        c.currency == currency,
-        c.status == "effective",
-        c.deleted_at.is_(None),
-        c.source_system == erp,
+        c.service_line.in_(lines), c.status == "effective", c.deleted_at.is_(None)
     )
-    return (await conn.execute(stmt.order_by(c.effective_from.desc()).limit(1))).first()
+    out: dict[CardKey, Row[Any]] = {}
+    for row in await conn.execute(stmt.order_by(c.effective_from.desc(), c.id.desc())):
+        key = (row.service_line, row.currency, row.source_system)
+        if key in keys:
+            out.setdefault(key, row)
+    return out
 
 
-async def _rates(conn: AsyncConnection, card_id: int) -> dict[str, tuple[int, int]]:
+async def _rates(
+    conn: AsyncConnection, card_ids: list[int]
+) -> dict[int, dict[str, tuple[int, int]]]:
+    if not card_ids:
+        return {}
     r = RATE_LINE.c
-    stmt = select(r.role, r.bill_rate_minor, r.cost_rate_minor).where(
-        r.rate_card_id == card_id, r.deleted_at.is_(None)
+    stmt = select(r.rate_card_id, r.role, r.bill_rate_minor, r.cost_rate_minor).where(
+        r.rate_card_id.in_(card_ids), r.deleted_at.is_(None)
     )
-    return {
-        row.role: (row.bill_rate_minor, row.cost_rate_minor) for row in await conn.execute(stmt)
-    }
+    out: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in await conn.execute(stmt):
+        out.setdefault(row.rate_card_id, {})[row.role] = (row.bill_rate_minor, row.cost_rate_minor)
+    return out
 
 
 def plan_of(facts: Facts) -> Plan:

@@ -23,7 +23,15 @@ GROUPS = {
         "handoff",
     ),
     "pages": ("accounts", "projects", "invoices", "commands", "handoffs"),
-    "firm": ("integrationExceptions", "auditLog", "portfolio", "freshness"),
+    "firm": (
+        "integrationExceptions",
+        "auditLog",
+        "portfolio",
+        "freshness",
+        "billingDelays",
+        "timeAnomalies",
+        "forecast",
+    ),
 }
 
 

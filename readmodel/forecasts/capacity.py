@@ -1,0 +1,136 @@
+"""The capacity forecast by month and role: available hours vs booked demand (2 statements).
+
+Formulas and a worked example: docs/formulas.md, "Capacity forecast".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from readmodel.figures.numbers import plural, ratio, to_cents
+from readmodel.figures.sql import PERSON, PROJECT, live
+from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK, working_days
+from readmodel.forecasts.revenue import last_of, months_between
+from readmodel.forecasts.revenue_sources import ASSIGNMENT, BOOKED, OPEN_PROJECTS
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class RoleMonth:
+    """One role in one month, from today on."""
+
+    month: date
+    role: str
+    available: Decimal
+    demand: Decimal
+    people: int
+    assignments: int
+    over: Decimal
+    under: Decimal
+
+    @property
+    def utilization(self) -> Decimal | None:
+        return ratio(self.demand, self.available)
+
+    @property
+    def flag(self) -> str:
+        u = self.utilization
+        if u is None:
+            return "over" if self.demand else "idle"
+        return "over" if u > self.over else "under" if u < self.under else "ok"
+
+    @property
+    def explanation(self) -> str:
+        u = self.utilization
+        share = "no capacity" if u is None else f"utilization {u}"
+        return (
+            f"{self.month:%Y-%m} {self.role}: {self.demand} h booked "
+            f"({plural(self.assignments, 'assignment')}) ÷ {self.available} h available "
+            f"({plural(self.people, 'person', 'people')}) = {share}; over above {self.over}, "
+            f"under below {self.under}."
+        )
+
+
+async def capacity_rows(
+    conn: AsyncConnection, start: date, end: date, today: date
+) -> tuple[list[Any], list[Any]]:
+    """Active, live people (role, weekly capacity); booked or active live assignments of live
+    setup/active projects with an end date, overlapping today … ``end``."""
+    p, a = PERSON.c, ASSIGNMENT.c
+    people = await conn.execute(
+        select(p.id, p.role, p.weekly_capacity_hours_x100)
+        .where(live(PERSON), p.active.is_(True))
+        .order_by(p.id)
+    )
+    booked = await conn.execute(
+        select(a.id, a.role, a.scheduled_hours_x100, a.start_date, a.end_date)
+        .join(PROJECT, PROJECT.c.id == a.project_id)
+        .where(live(ASSIGNMENT), live(PROJECT), a.status.in_(BOOKED))
+        .where(PROJECT.c.status.in_(OPEN_PROJECTS), a.end_date >= max(start, today))
+        .where(a.start_date <= end)
+        .order_by(a.id)
+    )
+    return list(people), list(booked)
+
+
+def _share(first: date, last: date, month: date, today: date) -> int:
+    return working_days(max(first, month, today), min(last, last_of(month)))
+
+
+Tally = dict[str, tuple[Decimal, int]]  # role → (hours, how many people or assignments)
+
+
+def _available(people: list[Any], days: int) -> Tally:
+    """Σ weekly capacity × working days ÷ 5 per role, each person to 0.01 h."""
+    out: dict[str, tuple[Decimal, int]] = {}
+    for person in people:
+        hours = to_cents(
+            Decimal(person.weekly_capacity_hours_x100 * days) / WORKING_DAYS_PER_WEEK / 100
+        )
+        total, n = out.get(person.role, (ZERO, 0))
+        out[person.role] = (total + hours, n + 1)
+    return out
+
+
+def _demand(booked: list[Any], month: date, today: date) -> Tally:
+    """Σ scheduled hours × the month's share of each assignment's working days, per role."""
+    out: dict[str, tuple[Decimal, int]] = {}
+    for a in booked:
+        share, span = (
+            _share(a.start_date, a.end_date, month, today),
+            working_days(a.start_date, a.end_date),
+        )
+        if share and span:
+            hours = to_cents(Decimal(a.scheduled_hours_x100 * share) / span / 100)
+            total, n = out.get(a.role, (ZERO, 0))
+            out[a.role] = (total + hours, n + 1)
+    return out
+
+
+def capacity(
+    people: list[Any],
+    booked: list[Any],
+    start: date,
+    end: date,
+    today: date,
+    thresholds: tuple[Decimal, Decimal],
+) -> list[RoleMonth]:
+    """Each month of the period from the current one on, each role, sorted (pure)."""
+    out = []
+    for month in months_between(max(start, today.replace(day=1)), end):
+        available = _available(people, _share(month, last_of(month), month, today))
+        demand = _demand(booked, month, today)
+        for role in sorted(set(available) | set(demand)):
+            (have, people_n), (need, booked_n) = (
+                available.get(role, (ZERO, 0)),
+                demand.get(role, (ZERO, 0)),
+            )
+            out.append(RoleMonth(month, role, have, need, people_n, booked_n, *thresholds))
+    return out

@@ -1,0 +1,155 @@
+"""The revenue forecast by month: actuals, contracted backlog by billing method, weighted
+pipeline — each part with the ids it was made from (pure; the rows: ``revenue_sources``).
+
+Formulas and a worked example: docs/formulas.md, "Revenue forecast".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from readmodel.figures.numbers import amount, to_cents
+from readmodel.figures.workdays import working_days
+from readmodel.forecasts.revenue_sources import Sources
+from readmodel.money import minor_to_decimal
+
+PARTS = ("actuals", "milestones", "fixed_fee", "time_and_materials", "weighted_pipeline")
+NOUNS = ("invoice", "milestone", "project", "assignment", "deal")
+WeeksOf = Callable[[str | None], int]
+"""A service line → how many weeks its projects run (the handoff templates' lengths)."""
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Part:
+    """One part of one month: its amount and the ids of the rows it sums."""
+
+    amount: Decimal = ZERO
+    sources: list[int] = field(default_factory=list)
+
+    def add(self, value: Decimal, source: int) -> None:
+        self.amount += value
+        self.sources.append(source)
+
+
+@dataclass
+class Month:
+    """One month of one currency's forecast (``month``: its first day)."""
+
+    month: date
+    currency: str
+    parts: dict[str, Part] = field(default_factory=lambda: {p: Part() for p in PARTS})
+
+    @property
+    def total(self) -> Decimal:
+        return sum((p.amount for p in self.parts.values()), ZERO)
+
+    @property
+    def explanation(self) -> str:
+        terms = [
+            f"{name.replace('_', ' ')} {amount(p.amount, self.currency)} "
+            f"({len(p.sources)} {noun}{'' if len(p.sources) == 1 else 's'})"
+            for (name, p), noun in zip(self.parts.items(), NOUNS, strict=True)
+        ]
+        return (
+            f"{self.month:%Y-%m}: "
+            + " + ".join(terms)
+            + (f" = {amount(self.total, self.currency)}.")
+        )
+
+
+def first_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def last_of(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    out, month = [], first_of(start)
+    while month <= end:
+        out.append(month)
+        month = last_of(month) + timedelta(days=1)
+    return out
+
+
+class Schedule:
+    """Months of the period per currency; parts are added as rows are placed."""
+
+    def __init__(self, start: date, end: date, today: date, weeks_of: WeeksOf) -> None:
+        self.weeks_of = weeks_of
+        self.months = months_between(start, end)
+        self.current = first_of(today)
+        self.today = today
+        self.by_currency: dict[str, dict[date, Month]] = defaultdict(dict)
+
+    def add(self, currency: str, month: date, part: str, value: Decimal, source: int) -> None:
+        if month not in self.months:
+            return
+        months = self.by_currency[currency]
+        if not months:
+            months.update({m: Month(m, currency) for m in self.months})
+        months[month].parts[part].add(value, source)
+
+    def spread(
+        self, currency: str, part: str, value_x: int, span: tuple[date, date], source: int
+    ) -> None:
+        """``value_x`` (1/10,000 of a unit) spread over ``span``'s working days, placing each
+        future month's share (from today on), rounded half-even to the cent."""
+        first, last = span
+        days = working_days(first, last)
+        for month in self.months:
+            lo, hi = max(first, month, self.today), min(last, last_of(month))
+            share = working_days(lo, hi)
+            if days and share:
+                value = to_cents(Decimal(value_x) * share / days / 10_000)
+                self.add(currency, month, part, value, source)
+
+    def result(self) -> dict[str, list[Month]]:
+        return {c: list(m.values()) for c, m in sorted(self.by_currency.items())}
+
+
+def forecast(
+    sources: Sources, start: date, end: date, today: date, weeks_of: WeeksOf
+) -> dict[str, list[Month]]:
+    """Place every source row in its months (see docs/formulas.md, "Revenue forecast")."""
+    s = Schedule(start, end, today, weeks_of)
+    for i in sources.invoices:
+        s.add(i.currency, first_of(i.issue_date), "actuals", minor_to_decimal(i.total_minor), i.id)
+    for m in sources.milestones:
+        month = max(first_of(m.due_date), s.current)  # slipped: expected now
+        s.add(m.currency, month, "milestones", minor_to_decimal(m.amount_minor), m.id)
+    for p in sources.fixed_fees:
+        _fixed_fee(s, p)
+    for a in sources.assignments:
+        value_x = a.scheduled_hours_x100 * a.bill_rate_minor
+        s.spread(a.currency, "time_and_materials", value_x, (a.start_date, a.end_date), a.id)
+    for d in sources.deals:
+        s.spread(d.currency, "weighted_pipeline", d.amount_minor * d.probability, _span(d, s), d.id)
+    return s.result()
+
+
+def _fixed_fee(s: Schedule, p: Any) -> None:
+    """What is left of the fee (budget − billed), in equal instalments from this month to the
+    end date's month; the last takes the remainder."""
+    left = max(0, p.budget_minor - int(p.billed_minor))
+    months = months_between(s.current, p.end_date)
+    each, rest = divmod(left, len(months))
+    for n, month in enumerate(months):
+        share = each + (rest if n == len(months) - 1 else 0)
+        if share:
+            s.add(p.currency, month, "fixed_fee", minor_to_decimal(share), p.id)
+
+
+def _span(deal: Any, s: Schedule) -> tuple[date, date]:
+    """From the expected start (the close date, or today once it passed) over the service
+    line's template length."""
+    weeks = s.weeks_of(deal.service_line)
+    begin = max(deal.close_date, s.today)
+    return begin, begin + timedelta(days=weeks * 7 - 1)

@@ -1,0 +1,115 @@
+"""What the revenue forecast reads: five statements, whatever the size of the firm.
+
+Each returns plain rows; ``readmodel.forecasts.revenue`` places them in months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from readmodel import tables
+from readmodel.enums import AssignmentStatus, BillingMethod, MilestoneStatus, ProjectStatus
+from readmodel.figures.invoices import is_billed
+from readmodel.figures.projects import TIME_BASED
+from readmodel.figures.sql import INVOICE, MILESTONE, OPPORTUNITY, PROJECT, live
+
+ASSIGNMENT = tables.table_of(tables.Assignment)
+OPEN_PROJECTS = (ProjectStatus.SETUP, ProjectStatus.ACTIVE)
+NOT_INVOICED = (MilestoneStatus.PLANNED, MilestoneStatus.COMPLETED, MilestoneStatus.APPROVED)
+BOOKED = (AssignmentStatus.BOOKED, AssignmentStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The rows behind a forecast (``currency``: one currency, or ``None`` for all)."""
+
+    invoices: list[Row[Any]]
+    milestones: list[Row[Any]]
+    fixed_fees: list[Row[Any]]
+    assignments: list[Row[Any]]
+    deals: list[Row[Any]]
+
+
+def _in(column: Any, currency: str | None) -> list[Any]:
+    return [] if currency is None else [column == currency]
+
+
+async def read_sources(
+    conn: AsyncConnection, start: date, end: date, today: date, currency: str | None
+) -> Sources:
+    """Billed invoices issued in the period; milestones, fixed-fee projects and assignments
+    still to deliver; open deals."""
+    return Sources(
+        await _rows(conn, _invoices(start, end, currency)),
+        await _rows(conn, _milestones(end, currency)),
+        await _rows(conn, _fixed_fees(today, currency)),
+        await _rows(conn, _assignments(today, currency)),
+        await _rows(conn, _deals(currency)),
+    )
+
+
+async def _rows(conn: AsyncConnection, stmt: Any) -> list[Row[Any]]:
+    return list(await conn.execute(stmt))
+
+
+def _invoices(start: date, end: date, currency: str | None) -> Any:
+    i = INVOICE.c
+    return (
+        select(i.id, i.currency, i.issue_date, i.total_minor)
+        .where(live(INVOICE), is_billed(), i.issue_date >= start, i.issue_date <= end)
+        .where(*_in(i.currency, currency))
+        .order_by(i.issue_date, i.id)
+    )
+
+
+def _milestones(end: date, currency: str | None) -> Any:
+    m = MILESTONE.c
+    return (
+        select(m.id, m.currency, m.due_date, m.amount_minor)
+        .join(PROJECT, PROJECT.c.id == m.project_id)
+        .where(live(MILESTONE), live(PROJECT), m.status.in_(NOT_INVOICED), m.due_date <= end)
+        .where(PROJECT.c.status.in_(OPEN_PROJECTS), *_in(m.currency, currency))
+        .order_by(m.due_date, m.id)
+    )
+
+
+def _fixed_fees(today: date, currency: str | None) -> Any:
+    p, i = PROJECT.c, INVOICE.c
+    billed = (
+        select(func.coalesce(func.sum(i.total_minor), 0))
+        .where(live(INVOICE), is_billed(), i.project_id == p.id)
+        .scalar_subquery()
+    )
+    return (
+        select(p.id, p.currency, p.budget_minor, p.end_date, billed.label("billed_minor"))
+        .where(live(PROJECT), p.billing_method == BillingMethod.FIXED_FEE)
+        .where(p.status.in_(OPEN_PROJECTS), p.end_date >= today, *_in(p.currency, currency))
+        .order_by(p.id)
+    )
+
+
+def _assignments(today: date, currency: str | None) -> Any:
+    a = ASSIGNMENT.c
+    return (
+        select(a.id, a.currency, a.scheduled_hours_x100, a.bill_rate_minor, a.start_date)
+        .add_columns(a.end_date)
+        .join(PROJECT, PROJECT.c.id == a.project_id)
+        .where(live(ASSIGNMENT), live(PROJECT), a.status.in_(BOOKED), a.end_date >= today)
+        .where(PROJECT.c.billing_method.in_(TIME_BASED), PROJECT.c.status.in_(OPEN_PROJECTS))
+        .where(*_in(a.currency, currency))
+        .order_by(a.id)
+    )
+
+
+def _deals(currency: str | None) -> Any:
+    o = OPPORTUNITY.c
+    return (
+        select(o.id, o.currency, o.amount_minor, o.probability, o.close_date, o.service_line)
+        .where(live(OPPORTUNITY), o.is_closed.is_(False), *_in(o.currency, currency))
+        .order_by(o.id)
+    )
