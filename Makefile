@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browsers demo test test-fast lint schema bench faults clean
+.PHONY: install browsers demo test test-fast lint schema bench faults mutation clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clientgraph needs Python 3.11 or newer")'
@@ -51,3 +51,7 @@ clean:
 
 faults: install  ## the fault storm: 1,100 writes, 30% faults, worker kills, a Redis restart (not in make test)
 	$(BIN)/python -m bench.faults
+
+mutation: install  ## mutmut over the guarantee modules (MODULES="sync_jobs.apply …" for some; not in make test)
+	$(BIN)/pip install --quiet -e '.[mutation]'
+	$(BIN)/python -m bench.mutation $(MODULES)

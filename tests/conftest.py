@@ -103,6 +103,7 @@ async def migrated_template(backend: str) -> str:
     """This session's database at the newest migration, made on first use."""
     if backend not in _TEMPLATES:
         if backend == "sqlite":
+            _TEMPLATE_DIR.mkdir(exist_ok=True)  # again in a second session of one process
             path = _TEMPLATE_DIR / "template.db"
             url, template = f"sqlite+aiosqlite:///{path}", str(path)
         else:
@@ -125,9 +126,12 @@ async def migrated_template(backend: str) -> str:
 @pytest.fixture(scope="session", autouse=True)
 async def _drop_templates() -> AsyncIterator[None]:
     yield
+    # Forget both: mutmut runs several pytest sessions in one process, on these globals.
+    _TEMPLATES.pop("sqlite", None)
     shutil.rmtree(_TEMPLATE_DIR, ignore_errors=True)
     for copies in _COPIES.values():
         copies.close()
+    _COPIES.clear()
     if (template := _TEMPLATES.pop("postgresql", None)) is not None:
         admin = await _admin()
         try:

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from clientgraph.settings import AuthSettings, GraphQLSettings, JwtSettings, Settings
 from gateway.app import create_app
-from readmodel import api_keys
+from readmodel import api_keys, tables
 from readmodel.api_keys import API_KEYS
 from tests.conftest import FIRM_NOW, http_client
 from tests.gateway.test_jwt import AUDIENCE, ISSUER, IdentityProvider, Keys, signed
@@ -340,6 +340,39 @@ async def test_book_scoped_account_teams_see_the_accounts_they_own(engine: Async
     assert as_nobody["data"]["accounts"]["totalCount"] == 0
     assert as_finance["data"]["accounts"]["totalCount"] == 2
     assert portfolio["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # firm-wide sums
+
+
+async def test_a_partner_sees_the_people_of_its_clients_projects_only(engine: AsyncEngine) -> None:
+    async def recipe(b: FirmBuilder, ids: dict[str, Any]) -> None:
+        mine, theirs = await b.account("Mine"), await b.account("Theirs")
+        ours, other = await b.project(mine, "P-MINE", "tm"), await b.project(theirs, "P-T", "tm")
+        for name, project in (("staffed", ours), ("elsewhere", other)):
+            ids[name] = await b.person(name.title())
+            await b.add(
+                tables.Assignment, project_id=project, person_id=ids[name], role="Consultant",
+                scheduled_hours_x100=1000, bill_rate_minor=1, cost_rate_minor=1,
+                currency="USD", start_date=FIRM_NOW.date(), status="active",
+            )  # fmt: skip
+        ids["logged"] = await b.person("Logged")
+        await b.time(ours, ids["logged"], 100, "approved", work_date=FIRM_NOW.date())
+        await b.time(other, ids["elsewhere"], 100, "approved", work_date=FIRM_NOW.date())
+        ids["mine"] = mine
+
+    ids = await build(engine, recipe)
+    partner = await new_key(engine, "partner", accounts=[gid("Account", ids["mine"])])
+    query = "query($id: ID!) { node(id: $id) { ... on Person { name } } }"
+    seen = {}
+    async with gateway(engine) as app, http_client(app) as client:
+        for who in ("staffed", "logged", "elsewhere"):
+            variables = {"id": gid("Person", ids[who])}
+            response = await client.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {partner}"},
+            )
+            seen[who] = (response.json().get("data") or {}).get("node")
+
+    assert seen == {"staffed": {"name": "Staffed"}, "logged": {"name": "Logged"}, "elsewhere": None}
 
 
 async def test_a_browser_get_that_names_a_query_is_authenticated(engine: AsyncEngine) -> None:

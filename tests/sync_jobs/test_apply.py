@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel.tables import Account, Opportunity, table_of
+from readmodel.tables import Account, Opportunity, Person, table_of
 from sync_jobs.apply import apply_rows
 from sync_jobs.checkpoints import load_checkpoint, save_page
 from sync_jobs.rows import CanonicalRow, Ref
@@ -118,6 +118,27 @@ async def test_deletions_tombstone_unless_a_newer_version_exists(engine: AsyncEn
     assert result.applied == 1
     state = await names(engine)
     assert state["001A"][1] == gone and state["001B"][1] is None
+
+
+def person(system: str, source_id: str, version: datetime) -> CanonicalRow:
+    values = {"name": f"{system} {source_id}", "email": None, "role": "Consultant", "active": True}
+    return CanonicalRow("person", system, source_id, version, values)
+
+
+async def test_a_deletion_tombstones_only_the_record_of_its_own_system(
+    engine: AsyncEngine,
+) -> None:
+    # Given two systems whose records share a source id (ids are only unique per system)
+    await apply(engine, person("netsuite", "7", T0), person("tryton", "7", T0))
+    gone = T0 + timedelta(hours=1)
+
+    result = await apply(engine, CanonicalRow("person", "tryton", "7", gone, deleted_at=gone))
+
+    assert result.applied == 1
+    t = table_of(Person)
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(t.c.source_system, t.c.deleted_at))
+        assert dict(rows.all()) == {"netsuite": None, "tryton": gone}
 
 
 async def test_a_second_edit_in_the_same_second_is_applied(engine: AsyncEngine) -> None:

@@ -21,7 +21,7 @@ from readmodel.tables import (
     table_of,
 )
 from sync_jobs.exceptions import ORPHAN_AFTER_ATTEMPTS
-from sync_jobs.identity import normalize_domain, normalize_name
+from sync_jobs.identity import Candidate, MasterIndex, normalize_domain, normalize_name
 from sync_jobs.pull import Page, PullReport, pull_object
 from sync_jobs.rows import CanonicalRow, Ref
 from tests.sync_jobs.test_apply import NOW, T0, opportunity
@@ -43,12 +43,34 @@ XREF, EXC = table_of(AccountXref), table_of(IntegrationException)
         ("Northwind Pty Ltd", "northwind"),
         ("O'Neil Consulting", "oneil consulting"),
         ("Inc", "inc"),  # a name that is only a suffix keeps it
+        ("Smith &", "smith and"),  # a trailing "and" goes only with a suffix after it
         ("", ""),
         (None, ""),
     ],
 )
 def test_names_normalize(raw: str | None, normal: str) -> None:
     assert normalize_name(raw) == normal
+
+
+def test_a_shared_domain_is_narrowed_by_name_and_the_rule_is_named() -> None:
+    # Given two master accounts on one domain (a group's subsidiaries), a third by name only
+    index = MasterIndex(
+        [
+            Candidate(1, "001INI", "Initech Ltd", "initech.example"),
+            Candidate(2, "001IDR", "Initrode", "https://initech.example"),
+            Candidate(3, "001UMB", "Umbrella Corp", None),
+        ]
+    )
+
+    def how(name: str | None, domain: str | None) -> tuple[str, int | None, int]:
+        match = index.match(name, domain)
+        return match.rule, match.account_id, len(match.candidates)
+
+    assert how("Initrode LLC", "initech.example") == ("domain", 2, 1)
+    assert how("INITECH", "www.initech.example") == ("domain", 1, 1)
+    assert how("Someone Else", "initech.example") == ("domain", None, 2)  # name narrows none
+    assert how("Umbrella", "umbrella.example") == ("name", 3, 1)  # an unknown domain
+    assert how(None, None) == ("name", None, 0)
 
 
 @pytest.mark.parametrize(

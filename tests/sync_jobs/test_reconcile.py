@@ -147,6 +147,77 @@ async def test_a_repair_waiting_for_its_parent_is_parked_and_keeps_its_stamp(
     assert version == T0, "the rewind is undone for a row that could not be applied"
 
 
+class ListingAGhost(InMemoryConnector):
+    """Lists ``001Z``, which is deleted before its re-read (created and deleted meanwhile)."""
+
+    async def live_ids(self, object_type: str) -> dict[str, datetime]:
+        return await super().live_ids(object_type) | {"001Z": NOW}
+
+
+async def test_each_deletion_is_counted_and_a_record_gone_by_its_re_read_is_no_repair(
+    engine: AsyncEngine,
+) -> None:
+    source = ListingAGhost("salesforce", {"account": "account"})
+    for row in crm_source().records["account"].values():
+        source.put(row)
+    await load_everything(engine, source)
+    del source.records["account"]["001B"], source.records["account"]["001C"]
+
+    report = await reconcile_object(engine, source, "account", clock=lambda: NOW)
+
+    assert counts(report) == (2, 0, 0, 0, 5)
+    assert "001Z" not in await accounts(engine)
+
+
+class WithVolatile(InMemoryConnector):
+    """Accounts ``001A`` (and ``001Z``, not live) change without their stamps moving."""
+
+    async def volatile_ids(self, object_type: str) -> set[str]:
+        return {"001A", "001Z"} if object_type == "account" else set()
+
+
+async def test_the_master_and_the_rolling_slice_reach_every_object_of_a_source(
+    engine: AsyncEngine,
+) -> None:
+    # Given NetSuite as the client master (its customers are the accounts), volatile 001A
+    customers = [
+        replace(crm_account(f"001{c}", f"Client {c}"), source_system="netsuite") for c in "AB"
+    ]
+    source = WithVolatile("netsuite", {"customer": "account"}, *customers)
+    await pull_object(engine, source, "customer", clock=lambda: NOW, account_master="netsuite")
+    del source.records["customer"]["001B"]
+    rolling = Rolling(period=3600, interval=3600)  # one slice: every live record each run
+
+    (report,) = await reconcile_source(
+        engine, source, clock=lambda: NOW, account_master="netsuite", rolling=rolling
+    )
+
+    assert counts(report) == (1, 0, 0, 0, 2)  # the account row, not a link to one
+    assert report.content_checked == 1 and source.fetched == [["001B"], ["001A"]]
+    assert (await accounts(engine))["001B"].deleted_at == NOW
+
+
+async def test_volatile_records_join_the_rolling_slice(engine: AsyncEngine) -> None:
+    source = WithVolatile("salesforce", {"account": "account"})
+    for c in "ABCDEFGH":
+        source.put(crm_account(f"001{c}", f"Client {c}"))
+    await load_everything(engine, source)
+    rolling = Rolling(period=4 * 3600, interval=3600)
+    ids = set(source.records["account"])
+    at = next(
+        NOW + timedelta(hours=h)
+        for h in range(4)
+        if rolling.due(ids, NOW + timedelta(hours=h)) - {"001A"}
+        and rolling.due(ids, NOW + timedelta(hours=h)) | {"001A"} != ids
+    )
+
+    report = await reconcile_object(engine, source, "account", clock=lambda: at, rolling=rolling)
+
+    expected = rolling.due(ids, at) | {"001A"}
+    assert report.content_checked == len(expected)
+    assert source.fetched == [sorted(expected)]
+
+
 async def test_erp_customers_reconcile_against_their_links(engine: AsyncEngine) -> None:
     crm = crm_source()
     await load_everything(engine, crm)

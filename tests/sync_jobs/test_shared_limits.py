@@ -117,7 +117,7 @@ def governed_netsuite(tmp_path: Path) -> Iterator[str]:
     pem.write_text(CERT.certificate_pem)
     certificate = f"{CERT.certificate_id}={pem}"
     args = ["--accounts", "3", "--today", "2026-06-30", "--certificate", certificate]
-    concurrency = ["--account-concurrency", str(ACCOUNT_LIMIT), "--delay", "0.05"]
+    concurrency = ["--account-concurrency", str(ACCOUNT_LIMIT), "--delay", "0.1"]
     with processes.simulator("netsuite", *args, *concurrency) as base:
         yield base
 
@@ -133,16 +133,22 @@ def run_clients(base: str, *, sharing: bool) -> dict[str, int]:
         "CLIENTGRAPH_REDIS_URL": REDIS_URL,
         "CLIENTGRAPH_SYNC__SHARED_LIMITS": "true" if sharing else "false",
     }
-    start_at = str(time.time() + 4)  # after every process has started and logged in
-    command = [sys.executable, "-m", "tests.sync_jobs.limits_client", str(REQUESTS), start_at]
+    command = [sys.executable, "-m", "tests.sync_jobs.limits_client", str(REQUESTS)]
+    pipe = subprocess.PIPE
     procs = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(command, env=env, text=True, stdin=pipe, stdout=pipe, stderr=pipe)
         for _ in range(PROCESSES)
     ]
+    for proc in procs:  # every one started and logged in, however loaded the machine
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n", proc.wait()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     for proc in procs:
         out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err.decode()[-2000:]
-        assert out.decode().strip() == str(REQUESTS)
+        assert proc.returncode == 0, err[-2000:]
+        assert out.strip() == str(REQUESTS)
     report: dict[str, int] = httpx.get(base + REPORT_PATH).json()
     return report
 

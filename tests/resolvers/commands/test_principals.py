@@ -22,6 +22,7 @@ from tests.resolvers.commands.world import (
     command_id,
     gid,
     mutation,
+    set_status,
     small_firm,
     url_of,
 )
@@ -148,3 +149,20 @@ async def test_the_audit_log_is_for_operators(engine: AsyncEngine) -> None:
     assert seen["nodes"][0]["operation"] == "logTime"
     assert seen["nodes"][0]["commandId"].startswith("Q29tbWFuZD")  # a Command global id
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_token_tells_nothing_about_another_callers_command(engine: AsyncEngine) -> None:
+    ids = await small_firm(engine)
+    async with as_roles(engine, "delivery", "delivery", "operator") as (ann, bob, ops):
+        mine = (await post(ann, LOG_TIME, _time(ids, "k1")))["data"]["logTime"]
+        await set_status(engine, command_id(mine["id"]), "SUCCEEDED")
+        token = {"X-Consistency-Token": mine["consistencyToken"]}
+        reached = {}
+        for name, client in (("ann", ann), ("bob", bob), ("ops", ops)):
+            response = await client.post(
+                "/graphql", json={"query": "{ __typename }"}, headers=token
+            )
+            reached[name] = response.json()["extensions"]["freshness"]["consistency"]["reached"]
+
+    # Bob's wait ends as for a command that does not exist: the token reveals nothing to him
+    assert reached == {"ann": True, "bob": False, "ops": True}

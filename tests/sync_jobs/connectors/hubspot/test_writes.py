@@ -117,14 +117,17 @@ async def test_a_deal_update_whose_answer_is_lost_lands_once_and_succeeds(lossy:
         assert (await conn.execute(stmt)).one() == ("negotiation", 12500010)
 
 
-async def test_marking_a_deal_won_moves_it_to_the_won_stage_and_opens_its_handoff(
+async def test_a_deal_marked_won_whose_answer_is_lost_is_won_once_and_opens_its_handoff(
     lossy: Lossy,
 ) -> None:
     deal_id = open_deal(lossy.hubspot, "decisionmakerboughtin")
+    before = set(lossy.hubspot.store.objects["deals"])
 
     done = await run_command(lossy.deps, "mark_opportunity_won", {"opportunity_id": deal_id})
 
-    assert done["status"] == "SUCCEEDED", done
+    assert (done["status"], done["last_error_code"]) == ("SUCCEEDED", None), done
+    assert lossy.layer.answered  # its first answer was lost after HubSpot applied it
+    assert set(lossy.hubspot.store.objects["deals"]) == before  # nothing created twice
     properties = lossy.hubspot.store.objects["deals"][deal_id]["properties"]
     assert (properties["dealstage"], properties["hs_is_closed_won"]) == ("closedwon", "true")
     o, h = metadata.tables["opportunity"], metadata.tables["handoff"]

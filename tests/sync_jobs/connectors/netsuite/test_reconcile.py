@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from clientgraph.settings import Settings
+from clientgraph.settings import Settings, SyncSettings
 from readmodel.tables import metadata
 from sync_jobs.context import DEPS_KEY, SyncDeps
 from sync_jobs.jobs import reconcile_source
@@ -32,12 +32,14 @@ async def deleted_at(engine: AsyncEngine) -> dict[str, Any]:
 
 
 async def reconcile(engine: AsyncEngine, account: Account) -> dict[str, Any]:
-    """Run the job as the worker does, without the rolling content re-read (which re-reads
-    a slice chosen by the time of day, and so would find the victim's deletion on some runs
-    and not others); the invoice report."""
-    settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
-    sync = settings.sync.model_copy(update={"content_reconcile_period_seconds": 0})
-    settings = settings.model_copy(update={"sync": sync})
+    """Run the job as the worker does; the invoice report.
+
+    Without the rolling content slice: which ids it re-reads depends on the hour, and a
+    re-read finds the victim deleted one reconciliation early in some hours.
+    """
+    sync = SyncSettings(content_reconcile_period_seconds=0)
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, sync=sync)
     deps = SyncDeps(settings, engine, {"netsuite": account.connector})
     reports = await reconcile_source({DEPS_KEY: deps}, "netsuite")
     (invoices,) = [r for r in reports if r.object_type == "invoice"]
