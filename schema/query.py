@@ -59,17 +59,21 @@ async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
     return cls.from_row(row)
 
 
-@strawberry.type
+GLOBAL_ID = Annotated[strawberry.ID, strawberry.argument(description="Its global id.")]
+WHICH = "Only the items that meet every condition given (none: all the caller may see)."
+
+
+@strawberry.type(description="Reads: one record by id, the root lists, KPIs and freshness.")
 class Query:
     @strawberry.field(description="Any object by its global id.")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: strawberry.Info, id: GLOBAL_ID) -> Node | None:
         if from_global_id(id)[0] == "Command":  # the command log, not a read-model table
             return Command.from_row(await command_resolvers.command(context_of(info), id))
         type_name, row = await records.any_record(context_of(info), id)
         return NODE_CLASSES[type_name].from_row(row)  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def account(self, info: strawberry.Info, id: strawberry.ID) -> Account | None:
+    @strawberry.field(description="One client by its id (NOT_FOUND if none the caller may see).")
+    async def account(self, info: strawberry.Info, id: GLOBAL_ID) -> Account | None:
         return await _one(info, id, Account)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Clients, paged (ordered by name unless orderBy says otherwise).")
@@ -78,24 +82,26 @@ class Query:
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: AccountFilter | None = None,
-        order_by: AccountOrder | None = None,
+        filter: Annotated[AccountFilter | None, strawberry.argument(description=WHICH)] = None,
+        order_by: Annotated[
+            AccountOrder | None, strawberry.argument(description="Default: by name, A to Z.")
+        ] = None,
     ) -> Connection[Account]:
         query = (filter or AccountFilter()).to_query()
         ordering = (order_by or DEFAULT_ORDER).to_ordering()
         page = await records.accounts(context_of(info), first, after, query, ordering)
         return connection(page, Account.from_row)
 
-    @strawberry.field
-    async def opportunity(self, info: strawberry.Info, id: strawberry.ID) -> Opportunity | None:
+    @strawberry.field(description="One deal by its id (NOT_FOUND if none the caller may see).")
+    async def opportunity(self, info: strawberry.Info, id: GLOBAL_ID) -> Opportunity | None:
         return await _one(info, id, Opportunity)  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def engagement(self, info: strawberry.Info, id: strawberry.ID) -> Engagement | None:
+    @strawberry.field(description="One contract (SOW) by its id (NOT_FOUND if none visible).")
+    async def engagement(self, info: strawberry.Info, id: GLOBAL_ID) -> Engagement | None:
         return await _one(info, id, Engagement)  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def project(self, info: strawberry.Info, id: strawberry.ID) -> Project | None:
+    @strawberry.field(description="One project by its id (NOT_FOUND if none the caller may see).")
+    async def project(self, info: strawberry.Info, id: GLOBAL_ID) -> Project | None:
         return await _one(info, id, Project)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Projects, paged, ordered by code.")
@@ -104,14 +110,14 @@ class Query:
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: ProjectFilter | None = None,
+        filter: Annotated[ProjectFilter | None, strawberry.argument(description=WHICH)] = None,
     ) -> Connection[Project]:
         query = (filter or ProjectFilter()).to_query()
         page = await records.projects(context_of(info), first, after, query)
         return connection(page, Project.from_row)
 
-    @strawberry.field
-    async def invoice(self, info: strawberry.Info, id: strawberry.ID) -> Invoice | None:
+    @strawberry.field(description="One invoice by its id (NOT_FOUND if none the caller may see).")
+    async def invoice(self, info: strawberry.Info, id: GLOBAL_ID) -> Invoice | None:
         return await _one(info, id, Invoice)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Invoices, paged, ordered by due date.")
@@ -120,7 +126,7 @@ class Query:
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: InvoiceFilter | None = None,
+        filter: Annotated[InvoiceFilter | None, strawberry.argument(description=WHICH)] = None,
     ) -> Connection[Invoice]:
         query = (filter or InvoiceFilter()).to_query()
         page = await records.invoices(context_of(info), first, after, query)
@@ -150,7 +156,7 @@ class Query:
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: AuditFilter | None = None,
+        filter: Annotated[AuditFilter | None, strawberry.argument(description=WHICH)] = None,
     ) -> Connection[AuditEntry]:
         wanted = filter or AuditFilter()
         query = AuditQuery(
@@ -162,7 +168,7 @@ class Query:
         return connection(page, AuditEntry.from_row)
 
     @strawberry.field(description="One command of the write path, by its global id.")
-    async def command(self, info: strawberry.Info, id: strawberry.ID) -> Command | None:
+    async def command(self, info: strawberry.Info, id: GLOBAL_ID) -> Command | None:
         return Command.from_row(await command_resolvers.command(context_of(info), id))
 
     @strawberry.field(description="The command log, newest first.")
@@ -181,7 +187,7 @@ class Query:
         return connection(page, Command.from_row)
 
     @strawberry.field(description="One handoff of a won deal to delivery, by its id.")
-    async def handoff(self, info: strawberry.Info, id: strawberry.ID) -> Handoff | None:
+    async def handoff(self, info: strawberry.Info, id: GLOBAL_ID) -> Handoff | None:
         row = await handoff_resolvers.handoff(context_of(info), id)
         return None if row is None else Handoff.from_row(row)
 
@@ -192,7 +198,7 @@ class Query:
     async def handoffs(
         self,
         info: strawberry.Info,
-        filter: HandoffFilter | None = None,
+        filter: Annotated[HandoffFilter | None, strawberry.argument(description=WHICH)] = None,
         first: Annotated[int, strawberry.argument(description="1 to the page maximum.")] = 20,
     ) -> list[Handoff]:
         wanted = None if filter is None or not filter.status else [str(s) for s in filter.status]
@@ -203,8 +209,12 @@ class Query:
     async def portfolio(
         self,
         info: strawberry.Info,
-        period_start: date | None = None,
-        period_end: date | None = None,
+        period_start: Annotated[
+            date | None, strawberry.argument(description="First day (default: 90 days ago).")
+        ] = None,
+        period_end: Annotated[
+            date | None, strawberry.argument(description="Last day (default: today).")
+        ] = None,
     ) -> Portfolio:
         ctx = context_of(info)
         start, end = portfolio_resolvers.period(ctx, period_start, period_end)

@@ -33,7 +33,7 @@ HANDOFF_FINAL = frozenset({HandoffState.COMPLETED, HandoffState.CANCELLED})
 """Where a handoff's subscription ends: a FAILED or HALTED handoff can still be resumed."""
 
 
-@strawberry.type
+@strawberry.type(description="Follow a command or a handoff as it changes.")
 class Subscription:
     @strawberry.subscription(
         description="The command now, then again on every change of it, until it is final."
