@@ -14,6 +14,7 @@ from tests.fuzz.strategies import root_fields
 GROUPS = {
     "by id": (
         "node",
+        "nodes",
         "account",
         "opportunity",
         "engagement",
