@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import RequestTimeout
 from schema.access import MaskedPaths, apply_rules
+from schema.descriptions import describe
 from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
@@ -106,4 +107,5 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         federation_version=FEDERATION_VERSION,
     )
     schema.request_timeout = limits.request_timeout_seconds
+    describe(schema._schema)  # enum values' meanings (schema/descriptions.py)
     return schema

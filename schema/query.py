@@ -88,7 +88,7 @@ class Query:
 
     @strawberry.field(
         description="Any objects by their global ids, in the order asked (1 to the page "
-        "maximum): null for an id that names nothing the caller may see, as in _entities; a "
+        "maximum): null for an id that names nothing the caller may see (no error); a "
         "malformed id fails its own entry only (BAD_USER_INPUT)."
     )
     async def nodes(
