@@ -144,8 +144,13 @@ async def test_an_event_stream_runs_registered_documents_only(engine: AsyncEngin
             "/graphql", json={"documentId": f"sha256:{digest}"}, headers=headers
         )
         other = await client.post("/graphql", json={"query": OTHER}, headers=headers)
+        by_get = await client.get(  # as EventSource asks
+            "/graphql", params={"documentId": f"sha256:{digest}"}, headers=headers
+        )
 
     assert by_id.headers["content-type"].startswith("text/event-stream")
+    assert by_get.text.split("\r\n")[0] == "event: next"
+    assert by_get.text.split("\r\n")[1] == by_id.text.split("\r\n")[1]
     events = [e for e in by_id.text.split("\r\n\r\n") if e]
     assert [e.split("\r\n")[0] for e in events] == ["event: next", "event: complete"]
     data = json.loads(events[0].split("\r\n")[1].removeprefix("data: "))
