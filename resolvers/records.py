@@ -56,13 +56,21 @@ async def accounts(
 
 
 async def projects(
-    ctx: Context, first: int | None, after: str | None, query: ProjectQuery
+    ctx: Context,
+    first: int | None,
+    after: str | None,
+    query: ProjectQuery,
+    ordering: Ordering = PROJECT_ORDER,
 ) -> RowPage:
-    return await page_of(ctx, table_of(Project), query.conditions(), PROJECT_ORDER, first, after)
+    return await page_of(ctx, table_of(Project), query.conditions(), ordering, first, after)
 
 
 async def invoices(
-    ctx: Context, first: int | None, after: str | None, query: InvoiceQuery
+    ctx: Context,
+    first: int | None,
+    after: str | None,
+    query: InvoiceQuery,
+    ordering: Ordering = INVOICE_ORDER,
 ) -> RowPage:
     conditions = query.conditions(ctx.today)
-    return await page_of(ctx, table_of(Invoice), conditions, INVOICE_ORDER, first, after)
+    return await page_of(ctx, table_of(Invoice), conditions, ordering, first, after)

@@ -21,6 +21,16 @@ ENUM_VALUES: Mapping[str, Mapping[str, str]] = {
         "UPDATED_AT": "When the client's row last changed in the read model (ties by id).",
     },
     "OrderDirection": {"ASC": "Ascending.", "DESC": "Descending."},
+    "ProjectOrderField": {
+        "CODE": "The project's code (ties broken by id).",
+        "NAME": "The project's name (ties broken by id).",
+        "START_DATE": "Planned start (ties broken by id).",
+    },
+    "InvoiceOrderField": {
+        "DUE_DATE": "When payment is due (ties broken by id).",
+        "ISSUE_DATE": "When it was issued (ties broken by id).",
+        "NUMBER": "The ERP's invoice number (ties broken by id).",
+    },
     "AccountStatus": {
         "PROSPECT": "Not a client yet: deals, no signed work.",
         "ACTIVE": "A client with current work or billing.",

@@ -24,11 +24,11 @@ from schema.common.connection import Connection, connection
 from schema.common.types import Node
 from schema.crm.inputs import DEFAULT_ORDER, AccountFilter, AccountOrder
 from schema.crm.types import Account, Contact, Opportunity, as_of_time
-from schema.delivery.inputs import ProjectFilter
+from schema.delivery.inputs import ProjectFilter, ProjectOrder
 from schema.delivery.staffing import Person, TimeEntry
 from schema.delivery.types import Engagement, Milestone, Project
 from schema.federation import Service, service
-from schema.finance.inputs import InvoiceFilter
+from schema.finance.inputs import InvoiceFilter, InvoiceOrder
 from schema.finance.types import Invoice, Payment
 from schema.handoffs.inputs import HandoffFilter
 from schema.handoffs.types import Handoff
@@ -133,32 +133,40 @@ class Query:
     async def project(self, info: strawberry.Info, id: GLOBAL_ID) -> Project | None:
         return await _one(info, id, Project)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Projects, paged, ordered by code.")
+    @strawberry.field(description="Projects, paged; by code unless orderBy says otherwise.")
     async def projects(
         self,
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         filter: Annotated[ProjectFilter | None, strawberry.argument(description=WHICH)] = None,
+        order_by: Annotated[
+            ProjectOrder | None, strawberry.argument(description="Default: by code, A to Z.")
+        ] = None,
     ) -> Connection[Project]:
         query = (filter or ProjectFilter()).to_query()
-        page = await records.projects(context_of(info), first, after, query)
+        ordering = records.PROJECT_ORDER if order_by is None else order_by.to_ordering()
+        page = await records.projects(context_of(info), first, after, query, ordering)
         return connection(page, Project.from_row)
 
     @strawberry.field(description="One invoice by its id (NOT_FOUND if none the caller may see).")
     async def invoice(self, info: strawberry.Info, id: GLOBAL_ID) -> Invoice | None:
         return await _one(info, id, Invoice)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Invoices, paged, ordered by due date.")
+    @strawberry.field(description="Invoices, paged; by due date unless orderBy says otherwise.")
     async def invoices(
         self,
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         filter: Annotated[InvoiceFilter | None, strawberry.argument(description=WHICH)] = None,
+        order_by: Annotated[
+            InvoiceOrder | None, strawberry.argument(description="Default: by due date, earliest.")
+        ] = None,
     ) -> Connection[Invoice]:
         query = (filter or InvoiceFilter()).to_query()
-        page = await records.invoices(context_of(info), first, after, query)
+        ordering = records.INVOICE_ORDER if order_by is None else order_by.to_ordering()
+        page = await records.invoices(context_of(info), first, after, query, ordering)
         return connection(page, Invoice.from_row)
 
     @strawberry.field(

@@ -60,11 +60,16 @@ class AccountOrder:
     )
 
     def to_ordering(self) -> Ordering:
-        return Ordering(
-            name=f"{self.field.value}-{self.direction.value}",
-            columns=(self.field.value, "id"),
-            descending=self.direction is OrderDirection.DESC,
-        )
+        return sort_order(self.field.value, self.direction)
+
+
+def sort_order(column: str, direction: OrderDirection) -> Ordering:
+    """A root list's order by one column (ids break ties); its cursors name it."""
+    return Ordering(
+        name=f"{column}-{direction.value}",
+        columns=(column, "id"),
+        descending=direction is OrderDirection.DESC,
+    )
 
 
 DEFAULT_ORDER = AccountOrder()
