@@ -77,6 +77,8 @@ async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
 
 
 GLOBAL_ID = Annotated[strawberry.ID, strawberry.argument(description="Its global id.")]
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
 WHICH = "Only the items that meet every condition given (none: all the caller may see)."
 
 
@@ -128,6 +130,39 @@ class Query:
     @strawberry.field(description="One contract (SOW) by its id (NOT_FOUND if none visible).")
     async def engagement(self, info: strawberry.Info, id: GLOBAL_ID) -> Engagement | None:
         return await _one(info, id, Engagement)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Contacts at the clients the caller may see, by last name.")
+    async def contacts(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Contact]:
+        return connection(
+            await records.listing(context_of(info), "Contact", first, after), Contact.from_row
+        )
+
+    @strawberry.field(description="Deals of the clients the caller may see, by close date.")
+    async def opportunities(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Opportunity]:
+        return connection(
+            await records.listing(context_of(info), "Opportunity", first, after),
+            Opportunity.from_row,
+        )
+
+    @strawberry.field(description="Contracts (SOWs) of the clients the caller may see, by name.")
+    async def engagements(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Engagement]:
+        return connection(
+            await records.listing(context_of(info), "Engagement", first, after), Engagement.from_row
+        )
+
+    @strawberry.field(description="Milestones of the projects the caller may see, by due date.")
+    async def milestones(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Milestone]:
+        return connection(
+            await records.listing(context_of(info), "Milestone", first, after), Milestone.from_row
+        )
 
     @strawberry.field(description="One project by its id (NOT_FOUND if none the caller may see).")
     async def project(self, info: strawberry.Info, id: GLOBAL_ID) -> Project | None:

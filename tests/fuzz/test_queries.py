@@ -23,7 +23,17 @@ GROUPS = {
         "command",
         "handoff",
     ),
-    "pages": ("accounts", "projects", "invoices", "commands", "handoffs"),
+    "pages": (
+        "accounts",
+        "projects",
+        "invoices",
+        "commands",
+        "handoffs",
+        "contacts",
+        "opportunities",
+        "engagements",
+        "milestones",
+    ),
     "firm": ("integrationExceptions", "auditLog", "portfolio", "freshness"),
 }
 
