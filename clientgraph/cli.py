@@ -117,6 +117,16 @@ def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--output", type=Path, default=None, help="file (default: schema/schema.graphql)"
     )
     export.set_defaults(handler=_schema_export)
+    check = sub.add_parser(
+        "check",
+        help="compare the served schema with the released SDL (breaking changes)",
+        description="Compare the served schema with schema/released.graphql using graphql-core's "
+        "breaking-change finder. Exit 1 when a breaking change has no row in "
+        "docs/schema-changelog.md, or a removal was not @deprecated first.",
+    )
+    check.add_argument("--released", type=Path, default=None, help="the released SDL")
+    check.add_argument("--changelog", type=Path, default=None, help="the changelog")
+    check.set_defaults(handler=_schema_check)
 
 
 def _add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -321,6 +331,20 @@ def _schema_export(_settings: Settings, args: argparse.Namespace) -> int:
     path = write_sdl(args.output or DEFAULT_PATH)
     print(f"wrote {path}")
     return 0
+
+
+def _schema_check(_settings: Settings, args: argparse.Namespace) -> int:
+    from schema.governance import CHANGELOG_PATH, RELEASED_PATH, check
+
+    report = check(args.released or RELEASED_PATH, args.changelog or CHANGELOG_PATH)
+    for kind, lines in (("breaking", report.breaking), ("dangerous", report.dangerous)):
+        for line in lines:
+            print(f"{kind}: {line}")
+    for problem in report.problems:
+        print(f"clientgraph schema check: {problem}", file=sys.stderr)
+    print(f"{len(report.breaking)} breaking, {len(report.dangerous)} dangerous, "
+          f"{len(report.problems)} unrecorded")
+    return 0 if report.ok else 1
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -21,12 +22,13 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from clientgraph.access.principal import Principal
 from clientgraph.access.roles import Role
 from clientgraph.settings import GraphQLSettings
+from gateway import sse
 from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
@@ -62,7 +64,7 @@ class GraphQLEndpoint(StrictGraphQL):
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
             max_subscriptions_per_connection=limits.max_operations_per_socket,
         )
         self.request_timeout = limits.request_timeout_seconds  # read by SocketHandler
@@ -135,6 +137,47 @@ class GraphQLEndpoint(StrictGraphQL):
         context.renew = _renew
         return None
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """An event stream (``gateway.sse``) runs the document the request names, as
+        ``execute_single`` does for a plain answer."""
+        if sse.streams(request_data):
+            if not isinstance(request_data.operation_name, str | None):
+                raise HTTPRefused(400, "operationName must be a string or null")
+            request_data = await _with_document(request, request_data, context)
+            if request_data.query is None:
+                raise HTTPRefused(400, 'the request has no "query"')
+            request.state.streamed_query = request_data.query
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def _create_streaming_response(
+        self, request: Request, result: Any, protocol: Any, sub_response: Response
+    ) -> Response:
+        """graphql-sse's events, or a 4xx JSON answer for a document refused before it ran."""
+        transport = self._get_stream_transport(protocol)
+        assert transport is not None  # only the transports listed in ``protocols`` stream
+        query = request.state.streamed_query
+        deadline = sse.deadline_of(query, self.request_timeout, self.max_tokens)
+        opened = sse.Opened(aiter(result), deadline)
+        first = await opened.first()
+        if sse.refused(first):
+            await opened.close()
+            return sse.refusal(await self.process_result(request, first), first.errors)
+        process = partial(self.process_result, request)
+        stream = sse.events(first, opened, transport, process, self.encode_json_string)
+        return await self.create_streaming_response(
+            request, stream, sub_response, headers=transport.headers
+        )
+
     async def execute_single(
         self,
         request: Request,
@@ -145,17 +188,7 @@ class GraphQLEndpoint(StrictGraphQL):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """Run the request's document: its query, a trusted document or a persisted query."""
-        documents: Documents = request.app.state.documents
-        try:
-            query = await documents.query_of(
-                request_data.query,
-                await _document_id(request),
-                request_data.extensions,
-                context.principal.role.value,
-            )
-        except DocumentRefused as refused:
-            raise HTTPRefused(refused.status, refused.message, code=refused.code) from None
-        request_data = replace(request_data, query=query)
+        request_data = await _with_document(request, request_data, context)
         run = super().execute_single  # timed and counted by operation name (/metrics)
         return await observed(
             request_data.operation_name,
@@ -188,6 +221,24 @@ async def _authenticate(connection: Request | WebSocket, authorization: str | No
     state = connection.app.state
     principal: Principal = await state.authenticator.principal(authorization, state.clock())
     return principal
+
+
+async def _with_document(
+    request: Request, request_data: GraphQLRequestData, context: Context
+) -> GraphQLRequestData:
+    """``request_data`` with the text it runs: its query, a trusted document or a persisted
+    query (``gateway.documents``)."""
+    documents: Documents = request.app.state.documents
+    try:
+        query = await documents.query_of(
+            request_data.query,
+            await _document_id(request),
+            request_data.extensions,
+            context.principal.role.value,
+        )
+    except DocumentRefused as refused:
+        raise HTTPRefused(refused.status, refused.message, code=refused.code) from None
+    return replace(request_data, query=query)
 
 
 async def _document_id(request: Request) -> Any:

@@ -9,7 +9,8 @@ sits between strawberry's ``GraphQL`` view and our endpoint and changes only tha
 - a body (or a ``variables`` / ``extensions`` query parameter) that is not UTF-8, not JSON, or
   not a JSON object is 400 (batches, a JSON list, are not served);
 - GET runs queries only: a mutation is 405 with ``Allow: POST`` (GraphQL over HTTP);
-- subscriptions are served over WebSocket only: one sent over HTTP is 400;
+- a subscription is served over WebSocket, or as an event stream when ``Accept`` names
+  ``text/event-stream`` (``gateway.sse``): one sent over plain HTTP is 400;
 - answers take the media type the client's ``Accept`` asks for:
   ``application/graphql-response+json`` (request errors 4xx without ``data``) or
   ``application/json`` (gateway/media_types.py).
@@ -191,5 +192,9 @@ def _as_negotiated(request: Request, response: Response) -> None:
 
 def _wrong_operation(kind: OperationType, method: str) -> Refused:
     if kind is OperationType.SUBSCRIPTION:
-        return Refused(400, "subscriptions are served over WebSocket (graphql-transport-ws) only")
+        return Refused(
+            400,
+            "subscriptions are served over WebSocket (graphql-transport-ws) and, with "
+            "Accept: text/event-stream, Server-Sent Events (graphql-sse)",
+        )
     return Refused(405, f"{kind.value}s need POST (GET runs queries only)", {"Allow": "POST"})

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, get_operation_ast
+from graphql import GraphQLError, get_operation_ast
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from gateway.documents import DocumentRefused
 from gateway.ratelimit import RateLimitedTransportWS
+from gateway.sse import deadline_of
 from resolvers.errors import RequestTimeout
 from schema.access import MASKED
 from schema.caches import cached_parse
@@ -98,15 +99,7 @@ class SocketHandler(RateLimitedTransportWS):
         """The view's request deadline, or none for a subscription (it lives as long as it is
         followed)."""
         timeout: float = getattr(self.view, "request_timeout", 15.0)
-        try:
-            document = cached_parse(query, getattr(self.view, "max_tokens", 4000))
-        except GraphQLError:
-            return timeout
-        subscribes = any(
-            isinstance(d, OperationDefinitionNode) and d.operation is OperationType.SUBSCRIPTION
-            for d in document.definitions
-        )
-        return None if subscribes else timeout
+        return deadline_of(query, timeout, getattr(self.view, "max_tokens", 4000))
 
 
 def _classified(errors: list[GraphQLError] | None) -> list[GraphQLError]:

@@ -5,10 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row
+from sqlmodel import SQLModel
 
 from readmodel.reads.filters import AccountQuery, InvoiceQuery, ProjectQuery
 from readmodel.reads.pages import Ordering
-from readmodel.tables import Account, Invoice, Project, table_of
+from readmodel.tables import (
+    Account,
+    Contact,
+    Engagement,
+    Invoice,
+    Milestone,
+    Opportunity,
+    Project,
+    table_of,
+)
 from resolvers.connections import RowPage, page_of
 from resolvers.context import Context
 from resolvers.errors import NotFound
@@ -28,6 +38,13 @@ LOADER_OF_TYPE = {
 }
 PROJECT_ORDER = Ordering(name="code", columns=("code", "id"))
 INVOICE_ORDER = Ordering(name="due-date", columns=("due_date", "id"))
+LISTS: dict[str, tuple[type[SQLModel], Ordering]] = {
+    "Contact": (Contact, Ordering(name="last-name", columns=("last_name", "id"))),
+    "Opportunity": (Opportunity, Ordering(name="close-date", columns=("close_date", "id"))),
+    "Engagement": (Engagement, Ordering(name="name", columns=("name", "id"))),
+    "Milestone": (Milestone, Ordering(name="due-date", columns=("due_date", "id"))),
+}
+"""The root lists with one order each: the type's table and that order (ids break ties)."""
 
 
 async def record(ctx: Context, global_id: str, type_name: str) -> Row[Any]:
@@ -55,14 +72,28 @@ async def accounts(
     return await page_of(ctx, table_of(Account), query.conditions(), ordering, first, after)
 
 
+async def listing(ctx: Context, type_name: str, first: int | None, after: str | None) -> RowPage:
+    """A page of one of ``LISTS``, within the caller's row scope."""
+    table, ordering = LISTS[type_name]
+    return await page_of(ctx, table_of(table), (), ordering, first, after)
+
+
 async def projects(
-    ctx: Context, first: int | None, after: str | None, query: ProjectQuery
+    ctx: Context,
+    first: int | None,
+    after: str | None,
+    query: ProjectQuery,
+    ordering: Ordering = PROJECT_ORDER,
 ) -> RowPage:
-    return await page_of(ctx, table_of(Project), query.conditions(), PROJECT_ORDER, first, after)
+    return await page_of(ctx, table_of(Project), query.conditions(), ordering, first, after)
 
 
 async def invoices(
-    ctx: Context, first: int | None, after: str | None, query: InvoiceQuery
+    ctx: Context,
+    first: int | None,
+    after: str | None,
+    query: InvoiceQuery,
+    ordering: Ordering = INVOICE_ORDER,
 ) -> RowPage:
     conditions = query.conditions(ctx.today)
-    return await page_of(ctx, table_of(Invoice), conditions, INVOICE_ORDER, first, after)
+    return await page_of(ctx, table_of(Invoice), conditions, ordering, first, after)

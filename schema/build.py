@@ -16,6 +16,7 @@ from clientgraph.settings import GraphQLSettings
 from resolvers.errors import RequestTimeout
 from schema.access import MaskedPaths, apply_rules
 from schema.caches import CACHE_SIZE, CountedValidationCache
+from schema.descriptions import describe
 from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
@@ -110,4 +111,5 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         federation_version=FEDERATION_VERSION,
     )
     schema.request_timeout = limits.request_timeout_seconds
+    describe(schema._schema)  # enum values' meanings (schema/descriptions.py)
     return schema

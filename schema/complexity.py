@@ -53,6 +53,7 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("Handoff", "steps"): 20,
     ("Handoff", "issues"): 50,
     ("Query", "freshness"): 50,
+    ("Query", "nodes"): 100,  # its ids, at most MAX_PAGE_SIZE (100 by default)
 }
 """Lists whose size the read model bounds without a ``first`` (small by construction)."""
 

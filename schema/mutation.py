@@ -8,7 +8,7 @@ logged. The behaviour lives in ``resolvers.commands`` (one module per mutation).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
@@ -39,6 +39,7 @@ from schema.commands.types import Command, CommandResult
 from schema.handoffs import inputs as handoff_inputs
 from schema.sync import inputs as sync_inputs
 
+INPUT = strawberry.argument(description="What to write; its fields are described on its type.")
 Resolver = Callable[[Context, str, Mapping[str, Any]], Awaitable[Row[Any]]]
 
 
@@ -61,45 +62,47 @@ async def _run(info: strawberry.Info, resolver: Resolver, data: Any) -> CommandR
     return Command.from_row(row)
 
 
-@strawberry.type
+@strawberry.type(description="Writes: each becomes a command sent to the system owning the data.")
 class Mutation:
     @strawberry.mutation(description="Change a deal's stage, close date, amount or probability.")
     async def update_opportunity(
-        self, info: strawberry.Info, input: inputs.UpdateOpportunityInput
+        self, info: strawberry.Info, input: Annotated[inputs.UpdateOpportunityInput, INPUT]
     ) -> CommandResult:
         return await _run(info, update_opportunity, input)
 
     @strawberry.mutation(description="Close a deal as won (stage CLOSED_WON, probability 100).")
     async def mark_opportunity_won(
-        self, info: strawberry.Info, input: inputs.MarkOpportunityWonInput
+        self, info: strawberry.Info, input: Annotated[inputs.MarkOpportunityWonInput, INPUT]
     ) -> CommandResult:
         return await _run(info, mark_opportunity_won, input)
 
     @strawberry.mutation(description="Record hours a person worked on a project.")
-    async def log_time(self, info: strawberry.Info, input: inputs.LogTimeInput) -> CommandResult:
+    async def log_time(
+        self, info: strawberry.Info, input: Annotated[inputs.LogTimeInput, INPUT]
+    ) -> CommandResult:
         return await _run(info, log_time, input)
 
     @strawberry.mutation(description="Approve submitted time entries (one command).")
     async def approve_time_entries(
-        self, info: strawberry.Info, input: inputs.ApproveTimeEntriesInput
+        self, info: strawberry.Info, input: Annotated[inputs.ApproveTimeEntriesInput, INPUT]
     ) -> CommandResult:
         return await _run(info, approve_time_entries, input)
 
     @strawberry.mutation(description="Mark a planned milestone completed.")
     async def complete_milestone(
-        self, info: strawberry.Info, input: inputs.CompleteMilestoneInput
+        self, info: strawberry.Info, input: Annotated[inputs.CompleteMilestoneInput, INPUT]
     ) -> CommandResult:
         return await _run(info, complete_milestone, input)
 
     @strawberry.mutation(description="Propose a change to a project's budget, hours or dates.")
     async def submit_change_order(
-        self, info: strawberry.Info, input: inputs.SubmitChangeOrderInput
+        self, info: strawberry.Info, input: Annotated[inputs.SubmitChangeOrderInput, INPUT]
     ) -> CommandResult:
         return await _run(info, submit_change_order, input)
 
     @strawberry.mutation(description="Issue an invoice for a project in the ERP.")
     async def issue_invoice(
-        self, info: strawberry.Info, input: inputs.IssueInvoiceInput
+        self, info: strawberry.Info, input: Annotated[inputs.IssueInvoiceInput, INPUT]
     ) -> CommandResult:
         return await _run(info, issue_invoice, input)
 
@@ -107,7 +110,7 @@ class Mutation:
         description="Operators: send a FAILED or DEAD_LETTERED command again (attempts reset)."
     )
     async def retry_command(
-        self, info: strawberry.Info, input: inputs.CommandActionInput
+        self, info: strawberry.Info, input: Annotated[inputs.CommandActionInput, INPUT]
     ) -> CommandResult:
         return await _run(info, retry_command, input)
 
@@ -116,7 +119,7 @@ class Mutation:
         "FAILED or DEAD_LETTERED one (it leaves the exception queue)."
     )
     async def cancel_command(
-        self, info: strawberry.Info, input: inputs.CommandActionInput
+        self, info: strawberry.Info, input: Annotated[inputs.CommandActionInput, INPUT]
     ) -> CommandResult:
         return await _run(info, cancel_command, input)
 
@@ -125,19 +128,19 @@ class Mutation:
         "given, restarts failed steps and checks readiness again."
     )
     async def resume_handoff(
-        self, info: strawberry.Info, input: handoff_inputs.ResumeHandoffInput
+        self, info: strawberry.Info, input: Annotated[handoff_inputs.ResumeHandoffInput, INPUT]
     ) -> CommandResult:
         return await _run(info, resume_handoff, input)
 
     @strawberry.mutation(description="Run a FAILED step of a handoff again (a new attempt).")
     async def retry_handoff_step(
-        self, info: strawberry.Info, input: handoff_inputs.RetryHandoffStepInput
+        self, info: strawberry.Info, input: Annotated[handoff_inputs.RetryHandoffStepInput, INPUT]
     ) -> CommandResult:
         return await _run(info, retry_handoff_step, input)
 
     @strawberry.mutation(description="Stop a handoff; what was written stays written.")
     async def cancel_handoff(
-        self, info: strawberry.Info, input: handoff_inputs.CancelHandoffInput
+        self, info: strawberry.Info, input: Annotated[handoff_inputs.CancelHandoffInput, INPUT]
     ) -> CommandResult:
         return await _run(info, cancel_handoff, input)
 

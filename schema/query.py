@@ -14,6 +14,7 @@ from resolvers import records
 from resolvers import sync as sync_resolvers
 from resolvers.commands import queries as command_resolvers
 from resolvers.context import context_of
+from resolvers.errors import BadUserInput, NotFound
 from resolvers.handoffs import queries as handoff_resolvers
 from resolvers.ids import from_global_id
 from schema.audit.types import AuditEntry, AuditFilter
@@ -23,11 +24,11 @@ from schema.common.connection import Connection, connection
 from schema.common.types import Node
 from schema.crm.inputs import DEFAULT_ORDER, AccountFilter, AccountOrder
 from schema.crm.types import Account, Contact, Opportunity, as_of_time
-from schema.delivery.inputs import ProjectFilter
+from schema.delivery.inputs import ProjectFilter, ProjectOrder
 from schema.delivery.staffing import Person, TimeEntry
 from schema.delivery.types import Engagement, Milestone, Project
 from schema.federation import Service, service
-from schema.finance.inputs import InvoiceFilter
+from schema.finance.inputs import InvoiceFilter, InvoiceOrder
 from schema.finance.types import Invoice, Payment
 from schema.forecasts.query import ForecastQuery
 from schema.handoffs.inputs import HandoffFilter
@@ -55,22 +56,56 @@ FIRST = "How many items (default 20, at most the configured maximum, 100 by defa
 AFTER = "The endCursor of the previous page."
 
 
+async def _node(info: strawberry.Info, global_id: str) -> Any:
+    if from_global_id(global_id)[0] == "Command":  # the command log, not a read-model table
+        return Command.from_row(await command_resolvers.command(context_of(info), global_id))
+    type_name, row = await records.any_record(context_of(info), global_id)
+    return NODE_CLASSES[type_name].from_row(row)
+
+
+async def _node_or_none(info: strawberry.Info, global_id: str) -> Any:
+    """One item of ``nodes``: a record the caller may not see is null, like one naming
+    nothing (each item is batched with the others by the request's loaders)."""
+    try:
+        return await _node(info, global_id)
+    except NotFound:
+        return None
+
+
 async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
     row = await records.record(context_of(info), global_id, cls.__name__)
     return cls.from_row(row)
 
 
-@strawberry.type
+GLOBAL_ID = Annotated[strawberry.ID, strawberry.argument(description="Its global id.")]
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
+WHICH = "Only the items that meet every condition given (none: all the caller may see)."
+
+
+@strawberry.type(description="Reads: one record by id, the root lists, KPIs and freshness.")
 class Query(ForecastQuery):
     @strawberry.field(description="Any object by its global id.")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
-        if from_global_id(id)[0] == "Command":  # the command log, not a read-model table
-            return Command.from_row(await command_resolvers.command(context_of(info), id))
-        type_name, row = await records.any_record(context_of(info), id)
-        return NODE_CLASSES[type_name].from_row(row)  # type: ignore[no-any-return]
+    async def node(self, info: strawberry.Info, id: GLOBAL_ID) -> Node | None:
+        return await _node(info, id)
 
-    @strawberry.field
-    async def account(self, info: strawberry.Info, id: strawberry.ID) -> Account | None:
+    @strawberry.field(
+        description="Any objects by their global ids, in the order asked (1 to the page "
+        "maximum): null for an id that names nothing the caller may see (no error); a "
+        "malformed id fails its own entry only (BAD_USER_INPUT)."
+    )
+    async def nodes(
+        self,
+        info: strawberry.Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],
+    ) -> list[Node | None]:
+        most = context_of(info).limits.max_page_size
+        if not 1 <= len(ids) <= most:
+            raise BadUserInput(f"ids: give 1 to {most} ids", argument="ids")
+        return [_node_or_none(info, i) for i in ids]  # type: ignore[misc]  # awaited per item
+
+    @strawberry.field(description="One client by its id (NOT_FOUND if none the caller may see).")
+    async def account(self, info: strawberry.Info, id: GLOBAL_ID) -> Account | None:
         return await _one(info, id, Account)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Clients, paged (ordered by name unless orderBy says otherwise).")
@@ -79,52 +114,95 @@ class Query(ForecastQuery):
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: AccountFilter | None = None,
-        order_by: AccountOrder | None = None,
+        filter: Annotated[AccountFilter | None, strawberry.argument(description=WHICH)] = None,
+        order_by: Annotated[
+            AccountOrder | None, strawberry.argument(description="Default: by name, A to Z.")
+        ] = None,
     ) -> Connection[Account]:
         query = (filter or AccountFilter()).to_query()
         ordering = (order_by or DEFAULT_ORDER).to_ordering()
         page = await records.accounts(context_of(info), first, after, query, ordering)
         return connection(page, Account.from_row)
 
-    @strawberry.field
-    async def opportunity(self, info: strawberry.Info, id: strawberry.ID) -> Opportunity | None:
+    @strawberry.field(description="One deal by its id (NOT_FOUND if none the caller may see).")
+    async def opportunity(self, info: strawberry.Info, id: GLOBAL_ID) -> Opportunity | None:
         return await _one(info, id, Opportunity)  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def engagement(self, info: strawberry.Info, id: strawberry.ID) -> Engagement | None:
+    @strawberry.field(description="One contract (SOW) by its id (NOT_FOUND if none visible).")
+    async def engagement(self, info: strawberry.Info, id: GLOBAL_ID) -> Engagement | None:
         return await _one(info, id, Engagement)  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def project(self, info: strawberry.Info, id: strawberry.ID) -> Project | None:
+    @strawberry.field(description="Contacts at the clients the caller may see, by last name.")
+    async def contacts(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Contact]:
+        return connection(
+            await records.listing(context_of(info), "Contact", first, after), Contact.from_row
+        )
+
+    @strawberry.field(description="Deals of the clients the caller may see, by close date.")
+    async def opportunities(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Opportunity]:
+        return connection(
+            await records.listing(context_of(info), "Opportunity", first, after),
+            Opportunity.from_row,
+        )
+
+    @strawberry.field(description="Contracts (SOWs) of the clients the caller may see, by name.")
+    async def engagements(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Engagement]:
+        return connection(
+            await records.listing(context_of(info), "Engagement", first, after), Engagement.from_row
+        )
+
+    @strawberry.field(description="Milestones of the projects the caller may see, by due date.")
+    async def milestones(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Milestone]:
+        return connection(
+            await records.listing(context_of(info), "Milestone", first, after), Milestone.from_row
+        )
+
+    @strawberry.field(description="One project by its id (NOT_FOUND if none the caller may see).")
+    async def project(self, info: strawberry.Info, id: GLOBAL_ID) -> Project | None:
         return await _one(info, id, Project)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Projects, paged, ordered by code.")
+    @strawberry.field(description="Projects, paged; by code unless orderBy says otherwise.")
     async def projects(
         self,
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: ProjectFilter | None = None,
+        filter: Annotated[ProjectFilter | None, strawberry.argument(description=WHICH)] = None,
+        order_by: Annotated[
+            ProjectOrder | None, strawberry.argument(description="Default: by code, A to Z.")
+        ] = None,
     ) -> Connection[Project]:
         query = (filter or ProjectFilter()).to_query()
-        page = await records.projects(context_of(info), first, after, query)
+        ordering = records.PROJECT_ORDER if order_by is None else order_by.to_ordering()
+        page = await records.projects(context_of(info), first, after, query, ordering)
         return connection(page, Project.from_row)
 
-    @strawberry.field
-    async def invoice(self, info: strawberry.Info, id: strawberry.ID) -> Invoice | None:
+    @strawberry.field(description="One invoice by its id (NOT_FOUND if none the caller may see).")
+    async def invoice(self, info: strawberry.Info, id: GLOBAL_ID) -> Invoice | None:
         return await _one(info, id, Invoice)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Invoices, paged, ordered by due date.")
+    @strawberry.field(description="Invoices, paged; by due date unless orderBy says otherwise.")
     async def invoices(
         self,
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: InvoiceFilter | None = None,
+        filter: Annotated[InvoiceFilter | None, strawberry.argument(description=WHICH)] = None,
+        order_by: Annotated[
+            InvoiceOrder | None, strawberry.argument(description="Default: by due date, earliest.")
+        ] = None,
     ) -> Connection[Invoice]:
         query = (filter or InvoiceFilter()).to_query()
-        page = await records.invoices(context_of(info), first, after, query)
+        ordering = records.INVOICE_ORDER if order_by is None else order_by.to_ordering()
+        page = await records.invoices(context_of(info), first, after, query, ordering)
         return connection(page, Invoice.from_row)
 
     @strawberry.field(
@@ -151,7 +229,7 @@ class Query(ForecastQuery):
         info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: AuditFilter | None = None,
+        filter: Annotated[AuditFilter | None, strawberry.argument(description=WHICH)] = None,
     ) -> Connection[AuditEntry]:
         wanted = filter or AuditFilter()
         query = AuditQuery(
@@ -163,7 +241,7 @@ class Query(ForecastQuery):
         return connection(page, AuditEntry.from_row)
 
     @strawberry.field(description="One command of the write path, by its global id.")
-    async def command(self, info: strawberry.Info, id: strawberry.ID) -> Command | None:
+    async def command(self, info: strawberry.Info, id: GLOBAL_ID) -> Command | None:
         return Command.from_row(await command_resolvers.command(context_of(info), id))
 
     @strawberry.field(description="The command log, newest first.")
@@ -182,7 +260,7 @@ class Query(ForecastQuery):
         return connection(page, Command.from_row)
 
     @strawberry.field(description="One handoff of a won deal to delivery, by its id.")
-    async def handoff(self, info: strawberry.Info, id: strawberry.ID) -> Handoff | None:
+    async def handoff(self, info: strawberry.Info, id: GLOBAL_ID) -> Handoff | None:
         row = await handoff_resolvers.handoff(context_of(info), id)
         return None if row is None else Handoff.from_row(row)
 
@@ -193,7 +271,7 @@ class Query(ForecastQuery):
     async def handoffs(
         self,
         info: strawberry.Info,
-        filter: HandoffFilter | None = None,
+        filter: Annotated[HandoffFilter | None, strawberry.argument(description=WHICH)] = None,
         first: Annotated[int, strawberry.argument(description="1 to the page maximum.")] = 20,
     ) -> list[Handoff]:
         wanted = None if filter is None or not filter.status else [str(s) for s in filter.status]
@@ -204,8 +282,12 @@ class Query(ForecastQuery):
     async def portfolio(
         self,
         info: strawberry.Info,
-        period_start: date | None = None,
-        period_end: date | None = None,
+        period_start: Annotated[
+            date | None, strawberry.argument(description="First day (default: 90 days ago).")
+        ] = None,
+        period_end: Annotated[
+            date | None, strawberry.argument(description="Last day (default: today).")
+        ] = None,
     ) -> Portfolio:
         ctx = context_of(info)
         start, end = portfolio_resolvers.period(ctx, period_start, period_end)

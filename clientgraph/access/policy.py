@@ -52,8 +52,12 @@ MUTATION_ROLES: Mapping[str, Roles] = {
 OPERATOR_ACTIONS = frozenset(k for k, v in MUTATION_ROLES.items() if v == OPERATORS)
 """Mutations that act on other callers' work; never open to partners."""
 
-SUBSCRIPTION_ROLES: Mapping[str, Roles] = {"commandUpdated": ALL_ROLES}
-"""Subscriptions (rows scoped as in queries: a caller follows its own commands)."""
+SUBSCRIPTION_ROLES: Mapping[str, Roles] = {
+    "commandUpdated": ALL_ROLES,
+    "handoffUpdated": INTERNAL,  # as the ``handoff`` query
+}
+"""Subscriptions (rows scoped as in queries: a caller follows its own commands, and the
+handoffs of the accounts it may see)."""
 
 FIELD_ROLES: Mapping[tuple[str, str], Roles] = {
     ("Project", "costToDate"): MONEY_DETAIL,

@@ -84,3 +84,9 @@ def loaders_of(ctx: Context) -> HandoffLoaders:
         found = HandoffLoaders(ctx.engine, ctx.scope)
         setattr(ctx, ATTRIBUTE, found)
     return found
+
+
+def forget(ctx: Context) -> None:
+    """Drop this request's handoff loaders: a subscription's next event reads afresh."""
+    if hasattr(ctx, ATTRIBUTE):
+        delattr(ctx, ATTRIBUTE)

@@ -47,6 +47,14 @@ async def handoff(ctx: Context, global_id: str) -> Row[Any] | None:
     return row
 
 
+async def current(ctx: Context, key: int) -> Row[Any] | None:
+    """The handoff's row as it is now, within the caller's scope (no loader: each poll of a
+    subscription reads afresh)."""
+    stmt = select(HANDOFFS).where(HANDOFFS.c.id == key, *ctx.scope.conditions(HANDOFFS))
+    async with ctx.engine.connect() as conn:
+        return (await conn.execute(stmt)).first()
+
+
 async def handoffs(ctx: Context, statuses: list[str] | None, first: int) -> list[Row[Any]]:
     """Handoffs in ``statuses`` (default: the exception queue), longest waiting first."""
     if not 1 <= first <= ctx.limits.max_page_size:

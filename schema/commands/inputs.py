@@ -1,12 +1,18 @@
 """Mutation inputs and the ``commands`` filter.
 
-Dates, amounts and hours are strings on purpose: the resolvers check them and answer
-``CommandRejected`` naming each bad field, which a typed scalar's parse error cannot do.
+Dates are ``Date`` and amounts and hours ``Decimal``, the scalars the outputs use (codegen
+gives clients real types). A value the scalar cannot parse is refused before anything runs
+(``GRAPHQL_VALIDATION_FAILED``, naming the variable and field); one it parses but the domain
+refuses (a date in the future, hours off the quarter, too many decimals) is ``CommandRejected``
+naming each bad field. ``arguments`` writes them back as ISO / decimal text, the form the
+validators, the command log and idempotency comparisons have always used.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,12 +44,14 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, date | Decimal):
+        return value.isoformat() if isinstance(value, date) else str(value)
     return value.value if isinstance(value, Enum) else value
 
 
-@strawberry.input(description="An amount of money: a decimal string and its currency.")
+@strawberry.input(description="An amount of money: a decimal and its currency.")
 class MoneyInput:
-    amount: str = strawberry.field(description='Decimal as a string, e.g. "1200.50".')
+    amount: Decimal = strawberry.field(description='At most two decimals, e.g. "1200.50".')
     currency: str = strawberry.field(description="ISO 4217 code; must match the record's.")
 
 
@@ -54,7 +62,7 @@ class UpdateOpportunityInput:
     stage: OpportunityStage | None = strawberry.field(
         default=None, description="Any stage but CLOSED_WON (use markOpportunityWon)."
     )
-    close_date: str | None = strawberry.field(default=None, description=DATE)
+    close_date: date | None = strawberry.field(default=None, description=DATE)
     amount: MoneyInput | None = strawberry.field(default=None, description="≥ 0.")
     probability: int | None = strawberry.field(default=None, description="Percent, 0–100.")
 
@@ -63,7 +71,7 @@ class UpdateOpportunityInput:
 class MarkOpportunityWonInput:
     opportunity_id: strawberry.ID
     idempotency_key: str = strawberry.field(description=KEY)
-    close_date: str | None = strawberry.field(default=None, description=DATE + " Default: today.")
+    close_date: date | None = strawberry.field(default=None, description=DATE + " Default: today.")
     handoff: Annotated[HandoffDataInput, strawberry.lazy("schema.handoffs.inputs")] | None = (
         strawberry.field(
             default=None, description="Data the handoff to delivery needs that the CRM lacks."
@@ -75,8 +83,8 @@ class MarkOpportunityWonInput:
 class LogTimeInput:
     project_id: strawberry.ID
     person_id: strawberry.ID
-    work_date: str = strawberry.field(description=DATE)
-    hours: str = strawberry.field(description='0.25 to 24, in quarter hours, e.g. "7.5".')
+    work_date: date = strawberry.field(description=DATE)
+    hours: Decimal = strawberry.field(description='0.25 to 24, in quarter hours, e.g. "7.5".')
     idempotency_key: str = strawberry.field(description=KEY)
     billable: bool = True
     note: str | None = strawberry.field(default=None, description="At most 1,000 characters.")
@@ -92,7 +100,7 @@ class ApproveTimeEntriesInput:
 class CompleteMilestoneInput:
     milestone_id: strawberry.ID
     idempotency_key: str = strawberry.field(description=KEY)
-    completed_on: str | None = strawberry.field(
+    completed_on: date | None = strawberry.field(
         default=None, description=DATE + " Default: today; not in the future."
     )
 
@@ -105,7 +113,7 @@ class SubmitChangeOrderInput:
     budget_delta: MoneyInput | None = strawberry.field(
         default=None, description="In the project's currency; negative to descope."
     )
-    hours_delta: str | None = strawberry.field(default=None, description="Quarter hours, ±.")
+    hours_delta: Decimal | None = strawberry.field(default=None, description="Quarter hours, ±.")
     days_delta: int | None = strawberry.field(default=None, description="End date shift, ±.")
 
 
@@ -116,8 +124,8 @@ class IssueInvoiceInput:
     amount: MoneyInput | None = strawberry.field(
         default=None, description="≥ 0, in the project's currency. Default: what is billable."
     )
-    issue_date: str | None = strawberry.field(default=None, description=DATE + " Default: today.")
-    due_date: str | None = strawberry.field(
+    issue_date: date | None = strawberry.field(default=None, description=DATE + " Default: today.")
+    due_date: date | None = strawberry.field(
         default=None, description=DATE + " Default: the client's payment terms."
     )
 

@@ -13,16 +13,16 @@ from schema.common.types import PageInfo
 NodeT = TypeVar("NodeT")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with the cursor to page on from it.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(description="Opaque; valid only for this list and order.")
+    node: NodeT = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a root list (Relay connection: first / after).")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(description="The page's items with cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
     page: strawberry.Private[RowPage]
 
     @strawberry.field(description="The nodes of this page (same as edges' nodes).")

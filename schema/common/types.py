@@ -66,10 +66,16 @@ class Node:
 
 @strawberry.type(description="Relay page information (forward paging with first / after).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether a page follows this one.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page (it was asked for with `after`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of this page's first item; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of this page's last item: pass it as `after` for the next page."
+    )
 
 
 def ratio(value: Decimal | None) -> float | None:

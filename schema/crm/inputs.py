@@ -38,29 +38,38 @@ class AccountFilter:
         )
 
 
-@strawberry.enum
+@strawberry.enum(description="What `accounts` can be sorted by.")
 class AccountOrderField(Enum):
     NAME = "name"
     UPDATED_AT = "updated_at"
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way a sort runs.")
 class OrderDirection(Enum):
     ASC = "asc"
     DESC = "desc"
 
 
-@strawberry.input
+@strawberry.input(description="How `accounts` is sorted; its cursors belong to that order.")
 class AccountOrder:
-    field: AccountOrderField = AccountOrderField.NAME
-    direction: OrderDirection = OrderDirection.ASC
+    field: AccountOrderField = strawberry.field(
+        default=AccountOrderField.NAME, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
 
     def to_ordering(self) -> Ordering:
-        return Ordering(
-            name=f"{self.field.value}-{self.direction.value}",
-            columns=(self.field.value, "id"),
-            descending=self.direction is OrderDirection.DESC,
-        )
+        return sort_order(self.field.value, self.direction)
+
+
+def sort_order(column: str, direction: OrderDirection) -> Ordering:
+    """A root list's order by one column (ids break ties); its cursors name it."""
+    return Ordering(
+        name=f"{column}-{direction.value}",
+        columns=(column, "id"),
+        descending=direction is OrderDirection.DESC,
+    )
 
 
 DEFAULT_ORDER = AccountOrder()

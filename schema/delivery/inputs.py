@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from readmodel.reads.filters import ProjectQuery
+from readmodel.reads.pages import Ordering
 from resolvers.inputs import currency_code, optional_key, values
+from schema.crm.inputs import OrderDirection, sort_order
 from schema.enums import BillingMethod, ProjectStatus
 
 
@@ -25,3 +29,23 @@ class ProjectFilter:
             engagement_id=optional_key(self.engagement_id, "Engagement", "filter.engagementId"),
             currency=currency_code(self.currency, "filter.currency"),
         )
+
+
+@strawberry.enum(description="What `projects` can be sorted by.")
+class ProjectOrderField(Enum):
+    CODE = "code"
+    NAME = "name"
+    START_DATE = "start_date"
+
+
+@strawberry.input(description="How `projects` is sorted; its cursors belong to that order.")
+class ProjectOrder:
+    field: ProjectOrderField = strawberry.field(
+        default=ProjectOrderField.CODE, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
+
+    def to_ordering(self) -> Ordering:
+        return sort_order(self.field.value, self.direction)

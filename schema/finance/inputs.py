@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 
 import strawberry
 
 from readmodel.reads.filters import InvoiceQuery
+from readmodel.reads.pages import Ordering
 from resolvers.inputs import currency_code, date_range, optional_key, values
+from schema.crm.inputs import OrderDirection, sort_order
 from schema.enums import InvoiceStatus
 
 
@@ -35,3 +38,23 @@ class InvoiceFilter:
             issued_from=self.issued_from,
             issued_to=self.issued_to,
         )
+
+
+@strawberry.enum(description="What `invoices` can be sorted by.")
+class InvoiceOrderField(Enum):
+    DUE_DATE = "due_date"
+    ISSUE_DATE = "issue_date"
+    NUMBER = "number"
+
+
+@strawberry.input(description="How `invoices` is sorted; its cursors belong to that order.")
+class InvoiceOrder:
+    field: InvoiceOrderField = strawberry.field(
+        default=InvoiceOrderField.DUE_DATE, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
+
+    def to_ordering(self) -> Ordering:
+        return sort_order(self.field.value, self.direction)

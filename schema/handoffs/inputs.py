@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
 from readmodel.enums import BillingMethod
@@ -16,7 +18,7 @@ DATE = "ISO date, YYYY-MM-DD."
 @strawberry.input(description="A billing milestone of the statement of work.")
 class HandoffMilestoneInput:
     name: str
-    due_date: str = strawberry.field(description=DATE)
+    due_date: date = strawberry.field(description=DATE)
     amount: MoneyInput = strawberry.field(description="In the deal's currency, ≥ 0.")
 
 
@@ -26,7 +28,7 @@ class HandoffMilestoneInput:
 )
 class HandoffDataInput:
     billing_method: BillingMethod | None = None
-    start_date: str | None = strawberry.field(default=None, description=DATE)
+    start_date: date | None = strawberry.field(default=None, description=DATE)
     manager_name: str | None = strawberry.field(default=None, description="The project manager.")
     service_line: str | None = strawberry.field(
         default=None, description="Overrides the opportunity's service line (picks the template)."

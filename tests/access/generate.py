@@ -32,6 +32,7 @@ from schema.build import build_schema
 
 PAGE = 100
 ENTITIES = "_entities"  # Apollo Federation's: representations, not ids
+NODES = "nodes"  # several ids at once: answered like _entities (null for what is not seen)
 
 
 def graphql_schema() -> GraphQLSchema:
@@ -175,8 +176,8 @@ def query_documents(
     documents = []
     for name, root in root_type.fields.items():
         needs_id = "id" in root.args and is_non_null_type(root.args["id"].type)
-        if name == ENTITIES:
-            documents.append(_entities(schema, operation, root, tuple(ids_for[name])))
+        if name in (ENTITIES, NODES):
+            documents.append(_entities(schema, operation, root, tuple(ids_for[name]), name))
             continue
         if needs_id:
             documents.append(_by_id(schema, operation, name, root, tuple(ids_for[name])))
@@ -210,10 +211,14 @@ def _by_id(
 
 
 def _entities(
-    schema: GraphQLSchema, operation: str, root: GraphQLField, ids: tuple[str, ...]
+    schema: GraphQLSchema,
+    operation: str,
+    root: GraphQLField,
+    ids: tuple[str, ...],
+    name: str = ENTITIES,
 ) -> Document:
-    """Federation's ``_entities``: one alias per type (fields of several types would conflict
-    by name), all that type's ids as its representations."""
+    """Federation's ``_entities`` (or ``nodes``): one alias per type (fields of several types
+    would conflict by name), all that type's ids as its representations (or ids)."""
     by_type: dict[str, list[str]] = {}
     for id_ in ids:
         by_type.setdefault(type_of_id(id_), []).append(id_)
@@ -222,12 +227,16 @@ def _entities(
     for n, (type_name, refs) in enumerate(by_type.items()):
         sel = selection(schema, root, type_name)
         covered |= sel.covered
+        if name == NODES:
+            listed = ", ".join(f'"{r}"' for r in refs)
+            fields.append(f"a{n}: {NODES}(ids: [{listed}]) {{ {sel.text} }}")
+            continue
         listed = ", ".join(f'{{__typename: "{type_name}", id: "{r}"}}' for r in refs)
         fields.append(f"a{n}: {ENTITIES}(representations: [{listed}]) {{ {sel.text} }}")
     aliases = tuple(f"a{n}" for n in range(len(by_type)))
     text = f"{operation} {{ {' '.join(fields)} }}"
     references = tuple(tuple(refs) for refs in by_type.values())
-    return Document(ENTITIES, text, aliases, frozenset(covered), references=references)
+    return Document(name, text, aliases, frozenset(covered), references=references)
 
 
 def reachable_fields(schema: GraphQLSchema, root: GraphQLObjectType) -> set[tuple[str, str]]:

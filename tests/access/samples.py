@@ -49,6 +49,7 @@ async def sample_ids(world: World) -> dict[str, list[str]]:
     assert schema.query_type is not None
     out: dict[str, list[str]] = {}
     out["_entities"] = [i for t in sorted(entity_type_names(schema)) for i in for_node[t]]
+    out["nodes"] = [i for t in sorted(node_type_names(schema)) for i in for_node[t]]
     for name, root in schema.query_type.fields.items():
         if "id" not in root.args:
             continue

@@ -10,7 +10,7 @@ import pytest
 
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
-from tests.access.generate import ENTITIES, graphql_schema, type_of_id
+from tests.access.generate import ENTITIES, NODES, graphql_schema, type_of_id
 from tests.access.oracle import SEES_ALL_COMMANDS, TABLES, allowed_keys, global_ids, root_allowed
 from tests.access.samples import sample_ids
 from tests.access.world import ROLES, World
@@ -37,8 +37,8 @@ async def test_an_id_out_of_reach_reads_as_one_that_does_not_exist(
     allowed = global_ids(await allowed_keys(world.engine, role, caller.principal_id, accounts))
     checked = 0
     for root, ids in (await sample_ids(world)).items():
-        if root == ENTITIES:
-            continue  # references, not ids: null, never NOT_FOUND (test_entities.py)
+        if root in (ENTITIES, NODES):
+            continue  # several at once: null, never NOT_FOUND (test_entities.py, below)
         if not root_allowed(root, role, accounts is not None):
             continue  # FORBIDDEN for the role, whatever the id (the matrix checks it)
         hidden = [i for i in ids if type_of_id(i) in TABLES and i not in allowed]
@@ -55,3 +55,25 @@ async def test_an_id_out_of_reach_reads_as_one_that_does_not_exist(
             assert got["message"] == baseline["message"].replace(unseen, seen), (got, baseline)
             checked += 1
     assert checked, f"{role}: no id out of reach was checked"
+
+
+async def test_nodes_reads_an_id_out_of_reach_as_one_that_does_not_exist(world: World) -> None:
+    partner = world.caller(Role.PARTNER)
+    keys = await allowed_keys(
+        world.engine, Role.PARTNER, partner.principal_id, world.partner_accounts
+    )
+    allowed = global_ids(keys)
+    accounts = (await sample_ids(world))["account"]
+    (seen,) = [i for i in accounts if i in allowed][:1]
+    (hidden,) = [i for i in accounts if i not in allowed][:1]
+    missing = to_global_id("Account", MISSING_KEY)
+    asked = [seen, hidden, missing, "nope"]
+    listed = ", ".join(f'"{i}"' for i in asked)
+    body = await partner.post(f"{{ nodes(ids: [{listed}]) {{ id }} }}")
+    many = ", ".join([f'"{seen}"'] * 101)
+    too_many = await partner.post(f"{{ nodes(ids: [{many}]) {{ id }} }}")
+
+    assert body["data"]["nodes"] == [{"id": seen}, None, None, None]
+    (error,) = body["errors"]  # only the malformed id is an error, at its own place
+    assert (error["path"], error["extensions"]["code"]) == (["nodes", 3], "BAD_USER_INPUT")
+    assert [e["extensions"]["code"] for e in too_many["errors"]] == ["BAD_USER_INPUT"]

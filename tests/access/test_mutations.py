@@ -61,7 +61,8 @@ TARGET_SQL = {  # a real row for each kind of id an input names
     # the firm has no exception: an id that names none (the answer is NOT_FOUND)
     "IntegrationException": "SELECT coalesce(min(id), 1) FROM integration_exception",
 }
-STRINGS = {"workDate": "2026-06-29", "hours": "1", "step": "create_project", "reason": "matrix"}
+STRINGS = {"step": "create_project", "reason": "matrix"}
+SCALARS = {"Date": "2026-06-29", "Decimal": "1", "Int": 1, "Boolean": True}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -104,7 +105,7 @@ def _value(name: str, type_: GraphQLInputType, targets: dict[str, str]) -> Any:
         return targets[name[0].upper() + name[1:].removesuffix("Id")]
     if name == "idempotencyKey":
         return f"matrix-{next(KEYS)}"
-    return {"String": STRINGS.get(name, "x"), "Int": 1, "Boolean": True}[named.name]
+    return STRINGS.get(name, "x") if named.name == "String" else SCALARS[named.name]
 
 
 def _input(type_: GraphQLInputObjectType, targets: dict[str, str]) -> dict[str, Any]:

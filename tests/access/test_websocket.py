@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -22,35 +20,13 @@ from resolvers.ids import to_global_id
 from tests.access.generate import graphql_schema, query_documents
 from tests.access.oracle import masked_of
 from tests.access.samples import sample_ids
+from tests.access.served import served
 from tests.access.world import World, bearer
 
 SCHEMA = graphql_schema()
 ROLES = (Role.PARTNER, Role.FINANCE, Role.ADMIN)  # scoped, money detail, everything
 DOCUMENTS = ("projects", "node", "commands", "auditLog")
 FOLLOW = "subscription($id: ID!) { commandUpdated(id: $id) { id status } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@asynccontextmanager
-async def served(world: World) -> AsyncIterator[str]:
-    """The world's app on a real socket (its lifespan already runs)."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(world.app, port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _next(ws: ClientConnection) -> dict[str, Any]:

@@ -172,17 +172,20 @@ async def graphql_handoff_id(sources: Sources, deal: dict[str, Any]) -> dict[str
 
 async def test_bad_handoff_data_is_refused_field_by_field(sources: Sources) -> None:
     deal = open_deal(sources)
-    milestone = {"name": "Go-live", "dueDate": "2026-13-01"}
+    milestone = {"name": "Go-live", "dueDate": "2026-09-30"}
     milestone["amount"] = {"amount": "1.001", "currency": "JPY"}  # type: ignore[assignment]
     data = {"opportunityId": await _deal_gid(sources, deal), "idempotencyKey": "bad-1"}
-    data["handoff"] = {"startDate": "soon", "milestones": [milestone]}  # type: ignore[assignment]
+    data["handoff"] = {"startDate": "2026-07-01", "milestones": [milestone]}  # type: ignore[assignment]
+    unreadable = {**data, "handoff": {"startDate": "soon", "milestones": [milestone]}}
     async with writable_app(sources.engine) as app, http_client(app) as client:
         body = await graphql(client, WON, {"input": data})
+        not_a_date = await graphql(client, WON, {"input": unreadable})
     refused = body["data"]["markOpportunityWon"]
     assert refused["code"] == "VALIDATION_FAILED"
     assert {f["field"] for f in refused["fields"]} == {
-        "handoff.startDate",
-        "handoff.milestones[0].dueDate",
         "handoff.milestones[0].amount.amount",
         "handoff.milestones[0].amount.currency",
     }
+    # a value the Date scalar cannot read is refused before the mutation runs
+    assert not_a_date.get("data") is None
+    assert [e["extensions"]["code"] for e in not_a_date["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import func, select
 
-from readmodel.tables import Invoice
+from readmodel.tables import Invoice, Project
 from tests.conftest import FIRM_TODAY, Firm, graphql
 
 PROJECTS = """
@@ -133,3 +133,29 @@ async def test_freshness_lists_every_seeded_source(client: httpx.AsyncClient) ->
     systems = {(r["system"], r["objectType"]) for r in rows}
     assert ("salesforce", "account") in systems and ("netsuite", "invoice") in systems
     assert all(r["lastSuccessAt"] and r["recordsApplied"] > 0 for r in rows)
+
+
+SORTED = """
+query($after: String) {
+  projects(first: 15, after: $after, orderBy: {field: NAME, direction: DESC}) {
+    pageInfo { endCursor } nodes { id name } }
+  invoices(first: 15, orderBy: {field: NUMBER}) { nodes { number } }
+}
+"""
+
+
+async def test_projects_and_invoices_sort_as_asked(client: httpx.AsyncClient, firm: Firm) -> None:
+    first = (await graphql(client, SORTED))["data"]
+    after = first["projects"]["pageInfo"]["endCursor"]
+    second = (await graphql(client, SORTED, {"after": after}))["data"]["projects"]["nodes"]
+    async with firm.engine.connect() as conn:
+        p, i = Project.__table__.c, Invoice.__table__.c  # type: ignore[attr-defined]
+        names = select(p.name).where(p.deleted_at.is_(None)).order_by(p.name.desc(), p.id.desc())
+        expected = [r[0] for r in await conn.execute(names.limit(30))]
+        numbers = select(i.number).where(i.deleted_at.is_(None)).order_by(i.number, i.id)
+        lowest = [r[0] for r in await conn.execute(numbers.limit(15))]
+
+    walked = first["projects"]["nodes"] + second
+    assert [p["name"] for p in walked] == expected
+    assert len({p["id"] for p in walked}) == 30  # the second page starts after the first
+    assert [i["number"] for i in first["invoices"]["nodes"]] == lowest

@@ -14,6 +14,7 @@ from tests.fuzz.strategies import root_fields
 GROUPS = {
     "by id": (
         "node",
+        "nodes",
         "account",
         "opportunity",
         "engagement",
@@ -22,7 +23,17 @@ GROUPS = {
         "command",
         "handoff",
     ),
-    "pages": ("accounts", "projects", "invoices", "commands", "handoffs"),
+    "pages": (
+        "accounts",
+        "projects",
+        "invoices",
+        "commands",
+        "handoffs",
+        "contacts",
+        "opportunities",
+        "engagements",
+        "milestones",
+    ),
     "firm": (
         "integrationExceptions",
         "auditLog",

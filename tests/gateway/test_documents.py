@@ -4,6 +4,7 @@ persisted queries, over HTTP and the socket, and the CLI that registers them."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -131,3 +132,28 @@ def test_partners_run_registered_documents_only_by_default() -> None:
     assert (
         GraphQLSettings().trusted_documents_only_roles == TRUSTED_ONLY.trusted_documents_only_roles
     )
+
+
+async def test_an_event_stream_runs_registered_documents_only(engine: AsyncEngine) -> None:
+    ids = await _two_clients(engine)
+    digest = await trusted_documents.register(engine, ACCOUNTS, name="accounts", now=FIRM_NOW)
+    partner = await new_key(engine, "partner", accounts=[gid("Account", ids["acme"])])
+    headers = {"Authorization": f"Bearer {partner}", "Accept": "text/event-stream"}
+    async with gateway(engine, graphql=TRUSTED_ONLY) as app, http_client(app) as client:
+        by_id = await client.post(
+            "/graphql", json={"documentId": f"sha256:{digest}"}, headers=headers
+        )
+        other = await client.post("/graphql", json={"query": OTHER}, headers=headers)
+        by_get = await client.get(  # as EventSource asks
+            "/graphql", params={"documentId": f"sha256:{digest}"}, headers=headers
+        )
+
+    assert by_id.headers["content-type"].startswith("text/event-stream")
+    assert by_get.text.split("\r\n")[0] == "event: next"
+    assert by_get.text.split("\r\n")[1] == by_id.text.split("\r\n")[1]
+    events = [e for e in by_id.text.split("\r\n\r\n") if e]
+    assert [e.split("\r\n")[0] for e in events] == ["event: next", "event: complete"]
+    data = json.loads(events[0].split("\r\n")[1].removeprefix("data: "))
+    assert data["data"] == {"accounts": {"totalCount": 1, "nodes": [{"name": "Acme"}]}}
+    assert other.status_code == 403
+    assert other.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
