@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import RequestTimeout
 from schema.access import MaskedPaths, apply_rules
+from schema.compiled import CompiledReads
 from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
@@ -96,6 +97,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         lambda: OperationLimits(limits),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors
+        CompiledReads,  # last: its result replaces execution (resolvers/planner)
     ]
     schema = ClientGraphSchema(
         query=Query,
