@@ -4,6 +4,7 @@ when the operation (or this request of it) must run on the per-field path."""
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, get_operation_ast
 from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
+from sqlalchemy.exc import DBAPIError
 
 from resolvers.access import allowed
 from resolvers.context import Context
@@ -20,6 +22,7 @@ from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
 
 CACHE_SIZE = 512
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ async def compiled_data(
             bind(binding, params)
     except Fallback:
         return None
-    async with ctx.engine.connect() as conn:
-        row = (await conn.execute(compiled.statement, params)).one()
+    try:
+        async with ctx.engine.connect() as conn:
+            row = (await conn.execute(compiled.statement, params)).one()
+    except DBAPIError:  # e.g. a stored value the schema's enum lacks: the per-field path's
+        log.warning("compiled read failed; answered field by field", exc_info=True)
+        return None
     return None if row.fallback else RawJSON(row.data)

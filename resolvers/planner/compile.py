@@ -195,7 +195,10 @@ class _Compiler:
                     f"WHEN {d.literal(str(v))} THEN {d.literal(n)}"
                     for v, n in catalog.enum_values(enum)
                 )
-                return f"(CASE {alias}.{column} {whens} END)"
+                # a value the enum lacks: the statement fails (invalid JSON), so the
+                # per-field path answers (with its error), never a null in its place
+                broken = d.as_text(d.invalid_json(f"{alias}.{column}"))
+                return f"(CASE {alias}.{column} {whens} ELSE {broken} END)"
             case catalog.GlobalId(type_name):
                 return d.b64url(f"{d.literal(type_name + ':')} || {d.as_text(alias + '.id')}")
             case catalog.MoneyOf(minor, currency):

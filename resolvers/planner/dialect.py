@@ -78,6 +78,10 @@ class Dialect:
             )
         return f"cg_b64url({text})"
 
+    def invalid_json(self, text: str) -> str:
+        """An expression that fails when evaluated (not when planned: it reads a column)."""
+        return f"CAST({text} || '{{' AS json)" if self.postgres else f"json({text} || '{{')"
+
     def as_text(self, sql: str) -> str:
         return f"CAST({sql} AS TEXT)"
 
