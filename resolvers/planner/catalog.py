@@ -237,6 +237,7 @@ class Root:
     paged: bool = False
     ordering: tuple[str, ...] = ()  # the connection's sort columns, ending with id
     ordering_name: str = ""  # as in its cursors: "<table>:<ordering name>"
+    overdue_filter: bool = False  # filter: {overdue: …} (and nothing else) compiles
 
 
 ROOTS: dict[str, Root] = {
@@ -247,10 +248,11 @@ ROOTS: dict[str, Root] = {
     "invoice": Root("Invoice"),
     "accounts": Root("Account", True, ("name", "id"), "account:name-asc"),
     "projects": Root("Project", True, ("code", "id"), "project:code"),
-    "invoices": Root("Invoice", True, ("due_date", "id"), "invoice:due-date"),
+    "invoices": Root("Invoice", True, ("due_date", "id"), "invoice:due-date", True),
 }
 """Root fields compiled, with no arguments but ``id`` (records) or ``first`` / ``after``
-(connections): a filter or an ordering falls back."""
+(connections), and ``invoices``' ``filter`` when it sets ``overdue`` only: any other filter or
+an ordering falls back."""
 
 OPEN_INVOICE = tuple(s.value for s in OPEN_STATUSES)
 

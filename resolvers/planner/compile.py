@@ -324,8 +324,9 @@ class _Compiler:
     def connection(
         self, spec: catalog.Root, definition: GraphQLField, named: Any, nodes: list[FieldNode]
     ) -> str:
-        for node in nodes:  # a filter or an ordering: the per-field path
-            if {a.name.value for a in node.arguments or ()} - {"first", "after"}:
+        compiled = {"first", "after", "filter"} if spec.overdue_filter else {"first", "after"}
+        for node in nodes:  # another filter or an ordering: the per-field path
+            if {a.name.value for a in node.arguments or ()} - compiled:
                 raise Fallback("a root filter or ordering")
         self.arguments(definition, {"first", "after", "filter", "orderBy"})
         page = _Page(self, spec, definition, nodes[0])
@@ -392,8 +393,10 @@ class _Page:
         columns = ", ".join(f"{t}.{c}" for c in spec.ordering)
         placeholders = ", ".join(f":{k}" for k in keys)
         d = compiler.dialect
+        self.filters = self.overdue(definition, node) if spec.overdue_filter else []
         where = [
             *compiler.rows(self.entity.table, t),
+            *(f.format(t=t) for f in self.filters),
             f"(NOT {d.cond_param(self.after)} OR ({columns}) > ({placeholders}))",
         ]
         compiler.ctes.append(
@@ -404,9 +407,27 @@ class _Page:
         self.request = request
         self.cursor_checked = False
 
+    def overdue(self, definition: GraphQLField, node: FieldNode) -> list[str]:
+        """``filter: {overdue: …}`` as ``InvoiceQuery.conditions`` reads it (any other field
+        of the filter set: this request falls back); ``{t}`` stands for the table's alias."""
+        c, d = self.c, self.c.dialect
+        wanted = c.param(lambda b: _overdue_only(b.argument(definition, node, "filter")))
+        unset = c.param(lambda b: b.argument(definition, node, "filter") is None or None)
+        open_ = ", ".join(d.literal(s) for s in catalog.OPEN_INVOICE)
+        today = c.today_sql()
+        overdue = (
+            f"{{t}}.status IN ({open_}) AND {{t}}.due_date < {today} AND {{t}}.balance_minor > 0"
+        )
+        return [
+            f"({d.cond_param(unset)} IS TRUE OR {d.cond_param(wanted)} IS NULL "
+            f"OR ({overdue}) = {d.cond_param(wanted)})"
+        ]
+
     def total(self) -> str:
         t = self.c.name("t")
-        where = " AND ".join(self.c.rows(self.entity.table, t))
+        where = " AND ".join(
+            [*self.c.rows(self.entity.table, t), *(f.format(t=t) for f in self.filters)]
+        )
         return f"(SELECT count(*) FROM {self.entity.table} {t} WHERE {where})"
 
     def info(self, nodes: list[FieldNode]) -> str:
@@ -485,6 +506,17 @@ class _Page:
             f"EXISTS (SELECT 1 FROM {self.name} {y} WHERE {y}.cg_rn <= :{self.first} "
             f"AND NOT {self.c.dialect.plain_ascii(f'{y}.{column}')})"
         )
+
+
+def _overdue_only(given: Any) -> bool | None:
+    """The filter's ``overdue`` when it sets nothing else (``None``: no filter, or unset)."""
+    if given is None:
+        return None
+    others = {k: v for k, v in dict(given).items() if k != "overdue" and v is not None}
+    if others:
+        raise Fallback("a filter the planner does not compile")
+    value = dict(given).get("overdue")
+    return None if value is None else bool(value)
 
 
 def _key_part(request: str, index: int, dialect: Dialect) -> Callable[[Binding], Any]:

@@ -120,7 +120,11 @@ def root(draw: st.DrawFn, doc: Document) -> str:
         return f"{alias}{name}(id: {doc.variable('ID!', global_id)}) {{ {inner} }}"
     name = draw(st.sampled_from(sorted(PAGES)))
     first = draw(st.sampled_from([None, 0, 1, 3]))
-    arguments = "" if first is None else f"(first: {doc.variable('Int', first)})"
+    given = [] if first is None else [f"first: {doc.variable('Int', first)}"]
+    if name == "invoices" and draw(st.booleans()):
+        overdue = draw(st.sampled_from([None, True, False]))
+        given.append(f"filter: {doc.variable('InvoiceFilter', {'overdue': overdue})}")
+    arguments = f"({', '.join(given)})" if given else ""
     parts = []
     if draw(st.booleans()):
         parts.append("totalCount")

@@ -6,6 +6,7 @@ ones in test_compiled_fuzz.py. Both paths run on the access world (SQLite and Po
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +62,12 @@ fragment P on Project {
   account { opportunities(openOnly: $open) { name } contacts(first: 1) { name email } }
 }
 """
+OVERDUE = (Path(__file__).parents[2] / "bench" / "queries" / "overdue_invoices.graphql").read_text()
+FILTERED = """
+query Filtered($filter: InvoiceFilter, $first: Int) {
+  invoices(first: $first, filter: $filter) { totalCount nodes { number daysOverdue } }
+}
+"""
 FIGURES = "query { projects(first: 2) { nodes { code budgetBurn percentComplete } } }"
 
 
@@ -98,6 +105,12 @@ async def test_fixed_documents_answer_alike(world: World, role: Role) -> None:
             await _same(paths, role, MIXED, {"first": first}, compiled=True)
         await _same(paths, role, MIXED, {"first": 1000})  # over the maximum: BAD_USER_INPUT
         await _same(paths, role, MIXED, {"first": 3, "open": False}, compiled=True)
+        _, overdue = await _same(paths, role, OVERDUE, {"after": None}, compiled=True)
+        end = overdue.body[0][1][0][1][0][1][1][1]  # data.invoices.pageInfo.endCursor
+        await _same(paths, role, OVERDUE, {"after": end}, compiled=True)
+        for given in (None, {}, {"overdue": True}, {"overdue": False}, {"overdue": None}):
+            await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
+        await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
         await _same(paths, role, FIGURES)
 
 
