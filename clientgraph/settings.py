@@ -38,9 +38,10 @@ class GraphQLSettings(BaseModel):
         description="Roles whose validation errors keep graphql's 'Did you mean …?' hints.",
     )
     compiled_reads: bool = Field(
-        False,
+        True,
         description="Answer the queries the planner compiles (resolvers/planner) with one SQL "
-        "statement whose JSON is passed through; others run field by field (docs/planner.md).",
+        "statement whose JSON is passed through; others run field by field "
+        "(resolvers/planner/README.md).",
     )
     max_operations_per_socket: int = Field(
         20,

@@ -307,6 +307,8 @@ class _Compiler:
                 pairs.append((key, self.connection(spec, definition, named, nodes)))
             else:
                 pairs.append((key, self.record(spec, definition, nodes)))
+        if all(v.startswith("'") for _, v in pairs):  # __typename alone: no SQL is needed
+            raise Fallback("nothing to read")
         return self.dialect.obj(pairs)
 
     def record(self, spec: catalog.Root, definition: GraphQLField, nodes: list[FieldNode]) -> str:

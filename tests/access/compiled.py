@@ -1,5 +1,5 @@
-"""Both read paths side by side: the access world's app (per-field) and a second app on the same
-database with ``graphql.compiled_reads`` on, each with a client per role."""
+"""Both read paths side by side: two apps on the access world's database, ``graphql.compiled_reads``
+off and on, each with a client per role."""
 
 from __future__ import annotations
 
@@ -50,28 +50,34 @@ def _statements_so_far(query: str) -> float:
 
 @dataclass
 class TwoPaths:
-    world: World
+    per_field: dict[Role, httpx.AsyncClient]
     compiled: dict[Role, httpx.AsyncClient]
 
     async def both(
         self, role: Role, query: str, variables: dict[str, Any] | None = None
     ) -> tuple[Answer, Answer]:
-        per_field = await ask(self.world.caller(role).client, query, variables or {})
+        per_field = await ask(self.per_field[role], query, variables or {})
         compiled = await ask(self.compiled[role], query, variables or {})
         return per_field, compiled
 
 
 @asynccontextmanager
 async def two_paths(world: World, **graphql: Any) -> AsyncIterator[TwoPaths]:
-    settings = Settings(
-        database_url=world.url,
-        graphql=GraphQLSettings(**{**LIMITS, **graphql}, compiled_reads=True),
-        auth=AuthSettings(anonymous_role=None),
-    )
-    app = create_app(settings, clock=lambda: FIRM_NOW)
-    async with app.router.lifespan_context(app), AsyncExitStack() as stack:
-        clients = {
-            role: await stack.enter_async_context(_client(app, world.caller(role).key))
-            for role in ROLES
-        }
-        yield TwoPaths(world, clients)
+    """Two apps on the world's database, ``compiled_reads`` off and on, a client per role."""
+    async with AsyncExitStack() as stack:
+        clients: list[dict[Role, httpx.AsyncClient]] = []
+        for compiled in (False, True):
+            settings = Settings(
+                database_url=world.url,
+                graphql=GraphQLSettings(**{**LIMITS, **graphql}, compiled_reads=compiled),
+                auth=AuthSettings(anonymous_role=None),
+            )
+            app = create_app(settings, clock=lambda: FIRM_NOW)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            clients.append(
+                {
+                    role: await stack.enter_async_context(_client(app, world.caller(role).key))
+                    for role in ROLES
+                }
+            )
+        yield TwoPaths(*clients)

@@ -32,7 +32,10 @@ async def _account(engine: AsyncEngine, key: int, name: str, status: str = "acti
 
 async def _both(engine: AsyncEngine, query: str) -> tuple[Any, Any]:
     url = engine.url.render_as_string(hide_password=False)
-    async with gateway_client(url) as slow, gateway_client(url, compiled_reads=True) as fast:
+    async with (
+        gateway_client(url, compiled_reads=False) as slow,
+        gateway_client(url, compiled_reads=True) as fast,
+    ):
         a = await slow.post("/graphql", json={"query": query})
         b = await fast.post("/graphql", json={"query": query})
     return ordered(a.text), ordered(b.text)
