@@ -15,6 +15,7 @@ from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
 
+from clientgraph.metrics import COMPILED_READS
 from resolvers.access import allowed
 from resolvers.context import Context
 from resolvers.planner.binding import Binding, Fallback
@@ -82,27 +83,48 @@ async def compiled_data(
     variables: dict[str, Any] | None,
     ctx: Context,
 ) -> RawJSON | None:
-    """The operation's ``data`` as JSON text from one statement, or ``None`` (per-field)."""
+    """The operation's ``data`` as JSON text from one statement, or ``None`` (per-field).
+
+    Never raises: whatever goes wrong here, the per-field path answers (an unexpected error is
+    logged and counted as ``failed``)."""
+    try:
+        outcome, data = await _compiled(schema, document, query, operation_name, variables, ctx)
+    except DBAPIError:  # e.g. a stored value the schema's enum lacks: the per-field path's
+        log.info("compiled read failed in the database; answered field by field", exc_info=True)
+        outcome, data = "fallback", None
+    except Exception:
+        log.exception("compiled read failed; answered field by field")
+        outcome, data = "failed", None
+    COMPILED_READS.labels(outcome).inc()
+    return data
+
+
+async def _compiled(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    ctx: Context,
+) -> tuple[str, RawJSON | None]:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return None
+        return "not_compiled", None
     compiled = _plan(schema, document, plan_key(query, operation_name, ctx), operation, ctx)
     if compiled is _NOT_COMPILED:
-        return None
+        return "not_compiled", None
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if isinstance(coerced, list):  # the per-field path reports the variables' errors
-        return None
+        return "fallback", None
     binding = Binding(coerced, ctx.limits, ctx.today)
     params: dict[str, Any] = {}
     try:
         for bind in compiled.binders:
             bind(binding, params)
     except Fallback:
-        return None
-    try:
-        async with ctx.engine.connect() as conn:
-            row = (await conn.execute(compiled.statement, params)).one()
-    except DBAPIError:  # e.g. a stored value the schema's enum lacks: the per-field path's
-        log.warning("compiled read failed; answered field by field", exc_info=True)
-        return None
-    return None if row.fallback else RawJSON(row.data)
+        return "fallback", None
+    async with ctx.engine.connect() as conn:
+        row = (await conn.execute(compiled.statement, params)).one()
+    if row.fallback:
+        return "fallback", None
+    return "compiled", RawJSON(row.data)

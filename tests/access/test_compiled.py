@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
@@ -122,3 +123,20 @@ async def test_the_unified_view_is_one_statement(world: World) -> None:
         slow, fast = await paths.both(Role.ADMIN, UNIFIED_VIEW, variables)
     assert fast.statements == 1
     assert slow.statements >= 6  # account, engagements, projects, milestones, invoices ×2
+
+
+async def test_outcomes_are_counted(world: World) -> None:
+    def outcome(name: str) -> float:
+        found = REGISTRY.get_sample_value(
+            "clientgraph_graphql_compiled_reads_total", {"outcome": name}
+        )
+        return found or 0.0
+
+    names = ("compiled", "not_compiled", "fallback")
+    before = {n: outcome(n) for n in names}
+    async with two_paths(world) as paths:
+        inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
+        await paths.both(Role.ADMIN, UNIFIED_VIEW, inside)
+        await paths.both(Role.ADMIN, FIGURES)
+        await paths.both(Role.ADMIN, UNIFIED_VIEW, {"id": to_global_id("Account", 10**6)})
+    assert {n: outcome(n) - before[n] for n in names} == dict.fromkeys(names, 1.0)
