@@ -14,8 +14,8 @@ from prometheus_client import REGISTRY
 
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
-from tests.access.compiled import Answer, TwoPaths, two_paths
-from tests.access.world import PARTNER_BY_ID, ROLES, World
+from tests.access.compiled import Answer, TwoPaths
+from tests.access.world import PARTNER_BY_ID, ROLES
 
 UNIFIED_VIEW = """
 query UnifiedClientView($id: ID!) {
@@ -90,42 +90,41 @@ async def _same(
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
-async def test_fixed_documents_answer_alike(world: World, role: Role) -> None:
+async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None:
     inside, outside = to_global_id("Account", PARTNER_BY_ID), to_global_id("Account", 1)
-    async with two_paths(world) as paths:
-        admin = role is Role.ADMIN  # sees every row: no NOT_FOUND to fall back for
-        for account in (inside, outside):
-            await _same(paths, role, UNIFIED_VIEW, {"id": account}, compiled=admin)
-        for wrong in (to_global_id("Project", 1), "junk", to_global_id("Account", 10**6)):
-            await _same(paths, role, UNIFIED_VIEW, {"id": wrong})
-        _, first_page = await _same(paths, role, PORTFOLIO, compiled=True)
-        end = first_page.body[0][1][0][1][1][1][3][1]  # data.accounts.pageInfo.endCursor
-        await _same(paths, role, PORTFOLIO, {"after": end}, compiled=True)
-        await _same(paths, role, PORTFOLIO, {"after": "nonsense"})
-        for first in (None, 0, 2):
-            await _same(paths, role, MIXED, {"first": first}, compiled=True)
-        await _same(paths, role, MIXED, {"first": 1000})  # over the maximum: BAD_USER_INPUT
-        await _same(paths, role, MIXED, {"first": 3, "open": False}, compiled=True)
-        _, overdue = await _same(paths, role, OVERDUE, {"after": None}, compiled=True)
-        end = overdue.body[0][1][0][1][0][1][1][1]  # data.invoices.pageInfo.endCursor
-        await _same(paths, role, OVERDUE, {"after": end}, compiled=True)
-        for given in (None, {}, {"overdue": True}, {"overdue": False}, {"overdue": None}):
-            await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
-        await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
-        await _same(paths, role, FIGURES)
+    admin = role is Role.ADMIN  # sees every row: no NOT_FOUND to fall back for
+    for account in (inside, outside):
+        await _same(paths, role, UNIFIED_VIEW, {"id": account}, compiled=admin)
+    for wrong in (to_global_id("Project", 1), "junk", to_global_id("Account", 10**6)):
+        await _same(paths, role, UNIFIED_VIEW, {"id": wrong})
+    _, first_page = await _same(paths, role, PORTFOLIO, compiled=True)
+    end = first_page.body[0][1][0][1][1][1][3][1]  # data.accounts.pageInfo.endCursor
+    await _same(paths, role, PORTFOLIO, {"after": end}, compiled=True)
+    await _same(paths, role, PORTFOLIO, {"after": "nonsense"})
+    for first in (None, 0, 2):
+        await _same(paths, role, MIXED, {"first": first}, compiled=True)
+    await _same(paths, role, MIXED, {"first": 1000})  # over the maximum: BAD_USER_INPUT
+    await _same(paths, role, MIXED, {"first": 3, "open": False}, compiled=True)
+    _, overdue = await _same(paths, role, OVERDUE, {"after": None}, compiled=True)
+    end = overdue.body[0][1][0][1][0][1][1][1]  # data.invoices.pageInfo.endCursor
+    await _same(paths, role, OVERDUE, {"after": end}, compiled=True)
+    for given in (None, {}, {"overdue": True}, {"overdue": False}, {"overdue": None}):
+        await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
+    await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
+    await _same(paths, role, FIGURES)
 
 
-async def test_the_unified_view_is_one_statement(world: World) -> None:
-    """Compiled: the data is one statement (on top of what every request costs: the caller's
-    key, freshness), where the per-field path runs one per list and level."""
-    async with two_paths(world) as paths:
-        variables = {"id": to_global_id("Account", PARTNER_BY_ID)}
-        slow, fast = await paths.both(Role.ADMIN, UNIFIED_VIEW, variables)
+async def test_the_unified_view_is_one_statement(paths: TwoPaths) -> None:
+    """Compiled, the operation is one statement (as /metrics counts an operation's: the
+    caller's key and extensions.freshness are read around it); per field, one per list and
+    level."""
+    variables = {"id": to_global_id("Account", PARTNER_BY_ID)}
+    slow, fast = await paths.both(Role.ADMIN, UNIFIED_VIEW, variables)
     assert fast.statements == 1
     assert slow.statements >= 6  # account, engagements, projects, milestones, invoices ×2
 
 
-async def test_outcomes_are_counted(world: World) -> None:
+async def test_outcomes_are_counted(paths: TwoPaths) -> None:
     def outcome(name: str) -> float:
         found = REGISTRY.get_sample_value(
             "clientgraph_graphql_compiled_reads_total", {"outcome": name}
@@ -134,9 +133,8 @@ async def test_outcomes_are_counted(world: World) -> None:
 
     names = ("compiled", "not_compiled", "fallback")
     before = {n: outcome(n) for n in names}
-    async with two_paths(world) as paths:
-        inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
-        await paths.both(Role.ADMIN, UNIFIED_VIEW, inside)
-        await paths.both(Role.ADMIN, FIGURES)
-        await paths.both(Role.ADMIN, UNIFIED_VIEW, {"id": to_global_id("Account", 10**6)})
+    inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
+    await paths.both(Role.ADMIN, UNIFIED_VIEW, inside)
+    await paths.both(Role.ADMIN, FIGURES)
+    await paths.both(Role.ADMIN, UNIFIED_VIEW, {"id": to_global_id("Account", 10**6)})
     assert {n: outcome(n) - before[n] for n in names} == dict.fromkeys(names, 1.0)

@@ -4,7 +4,6 @@ compiled path and the per-field path answer byte for byte alike in meaning — t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,17 +12,11 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from resolvers.ids import to_global_id
-from tests.access.compiled import TwoPaths, two_paths
+from tests.access.compiled import TwoPaths
 from tests.access.selections import documents
 from tests.access.world import ROLES, World
 
 TABLES = (("Account", "account"), ("Project", "project"), ("Invoice", "invoice"))
-
-
-@pytest.fixture(scope="module")
-async def paths(world: World) -> AsyncIterator[TwoPaths]:
-    async with two_paths(world) as both:
-        yield both
 
 
 async def sample_ids(world: World) -> dict[str, list[str]]:
