@@ -24,6 +24,13 @@ class Column:
 
 
 @dataclass(frozen=True)
+class UtcTime:
+    """A ``UTCDateTime`` column, printed as ``datetime.isoformat()`` prints it."""
+
+    column: str
+
+
+@dataclass(frozen=True)
 class Flag:
     """A boolean column."""
 
@@ -86,7 +93,9 @@ class Many:
     filters: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
-Field = Column | Flag | EnumName | GlobalId | MoneyOf | Hundredths | Derived | ToOne | Many
+Field = (
+    Column | UtcTime | Flag | EnumName | GlobalId | MoneyOf | Hundredths | Derived | ToOne | Many
+)
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,7 @@ ENTITIES: dict[str, Entity] = {
             serviceLine=Column("service_line"),
             isWon=Flag("is_won"),
             isClosed=Flag("is_closed"),
+            closedAt=UtcTime("closed_at"),
             account=ToOne("Account", "account_id"),
         ),
     ),
@@ -166,6 +176,7 @@ ENTITIES: dict[str, Entity] = {
             soldValue=MoneyOf("sold_value_minor"),
             startDate=Column("start_date"),
             endDate=Column("end_date"),
+            signedAt=UtcTime("signed_at"),
             account=ToOne("Account", "account_id"),
             opportunity=ToOne("Opportunity", "opportunity_id"),
             projects=Many("Project", "engagement_id", ("code", "id")),
@@ -184,6 +195,7 @@ ENTITIES: dict[str, Entity] = {
             startDate=Column("start_date"),
             endDate=Column("end_date"),
             managerName=Column("manager_name"),
+            activatedAt=UtcTime("activated_at"),
             account=ToOne("Account", "account_id"),
             engagement=ToOne("Engagement", "engagement_id"),
             milestones=Many("Milestone", "project_id", ("due_date", "id")),
@@ -196,6 +208,7 @@ ENTITIES: dict[str, Entity] = {
             "Milestone",
             name=Column("name"),
             dueDate=Column("due_date"),
+            completedAt=UtcTime("completed_at"),
             amount=MoneyOf("amount_minor"),
             status=EnumName("status", enums.MilestoneStatus),
             isSlipped=Derived("is_slipped"),

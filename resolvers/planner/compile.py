@@ -192,6 +192,8 @@ class _Compiler:
         match spec:
             case catalog.Column(column):
                 return f"{alias}.{column}"
+            case catalog.UtcTime(column):
+                return d.utc_time(f"{alias}.{column}")
             case catalog.Flag(column):
                 return d.boolean(f"{alias}.{column}")
             case catalog.EnumName(column, enum):

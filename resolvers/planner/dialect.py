@@ -100,6 +100,30 @@ class Dialect:
             )
         return f"printf('%s%d.%02d', {sign}, abs({n}) / 100, abs({n}) % 100)"
 
+    def utc_time(self, column: str) -> str:
+        """A ``UTCDateTime`` as ``datetime.isoformat()`` prints it aware in UTC
+        (``2026-01-05T09:30:00+00:00``, microseconds only when not zero), as a JSON string.
+        SQLite text not in SQLAlchemy's storage format fails the statement (see
+        ``invalid_json``), so the per-field path answers."""
+        if self.postgres:
+            utc = f"({column} AT TIME ZONE 'UTC')"
+            micro = f"CAST(extract(microseconds FROM {utc}) AS BIGINT) % 1000000"
+            return (
+                f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN {micro} = 0 "
+                f"THEN '' ELSE '.' || to_char({utc}, 'US') END || '+00:00')"
+            )
+        stored = "'" + "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2]) + " "
+        stored += ":".join(["[0-9]" * 2] * 3) + "." + "[0-9]" * 6 + "'"
+        text = (
+            f"substr({column}, 1, 10) || 'T' || substr({column}, 12, 8) || CASE WHEN "
+            f"substr({column}, 21, 6) = '000000' THEN '' ELSE '.' || substr({column}, 21, 6) "
+            "END || '+00:00'"
+        )
+        return (
+            f"(CASE WHEN {column} IS NULL THEN NULL WHEN {column} GLOB {stored} THEN {text} "
+            f"ELSE {self.as_text(self.invalid_json(column))} END)"
+        )
+
     def date_param(self, name: str) -> str:
         return f"CAST(:{name} AS DATE)" if self.postgres else f":{name}"
 

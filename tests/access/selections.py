@@ -16,7 +16,7 @@ OUTSIDE = {  # fields the planner leaves to the per-field path (figures, lineage
     "Account": ["sourceRefs { system sourceId }"],
     "Project": ["budgetBurn", "hoursLogged"],
     "Invoice": ["payments { amount { amount } receivedOn }"],
-    "Milestone": ["completedAt"],
+    "Milestone": ["isSlipped sourceRefs { version }"],
 }
 STATUSES = ["DRAFT", "POSTED", "PARTIALLY_PAID", "PAID", "VOID"]
 

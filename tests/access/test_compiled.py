@@ -57,9 +57,9 @@ query Mixed($first: Int, $open: Boolean = true) {
   i: invoices(first: 3) { edges { node { id number account { id } project { code } } } }
 }
 fragment P on Project {
-  id name billingMethod
-  engagement { name opportunity { name isWon isClosed stage amount { amount } } }
-  milestones(first: 2) { ... on Milestone { name isSlipped amount { amount } } }
+  id name billingMethod activatedAt
+  engagement { name signedAt opportunity { name isWon isClosed closedAt stage amount { amount } } }
+  milestones(first: 2) { ... on Milestone { name isSlipped completedAt amount { amount } } }
   account { opportunities(openOnly: $open) { name } contacts(first: 1) { name email } }
 }
 """
