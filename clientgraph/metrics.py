@@ -36,6 +36,13 @@ SQL_STATEMENTS = Histogram(
     ["operation"],
     buckets=(1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144),
 )
+COMPILED_READS = Counter(
+    "clientgraph_graphql_compiled_reads",
+    "HTTP queries offered to the planner (resolvers/planner), by outcome: compiled (one "
+    "statement), not_compiled (the document: figures, filters…), fallback (this request: "
+    "an error or row the per-field path must answer), failed (an unexpected error: logged).",
+    ["outcome"],
+)
 RATE_LIMIT_REFUSALS = Counter(
     "clientgraph_rate_limit_refusals_total",
     "Requests refused with 429 by the caller's rate limit, by role and window.",

@@ -38,6 +38,12 @@ class GraphQLSettings(BaseModel):
         default_factory=lambda: ["account_team", "delivery", "finance", "operator", "admin"],
         description="Roles whose validation errors keep graphql's 'Did you mean …?' hints.",
     )
+    compiled_reads: bool = Field(
+        True,
+        description="Answer the queries the planner compiles (resolvers/planner) with one SQL "
+        "statement whose JSON is passed through; others run field by field "
+        "(resolvers/planner/README.md).",
+    )
     max_operations_per_socket: int = Field(
         20,
         ge=1,

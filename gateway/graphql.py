@@ -40,6 +40,7 @@ from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
 from resolvers.context import Context
+from resolvers.planner import RawJSON
 from schema.errors import classify
 
 PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
@@ -119,7 +120,9 @@ class GraphQLEndpoint(StrictGraphQL):
         if isinstance(request, Request):  # hold a read until its writes are in (if asked)
             request.state.consistency = await wait_for_tokens(request)
             principal = getattr(request.state, PRINCIPAL, None) or NOBODY  # NOBODY: the IDE page
-            return build_context(request, principal)
+            context = build_context(request, principal)
+            context.compiled_reads = request.app.state.settings.graphql.compiled_reads
+            return context
         return build_context(request, NOBODY)  # until connection_init is authenticated
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -155,6 +158,7 @@ class GraphQLEndpoint(StrictGraphQL):
             if request_data.query is None:
                 raise HTTPRefused(400, 'the request has no "query"')
             request.state.streamed_query = request_data.query
+            context.compiled_reads = False  # an event's data is encoded field by field
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
@@ -195,6 +199,19 @@ class GraphQLEndpoint(StrictGraphQL):
             request_data.query,
             lambda: run(request, request_adapter, sub_response, context, root_value, request_data),
         )
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Strawberry's encoding, except that ``data`` made by the compiled read path is the
+        database's JSON text, put in the body as it is (never parsed and encoded again)."""
+        if isinstance(data, dict) and isinstance(data.get("data"), RawJSON):
+            parts = [f'"data":{data["data"].text}']
+            parts += [f"{json.dumps(k)}:{self._compact(v)}" for k, v in data.items() if k != "data"]
+            return "{" + ",".join(parts) + "}"
+        return super().encode_json(data)
+
+    @staticmethod
+    def _compact(value: object) -> str:
+        return json.dumps(value, separators=(",", ":"))
 
     async def get_root_value(self, request: Any) -> None:
         return None

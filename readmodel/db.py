@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from sqlalchemy import event, text
@@ -58,6 +59,15 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # the compiled read path's ids and cursors (resolvers/planner); PostgreSQL has encode()
+    dbapi_conn.create_function("cg_b64url", 1, b64url, deterministic=True)
+
+
+def b64url(value: str | None) -> str | None:
+    """Unpadded base64url of UTF-8 text, as global ids and cursors are made."""
+    if value is None:
+        return None
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

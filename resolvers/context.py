@@ -35,6 +35,7 @@ class Context:
     partner_mutations: tuple[str, ...] = ()  # mutations this deployment opened to partners
     connection_params: Any = None  # a WebSocket's connection_init payload (its credentials)
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)  # warning thresholds
+    compiled_reads: bool = False  # may a query be answered by one statement's JSON (HTTP)
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)
 

@@ -16,6 +16,7 @@ from clientgraph.settings import GraphQLSettings
 from resolvers.errors import RequestTimeout
 from schema.access import MaskedPaths, apply_rules
 from schema.caches import CACHE_SIZE, CountedValidationCache
+from schema.compiled import CompiledReads
 from schema.descriptions import describe
 from schema.errors import ErrorCodes, log_internal_errors
 from schema.introspection import IntrospectionRules
@@ -101,6 +102,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         lambda: OperationLimits(limits),
         lambda: CountedValidationCache(maxsize=CACHE_SIZE),
         lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors
+        CompiledReads,  # last: its result replaces execution (resolvers/planner)
     ]
     schema = ClientGraphSchema(
         query=Query,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from readmodel.db import create_engine
+from tests.access.compiled import TwoPaths, two_paths
 from tests.access.world import World, built_world
 from tests.conftest import BACKENDS, fresh_database, migrated_template
 
@@ -25,3 +26,10 @@ async def world(
                 yield built
         finally:
             await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def paths(world: World) -> AsyncIterator[TwoPaths]:
+    """Two apps on the world's database, compiled reads off and on (tests/access/compiled.py)."""
+    async with two_paths(world) as both:
+        yield both

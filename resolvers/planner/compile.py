@@ -1,0 +1,393 @@
+"""A validated query operation → one SQL statement that builds its ``data`` as JSON text.
+
+See README.md in this package. Anything not in ``catalog`` raises ``Fallback``: the caller
+then runs the operation on the per-field path, so an unknown field is slow, never wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from sqlalchemy import Table
+from sqlalchemy.sql import util as sql_util
+
+from clientgraph.access.policy import FIELD_ROLES
+from readmodel import tables
+from readmodel.reads.scope import RowScope
+from resolvers.planner import catalog
+from resolvers.planner.binding import Binding, Fallback
+from resolvers.planner.dialect import Dialect
+from resolvers.planner.page import Page
+from resolvers.planner.selections import selection_sets
+
+Binder = Callable[[Binding, dict[str, Any]], None]
+MODELS = (
+    tables.Account,
+    tables.Contact,
+    tables.Opportunity,
+    tables.Engagement,
+    tables.Project,
+    tables.Milestone,
+    tables.Invoice,
+    tables.Payment,
+)
+TABLES: dict[str, Table] = {tables.table_of(m).name: tables.table_of(m) for m in MODELS}
+
+
+@dataclass
+class Plan:
+    """The statement (``data`` JSON text, ``fallback`` 0/1) and how to bind its parameters."""
+
+    sql: str
+    binders: list[Binder]
+
+
+@dataclass
+class _Compiler:
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+    dialect: Dialect
+    scope: RowScope
+    allowed: Callable[[str], bool]
+    binders: list[Binder] = field(default_factory=list)
+    ctes: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    counter: int = 0
+    today: str | None = None
+
+    # --- names, parameters, row rules ------------------------------------------------------
+
+    def name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def param(self, binder: Callable[[Binding], Any]) -> str:
+        name = self.name("p")
+        self.binders.append(lambda b, out: out.__setitem__(name, binder(b)))
+        return name
+
+    def table(self, name: str) -> Table:
+        return TABLES[name]
+
+    def today_sql(self) -> str:
+        if self.today is None:
+            postgres = self.dialect.postgres
+            self.today = self.param(lambda b: b.today if postgres else b.today.isoformat())
+        return self.dialect.date_param(self.today)
+
+    def rows(self, table_name: str, alias: str) -> list[str]:
+        """Live rows within the caller's scope, as ``resolvers.dataloaders`` reads them."""
+        table = TABLES[table_name]
+        aliased = table.alias(alias)
+        adapter = sql_util.ClauseAdapter(aliased)
+        out = [f"{alias}.deleted_at IS NULL"]
+        for condition in self.scope.conditions(table):
+            adapted = adapter.traverse(condition)
+            compiled = adapted.compile(
+                dialect=self.dialect.sa_dialect, compile_kwargs={"literal_binds": True}
+            )
+            out.append(f"({compiled})")
+        return out
+
+    # --- selections -------------------------------------------------------------------------
+
+    def collect(
+        self, sets: Iterable[SelectionSetNode], owner: GraphQLObjectType
+    ) -> dict[str, list[FieldNode]]:
+        """Fields by response key, in document order, fragments merged (no directives)."""
+        found: dict[str, list[FieldNode]] = {}
+        interfaces = {i.name for i in owner.interfaces}
+        for selection_set in sets:
+            self._collect(selection_set, owner.name, interfaces, found)
+        return found
+
+    def _collect(
+        self,
+        selection_set: SelectionSetNode,
+        owner: str,
+        interfaces: set[str],
+        found: dict[str, list[FieldNode]],
+    ) -> None:
+        for selection in selection_set.selections:
+            if selection.directives:
+                raise Fallback("a directive")
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                found.setdefault(key, []).append(selection)
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments[selection.name.value]
+                if fragment.directives:
+                    raise Fallback("a directive")
+                condition, inner = fragment.type_condition.name.value, fragment.selection_set
+            elif isinstance(selection, InlineFragmentNode):
+                tc = selection.type_condition
+                condition, inner = (owner if tc is None else tc.name.value), selection.selection_set
+            else:  # pragma: no cover - graphql has no other selection
+                raise Fallback("an unknown selection")
+            if condition == owner or condition in interfaces:
+                self._collect(inner, owner, interfaces, found)
+
+    def object_type(self, parent: GraphQLObjectType, name: str) -> tuple[GraphQLField, Any]:
+        definition = parent.fields.get(name)
+        if definition is None:
+            raise Fallback(f"{parent.name}.{name}")
+        named = get_named_type(definition.type)
+        return definition, named
+
+    def arguments(self, definition: GraphQLField, known: set[str]) -> None:
+        """Fall back unless the field's declared arguments (so the given ones too) are all
+        ``known``: an argument added to the schema later is never silently ignored."""
+        if set(definition.args) - known:
+            raise Fallback("an argument the planner does not know")
+
+    # --- objects of the catalog -----------------------------------------------------------
+
+    def obj(self, type_name: str, nodes: list[FieldNode], alias: str) -> str:
+        gql = self.schema.get_type(type_name)
+        assert isinstance(gql, GraphQLObjectType)
+        entity = catalog.ENTITIES.get(type_name)
+        if entity is None:
+            raise Fallback(type_name)
+        pairs = []
+        sets = [n.selection_set for n in nodes if n.selection_set is not None]
+        for key, fields in self.collect(sets, gql).items():
+            name = fields[0].name.value
+            if name == "__typename":
+                pairs.append((key, self.dialect.literal(type_name)))
+                continue
+            spec = entity.fields.get(name)
+            if spec is None or (type_name, name) in FIELD_ROLES:
+                raise Fallback(f"{type_name}.{name}")
+            definition, _ = self.object_type(gql, name)
+            pairs.append((key, self.value(type_name, spec, definition, fields, alias)))
+        return self.dialect.obj(pairs)
+
+    def value(
+        self,
+        owner: str,
+        spec: catalog.Field,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        alias: str,
+    ) -> str:
+        d = self.dialect
+        known = {"first"} | set(spec.filters) if isinstance(spec, catalog.Many) else set()
+        self.arguments(definition, known)
+        match spec:
+            case catalog.Column(column):
+                return f"{alias}.{column}"
+            case catalog.UtcTime(column):
+                return d.utc_time(f"{alias}.{column}")
+            case catalog.Flag(column):
+                return d.boolean(f"{alias}.{column}")
+            case catalog.EnumName(column, enum):
+                whens = " ".join(
+                    f"WHEN {d.literal(str(v))} THEN {d.literal(n)}"
+                    for v, n in catalog.enum_values(enum)
+                )
+                # a value the enum lacks: the statement fails (invalid JSON), so the
+                # per-field path answers (with its error), never a null in its place
+                broken = d.as_text(d.invalid_json(f"{alias}.{column}"))
+                return f"(CASE {alias}.{column} {whens} ELSE {broken} END)"
+            case catalog.GlobalId(type_name):
+                return d.b64url(f"{d.literal(type_name + ':')} || {d.as_text(alias + '.id')}")
+            case catalog.MoneyOf(minor, currency):
+                return self.money(nodes, f"{alias}.{minor}", f"{alias}.{currency}")
+            case catalog.Hundredths(column):
+                return d.decimal2(f"{alias}.{column}")
+            case catalog.Derived(name):
+                return self.derived(name, alias)
+            case catalog.ToOne(type_name, column):
+                return self.to_one(type_name, column, nodes, alias)
+            case catalog.Many():
+                return self.many(spec, definition, nodes, alias)
+        raise Fallback(f"{owner}: {spec!r}")  # pragma: no cover
+
+    def money(self, nodes: list[FieldNode], minor: str, currency: str) -> str:
+        gql = self.schema.get_type("Money")
+        assert isinstance(gql, GraphQLObjectType)
+        sets = [n.selection_set for n in nodes if n.selection_set is not None]
+        pairs = []
+        for key, fields in self.collect(sets, gql).items():
+            name = fields[0].name.value
+            values = {
+                "__typename": self.dialect.literal("Money"),
+                "amount": self.dialect.decimal2(minor),
+                "currency": currency,
+            }
+            if name not in values:
+                raise Fallback(f"Money.{name}")
+            pairs.append((key, values[name]))
+        return self.dialect.obj(pairs)
+
+    def derived(self, name: str, alias: str) -> str:
+        d = self.dialect
+        if name == "contact_name":
+            return f"({alias}.first_name || ' ' || {alias}.last_name)"
+        today = self.today_sql()
+        if name == "is_slipped":
+            return d.boolean(f"{alias}.status = 'planned' AND {alias}.due_date < {today}")
+        if name == "days_overdue":
+            open_ = ", ".join(d.literal(s) for s in catalog.OPEN_INVOICE)
+            return (
+                f"(CASE WHEN {alias}.status IN ({open_}) AND {alias}.balance_minor > 0 "
+                f"AND {alias}.due_date < {today} "
+                f"THEN {d.days_between(today, alias + '.due_date')} ELSE 0 END)"
+            )
+        raise Fallback(name)  # pragma: no cover
+
+    def to_one(self, type_name: str, column: str, nodes: list[FieldNode], alias: str) -> str:
+        entity = catalog.ENTITIES[type_name]
+        inner = self.name("t")
+        where = " AND ".join([f"{inner}.id = {alias}.{column}", *self.rows(entity.table, inner)])
+        body = self.obj(type_name, nodes, inner)
+        return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
+
+    def many(
+        self, spec: catalog.Many, definition: GraphQLField, nodes: list[FieldNode], alias: str
+    ) -> str:
+        entity = catalog.ENTITIES[spec.type_name]
+        inner, rows = self.name("t"), self.name("s")
+        node = nodes[0]
+        first = self.param(lambda b: b.nested_first(definition, node))
+        where = [f"{inner}.{spec.parent} = {alias}.id", *self.rows(entity.table, inner)]
+        for argument, (column, how) in spec.filters.items():
+            where.append(self.filter(definition, node, argument, f"{inner}.{column}", how))
+        order = ", ".join(f"{inner}.{c}" for c in spec.order_by)
+        keys = ", ".join(f"{inner}.{c} AS o{i}" for i, c in enumerate(spec.order_by))
+        body = self.obj(spec.type_name, nodes, inner)
+        select = (
+            f"SELECT {body} AS j, {keys} FROM {entity.table} {inner} "
+            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :{first}"
+        )
+        agg_order = ", ".join(f"{rows}.o{i}" for i in range(len(spec.order_by)))
+        agg = self.dialect.agg(f"{rows}.j", agg_order)
+        return self.dialect.nested(f"(SELECT {agg} FROM ({select}) {rows})")
+
+    def filter(
+        self, definition: GraphQLField, node: FieldNode, argument: str, column: str, how: str
+    ) -> str:
+        d = self.dialect
+        if how == "open":  # openOnly: true keeps deals not closed
+            flag = self.param(lambda b: bool(b.argument(definition, node, argument)))
+            return f"(NOT {d.cond_param(flag)} OR NOT {column})"
+        # a list of enum values; null: every row; [] : none
+        every = self.param(lambda b: b.argument(definition, node, argument) is None)
+        size = _enum_size(definition, argument)
+        names = [self.param(_nth_value(definition, node, argument, i)) for i in range(size)]
+        listed = ", ".join(f":{n}" for n in names)
+        return f"({d.cond_param(every)} OR {column} IN ({listed}))"
+
+    # --- the root ---------------------------------------------------------------------------
+
+    def root(self, operation: OperationDefinitionNode) -> str:
+        query = self.schema.query_type
+        assert query is not None
+        pairs = []
+        for key, nodes in self.collect([operation.selection_set], query).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, self.dialect.literal("Query")))
+                continue
+            spec = catalog.ROOTS.get(name)
+            if spec is None or not self.allowed(name):
+                raise Fallback(f"Query.{name}")
+            definition, named = self.object_type(query, name)
+            if spec.paged:
+                pairs.append((key, self.connection(spec, definition, named, nodes)))
+            else:
+                pairs.append((key, self.record(spec, definition, nodes)))
+        if all(v.startswith("'") for _, v in pairs):  # __typename alone: no SQL is needed
+            raise Fallback("nothing to read")
+        return self.dialect.obj(pairs)
+
+    def record(self, spec: catalog.Root, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+        self.arguments(definition, {"id"})
+        entity = catalog.ENTITIES[spec.type_name]
+        node = nodes[0]
+        key = self.param(lambda b: b.record_key(definition, node, spec.type_name))
+        inner, probe = self.name("t"), self.name("t")
+        where = " AND ".join([f"{inner}.id = :{key}", *self.rows(entity.table, inner)])
+        found = " AND ".join([f"{probe}.id = :{key}", *self.rows(entity.table, probe)])
+        self.checks.append(f"NOT EXISTS (SELECT 1 FROM {entity.table} {probe} WHERE {found})")
+        body = self.obj(spec.type_name, nodes, inner)  # NOT_FOUND is the per-field path's
+        return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
+
+    def connection(
+        self, spec: catalog.Root, definition: GraphQLField, named: Any, nodes: list[FieldNode]
+    ) -> str:
+        compiled = {"first", "after", "filter"} if spec.overdue_filter else {"first", "after"}
+        for node in nodes:  # another filter or an ordering: the per-field path
+            if {a.name.value for a in node.arguments or ()} - compiled:
+                raise Fallback("a root filter or ordering")
+        self.arguments(definition, {"first", "after", "filter", "orderBy"})
+        page = Page(self, spec, definition, nodes[0])
+        pairs = []
+        for key, fields in self.collect(selection_sets(nodes), named).items():
+            name = fields[0].name.value
+            if name == "__typename":
+                pairs.append((key, self.dialect.literal(named.name)))
+            elif name == "totalCount":
+                pairs.append((key, page.total()))
+            elif name == "pageInfo":
+                pairs.append((key, page.info(fields)))
+            elif name in ("edges", "nodes"):
+                pairs.append((key, page.items(fields, edges=name == "edges")))
+            else:
+                raise Fallback(f"{named.name}.{name}")
+        return self.dialect.obj(pairs)
+
+
+def _enum_size(definition: GraphQLField, argument: str) -> int:
+    named = get_named_type(definition.args[argument].type)
+    if not isinstance(named, GraphQLEnumType):
+        raise Fallback(f"{argument} is not a list of enum values")
+    return len(named.values)
+
+
+def _nth_value(
+    definition: GraphQLField, node: FieldNode, argument: str, index: int
+) -> Callable[[Binding], Any]:
+    def bind(b: Binding) -> Any:
+        chosen = sorted({v.value for v in b.argument(definition, node, argument) or ()})
+        return chosen[index] if index < len(chosen) else None
+
+    return bind
+
+
+def compile_operation(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    dialect: Dialect,
+    scope: RowScope,
+    allowed: Callable[[str], bool],
+) -> Plan:
+    """The plan of ``operation`` or ``Fallback``."""
+    if operation.operation.value != "query" or operation.directives:
+        raise Fallback("not a plain query")
+    compiler = _Compiler(schema, fragments, dialect, scope, allowed)
+    data = compiler.root(operation)
+    checks = " OR ".join(compiler.checks) or "1 = 0"
+    with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""
+    sql = (
+        f"{with_}SELECT {dialect.json_text(data)} AS data, "
+        f"CASE WHEN {checks} THEN 1 ELSE 0 END AS fallback"
+    )
+    return Plan(sql, compiler.binders)

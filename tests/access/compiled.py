@@ -1,0 +1,83 @@
+"""Both read paths side by side: two apps on the access world's database, ``graphql.compiled_reads``
+off and on, each with a client per role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from prometheus_client import REGISTRY
+
+from clientgraph.access.roles import Role
+from clientgraph.metrics import SQL_STATEMENTS, operation_label
+from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
+from gateway.app import create_app
+from gateway.ops.request_metrics import operation_name
+from tests.access.world import LIMITS, ROLES, World, _client
+from tests.conftest import FIRM_NOW
+
+
+def ordered(text: str) -> Any:
+    """JSON with its objects as lists of pairs: equal only if the keys come in the same order."""
+    return json.loads(text, object_pairs_hook=list)
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any  # ordered()
+    statements: int
+
+
+async def ask(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Answer:
+    """The answer, and the statements its operation ran as /metrics counts them (the caller's
+    key and ``extensions.freshness`` are read outside the operation)."""
+    before = _statements_so_far(query)
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    statements = int(_statements_so_far(query) - before)
+    return Answer(response.status_code, ordered(response.text), statements)
+
+
+def _statements_so_far(query: str) -> float:
+    label = operation_label(operation_name(None, query))
+    found = REGISTRY.get_sample_value(f"{SQL_STATEMENTS._name}_sum", {"operation": label})
+    return found or 0.0
+
+
+@dataclass
+class TwoPaths:
+    per_field: dict[Role, httpx.AsyncClient]
+    compiled: dict[Role, httpx.AsyncClient]
+
+    async def both(
+        self, role: Role, query: str, variables: dict[str, Any] | None = None
+    ) -> tuple[Answer, Answer]:
+        per_field = await ask(self.per_field[role], query, variables or {})
+        compiled = await ask(self.compiled[role], query, variables or {})
+        return per_field, compiled
+
+
+@asynccontextmanager
+async def two_paths(world: World, **graphql: Any) -> AsyncIterator[TwoPaths]:
+    """Two apps on the world's database, ``compiled_reads`` off and on, a client per role."""
+    async with AsyncExitStack() as stack:
+        clients: list[dict[Role, httpx.AsyncClient]] = []
+        for compiled in (False, True):
+            settings = Settings(
+                database_url=world.url,
+                graphql=GraphQLSettings(**{**LIMITS, **graphql}, compiled_reads=compiled),
+                auth=AuthSettings(anonymous_role=None),
+            )
+            app = create_app(settings, clock=lambda: FIRM_NOW)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            clients.append(
+                {
+                    role: await stack.enter_async_context(_client(app, world.caller(role).key))
+                    for role in ROLES
+                }
+            )
+        yield TwoPaths(*clients)

@@ -1,0 +1,147 @@
+"""Valid query documents over the part of the schema the planner compiles (its catalog), with
+arguments, aliases, fragments, nested lists, connections and variables — and now and then a
+field it does not compile, so the fallback is exercised too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from resolvers.planner import catalog
+
+MONEY = ("amount", "currency", "__typename")
+OUTSIDE = {  # fields the planner leaves to the per-field path (figures, lineage, guarded)
+    "Account": ["sourceRefs { system sourceId }"],
+    "Project": ["budgetBurn", "hoursLogged"],
+    "Invoice": ["payments { amount { amount } receivedOn }"],
+    "Milestone": ["isSlipped sourceRefs { version }"],
+}
+STATUSES = ["DRAFT", "POSTED", "PARTIALLY_PAID", "PAID", "VOID"]
+
+
+@dataclass
+class Document:
+    """A document being drawn: its variables (definitions and values) and fragments."""
+
+    ids: dict[str, list[str]]
+    definitions: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    fragments: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def variable(self, type_: str, value: Any) -> str:
+        name = self.fresh("v")
+        self.definitions.append(f"${name}: {type_}")
+        self.variables[name] = value
+        return f"${name}"
+
+    def text(self, selection: str) -> str:
+        header = f"({', '.join(self.definitions)})" if self.definitions else ""
+        return "\n".join([f"query Q{header} {{ {selection} }}", *self.fragments])
+
+
+def _literal_or_variable(
+    draw: st.DrawFn, doc: Document, type_: str, value: Any, literal: str
+) -> str:
+    return doc.variable(type_, value) if draw(st.booleans()) else literal
+
+
+def _arguments(draw: st.DrawFn, doc: Document, spec: catalog.Many) -> str:
+    out = []
+    if draw(st.booleans()):
+        first = draw(st.sampled_from([0, 1, 2, 5]))
+        out.append(f"first: {_literal_or_variable(draw, doc, 'Int!', first, str(first))}")
+    if "status" in spec.filters and draw(st.booleans()):
+        chosen = draw(st.lists(st.sampled_from(STATUSES), max_size=3))
+        literal = f"[{', '.join(chosen)}]"
+        out.append(
+            f"status: {_literal_or_variable(draw, doc, '[InvoiceStatus!]', chosen, literal)}"
+        )
+    if "openOnly" in spec.filters and draw(st.booleans()):
+        flag = draw(st.booleans())
+        literal = "true" if flag else "false"
+        out.append(f"openOnly: {_literal_or_variable(draw, doc, 'Boolean!', flag, literal)}")
+    return f"({', '.join(out)})" if out else ""
+
+
+def _field(draw: st.DrawFn, doc: Document, type_name: str, name: str, depth: int) -> str | None:
+    spec = catalog.ENTITIES[type_name].fields[name]
+    alias = f"{doc.fresh('a')}: " if draw(st.integers(0, 4)) == 0 else ""
+    if isinstance(spec, catalog.MoneyOf):
+        picked = draw(st.lists(st.sampled_from(MONEY), min_size=1, max_size=3))
+        return f"{alias}{name} {{ {' '.join(picked)} }}"
+    if isinstance(spec, catalog.ToOne | catalog.Many):
+        if depth <= 0:
+            return None
+        arguments = _arguments(draw, doc, spec) if isinstance(spec, catalog.Many) else ""
+        inner = draw(selection(doc, spec.type_name, depth - 1))
+        return f"{alias}{name}{arguments} {{ {inner} }}"
+    return f"{alias}{name}"
+
+
+@st.composite
+def selection(draw: st.DrawFn, doc: Document, type_name: str, depth: int) -> str:
+    """Fields of ``type_name`` (at least one), some in fragments."""
+    names = [*sorted(catalog.ENTITIES[type_name].fields), "__typename"]
+    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=5, unique=True))
+    parts = []
+    for name in chosen:
+        text = name if name == "__typename" else _field(draw, doc, type_name, name, depth)
+        parts.append(text or "id")
+    if type_name in OUTSIDE and draw(st.integers(0, 5)) == 0:
+        parts.append(draw(st.sampled_from(OUTSIDE[type_name])))
+    how = draw(st.integers(0, 5))
+    if how == 0:  # an inline fragment
+        parts = [f"... on {type_name} {{ {' '.join(parts)} }}"]
+    elif how == 1:  # a named fragment
+        name = doc.fresh("F")
+        doc.fragments.append(f"fragment {name} on {type_name} {{ {' '.join(parts)} }}")
+        parts = [f"...{name} id"]
+    return " ".join(parts)
+
+
+ROOT_TYPES = {"account": "Account", "project": "Project", "invoice": "Invoice"}
+PAGES = {"accounts": "Account", "projects": "Project", "invoices": "Invoice"}
+
+
+@st.composite
+def root(draw: st.DrawFn, doc: Document) -> str:
+    alias = f"{doc.fresh('r')}: "
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(sorted(ROOT_TYPES)))
+        global_id = draw(st.sampled_from(doc.ids[ROOT_TYPES[name]] + doc.ids["junk"]))
+        inner = draw(selection(doc, ROOT_TYPES[name], 2))
+        return f"{alias}{name}(id: {doc.variable('ID!', global_id)}) {{ {inner} }}"
+    name = draw(st.sampled_from(sorted(PAGES)))
+    first = draw(st.sampled_from([None, 0, 1, 3]))
+    given = [] if first is None else [f"first: {doc.variable('Int', first)}"]
+    if name == "invoices" and draw(st.booleans()):
+        overdue = draw(st.sampled_from([None, True, False]))
+        given.append(f"filter: {doc.variable('InvoiceFilter', {'overdue': overdue})}")
+    arguments = f"({', '.join(given)})" if given else ""
+    parts = []
+    if draw(st.booleans()):
+        parts.append("totalCount")
+    if draw(st.booleans()):
+        info = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
+        picked = draw(st.lists(st.sampled_from(info), min_size=1, max_size=4, unique=True))
+        parts.append(f"pageInfo {{ {' '.join(picked)} }}")
+    if draw(st.booleans()):
+        parts.append(f"edges {{ cursor node {{ {draw(selection(doc, PAGES[name], 1))} }} }}")
+    if not parts or draw(st.booleans()):
+        parts.append(f"nodes {{ {draw(selection(doc, PAGES[name], 1))} }}")
+    return f"{alias}{name}{arguments} {{ {' '.join(parts)} }}"
+
+
+@st.composite
+def documents(draw: st.DrawFn, ids: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
+    """(document, variables)."""
+    doc = Document(ids)
+    roots = draw(st.lists(root(doc), min_size=1, max_size=2))
+    return doc.text(" ".join(roots)), doc.variables

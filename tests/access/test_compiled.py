@@ -1,0 +1,140 @@
+"""The compiled read path answers exactly as the per-field path, for every role.
+
+Fixed documents here (the benchmark's shapes, paging, errors that must fall back); generated
+ones in test_compiled_fuzz.py. Both paths run on the access world (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from clientgraph.access.roles import Role
+from resolvers.ids import to_global_id
+from tests.access.compiled import Answer, TwoPaths
+from tests.access.world import PARTNER_BY_ID, ROLES
+
+UNIFIED_VIEW = """
+query UnifiedClientView($id: ID!) {
+  account(id: $id) {
+    id name currency
+    engagements {
+      name status soldValue { amount currency }
+      projects {
+        code name status
+        milestones { name dueDate status }
+        invoices { number status total { amount } balance { amount } }
+      }
+    }
+    invoices { number status dueDate daysOverdue total { amount } balance { amount } }
+  }
+}
+"""
+PORTFOLIO = """
+query PortfolioList($after: String) {
+  accounts(first: 5, after: $after) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id name } }
+    nodes {
+      id name currency status
+      invoices(status: [POSTED, PARTIALLY_PAID]) { number dueDate daysOverdue balance { amount } }
+    }
+  }
+}
+"""
+MIXED = """
+query Mixed($first: Int, $open: Boolean = true) {
+  __typename
+  p: projects(first: $first) {
+    __typename
+    nodes { ...P code budgetHours budget { amount currency __typename } account { name } }
+    pageInfo { endCursor hasNextPage }
+  }
+  i: invoices(first: 3) { edges { node { id number account { id } project { code } } } }
+}
+fragment P on Project {
+  id name billingMethod activatedAt
+  engagement { name signedAt opportunity { name isWon isClosed closedAt stage amount { amount } } }
+  milestones(first: 2) { ... on Milestone { name isSlipped completedAt amount { amount } } }
+  account { opportunities(openOnly: $open) { name } contacts(first: 1) { name email } }
+}
+"""
+OVERDUE = (Path(__file__).parents[2] / "bench" / "queries" / "overdue_invoices.graphql").read_text()
+FILTERED = """
+query Filtered($filter: InvoiceFilter, $first: Int) {
+  invoices(first: $first, filter: $filter) { totalCount nodes { number daysOverdue } }
+}
+"""
+FIGURES = "query { projects(first: 2) { nodes { code budgetBurn percentComplete } } }"
+
+
+async def _same(
+    paths: TwoPaths,
+    role: Role,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    compiled: bool = False,
+) -> tuple[Answer, Answer]:
+    """Both paths answer alike; ``compiled``: and the compiled one in one statement."""
+    per_field, answer = await paths.both(role, query, variables)
+    assert answer.status == per_field.status
+    assert answer.body == per_field.body, (role, query, variables)
+    if compiled:
+        assert answer.statements == 1, (query, variables)
+    return per_field, answer
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None:
+    inside, outside = to_global_id("Account", PARTNER_BY_ID), to_global_id("Account", 1)
+    admin = role is Role.ADMIN  # sees every row: no NOT_FOUND to fall back for
+    for account in (inside, outside):
+        await _same(paths, role, UNIFIED_VIEW, {"id": account}, compiled=admin)
+    for wrong in (to_global_id("Project", 1), "junk", to_global_id("Account", 10**6)):
+        await _same(paths, role, UNIFIED_VIEW, {"id": wrong})
+    _, first_page = await _same(paths, role, PORTFOLIO, compiled=True)
+    end = first_page.body[0][1][0][1][1][1][3][1]  # data.accounts.pageInfo.endCursor
+    await _same(paths, role, PORTFOLIO, {"after": end}, compiled=True)
+    await _same(paths, role, PORTFOLIO, {"after": "nonsense"})
+    for first in (None, 0, 2):
+        await _same(paths, role, MIXED, {"first": first}, compiled=True)
+    await _same(paths, role, MIXED, {"first": 1000})  # over the maximum: BAD_USER_INPUT
+    await _same(paths, role, MIXED, {"first": 3, "open": False}, compiled=True)
+    _, overdue = await _same(paths, role, OVERDUE, {"after": None}, compiled=True)
+    end = overdue.body[0][1][0][1][0][1][1][1]  # data.invoices.pageInfo.endCursor
+    await _same(paths, role, OVERDUE, {"after": end}, compiled=True)
+    for given in (None, {}, {"overdue": True}, {"overdue": False}, {"overdue": None}):
+        await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
+    await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
+    await _same(paths, role, FIGURES)
+
+
+async def test_the_unified_view_is_one_statement(paths: TwoPaths) -> None:
+    """Compiled, the operation is one statement (as /metrics counts an operation's: the
+    caller's key and extensions.freshness are read around it); per field, one per list and
+    level."""
+    variables = {"id": to_global_id("Account", PARTNER_BY_ID)}
+    slow, fast = await paths.both(Role.ADMIN, UNIFIED_VIEW, variables)
+    assert fast.statements == 1
+    assert slow.statements >= 6  # account, engagements, projects, milestones, invoices ×2
+
+
+async def test_outcomes_are_counted(paths: TwoPaths) -> None:
+    def outcome(name: str) -> float:
+        found = REGISTRY.get_sample_value(
+            "clientgraph_graphql_compiled_reads_total", {"outcome": name}
+        )
+        return found or 0.0
+
+    names = ("compiled", "not_compiled", "fallback")
+    before = {n: outcome(n) for n in names}
+    inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
+    await paths.both(Role.ADMIN, UNIFIED_VIEW, inside)
+    await paths.both(Role.ADMIN, FIGURES)
+    await paths.both(Role.ADMIN, UNIFIED_VIEW, {"id": to_global_id("Account", 10**6)})
+    assert {n: outcome(n) - before[n] for n in names} == dict.fromkeys(names, 1.0)
