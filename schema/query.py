@@ -50,6 +50,8 @@ NODE_CLASSES: dict[str, Any] = {
         Payment,
         Person,
         TimeEntry,
+        Handoff,
+        IntegrationException,
     )
 }
 FIRST = "How many items (default 20, at most the configured maximum, 100 by default)."

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.ids import to_global_id
+from schema.common.types import Node, SourceRef
 
 
 @strawberry.enum(description="OPEN until a later sync attempt settles it, then RESOLVED.")
@@ -72,12 +73,11 @@ class IdentityCandidate:
 
 @strawberry.type(
     description="A record sync could not apply on its own, e.g. an ERP customer that matches "
-    "no CRM account (or several). One per record and kind; seeing it again moves lastSeenAt."
+    "no CRM account (or several). One per record and kind; seeing it again moves lastSeenAt. "
+    "A Node for operators (null from node(id:) for other roles)."
 )
-class IntegrationException:
-    id: strawberry.ID = strawberry.field(
-        description="Opaque id (not a Node: it is not fetchable with node(id:))."
-    )
+class IntegrationException(Node):
+    id: strawberry.ID = strawberry.field(description="Global, opaque id.")
     kind: str = strawberry.field(
         description="identity_unmatched, identity_ambiguous or orphaned (a parent never came)."
     )
@@ -120,7 +120,15 @@ class IntegrationException:
             resolved_at=row.resolved_at,
             decision=IdentityDecision.from_row(row),
             candidates=_candidates(details),
+            row=row,
         )
+
+    @strawberry.field(
+        description="Empty: an exception is clientgraph's own record (the record it is about "
+        "is named by system, objectType and sourceId)."
+    )
+    def source_refs(self) -> list[SourceRef]:
+        return []
 
 
 def _candidates(details: Any) -> list[IdentityCandidate]:
