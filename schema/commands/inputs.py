@@ -20,7 +20,8 @@ import strawberry
 
 from readmodel.command_log import CommandQuery, CommandStatus
 from readmodel.enums import OpportunityStage
-from resolvers.inputs import strings, values
+from resolvers.inputs import values
+from schema.commands.enums import CommandKind, CommandTargetSystem
 from schema.commands.enums import CommandStatus as _RegisteredStatus  # noqa: F401
 from schema.enums import OpportunityStage as _RegisteredStage  # noqa: F401
 
@@ -139,12 +140,14 @@ class CommandActionInput:
 @strawberry.input(description="All given conditions must hold; each list allows any of its values.")
 class CommandFilter:
     status: list[CommandStatus] | None = None
-    kind: list[str] | None = strawberry.field(default=None, description="e.g. log_time.")
-    target_system: list[str] | None = strawberry.field(default=None, description="e.g. netsuite.")
+    kind: list[CommandKind] | None = strawberry.field(default=None, description="Any of these.")
+    target_system: list[CommandTargetSystem] | None = strawberry.field(
+        default=None, description="Any of these."
+    )
 
     def to_query(self) -> CommandQuery:
         return CommandQuery(
             statuses=values(self.status, "filter.status"),
-            kinds=strings(self.kind, "filter.kind"),
-            systems=strings(self.target_system, "filter.targetSystem"),
+            kinds=values(self.kind, "filter.kind"),
+            systems=values(self.target_system, "filter.targetSystem"),
         )
