@@ -47,7 +47,8 @@ LISTS: dict[str, tuple[type[SQLModel], Ordering]] = {
     "Engagement": (Engagement, Ordering(name="name", columns=("name", "id"))),
     "Milestone": (Milestone, Ordering(name="due-date", columns=("due_date", "id"))),
 }
-"""The root lists with one order each: the type's table and that order (ids break ties)."""
+"""The root lists without a filter: the type's table and its default order (ids break ties;
+``orderBy`` picks another)."""
 ROLE_GATED = {"Handoff": "handoff", "IntegrationException": "integrationExceptions"}
 """Node types not every role may read, each with the root field whose rule ``node(id:)`` and
 ``nodes(ids:)`` follow: for another role their ids read as ids that name nothing."""
@@ -91,10 +92,17 @@ async def accounts(
     return await page_of(ctx, table_of(Account), query.conditions(), ordering, first, after)
 
 
-async def listing(ctx: Context, type_name: str, first: int | None, after: str | None) -> RowPage:
-    """A page of one of ``LISTS``, within the caller's row scope."""
-    table, ordering = LISTS[type_name]
-    return await page_of(ctx, table_of(table), (), ordering, first, after)
+async def listing(
+    ctx: Context,
+    type_name: str,
+    first: int | None,
+    after: str | None,
+    ordering: Ordering | None = None,
+) -> RowPage:
+    """A page of one of ``LISTS`` in ``ordering`` (default: the list's own), within the
+    caller's row scope."""
+    table, default = LISTS[type_name]
+    return await page_of(ctx, table_of(table), (), ordering or default, first, after)
 
 
 async def projects(

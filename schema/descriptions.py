@@ -66,6 +66,22 @@ ENUM_VALUES: Mapping[str, Mapping[str, str]] = {
         "NAME": "The project's name (ties broken by id).",
         "START_DATE": "Planned start (ties broken by id).",
     },
+    "ContactOrderField": {
+        "LAST_NAME": "The contact's last name (ties broken by id).",
+        "FIRST_NAME": "The contact's first name (ties broken by id).",
+    },
+    "OpportunityOrderField": {
+        "CLOSE_DATE": "The expected or actual close date (ties broken by id).",
+        "NAME": "The deal's name (ties broken by id).",
+    },
+    "EngagementOrderField": {
+        "NAME": "The contract's name (ties broken by id).",
+        "START_DATE": "When the contract starts (ties broken by id).",
+    },
+    "MilestoneOrderField": {
+        "DUE_DATE": "When the milestone is due (ties broken by id).",
+        "NAME": "The milestone's name (ties broken by id).",
+    },
     "InvoiceOrderField": {
         "DUE_DATE": "When payment is due (ties broken by id).",
         "ISSUE_DATE": "When it was issued (ties broken by id).",
