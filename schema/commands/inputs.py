@@ -2,7 +2,8 @@
 
 Dates are ``Date`` and amounts and hours ``Decimal``, the scalars the outputs use (codegen
 gives clients real types). A value the scalar cannot parse is refused before anything runs
-(``GRAPHQL_VALIDATION_FAILED``, naming the variable and field); one it parses but the domain
+(``BAD_USER_INPUT`` naming the variable and field; ``GRAPHQL_VALIDATION_FAILED`` for a literal in
+the document); one it parses but the domain
 refuses (a date in the future, hours off the quarter, too many decimals) is ``CommandRejected``
 naming each bad field. ``arguments`` writes them back as ISO / decimal text, the form the
 validators, the command log and idempotency comparisons have always used.

@@ -154,5 +154,5 @@ async def test_kinds_and_systems_are_enums_with_the_words_they_always_were(
         {"kind": "mark_opportunity_won", "targetSystem": "salesforce"}
     ]
     assert error_codes(string) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert error_codes(unknown) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(unknown) == ["BAD_USER_INPUT"]
     assert refs["data"]["node"]["sourceRefs"] == [{"system": "salesforce"}]
