@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from resolvers.ids import to_global_id
 from schema.common.types import Node, SourceRef
+from schema.enums import SourceSystem
 
 
 @strawberry.enum(description="OPEN until a later sync attempt settles it, then RESOLVED.")
@@ -81,7 +82,9 @@ class IntegrationException(Node):
     kind: str = strawberry.field(
         description="identity_unmatched, identity_ambiguous or orphaned (a parent never came)."
     )
-    system: str = strawberry.field(description="The system of record the record comes from.")
+    system: SourceSystem = strawberry.field(
+        description="The system of record the record comes from."
+    )
     object_type: str = strawberry.field(description="The record's type in that system.")
     source_id: str = strawberry.field(description="The record's id in that system.")
     message: str = strawberry.field(description="What is wrong, in one sentence.")
@@ -109,7 +112,7 @@ class IntegrationException(Node):
         return cls(
             id=strawberry.ID(to_global_id("IntegrationException", row.id)),
             kind=row.kind,
-            system=row.source_system,
+            system=SourceSystem(row.source_system),
             object_type=row.object_type,
             source_id=row.source_id,
             message=row.message,

@@ -126,7 +126,7 @@ async def test_paging_walks_every_exception_once(client: httpx.AsyncClient) -> N
 
 BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"filter": {"status": []}}, "filter.status"),
-    ({"filter": {"system": ["NetSuite!"]}}, "filter.system"),
+    ({"filter": {"system": []}}, "filter.system"),
     ({"filter": {"kind": []}}, "filter.kind"),
     ({"first": 1000}, "first"),
     ({"after": "bm90LWEtY3Vyc29y"}, "after"),
