@@ -25,6 +25,8 @@ NODE_TYPES = frozenset(
         "Person",
         "TimeEntry",
         "Command",
+        "Handoff",
+        "IntegrationException",
     }
 )
 

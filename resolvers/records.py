@@ -19,9 +19,12 @@ from readmodel.tables import (
     Project,
     table_of,
 )
+from resolvers import sync
+from resolvers.access import allowed
 from resolvers.connections import RowPage, page_of
 from resolvers.context import Context
 from resolvers.errors import NotFound
+from resolvers.handoffs.loaders import loaders_of
 from resolvers.ids import from_global_id, key_of
 
 LOADER_OF_TYPE = {
@@ -44,7 +47,11 @@ LISTS: dict[str, tuple[type[SQLModel], Ordering]] = {
     "Engagement": (Engagement, Ordering(name="name", columns=("name", "id"))),
     "Milestone": (Milestone, Ordering(name="due-date", columns=("due_date", "id"))),
 }
-"""The root lists with one order each: the type's table and that order (ids break ties)."""
+"""The root lists without a filter: the type's table and its default order (ids break ties;
+``orderBy`` picks another)."""
+ROLE_GATED = {"Handoff": "handoff", "IntegrationException": "integrationExceptions"}
+"""Node types not every role may read, each with the root field whose rule ``node(id:)`` and
+``nodes(ids:)`` follow: for another role their ids read as ids that name nothing."""
 
 
 async def record(ctx: Context, global_id: str, type_name: str) -> Row[Any]:
@@ -60,10 +67,23 @@ async def any_record(ctx: Context, global_id: str) -> tuple[str, Row[Any]]:
 
 
 async def _load(ctx: Context, type_name: str, key: int, global_id: str) -> Row[Any]:
-    row = await getattr(ctx.loaders, LOADER_OF_TYPE[type_name]).load(key)
+    row = await _gated(ctx, type_name, key) if type_name in ROLE_GATED else None
+    if type_name in LOADER_OF_TYPE:
+        row = await getattr(ctx.loaders, LOADER_OF_TYPE[type_name]).load(key)
     if row is None:
         raise NotFound(f"no {type_name} with id {global_id!r}", type=type_name)
     return row
+
+
+async def _gated(ctx: Context, type_name: str, key: int) -> Row[Any] | None:
+    """A handoff (in the caller's row scope) or an exception, if the caller's role may use
+    the root field of its type; ``None`` otherwise."""
+    if not allowed(ctx, "query", ROLE_GATED[type_name]):
+        return None
+    if type_name == "Handoff":
+        row: Row[Any] | None = await loaders_of(ctx).handoff_by_id.load(key)
+        return row
+    return await sync.integration_exception(ctx, key)
 
 
 async def accounts(
@@ -72,10 +92,17 @@ async def accounts(
     return await page_of(ctx, table_of(Account), query.conditions(), ordering, first, after)
 
 
-async def listing(ctx: Context, type_name: str, first: int | None, after: str | None) -> RowPage:
-    """A page of one of ``LISTS``, within the caller's row scope."""
-    table, ordering = LISTS[type_name]
-    return await page_of(ctx, table_of(table), (), ordering, first, after)
+async def listing(
+    ctx: Context,
+    type_name: str,
+    first: int | None,
+    after: str | None,
+    ordering: Ordering | None = None,
+) -> RowPage:
+    """A page of one of ``LISTS`` in ``ordering`` (default: the list's own), within the
+    caller's row scope."""
+    table, default = LISTS[type_name]
+    return await page_of(ctx, table_of(table), (), ordering or default, first, after)
 
 
 async def projects(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.reads import exceptions
 from readmodel.reads.exceptions import NEWEST_FIRST, ExceptionQuery
@@ -13,6 +19,7 @@ from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.pagination import encode_cursor
 
+LOADER = "exception_loader"
 ORDERING = f"{exceptions.EXCEPTIONS.name}:{NEWEST_FIRST.name}"
 
 
@@ -42,6 +49,30 @@ async def integration_exceptions(
     cursors = [encode_cursor(ORDERING, NEWEST_FIRST.key_of(r)) for r in rows]
     conditions = query.conditions()
     return ExceptionPage(rows, cursors, has_next, key is not None, table, conditions, ctx, query)
+
+
+class ExceptionByIdLoader(DataLoader):  # type: ignore[misc]
+    """Exceptions by key, one statement per batch (``nodes(ids:)`` asks for many at once)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Row[Any] | None]:
+        async with self._engine.connect() as conn:
+            found = await exceptions.exceptions_by_ids(conn, list(keys))
+        return [found.get(k) for k in keys]
+
+
+async def integration_exception(ctx: Context, key: int) -> Row[Any] | None:
+    """One exception by key, through this request's loader (made on first use). The caller's
+    role is checked by the field that asks, as for the ``integrationExceptions`` list."""
+    loader = getattr(ctx, LOADER, None)
+    if loader is None:
+        loader = ExceptionByIdLoader(ctx.engine)
+        setattr(ctx, LOADER, loader)
+    row: Row[Any] | None = await loader.load(key)
+    return row
 
 
 async def freshness_states(ctx: Context) -> list[SourceState]:

@@ -16,6 +16,41 @@ from typing import Any
 from graphql import GraphQLEnumType, GraphQLSchema
 
 ENUM_VALUES: Mapping[str, Mapping[str, str]] = {
+    "CommandKind": {
+        "update_opportunity": "updateOpportunity: change a deal in the CRM.",
+        "mark_opportunity_won": "markOpportunityWon: win a deal in the CRM.",
+        "log_time": "logTime: a time entry in the PSA.",
+        "approve_time_entries": "approveTimeEntries: approve time entries in the PSA.",
+        "complete_milestone": "completeMilestone: complete a milestone in the PSA.",
+        "submit_change_order": "submitChangeOrder: propose a change to a project.",
+        "issue_invoice": "issueInvoice: an invoice in the ERP.",
+        "retry_command": "retryCommand: an operator's retry of another command.",
+        "cancel_command": "cancelCommand: an operator's cancelling of another command.",
+        "resume_handoff": "resumeHandoff: an operator resumed a handoff.",
+        "retry_handoff_step": "retryHandoffStep: an operator retried a handoff's step.",
+        "cancel_handoff": "cancelHandoff: an operator cancelled a handoff.",
+        "link_identity": "linkIdentity: an operator linked a record to an account.",
+        "create_identity_account": "createIdentityAccount: a record made an account.",
+        "ignore_identity": "ignoreIdentity: a record left out of identity matching.",
+        "ensure_customer": "Handoff step: find or create the client's ERP customer.",
+        "create_project": "Handoff step: create the delivery project.",
+        "create_billing_schedule": "Handoff step: the project's billing schedule.",
+        "request_staffing": "Handoff step: ask for the project's staffing.",
+        "link_project_to_opportunity": "Handoff step: link the project back to the deal.",
+    },
+    "SourceSystem": {
+        "salesforce": "Salesforce, a CRM (accounts, contacts, deals).",
+        "hubspot": "HubSpot, a CRM (accounts, contacts, deals).",
+        "netsuite": "NetSuite, the ERP and PSA (customers, projects, time, invoices).",
+        "tryton": "Tryton, an ERP and PSA (customers, projects, time, invoices).",
+    },
+    "CommandTargetSystem": {
+        "salesforce": "Salesforce, a CRM (accounts, contacts, deals).",
+        "hubspot": "HubSpot, a CRM (accounts, contacts, deals).",
+        "netsuite": "NetSuite, the ERP and PSA (customers, projects, time, invoices).",
+        "tryton": "Tryton, an ERP and PSA (customers, projects, time, invoices).",
+        "clientgraph": "clientgraph itself: operator actions on its own records.",
+    },
     "AccountOrderField": {
         "NAME": "The client's name (ties broken by id).",
         "UPDATED_AT": "When the client's row last changed in the read model (ties by id).",
@@ -30,6 +65,22 @@ ENUM_VALUES: Mapping[str, Mapping[str, str]] = {
         "CODE": "The project's code (ties broken by id).",
         "NAME": "The project's name (ties broken by id).",
         "START_DATE": "Planned start (ties broken by id).",
+    },
+    "ContactOrderField": {
+        "LAST_NAME": "The contact's last name (ties broken by id).",
+        "FIRST_NAME": "The contact's first name (ties broken by id).",
+    },
+    "OpportunityOrderField": {
+        "CLOSE_DATE": "The expected or actual close date (ties broken by id).",
+        "NAME": "The deal's name (ties broken by id).",
+    },
+    "EngagementOrderField": {
+        "NAME": "The contract's name (ties broken by id).",
+        "START_DATE": "When the contract starts (ties broken by id).",
+    },
+    "MilestoneOrderField": {
+        "DUE_DATE": "When the milestone is due (ties broken by id).",
+        "NAME": "The milestone's name (ties broken by id).",
     },
     "InvoiceOrderField": {
         "DUE_DATE": "When payment is due (ties broken by id).",

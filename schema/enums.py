@@ -1,8 +1,13 @@
 """The read model's states, exposed as GraphQL enums (names upper-case, values as stored).
 
+``SourceSystem`` is the exception: its GraphQL names are the lower-case words the API sent as
+text before it was an enum (``netsuite``), so answers are unchanged on the wire.
+
 The Python enums are the read model's own (``readmodel.enums``); registering them here gives
 them their GraphQL definition without a second copy of the values.
 """
+
+from enum import StrEnum
 
 import strawberry
 
@@ -17,6 +22,7 @@ from readmodel.enums import (
     PaymentStatus,
     ProjectStatus,
 )
+from readmodel.enums import SourceSystem as StoredSourceSystem
 
 for _enum, _description in (
     (AccountStatus, "prospect → active → inactive"),
@@ -31,6 +37,15 @@ for _enum, _description in (
 ):
     strawberry.enum(_enum, description=_description)
 
+
+@strawberry.enum(description="A system of record clientgraph reads from and writes to.")
+class SourceSystem(StrEnum):
+    salesforce = StoredSourceSystem.SALESFORCE.value
+    hubspot = StoredSourceSystem.HUBSPOT.value
+    netsuite = StoredSourceSystem.NETSUITE.value
+    tryton = StoredSourceSystem.TRYTON.value
+
+
 __all__ = [
     "AccountStatus",
     "BillingMethod",
@@ -41,4 +56,5 @@ __all__ = [
     "OpportunityStage",
     "PaymentStatus",
     "ProjectStatus",
+    "SourceSystem",
 ]

@@ -3,13 +3,17 @@
 - ``ClientError`` subclasses (bad input, not found) pass through with their own code.
 - Parse failures and queries over the token, depth, alias or cost limits are raised as
   ``ParseFailed`` / ``QueryTooComplex`` by ``schema.limits`` (codes by type, not by message);
-  other errors graphql-core reports before execution are ``GRAPHQL_VALIDATION_FAILED``.
+  variables whose values do not coerce to their declared types (graphql-core's "Variable
+  '$x' has invalid value …" — "got" before 3.3 —, a required one missing or null included) are
+  ``BAD_USER_INPUT``, as a bad argument is; other errors graphql-core reports before execution are
+  ``GRAPHQL_VALIDATION_FAILED`` (the document does not fit the schema).
 - Anything else is a bug or an outage: logged with its stack, shown as ``INTERNAL_SERVER_ERROR``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -18,6 +22,11 @@ from strawberry.extensions import SchemaExtension
 from resolvers.errors import ClientError
 
 log = logging.getLogger("clientgraph.graphql")
+
+VARIABLE_VALUE = re.compile(r"Variable '\$\w+' (has|got) invalid value( at |:| )")
+"""graphql-core's words for a variable value that does not coerce (``coerce_variable_values``),
+as against a document that does not validate ("Variable '$x' of type … used in position …",
+"has invalid default value")."""
 
 
 def is_internal(error: GraphQLError) -> bool:
@@ -38,11 +47,12 @@ def classify(error: GraphQLError) -> GraphQLError:
         )
     if error.extensions and "code" in error.extensions:
         return error
-    code = (
-        "GRAPHQL_PARSE_FAILED"
-        if isinstance(error, GraphQLSyntaxError)
-        else ("GRAPHQL_VALIDATION_FAILED")
-    )
+    if isinstance(error, GraphQLSyntaxError):
+        code = "GRAPHQL_PARSE_FAILED"
+    elif error.path is None and VARIABLE_VALUE.match(error.message):
+        code = "BAD_USER_INPUT"
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
     error.extensions = {**(error.extensions or {}), "code": code}
     return error
 

@@ -22,9 +22,15 @@ from schema.commands.inputs import CommandFilter
 from schema.commands.types import Command
 from schema.common.connection import Connection, connection
 from schema.common.types import Node
-from schema.crm.inputs import DEFAULT_ORDER, AccountFilter, AccountOrder
+from schema.crm.inputs import (
+    DEFAULT_ORDER,
+    AccountFilter,
+    AccountOrder,
+    ContactOrder,
+    OpportunityOrder,
+)
 from schema.crm.types import Account, Contact, Opportunity, as_of_time
-from schema.delivery.inputs import ProjectFilter, ProjectOrder
+from schema.delivery.inputs import EngagementOrder, MilestoneOrder, ProjectFilter, ProjectOrder
 from schema.delivery.staffing import Person, TimeEntry
 from schema.delivery.types import Engagement, Milestone, Project
 from schema.federation import Service, service
@@ -50,6 +56,8 @@ NODE_CLASSES: dict[str, Any] = {
         Payment,
         Person,
         TimeEntry,
+        Handoff,
+        IntegrationException,
     )
 }
 FIRST = "How many items (default 20, at most the configured maximum, 100 by default)."
@@ -75,6 +83,15 @@ async def _node_or_none(info: strawberry.Info, global_id: str) -> Any:
 async def _one(info: strawberry.Info, global_id: str, cls: Any) -> Any:
     row = await records.record(context_of(info), global_id, cls.__name__)
     return cls.from_row(row)
+
+
+async def _listing(
+    info: strawberry.Info, cls: Any, first: int | None, after: str | None, order_by: Any
+) -> Any:
+    """A root list of ``records.LISTS``, in ``order_by``'s order (default: the list's own)."""
+    ordering = None if order_by is None else order_by.to_ordering()
+    page = await records.listing(context_of(info), cls.__name__, first, after, ordering)
+    return connection(page, cls.from_row)
 
 
 GLOBAL_ID = Annotated[strawberry.ID, strawberry.argument(description="Its global id.")]
@@ -132,38 +149,67 @@ class Query(ForecastQuery):
     async def engagement(self, info: strawberry.Info, id: GLOBAL_ID) -> Engagement | None:
         return await _one(info, id, Engagement)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Contacts at the clients the caller may see, by last name.")
+    @strawberry.field(
+        description="Contacts at the clients the caller may see; by last name unless orderBy "
+        "says otherwise."
+    )
     async def contacts(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        order_by: Annotated[
+            ContactOrder | None, strawberry.argument(description="Default: by last name, A to Z.")
+        ] = None,
     ) -> Connection[Contact]:
-        return connection(
-            await records.listing(context_of(info), "Contact", first, after), Contact.from_row
-        )
+        return await _listing(info, Contact, first, after, order_by)
 
-    @strawberry.field(description="Deals of the clients the caller may see, by close date.")
+    @strawberry.field(
+        description="Deals of the clients the caller may see; by close date unless orderBy "
+        "says otherwise."
+    )
     async def opportunities(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        order_by: Annotated[
+            OpportunityOrder | None,
+            strawberry.argument(description="Default: by close date, earliest."),
+        ] = None,
     ) -> Connection[Opportunity]:
-        return connection(
-            await records.listing(context_of(info), "Opportunity", first, after),
-            Opportunity.from_row,
-        )
+        return await _listing(info, Opportunity, first, after, order_by)
 
-    @strawberry.field(description="Contracts (SOWs) of the clients the caller may see, by name.")
+    @strawberry.field(
+        description="Contracts (SOWs) of the clients the caller may see; by name unless "
+        "orderBy says otherwise."
+    )
     async def engagements(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        order_by: Annotated[
+            EngagementOrder | None, strawberry.argument(description="Default: by name, A to Z.")
+        ] = None,
     ) -> Connection[Engagement]:
-        return connection(
-            await records.listing(context_of(info), "Engagement", first, after), Engagement.from_row
-        )
+        return await _listing(info, Engagement, first, after, order_by)
 
-    @strawberry.field(description="Milestones of the projects the caller may see, by due date.")
+    @strawberry.field(
+        description="Milestones of the projects the caller may see; by due date unless "
+        "orderBy says otherwise."
+    )
     async def milestones(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        order_by: Annotated[
+            MilestoneOrder | None,
+            strawberry.argument(description="Default: by due date, earliest."),
+        ] = None,
     ) -> Connection[Milestone]:
-        return connection(
-            await records.listing(context_of(info), "Milestone", first, after), Milestone.from_row
-        )
+        return await _listing(info, Milestone, first, after, order_by)
 
     @strawberry.field(description="One project by its id (NOT_FOUND if none the caller may see).")
     async def project(self, info: strawberry.Info, id: GLOBAL_ID) -> Project | None:

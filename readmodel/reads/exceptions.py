@@ -51,6 +51,12 @@ async def exception_page(
     return rows[:first], len(rows) > first
 
 
+async def exceptions_by_ids(conn: AsyncConnection, keys: list[int]) -> dict[int, Row[Any]]:
+    """The exceptions of ``keys`` (with their decisions), by key; absent keys are left out."""
+    stmt = _with_decisions().where(EXCEPTIONS.c.id.in_(keys))
+    return {row.id: row for row in await conn.execute(stmt)}
+
+
 async def exception_count(conn: AsyncConnection, query: ExceptionQuery) -> int:
     """How many exceptions match ``query``."""
     stmt = select(func.count()).select_from(EXCEPTIONS).where(*query.conditions())

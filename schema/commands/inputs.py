@@ -2,7 +2,8 @@
 
 Dates are ``Date`` and amounts and hours ``Decimal``, the scalars the outputs use (codegen
 gives clients real types). A value the scalar cannot parse is refused before anything runs
-(``GRAPHQL_VALIDATION_FAILED``, naming the variable and field); one it parses but the domain
+(``BAD_USER_INPUT`` naming the variable and field; ``GRAPHQL_VALIDATION_FAILED`` for a literal in
+the document); one it parses but the domain
 refuses (a date in the future, hours off the quarter, too many decimals) is ``CommandRejected``
 naming each bad field. ``arguments`` writes them back as ISO / decimal text, the form the
 validators, the command log and idempotency comparisons have always used.
@@ -20,7 +21,8 @@ import strawberry
 
 from readmodel.command_log import CommandQuery, CommandStatus
 from readmodel.enums import OpportunityStage
-from resolvers.inputs import strings, values
+from resolvers.inputs import values
+from schema.commands.enums import CommandKind, CommandTargetSystem
 from schema.commands.enums import CommandStatus as _RegisteredStatus  # noqa: F401
 from schema.enums import OpportunityStage as _RegisteredStage  # noqa: F401
 
@@ -139,12 +141,14 @@ class CommandActionInput:
 @strawberry.input(description="All given conditions must hold; each list allows any of its values.")
 class CommandFilter:
     status: list[CommandStatus] | None = None
-    kind: list[str] | None = strawberry.field(default=None, description="e.g. log_time.")
-    target_system: list[str] | None = strawberry.field(default=None, description="e.g. netsuite.")
+    kind: list[CommandKind] | None = strawberry.field(default=None, description="Any of these.")
+    target_system: list[CommandTargetSystem] | None = strawberry.field(
+        default=None, description="Any of these."
+    )
 
     def to_query(self) -> CommandQuery:
         return CommandQuery(
             statuses=values(self.status, "filter.status"),
-            kinds=strings(self.kind, "filter.kind"),
-            systems=strings(self.target_system, "filter.targetSystem"),
+            kinds=values(self.kind, "filter.kind"),
+            systems=values(self.target_system, "filter.targetSystem"),
         )

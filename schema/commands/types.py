@@ -13,9 +13,11 @@ from resolvers.commands import queries
 from resolvers.commands.tokens import token_of
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
+from schema.commands.enums import CommandKind, CommandTargetSystem
 from schema.commands.enums import CommandStatus as _RegisteredStatus  # noqa: F401
 from schema.commands.errors import CommandRejected
 from schema.common.types import Node, SourceRef
+from schema.enums import SourceSystem
 
 
 @strawberry.type(description="Why the latest attempt failed, as the target system said.")
@@ -32,9 +34,11 @@ class CommandError:
     "through sync: send consistencyToken as X-Consistency-Token to read it back."
 )
 class Command(Node):
-    kind: str = strawberry.field(description="What it does, e.g. update_opportunity.")
+    kind: CommandKind = strawberry.field(description="What it does, e.g. update_opportunity.")
     status: CommandStatus = strawberry.field(description="Where it is; the last four are final.")
-    target_system: str = strawberry.field(description="The system it is sent to (the owner).")
+    target_system: CommandTargetSystem = strawberry.field(
+        description="The system it is sent to (the owner)."
+    )
     idempotency_key: str = strawberry.field(description="The key it was accepted under.")
     attempts: int = strawberry.field(description="Attempts made at the target system so far.")
     correlation_id: str = strawberry.field(
@@ -75,9 +79,9 @@ class Command(Node):
         return cls(
             id=strawberry.ID(to_global_id("Command", row.id)),
             row=row,
-            kind=row.kind,
+            kind=CommandKind(row.kind),
             status=CommandStatus(row.status),
-            target_system=row.target_system,
+            target_system=CommandTargetSystem(row.target_system),
             idempotency_key=row.idempotency_key,
             attempts=row.attempts,
             correlation_id=row.correlation_id,
@@ -113,7 +117,7 @@ async def _target(row: Any, info: strawberry.Info) -> SourceRef | None:
     if found is None:
         return None
     return SourceRef(
-        system=found.source_system,
+        system=SourceSystem(found.source_system),
         object_type=row.target_object,
         source_id=found.source_id,
         version=found.source_version,

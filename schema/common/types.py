@@ -15,6 +15,7 @@ from resolvers import entities
 from resolvers.context import context_of
 from resolvers.dataloaders import CHILDREN, Filter
 from resolvers.errors import BadUserInput
+from schema.enums import SourceSystem
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ class Money:
 
 @strawberry.type(description="Where a record came from: its id and version in a system of record.")
 class SourceRef:
-    system: str = strawberry.field(description="The system of record, e.g. salesforce, netsuite.")
+    system: SourceSystem = strawberry.field(description="The system of record.")
     object_type: str = strawberry.field(description="The record's type in that system.")
     source_id: str = strawberry.field(description="The record's id in that system.")
     version: datetime = strawberry.field(
@@ -40,7 +41,7 @@ class SourceRef:
 
 def lineage_ref(row: Row[Any], object_type: str) -> SourceRef:
     return SourceRef(
-        system=row.source_system,
+        system=SourceSystem(row.source_system),
         object_type=object_type,
         source_id=row.source_id,
         version=row.source_version,

@@ -72,4 +72,42 @@ def sort_order(column: str, direction: OrderDirection) -> Ordering:
     )
 
 
+@strawberry.enum(description="What `contacts` can be sorted by.")
+class ContactOrderField(Enum):
+    LAST_NAME = "last_name"
+    FIRST_NAME = "first_name"
+
+
+@strawberry.input(description="How `contacts` is sorted; its cursors belong to that order.")
+class ContactOrder:
+    field: ContactOrderField = strawberry.field(
+        default=ContactOrderField.LAST_NAME, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
+
+    def to_ordering(self) -> Ordering:
+        return sort_order(self.field.value, self.direction)
+
+
+@strawberry.enum(description="What `opportunities` can be sorted by.")
+class OpportunityOrderField(Enum):
+    CLOSE_DATE = "close_date"
+    NAME = "name"
+
+
+@strawberry.input(description="How `opportunities` is sorted; its cursors belong to that order.")
+class OpportunityOrder:
+    field: OpportunityOrderField = strawberry.field(
+        default=OpportunityOrderField.CLOSE_DATE, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
+
+    def to_ordering(self) -> Ordering:
+        return sort_order(self.field.value, self.direction)
+
+
 DEFAULT_ORDER = AccountOrder()

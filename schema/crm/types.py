@@ -22,7 +22,13 @@ from schema.common.types import (
     money,
     one,
 )
-from schema.enums import AccountStatus, ContactStatus, InvoiceStatus, OpportunityStage
+from schema.enums import (
+    AccountStatus,
+    ContactStatus,
+    InvoiceStatus,
+    OpportunityStage,
+    SourceSystem,
+)
 
 if TYPE_CHECKING:
     from schema.delivery.types import Engagement, Project
@@ -68,7 +74,7 @@ class Account(Node):
         xrefs = await context_of(info).loaders.xrefs_by_account.load(self.row.id)
         return [lineage_ref(self.row, "account")] + [
             SourceRef(
-                system=x.system,
+                system=SourceSystem(x.system),
                 object_type=x.object_type,
                 source_id=x.source_id,
                 version=x.source_version,

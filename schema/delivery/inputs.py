@@ -49,3 +49,41 @@ class ProjectOrder:
 
     def to_ordering(self) -> Ordering:
         return sort_order(self.field.value, self.direction)
+
+
+@strawberry.enum(description="What `engagements` can be sorted by.")
+class EngagementOrderField(Enum):
+    NAME = "name"
+    START_DATE = "start_date"
+
+
+@strawberry.input(description="How `engagements` is sorted; its cursors belong to that order.")
+class EngagementOrder:
+    field: EngagementOrderField = strawberry.field(
+        default=EngagementOrderField.NAME, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
+
+    def to_ordering(self) -> Ordering:
+        return sort_order(self.field.value, self.direction)
+
+
+@strawberry.enum(description="What `milestones` can be sorted by.")
+class MilestoneOrderField(Enum):
+    DUE_DATE = "due_date"
+    NAME = "name"
+
+
+@strawberry.input(description="How `milestones` is sorted; its cursors belong to that order.")
+class MilestoneOrder:
+    field: MilestoneOrderField = strawberry.field(
+        default=MilestoneOrderField.DUE_DATE, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way."
+    )
+
+    def to_ordering(self) -> Ordering:
+        return sort_order(self.field.value, self.direction)

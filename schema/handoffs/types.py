@@ -14,7 +14,7 @@ from resolvers.context import context_of
 from resolvers.handoffs.loaders import loaders_of
 from resolvers.handoffs.queries import to_handoff_id
 from schema.commands.types import Command
-from schema.common.types import one
+from schema.common.types import Node, SourceRef, one
 from schema.handoffs.enums import HandoffStatus as _RegisteredStatus  # noqa: F401
 from schema.handoffs.enums import HandoffStepStatus as _RegisteredStep  # noqa: F401
 
@@ -73,9 +73,12 @@ class HandoffStep:
         return Command.from_row(row)
 
 
-@strawberry.type(description="The handoff of a won opportunity to delivery (issue 5).")
-class Handoff:
-    id: strawberry.ID
+@strawberry.type(
+    description="The handoff of a won opportunity to delivery (issue 5). A Node for the roles "
+    "that may use the `handoff` field (null from node(id:) for others)."
+)
+class Handoff(Node):
+    id: strawberry.ID = strawberry.field(description="Global, opaque id.")
     status: HandoffStatus
     readiness_score: int = strawberry.field(description="Share of readiness checks passed, 0–100.")
     missing: list[str] = strawberry.field(description="What to fix, each with its owner.")
@@ -113,6 +116,13 @@ class Handoff:
             completed_at=row.completed_at,
             row=row,
         )
+
+    @strawberry.field(
+        description="Empty: a handoff is clientgraph's own record (its customer and project "
+        "are named by customerSourceId and projectSourceId)."
+    )
+    def source_refs(self) -> list[SourceRef]:
+        return []
 
     @strawberry.field(description="The steps in order, with their state.")
     async def steps(self, info: strawberry.Info) -> list[HandoffStep]:

@@ -11,9 +11,10 @@ from readmodel.reads.exceptions import ExceptionQuery
 from resolvers.errors import BadUserInput
 from resolvers.inputs import strings, values
 from schema.commands.inputs import KEY
+from schema.enums import SourceSystem
 from schema.sync.types import IntegrationExceptionStatus
 
-# Kinds and system names are lower-case words (identity_unmatched, netsuite): anything else
+# Kinds are lower-case words (identity_unmatched): anything else
 # is a typo worth telling the client about, not an empty list.
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -24,15 +25,15 @@ class IntegrationExceptionFilter:
     kind: list[str] | None = strawberry.field(
         default=None, description="e.g. identity_unmatched, identity_ambiguous, orphaned."
     )
-    system: list[str] | None = strawberry.field(
-        default=None, description="Source systems, e.g. netsuite."
+    system: list[SourceSystem] | None = strawberry.field(
+        default=None, description="Any of these source systems."
     )
 
     def to_query(self) -> ExceptionQuery:
         return ExceptionQuery(
             statuses=values(self.status, "filter.status"),
             kinds=_names(self.kind, "filter.kind"),
-            systems=_names(self.system, "filter.system"),
+            systems=values(self.system, "filter.system"),
         )
 
 

@@ -11,6 +11,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.ids import to_global_id
+from schema.common.types import Node, SourceRef
+from schema.enums import SourceSystem
 
 
 @strawberry.enum(description="OPEN until a later sync attempt settles it, then RESOLVED.")
@@ -72,16 +74,17 @@ class IdentityCandidate:
 
 @strawberry.type(
     description="A record sync could not apply on its own, e.g. an ERP customer that matches "
-    "no CRM account (or several). One per record and kind; seeing it again moves lastSeenAt."
+    "no CRM account (or several). One per record and kind; seeing it again moves lastSeenAt. "
+    "A Node for operators (null from node(id:) for other roles)."
 )
-class IntegrationException:
-    id: strawberry.ID = strawberry.field(
-        description="Opaque id (not a Node: it is not fetchable with node(id:))."
-    )
+class IntegrationException(Node):
+    id: strawberry.ID = strawberry.field(description="Global, opaque id.")
     kind: str = strawberry.field(
         description="identity_unmatched, identity_ambiguous or orphaned (a parent never came)."
     )
-    system: str = strawberry.field(description="The system of record the record comes from.")
+    system: SourceSystem = strawberry.field(
+        description="The system of record the record comes from."
+    )
     object_type: str = strawberry.field(description="The record's type in that system.")
     source_id: str = strawberry.field(description="The record's id in that system.")
     message: str = strawberry.field(description="What is wrong, in one sentence.")
@@ -109,7 +112,7 @@ class IntegrationException:
         return cls(
             id=strawberry.ID(to_global_id("IntegrationException", row.id)),
             kind=row.kind,
-            system=row.source_system,
+            system=SourceSystem(row.source_system),
             object_type=row.object_type,
             source_id=row.source_id,
             message=row.message,
@@ -120,7 +123,15 @@ class IntegrationException:
             resolved_at=row.resolved_at,
             decision=IdentityDecision.from_row(row),
             candidates=_candidates(details),
+            row=row,
         )
+
+    @strawberry.field(
+        description="Empty: an exception is clientgraph's own record (the record it is about "
+        "is named by system, objectType and sourceId)."
+    )
+    def source_refs(self) -> list[SourceRef]:
+        return []
 
 
 def _candidates(details: Any) -> list[IdentityCandidate]:

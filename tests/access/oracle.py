@@ -44,8 +44,12 @@ TABLES = {
     "Person": "person",
     "TimeEntry": "time_entry",
     "Command": "command",
+    "Handoff": "handoff",
+    "IntegrationException": "integration_exception",
 }
 SEES_ALL_COMMANDS = frozenset({Role.OPERATOR, Role.ADMIN})
+ROLE_GATED = {"Handoff": "handoff", "IntegrationException": "integrationExceptions"}
+"""Node types a role sees only if it may use their root field (rows then scoped as there)."""
 
 _PROJECTS = "SELECT id FROM project WHERE account_id IN ({accounts})"
 _PARTNER_SQL = {
@@ -58,6 +62,9 @@ _PARTNER_SQL = {
         t: f"SELECT id FROM {t} WHERE project_id IN ({_PROJECTS})"
         for t in ("milestone", "time_entry")
     },
+    "handoff": "SELECT id FROM handoff WHERE opportunity_id IN "
+    "(SELECT id FROM opportunity WHERE account_id IN ({accounts}))",
+    "integration_exception": "SELECT id FROM integration_exception",  # not row-scoped
     "person": (
         f"SELECT person_id FROM assignment WHERE project_id IN ({_PROJECTS}) "
         f"UNION SELECT person_id FROM time_entry WHERE project_id IN ({_PROJECTS})"
@@ -76,7 +83,9 @@ async def allowed_keys(
     """Type name → the read-model keys ``role`` may see (``accounts``: a partner's)."""
     out: dict[str, set[int]] = {}
     for type_name, table in TABLES.items():
-        if type_name == "Command":
+        if type_name in ROLE_GATED and role not in QUERY_ROLES[ROLE_GATED[type_name]]:
+            sql, params = f"SELECT id FROM {table} WHERE 1 = 0", {}
+        elif type_name == "Command":
             sql, params = "SELECT id FROM command", {}
             if role not in SEES_ALL_COMMANDS:
                 sql, params = (

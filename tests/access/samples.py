@@ -6,7 +6,6 @@ from graphql import get_named_type
 from sqlalchemy import text
 
 from clientgraph.access.roles import Role
-from resolvers.handoffs.queries import to_handoff_id
 from resolvers.ids import to_global_id
 from tests.access.generate import entity_type_names, graphql_schema, node_type_names
 from tests.access.oracle import TABLES, allowed_keys
@@ -23,7 +22,7 @@ async def _all_keys(world: World, table: str) -> list[int]:
 
 async def ids_by_type(world: World, per_side: int) -> dict[str, list[str]]:
     """Type → sample global ids: ``per_side`` inside the partner's scope, as many outside
-    (every command: each principal's; every handoff)."""
+    (every command: each principal's)."""
     partner = world.caller(Role.PARTNER)
     inside = await allowed_keys(
         world.engine, Role.PARTNER, partner.principal_id, world.partner_accounts
@@ -35,7 +34,6 @@ async def ids_by_type(world: World, per_side: int) -> dict[str, list[str]]:
             mine = [k for k in keys if k in inside[type_name]]
             keys = mine[:per_side] + [k for k in keys if k not in mine][:per_side]
         out[type_name] = [to_global_id(type_name, k) for k in keys]
-    out["Handoff"] = [to_handoff_id(k) for k in await _all_keys(world, "handoff")]
     return out
 
 

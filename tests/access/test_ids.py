@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from clientgraph.access.policy import QUERY_ROLES
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
 from tests.access.generate import ENTITIES, NODES, graphql_schema, type_of_id
 from tests.access.oracle import SEES_ALL_COMMANDS, TABLES, allowed_keys, global_ids, root_allowed
-from tests.access.samples import sample_ids
+from tests.access.samples import ids_by_type, sample_ids
 from tests.access.world import ROLES, World
 
 SCHEMA = graphql_schema()
@@ -77,3 +78,31 @@ async def test_nodes_reads_an_id_out_of_reach_as_one_that_does_not_exist(world: 
     (error,) = body["errors"]  # only the malformed id is an error, at its own place
     assert (error["path"], error["extensions"]["code"]) == (["nodes", 3], "BAD_USER_INPUT")
     assert [e["extensions"]["code"] for e in too_many["errors"]] == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+async def test_handoffs_and_exceptions_are_nodes_under_their_root_fields_rules(
+    world: World, role: Role
+) -> None:
+    ids = await ids_by_type(world, 1)
+    (handoff,), (failure,) = ids["Handoff"][:1], ids["IntegrationException"][:1]
+    query = (
+        f'{{ h: node(id: "{handoff}") {{ id ... on Handoff {{ status }} }} '
+        f'e: node(id: "{failure}") {{ id ... on IntegrationException {{ kind }} }} '
+        f'n: nodes(ids: ["{handoff}", "{failure}"]) {{ id }} }}'
+    )
+
+    body = await world.caller(role).post(query)
+
+    sees_handoff = role in QUERY_ROLES["handoff"]
+    sees_failure = role in QUERY_ROLES["integrationExceptions"]
+    data = body["data"]
+    assert (data["h"] is not None, data["e"] is not None) == (sees_handoff, sees_failure)
+    assert data["n"] == [
+        {"id": handoff} if sees_handoff else None,
+        {"id": failure} if sees_failure else None,
+    ]
+    hidden = {p for p, seen in (("h", sees_handoff), ("e", sees_failure)) if not seen}
+    assert {
+        e["path"][0]: e["extensions"]["code"] for e in body.get("errors") or []
+    } == dict.fromkeys(hidden, "NOT_FOUND")

@@ -58,8 +58,8 @@ TARGET_SQL = {  # a real row for each kind of id an input names
     "Command": "SELECT min(id) FROM command",
     "Handoff": "SELECT min(id) FROM handoff",
     "Account": "SELECT min(id) FROM account",
-    # the firm has no exception: an id that names none (the answer is NOT_FOUND)
-    "IntegrationException": "SELECT coalesce(min(id), 1) FROM integration_exception",
+    # an id that names no exception (the answer is NOT_FOUND, the firm's are left as they are)
+    "IntegrationException": "SELECT coalesce(max(id), 0) + 1000 FROM integration_exception",
 }
 STRINGS = {"step": "create_project", "reason": "matrix"}
 SCALARS = {"Date": "2026-06-29", "Decimal": "1", "Int": 1, "Boolean": True}

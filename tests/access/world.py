@@ -130,6 +130,7 @@ async def shape_firm(engine: AsyncEngine) -> None:
     )
     await _trim_invoices(engine)
     await _handoffs(engine)
+    await _exceptions(engine)
 
 
 async def _trim_projects(engine: AsyncEngine) -> None:
@@ -199,6 +200,19 @@ async def _handoffs(engine: AsyncEngine) -> None:
             "1, :c, :now, 'E1', 'boom')",
             h=handoff,
             c=command,
+            now=FIRM_NOW,
+        )
+
+
+async def _exceptions(engine: AsyncEngine) -> None:
+    """Two integration exceptions (operators' only: not tied to any client's rows)."""
+    for source_id in ("CUST-9001", "CUST-9002"):
+        await _sql(
+            engine,
+            "INSERT INTO integration_exception (kind, source_system, object_type, source_id, "
+            "message, details, status, first_seen_at, last_seen_at) VALUES ('orphaned', "
+            "'netsuite', 'customer', :s, 'no parent', NULL, 'open', :now, :now)",
+            s=source_id,
             now=FIRM_NOW,
         )
 

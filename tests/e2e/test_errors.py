@@ -105,7 +105,13 @@ async def test_a_variable_of_the_wrong_type_is_a_typed_error(client: httpx.Async
     body = await graphql(
         client, "query($f: Int) { accounts(first: $f) { totalCount } }", {"f": "ten"}
     )
-    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    literal = await graphql(client, '{ accounts(first: "ten") { totalCount } }')
+    missing = await graphql(client, "query($id: ID!) { account(id: $id) { id } }", {})
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]  # the value does not coerce
+    assert "$f" in body["errors"][0]["message"] and body.get("data") is None
+    assert error_codes(missing) == ["BAD_USER_INPUT"]
+    assert error_codes(literal) == ["GRAPHQL_VALIDATION_FAILED"]  # the document itself
 
 
 async def test_an_internal_failure_is_logged_with_its_cause(

@@ -188,4 +188,4 @@ async def test_bad_handoff_data_is_refused_field_by_field(sources: Sources) -> N
     }
     # a value the Date scalar cannot read is refused before the mutation runs
     assert not_a_date.get("data") is None
-    assert [e["extensions"]["code"] for e in not_a_date["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert [e["extensions"]["code"] for e in not_a_date["errors"]] == ["BAD_USER_INPUT"]

@@ -126,7 +126,7 @@ async def test_paging_walks_every_exception_once(client: httpx.AsyncClient) -> N
 
 BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"filter": {"status": []}}, "filter.status"),
-    ({"filter": {"system": ["NetSuite!"]}}, "filter.system"),
+    ({"filter": {"system": []}}, "filter.system"),
     ({"filter": {"kind": []}}, "filter.kind"),
     ({"first": 1000}, "first"),
     ({"after": "bm90LWEtY3Vyc29y"}, "after"),
@@ -141,7 +141,7 @@ async def test_bad_input_is_a_typed_error(client: httpx.AsyncClient) -> None:
         assert body["data"] is None
 
     unknown = await graphql(client, LIST, {"filter": {"status": ["PENDING"]}})
-    assert error_codes(unknown) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(unknown) == ["BAD_USER_INPUT"]  # a variable that does not coerce
 
 
 async def test_the_list_costs_the_same_statements_for_2_or_7_items(

@@ -61,7 +61,7 @@ def _request_error(response: httpx.Response, code: str, status: int = 400) -> No
         ({"query": "{ accounts { "}, "GRAPHQL_PARSE_FAILED"),
         ({"query": "{ accounts { noSuchField } }"}, "GRAPHQL_VALIDATION_FAILED"),
         ({"query": "query($id: ID!) { account(id: $id) { id } }", "variables": {"id": None}},
-         "GRAPHQL_VALIDATION_FAILED"),
+         "BAD_USER_INPUT"),
         ({"query": SEVERAL}, "BAD_REQUEST"),
         ({"query": SEVERAL, "operationName": "C"}, "BAD_REQUEST"),
     ],

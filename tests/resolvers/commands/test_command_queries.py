@@ -132,3 +132,27 @@ async def test_targets_cost_the_same_statements_for_2_or_6_commands(engine: Asyn
     (small, small_rows), (large, large_rows) = counts
     assert (small_rows, large_rows) == (3, 9)
     assert small == large
+
+
+async def test_kinds_and_systems_are_enums_with_the_words_they_always_were(
+    engine: AsyncEngine,
+) -> None:
+    ids = await small_firm(engine)
+    won = mutation("markOpportunityWon", "MarkOpportunityWonInput")
+    deal = gid("Opportunity", ids["deal"])
+    bare = "{ commands(filter: {kind: [mark_opportunity_won], targetSystem: [salesforce]}) "
+    bare += "{ nodes { kind targetSystem } } }"
+    quoted = '{ commands(filter: {kind: ["mark_opportunity_won"]}) { totalCount } }'
+    async with writable_gateway(engine) as client:
+        await graphql(client, won, {"input": {"opportunityId": deal, "idempotencyKey": "e"}})
+        literal = await graphql(client, bare)
+        string = await graphql(client, quoted)
+        unknown = await graphql(client, PAGE, {"filter": {"kind": ["no_such_kind"]}})
+        refs = await graphql(client, f'{{ node(id: "{deal}") {{ sourceRefs {{ system }} }} }}')
+
+    assert literal["data"]["commands"]["nodes"] == [
+        {"kind": "mark_opportunity_won", "targetSystem": "salesforce"}
+    ]
+    assert error_codes(string) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(unknown) == ["BAD_USER_INPUT"]
+    assert refs["data"]["node"]["sourceRefs"] == [{"system": "salesforce"}]

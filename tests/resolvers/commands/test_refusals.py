@@ -91,7 +91,7 @@ async def test_every_bad_field_is_named_and_no_command_is_logged(engine: AsyncEn
     assert set(_fields(money["data"]["updateOpportunity"])) == {"amount.amount", "amount.currency"}
     assert set(_fields(hours["data"]["logTime"])) == {"hours", "personId"}
     assert unreadable.get("data") is None
-    assert error_codes(unreadable) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(unreadable) == ["BAD_USER_INPUT"]
     assert ".workDate" in unreadable["errors"][0]["message"]
     assert "quarter hours" in _fields(hours["data"]["logTime"])["hours"]
     assert "0.25 to 24" in _fields(too_long["data"]["logTime"])["hours"]
