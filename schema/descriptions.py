@@ -16,6 +16,22 @@ from typing import Any
 from graphql import GraphQLEnumType, GraphQLSchema
 
 ENUM_VALUES: Mapping[str, Mapping[str, str]] = {
+    "IntegrationExceptionKind": {
+        "identity_unmatched": "A record (e.g. an ERP customer) that matches no CRM account.",
+        "identity_ambiguous": "A record that matches several CRM accounts (see candidates).",
+        "orphaned": "A record whose parent never arrived (it stays parked until it does).",
+    },
+    "HandoffStepName": {
+        "ensure_customer": "Find or create the client's ERP customer.",
+        "create_project": "Create the delivery project.",
+        "create_billing_schedule": "Create the project's billing schedule.",
+        "request_staffing": "Ask for the project's staffing.",
+        "link_project_to_opportunity": "Link the project back to the deal in the CRM.",
+    },
+    "HandoffTrigger": {
+        "sync": "Sync saw the deal turn won in the CRM.",
+        "mutation": "A person won the deal through clientgraph (markOpportunityWon).",
+    },
     "CommandKind": {
         "update_opportunity": "updateOpportunity: change a deal in the CRM.",
         "mark_opportunity_won": "markOpportunityWon: win a deal in the CRM.",
@@ -354,7 +370,7 @@ FIELDS: Mapping[str, str] = {
     "ProjectFilter.currency": SAME_CURRENCY,
     "ResumeHandoffInput.handoffId": "The handoff to resume.",
     "RetryHandoffStepInput.handoffId": "The handoff whose failed step to retry.",
-    "SourceFreshness.system": "The source system, e.g. salesforce, netsuite.",
+    "SourceFreshness.system": "The source system.",
     "SourceFreshness.objectType": "The object type pulled, e.g. account.",
     "SourceFreshness.lastAttemptAt": "When a pull of it last started, successful or not.",
     "SubmitChangeOrderInput.projectId": "The project to change.",

@@ -26,6 +26,7 @@ UNMATCHED = "identity_unmatched"
 AMBIGUOUS = "identity_ambiguous"
 ORPHANED = "orphaned"
 IDENTITY_KINDS = (UNMATCHED, AMBIGUOUS)
+KINDS = (*IDENTITY_KINDS, ORPHANED)  # every kind written (GraphQL's IntegrationExceptionKind)
 OPEN, RESOLVED = "open", "resolved"
 
 # A parked row is retried at the start (and, if anything is still parked, at the end) of every

@@ -16,6 +16,7 @@ from resolvers.handoffs.queries import to_handoff_id
 from schema.commands.types import Command
 from schema.common.types import Node, SourceRef, one
 from schema.handoffs.enums import HandoffStatus as _RegisteredStatus  # noqa: F401
+from schema.handoffs.enums import HandoffStepName, HandoffTrigger
 from schema.handoffs.enums import HandoffStepStatus as _RegisteredStep  # noqa: F401
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _error(code: str | None, message: str | None) -> HandoffError | None:
 
 @strawberry.type(description="One step of a handoff; each attempt runs one command.")
 class HandoffStep:
-    name: str = strawberry.field(description="ensure_customer, create_project, …")
+    name: HandoffStepName = strawberry.field(description="ensure_customer, create_project, …")
     status: StepStatus
     attempt: int = strawberry.field(description="1, then one more per retryHandoffStep.")
     started_at: datetime | None
@@ -53,7 +54,7 @@ class HandoffStep:
     @classmethod
     def from_row(cls, row: Any) -> HandoffStep:
         return cls(
-            name=row.name,
+            name=HandoffStepName(row.name),
             status=StepStatus(row.status),
             attempt=row.attempt,
             started_at=row.started_at,
@@ -83,7 +84,9 @@ class Handoff(Node):
     readiness_score: int = strawberry.field(description="Share of readiness checks passed, 0–100.")
     missing: list[str] = strawberry.field(description="What to fix, each with its owner.")
     issues: list[HandoffIssue] = strawberry.field(description="`missing`, as fields.")
-    trigger: str = strawberry.field(description="How the win was seen: sync or mutation.")
+    trigger: HandoffTrigger = strawberry.field(
+        description="How the win was seen: sync or mutation."
+    )
     manual_intervention: bool = strawberry.field(
         description="True once an exception was raised or an operator acted on it."
     )
@@ -105,7 +108,7 @@ class Handoff(Node):
             readiness_score=row.readiness_score,
             missing=[f"{i.field}: {i.message} (owner: {i.owner})" for i in issues],
             issues=issues,
-            trigger=row.trigger,
+            trigger=HandoffTrigger(row.trigger),
             manual_intervention=row.manual_intervention,
             customer_source_id=row.customer_source_id,
             project_source_id=row.project_source_id,

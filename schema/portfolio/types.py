@@ -11,6 +11,7 @@ import strawberry
 
 from readmodel.reads.freshness import SourceState, status_of
 from schema.common.types import Money, money_of, ratio
+from schema.enums import SourceSystem
 
 if TYPE_CHECKING:
     from schema.handoffs.types import HandoffKpis
@@ -98,7 +99,7 @@ class FreshnessStatus(Enum):
 
 @strawberry.type(description="How fresh the read model is for one object type of one source.")
 class SourceFreshness:
-    system: str
+    system: SourceSystem
     object_type: str
     last_success_at: datetime | None = strawberry.field(
         description="When a pull of this object last completed (or committed a page)."
@@ -129,7 +130,7 @@ class SourceFreshness:
     ) -> SourceFreshness:
         last = state.last_success_at
         return cls(
-            system=state.system,
+            system=SourceSystem(state.system),
             object_type=state.object_type,
             last_success_at=last,
             last_attempt_at=state.last_attempt_at,

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-
 import strawberry
 
 from readmodel.reads.exceptions import ExceptionQuery
-from resolvers.errors import BadUserInput
-from resolvers.inputs import strings, values
+from resolvers.inputs import values
 from schema.commands.inputs import KEY
 from schema.enums import SourceSystem
-from schema.sync.types import IntegrationExceptionStatus
-
-# Kinds are lower-case words (identity_unmatched): anything else
-# is a typo worth telling the client about, not an empty list.
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+from schema.sync.types import IntegrationExceptionKind, IntegrationExceptionStatus
 
 
 @strawberry.input(description="All given conditions must hold; each list allows any of its values.")
 class IntegrationExceptionFilter:
     status: list[IntegrationExceptionStatus] | None = None
-    kind: list[str] | None = strawberry.field(
-        default=None, description="e.g. identity_unmatched, identity_ambiguous, orphaned."
+    kind: list[IntegrationExceptionKind] | None = strawberry.field(
+        default=None, description="Any of these kinds."
     )
     system: list[SourceSystem] | None = strawberry.field(
         default=None, description="Any of these source systems."
@@ -32,17 +24,9 @@ class IntegrationExceptionFilter:
     def to_query(self) -> ExceptionQuery:
         return ExceptionQuery(
             statuses=values(self.status, "filter.status"),
-            kinds=_names(self.kind, "filter.kind"),
+            kinds=values(self.kind, "filter.kind"),
             systems=values(self.system, "filter.system"),
         )
-
-
-def _names(items: Sequence[str] | None, argument: str) -> tuple[str, ...] | None:
-    names = strings(items, argument)
-    for name in names or ():
-        if not NAME.match(name):
-            raise BadUserInput(f"{argument}: {name!r} is not a lower-case name", argument=argument)
-    return names
 
 
 @strawberry.input(description="Link the record of an identity exception to an existing account.")

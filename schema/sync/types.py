@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import strawberry
@@ -19,6 +19,16 @@ from schema.enums import SourceSystem
 class IntegrationExceptionStatus(Enum):
     OPEN = "open"
     RESOLVED = "resolved"
+
+
+@strawberry.enum(
+    description="What sync could not decide about a record (values as stored; the lower-case "
+    "words this field always held)."
+)
+class IntegrationExceptionKind(StrEnum):
+    identity_unmatched = "identity_unmatched"
+    identity_ambiguous = "identity_ambiguous"
+    orphaned = "orphaned"
 
 
 @strawberry.enum(description="An operator's answer to an identity exception.")
@@ -79,7 +89,7 @@ class IdentityCandidate:
 )
 class IntegrationException(Node):
     id: strawberry.ID = strawberry.field(description="Global, opaque id.")
-    kind: str = strawberry.field(
+    kind: IntegrationExceptionKind = strawberry.field(
         description="identity_unmatched, identity_ambiguous or orphaned (a parent never came)."
     )
     system: SourceSystem = strawberry.field(
@@ -111,7 +121,7 @@ class IntegrationException(Node):
         details = None if row.details is None else json.loads(row.details)
         return cls(
             id=strawberry.ID(to_global_id("IntegrationException", row.id)),
-            kind=row.kind,
+            kind=IntegrationExceptionKind(row.kind),
             system=SourceSystem(row.source_system),
             object_type=row.object_type,
             source_id=row.source_id,

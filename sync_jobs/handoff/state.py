@@ -22,6 +22,8 @@ from sync_jobs.handoff.steps import STEP_NAMES
 HANDOFFS: Table = table_of(Handoff)
 STEPS: Table = table_of(HandoffStep)
 OPEN = (HandoffStatus.WAITING_FOR_DATA, HandoffStatus.READY)  # data may still be supplied
+SYNC, MUTATION = "sync", "mutation"  # a handoff's trigger: how its deal's win was seen
+TRIGGERS = (SYNC, MUTATION)
 
 
 async def open_handoff(

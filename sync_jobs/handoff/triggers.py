@@ -63,7 +63,12 @@ async def _handoff_for(engine: AsyncEngine, command: Row[Any], now: datetime) ->
         return None
     inputs = json.loads(command.payload).get("handoff") or None
     handoff_id, _ = await state.open_handoff(
-        engine, deal.id, trigger="mutation", won_at=deal.closed_at or now, inputs=inputs, now=now
+        engine,
+        deal.id,
+        trigger=state.MUTATION,
+        won_at=deal.closed_at or now,
+        inputs=inputs,
+        now=now,
     )
     return handoff_id
 
@@ -81,7 +86,12 @@ async def advance_handoffs(ctx: dict[str, Any]) -> dict[str, Any]:
     }
     for deal in await due_wins(deps.engine, now, owners):
         _, created = await state.open_handoff(
-            deps.engine, deal.id, trigger="sync", won_at=deal.closed_at or now, inputs=None, now=now
+            deps.engine,
+            deal.id,
+            trigger=state.SYNC,
+            won_at=deal.closed_at or now,
+            inputs=None,
+            now=now,
         )
         opened += created
     async with deps.engine.connect() as conn:

@@ -144,6 +144,27 @@ async def test_bad_input_is_a_typed_error(client: httpx.AsyncClient) -> None:
     assert error_codes(unknown) == ["BAD_USER_INPUT"]  # a variable that does not coerce
 
 
+async def test_kind_is_an_enum_with_the_words_it_always_was(client: httpx.AsyncClient) -> None:
+    bare = await graphql(
+        client,
+        "{ integrationExceptions(filter: {kind: [identity_ambiguous], system: [netsuite]}) "
+        "{ nodes { kind system sourceId } } }",
+    )
+    quoted = await graphql(
+        client, '{ integrationExceptions(filter: {kind: ["orphaned"]}) { totalCount } }'
+    )
+    unknown = await graphql(client, LIST, {"filter": {"kind": ["no_such_kind"]}})
+    orphans = await listing(client, filter={"kind": ["orphaned"]})
+
+    assert bare["data"]["integrationExceptions"]["nodes"] == [
+        {"kind": "identity_ambiguous", "system": "netsuite", "sourceId": "C4"}
+    ]
+    assert error_codes(quoted) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(unknown) == ["BAD_USER_INPUT"]
+    assert orphans["totalCount"] == TRYTON_ORPHANS
+    assert {n["kind"] for n in orphans["nodes"]} == {"orphaned"}
+
+
 async def test_the_list_costs_the_same_statements_for_2_or_7_items(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:

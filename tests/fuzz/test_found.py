@@ -23,9 +23,7 @@ FOUND = {
         f'idempotencyKey: "\\u0000"}}) {RESULT} }}'
     ),
     "NUL in filter text": '{ accounts(filter: {nameContains: "a\\u0000"}) { totalCount } }',
-    "NUL in a list filter": (
-        '{ integrationExceptions(filter: {kind: ["\\u0000"]}) { totalCount } }'
-    ),
+    "NUL in a list filter": '{ accounts(filter: {industry: ["\\u0000"]}) { totalCount } }',
     "NUL in the audit filter": '{ auditLog(filter: {actorId: "\\u0000"}) { totalCount } }',
     # a mutation's id past BIGINT reached the database
     "a mutation's id past BIGINT": (
