@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from clientgraph.access.roles import Role
+from resolvers.handoffs.queries import to_handoff_id
 from resolvers.ids import to_global_id
 from tests.access.generate import graphql_schema, query_documents
 from tests.access.oracle import masked_of
@@ -27,6 +28,7 @@ SCHEMA = graphql_schema()
 ROLES = (Role.PARTNER, Role.FINANCE, Role.ADMIN)  # scoped, money detail, everything
 DOCUMENTS = ("projects", "node", "commands", "auditLog")
 FOLLOW = "subscription($id: ID!) { commandUpdated(id: $id) { id status } }"
+FOLLOW_HANDOFF = "subscription($id: ID!) { handoffUpdated(id: $id) { id status } }"
 
 
 async def _next(ws: ClientConnection) -> dict[str, Any]:
@@ -118,3 +120,21 @@ async def test_command_updated_follows_own_commands_only(world: World) -> None:
     (error,), (baseline,) = refused["errors"], absent["errors"]
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert error["message"] == baseline["message"].replace(missing_id, other_id)
+
+
+async def test_handoff_updated_is_for_internal_roles(world: World) -> None:
+    async with world.engine.connect() as conn:
+        first = (await conn.execute(text("SELECT min(id) FROM handoff"))).scalar_one()
+    handoff = to_handoff_id(int(first))
+    async with served(world) as url:
+        async with socket_as(url, bearer(world.caller(Role.PARTNER).key)) as ws:
+            assert (await _next(ws))["type"] == "connection_ack"
+            refused = await _run(ws, "partner", FOLLOW_HANDOFF, {"id": handoff})
+        async with socket_as(url, bearer(world.caller(Role.DELIVERY).key)) as ws:
+            assert (await _next(ws))["type"] == "connection_ack"
+            followed = await _run(ws, "delivery", FOLLOW_HANDOFF, {"id": handoff}, single=False)
+
+    assert not refused.get("data"), refused
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    assert followed["data"]["handoffUpdated"]["id"] == handoff, followed
+    assert not followed.get("errors"), followed
