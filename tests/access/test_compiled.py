@@ -17,22 +17,8 @@ from resolvers.ids import to_global_id
 from tests.access.compiled import Answer, TwoPaths
 from tests.access.world import PARTNER_BY_ID, ROLES
 
-UNIFIED_VIEW = """
-query UnifiedClientView($id: ID!) {
-  account(id: $id) {
-    id name currency
-    engagements {
-      name status soldValue { amount currency }
-      projects {
-        code name status
-        milestones { name dueDate status }
-        invoices { number status total { amount } balance { amount } }
-      }
-    }
-    invoices { number status dueDate daysOverdue total { amount } balance { amount } }
-  }
-}
-"""
+QUERIES = Path(__file__).parents[2] / "bench" / "queries"
+UNIFIED_VIEW = (QUERIES / "unified_client_view_rows.graphql").read_text()  # without figures
 PORTFOLIO = """
 query PortfolioList($after: String) {
   accounts(first: 5, after: $after) {
@@ -63,7 +49,7 @@ fragment P on Project {
   account { opportunities(openOnly: $open) { name } contacts(first: 1) { name email } }
 }
 """
-OVERDUE = (Path(__file__).parents[2] / "bench" / "queries" / "overdue_invoices.graphql").read_text()
+OVERDUE = (QUERIES / "overdue_invoices.graphql").read_text()
 FILTERED = """
 query Filtered($filter: InvoiceFilter, $first: Int) {
   invoices(first: $first, filter: $filter) { totalCount nodes { number daysOverdue } }
