@@ -45,9 +45,9 @@ class CountedValidationCache(ValidationCache):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         cached: Any = self.cached_validate_document  # an lru_cache wrapper
-        before = cached.cache_info().hits  # counted before the yield: other requests run then
-        context.pre_execution_errors = cached(
-            context.schema._schema, context.graphql_document, context.validation_rules
+        document, rules = context.graphql_document, context.validation_rules
+        # counted before the yield: other requests run then
+        context.pre_execution_errors = counted(
+            "validation", cached, lambda: cached(context.schema._schema, document, rules)
         )
-        cache_lookup("validation", cached.cache_info().hits > before)
         yield

@@ -165,8 +165,7 @@ class _Compiler:
         if entity is None:
             raise Fallback(type_name)
         pairs = []
-        sets = [n.selection_set for n in nodes if n.selection_set is not None]
-        for key, fields in self.collect(sets, gql).items():
+        for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             if name == "__typename":
                 pairs.append((key, self.dialect.literal(type_name)))
@@ -222,9 +221,8 @@ class _Compiler:
     def money(self, nodes: list[FieldNode], minor: str, currency: str) -> str:
         gql = self.schema.get_type("Money")
         assert isinstance(gql, GraphQLObjectType)
-        sets = [n.selection_set for n in nodes if n.selection_set is not None]
         pairs = []
-        for key, fields in self.collect(sets, gql).items():
+        for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             values = {
                 "__typename": self.dialect.literal("Money"),

@@ -43,22 +43,20 @@ class Page:
         ]
         t = compiler.name("t")
         order = ", ".join(f"{t}.{c}" for c in spec.ordering)
-        columns = ", ".join(f"{t}.{c}" for c in spec.ordering)
         placeholders = ", ".join(f":{k}" for k in keys)
         d = compiler.dialect
         self.filters = self.overdue(definition, node) if spec.overdue_filter else []
         where = [
             *compiler.rows(self.entity.table, t),
             *(f.format(t=t) for f in self.filters),
-            f"(NOT {d.cond_param(self.after)} OR ({columns}) > ({placeholders}))",
+            f"(NOT {d.cond_param(self.after)} OR ({order}) > ({placeholders}))",
         ]
         compiler.ctes.append(
             f"{self.name} AS (SELECT {t}.*, row_number() OVER (ORDER BY {order}) AS cg_rn "
             f"FROM {self.entity.table} {t} WHERE {' AND '.join(where)} "
             f"ORDER BY {order} LIMIT :{limit})"
         )
-        self.request = request
-        self.cursor_checked = False
+        self.checked: set[str] = set()  # text columns whose cursor check is in the statement
 
     def overdue(self, definition: GraphQLField, node: FieldNode) -> list[str]:
         """``filter: {overdue: …}`` as ``InvoiceQuery.conditions`` reads it (any other field
@@ -154,6 +152,11 @@ class Page:
         return d.b64url(f"{head} || {values} || ']]'")
 
     def check_plain(self, column: str) -> None:
+        """Fall back when a page's ``column`` holds text JSON would escape (once per column,
+        however many cursors the selection asks for)."""
+        if column in self.checked:
+            return
+        self.checked.add(column)
         y = self.c.name("x")
         self.c.checks.append(
             f"EXISTS (SELECT 1 FROM {self.name} {y} WHERE {y}.cg_rn <= :{self.first} "
