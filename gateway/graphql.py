@@ -34,7 +34,7 @@ from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
 from gateway.documents import DocumentRefused, Documents
 from gateway.http_input import Refused as HTTPRefused
-from gateway.http_input import StrictGraphQL, content_type_of
+from gateway.http_input import StrictGraphQL, content_type_of, error_response
 from gateway.ops.graphiql import offline
 from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
@@ -281,14 +281,11 @@ def _renew(context: Context) -> None:
 
 
 def _refusal(refused: Refused, media_type: str) -> Response:
-    body = {
-        "errors": [{"message": refused.reason, "extensions": {"code": refused.code}}],
-    }
     error = "invalid_token" if refused.status == 401 and "required" not in refused.reason else None
     challenge = 'Bearer realm="clientgraph"' + (f', error="{error}"' if error else "")
     headers = {"WWW-Authenticate": challenge} if refused.status == 401 else {}
-    return Response(
-        json.dumps(body), status_code=refused.status, media_type=media_type, headers=headers
+    return error_response(
+        refused.status, refused.reason, refused.code, headers=headers, media_type=media_type
     )
 
 
