@@ -114,6 +114,7 @@ class Loaders:
         self._sync_states: asyncio.Task[list[Row[Any]]] | None = None
         self._time_entries: dict[tuple[TimeEntryQuery, int], _Loader] = {}
         self._children: dict[tuple[str, int | None, Filter], _Loader] = {}
+        self._keyed: dict[str, _Loader] = {}
         self.account_by_id = one(_by_id(tables.Account, scope))
         self.contact_by_id = one(_by_id(tables.Contact, scope))
         self.opportunity_by_id = one(_by_id(tables.Opportunity, scope))
@@ -145,6 +146,15 @@ class Loaders:
         if loader is None:
             fetch = _children(CHILDREN[name], self._scope, first, only)
             loader = self._children[key] = _Loader(self._engine, fetch, missing=list)
+        return loader
+
+    def keyed(self, name: str, make: Callable[[], Batch]) -> DataLoader:
+        """Another domain's loader ``name`` (the forecasts'), made with ``make()`` on first use:
+        it lives as long as these loaders (a WebSocket operation renews them); a key its batch
+        does not return loads as None."""
+        loader = self._keyed.get(name)
+        if loader is None:
+            loader = self._keyed[name] = _Loader(self._engine, make())
         return loader
 
     def time_entries_by_project(

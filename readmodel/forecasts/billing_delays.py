@@ -18,13 +18,13 @@ from sqlalchemy import Row, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from readmodel.enums import MilestoneStatus, TimeEntryStatus
+from readmodel.enums import TimeEntryStatus
 from readmodel.figures.invoices import days_overdue, is_overdue
+from readmodel.figures.project_sums import UNBILLED_MILESTONES
 from readmodel.figures.sql import ACCOUNT, INVOICE, MILESTONE, PROJECT, TIME_ENTRY, as_int, live
 from readmodel.money import Money, hours_to_decimal, value_of_time
 
 Where = Sequence[ColumnElement[bool]]
-DONE_NOT_INVOICED = (MilestoneStatus.COMPLETED, MilestoneStatus.APPROVED)
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 """Days past due: 1–30 (an invoice due today is not overdue yet), 31–60, 61–90, over 90."""
 
@@ -98,7 +98,7 @@ async def uninvoiced_milestones(
     stmt = (
         select(MILESTONE, PROJECT.c.manager_name.label("owner"))
         .join(PROJECT, PROJECT.c.id == MILESTONE.c.project_id)
-        .where(live(MILESTONE), live(PROJECT), MILESTONE.c.status.in_(DONE_NOT_INVOICED))
+        .where(live(MILESTONE), live(PROJECT), MILESTONE.c.status.in_(UNBILLED_MILESTONES))
         .where(MILESTONE.c.completed_at < start_of(today - timedelta(days=grace_days)), *where)
         .order_by(MILESTONE.c.completed_at, MILESTONE.c.id)
         .limit(first)

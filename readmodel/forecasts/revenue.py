@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from readmodel.figures.numbers import amount, to_cents
+from readmodel.figures.numbers import amount, plural, to_cents
 from readmodel.figures.workdays import working_days
 from readmodel.forecasts.revenue_sources import Sources
 from readmodel.money import minor_to_decimal
@@ -53,7 +53,7 @@ class Month:
     def explanation(self) -> str:
         terms = [
             f"{name.replace('_', ' ')} {amount(p.amount, self.currency)} "
-            f"({len(p.sources)} {noun}{'' if len(p.sources) == 1 else 's'})"
+            f"({plural(len(p.sources), noun)})"
             for (name, p), noun in zip(self.parts.items(), NOUNS, strict=True)
         ]
         return (

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.forecasts.outlook import Outlook, outlook_inputs, outlook_of
 from resolvers.context import Context
-from resolvers.forecasts.loaders import Fetch, loader
+from resolvers.dataloaders import Batch
 
 
-def _inputs(ctx: Context) -> Fetch:
+def _inputs(ctx: Context) -> Batch:
     today, window = ctx.today, ctx.forecasts.outlook_window_days
 
     async def fetch(conn: AsyncConnection, keys: Sequence[int]) -> dict[int, Any]:
@@ -24,7 +24,8 @@ def _inputs(ctx: Context) -> Fetch:
 async def outlook(ctx: Context, project: Any) -> Outlook | None:
     """The outlook of a project row the caller loaded (None if it has no figures)."""
     figures = await ctx.loaders.project_figures.load(project.id)
-    inputs = await loader(ctx, "outlook_inputs_by_project", lambda: _inputs(ctx)).load(project.id)
+    inputs_by_project = ctx.loaders.keyed("outlook_inputs_by_project", lambda: _inputs(ctx))
+    inputs = await inputs_by_project.load(project.id)
     if figures is None or inputs is None:
         return None
     return outlook_of(project, figures, inputs, ctx.today)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.context import Context
-from resolvers.forecasts.loaders import BatchLoader, Fetch, loader
 from sync_jobs.handoff import readiness
 
 NO_INPUTS = "{}"  # an open deal has no handoff yet, so nobody has supplied data
@@ -22,10 +22,6 @@ async def _readiness(conn: AsyncConnection, keys: Sequence[int]) -> dict[int, An
     return {k: readiness.check(f, readiness.plan_of(f)) for k, f in facts.items()}
 
 
-def readiness_loader(ctx: Context) -> BatchLoader:
+def readiness_loader(ctx: Context) -> DataLoader:
     """Deal id → ``readiness.Readiness`` (None for an id that names no deal)."""
-
-    def fetch() -> Fetch:
-        return _readiness
-
-    return loader(ctx, "readiness_by_opportunity", fetch)
+    return ctx.loaders.keyed("readiness_by_opportunity", lambda: _readiness)

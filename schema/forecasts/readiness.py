@@ -36,7 +36,7 @@ async def deal_readiness(info: strawberry.Info, row: Any) -> DealReadiness | Non
     issues = [HandoffIssue(field=m.field, message=m.message, owner=m.owner) for m in found.missing]
     return DealReadiness(
         checks=CHECKS,
-        passed=CHECKS - min(len(issues), CHECKS),
+        passed=found.passed,
         score=found.score,
         ready=found.ready,
         issues=issues,

@@ -9,7 +9,7 @@ is missing, who owns fixing it, and a score (the share of checks passed, 0–100
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -93,6 +93,15 @@ class Readiness:
     @property
     def ready(self) -> bool:
         return not self.missing
+
+    @property
+    def passed(self) -> int:
+        """The checks passed (of ``CHECKS``)."""
+        return passed_of(self.missing)
+
+
+def passed_of(missing: Sequence[Missing]) -> int:
+    return CHECKS - min(len(missing), CHECKS)
 
 
 async def gather(conn: AsyncConnection, opportunity_id: int, inputs_json: str) -> Facts:
@@ -228,7 +237,7 @@ def plan_of(facts: Facts) -> Plan:
 def check(facts: Facts, plan: Plan) -> Readiness:
     """What is missing or invalid, with its owner; the score is the share of checks passed."""
     missing = [m for m in _problems(facts, plan) if m is not None]
-    score = round(100 * (CHECKS - min(len(missing), CHECKS)) / CHECKS)
+    score = round(100 * passed_of(missing) / CHECKS)
     return Readiness(score, tuple(missing))
 
 
