@@ -8,6 +8,7 @@ docs/formulas.md, "Billing delays".
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +27,7 @@ from readmodel.money import Money, hours_to_decimal, value_of_time
 
 Where = Sequence[ColumnElement[bool]]
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
+AGING_BOUNDS = (30, 60, 90)  # the last day past due of each bucket but the last
 """Days past due: 1–30 (an invoice due today is not overdue yet), 31–60, 61–90, over 90."""
 
 
@@ -84,10 +86,7 @@ def start_of(day: date) -> datetime:
 
 def bucket_of(days: int) -> str:
     """The aging bucket of an invoice ``days`` past due (``days`` ≥ 1)."""
-    for bound, name in ((30, "0-30"), (60, "31-60"), (90, "61-90")):
-        if days <= bound:
-            return name
-    return "90+"
+    return AGING_BUCKETS[bisect_left(AGING_BOUNDS, days)]
 
 
 async def uninvoiced_milestones(
@@ -189,10 +188,8 @@ async def aging(conn: AsyncConnection, today: date, where: Where = ()) -> list[A
     overdue = (
         select(
             case(
-                (due >= today - timedelta(days=30), 0),
-                (due >= today - timedelta(days=60), 1),
-                (due >= today - timedelta(days=90), 2),
-                else_=3,
+                *((due >= today - timedelta(days=b), i) for i, b in enumerate(AGING_BOUNDS)),
+                else_=len(AGING_BOUNDS),
             ).label("bucket"),
             INVOICE.c.currency,
             INVOICE.c.balance_minor,
