@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel import command_log
 from readmodel.command_log import CommandStatus
+from readmodel.reads import rows
 from readmodel.tables import Account, IntegrationException, table_of
 from resolvers.commands.accept import replay
 from resolvers.commands.errors import CommandRefused, RefusalCode
@@ -87,8 +88,5 @@ async def _decidable(conn: AsyncConnection, exception_id: int) -> Row[Any]:
 
 
 async def _live_account(conn: AsyncConnection, account_id: int) -> None:
-    stmt = select(ACCOUNTS.c.id).where(
-        ACCOUNTS.c.id == account_id, ACCOUNTS.c.deleted_at.is_(None)
-    )
-    if (await conn.execute(stmt)).first() is None:
+    if account_id not in await rows.by_ids(conn, ACCOUNTS, [account_id]):
         raise CommandRefused(RefusalCode.NOT_FOUND, "accountId: no such account")
