@@ -76,3 +76,10 @@ class ForecastSettings(BaseModel):
         le=10,
         description="forecast.capacity: below this utilization a role is under capacity.",
     )
+    snapshot_months: int = Field(
+        6,
+        ge=1,
+        le=24,
+        description="snapshot_forecast: each day's snapshot holds this month and the ones "
+        "after it, this many in all (the horizons forecastAccuracy can measure: 0 … n − 1).",
+    )

@@ -26,6 +26,7 @@ from sync_jobs.commands.execute import APPLY_MAX_TRIES, apply_command
 from sync_jobs.connectors.base import Connector
 from sync_jobs.context import SyncDeps, deps_of
 from sync_jobs.errors import QuotaExhausted, TransientSourceError, error_text
+from sync_jobs.forecast_snapshots import snapshot_forecast
 from sync_jobs.handoff.triggers import advance_handoff, advance_handoffs
 from sync_jobs.pull import pull_object
 from sync_jobs.rolling import Rolling
@@ -166,6 +167,7 @@ JOBS: dict[str, Job] = {
     "reconcile_source": reconcile_source,
     "apply_command": apply_command,  # the write path (sync_jobs.commands.execute)
     "advance_handoff": advance_handoff,  # the quote-to-project handoff (sync_jobs.handoff)
+    "snapshot_forecast": snapshot_forecast,  # daily: forecast accuracy's record
 }
 # Tries of jobs whose own state decides when to stop (a command's max_attempts): the
 # in-process runner uses these instead of sync.max_retries + 1.

@@ -4,7 +4,9 @@ Without Redis (``settings.embedded``) there is no arq worker, so the gateway's l
 an ``InProcessRunner``: one loop per scheduled source pulling it every
 ``sync.interval_seconds`` (fixed rate: a slow pull makes the next one start at once, missed
 slots are not replayed), one loop per source reconciling it every
-``sync.reconcile_interval_seconds`` (first after one interval), and a consumer running the
+``sync.reconcile_interval_seconds`` (first after one interval), one taking the day's forecast
+snapshot (hourly, the first a minute after start; a day's first run writes it), and a
+consumer running the
 jobs handed to it (``InProcessDispatcher``), at most ``MAX_JOBS`` at a time. Like arq's unique
 job ids, a job already running with the same arguments is not started twice, so two pulls
 of one source never overlap. Jobs use the same ``ctx`` and retry rules as under arq.
@@ -22,11 +24,13 @@ from typing import Any
 from arq import Retry
 
 from sync_jobs.context import DEPS_KEY, SyncDeps
+from sync_jobs.forecast_snapshots import SNAPSHOT_INTERVAL_SECONDS
 from sync_jobs.jobs import JOBS, MAX_TRIES
 
 log = logging.getLogger(__name__)
 
 MAX_JOBS = 4  # enqueued jobs running at once in embedded mode
+SNAPSHOT_FIRST_AFTER_SECONDS = 60.0  # the forecast snapshot: after start-up's first pulls
 
 
 class UnknownJob(ValueError):
@@ -96,6 +100,8 @@ class InProcessRunner:
             await self._execute(_Queued("pull_source", (first,), "first"))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._consume())
+            every, first_after = SNAPSHOT_INTERVAL_SECONDS, SNAPSHOT_FIRST_AFTER_SECONDS
+            group.create_task(self._every(every, first_after, "snapshot_forecast"))
             for source in self._sources:
                 delay = self._interval if source == first else 0.0  # pulled just now
                 group.create_task(self._every(self._interval, delay, "pull_source", source))

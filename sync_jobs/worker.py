@@ -45,6 +45,12 @@ from sync_jobs.commands.execute import (
 from sync_jobs.commands.relay import relay_commands
 from sync_jobs.context import DEPS_KEY, close_deps, open_deps, scheduled_sources, sync_deps
 from sync_jobs.dispatch import COMMAND_QUEUE_NAME, QUEUE_NAME
+from sync_jobs.forecast_snapshots import (
+    SNAPSHOT_HOUR,
+    SNAPSHOT_MINUTE,
+    SNAPSHOT_TIMEOUT_SECONDS,
+    snapshot_forecast,
+)
 from sync_jobs.handoff.triggers import advance_handoff
 from sync_jobs.jobs import Job, pull_source, reconcile_source, refresh_records
 from sync_jobs.resilient_worker import ResilientWorker
@@ -70,6 +76,7 @@ def functions(settings: Settings) -> list[Function]:
         (refresh_records, REFRESH_TIMEOUT_SECONDS, settings.sync.max_retries + 1),
         (reconcile_source, RECONCILE_TIMEOUT_SECONDS, 1),
         (advance_handoff, ADVANCE_HANDOFF_TIMEOUT_SECONDS, 1),  # each sweep retries it
+        (snapshot_forecast, SNAPSHOT_TIMEOUT_SECONDS, 1),  # the next day's run is the retry
     )
     return [
         func(cast(WorkerCoroutine, job), timeout=timeout, max_tries=tries)
@@ -110,9 +117,10 @@ def schedule(interval_seconds: float) -> CronTimes:
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
-    """The command-log sweep, and a unique pull and reconciliation cron per scheduled source."""
+    """The command-log sweep, the daily forecast snapshot, and a unique pull and
+    reconciliation cron per scheduled source."""
     sync = settings.sync
-    jobs = [_relay_cron()]  # commands accepted while no gateway could queue them
+    jobs = [_relay_cron(), _snapshot_cron()]  # the sweep: commands no gateway could queue
     for source in scheduled_sources(settings):
         jobs.append(_cron(pull_source, source, PULL_TIMEOUT_SECONDS, sync.interval_seconds))
         jobs.append(
@@ -131,6 +139,19 @@ def _relay_cron() -> CronJob:
         second=RELAY_SECONDS,
         unique=True,
         keep_result=10.0,
+    )
+
+
+def _snapshot_cron() -> CronJob:
+    return cron(
+        cast(WorkerCoroutine, snapshot_forecast),
+        name="cron:snapshot_forecast",
+        timeout=SNAPSHOT_TIMEOUT_SECONDS,
+        hour={SNAPSHOT_HOUR},
+        minute={SNAPSHOT_MINUTE},
+        second={0},
+        unique=True,
+        keep_result=3600.0,
     )
 
 

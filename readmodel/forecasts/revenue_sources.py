@@ -22,6 +22,11 @@ ASSIGNMENT = tables.table_of(tables.Assignment)
 OPEN_PROJECTS = (ProjectStatus.SETUP, ProjectStatus.ACTIVE)
 NOT_INVOICED = (MilestoneStatus.PLANNED, MilestoneStatus.COMPLETED, MilestoneStatus.APPROVED)
 BOOKED = (AssignmentStatus.BOOKED, AssignmentStatus.ACTIVE)
+RATE_CARD = tables.table_of(tables.RateCard)
+LINE = RATE_CARD.c.service_line.label("service_line")
+"""Every row names its service line (a project's: its rate card's; a deal's own): snapshots
+split by it. Its statements join ``RATE_CARD`` through ``BY_CARD``."""
+BY_CARD = RATE_CARD.c.id == PROJECT.c.rate_card_id
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,10 @@ def _in(column: Any, currency: str | None) -> list[Any]:
 async def read_sources(
     conn: AsyncConnection, start: date, end: date, today: date, currency: str | None
 ) -> Sources:
-    """Billed invoices issued in the period; milestones, fixed-fee projects and assignments
-    still to deliver; open deals."""
+    """Billed invoices issued in the period up to today; milestones, fixed-fee projects and
+    assignments still to deliver; open deals (each row with its service line)."""
     return Sources(
-        await _rows(conn, _invoices(start, end, currency)),
+        await _rows(conn, _invoices(start, min(end, today), currency)),
         await _rows(conn, _milestones(end, currency)),
         await _rows(conn, _fixed_fees(today, currency)),
         await _rows(conn, _assignments(today, currency)),
@@ -60,7 +65,9 @@ async def _rows(conn: AsyncConnection, stmt: Any) -> list[Row[Any]]:
 def _invoices(start: date, end: date, currency: str | None) -> Any:
     i = INVOICE.c
     return (
-        select(i.id, i.currency, i.issue_date, i.total_minor)
+        select(i.id, i.currency, i.issue_date, i.total_minor, LINE)
+        .outerjoin(PROJECT, PROJECT.c.id == i.project_id)
+        .outerjoin(RATE_CARD, BY_CARD)
         .where(live(INVOICE), is_billed(), i.issue_date >= start, i.issue_date <= end)
         .where(*_in(i.currency, currency))
         .order_by(i.issue_date, i.id)
@@ -70,8 +77,9 @@ def _invoices(start: date, end: date, currency: str | None) -> Any:
 def _milestones(end: date, currency: str | None) -> Any:
     m = MILESTONE.c
     return (
-        select(m.id, m.currency, m.due_date, m.amount_minor)
+        select(m.id, m.currency, m.due_date, m.amount_minor, LINE)
         .join(PROJECT, PROJECT.c.id == m.project_id)
+        .outerjoin(RATE_CARD, BY_CARD)
         .where(live(MILESTONE), live(PROJECT), m.status.in_(NOT_INVOICED), m.due_date <= end)
         .where(PROJECT.c.status.in_(OPEN_PROJECTS), *_in(m.currency, currency))
         .order_by(m.due_date, m.id)
@@ -86,7 +94,8 @@ def _fixed_fees(today: date, currency: str | None) -> Any:
         .scalar_subquery()
     )
     return (
-        select(p.id, p.currency, p.budget_minor, p.end_date, billed.label("billed_minor"))
+        select(p.id, p.currency, p.budget_minor, p.end_date, billed.label("billed_minor"), LINE)
+        .select_from(PROJECT.outerjoin(RATE_CARD, BY_CARD))
         .where(live(PROJECT), p.billing_method == BillingMethod.FIXED_FEE)
         .where(p.status.in_(OPEN_PROJECTS), p.end_date >= today, *_in(p.currency, currency))
         .order_by(p.id)
@@ -97,8 +106,9 @@ def _assignments(today: date, currency: str | None) -> Any:
     a = ASSIGNMENT.c
     return (
         select(a.id, a.currency, a.scheduled_hours_x100, a.bill_rate_minor, a.start_date)
-        .add_columns(a.end_date)
+        .add_columns(a.end_date, LINE)
         .join(PROJECT, PROJECT.c.id == a.project_id)
+        .outerjoin(RATE_CARD, BY_CARD)
         .where(live(ASSIGNMENT), live(PROJECT), a.status.in_(BOOKED), a.end_date >= today)
         .where(PROJECT.c.billing_method.in_(TIME_BASED), PROJECT.c.status.in_(OPEN_PROJECTS))
         .where(*_in(a.currency, currency))

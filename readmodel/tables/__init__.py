@@ -16,6 +16,7 @@ from readmodel.tables.delivery import (
 )
 from readmodel.tables.documents import TrustedDocument
 from readmodel.tables.finance import Invoice, Payment
+from readmodel.tables.forecasts import ForecastSnapshot
 from readmodel.tables.handoffs import (
     Handoff,
     HandoffStatus,
@@ -42,6 +43,7 @@ __all__ = [
     "Command",
     "Contact",
     "Engagement",
+    "ForecastSnapshot",
     "Handoff",
     "HandoffStatus",
     "HandoffStep",

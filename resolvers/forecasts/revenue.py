@@ -11,17 +11,10 @@ from readmodel.forecasts.revenue_sources import read_sources
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.inputs import currency_code, in_range
-from sync_jobs.handoff.templates import template_for
+from sync_jobs.handoff.templates import weeks_of
 
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
-DEFAULT_WEEKS = 12
-"""How long a deal whose service line has no template is assumed to run."""
-
-
-def weeks_of(service_line: str | None) -> int:
-    template = template_for(service_line)
-    return DEFAULT_WEEKS if template is None else template.weeks
 
 
 def period(ctx: Context, start: date | None, end: date | None) -> tuple[date, date]:

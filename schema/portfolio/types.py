@@ -14,6 +14,7 @@ from schema.common.types import Money, money_of, ratio
 from schema.enums import SourceSystem
 
 if TYPE_CHECKING:
+    from schema.forecasts.accuracy import ForecastAccuracy
     from schema.handoffs.types import HandoffKpis
 
 
@@ -77,6 +78,26 @@ class Portfolio:
 
         found = await handoff_kpis(context_of(info), self.period_start, self.period_end)
         return HandoffKpis.from_figures(found)
+
+    @strawberry.field(
+        description="Forecast accuracy: the daily snapshots of the revenue forecast against "
+        "what the months that closed in the period billed — WAPE, bias and MAPE by horizon, "
+        "firm-wide and per service line."
+    )
+    async def forecast_accuracy(
+        self, info: strawberry.Info
+    ) -> Annotated[ForecastAccuracy, strawberry.lazy("schema.forecasts.accuracy")]:
+        from resolvers.context import context_of
+        from resolvers.forecasts.accuracy import forecast_accuracy
+        from schema.forecasts.accuracy import ForecastAccuracy, ForecastError
+
+        ctx = context_of(info)
+        months, firm, lines = await forecast_accuracy(ctx, self.period_start, self.period_end)
+        return ForecastAccuracy(
+            months=months,
+            by_horizon=[ForecastError.of(a) for a in firm],
+            by_service_line=[ForecastError.of(a) for a in lines],
+        )
 
 
 @strawberry.enum(description="The sync health of one object type of one source.")

@@ -88,6 +88,16 @@ def template_for(service_line: str | None) -> Template | None:
     return TEMPLATES.get(service_line or "")
 
 
+DEFAULT_WEEKS = 12
+"""How long a deal whose service line has no template is assumed to run (forecasts)."""
+
+
+def weeks_of(service_line: str | None) -> int:
+    """The template length of ``service_line`` in weeks (``DEFAULT_WEEKS`` without one)."""
+    template = template_for(service_line)
+    return DEFAULT_WEEKS if template is None else template.weeks
+
+
 def project_code(template: Template, handoff_id: int) -> str:
     """A stable project code: the service line's prefix and the handoff's number."""
     return f"{template.code_prefix}-H{handoff_id:05d}"
