@@ -1,16 +1,19 @@
 """What the revenue forecast reads: five statements, whatever the size of the firm.
 
-Each returns plain rows; ``readmodel.forecasts.revenue`` places them in months.
+Each returns plain rows; ``readmodel.forecasts.revenue`` places them in months. What counts
+as open work is ``OpenOn``'s: today's statuses, or, for a snapshot of a past day, the same
+work reconstructed from its dates (docs/formulas.md, "Forecast accuracy").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from readmodel import tables
 from readmodel.enums import AssignmentStatus, BillingMethod, MilestoneStatus, ProjectStatus
@@ -27,6 +30,54 @@ LINE = RATE_CARD.c.service_line.label("service_line")
 """Every row names its service line (a project's: its rate card's; a deal's own): snapshots
 split by it. Its statements join ``RATE_CARD`` through ``BY_CARD``."""
 BY_CARD = RATE_CARD.c.id == PROJECT.c.rate_card_id
+PAST_PROBABILITY = 50
+"""A deal closed since a past snapshot day was open then, at a probability the read model no
+longer holds (it keeps the outcome's 100 or 0): counted at this percentage."""
+
+Where = list[ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class OpenOn:
+    """Open work on ``day``: by today's statuses, or (``past``) by dates, for a past day."""
+
+    day: date
+    past: bool = False
+
+    def project(self) -> Where:
+        """Live projects under way (``past``: started by the day, not ended before it)."""
+        p = PROJECT.c
+        if not self.past:
+            return [live(PROJECT), p.status.in_(OPEN_PROJECTS)]
+        return [live(PROJECT), p.start_date <= self.day, p.end_date >= self.day]
+
+    def milestone(self) -> Where:
+        """Not invoiced (``past``: or completed on the day or later)."""
+        m = MILESTONE.c
+        if not self.past:
+            return [m.status.in_(NOT_INVOICED)]
+        after = datetime.combine(self.day, time(), UTC)
+        return [or_(m.status.in_(NOT_INVOICED), m.completed_at >= after)]
+
+    def assignment(self) -> Where:
+        """Booked or active (``past``: or ended since)."""
+        ended = (AssignmentStatus.ENDED,) if self.past else ()
+        return [ASSIGNMENT.c.status.in_(BOOKED + ended)]
+
+    def deal(self) -> Where:
+        """Open (``past``: or closed after the day)."""
+        o = OPPORTUNITY.c
+        if not self.past:
+            return [o.is_closed.is_(False)]
+        return [or_(o.is_closed.is_(False), o.close_date > self.day)]
+
+    def probability(self) -> Any:
+        o = OPPORTUNITY.c
+        if not self.past:
+            return o.probability
+        return case((o.is_closed.is_(True), PAST_PROBABILITY), else_=o.probability).label(
+            "probability"
+        )
 
 
 @dataclass(frozen=True)
@@ -45,16 +96,24 @@ def _in(column: Any, currency: str | None) -> list[Any]:
 
 
 async def read_sources(
-    conn: AsyncConnection, start: date, end: date, today: date, currency: str | None
+    conn: AsyncConnection,
+    start: date,
+    end: date,
+    today: date,
+    currency: str | None,
+    *,
+    past: bool = False,
 ) -> Sources:
     """Billed invoices issued in the period up to today; milestones, fixed-fee projects and
-    assignments still to deliver; open deals (each row with its service line)."""
+    assignments still to deliver; open deals (each row with its service line). ``past``:
+    ``today`` is a past day and open work is reconstructed from dates (``OpenOn``)."""
+    on = OpenOn(today, past)
     return Sources(
         await _rows(conn, _invoices(start, min(end, today), currency)),
-        await _rows(conn, _milestones(end, currency)),
-        await _rows(conn, _fixed_fees(today, currency)),
-        await _rows(conn, _assignments(today, currency)),
-        await _rows(conn, _deals(currency)),
+        await _rows(conn, _milestones(end, currency, on)),
+        await _rows(conn, _fixed_fees(on, currency)),
+        await _rows(conn, _assignments(on, currency)),
+        await _rows(conn, _deals(currency, on)),
     )
 
 
@@ -74,52 +133,52 @@ def _invoices(start: date, end: date, currency: str | None) -> Any:
     )
 
 
-def _milestones(end: date, currency: str | None) -> Any:
+def _milestones(end: date, currency: str | None, on: OpenOn) -> Any:
     m = MILESTONE.c
     return (
         select(m.id, m.currency, m.due_date, m.amount_minor, LINE)
         .join(PROJECT, PROJECT.c.id == m.project_id)
         .outerjoin(RATE_CARD, BY_CARD)
-        .where(live(MILESTONE), live(PROJECT), m.status.in_(NOT_INVOICED), m.due_date <= end)
-        .where(PROJECT.c.status.in_(OPEN_PROJECTS), *_in(m.currency, currency))
+        .where(live(MILESTONE), *on.milestone(), m.due_date <= end)
+        .where(*on.project(), *_in(m.currency, currency))
         .order_by(m.due_date, m.id)
     )
 
 
-def _fixed_fees(today: date, currency: str | None) -> Any:
+def _fixed_fees(on: OpenOn, currency: str | None) -> Any:
     p, i = PROJECT.c, INVOICE.c
     billed = (
         select(func.coalesce(func.sum(i.total_minor), 0))
-        .where(live(INVOICE), is_billed(), i.project_id == p.id)
+        .where(live(INVOICE), is_billed(), i.project_id == p.id, i.issue_date <= on.day)
         .scalar_subquery()
     )
     return (
         select(p.id, p.currency, p.budget_minor, p.end_date, billed.label("billed_minor"), LINE)
         .select_from(PROJECT.outerjoin(RATE_CARD, BY_CARD))
-        .where(live(PROJECT), p.billing_method == BillingMethod.FIXED_FEE)
-        .where(p.status.in_(OPEN_PROJECTS), p.end_date >= today, *_in(p.currency, currency))
+        .where(*on.project(), p.billing_method == BillingMethod.FIXED_FEE)
+        .where(p.end_date >= on.day, *_in(p.currency, currency))
         .order_by(p.id)
     )
 
 
-def _assignments(today: date, currency: str | None) -> Any:
+def _assignments(on: OpenOn, currency: str | None) -> Any:
     a = ASSIGNMENT.c
     return (
         select(a.id, a.currency, a.scheduled_hours_x100, a.bill_rate_minor, a.start_date)
         .add_columns(a.end_date, LINE)
         .join(PROJECT, PROJECT.c.id == a.project_id)
         .outerjoin(RATE_CARD, BY_CARD)
-        .where(live(ASSIGNMENT), live(PROJECT), a.status.in_(BOOKED), a.end_date >= today)
-        .where(PROJECT.c.billing_method.in_(TIME_BASED), PROJECT.c.status.in_(OPEN_PROJECTS))
+        .where(live(ASSIGNMENT), *on.assignment(), a.end_date >= on.day)
+        .where(PROJECT.c.billing_method.in_(TIME_BASED), *on.project())
         .where(*_in(a.currency, currency))
         .order_by(a.id)
     )
 
 
-def _deals(currency: str | None) -> Any:
+def _deals(currency: str | None, on: OpenOn) -> Any:
     o = OPPORTUNITY.c
     return (
-        select(o.id, o.currency, o.amount_minor, o.probability, o.close_date, o.service_line)
-        .where(live(OPPORTUNITY), o.is_closed.is_(False), *_in(o.currency, currency))
+        select(o.id, o.currency, o.amount_minor, on.probability(), o.close_date, o.service_line)
+        .where(live(OPPORTUNITY), *on.deal(), *_in(o.currency, currency))
         .order_by(o.id)
     )

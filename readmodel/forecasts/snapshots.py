@@ -73,17 +73,22 @@ def snapshot_rows(
     return rows
 
 
-async def take_snapshot(conn: AsyncConnection, day: date, months: int, weeks_of: WeeksOf) -> int:
+async def take_snapshot(
+    conn: AsyncConnection, day: date, months: int, weeks_of: WeeksOf, *, past: bool = False
+) -> int:
     """Write ``day``'s snapshot unless one is stored already; how many rows were written.
 
     Idempotent per day: the first snapshot of a day stands (the unique key refuses a
     concurrent second one; the caller's transaction then rolls back and nothing changes).
+    ``past``: ``day`` is behind us and its open work is reconstructed from dates (the seed's
+    history; ``revenue_sources.OpenOn``).
     """
     taken = await conn.scalar(select(SNAPSHOT.c.id).where(SNAPSHOT.c.taken_on == day).limit(1))
     if taken is not None:
         return 0
     start, end = months_ahead(day, months)
-    rows = snapshot_rows(await read_sources(conn, start, end, day, None), day, months, weeks_of)
+    sources = await read_sources(conn, start, end, day, None, past=past)
+    rows = snapshot_rows(sources, day, months, weeks_of)
     if rows:
         await conn.execute(insert(SNAPSHOT), rows)
     return len(rows)
