@@ -38,6 +38,8 @@ async def seed_database(
     progress: bool,
 ) -> None:
     from readmodel.seed import SeedConfig, clear_firm, seed_firm
+    from readmodel.seed.history import seed_snapshots
+    from sync_jobs.handoff.templates import weeks_of
 
     engine = create_engine(settings.database_url.get_secret_value())
     try:
@@ -50,6 +52,10 @@ async def seed_database(
         config = SeedConfig(accounts=accounts, seed=seed, today=today or datetime.now(UTC).date())
         report = await seed_firm(engine, config, progress=progress)
         print(report.summary(), file=sys.stderr)
+        snapshots = await seed_snapshots(
+            engine, config.today, settings.forecasts.snapshot_months, weeks_of, progress=progress
+        )
+        print(f"forecast history: {snapshots:,} snapshot rows", file=sys.stderr)
     finally:
         await engine.dispose()
 

@@ -19,6 +19,9 @@ ROLE_RATES = {
     "Analyst": 12_000,
 }
 ROLES = tuple(ROLE_RATES)
+NEGOTIATED = (95, 90, 85)
+"""Discounted cards (percent of the list rates) a client negotiated: its projects bill at its
+card's rates, so a discount is not a rate off the card (timeAnomalies)."""
 SERVICE_LINES = (
     "Strategy",
     "Cloud Migration",
@@ -39,7 +42,7 @@ class Catalog:
     """What every account's projects draw on."""
 
     people: list[tuple[int, str]]  # (person id, role)
-    rate_cards: dict[tuple[str, str], int]  # (service line, currency) → current card id
+    rate_cards: dict[tuple[str, str, int], int]  # (line, currency, % of list) → current card
     rates: dict[tuple[str, str], Rates]  # (currency, role) → current standard rates
 
 
@@ -55,7 +58,11 @@ def build_catalog(ctx: SeedContext, accounts: int) -> Catalog:
     for line in SERVICE_LINES:
         for cur in CURRENCIES:
             _rate_card(ctx, line, cur, current=False, rates=rates)
-            cards[(line, cur)] = _rate_card(ctx, line, cur, current=True, rates=rates)
+            for share in NEGOTIATED:  # before the list card: the newest id is the list's
+                cards[(line, cur, share)] = _rate_card(
+                    ctx, line, cur, current=True, rates=rates, share=share
+                )
+            cards[(line, cur, 100)] = _rate_card(ctx, line, cur, current=True, rates=rates)
     return Catalog(people=people, rate_cards=cards, rates=rates)
 
 
@@ -89,6 +96,7 @@ def _rate_card(
     *,
     current: bool,
     rates: dict[tuple[str, str], Rates],
+    share: int = 100,
 ) -> int:
     card_id = ctx.new_id("rate_card")
     start = ctx.today - timedelta(days=365 if current else 730)
@@ -96,7 +104,7 @@ def _rate_card(
         "rate_card",
         {
             **ctx.lineage("rate_card", card_id, "netsuite", start),
-            "name": f"{line} {currency} {start.year}",
+            "name": f"{line} {currency} {start.year}" + ("" if share == 100 else f" at {share}%"),
             "service_line": line,
             "currency": currency,
             "effective_from": start,
@@ -107,14 +115,14 @@ def _rate_card(
     for role in ROLES:
         line_id = ctx.new_id("rate_card_line")
         r = rates[(currency, role)]
-        uplift = 100 if current else 95
+        uplift = 100 if current else 95  # last year's card: 5% lower
         ctx.add(
             "rate_card_line",
             {
                 **ctx.lineage("rate_card_line", line_id, "netsuite", start),
                 "rate_card_id": card_id,
                 "role": role,
-                "bill_rate_minor": r.bill * uplift // 100,
+                "bill_rate_minor": r.bill * uplift * share // 10_000,
                 "cost_rate_minor": r.cost * uplift // 100,
             },
         )

@@ -22,6 +22,8 @@ class SeedContext:
     synced_at: datetime
     next_id: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rows: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    busy: set[tuple[int, date]] = field(default_factory=set)  # (person, day) with time logged
+    planted: set[str] = field(default_factory=set)  # the deliberate anomalies already made
 
     def new_id(self, table: str) -> int:
         self.next_id[table] += 1

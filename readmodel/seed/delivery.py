@@ -9,15 +9,13 @@ from readmodel.enums import (
     ChangeOrderStatus,
     MilestoneStatus,
     ProjectStatus,
-    TimeEntryStatus,
 )
 from readmodel.seed.billing import bill_project
 from readmodel.seed.catalog import Catalog
 from readmodel.seed.context import Row, SeedContext
 from readmodel.seed.names import OWNERS, PROJECT_WORDS
+from readmodel.seed.timesheets import plant, time_entries
 
-MAX_ENTRIES = 60  # time entries per project: keeps L scale near 1M rows
-OVER_BUDGET_SHARE = 0.12
 MILESTONE_NAMES = ("Discovery", "Design", "Build", "Test", "Go-live", "Handover")
 
 
@@ -77,7 +75,7 @@ def _project(
             "budget_minor": budget,
             "budget_hours_x100": budget * 100 // avg_rate,
             "etc_cost_minor": 0,
-            "rate_card_id": catalog.rate_cards[(line, cur)],
+            "rate_card_id": catalog.rate_cards[(line, cur, discount)],
             "start_date": start,
             "end_date": end,
             "manager_name": rng.choice(OWNERS),
@@ -89,7 +87,8 @@ def _project(
     for person_id, role in team:
         _assignment(ctx, catalog, project, person_id, role, status, discount)
     progress = _progress(ctx, start, end)
-    entries = _time(ctx, catalog, project, team, discount, progress)
+    entries = time_entries(ctx, catalog, project, team, discount, progress)
+    plant(ctx, catalog, project, team, discount)
     cost = sum(e["hours_x100"] * e["cost_rate_minor"] for e in entries) // 100
     if status in (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD):
         project["etc_cost_minor"] = cost * (100 - progress) // max(progress, 5)
@@ -143,79 +142,6 @@ def _assignment(
             "start_date": project["start_date"],
             "end_date": project["end_date"],
             "status": state.value,
-        },
-    )
-
-
-def _time(
-    ctx: SeedContext,
-    catalog: Catalog,
-    project: Row,
-    team: list[tuple[int, str]],
-    discount: int,
-    progress: int,
-) -> list[Row]:
-    """Weekly timesheet lines until the hours the schedule (and any overrun) implies."""
-    rng = ctx.rng
-    over = project["status"] == ProjectStatus.ACTIVE.value and rng.random() < OVER_BUDGET_SHARE
-    burn = rng.randint(150, 220) if over else rng.randint(75, 105)
-    target = project["budget_hours_x100"] * progress * burn // 10_000
-    first, last = project["start_date"], min(project["end_date"], ctx.today)
-    entries: list[Row] = []
-    logged = 0
-    while logged < target and len(entries) < MAX_ENTRIES and first <= last:
-        person_id, role = rng.choice(team)
-        hours = min(rng.randint(8, 96) * 25, max(target - logged, 100))
-        day = first + timedelta(days=rng.randint(0, (last - first).days))
-        entries.append(_entry(ctx, catalog, project, person_id, role, day, hours, discount))
-        logged += hours
-    return entries
-
-
-def _entry(
-    ctx: SeedContext,
-    catalog: Catalog,
-    project: Row,
-    person_id: int,
-    role: str,
-    day: date,
-    hours: int,
-    discount: int,
-) -> Row:
-    rng = ctx.rng
-    age = (ctx.today - day).days
-    rates = catalog.rates[(project["currency"], role)]
-    if rng.random() < 0.02:
-        status = TimeEntryStatus.REJECTED
-    elif age > 45 or (age > 14 and rng.random() < 0.85):
-        status = TimeEntryStatus.APPROVED
-    elif age > 14:
-        status = TimeEntryStatus.SUBMITTED  # piling up: submitted weeks ago, never approved
-    else:
-        status = TimeEntryStatus.SUBMITTED if rng.random() < 0.6 else TimeEntryStatus.DRAFT
-    submitted = None
-    if status is not TimeEntryStatus.DRAFT:
-        submitted = datetime.combine(
-            min(day + timedelta(days=rng.randint(0, 3)), ctx.today), time(18), UTC
-        )
-    tid = ctx.new_id("time_entry")
-    return ctx.add(
-        "time_entry",
-        {
-            **ctx.lineage("time_entry", tid, "netsuite", day),
-            "project_id": project["id"],
-            "person_id": person_id,
-            "role": role,
-            "work_date": day,
-            "hours_x100": hours,
-            "billable": project["billing_method"] != "non_billable",
-            "bill_rate_minor": rates.bill * discount // 100,
-            "standard_rate_minor": rates.bill,
-            "cost_rate_minor": rates.cost,
-            "currency": project["currency"],
-            "status": status.value,
-            "submitted_at": submitted,
-            "invoice_id": None,
         },
     )
 

@@ -26,6 +26,7 @@ INSERT_ORDER = (
     "time_entry",
     "payment",
     "sync_state",
+    "forecast_snapshot",
 )
 BATCH = 5_000
 
