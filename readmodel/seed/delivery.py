@@ -85,7 +85,7 @@ def _project(
         },
     )
     for person_id, role in team:
-        _assignment(ctx, catalog, project, person_id, role, status, discount)
+        _assignment(ctx, catalog, project, (person_id, role, len(team)), status, discount)
     progress = _progress(ctx, start, end)
     entries = time_entries(ctx, catalog, project, team, discount, progress)
     plant(ctx, catalog, project, team, discount)
@@ -114,11 +114,12 @@ def _assignment(
     ctx: SeedContext,
     catalog: Catalog,
     project: Row,
-    person_id: int,
-    role: str,
+    member: tuple[int, str, int],
     status: ProjectStatus,
     discount: int,
 ) -> None:
+    """``member``: (person id, role, team size): the budget's hours shared by the team."""
+    person_id, role, team_size = member
     aid = ctx.new_id("assignment")
     rates = catalog.rates[(project["currency"], role)]
     state = {
@@ -135,7 +136,7 @@ def _assignment(
             "project_id": project["id"],
             "person_id": person_id,
             "role": role,
-            "scheduled_hours_x100": project["budget_hours_x100"] // 2,
+            "scheduled_hours_x100": project["budget_hours_x100"] // team_size,  # the plan
             "bill_rate_minor": rates.bill * discount // 100,
             "cost_rate_minor": rates.cost,
             "currency": project["currency"],
