@@ -7,6 +7,7 @@ warnings") gives the rule each threshold feeds.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -82,4 +83,11 @@ class ForecastSettings(BaseModel):
         le=24,
         description="snapshot_forecast: each day's snapshot holds this month and the ones "
         "after it, this many in all (the horizons forecastAccuracy can measure: 0 … n − 1).",
+    )
+    holidays: list[date] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="forecast.capacity: the firm's holidays (ISO dates, e.g. "
+        '\'["2026-12-25","2026-12-28"]\' in CLIENTGRAPH_FORECASTS__HOLIDAYS): not working days '
+        "for available hours nor for spreading booked and pipeline demand.",
     )

@@ -1,11 +1,13 @@
-"""The capacity forecast by month and role: available hours vs booked demand (2 statements).
+"""The capacity forecast by month and role: available hours (less holidays) vs booked and
+weighted-pipeline demand (2 statements, + 2 for the pipeline: ``pipeline_demand``).
 
 Formulas and a worked example: docs/formulas.md, "Capacity forecast".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.figures.numbers import plural, ratio, to_cents
 from readmodel.figures.sql import PERSON, PROJECT, live
-from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK, working_days
+from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK
 from readmodel.forecasts.revenue import last_of, months_between
 from readmodel.forecasts.revenue_sources import ASSIGNMENT, BOOKED, OPEN_PROJECTS
+from readmodel.forecasts.workdays import Calendar
 
 ZERO = Decimal("0.00")
 
@@ -29,11 +32,17 @@ class RoleMonth:
     month: date
     role: str
     available: Decimal
-    demand: Decimal
+    booked: Decimal
     people: int
     assignments: int
     over: Decimal
     under: Decimal
+    pipeline: Decimal = ZERO
+    deals: int = 0
+
+    @property
+    def demand(self) -> Decimal:
+        return self.booked + self.pipeline
 
     @property
     def utilization(self) -> Decimal | None:
@@ -50,9 +59,14 @@ class RoleMonth:
     def explanation(self) -> str:
         u = self.utilization
         share = "no capacity" if u is None else f"utilization {u}"
+        need = f"{self.booked} h booked ({plural(self.assignments, 'assignment')})"
+        if self.deals:
+            need += (
+                f" + {self.pipeline} h weighted pipeline ({plural(self.deals, 'deal')}) "
+                f"= {self.demand} h"
+            )
         return (
-            f"{self.month:%Y-%m} {self.role}: {self.demand} h booked "
-            f"({plural(self.assignments, 'assignment')}) ÷ {self.available} h available "
+            f"{self.month:%Y-%m} {self.role}: {need} ÷ {self.available} h available "
             f"({plural(self.people, 'person', 'people')}) = {share}; over above {self.over}, "
             f"under below {self.under}."
         )
@@ -80,8 +94,8 @@ async def capacity_rows(
     return list(people), list(booked)
 
 
-def _share(first: date, last: date, month: date, today: date) -> int:
-    return working_days(max(first, month, today), min(last, last_of(month)))
+def _share(first: date, last: date, month: date, today: date, calendar: Calendar) -> int:
+    return calendar.days(max(first, month, today), min(last, last_of(month)))
 
 
 Tally = dict[str, tuple[Decimal, int]]  # role → (hours, how many people or assignments)
@@ -99,13 +113,13 @@ def _available(people: list[Any], days: int) -> Tally:
     return out
 
 
-def _demand(booked: list[Any], month: date, today: date) -> Tally:
+def _demand(booked: list[Any], month: date, today: date, calendar: Calendar) -> Tally:
     """Σ scheduled hours × the month's share of each assignment's working days, per role."""
     out: dict[str, tuple[Decimal, int]] = {}
     for a in booked:
         share, span = (
-            _share(a.start_date, a.end_date, month, today),
-            working_days(a.start_date, a.end_date),
+            _share(a.start_date, a.end_date, month, today, calendar),
+            calendar.days(a.start_date, a.end_date),
         )
         if share and span:
             hours = to_cents(Decimal(a.scheduled_hours_x100 * share) / span / 100)
@@ -114,23 +128,36 @@ def _demand(booked: list[Any], month: date, today: date) -> Tally:
     return out
 
 
+@dataclass(frozen=True)
+class Demand:
+    """What capacity is compared with: booked assignments, and (if given) the pipeline."""
+
+    booked: list[Any]
+    calendar: Calendar = field(default_factory=Calendar)
+    pipeline: Callable[[date], Tally] | None = None  # month → role hours of open deals
+
+
 def capacity(
     people: list[Any],
-    booked: list[Any],
+    demand: Demand,
     start: date,
     end: date,
     today: date,
     thresholds: tuple[Decimal, Decimal],
 ) -> list[RoleMonth]:
     """Each month of the period from the current one on, each role, sorted (pure)."""
-    out = []
+    out, cal = [], demand.calendar
     for month in months_between(max(start, today.replace(day=1)), end):
-        available = _available(people, _share(month, last_of(month), month, today))
-        demand = _demand(booked, month, today)
-        for role in sorted(set(available) | set(demand)):
-            (have, people_n), (need, booked_n) = (
+        available = _available(people, _share(month, last_of(month), month, today, cal))
+        booked = _demand(demand.booked, month, today, cal)
+        pipeline = {} if demand.pipeline is None else demand.pipeline(month)
+        for role in sorted(set(available) | set(booked) | set(pipeline)):
+            (have, people_n), (need, booked_n), (deal_h, deals_n) = (
                 available.get(role, (ZERO, 0)),
-                demand.get(role, (ZERO, 0)),
+                booked.get(role, (ZERO, 0)),
+                pipeline.get(role, (ZERO, 0)),
             )
-            out.append(RoleMonth(month, role, have, need, people_n, booked_n, *thresholds))
+            out.append(
+                RoleMonth(month, role, have, need, people_n, booked_n, *thresholds, deal_h, deals_n)
+            )
     return out

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from readmodel.forecasts.capacity import RoleMonth, capacity_rows
+from readmodel.forecasts.capacity import Demand, RoleMonth, capacity_rows
 from readmodel.forecasts.capacity import capacity as capacity_of
+from readmodel.forecasts.pipeline_demand import Rates, Tally, pipeline_demand, pipeline_rows
 from readmodel.forecasts.revenue import Month, forecast, last_of
 from readmodel.forecasts.revenue_sources import read_sources
+from readmodel.forecasts.workdays import Calendar
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.inputs import currency_code, in_range
-from sync_jobs.handoff.templates import weeks_of
+from sync_jobs.handoff.templates import budget_hours_x100, split, template_for, weeks_of
+
+Plan = tuple[int, list[tuple[str, int]]]
 
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
@@ -44,8 +48,26 @@ async def revenue(
     return forecast(sources, start, end, ctx.today, weeks_of)
 
 
+def deal_plan(line: str | None, weighted_minor: int, rates: Rates) -> Plan | None:
+    """The hours a deal's weighted amount buys at its template's blended rate, split by the
+    template's role shares — the budget its handoff would set (``sync_jobs.handoff``)."""
+    template = template_for(line)
+    total = 0 if template is None else budget_hours_x100(template, weighted_minor, rates)
+    if template is None or total <= 0:
+        return None
+    parts = split(total, tuple(r.percent for r in template.roles))
+    return template.weeks, [(r.role, h) for r, h in zip(template.roles, parts, strict=True)]
+
+
 async def capacity(ctx: Context, start: date, end: date) -> list[RoleMonth]:
-    s = ctx.forecasts
+    s, today = ctx.forecasts, ctx.today
+    calendar = Calendar.of(s.holidays)
     async with ctx.engine.connect() as conn:
-        people, booked = await capacity_rows(conn, start, end, ctx.today)
-    return capacity_of(people, booked, start, end, ctx.today, (s.capacity_over, s.capacity_under))
+        people, booked = await capacity_rows(conn, start, end, today)
+        deals, cards = await pipeline_rows(conn)
+
+    def pipeline(month: date) -> Tally:
+        return pipeline_demand(deals, cards, deal_plan, month, today, calendar)
+
+    demand = Demand(booked, calendar, pipeline)
+    return capacity_of(people, demand, start, end, today, (s.capacity_over, s.capacity_under))

@@ -105,19 +105,32 @@ class CapacityFlag(Enum):
     IDLE = strawberry.enum_value("idle", description="Neither capacity nor demand.")
 
 
-@strawberry.type(description="One role in one month, from today on: capacity against bookings.")
+@strawberry.type(
+    description="One role in one month, from today on: capacity against bookings and the "
+    "weighted pipeline."
+)
 class RoleCapacity:
     month: date = strawberry.field(description="The month's first day.")
     role: str
     available_hours: Decimal = strawberry.field(
-        description="Σ weekly capacity × working days left in the month ÷ 5, active people."
+        description="Σ weekly capacity × working days left in the month (less the firm's "
+        "holidays) ÷ 5, active people."
     )
     demand_hours: Decimal = strawberry.field(
+        description="bookedHours + pipelineHours: what the role is asked for in the month."
+    )
+    booked_hours: Decimal = strawberry.field(
         description="Σ booked assignments' scheduled hours × the month's share of their "
         "working days."
     )
+    pipeline_hours: Decimal = strawberry.field(
+        description="Σ open deals' hours for the role (amount × probability at the template's "
+        "blended card rate, split by its role shares) × the month's share of the working days "
+        "of their span."
+    )
     people: int = strawberry.field(description="Active people with this role.")
     assignments: int = strawberry.field(description="Assignments with hours in the month.")
+    deals: int = strawberry.field(description="Open deals with hours for the role in the month.")
     utilization: float | None = strawberry.field(
         description="demandHours ÷ availableHours (null without capacity)."
     )
@@ -131,8 +144,11 @@ class RoleCapacity:
             role=r.role,
             available_hours=r.available,
             demand_hours=r.demand,
+            booked_hours=r.booked,
+            pipeline_hours=r.pipeline,
             people=r.people,
             assignments=r.assignments,
+            deals=r.deals,
             utilization=ratio(r.utilization),
             flag=CapacityFlag(r.flag),
             explanation=r.explanation,
@@ -141,8 +157,7 @@ class RoleCapacity:
 
 @strawberry.type(
     description="Revenue and capacity by month from one read model (docs/formulas.md, "
-    "'Revenue forecast', 'Capacity forecast'). Forecast snapshots and their accuracy are not "
-    "built yet."
+    "'Revenue forecast', 'Capacity forecast'). Its accuracy: Portfolio.forecastAccuracy."
 )
 class Forecast:
     period_start: date
@@ -153,7 +168,8 @@ class Forecast:
     )
 
     @strawberry.field(
-        description="Capacity by month (from the current one) and role, over or under."
+        description="Capacity by month (from the current one) and role against booked and "
+        "weighted-pipeline demand, over or under."
     )
     async def capacity(
         self, info: strawberry.Info, first: First = NESTED_FIRST

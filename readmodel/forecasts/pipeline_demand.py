@@ -1,0 +1,90 @@
+"""The weighted pipeline's demand by role: the hours open deals would need, weighted by their
+probability, placed by working days over their service line's template length (2 statements).
+
+Formulas and a worked example: docs/formulas.md, "Capacity forecast".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from readmodel.figures.numbers import to_cents
+from readmodel.figures.sql import OPPORTUNITY, live
+from readmodel.forecasts.revenue import last_of
+from readmodel.forecasts.revenue_sources import RATE_CARD
+from readmodel.forecasts.workdays import Calendar
+from readmodel.tables import RateCardLine, table_of
+
+CARD_LINE = table_of(RateCardLine)
+Rates = dict[str, int]  # role → bill rate (minor units an hour)
+DealPlan = Callable[[str | None, int, Rates], tuple[int, list[tuple[str, int]]] | None]
+"""(service line, weighted amount in minor units, the card's rates) → (weeks, [(role, hours
+×100)]) as the handoff would budget the deal; ``None`` without a template or rates."""
+Tally = dict[str, tuple[Decimal, int]]  # role → (hours, how many deals)
+
+
+async def pipeline_rows(conn: AsyncConnection) -> tuple[list[Any], dict[tuple[str, str], Rates]]:
+    """Open live deals naming a service line; each (service line, currency)'s effective card
+    rates (the newest card, as the handoff picks it)."""
+    o, c, line = OPPORTUNITY.c, RATE_CARD.c, CARD_LINE.c
+    deals = await conn.execute(
+        select(o.id, o.currency, o.amount_minor, o.probability, o.close_date, o.service_line)
+        .where(live(OPPORTUNITY), o.is_closed.is_(False), o.service_line.is_not(None))
+        .order_by(o.id)
+    )
+    lines = await conn.execute(
+        select(c.id, c.service_line, c.currency, line.role, line.bill_rate_minor)
+        .join(CARD_LINE, line.rate_card_id == c.id)
+        .where(live(RATE_CARD), live(CARD_LINE), c.status == "effective")
+        .where(c.service_line.is_not(None))
+        .order_by(c.effective_from.desc(), c.id.desc())
+    )
+    return list(deals), _newest_cards(lines)
+
+
+def _newest_cards(lines: Iterable[Any]) -> dict[tuple[str, str], Rates]:
+    card_of: dict[tuple[str, str], int] = {}
+    rates: dict[tuple[str, str], Rates] = defaultdict(dict)
+    for row in lines:
+        key = (row.service_line, row.currency)
+        if card_of.setdefault(key, row.id) == row.id:
+            rates[key].setdefault(row.role, row.bill_rate_minor)
+    return dict(rates)
+
+
+def pipeline_demand(
+    deals: list[Any],
+    cards: dict[tuple[str, str], Rates],
+    plan: DealPlan,
+    month: date,
+    today: date,
+    calendar: Calendar,
+) -> Tally:
+    """Σ per role of each deal's role hours × the month's share of the working days of its
+    span (from its close date, or today once passed, over the template's weeks), to 0.01 h."""
+    out: Tally = {}
+    for deal in deals:
+        rates = cards.get((deal.service_line, deal.currency))
+        weighted = deal.amount_minor * deal.probability // 100
+        found = None if rates is None else plan(deal.service_line, weighted, rates)
+        if found is None:
+            continue
+        weeks, roles = found
+        first = max(deal.close_date, today)
+        last = first + timedelta(days=weeks * 7 - 1)
+        span = calendar.days(first, last)
+        share = calendar.days(max(first, month, today), min(last, last_of(month)))
+        if not (span and share):
+            continue
+        for role, hours_x100 in roles:
+            hours = to_cents(Decimal(hours_x100 * share) / span / 100)
+            total, n = out.get(role, (Decimal("0.00"), 0))
+            out[role] = (total + hours, n + 1)
+    return out
