@@ -11,6 +11,7 @@ from pathlib import Path
 
 from clientgraph.apikey_cli import add_apikey
 from clientgraph.documents_cli import add_documents
+from clientgraph.forecast_cli import add_forecast
 from clientgraph.settings import Settings
 
 DESCRIPTION = """\
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     add_apikey(commands)
     add_documents(commands)
+    add_forecast(commands)
     return parser
 
 

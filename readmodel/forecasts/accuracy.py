@@ -88,14 +88,20 @@ def closed_months(start: date, end: date, today: date) -> list[date]:
 async def accuracy_rows(
     conn: AsyncConnection, first: date, last: date
 ) -> tuple[list[Any], list[Any]]:
-    """The snapshots of the months ``first`` … ``last`` (first days), and their actuals:
-    billed invoice totals per issue day, currency and service line."""
-    s, i = SNAPSHOT.c, INVOICE.c
+    """The snapshots of the months ``first`` … ``last`` (first days), and their actuals."""
+    s = SNAPSHOT.c
     snapshots = await conn.execute(
         select(s.taken_on, s.month, s.horizon, s.currency, s.service_line, s.amount_minor)
         .where(s.month >= first, s.month <= last)
         .order_by(s.month, s.taken_on, s.currency, s.service_line)
     )
+    return list(snapshots), await actual_rows(conn, first, last)
+
+
+async def actual_rows(conn: AsyncConnection, first: date, last: date) -> list[Any]:
+    """Billed invoice totals per issue day, currency and service line, months ``first`` …
+    ``last``."""
+    i = INVOICE.c
     actuals = await conn.execute(
         select(i.issue_date, i.currency, LINE, func.sum(i.total_minor))
         .outerjoin(PROJECT, PROJECT.c.id == i.project_id)
@@ -103,7 +109,7 @@ async def accuracy_rows(
         .where(live(INVOICE), is_billed(), i.issue_date >= first, i.issue_date <= last_of(last))
         .group_by(i.issue_date, i.currency, RATE_CARD.c.service_line)
     )
-    return list(snapshots), list(actuals)
+    return list(actuals)
 
 
 def monthly_actuals(rows: Iterable[Any]) -> dict[date, dict[Key, int]]:

@@ -9,11 +9,12 @@ snapshot cannot be recomputed exactly: it is taken by the job's own function wit
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
+from readmodel.forecasts.backtest import month_starts
 from readmodel.forecasts.revenue import WeeksOf
 from readmodel.forecasts.snapshots import take_snapshot
 
@@ -23,11 +24,7 @@ HISTORY_MONTHS = 12
 
 def snapshot_days(today: date, months: int = HISTORY_MONTHS) -> list[date]:
     """The first day of each of the ``months`` months before today's, oldest first; today."""
-    days, month = [], today.replace(day=1)
-    for _ in range(months):
-        month = (month - timedelta(days=1)).replace(day=1)
-        days.append(month)
-    return [*reversed(days), today]
+    return [*month_starts(today, months), today]
 
 
 async def seed_snapshots(
