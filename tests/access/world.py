@@ -26,10 +26,12 @@ from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
 from readmodel import api_keys
 from readmodel.seed import SeedConfig, seed_firm
+from readmodel.seed.history import seed_snapshots
 from resolvers.ids import to_global_id
+from sync_jobs.handoff.templates import weeks_of
 from tests.conftest import FIRM_NOW, FIRM_TODAY
 
-ACCOUNTS, SEED = 14, 3
+ACCOUNTS, SEED = 14, 47  # 47: 4 is a child of 2; 4 and 5 keep milestones, change orders
 PARTNER_BY_ID, PARTNER_BY_REF = 4, 5  # account keys the partner's key names
 HIDDEN_PARENT, HIDDEN_CHILD = 2, 6
 OTHER = 3  # another client, with projects
@@ -116,6 +118,7 @@ async def shape_firm(engine: AsyncEngine) -> None:
     await seed_firm(
         engine, SeedConfig(accounts=ACCOUNTS, seed=SEED, today=FIRM_TODAY), progress=False
     )
+    await seed_snapshots(engine, FIRM_TODAY, 6, weeks_of, progress=False)  # forecastAccuracy
     parents = dict(await _sql(engine, "SELECT id, parent_id FROM account"))
     assert parents[PARTNER_BY_ID] == HIDDEN_PARENT, "the seed no longer makes 4 a child of 2"
     await _sql(
