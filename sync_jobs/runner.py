@@ -54,10 +54,18 @@ class _Queued:
 class InProcessRunner:
     """Pulls each source on a schedule and runs enqueued jobs, in this process."""
 
-    def __init__(self, deps: SyncDeps, sources: Sequence[str], *, interval: float) -> None:
+    def __init__(
+        self,
+        deps: SyncDeps,
+        sources: Sequence[str],
+        *,
+        interval: float,
+        snapshot_after: float = SNAPSHOT_FIRST_AFTER_SECONDS,
+    ) -> None:
         self._deps = deps
         self._sources = list(sources)
         self._interval = interval
+        self._snapshot_after = snapshot_after  # the first forecast snapshot, seconds after start
         self._max_tries = deps.settings.sync.max_retries + 1
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._running: set[tuple[str, str]] = set()
@@ -100,8 +108,10 @@ class InProcessRunner:
             await self._execute(_Queued("pull_source", (first,), "first"))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._consume())
-            every, first_after = SNAPSHOT_INTERVAL_SECONDS, SNAPSHOT_FIRST_AFTER_SECONDS
-            group.create_task(self._every(every, first_after, "snapshot_forecast"))
+            snapshot = self._every(
+                SNAPSHOT_INTERVAL_SECONDS, self._snapshot_after, "snapshot_forecast"
+            )
+            group.create_task(snapshot)
             for source in self._sources:
                 delay = self._interval if source == first else 0.0  # pulled just now
                 group.create_task(self._every(self._interval, delay, "pull_source", source))

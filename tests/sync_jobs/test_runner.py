@@ -127,3 +127,30 @@ async def test_a_hint_arriving_mid_refresh_is_not_swallowed(engine: AsyncEngine)
             await eventually(renamed)
         finally:
             await runner.stop()
+
+
+async def test_the_embedded_runner_takes_the_days_forecast_snapshot(engine: AsyncEngine) -> None:
+    from readmodel.forecasts.snapshots import SNAPSHOT
+    from tests.forecasts.test_forecast_accuracy import accuracy_firm
+    from tests.readmodel.firm_builder import build
+
+    await build(engine, accuracy_firm)  # a 3,000.00 Strategy milestone due 2026-07-15
+    day = datetime(2026, 6, 30, 2, 17, tzinfo=UTC)
+
+    async def stored() -> list[tuple[object, ...]]:
+        s = SNAPSHOT.c
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(s.taken_on, s.month, s.amount_minor).where(s.amount_minor != 0)
+            )
+            return [tuple(r) for r in rows]
+
+    settings = settings_for(url_of(engine))
+    async with sync_deps(settings, engine=engine, clock=lambda: day) as deps:
+        runner = InProcessRunner(deps, [], interval=3600, snapshot_after=0)
+        await runner.start()
+        try:
+            await eventually(stored)
+        finally:
+            await runner.stop()
+    assert await stored() == [(day.date(), day.date().replace(month=7, day=1), 300_000)]
