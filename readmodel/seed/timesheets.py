@@ -25,7 +25,8 @@ def time_entries(
     discount: int,
     progress: int,
 ) -> list[Row]:
-    """Weekly timesheet lines until the hours the schedule (and any overrun) implies."""
+    """Daily lines until the hours the schedule (and any overrun) implies, at most
+    ``MAX_ENTRIES``; a line finding no free weekday is left out."""
     rng = ctx.rng
     over = project["status"] == ProjectStatus.ACTIVE.value and rng.random() < OVER_BUDGET_SHARE
     burn = rng.randint(150, 220) if over else rng.randint(75, 105)
