@@ -32,7 +32,8 @@ from systems.salesforce import store as salesforce_store
 from tests.systems.test_netsuite_simulator import CERTIFICATES, SECRET, m2m_settings, seeded_rows
 
 Rows = dict[str, list[dict[str, Any]]]
-ACCOUNTS = 5  # a small sources with records of every kind (milestones, submitted time)
+ACCOUNTS = 6  # a small source with records of every kind (milestones, submitted time, deals
+# in every stage)
 
 
 @dataclass
