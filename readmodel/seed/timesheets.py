@@ -11,6 +11,7 @@ from readmodel.seed.context import Row, SeedContext
 
 OVER_BUDGET_SHARE = 0.12
 MAX_ENTRIES = 45  # time entries per project: keeps L scale near 1M rows
+MAX_ENTRIES_OVER = 150  # … and per project running over budget (about 1 in 8 active ones)
 HABIT_X100 = (500, 550, 600, 650, 700)  # a person's usual day on a project (by person id)
 USUAL_SHARE = 0.8  # … most days exactly; the others a quarter hour either side, so no day
 # is off the person's own pattern (timeAnomalies' robust score needs a wider miss than that)
@@ -26,15 +27,16 @@ def time_entries(
     progress: int,
 ) -> list[Row]:
     """Daily lines until the hours the schedule (and any overrun) implies, at most
-    ``MAX_ENTRIES``; a line finding no free weekday is left out."""
+    ``MAX_ENTRIES`` (``MAX_ENTRIES_OVER`` overrunning); a line finding no free weekday is left
+    out."""
     rng = ctx.rng
     over = project["status"] == ProjectStatus.ACTIVE.value and rng.random() < OVER_BUDGET_SHARE
     burn = rng.randint(150, 220) if over else rng.randint(75, 105)
     target = project["budget_hours_x100"] * progress * burn // 10_000
     first, last = project["start_date"], min(project["end_date"], ctx.today)
     entries: list[Row] = []
-    logged = 0
-    while logged < target and len(entries) < MAX_ENTRIES and first <= last:
+    logged, most = 0, MAX_ENTRIES_OVER if over else MAX_ENTRIES
+    while logged < target and len(entries) < most and first <= last:
         person_id, role = rng.choice(team)
         habit = HABIT_X100[person_id % len(HABIT_X100)]
         hours = habit if rng.random() < USUAL_SHARE else habit + rng.choice((-25, 25))
