@@ -1,6 +1,8 @@
 """A running command's lease, through the job (``apply_command``) against the Salesforce
-simulator: renewed while the source is slow, given back when the attempt is cancelled, and
-never touched by an attempt whose lease another worker took over.
+simulator: renewed while the source is slow, given back when the attempt is cancelled, never
+touched by an attempt whose lease another worker took over, taken over once it lapsed; and
+the claim's compare-and-set on a stale read (a race the job cannot be paused inside: the
+command log's ``claim`` itself, on the real database).
 
 ``HeldWrite`` keeps the source's answer to the command's write (a PATCH) until the test lets
 it go, so the attempt is RUNNING under its lease for as long as the test needs; the order is
@@ -19,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.types import utcnow
 from tests.sync_jobs.commands.conftest import (
@@ -128,3 +131,49 @@ async def test_a_cancelled_attempt_gives_its_lease_back_at_once(engine: AsyncEng
         transport.release.set()
         again = await run_once(sources, command_id)  # the next run claims it at once
         assert isinstance(again, dict) and again["status"] == CommandStatus.SUCCEEDED, again
+
+
+async def test_a_dead_workers_command_is_claimed_once_its_lease_lapsed(sources: Sources) -> None:
+    """Through the job: a RUNNING command whose lease lapsed (its worker died) is taken by the
+    next run; one whose lease still holds is left to its worker."""
+    deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+    payload = {"opportunity_id": deal, "stage": "negotiation", "amount": "125000.10"}
+    dead, alive = [
+        await add_command(sources.engine, "update_opportunity", "salesforce", payload)
+        for _ in range(2)
+    ]
+    lapsed, holds = utcnow() - timedelta(seconds=1), utcnow() + timedelta(hours=1)
+    for command_id, until in ((dead, lapsed), (alive, holds)):
+        await set_command(
+            sources.engine, command_id, CommandStatus.RUNNING,
+            lease_token=f"worker-{command_id}", lease_expires_at=until,
+        )  # fmt: skip
+
+    taken = await run_once(sources, dead)
+    left = await run_once(sources, alive)
+
+    assert isinstance(taken, dict) and taken["status"] == CommandStatus.SUCCEEDED, taken
+    assert left == {"command": alive, "status": "CLAIMED_ELSEWHERE", "skipped": True}
+    assert (await command(sources.engine, alive))["lease_token"] == f"worker-{alive}"
+
+
+async def test_a_claim_on_a_stale_read_of_the_command_loses(sources: Sources) -> None:
+    """Two workers read the command; the first claims it and its attempt ends (a retry is
+    due, DISPATCHED again). The second's claim compares with what it read (``attempts``) and
+    loses, though the status would let it start: one attempt, counted once."""
+    deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+    payload = {"opportunity_id": deal, "stage": "negotiation", "amount": "125000.10"}
+    command_id = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
+    async with sources.engine.connect() as conn:
+        read = await command_log.get(conn, command_id)  # both workers read this
+    assert read is not None
+    claim = {"now": utcnow(), "lease_until": utcnow() + timedelta(minutes=1), "attempts": 1}
+    async with sources.engine.begin() as conn:
+        first_wins = await command_log.claim(conn, read, token="first", **claim)
+    await set_command(sources.engine, command_id, CommandStatus.DISPATCHED, lease_token=None)
+    async with sources.engine.begin() as conn:
+        second_wins = await command_log.claim(conn, read, token="second", **claim)
+
+    assert (first_wins, second_wins) == (True, False)
+    after = await command(sources.engine, command_id)
+    assert (after["status"], after["attempts"]) == (CommandStatus.DISPATCHED, 1)
