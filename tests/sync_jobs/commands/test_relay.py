@@ -143,3 +143,41 @@ async def test_a_job_lost_from_the_queue_is_queued_again(
     job = Job(f"command-{command_id}", redis, _queue_name=queue)
     assert await job.status() == JobStatus.queued
     assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+
+
+@pytest.mark.parametrize("stuck", ["lapsed", "lost"])
+async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
+    engine: AsyncEngine, redis: ArqRedis, queue: str, stuck: str
+) -> None:
+    """RUNNING under a lapsed lease (a dead worker), or DISPATCHED long ago with no job left
+    (a flushed queue): a sweep queues at most ``limit`` of them, the oldest first (the rest
+    wait for a later sweep, once those jobs have run and claimed theirs)."""
+    ids = [await _accepted(engine, f"{stuck}-{n}") for n in range(3)]
+    long_ago = utcnow() - timedelta(hours=1)
+    async with engine.begin() as conn:
+        for command_id in reversed(ids):  # the newest row updated first (PostgreSQL's heap)
+            fields = (
+                {"lease_token": "dead", "lease_expires_at": long_ago}
+                if stuck == "lapsed"
+                else {"dispatched_at": long_ago}
+            )
+            status = CommandStatus.RUNNING if stuck == "lapsed" else CommandStatus.DISPATCHED
+            moved = await command_log.transition(
+                conn, command_id, {CommandStatus.ACCEPTED}, status, now=long_ago, **fields
+            )
+            assert moved
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+
+    async def queued() -> list[int]:
+        jobs = [Job(f"command-{i}", redis, _queue_name=queue) for i in ids]
+        return [
+            i for i, job in zip(ids, jobs, strict=True) if await job.status() == JobStatus.queued
+        ]
+
+    try:
+        await relay_accepted(engine, up, limit=2)
+        swept = await queued()
+    finally:
+        await up.close()
+
+    assert swept == ids[:2]
