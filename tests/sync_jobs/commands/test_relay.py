@@ -145,23 +145,24 @@ async def test_a_job_lost_from_the_queue_is_queued_again(
     assert await _status(engine, command_id) == CommandStatus.DISPATCHED
 
 
-@pytest.mark.parametrize("stuck", ["lapsed", "lost"])
+@pytest.mark.parametrize("stuck", ["lapsed", "unleased", "lost"])
 async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
     engine: AsyncEngine, redis: ArqRedis, queue: str, stuck: str
 ) -> None:
-    """RUNNING under a lapsed lease (a dead worker), or DISPATCHED long ago with no job left
-    (a flushed queue): a sweep queues at most ``limit`` of them, the oldest first (the rest
-    wait for a later sweep, once those jobs have run and claimed theirs)."""
+    """RUNNING under a lapsed lease (a dead worker) or none (a row from before leases), or
+    DISPATCHED long ago with no job left (a flushed queue): a sweep queues at most ``limit``
+    of them, the oldest first (the rest wait for a later sweep, once those jobs have run and
+    claimed theirs)."""
     ids = [await _accepted(engine, f"{stuck}-{n}") for n in range(3)]
     long_ago = utcnow() - timedelta(hours=1)
     async with engine.begin() as conn:
         for command_id in reversed(ids):  # the newest row updated first (PostgreSQL's heap)
-            fields = (
-                {"lease_token": "dead", "lease_expires_at": long_ago}
-                if stuck == "lapsed"
-                else {"dispatched_at": long_ago}
-            )
-            status = CommandStatus.RUNNING if stuck == "lapsed" else CommandStatus.DISPATCHED
+            fields = {
+                "lapsed": {"lease_token": "dead", "lease_expires_at": long_ago},
+                "unleased": {},  # RUNNING from before leases: its worker is long gone
+                "lost": {"dispatched_at": long_ago},
+            }[stuck]
+            status = CommandStatus.DISPATCHED if stuck == "lost" else CommandStatus.RUNNING
             moved = await command_log.transition(
                 conn, command_id, {CommandStatus.ACCEPTED}, status, now=long_ago, **fields
             )
