@@ -152,10 +152,15 @@ async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
     """RUNNING under a lapsed lease (a dead worker) or none (a row from before leases), or
     DISPATCHED long ago with no job left (a flushed queue): a sweep queues at most ``limit``
     of them, the oldest first (the rest wait for a later sweep, once those jobs have run and
-    claimed theirs)."""
+    claimed theirs); a RUNNING command whose lease holds is never one of them."""
+    alive = await _accepted(engine, f"{stuck}-alive")  # the oldest, its worker at work
     ids = [await _accepted(engine, f"{stuck}-{n}") for n in range(3)]
     long_ago = utcnow() - timedelta(hours=1)
     async with engine.begin() as conn:
+        live = {"lease_token": "alive", "lease_expires_at": utcnow() + timedelta(hours=1)}
+        assert await command_log.transition(
+            conn, alive, {CommandStatus.ACCEPTED}, CommandStatus.RUNNING, now=long_ago, **live
+        )
         for command_id in reversed(ids):  # the newest row updated first (PostgreSQL's heap)
             fields = {
                 "lapsed": {"lease_token": "dead", "lease_expires_at": long_ago},
@@ -170,10 +175,10 @@ async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
     up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
 
     async def queued() -> list[int]:
-        jobs = [Job(f"command-{i}", redis, _queue_name=queue) for i in ids]
-        return [
-            i for i, job in zip(ids, jobs, strict=True) if await job.status() == JobStatus.queued
-        ]
+        every = [alive, *ids]
+        jobs = [Job(f"command-{i}", redis, _queue_name=queue) for i in every]
+        statuses = [await job.status() for job in jobs]
+        return [i for i, status in zip(every, statuses, strict=True) if status == JobStatus.queued]
 
     try:
         await relay_accepted(engine, up, limit=2)
