@@ -5,13 +5,21 @@ The modules and the tests that may kill their mutants are configured in ``pyproj
 reached the mutated function. A run of every module takes long on a small machine, so
 modules can be named (``make mutation MODULES="sync_jobs.apply sync_jobs.reconcile"``);
 results accumulate in ``mutants/`` and the table counts what has been checked so far.
+
+A module listed in ``[tool.clientgraph.mutation.own_selection]`` is run in a copy of the
+project of its own (``.mutation/<module>/``) whose ``[tool.mutmut]`` names that module and
+its own tests: functions that run on every request (the consistency wait, freshness) or are
+called by every command would otherwise run every test of the shared selection per mutant.
+mutmut reads its configuration only from the working directory, hence the copy.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -28,6 +36,38 @@ def guarded_modules(pyproject: Path = Path("pyproject.toml")) -> list[str]:
     """The dotted names of the files ``[tool.mutmut] only_mutate`` lists."""
     config = tomllib.loads(pyproject.read_text())["tool"]["mutmut"]
     return [p.removesuffix(".py").replace("/", ".") for p in config["only_mutate"]]
+
+
+def own_selections(pyproject: Path = Path("pyproject.toml")) -> dict[str, list[str]]:
+    """``[tool.clientgraph.mutation.own_selection]``: {module: the tests its mutants run}."""
+    tool = tomllib.loads(pyproject.read_text())["tool"]
+    return dict(tool.get("clientgraph", {}).get("mutation", {}).get("own_selection", {}))
+
+
+def _without_mutmut_section(text: str) -> str:
+    """``pyproject.toml`` without its ``[tool.mutmut]`` table (up to the next table)."""
+    return re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[)", "", text)
+
+
+def prepare_copy(module: str, tests: list[str], root: Path = Path(".")) -> Path:
+    """``.mutation/<module>/``: the sources and tests, configured to mutate ``module`` only
+    and to run ``tests`` (JSON arrays of strings are TOML arrays)."""
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mutmut"]
+    work = root / ".mutation" / module
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.db", "*.db-*")
+    for name in [*config["source_paths"], *config.get("also_copy", []), "tests"]:
+        source = root / name
+        if source.is_dir():
+            target = work / name
+            if target.exists():
+                shutil.rmtree(target)  # a deleted file must not linger in the copy
+            shutil.copytree(source, target, ignore=ignore)
+    own = dict(config, only_mutate=[module.replace(".", "/") + ".py"])
+    own["pytest_add_cli_args_test_selection"] = tests
+    section = "[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in own.items())
+    text = _without_mutmut_section((root / "pyproject.toml").read_text())
+    (work / "pyproject.toml").write_text(text.rstrip("\n") + "\n\n" + section)
+    return work
 
 
 def counts(output: str) -> dict[str, Counter[str]]:
@@ -53,12 +93,23 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args()
     modules = args.modules or guarded_modules()
+    own = own_selections()
     run = [str(MUTMUT), "run", "--max-children", str(args.children)]
-    subprocess.run([*run, *(f"{m}.*" for m in modules)], check=False)
     results = [str(MUTMUT), "results", "--all", "true"]
-    listed = subprocess.run(results, check=True, capture_output=True, text=True).stdout
-    print(render(counts(listed)))
+    shared = [m for m in modules if m not in own]
+    table: dict[str, Counter[str]] = {}
+    if shared:
+        subprocess.run([*run, *(f"{m}.*" for m in shared)], check=False)
+        listed = subprocess.run(results, check=True, capture_output=True, text=True).stdout
+        table |= {m: c for m, c in counts(listed).items() if m in shared}
+    for module in (m for m in modules if m in own):
+        work = prepare_copy(module, own[module])
+        subprocess.run([*run, f"{module}.*"], check=False, cwd=work)
+        listed = subprocess.run(results, check=True, capture_output=True, text=True, cwd=work)
+        table |= {m: c for m, c in counts(listed.stdout).items() if m == module}
+    print(render(table))
     print("\nsurvivors: .venv/bin/mutmut results; one of them: .venv/bin/mutmut show <name>")
+    print("(for a module with its own selection: the same in .mutation/<module>/)")
 
 
 if __name__ == "__main__":

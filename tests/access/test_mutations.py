@@ -10,6 +10,7 @@ answers (commands, the audit log) stay still.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,12 @@ from graphql import (
     get_nullable_type,
     is_non_null_type,
 )
+from pydantic import ValidationError
 from sqlalchemy import text
 
-from clientgraph.access.policy import mutation_roles
+from clientgraph.access.policy import OPERATOR_ACTIONS, mutation_roles
 from clientgraph.access.roles import Role
+from clientgraph.settings import Settings
 from readmodel.db import create_engine
 from resolvers.handoffs.queries import to_handoff_id
 from resolvers.ids import key_of, to_global_id
@@ -144,6 +147,29 @@ async def _forbidden_entries(world: World, operation: str, actor: str) -> int:
 
 def test_every_mutation_has_a_rule() -> None:
     assert {name for name, _ in mutations()} == set(mutation_roles())
+
+
+@pytest.mark.parametrize(
+    ("opened", "refusal"),
+    [
+        (["logTime", "submitChangeOrder"], None),
+        (["zapAll", "logTime", "dropAll"], "no such mutation: dropAll, zapAll"),
+        *((["logTime", name], "operator actions cannot be opened to partners") for name in
+          sorted(OPERATOR_ACTIONS)),
+    ],
+    ids=lambda v: ",".join(v) if isinstance(v, list) else "",
+)  # fmt: skip
+def test_a_deployment_opens_mutations_to_partners_but_never_an_operator_action(
+    monkeypatch: pytest.MonkeyPatch, opened: list[str], refusal: str | None
+) -> None:
+    """``CLIENTGRAPH_AUTH__PARTNER_MUTATIONS`` is checked when the settings are read: an
+    unknown name or an operator action stops the process before it serves."""
+    monkeypatch.setenv("CLIENTGRAPH_AUTH__PARTNER_MUTATIONS", json.dumps(opened))
+    if refusal is None:
+        assert Settings().auth.partner_mutations == opened
+        return
+    with pytest.raises(ValidationError, match=refusal):
+        Settings()
 
 
 @pytest.mark.parametrize("role", ROLES, ids=str)

@@ -16,8 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -118,6 +119,7 @@ async def test_a_token_holds_the_read_until_the_command_succeeds(engine: AsyncEn
     assert 0.3 <= waited < 10, f"{waited:.2f} s: woken by the success, not the 30 s timeout"
     freshness = body["extensions"]["freshness"]
     assert freshness["stale"] is False and freshness["consistency"]["reached"] is True
+    assert 300 <= freshness["consistency"]["waitedMs"] <= waited * 1000 + 1, freshness
     assert freshness["asOf"].startswith("2026-06-30T12:00:00")
 
 
@@ -149,6 +151,47 @@ async def test_a_token_wait_runs_out_and_says_stale(engine: AsyncEngine) -> None
         "behind": [],
         "stale": False,
     }
+
+
+async def test_an_unreadable_command_log_or_sync_state_answers_at_once_marked_stale(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A token's wait, and freshness, read tables of their own: when one cannot be read the
+    answer comes at once (not after the 30 s wait), says so (stale, not reached) and the
+    warning names the outage with its traceback."""
+    ids = await small_firm(engine)
+    async with writable_gateway(engine, consistency_wait_seconds=30) as client:
+        token = (await _win(client, ids))["consistencyToken"]
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE command RENAME TO command_away"))
+        started = time.monotonic()
+        held = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"X-Consistency-Token": token}
+        )
+        waited = time.monotonic() - started
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE command_away RENAME TO command"))
+            await conn.execute(text("ALTER TABLE sync_state RENAME TO sync_state_away"))
+        unknown = await graphql(client, "{ __typename }")
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE sync_state_away RENAME TO sync_state"))
+
+    body = held.json()
+    assert body["data"] == {"__typename": "Query"}
+    assert waited < 10, f"{waited:.2f} s: answered at once, not after the 30 s wait"
+    consistency = body["extensions"]["freshness"]["consistency"]
+    assert consistency["reached"] is False and body["extensions"]["freshness"]["stale"] is True
+    assert 0 <= consistency["waitedMs"] <= waited * 1000 + 1, consistency
+    assert unknown["data"] == {"__typename": "Query"}
+    assert unknown["extensions"]["freshness"] == {
+        "asOf": "2026-06-30T12:00:00+00:00",
+        "oldestSourceSyncAt": None,
+        "behind": [],
+        "stale": True,
+    }
+    warnings = {r.getMessage(): bool(r.exc_info) for r in caplog.records}  # a traceback
+    assert warnings.get("consistency wait skipped: command log unreadable") is True, warnings
+    assert warnings.get("freshness unknown: sync_state unreadable") is True, warnings
 
 
 async def test_freshness_reports_the_oldest_pull(engine: AsyncEngine) -> None:

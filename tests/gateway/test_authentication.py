@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from websockets.asyncio.client import connect
@@ -27,12 +27,14 @@ from clientgraph.settings import AuthSettings, GraphQLSettings, JwtSettings, Set
 from gateway.app import create_app
 from readmodel import api_keys, tables
 from readmodel.api_keys import API_KEYS
+from resolvers.handoffs.queries import to_handoff_id
 from tests.conftest import FIRM_NOW, http_client
 from tests.gateway.test_jwt import AUDIENCE, ISSUER, IdentityProvider, Keys, signed
 from tests.readmodel.firm_builder import FirmBuilder, build
 from tests.resolvers.commands.world import gid, url_of
 
 ACCOUNTS = "{ accounts { totalCount nodes { name } } }"
+HANDOFF = tables.table_of(tables.Handoff)
 
 
 async def _two_clients(engine: AsyncEngine) -> dict[str, Any]:
@@ -373,6 +375,71 @@ async def test_a_partner_sees_the_people_of_its_clients_projects_only(engine: As
             seen[who] = (response.json().get("data") or {}).get("node")
 
     assert seen == {"staffed": {"name": "Staffed"}, "logged": {"name": "Logged"}, "elsewhere": None}
+
+
+HANDOFF_READS = (
+    "query($mine: ID!, $theirs: ID!) {"
+    " mine: handoff(id: $mine) { id } theirs: handoff(id: $theirs) { id }"
+    " node: node(id: $theirs) { id } }"
+)
+QUEUE = "{ handoffs(filter: {status: [COMPLETED]}) { id } }"  # an operator's view
+FOLLOW_HANDOFF = "subscription($id: ID!) { handoffUpdated(id: $id) { id status } }"
+
+
+def _codes(answer: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(e["path"][0], e["extensions"]["code"]) for e in answer.get("errors", [])}
+
+
+async def test_a_scoped_caller_sees_the_handoffs_of_its_accounts_only(engine: AsyncEngine) -> None:
+    """readmodel/reads/scope.py's handoff rule: a handoff hangs from its deal's account. Partners
+    never reach a handoff (a role rule, tests/access/test_ids.py); the scope keeps an operator
+    key naming accounts, and an account team's book, to their own clients' handoffs, through
+    the queue, by id, as a node, on the deal and in ``handoffUpdated`` (over SSE)."""
+
+    async def recipe(b: FirmBuilder, ids: dict[str, Any]) -> None:
+        for name, owner in (("mine", "Dana Reyes"), ("theirs", "Lee Park")):
+            ids[f"{name}_account"] = await b.account(name.title(), owner_name=owner)
+            deal = await b.opportunity(ids[f"{name}_account"], 1000, stage="closed_won")
+            row = {"opportunity_id": deal, "status": "COMPLETED", "trigger": "mutation"}
+            at = {"created_at": FIRM_NOW, "updated_at": FIRM_NOW, "completed_at": FIRM_NOW}
+            inserted = await b.conn.execute(insert(HANDOFF).values(row | at))
+            ids[name] = inserted.inserted_primary_key[0]
+
+    ids = await build(engine, recipe)
+    mine, theirs = to_handoff_id(ids["mine"]), to_handoff_id(ids["theirs"])
+    operator = await new_key(engine, "operator", accounts=[gid("Account", ids["mine_account"])])
+    dana = await new_key(engine, "account_team", owner="Dana Reyes")
+    admin = await new_key(engine, "admin")
+    deals = "{ opportunities { nodes { account { name } handoff { id } } } }"
+    answers: dict[str, Any] = {}
+    async with gateway(engine, book_scoped_account_teams=True) as app, http_client(app) as client:
+        for who, key in (("operator", operator), ("dana", dana)):
+            headers = {"Authorization": f"Bearer {key}"}
+            variables = {"mine": mine, "theirs": theirs}
+            body = {"query": HANDOFF_READS, "variables": variables}
+            answers[who] = (await client.post("/graphql", json=body, headers=headers)).json()
+            for name, handoff in (("mine", mine), ("theirs", theirs)):
+                body = {"query": FOLLOW_HANDOFF, "variables": {"id": handoff}}
+                sse = {**headers, "Accept": "text/event-stream"}
+                stream = await client.post("/graphql", json=body, headers=sse)
+                answers[f"{who} follows {name}"] = stream.text
+        answers["deals"] = (await ask(client, dana, deals)).json()
+        answers["queue"] = (await ask(client, operator, QUEUE)).json()
+        answers["everything"] = (await ask(client, admin, QUEUE)).json()
+
+    assert answers["queue"]["data"]["handoffs"] == [{"id": mine}]
+    assert {h["id"] for h in answers["everything"]["data"]["handoffs"]} == {mine, theirs}
+    for answer in (answers["operator"], answers["dana"]):
+        assert answer["data"]["mine"] == {"id": mine}, answer
+        assert answer["data"]["theirs"] is None and answer["data"]["node"] is None, answer
+        assert _codes(answer) == {("node", "NOT_FOUND")}, answer  # handoff(id:) is just null
+    for who in ("operator", "dana"):
+        assert f'"id":"{mine}"' in answers[f"{who} follows mine"].replace(" ", "")
+        followed = answers[f"{who} follows theirs"]
+        assert "NOT_FOUND" in followed and '"data":{' not in followed.replace(" ", ""), followed
+    assert answers["deals"]["data"]["opportunities"]["nodes"] == [
+        {"account": {"name": "Mine"}, "handoff": {"id": mine}}
+    ]
 
 
 async def test_a_browser_get_that_names_a_query_is_authenticated(engine: AsyncEngine) -> None:

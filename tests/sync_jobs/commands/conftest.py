@@ -4,7 +4,7 @@ to write command rows and run ``apply_command`` the way a worker would."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +89,15 @@ async def lossy_sources(engine: AsyncEngine) -> AsyncIterator[Sources]:
 
 
 @asynccontextmanager
-async def open_sources(engine: AsyncEngine, *, lossy: bool = False) -> AsyncIterator[Sources]:
+async def open_sources(
+    engine: AsyncEngine,
+    *,
+    lossy: bool = False,
+    wrap: Callable[[str, httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+    lease_seconds: float | None = None,
+) -> AsyncIterator[Sources]:
+    """The firm; ``wrap`` puts a transport of the test's in front of a simulator's, and
+    ``lease_seconds`` shortens a running command's lease."""
     rows = seeded_rows(ACCOUNTS)
     sf, sf_faults = salesforce_store.from_seed(rows), salesforce_app.Faults()
     ns, ns_faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
@@ -105,8 +113,13 @@ async def open_sources(engine: AsyncEngine, *, lossy: bool = False) -> AsyncIter
             system: httpx.ASGITransport(app=create_proxy(layers[system], transport))
             for system, transport in transports.items()
         }
+    if wrap is not None:
+        transports = {system: wrap(system, transport) for system, transport in transports.items()}
     url = engine.url.render_as_string(hide_password=False)
     settings = settings_for(url, sf_url=urls["salesforce"], ns_url=urls["netsuite"])
+    if lease_seconds is not None:
+        writes = settings.writes.model_copy(update={"lease_seconds": lease_seconds})
+        settings = settings.model_copy(update={"writes": writes})
     deps = await open_deps(settings, engine=engine, transports=transports)
     try:
         await pull_everything(deps)  # before any answer is lost

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from readmodel.command_log import CommandStatus, source_key
+from readmodel.command_log import CommandStatus, source_key, source_key_of
 from readmodel.tables import metadata
 from sync_jobs.commands import execute
 from tests.sync_jobs.commands.conftest import (
@@ -268,3 +268,27 @@ async def test_success_and_the_read_model_write_commit_together(
     assert await run_to_the_end(sources, command_id) == []
     assert (await command(sources.engine, command_id))["status"] == "SUCCEEDED"
     assert await read_model_row(sources.engine, "time_entry", waiting["target_source_id"])
+
+
+async def test_each_write_carries_the_source_key_of_its_own_idempotency_key(
+    sources: Sources,
+) -> None:
+    """The external id the source stores is the caller's key, hashed (``source_key_of``), so
+    two commands are two records; a command logged before migration 0006 (no ``source_key``)
+    uses its id. Checked at the source, not through ``source_key`` itself."""
+    before = len(sources.ns.rows("timebill"))
+    ids = [
+        await add_command(sources.engine, "log_time", "netsuite", log_time_payload(sources, h))
+        for h in ("1.00", "2.00", "3.00")
+    ]
+    legacy = ids[-1]
+    await set_command(sources.engine, legacy, CommandStatus.ACCEPTED, source_key=None)
+    for command_id in ids:
+        assert await run_to_the_end(sources, command_id) == []
+
+    rows = [await command(sources.engine, command_id) for command_id in ids]
+    expected = [source_key_of(row["idempotency_key"]) for row in rows[:-1]]
+    expected.append(f"clientgraph-command-{legacy}")
+    made = sources.ns.rows("timebill")[before:]
+    assert sorted(r["externalId"] for r in made) == sorted(expected), made
+    assert [r["status"] for r in rows] == ["SUCCEEDED"] * 3

@@ -143,3 +143,47 @@ async def test_a_job_lost_from_the_queue_is_queued_again(
     job = Job(f"command-{command_id}", redis, _queue_name=queue)
     assert await job.status() == JobStatus.queued
     assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+
+
+@pytest.mark.parametrize("stuck", ["lapsed", "unleased", "lost"])
+async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
+    engine: AsyncEngine, redis: ArqRedis, queue: str, stuck: str
+) -> None:
+    """RUNNING under a lapsed lease (a dead worker) or none (a row from before leases), or
+    DISPATCHED long ago with no job left (a flushed queue): a sweep queues at most ``limit``
+    of them, the oldest first (the rest wait for a later sweep, once those jobs have run and
+    claimed theirs); a RUNNING command whose lease holds is never one of them."""
+    alive = await _accepted(engine, f"{stuck}-alive")  # the oldest, its worker at work
+    ids = [await _accepted(engine, f"{stuck}-{n}") for n in range(3)]
+    long_ago = utcnow() - timedelta(hours=1)
+    async with engine.begin() as conn:
+        live = {"lease_token": "alive", "lease_expires_at": utcnow() + timedelta(hours=1)}
+        assert await command_log.transition(
+            conn, alive, {CommandStatus.ACCEPTED}, CommandStatus.RUNNING, now=long_ago, **live
+        )
+        for command_id in reversed(ids):  # the newest row updated first (PostgreSQL's heap)
+            fields = {
+                "lapsed": {"lease_token": "dead", "lease_expires_at": long_ago},
+                "unleased": {},  # RUNNING from before leases: its worker is long gone
+                "lost": {"dispatched_at": long_ago},
+            }[stuck]
+            status = CommandStatus.DISPATCHED if stuck == "lost" else CommandStatus.RUNNING
+            moved = await command_log.transition(
+                conn, command_id, {CommandStatus.ACCEPTED}, status, now=long_ago, **fields
+            )
+            assert moved
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+
+    async def queued() -> list[int]:
+        every = [alive, *ids]
+        jobs = [Job(f"command-{i}", redis, _queue_name=queue) for i in every]
+        statuses = [await job.status() for job in jobs]
+        return [i for i, status in zip(every, statuses, strict=True) if status == JobStatus.queued]
+
+    try:
+        await relay_accepted(engine, up, limit=2)
+        swept = await queued()
+    finally:
+        await up.close()
+
+    assert swept == ids[:2]

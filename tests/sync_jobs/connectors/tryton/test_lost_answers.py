@@ -21,13 +21,19 @@ from typing import Any
 import httpx
 import pytest
 from arq import Retry
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import Settings, SyncSettings, TrytonSettings
 from readmodel.command_log import source_key
+from readmodel.types import utcnow
 from sync_jobs.commands.execute import apply_command
+from sync_jobs.connectors.tryton import deals
 from sync_jobs.connectors.tryton.client import READS, TrytonClient
 from sync_jobs.context import DEPS_KEY, SyncDeps, close_deps, open_deps
+from sync_jobs.handoff import state
+from sync_jobs.handoff.triggers import advance_handoffs
+from sync_jobs.jobs import pull_source
 from tests.sync_jobs.commands.conftest import add_command, command, read_model_row
 from tests.sync_jobs.connectors.tryton.conftest import PASSWORD, LiveTryton
 from tests.sync_jobs.connectors.tryton.test_writes import (
@@ -202,3 +208,66 @@ async def test_each_tryton_write_whose_answers_are_lost_lands_once_and_succeeds(
         assert (done["status"], done["last_error_code"]) == ("SUCCEEDED", None), (kind, done)
         assert lossy.transport.lost, f"{kind.name}: no answer was lost"
         await kind.check(lossy, done)
+
+
+CLIENT_01 = 3  # new_opportunity's party
+MILESTONES = [("Design signed off", "19200.00"), ("Platform live", "28800.00")]  # 48,000.00
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_handoff_steps_whose_answers_are_lost_make_one_project_once(lossy: Lossy) -> None:
+    """A deal won by hand in Tryton is handed off with every step's first answer to each write
+    method lost (the project's ``create``, its comment's ``write``, each milestone task's and
+    the deal's note's ``create``): each retry finds what the lost attempt made (the tags on
+    the comments, the note) and Tryton ends with one project, one task per milestone and one
+    note on the deal."""
+    deps, rpc = lossy.deps, lossy.rpc
+    deal = await new_opportunity(rpc)
+    await pull_everything(deps)  # the deal is open …
+    await deals.mark_opportunity_won(rpc, {"opportunity_id": str(deal)}, "by-hand")
+    await pull_source({DEPS_KEY: deps}, SYSTEM)  # … then won: a handoff waits for its data
+    async with deps.engine.connect() as conn:
+        (handoff_id,) = (await conn.execute(select(state.HANDOFFS.c.id))).scalars()
+        waiting = await state.load(conn, handoff_id)
+    milestones = [
+        {"name": name, "due_date": str(TODAY + timedelta(days=30 * (i + 1))), "amount": amount}
+        for i, (name, amount) in enumerate(MILESTONES)
+    ]
+    inputs = {"service_line": "Data & Analytics", "billing_method": "milestone"}
+    inputs |= {"start_date": str(TODAY), "milestones": milestones}
+    async with deps.engine.begin() as conn:
+        assert await state.merge_inputs(conn, waiting, inputs, utcnow())
+    before = await rpc.search("project.work", [["type", "=", "project"]])
+
+    lossy.transport.losing = True
+    lost: dict[str, list[str]] = {}
+    for _ in range(12):  # the sweep opens each next step; its command runs to the end
+        await advance_handoffs({DEPS_KEY: deps})
+        async with deps.engine.connect() as conn:
+            steps = {s.name: s for s in await state.steps_of(conn, handoff_id)}
+        running = [s for s in steps.values() if s.status == "RUNNING"]
+        if not running:
+            break
+        lossy.transport.lost = []  # each step loses the first answer to each write it makes
+        done = await run_to_the_end(deps, int(running[0].command_id))
+        assert done["status"] == "SUCCEEDED", done
+        lost[running[0].name] = lossy.transport.lost
+    async with deps.engine.connect() as conn:
+        handoff = await state.load(conn, handoff_id)
+    assert handoff is not None and handoff.status == "COMPLETED", handoff
+
+    assert lost["create_project"] == ["model.project.work.create"], lost
+    assert lost["create_billing_schedule"] == [
+        "model.project.work.write",
+        "model.project.work.create",
+    ], lost
+    assert "model.ir.note.create" in lost["link_project_to_opportunity"], lost
+    made = sorted(set(await rpc.search("project.work", [["type", "=", "project"]])) - set(before))
+    assert [str(p) for p in made] == [handoff.project_source_id], made  # one project
+    tasks = await rpc.search_read("project.work", [["parent", "=", made[0]]], ["name"])
+    assert sorted(t["name"] for t in tasks) == sorted(name for name, _ in MILESTONES)
+    notes = await rpc.search("ir.note", [["resource", "=", f"sale.opportunity,{deal}"]])
+    assert len(notes) == 1
+    (project,) = await rpc.read("project.work", made, ["comment"])
+    comment = str(project["comment"]).splitlines()
+    assert comment.count(f"opportunity: sale.opportunity,{deal}") == 1, comment
