@@ -146,6 +146,9 @@ def demo_settings(settings: Settings, sources: DemoSources) -> Settings:
         writes = writes.model_copy(update={"ownership": ownership})
     changes: dict[str, Any] = {"sync": settings.sync.model_copy(update=scheduled)}
     changes["writes"] = writes
+    # the first forecast snapshot (a minute after start) reconstructs a year of history first,
+    # so forecastAccuracy has closed months to show (docs/formulas.md, "Forecast accuracy")
+    changes["forecasts"] = settings.forecasts.model_copy(update={"history_months": 12})
     # the demo's partner key may try any query (production partners run registered documents)
     changes["graphql"] = settings.graphql.model_copy(update={"trusted_documents_only_roles": []})
     if sources.tryton is not None:

@@ -84,6 +84,15 @@ class ForecastSettings(BaseModel):
         description="snapshot_forecast: each day's snapshot holds this month and the ones "
         "after it, this many in all (the horizons forecastAccuracy can measure: 0 … n − 1).",
     )
+    history_months: int = Field(
+        0,
+        ge=0,
+        le=36,
+        description="snapshot_forecast: when no snapshot before today is stored (a new "
+        "deployment), first reconstruct one on the 1st of each of this many past months from "
+        "the records' dates (past=True, docs/formulas.md), so forecastAccuracy has closed months "
+        "at once; 0 (the default) measures only from the first real snapshot. The demo sets 12.",
+    )
     holidays: list[date] = Field(
         default_factory=list,
         max_length=1000,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from readmodel.forecasts.snapshots import take_snapshot
+from readmodel.forecasts.snapshots import SNAPSHOT, take_snapshot
+from readmodel.seed.history import seed_snapshots
 from sync_jobs.context import deps_of
 from sync_jobs.handoff.templates import weeks_of
 
@@ -31,6 +33,12 @@ async def snapshot_forecast(ctx: dict[str, Any]) -> dict[str, Any]:
     deps = deps_of(ctx)
     day = deps.clock().date()
     months = deps.settings.forecasts.snapshot_months
+    history = deps.settings.forecasts.history_months
+    if history and not await _has_history(deps.engine, day):
+        rebuilt = await seed_snapshots(
+            deps.engine, day, months, weeks_of, progress=False, history_months=history
+        )
+        log.info("forecast history reconstructed: %d months, %d rows", history, rebuilt)
     try:
         async with deps.engine.begin() as conn:
             written = await take_snapshot(conn, day, months, weeks_of)
@@ -38,3 +46,10 @@ async def snapshot_forecast(ctx: dict[str, Any]) -> dict[str, Any]:
         written = 0
     log.info("forecast snapshot of %s: %d rows", day, written)
     return {"taken_on": day.isoformat(), "rows": written}
+
+
+async def _has_history(engine: Any, day: Any) -> bool:
+    """Whether a snapshot taken before ``day`` is stored."""
+    async with engine.connect() as conn:
+        before = select(SNAPSHOT.c.id).where(SNAPSHOT.c.taken_on < day).limit(1)
+        return await conn.scalar(before) is not None

@@ -28,11 +28,19 @@ def snapshot_days(today: date, months: int = HISTORY_MONTHS) -> list[date]:
 
 
 async def seed_snapshots(
-    engine: AsyncEngine, today: date, months: int, weeks_of: WeeksOf, *, progress: bool = True
+    engine: AsyncEngine,
+    today: date,
+    months: int,
+    weeks_of: WeeksOf,
+    *,
+    progress: bool = True,
+    history_months: int = HISTORY_MONTHS,
 ) -> int:
-    """Take the history's snapshots (each ``months`` months long); how many rows they wrote."""
+    """Take the history's snapshots (each ``months`` months long), one on the 1st of each of
+    the ``history_months`` months before today's and today's; how many rows they wrote (a day
+    already stored is left as it is)."""
     written = 0
-    days = snapshot_days(today)
+    days = snapshot_days(today, history_months)
     for day in tqdm(days, unit="snapshot", desc="forecast history", disable=not progress):
         async with engine.begin() as conn:
             written += await take_snapshot(conn, day, months, weeks_of, past=day < today)

@@ -154,3 +154,38 @@ async def test_the_embedded_runner_takes_the_days_forecast_snapshot(engine: Asyn
         finally:
             await runner.stop()
     assert await stored() == [(day.date(), day.date().replace(month=7, day=1), 300_000)]
+
+
+async def test_a_new_deployment_reconstructs_its_forecast_history_once(engine: AsyncEngine) -> None:
+    """forecasts.history_months (the demo's 12): the first snapshot of a deployment with no
+    history first takes one on the 1st of each past month; a later day adds only its own."""
+    from readmodel.forecasts.snapshots import SNAPSHOT
+    from sync_jobs.context import DEPS_KEY
+    from sync_jobs.forecast_snapshots import snapshot_forecast
+    from tests.readmodel.firm_builder import FirmBuilder, build
+
+    async def firm(b: FirmBuilder, ids: dict[str, object]) -> None:
+        acme = await b.account("Acme")
+        under_way = {
+            "status": "active",
+            "start_date": datetime(2026, 1, 5).date(),
+            "end_date": datetime(2026, 9, 30).date(),
+        }
+        ps = await b.project(acme, "PS", "milestone", **under_way)
+        await b.milestone(ps, 300_000, "planned", datetime(2026, 7, 15).date())
+
+    await build(engine, firm)
+    settings = settings_for(url_of(engine))
+    forecasts = settings.forecasts.model_copy(update={"history_months": 2})
+    settings = settings.model_copy(update={"forecasts": forecasts})
+
+    async def days_stored() -> list[object]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(SNAPSHOT.c.taken_on).distinct())
+            return sorted(r[0] for r in rows)
+
+    for now in (datetime(2026, 6, 30, 2, 17, tzinfo=UTC), datetime(2026, 7, 1, 2, 17, tzinfo=UTC)):
+        async with sync_deps(settings, engine=engine, clock=lambda now=now: now) as deps:
+            await snapshot_forecast({DEPS_KEY: deps})
+    first = [datetime(2026, m, d).date() for m, d in ((4, 1), (5, 1), (6, 30), (7, 1))]
+    assert await days_stored() == first
