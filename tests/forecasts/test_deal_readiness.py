@@ -75,7 +75,13 @@ async def _statements(app: Any, engine: AsyncEngine) -> int:
     app.state.settings.graphql.compiled_reads = False
     seen = count_statements(app.state.engine)
     await ask(app, engine, "{ accounts { nodes { opportunities { id } } } }")
-    baseline = len(seen)
+    baseline = len(_reads(seen))
     seen.clear()
     _by_id(await ask(app, engine, DEALS))
-    return len(seen) - baseline
+    return len(_reads(seen)) - baseline
+
+
+def _reads(statements: list[str]) -> list[str]:
+    """The request's reads, without the key's bookkeeping (``last_used_at`` is written at
+    most once a minute, so whether a request writes it depends on the clock)."""
+    return [s for s in statements if "api_key" not in s]
