@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from readmodel.figures.stored import refresh_stale
 from readmodel.types import utcnow
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page, start_pull
@@ -141,7 +142,8 @@ async def apply_page(
 
     Rows deferred in the first pass get a second one: their parent may be on the same page
     (a subsidiary listed before its parent account). Deals the page turns won are recorded
-    as observed wins (``sync_jobs.wins``); ``backfill`` says whether the page belongs to
+    as observed wins (``sync_jobs.wins``), and the stored figures of the accounts it touched
+    are recomputed (``readmodel.figures.stored``); ``backfill`` says whether the page belongs to
     an object's initial backfill, whose new deals are history, not changes (``None``:
     while the object has no checkpoint).
     """
@@ -150,6 +152,7 @@ async def apply_page(
     second = await _apply_tables(conn, first.deferred, object_type, now, account_master)
     await park(conn, second.deferred, object_type, now)
     await observe(conn, rows, before, now, object_type=object_type, backfill=backfill)
+    await refresh_stale(conn, now.date())  # the figures the page changed, in its transaction
     return ApplyResult(
         applied=first.applied + second.applied,
         skipped=first.skipped + second.skipped,

@@ -28,6 +28,13 @@ INSERT_ORDER = (
     "sync_state",
 )
 BATCH = 5_000
+STORED_FIGURES = (
+    "account_figures",
+    "account_health_factor",
+    "project_figures",
+    "engagement_figures",
+)
+"""Computed from the rows above (readmodel/figures/stored.py), never inserted by the seed."""
 
 
 async def insert_rows(conn: AsyncConnection, rows: dict[str, list[Row]]) -> int:
@@ -59,4 +66,6 @@ async def clear_firm(engine: AsyncEngine) -> None:
     """Delete every row of every read-model table (children first)."""
     async with engine.begin() as conn:
         for name in reversed(INSERT_ORDER):
+            await conn.execute(delete(metadata.tables[name]))
+        for name in STORED_FIGURES:
             await conn.execute(delete(metadata.tables[name]))

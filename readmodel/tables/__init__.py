@@ -15,6 +15,12 @@ from readmodel.tables.delivery import (
     TimeEntry,
 )
 from readmodel.tables.documents import TrustedDocument
+from readmodel.tables.figures import (
+    AccountFigures,
+    AccountHealthFactor,
+    EngagementFigures,
+    ProjectFigures,
+)
 from readmodel.tables.finance import Invoice, Payment
 from readmodel.tables.handoffs import (
     Handoff,
@@ -34,6 +40,8 @@ from readmodel.tables.sync import (
 
 __all__ = [
     "Account",
+    "AccountFigures",
+    "AccountHealthFactor",
     "AccountXref",
     "ApiKey",
     "Assignment",
@@ -42,6 +50,7 @@ __all__ = [
     "Command",
     "Contact",
     "Engagement",
+    "EngagementFigures",
     "Handoff",
     "HandoffStatus",
     "HandoffStep",
@@ -54,6 +63,7 @@ __all__ = [
     "Payment",
     "Person",
     "Project",
+    "ProjectFigures",
     "RateCard",
     "RateCardLine",
     "StepStatus",
