@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from readmodel.figures.stored import refresh_stale
+from readmodel.figures.stored import lock_figures, refresh_stale
 from readmodel.tables import SyncParked, table_of
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import add_applied
@@ -68,6 +68,8 @@ async def retry_parked(
         )
     ).all()
     total = ApplyResult()
+    if parked:
+        await lock_figures(conn)
     for table in dict.fromkeys(p.table_name for p in parked):
         mine = [p for p in parked if p.table_name == table]
         rows = [decode(p.payload) for p in mine]

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from readmodel.figures.stored import refresh_stale
+from readmodel.figures.stored import lock_figures, refresh_stale
 from readmodel.types import utcnow
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page, start_pull
@@ -147,6 +147,7 @@ async def apply_page(
     an object's initial backfill, whose new deals are history, not changes (``None``:
     while the object has no checkpoint).
     """
+    await lock_figures(conn)  # before the first write: figures' writers go one at a time
     before = await held_before(conn, rows)
     first = await _apply_tables(conn, rows, object_type, now, account_master)
     second = await _apply_tables(conn, first.deferred, object_type, now, account_master)

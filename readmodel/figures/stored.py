@@ -19,8 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import delete, insert, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from readmodel import tables
 from readmodel.figures.engagements import engagement_figures_where
@@ -39,6 +39,19 @@ PROJECTS = tables.table_of(tables.ProjectFigures)
 ENGAGEMENTS = tables.table_of(tables.EngagementFigures)
 
 
+LOCK_KEY = 0x63676669  # "cgfi": pg_advisory_xact_lock key of the writers of figures
+
+
+async def lock_figures(conn: AsyncConnection) -> None:
+    """Serialize the transactions that change figures' inputs and refresh them (PostgreSQL:
+    a transaction-level advisory lock, taken before the first write; SQLite has one writer).
+
+    Without it two writers of one account could each refresh it from a snapshot lacking the
+    other's change, and the later commit would store figures missing the earlier one's."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
 async def refresh_stale(conn: AsyncConnection, today: date) -> int:
     """Recompute every account without a current row (a change invalidated it); returns how
     many. Call it inside the transaction that made the change."""
@@ -49,22 +62,29 @@ async def refresh_stale(conn: AsyncConnection, today: date) -> int:
 
 
 async def dated_accounts(conn: AsyncConnection, today: date) -> list[int]:
-    """Accounts whose stored health is not of ``today`` (or that have none)."""
+    """Accounts whose stored health is not of ``today`` (or that have none), by id."""
     current = select(STATE.c.account_id).where(STATE.c.as_of == today)
     found = select(ACCOUNT.c.id).where(ACCOUNT.c.id.not_in(current)).order_by(ACCOUNT.c.id)
     return [row.id for row in await conn.execute(found)]
 
 
 async def refresh_dated(
-    conn: AsyncConnection, today: date, progress: Callable[[int], Any] | None = None
+    engine: AsyncEngine,
+    today: date,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> int:
-    """The daily refresh: every account whose health is not as of ``today``."""
-    ids = await dated_accounts(conn, today)
+    """The daily refresh: every account whose health is not as of ``today`` (or is stale),
+    ``CHUNK`` accounts per transaction; ``progress(done, total)`` after each. Returns how many
+    accounts it refreshed."""
+    async with engine.connect() as conn:
+        ids = await dated_accounts(conn, today)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        await refresh(conn, chunk, today)
+        async with engine.begin() as conn:
+            await lock_figures(conn)
+            await refresh(conn, chunk, today)
         if progress is not None:
-            progress(len(chunk))
+            progress(start + len(chunk), len(ids))
     return len(ids)
 
 

@@ -5,25 +5,17 @@ per-field path computes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from clientgraph.access.roles import Role
-from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
-from gateway.app import create_app
-from readmodel import api_keys
 from readmodel.tables import Account as AccountRow
 from readmodel.tables import AccountFigures, table_of
 from readmodel.types import utcnow
 from resolvers.ids import to_global_id
 from sync_jobs.pull import pull_object
-from tests.access.compiled import Answer, ask
-from tests.access.world import bearer
+from tests.access.compiled import Answer, admin_paths, ask
 from tests.sync_jobs.connectors.netsuite.conftest import Account
 from tests.sync_jobs.connectors.netsuite.test_sync_into_read_model import pull_crm, pull_erp
 
@@ -40,32 +32,6 @@ query StoredFigures($project: ID!, $account: ID!) {
   }
 }
 """
-
-
-@asynccontextmanager
-async def both_paths(engine: AsyncEngine) -> AsyncIterator[tuple[Any, Any]]:
-    """An admin client on the per-field path and one on the compiled path (today's date: the
-    date the pulls stamp)."""
-    url = engine.url.render_as_string(hide_password=False)
-    now = utcnow()  # one 'now' for both apps, so their extensions.freshness agree
-    key, _ = await api_keys.create(engine, name="figures", role=Role.ADMIN.value, now=now)
-    async with AsyncExitStack() as stack:
-        clients = []
-        for compiled in (False, True):
-            settings = Settings(
-                database_url=url,
-                graphql=GraphQLSettings(compiled_reads=compiled),
-                auth=AuthSettings(anonymous_role=None),
-            )
-            app = create_app(settings, clock=lambda: now)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            transport = httpx.ASGITransport(app=app)
-            clients.append(
-                await stack.enter_async_context(
-                    httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer(key))
-                )
-            )
-        yield clients[0], clients[1]
 
 
 async def answers(clients: tuple[Any, Any], variables: dict[str, Any]) -> tuple[Answer, Answer]:
@@ -100,7 +66,7 @@ async def test_a_pulled_change_is_in_the_stored_figures_of_the_next_query(
         "project": to_global_id("Project", entry.project_id),
         "account": to_global_id("Account", entry.account_id),
     }
-    async with both_paths(engine) as clients:
+    async with admin_paths(engine, utcnow()) as clients:  # today: the pulls' date
         before, _ = await answers(clients, variables)
 
         await account.patch("timebill", entry.source_id, {"hours": entry.hours_x100 / 100 + 3})
