@@ -294,9 +294,7 @@ def explain(sources: DemoSources, account_id: str, keys: dict[str, str] | None =
     if sources.crm == "hubspot":
         return _explain_hubspot(sources, account_id, keys)
     sf, secret = sources.url("salesforce"), sources.shown_secret("salesforce")
-    return (
-        _opening(sources, f"Salesforce  {sf}   client_secret={secret}", keys)
-        + f"""\
+    return _opening(sources, f"Salesforce  {sf}   client_secret={secret}", keys) + f"""\
 Rename a client in Salesforce and query it again:
   TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=clientgraph \\
     -d client_secret={secret} {sf}/services/oauth2/token | python3 -c \\
@@ -305,7 +303,6 @@ Rename a client in Salesforce and query it again:
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{{"Name": "Renamed at the source"}}'
 """
-    )
 
 
 def _keys_lines(keys: dict[str, str], base: str) -> str:
@@ -322,7 +319,7 @@ def _keys_lines(keys: dict[str, str], base: str) -> str:
             "Switch roles in GraphiQL's Headers tab, or from a shell:",
             f"  curl -s {base}/graphql -H 'Authorization: Bearer {example}' \\",
             "    -H 'content-type: application/json' \\",
-            '    -d \'{"query": "{ accounts { totalCount } }"}\'',
+            "    -d '{\"query\": \"{ accounts { totalCount } }\"}'",
         ]
     )
 
@@ -331,15 +328,12 @@ def _explain_hubspot(
     sources: DemoSources, company_id: str, keys: dict[str, str] | None = None
 ) -> str:
     hs, token = sources.url("hubspot"), sources.shown_secret("hubspot")
-    return (
-        _opening(sources, f"HubSpot     {hs}   access_token={token}", keys)
-        + f"""\
+    return _opening(sources, f"HubSpot     {hs}   access_token={token}", keys) + f"""\
 Rename a client in HubSpot and query it again:
   curl -X PATCH {hs}/crm/v3/objects/companies/{company_id} \\
     -H "Authorization: Bearer {token}" -H 'content-type: application/json' \\
     -d '{{"properties": {{"name": "Renamed at the source"}}}}'
 """
-    )
 
 
 def _opening(sources: DemoSources, crm_line: str, keys: dict[str, str] | None) -> str:

@@ -104,7 +104,9 @@ class IdentityDecision(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     source_id: str = Field(max_length=64)
     action: str = Field(max_length=16)  # link | create | ignore
-    account_id: int | None = Field(default=None, foreign_key="account.id", sa_type=BigInteger)
+    account_id: int | None = Field(
+        default=None, foreign_key="account.id", sa_type=BigInteger
+    )
     exception_id: int | None = Field(
         default=None, foreign_key="integration_exception.id", sa_type=BigInteger
     )

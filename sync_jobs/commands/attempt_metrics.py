@@ -15,7 +15,9 @@ Report = dict[str, Any]
 
 
 @asynccontextmanager
-async def counted_attempt(kind: str, attempt: int) -> AsyncIterator[Callable[[Report], Report]]:
+async def counted_attempt(
+    kind: str, attempt: int
+) -> AsyncIterator[Callable[[Report], Report]]:
     """Yields a function that counts the attempt's report; a ``Retry`` counts as RETRY and any
     other exception as ERROR (arq records it)."""
 

@@ -79,11 +79,8 @@ def verify_delivery(
         return standard.verify(secret, lower, body, now=now, tolerance_seconds=tolerance_seconds)
     legacy = lower[signature.HEADER.lower()]
     signature.verify(secret, legacy, body, now=now, tolerance_seconds=tolerance_seconds)
-    log.warning(
-        "a delivery signed with the deprecated %s: move its sender to Standard "
-        "Webhooks (docs/sync.md)",
-        signature.HEADER,
-    )
+    log.warning("a delivery signed with the deprecated %s: move its sender to Standard "
+                "Webhooks (docs/sync.md)", signature.HEADER)
     return None
 
 

@@ -28,13 +28,8 @@ def chromium(width: int = 1400, height: int = 1000) -> Iterator[webdriver.Chrome
         unreachable("chromium / chromedriver", FileNotFoundError(CHROMIUM))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        f"--window-size={width},{height}",
-    ):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", f"--window-size={width},{height}"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -55,3 +50,5 @@ def screenshot(driver: webdriver.Chrome, tmp_path: Path, name: str) -> Path:
     if target := os.environ.get("CLIENTGRAPH_SCREENSHOTS"):
         shutil.copyfile(path, Path(target) / name)
     return path
+
+

@@ -44,10 +44,8 @@ def test_the_hubspot_demo_is_filled_by_sync_and_shows_a_change_made_in_hubspot(
             headers=headers,
         )
         seen = _until(
-            lambda: (
-                "Renamed In HubSpot Ltd"
-                in str(_query(base, "{ accounts(first: 100) { nodes { name } } }"))
-            ),
+            lambda: "Renamed In HubSpot Ltd"
+            in str(_query(base, "{ accounts(first: 100) { nodes { name } } }")),
             10,
         )
 

@@ -23,14 +23,14 @@ input LogTimeInput {
   workDate: String!
 }
 '''
-SERVED = """type Query {
+SERVED = '''type Query {
   a: String
 }
 scalar Date
 input LogTimeInput {
   workDate: Date!
 }
-"""
+'''
 OLD_REMOVED = "| Field Query.old was removed. | 1.1 | since 1.0 | use a |\n"
 HEADER = "| change | released | deprecation period | what a client does |\n|---|---|---|---|\n"
 

@@ -29,9 +29,9 @@ def rows() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-async def token_endpoint(
-    rows: dict[str, list[dict[str, Any]]],
-) -> AsyncIterator[tuple[httpx.AsyncClient, Simulator]]:
+async def token_endpoint(rows: dict[str, list[dict[str, Any]]]) -> AsyncIterator[
+    tuple[httpx.AsyncClient, Simulator]
+]:
     app = create_simulator(from_seed(rows), certificates=CERTIFICATES)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         yield http, app.state.simulator

@@ -20,26 +20,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("command", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("source_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("lease_token", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("lease_expires_at", readmodel.types.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("applied_at", readmodel.types.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(sa.Column("written", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table('command', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch_op.add_column(sa.Column('lease_token', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.add_column(sa.Column('lease_expires_at', readmodel.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('applied_at', readmodel.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('written', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("command", schema=None) as batch_op:
-        batch_op.drop_column("written")
-        batch_op.drop_column("applied_at")
-        batch_op.drop_column("lease_expires_at")
-        batch_op.drop_column("lease_token")
-        batch_op.drop_column("source_key")
+    with op.batch_alter_table('command', schema=None) as batch_op:
+        batch_op.drop_column('written')
+        batch_op.drop_column('applied_at')
+        batch_op.drop_column('lease_expires_at')
+        batch_op.drop_column('lease_token')
+        batch_op.drop_column('source_key')

@@ -163,3 +163,7 @@ async def _terms_days(client: NetSuiteClient, customer_id: str) -> int:
 
 def _ref(record_id: str) -> dict[str, str]:
     return {"id": record_id}
+
+
+
+

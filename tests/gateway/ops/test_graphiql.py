@@ -22,7 +22,7 @@ async def test_the_page_loads_everything_from_the_gateway(firm: Firm) -> None:
     assert hosts <= {"www.w3.org"}  # no CDN: only the SVG namespace of the inline favicon
     assert len(assets) == 7  # react, react-dom, js-cookie, graphiql ×2, the explorer ×2
     for path, answer in answers.items():
-        kind = TYPES[path[path.rindex(".") :]]
+        kind = TYPES[path[path.rindex("."):]]
         assert answer.status_code == 200, path
         assert kind in answer.headers["content-type"], (path, answer.headers["content-type"])
         assert len(answer.content) > 500, path

@@ -97,25 +97,14 @@ async def test_a_scrape_reads_open_commands_dead_letters_and_each_source_lag(
     engine: AsyncEngine,
 ) -> None:
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(table_of(Command)),
-            [
-                _command(i, s)
-                for i, s in enumerate(
-                    ["DEAD_LETTERED", "DEAD_LETTERED", "FAILED", "ACCEPTED", "SUCCEEDED"]
-                )
-            ],
-        )
-        await conn.execute(
-            insert(table_of(SyncState)).values(
-                system="salesforce",
-                object_type="account",
-                records_applied=4,
-                records_applied_total=40,
-                last_success_at=FIRM_NOW - timedelta(seconds=90),
-                last_attempt_at=FIRM_NOW - timedelta(seconds=90),
-            )
-        )
+        await conn.execute(insert(table_of(Command)), [_command(i, s) for i, s in enumerate(
+            ["DEAD_LETTERED", "DEAD_LETTERED", "FAILED", "ACCEPTED", "SUCCEEDED"]
+        )])
+        await conn.execute(insert(table_of(SyncState)).values(
+            system="salesforce", object_type="account", records_applied=4,
+            records_applied_total=40, last_success_at=FIRM_NOW - timedelta(seconds=90),
+            last_attempt_at=FIRM_NOW - timedelta(seconds=90),
+        ))
     sf = SalesforceSettings(base_url="http://sf.test")
     async with gateway(engine, salesforce=sf) as client:
         text = (await client.get("/metrics")).text
@@ -160,19 +149,11 @@ async def test_only_operators_admins_and_the_scrape_token_may_scrape(engine: Asy
     async with gateway(engine, auth=AuthSettings(anonymous_role=None), ops=ops) as client:
         answers = {
             who: (await client.get("/metrics", headers=_bearer(credential))).status_code
-            for who, credential in [
-                *keys.items(),
-                ("token", "scrape-secret-0123456789"),
-                ("wrong token", "scrape-secret-x"),
-                ("nobody", None),
-            ]
+            for who, credential in [*keys.items(), ("token", "scrape-secret-0123456789"),
+                                    ("wrong token", "scrape-secret-x"), ("nobody", None)]
         }
     assert answers == {
-        "operator": 200,
-        "admin": 200,
-        "finance": 403,
-        "token": 200,
-        "wrong token": 401,
+        "operator": 200, "admin": 200, "finance": 403, "token": 200, "wrong token": 401,
         "nobody": 401,
     }
 
@@ -204,16 +185,9 @@ async def _key(engine: AsyncEngine, role: str) -> str:
 def _command(n: int, status: str) -> dict[str, Any]:
     at = FIRM_NOW - timedelta(minutes=10)
     return {
-        "kind": "log_time",
-        "status": status,
-        "target_system": "tryton",
-        "target_object": "timesheet",
-        "idempotency_key": f"metrics-{n}",
-        "input_hash": "x",
-        "payload": "{}",
-        "correlation_id": f"c-{n}",
-        "attempts": 8,
-        "created_at": at,
+        "kind": "log_time", "status": status, "target_system": "tryton",
+        "target_object": "timesheet", "idempotency_key": f"metrics-{n}", "input_hash": "x",
+        "payload": "{}", "correlation_id": f"c-{n}", "attempts": 8, "created_at": at,
         "updated_at": at,
     }
 

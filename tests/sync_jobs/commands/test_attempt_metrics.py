@@ -35,9 +35,6 @@ async def test_outcomes_retries_and_attempts_to_finish_are_counted() -> None:
 
     after = {o: attempts(o) for o in before}
     assert {o: after[o] - before[o] for o in before} == {
-        "SUCCEEDED": 1,
-        "DEAD_LETTERED": 1,
-        "RETRY": 1,
-        "DEFERRED": 1,
+        "SUCCEEDED": 1, "DEAD_LETTERED": 1, "RETRY": 1, "DEFERRED": 1,
     }
     assert finished("DEAD_LETTERED") >= 8

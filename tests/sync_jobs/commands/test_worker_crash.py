@@ -222,11 +222,8 @@ def netsuite_simulator() -> tuple[Rows, netsuite_store.Store, netsuite_faults.Fa
     """The test firm's rows, and a NetSuite simulator holding them, with its store and faults."""
     rows = seeded_rows(ACCOUNTS)
     ns, faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
-    return (
-        rows,
-        ns,
-        faults,
-        netsuite_app.create_simulator(ns, certificates=CERTIFICATES, faults=faults),
+    return rows, ns, faults, netsuite_app.create_simulator(
+        ns, certificates=CERTIFICATES, faults=faults
     )
 
 
