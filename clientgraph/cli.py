@@ -94,15 +94,14 @@ def _add_seed(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     p.add_argument("--accounts", type=int, default=200, help="top-level clients (default 200)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
-    p.add_argument(
-        "--today",
-        type=date.fromisoformat,
-        default=None,
-        help="the firm's 'today' as YYYY-MM-DD (default: the real today, UTC)",
-    )
+    _today_and_quiet(p, "the firm's 'today' as YYYY-MM-DD (default: the real today, UTC)")
     p.add_argument("--reset", action="store_true", help="delete existing rows first")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_seed)
+
+
+def _today_and_quiet(p: argparse.ArgumentParser, today: str) -> None:
+    p.add_argument("--today", type=date.fromisoformat, default=None, help=today)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_figures(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,13 +120,9 @@ def _add_figures(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Recompute the stored figures and health of every account not stored "
         "as of --today (default: the real today, UTC), 500 accounts per transaction.",
     )
-    refresh.add_argument(
-        "--today",
-        type=date.fromisoformat,
-        default=None,
-        help="the date health is measured against, YYYY-MM-DD (default: today, UTC)",
+    _today_and_quiet(
+        refresh, "the date health is measured against, YYYY-MM-DD (default: today, UTC)"
     )
-    refresh.add_argument("--quiet", action="store_true", help="no progress bar")
     refresh.set_defaults(handler=_figures_refresh)
 
 

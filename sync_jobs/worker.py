@@ -114,7 +114,7 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     """The command-log sweep, the daily refresh of the stored figures, and a unique pull and
     reconciliation cron per scheduled source."""
     sync = settings.sync
-    jobs = [_relay_cron(), _figures_cron()]  # commands accepted while no gateway could queue
+    jobs = [_relay_cron(), _figures_cron()]  # relay: commands no gateway could queue then
     for source in scheduled_sources(settings):
         jobs.append(_cron(pull_source, source, PULL_TIMEOUT_SECONDS, sync.interval_seconds))
         jobs.append(
