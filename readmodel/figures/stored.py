@@ -53,10 +53,14 @@ async def lock_figures(conn: AsyncConnection) -> None:
 
 
 async def refresh_stale(conn: AsyncConnection, today: date) -> int:
-    """Recompute every account without a current row (a change invalidated it); returns how
-    many. Call it inside the transaction that made the change."""
+    """Recompute the accounts without a current row (a change invalidated them), at most
+    ``CHUNK`` (the lowest ids), and return how many. Call it inside the transaction that made
+    the change. The bound keeps a writer's transaction short when many accounts are stale at
+    once (just after migration 0013, or after a backfill cut short): those are answered per
+    field until the daily refresh, a worker's start or ``clientgraph figures refresh``."""
     missing = select(ACCOUNT.c.id).where(ACCOUNT.c.id.not_in(select(STATE.c.account_id)))
-    ids = [row.id for row in await conn.execute(missing.order_by(ACCOUNT.c.id))]
+    found = await conn.execute(missing.order_by(ACCOUNT.c.id).limit(CHUNK))
+    ids = [row.id for row in found]
     await refresh(conn, ids, today)
     return len(ids)
 
