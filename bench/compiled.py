@@ -1,22 +1,27 @@
 """The compiled read path on and off, side by side: `python -m bench.compiled`.
 
-Two gateways on the bench's database (`make bench` seeds it), one with
+Two gateways on the bench's database (`make bench` seeds it; ``--database`` names another, so
+engineers sharing a server do not share it), one with
 ``CLIENTGRAPH_GRAPHQL__COMPILED_READS=true``, one with ``false``; wrk alternates between them
-for each workload x concurrency. Workloads: the bench's three (the unified view and the
-portfolio list ask for figures and health, so both gateways run them per field: the difference
-is what trying to compile costs), plus ``unified_rows`` — workload 1 without its figures and
-health, which the planner compiles into one statement. Prints one JSON line per run.
+for each workload x concurrency. Before the load the stored figures are refreshed as of today
+(what the daily job does: the seed stores health as of the bench's date, the gateways' today is
+the real one). Workloads: the bench's three (the unified view and the portfolio list with
+their figures and health, compiled from the stored values), plus ``unified_rows`` — workload 1
+without its figures and health. Prints one JSON line per run.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 from contextlib import ExitStack
 
 from bench import database, load, measure, servers, workloads
 from bench.workloads import CLIENTGRAPH
+from clientgraph.settings import Settings
+from clientgraph.tasks import refresh_figures
 from resolvers.ids import to_global_id
 
 ROWS = workloads.QUERIES / "unified_client_view_rows.graphql"
@@ -29,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16])
     p.add_argument("--server", default="postgres@127.0.0.1:5432")
     p.add_argument("--port", type=int, default=8821, help="compiled on; off is port + 1")
+    p.add_argument("--database", default=None, help="default: clientgraph_bench_<scale>")
     args = p.parse_args(argv)
-    url, _ = database.run(args.server, args.scale, reseed=False)
+    url, _ = database.run(args.server, args.scale, reseed=False, name=args.database)
+    asyncio.run(refresh_figures(Settings(database_url=url), today=None, progress=False))
     account_id = measure.busiest_account(url)
     with ExitStack() as stack:
         gateways = {}

@@ -23,9 +23,12 @@ SCALES = {"S": 500, "L": 10_000}
 BENCH_TODAY = "2026-06-30"
 
 
-async def prepare(server: str, scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
-    """The URL of the scale's database, seeding it if new; and how its seeding went."""
-    name = f"clientgraph_bench_{scale.lower()}"
+async def prepare(
+    server: str, scale: str, *, reseed: bool, name: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The URL of the scale's database (``name``, default ``clientgraph_bench_<scale>``),
+    migrated, and seeded if new; and how its seeding went."""
+    name = name or f"clientgraph_bench_{scale.lower()}"
     admin = await asyncpg.connect(f"postgresql://{server}/postgres")
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
@@ -39,6 +42,11 @@ async def prepare(server: str, scale: str, *, reseed: bool) -> tuple[str, dict[s
             await admin.execute(f'CREATE DATABASE "{name}"')
         url = f"postgresql+asyncpg://{server}/{name}"
         if exists and seeded and not reseed:
+            engine = create_engine(url)
+            try:
+                await migrate.upgrade(engine)  # a database seeded by an older revision
+            finally:
+                await engine.dispose()
             return url, {**json.loads(seeded), "seeded_in_this_run": False}
         info = await _seed(url, scale)
         await admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(info)}'")
@@ -70,5 +78,7 @@ def _date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def run(server: str, scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
-    return asyncio.run(prepare(server, scale, reseed=reseed))
+def run(
+    server: str, scale: str, *, reseed: bool, name: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    return asyncio.run(prepare(server, scale, reseed=reseed, name=name))

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_migrate(commands)
     _add_seed(commands)
+    _add_figures(commands)
     _add_schema(commands)
     _add_sync(commands)
     _add_worker(commands)
@@ -95,15 +96,36 @@ def _add_seed(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     p.add_argument("--accounts", type=int, default=200, help="top-level clients (default 200)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
-    p.add_argument(
-        "--today",
-        type=date.fromisoformat,
-        default=None,
-        help="the firm's 'today' as YYYY-MM-DD (default: the real today, UTC)",
-    )
+    _today_and_quiet(p, "the firm's 'today' as YYYY-MM-DD (default: the real today, UTC)")
     p.add_argument("--reset", action="store_true", help="delete existing rows first")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_seed)
+
+
+def _today_and_quiet(p: argparse.ArgumentParser, today: str) -> None:
+    p.add_argument("--today", type=date.fromisoformat, default=None, help=today)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_figures(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "figures",
+        help="the stored figures and health the compiled read path reads",
+        description="Figures and health are stored per account and kept current by every "
+        "write; health depends on the date, so it is refreshed each day (the worker's "
+        "cron at 00:00 UTC, or the gateway itself in embedded mode). `figures refresh` does "
+        "it now, e.g. after restoring a backup or on a deployment without workers.",
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION")
+    refresh = actions.add_parser(
+        "refresh",
+        help="recompute every account whose stored health is not of today (or is stale)",
+        description="Recompute the stored figures and health of every account not stored "
+        "as of --today (default: the real today, UTC), 500 accounts per transaction.",
+    )
+    _today_and_quiet(
+        refresh, "the date health is measured against, YYYY-MM-DD (default: today, UTC)"
+    )
+    refresh.set_defaults(handler=_figures_refresh)
 
 
 def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -285,6 +307,13 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures_refresh(settings: Settings, args: argparse.Namespace) -> int:
+    from clientgraph.tasks import refresh_figures
+
+    asyncio.run(refresh_figures(settings, today=args.today, progress=not args.quiet))
+    return 0
+
+
 def _sync(settings: Settings, args: argparse.Namespace) -> int:
     from clientgraph.telemetry.setup import observe
     from sync_jobs.backfill import sync_source
@@ -344,8 +373,10 @@ def _schema_check(_settings: Settings, args: argparse.Namespace) -> int:
             print(f"{kind}: {line}")
     for problem in report.problems:
         print(f"clientgraph schema check: {problem}", file=sys.stderr)
-    print(f"{len(report.breaking)} breaking, {len(report.dangerous)} dangerous, "
-          f"{len(report.problems)} unrecorded")
+    print(
+        f"{len(report.breaking)} breaking, {len(report.dangerous)} dangerous, "
+        f"{len(report.problems)} unrecorded"
+    )
     return 0 if report.ok else 1
 
 

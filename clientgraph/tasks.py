@@ -60,6 +60,30 @@ async def seed_database(
         await engine.dispose()
 
 
+async def refresh_figures(settings: Settings, *, today: date | None, progress: bool) -> int:
+    """``clientgraph figures refresh``: every account not stored as of ``today``, with a
+    progress bar; returns how many were refreshed."""
+    from tqdm import tqdm
+
+    from readmodel.figures.stored import refresh_dated
+
+    engine = create_engine(settings.database_url.get_secret_value())
+    day = today or datetime.now(UTC).date()
+    bar = tqdm(unit="account", desc="refreshing figures", disable=not progress)
+    try:
+        with bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            refreshed = await refresh_dated(engine, day, advance)
+    finally:
+        await engine.dispose()
+    print(f"figures and health of {refreshed:,} accounts refreshed as of {day}", file=sys.stderr)
+    return refreshed
+
+
 async def prepare_demo(settings: Settings, *, accounts: int) -> None:
     """Migrate, and seed a firm when the read model holds no accounts yet."""
     await migrate_database(settings)

@@ -22,6 +22,7 @@ from typing import Any
 from arq import Retry
 from opentelemetry.trace import Span
 
+from readmodel.figures.stored import refresh_dated
 from sync_jobs.commands.execute import APPLY_MAX_TRIES, apply_command
 from sync_jobs.connectors.base import Connector
 from sync_jobs.context import SyncDeps, deps_of
@@ -161,6 +162,15 @@ async def _reconcile_source(ctx: dict[str, Any], source: str) -> Any:
         return {"source": source, "paused_until": until.isoformat()}
 
 
+async def refresh_figures(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The daily refresh of the stored figures (``readmodel.figures.stored``): health is as
+    of a date, so every account is recomputed for the new day (and any left stale)."""
+    deps = deps_of(ctx)
+    today = deps.clock().date()
+    refreshed = await refresh_dated(deps.engine, today)
+    return {"today": today.isoformat(), "accounts": refreshed}
+
+
 JOBS: dict[str, Job] = {
     "pull_source": pull_source,
     "refresh_records": refresh_records,
@@ -168,6 +178,7 @@ JOBS: dict[str, Job] = {
     "apply_command": apply_command,  # the write path (sync_jobs.commands.execute)
     "advance_handoff": advance_handoff,  # the quote-to-project handoff (sync_jobs.handoff)
     "snapshot_forecast": snapshot_forecast,  # daily: forecast accuracy's record
+    "refresh_figures": refresh_figures,  # stored figures for a new day (daily, and on start)
 }
 # Tries of jobs whose own state decides when to stop (a command's max_attempts): the
 # in-process runner uses these instead of sync.max_retries + 1.

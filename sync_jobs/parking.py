@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from readmodel.figures.stored import lock_figures, refresh_stale
 from readmodel.tables import SyncParked, table_of
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import add_applied
@@ -67,6 +68,8 @@ async def retry_parked(
         )
     ).all()
     total = ApplyResult()
+    if parked:
+        await lock_figures(conn)
     for table in dict.fromkeys(p.table_name for p in parked):
         mine = [p for p in parked if p.table_name == table]
         rows = [decode(p.payload) for p in mine]
@@ -91,6 +94,8 @@ async def retry_parked(
             .values(attempts=PARKED.c.attempts + 1)
         )
         await flag_orphans(conn, system, at, account_master=account_master)
+    if total.applied:
+        await refresh_stale(conn, at.date())
     return total
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from readmodel.figures.stored import lock_figures, refresh_dated, refresh_stale
 from readmodel.types import utcnow
 from sync_jobs.apply import ApplyResult, apply_rows
 from sync_jobs.checkpoints import load_checkpoint, save_failure, save_page, start_pull
@@ -107,6 +108,7 @@ async def _pull_object(
                     now,
                     account_master=account_master,
                     backfill=checkpoint is None,
+                    refresh=checkpoint is not None,  # a backfill refreshes once, at its end
                 )
                 await save_page(
                     conn, source.system, object_type, page.checkpoint, result.applied, now
@@ -125,6 +127,8 @@ async def _pull_object(
             late = await retry_parked(conn, source.system, clock(), account_master=account_master)
         report.applied += late.applied
         report.parked = len(late.deferred)
+    if checkpoint is None and report.applied:  # until now the compiled path answered per field
+        await refresh_dated(engine, clock().date())  # 500 accounts per transaction
     return report
 
 
@@ -136,20 +140,27 @@ async def apply_page(
     *,
     account_master: str = DEFAULT_ACCOUNT_MASTER,
     backfill: bool | None = None,
+    refresh: bool = True,
 ) -> ApplyResult:
     """Apply a page table by table (in first-seen order); park what still has no parent.
 
     Rows deferred in the first pass get a second one: their parent may be on the same page
     (a subsidiary listed before its parent account). Deals the page turns won are recorded
-    as observed wins (``sync_jobs.wins``); ``backfill`` says whether the page belongs to
+    as observed wins (``sync_jobs.wins``), and the stored figures of the accounts it touched
+    are recomputed (``readmodel.figures.stored``; ``refresh=False``: the caller does it
+    later, as a backfill after its last page, the compiled path answering per field until
+    then); ``backfill`` says whether the page belongs to
     an object's initial backfill, whose new deals are history, not changes (``None``:
     while the object has no checkpoint).
     """
+    await lock_figures(conn)  # before the first write: figures' writers go one at a time
     before = await held_before(conn, rows)
     first = await _apply_tables(conn, rows, object_type, now, account_master)
     second = await _apply_tables(conn, first.deferred, object_type, now, account_master)
     await park(conn, second.deferred, object_type, now)
     await observe(conn, rows, before, now, object_type=object_type, backfill=backfill)
+    if refresh:  # the figures the page changed, in its transaction
+        await refresh_stale(conn, now.date())
     return ApplyResult(
         applied=first.applied + second.applied,
         skipped=first.skipped + second.skipped,

@@ -4,7 +4,8 @@ Without Redis (``settings.embedded``) there is no arq worker, so the gateway's l
 an ``InProcessRunner``: one loop per scheduled source pulling it every
 ``sync.interval_seconds`` (fixed rate: a slow pull makes the next one start at once, missed
 slots are not replayed), one loop per source reconciling it every
-``sync.reconcile_interval_seconds`` (first after one interval), one taking the day's forecast
+``sync.reconcile_interval_seconds`` (first after one interval), the daily refresh of the
+stored figures (at start, then just after each 00:00 UTC), one taking the day's forecast
 snapshot (hourly, the first a minute after start; a day's first run writes it), and a
 consumer running the
 jobs handed to it (``InProcessDispatcher``), at most ``MAX_JOBS`` at a time. Like arq's unique
@@ -19,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from arq import Retry
@@ -108,6 +110,7 @@ class InProcessRunner:
             await self._execute(_Queued("pull_source", (first,), "first"))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._consume())
+            group.create_task(self._daily("refresh_figures"))
             snapshot = self._every(
                 SNAPSHOT_INTERVAL_SECONDS, self._snapshot_after, "snapshot_forecast"
             )
@@ -127,6 +130,14 @@ class InProcessRunner:
             await asyncio.sleep(max(0.0, due - loop.time()))
             due = max(due + interval, loop.time())
             await self._execute(_Queued(name, args, f"{name}:{due}"))
+
+    async def _daily(self, name: str) -> None:
+        """Run job ``name`` now, then just after each 00:00 UTC of the deps' clock."""
+        while True:
+            await self._execute(_Queued(name, (), f"{name}:{self._deps.clock().date()}"))
+            now = self._deps.clock()
+            midnight = datetime.combine(now.date() + timedelta(days=1), time(0, 0, 5), UTC)
+            await asyncio.sleep(max(1.0, (midnight - now).total_seconds()))
 
     async def _consume(self) -> None:
         slots = asyncio.Semaphore(MAX_JOBS)

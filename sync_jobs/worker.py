@@ -52,7 +52,7 @@ from sync_jobs.forecast_snapshots import (
     snapshot_forecast,
 )
 from sync_jobs.handoff.triggers import advance_handoff
-from sync_jobs.jobs import Job, pull_source, reconcile_source, refresh_records
+from sync_jobs.jobs import Job, pull_source, reconcile_source, refresh_figures, refresh_records
 from sync_jobs.resilient_worker import ResilientWorker
 from sync_jobs.worker_health import health_app, serve_health
 
@@ -61,6 +61,7 @@ REFRESH_TIMEOUT_SECONDS = 60  # a webhook hint re-reads a handful of records
 RECONCILE_TIMEOUT_SECONDS = 1800  # id sets of every object of a source
 RELAY_TIMEOUT_SECONDS = 60  # one sweep of the command log
 ADVANCE_HANDOFF_TIMEOUT_SECONDS = 60  # reads and logs; the steps' writes are commands
+FIGURES_TIMEOUT_SECONDS = 1800  # every account's figures and health, for a new day
 RELAY_SECONDS = set(range(0, 60, 10))  # the worker's command-log sweep: every 10 s
 
 
@@ -117,10 +118,10 @@ def schedule(interval_seconds: float) -> CronTimes:
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
-    """The command-log sweep, the daily forecast snapshot, and a unique pull and
-    reconciliation cron per scheduled source."""
+    """The command-log sweep, the daily refresh of the stored figures, the daily forecast
+    snapshot, and a unique pull and reconciliation cron per scheduled source."""
     sync = settings.sync
-    jobs = [_relay_cron(), _snapshot_cron()]  # the sweep: commands no gateway could queue
+    jobs = [_relay_cron(), _figures_cron(), _snapshot_cron()]  # relay: commands no gateway queued
     for source in scheduled_sources(settings):
         jobs.append(_cron(pull_source, source, PULL_TIMEOUT_SECONDS, sync.interval_seconds))
         jobs.append(
@@ -151,6 +152,22 @@ def _snapshot_cron() -> CronJob:
         minute={SNAPSHOT_MINUTE},
         second={0},
         unique=True,
+        keep_result=3600.0,
+    )
+
+
+def _figures_cron() -> CronJob:
+    """Just after 00:00 UTC, and when a worker starts (one started after midnight, or after a
+    day without workers, catches up); unique, so one run per day across workers."""
+    return cron(
+        cast(WorkerCoroutine, refresh_figures),
+        name="cron:refresh_figures",
+        timeout=FIGURES_TIMEOUT_SECONDS,
+        hour={0},
+        minute={0},
+        second={5},
+        unique=True,
+        run_at_startup=True,
         keep_result=3600.0,
     )
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
+from readmodel.figures.stored import lock_figures, refresh_stale
 from readmodel.seed.accounts import add_account
 from readmodel.seed.catalog import build_catalog
 from readmodel.seed.context import Row, SeedContext
@@ -94,7 +95,9 @@ async def seed_firm(
         for chunk in generate(config, ctx):
             counts.update({t: len(r) for t, r in chunk.items()})
             async with engine.begin() as conn:
+                await lock_figures(conn)
                 await insert_rows(conn, chunk)
+                await refresh_stale(conn, config.today)
             bar.update(len(chunk.get("account", [])))
             bar.set_postfix(rows=f"{sum(counts.values()):,}")
     async with engine.begin() as conn:

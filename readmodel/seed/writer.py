@@ -29,6 +29,13 @@ INSERT_ORDER = (
     "forecast_snapshot",
 )
 BATCH = 5_000
+STORED_FIGURES = (
+    "account_figures",
+    "account_health_factor",
+    "project_figures",
+    "engagement_figures",
+)
+"""Computed from the rows above (readmodel/figures/stored.py), never inserted by the seed."""
 
 
 async def insert_rows(conn: AsyncConnection, rows: dict[str, list[Row]]) -> int:
@@ -60,4 +67,6 @@ async def clear_firm(engine: AsyncEngine) -> None:
     """Delete every row of every read-model table (children first)."""
     async with engine.begin() as conn:
         for name in reversed(INSERT_ORDER):
+            await conn.execute(delete(metadata.tables[name]))
+        for name in STORED_FIGURES:
             await conn.execute(delete(metadata.tables[name]))

@@ -15,6 +15,12 @@ from readmodel.tables.delivery import (
     TimeEntry,
 )
 from readmodel.tables.documents import TrustedDocument
+from readmodel.tables.figures import (
+    AccountFigures,
+    AccountHealthFactor,
+    EngagementFigures,
+    ProjectFigures,
+)
 from readmodel.tables.finance import Invoice, Payment
 from readmodel.tables.forecasts import ForecastSnapshot
 from readmodel.tables.handoffs import (
@@ -35,6 +41,8 @@ from readmodel.tables.sync import (
 
 __all__ = [
     "Account",
+    "AccountFigures",
+    "AccountHealthFactor",
     "AccountXref",
     "ApiKey",
     "Assignment",
@@ -43,6 +51,7 @@ __all__ = [
     "Command",
     "Contact",
     "Engagement",
+    "EngagementFigures",
     "ForecastSnapshot",
     "Handoff",
     "HandoffStatus",
@@ -56,6 +65,7 @@ __all__ = [
     "Payment",
     "Person",
     "Project",
+    "ProjectFigures",
     "RateCard",
     "RateCardLine",
     "StepStatus",

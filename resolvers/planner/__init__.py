@@ -15,6 +15,7 @@ from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
 
+from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.metrics import COMPILED_READS
 from resolvers.access import allowed
 from resolvers.context import Context
@@ -56,8 +57,15 @@ def _plan(
     engine_dialect = ctx.engine.dialect
     dialect = Dialect(engine_dialect.name, engine_dialect)
     try:
+        role = ctx.principal.role
         plan = compile_operation(
-            schema, operation, fragments, dialect, ctx.scope, lambda n: allowed(ctx, "query", n)
+            schema,
+            operation,
+            fragments,
+            dialect,
+            ctx.scope,
+            lambda n: allowed(ctx, "query", n),
+            lambda guarded: role in FIELD_ROLES[guarded],
         )
         found = _Compiled(text(plan.sql), plan.binders)
     except (Fallback, TooWide):

@@ -93,8 +93,65 @@ class Many:
     filters: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A figure ``readmodel/figures/stored.py`` keeps for the row (``table`` keyed by ``key``
+    = the row's id), as ``kind``: ``money`` (minor units, with the table's currency),
+    ``hundredths`` (a Decimal with two places) or ``ratio`` (ten-thousandths, a float). The
+    object reading it is guarded: its account's figures must be current."""
+
+    table: str
+    key: str
+    column: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Health:
+    """``Account.health``: stored in ``account_figures`` and ``account_health_factor``, read
+    only when stored as of the request's today."""
+
+
 Field = (
-    Column | UtcTime | Flag | EnumName | GlobalId | MoneyOf | Hundredths | Derived | ToOne | Many
+    Column
+    | UtcTime
+    | Flag
+    | EnumName
+    | GlobalId
+    | MoneyOf
+    | Hundredths
+    | Derived
+    | ToOne
+    | Many
+    | Stored
+    | Health
+)
+
+
+def _stored(table: str, key: str, **fields: tuple[str, str]) -> dict[str, Field]:
+    return {name: Stored(table, key, column, kind) for name, (column, kind) in fields.items()}
+
+
+PROJECT_FIGURES = _stored(
+    "project_figures",
+    "project_id",
+    hoursLogged=("hours_logged_x100", "hundredths"),
+    costToDate=("cost_to_date_minor", "money"),
+    budgetBurn=("budget_burn_x10000", "ratio"),
+    eac=("eac_minor", "money"),
+    percentComplete=("percent_complete_x10000", "ratio"),
+    recognizedRevenue=("recognized_revenue_minor", "money"),
+    unbilledWip=("unbilled_wip_minor", "money"),
+    billed=("billed_minor", "money"),
+    collected=("collected_minor", "money"),
+    margin=("margin_x10000", "ratio"),
+)
+ENGAGEMENT_FIGURES = _stored(
+    "engagement_figures",
+    "engagement_id",
+    billedToDate=("billed_to_date_minor", "money"),
+    backlog=("backlog_minor", "money"),
+    delivered=("delivered_minor", "money"),
 )
 
 
@@ -134,6 +191,7 @@ ENTITIES: dict[str, Entity] = {
             invoices=Many(
                 "Invoice", "account_id", ("issue_date", "id"), {"status": ("status", "values")}
             ),
+            health=Health(),
         ),
     ),
     "Contact": Entity(
@@ -180,6 +238,7 @@ ENTITIES: dict[str, Entity] = {
             account=ToOne("Account", "account_id"),
             opportunity=ToOne("Opportunity", "opportunity_id"),
             projects=Many("Project", "engagement_id", ("code", "id")),
+            **ENGAGEMENT_FIGURES,
         ),
     ),
     "Project": Entity(
@@ -200,6 +259,7 @@ ENTITIES: dict[str, Entity] = {
             engagement=ToOne("Engagement", "engagement_id"),
             milestones=Many("Milestone", "project_id", ("due_date", "id")),
             invoices=Many("Invoice", "project_id", ("issue_date", "id")),
+            **PROJECT_FIGURES,
         ),
     ),
     "Milestone": Entity(

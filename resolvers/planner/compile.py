@@ -64,11 +64,13 @@ class _Compiler:
     dialect: Dialect
     scope: RowScope
     allowed: Callable[[str], bool]
+    may_see: Callable[[tuple[str, str]], bool]
     binders: list[Binder] = field(default_factory=list)
     ctes: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     counter: int = 0
     today: str | None = None
+    stored_rows: set[str] = field(default_factory=set)  # aliases whose objects read figures
 
     # --- names, parameters, row rules ------------------------------------------------------
 
@@ -165,17 +167,35 @@ class _Compiler:
         if entity is None:
             raise Fallback(type_name)
         pairs = []
+        stored = False
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             if name == "__typename":
                 pairs.append((key, self.dialect.literal(type_name)))
                 continue
             spec = entity.fields.get(name)
-            if spec is None or (type_name, name) in FIELD_ROLES:
-                raise Fallback(f"{type_name}.{name}")
+            guarded = (type_name, name) in FIELD_ROLES
+            if spec is None or (guarded and not self.may_see((type_name, name))):
+                raise Fallback(f"{type_name}.{name}")  # masks are the per-field path's
+            stored = stored or isinstance(spec, catalog.Stored)
             definition, _ = self.object_type(gql, name)
             pairs.append((key, self.value(type_name, spec, definition, fields, alias)))
+        if stored:
+            self.stored_rows.add(alias)
         return self.dialect.obj(pairs)
+
+    def current(self, alias: str) -> list[str]:
+        """The condition a row source adds when its object reads stored figures: the row's
+        account has them current, else the statement fails and the per-field path answers (a
+        change not refreshed yet). In the WHERE clause, not around the object: SQLite's parser
+        has a fixed depth."""
+        if alias not in self.stored_rows:
+            return []
+        g = self.name("g")
+        fresh = (
+            f"EXISTS (SELECT 1 FROM account_figures {g} WHERE {g}.account_id = {alias}.account_id)"
+        )
+        return [self.dialect.unless_fails(fresh, f"{alias}.id")]
 
     def value(
         self,
@@ -216,6 +236,10 @@ class _Compiler:
                 return self.to_one(type_name, column, nodes, alias)
             case catalog.Many():
                 return self.many(spec, definition, nodes, alias)
+            case catalog.Stored(table, key, column, kind):
+                return self.stored(table, key, column, kind, nodes, alias)
+            case catalog.Health():
+                return self.health(nodes, alias)
         raise Fallback(f"{owner}: {spec!r}")  # pragma: no cover
 
     def money(self, nodes: list[FieldNode], minor: str, currency: str) -> str:
@@ -233,6 +257,88 @@ class _Compiler:
                 raise Fallback(f"Money.{name}")
             pairs.append((key, values[name]))
         return self.dialect.obj(pairs)
+
+    def stored(
+        self, table: str, key: str, column: str, kind: str, nodes: list[FieldNode], alias: str
+    ) -> str:
+        """A figure of ``readmodel/figures/stored.py`` (its object checks it is current)."""
+        d = self.dialect
+        f = self.name("f")
+        if kind == "money":
+            value = self.money(nodes, f"{f}.{column}", f"{f}.currency")
+        elif kind == "hundredths":
+            value = d.decimal2(f"{f}.{column}")
+        else:
+            value = d.ten_thousandths(f"{f}.{column}")
+        found = f"(SELECT {value} FROM {table} {f} WHERE {f}.{key} = {alias}.id)"
+        return d.nested(found) if kind == "money" else found
+
+    def health(self, nodes: list[FieldNode], alias: str) -> str:
+        """``Account.health`` as stored for the request's today; otherwise (not refreshed
+        today, or the account changed since) the statement fails and the per-field path
+        computes it."""
+        d = self.dialect
+        gql = self.schema.get_type("AccountHealth")
+        assert isinstance(gql, GraphQLObjectType)
+        h = self.name("h")
+        pairs = []
+        for key, fields in self.collect(selection_sets(nodes), gql).items():
+            name = fields[0].name.value
+            if name == "__typename":
+                pairs.append((key, d.literal("AccountHealth")))
+            elif name == "score":
+                pairs.append((key, f"{h}.score"))
+            elif name == "status":
+                pairs.append((key, self.enum_of("HealthStatus", f"{h}.status")))
+            elif name == "asOf":
+                s = self.name("s")
+                pairs.append(
+                    (key, d.utc_time(f"(SELECT min({s}.last_success_at) FROM sync_state {s})"))
+                )
+            elif name == "factors":
+                pairs.append((key, self.factors(fields, h)))
+            else:
+                raise Fallback(f"AccountHealth.{name}")
+        today = self.today_sql()
+        found = (
+            f"(SELECT {d.obj(pairs)} FROM account_figures {h} WHERE {h}.account_id = {alias}.id "
+            f"AND {h}.as_of = {today} AND {h}.score IS NOT NULL)"
+        )
+        failed = d.invalid_json(d.as_text(f"{alias}.id"))
+        return d.nested(f"coalesce({found}, {failed})")
+
+    def factors(self, nodes: list[FieldNode], h: str) -> str:
+        d = self.dialect
+        gql = self.schema.get_type("HealthFactor")
+        assert isinstance(gql, GraphQLObjectType)
+        x, rows = self.name("x"), self.name("s")
+        columns = {"name", "value", "weight", "penalty", "explanation"}
+        pairs = []
+        for key, fields in self.collect(selection_sets(nodes), gql).items():
+            name = fields[0].name.value
+            if name == "__typename":
+                pairs.append((key, d.literal("HealthFactor")))
+            elif name in columns:
+                pairs.append((key, f"{x}.{name}"))
+            else:
+                raise Fallback(f"HealthFactor.{name}")
+        select = (
+            f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM account_health_factor {x} "
+            f"WHERE {x}.account_id = {h}.account_id ORDER BY {x}.position"
+        )
+        return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
+
+    def enum_of(self, type_name: str, column: str) -> str:
+        """A stored value shown as the name of the schema's enum ``type_name`` (a value it
+        lacks fails the statement, as ``EnumName``)."""
+        d = self.dialect
+        gql = self.schema.get_type(type_name)
+        assert isinstance(gql, GraphQLEnumType)
+        whens = " ".join(
+            f"WHEN {d.literal(str(getattr(v.value, 'value', v.value)))} THEN {d.literal(n)}"
+            for n, v in gql.values.items()
+        )
+        return f"(CASE {column} {whens} ELSE {d.as_text(d.invalid_json(column))} END)"
 
     def derived(self, name: str, alias: str) -> str:
         d = self.dialect
@@ -253,8 +359,14 @@ class _Compiler:
     def to_one(self, type_name: str, column: str, nodes: list[FieldNode], alias: str) -> str:
         entity = catalog.ENTITIES[type_name]
         inner = self.name("t")
-        where = " AND ".join([f"{inner}.id = {alias}.{column}", *self.rows(entity.table, inner)])
         body = self.obj(type_name, nodes, inner)
+        where = " AND ".join(
+            [
+                f"{inner}.id = {alias}.{column}",
+                *self.rows(entity.table, inner),
+                *self.current(inner),
+            ]
+        )
         return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
 
     def many(
@@ -270,6 +382,7 @@ class _Compiler:
         order = ", ".join(f"{inner}.{c}" for c in spec.order_by)
         keys = ", ".join(f"{inner}.{c} AS o{i}" for i, c in enumerate(spec.order_by))
         body = self.obj(spec.type_name, nodes, inner)
+        where += self.current(inner)
         select = (
             f"SELECT {body} AS j, {keys} FROM {entity.table} {inner} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :{first}"
@@ -321,10 +434,12 @@ class _Compiler:
         node = nodes[0]
         key = self.param(lambda b: b.record_key(definition, node, spec.type_name))
         inner, probe = self.name("t"), self.name("t")
-        where = " AND ".join([f"{inner}.id = :{key}", *self.rows(entity.table, inner)])
         found = " AND ".join([f"{probe}.id = :{key}", *self.rows(entity.table, probe)])
         self.checks.append(f"NOT EXISTS (SELECT 1 FROM {entity.table} {probe} WHERE {found})")
         body = self.obj(spec.type_name, nodes, inner)  # NOT_FOUND is the per-field path's
+        where = " AND ".join(
+            [f"{inner}.id = :{key}", *self.rows(entity.table, inner), *self.current(inner)]
+        )
         return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
 
     def connection(
@@ -376,11 +491,13 @@ def compile_operation(
     dialect: Dialect,
     scope: RowScope,
     allowed: Callable[[str], bool],
+    may_see: Callable[[tuple[str, str]], bool] = lambda _: False,
 ) -> Plan:
-    """The plan of ``operation`` or ``Fallback``."""
+    """The plan of ``operation`` or ``Fallback``. ``allowed``: the caller may use this root
+    field; ``may_see``: the caller's role sees this guarded field (``FIELD_ROLES``)."""
     if operation.operation.value != "query" or operation.directives:
         raise Fallback("not a plain query")
-    compiler = _Compiler(schema, fragments, dialect, scope, allowed)
+    compiler = _Compiler(schema, fragments, dialect, scope, allowed, may_see)
     data = compiler.root(operation)
     checks = " OR ".join(compiler.checks) or "1 = 0"
     with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""

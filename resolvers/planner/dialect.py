@@ -82,6 +82,12 @@ class Dialect:
         """An expression that fails when evaluated (not when planned: it reads a column)."""
         return f"CAST({text} || '{{' AS json)" if self.postgres else f"json({text} || '{{')"
 
+    def unless_fails(self, condition: str, key: str) -> str:
+        """A condition that is true when ``condition`` holds and fails the statement
+        otherwise (CASE keeps the order of evaluation on both databases)."""
+        failed = self.invalid_json(self.as_text(key))
+        return f"CASE WHEN {condition} THEN 1 = 1 ELSE {failed} IS NULL END"
+
     def as_text(self, sql: str) -> str:
         return f"CAST({sql} AS TEXT)"
 
@@ -99,6 +105,13 @@ class Dialect:
                 f"({sign} || (abs({n}) / 100)::text || '.' || lpad((abs({n}) % 100)::text, 2, '0'))"
             )
         return f"printf('%s%d.%02d', {sign}, abs({n}) / 100, abs({n}) % 100)"
+
+    def ten_thousandths(self, column: str) -> str:
+        """An integer count of ten-thousandths as ``float(Decimal)`` gives it (null stays
+        null): the integer is exact as a double and one IEEE division rounds correctly."""
+        if self.postgres:
+            return f"(CAST({column} AS DOUBLE PRECISION) / 10000)"
+        return f"({column} / 10000.0)"
 
     def utc_time(self, column: str) -> str:
         """A ``UTCDateTime`` as ``datetime.isoformat()`` prints it aware in UTC

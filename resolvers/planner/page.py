@@ -111,9 +111,10 @@ class Page:
         d = self.c.dialect
         x, rows = self.c.name("x"), self.c.name("s")
         body = self.edge(nodes, x) if edges else self.c.obj(self.spec.type_name, nodes, x)
+        where = " AND ".join([f"{x}.cg_rn <= :{self.first}", *self.c.current(x)])
         select = (
             f"SELECT {body} AS j, {x}.cg_rn AS o0 FROM {self.name} {x} "
-            f"WHERE {x}.cg_rn <= :{self.first} ORDER BY {x}.cg_rn"
+            f"WHERE {where} ORDER BY {x}.cg_rn"
         )
         return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
 

@@ -7,16 +7,19 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.access.roles import Role
 from clientgraph.metrics import SQL_STATEMENTS, operation_label
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
 from gateway.ops.request_metrics import operation_name
+from readmodel import api_keys
 from tests.access.world import LIMITS, ROLES, World, _client
 from tests.conftest import FIRM_NOW
 
@@ -81,3 +84,25 @@ async def two_paths(world: World, **graphql: Any) -> AsyncIterator[TwoPaths]:
                 }
             )
         yield TwoPaths(*clients)
+
+
+@asynccontextmanager
+async def admin_paths(
+    engine: AsyncEngine, now: datetime
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """An admin client on the per-field path and one on the compiled path, over ``engine``'s
+    database, both apps' clock at ``now``."""
+    url = engine.url.render_as_string(hide_password=False)
+    key, _ = await api_keys.create(engine, name="two-paths", role=Role.ADMIN.value, now=now)
+    async with AsyncExitStack() as stack:
+        clients = []
+        for compiled in (False, True):
+            settings = Settings(
+                database_url=url,
+                graphql=GraphQLSettings(compiled_reads=compiled),
+                auth=AuthSettings(anonymous_role=None),
+            )
+            app = create_app(settings, clock=lambda: now)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            clients.append(await stack.enter_async_context(_client(app, key)))
+        yield clients[0], clients[1]

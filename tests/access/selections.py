@@ -14,10 +14,18 @@ from resolvers.planner import catalog
 MONEY = ("amount", "currency", "__typename")
 OUTSIDE = {  # fields the planner leaves to the per-field path (figures, lineage, guarded)
     "Account": ["sourceRefs { system sourceId }"],
-    "Project": ["budgetBurn", "hoursLogged"],
+    "Project": ["sourceRefs { system }", "team { role }"],
     "Invoice": ["payments { amount { amount } receivedOn }"],
     "Milestone": ["isSlipped sourceRefs { version }"],
 }
+HEALTH = (
+    "score",
+    "status",
+    "asOf",
+    "__typename",
+    "factors { name value weight penalty explanation }",
+    "factors { __typename e: explanation penalty }",
+)
 STATUSES = ["DRAFT", "POSTED", "PARTIALLY_PAID", "PAID", "VOID"]
 
 
@@ -73,8 +81,13 @@ def _arguments(draw: st.DrawFn, doc: Document, spec: catalog.Many) -> str:
 def _field(draw: st.DrawFn, doc: Document, type_name: str, name: str, depth: int) -> str | None:
     spec = catalog.ENTITIES[type_name].fields[name]
     alias = f"{doc.fresh('a')}: " if draw(st.integers(0, 4)) == 0 else ""
-    if isinstance(spec, catalog.MoneyOf):
+    if isinstance(spec, catalog.MoneyOf) or (
+        isinstance(spec, catalog.Stored) and spec.kind == "money"
+    ):
         picked = draw(st.lists(st.sampled_from(MONEY), min_size=1, max_size=3))
+        return f"{alias}{name} {{ {' '.join(picked)} }}"
+    if isinstance(spec, catalog.Health):
+        picked = draw(st.lists(st.sampled_from(HEALTH), min_size=1, max_size=4, unique=True))
         return f"{alias}{name} {{ {' '.join(picked)} }}"
     if isinstance(spec, catalog.ToOne | catalog.Many):
         if depth <= 0:

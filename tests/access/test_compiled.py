@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
 from tests.access.compiled import Answer, TwoPaths
-from tests.access.world import PARTNER_BY_ID, ROLES
+from tests.access.world import OTHER, PARTNER_BY_ID, ROLES
 
 QUERIES = Path(__file__).parents[2] / "bench" / "queries"
 UNIFIED_VIEW = (QUERIES / "unified_client_view_rows.graphql").read_text()  # without figures
@@ -56,6 +57,26 @@ query Filtered($filter: InvoiceFilter, $first: Int) {
 }
 """
 FIGURES = "query { projects(first: 2) { nodes { code budgetBurn percentComplete } } }"
+NOT_COMPILED = "query { projects(first: 2) { nodes { code sourceRefs { system } } } }"
+UNIFIED_FIGURES = (QUERIES / "unified_client_view.graphql").read_text()  # bench workload 1
+PORTFOLIO_HEALTH = (QUERIES / "portfolio_list.graphql").read_text()  # bench workload 2
+EVERY_FIGURE = """
+query Figures($first: Int) {
+  projects(first: $first) {
+    nodes {
+      code hoursLogged costToDate { amount currency } budgetBurn eac { amount currency }
+      percentComplete recognizedRevenue { amount currency } unbilledWip { amount currency }
+      billed { amount currency __typename } collected { amount } margin
+      engagement { backlog { amount currency } billedToDate { amount } delivered { amount } }
+      account {
+        h: health { __typename asOf score status factors { __typename name value weight
+                    penalty explanation } }
+        health { s: score }
+      }
+    }
+  }
+}
+"""
 
 
 async def _same(
@@ -97,7 +118,23 @@ async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None
     for given in (None, {}, {"overdue": True}, {"overdue": False}, {"overdue": None}):
         await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
     await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
-    await _same(paths, role, FIGURES)
+    await _same(paths, role, FIGURES, compiled=role in FIELD_ROLES[("Project", "budgetBurn")])
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+async def test_figures_and_health_answer_alike(paths: TwoPaths, role: Role) -> None:
+    """The stored figures and health (readmodel/figures/stored.py) read by the compiled path
+    equal what the per-field path computes; a role a guarded figure is masked for falls back
+    (its ``extensions.masked`` is the per-field path's)."""
+    sees = all(role in FIELD_ROLES[("Project", f)] for f in ("budgetBurn", "unbilledWip"))
+    admin = role is Role.ADMIN
+    inside = to_global_id("Account", PARTNER_BY_ID)
+    for account in (inside, to_global_id("Account", OTHER)):
+        await _same(paths, role, UNIFIED_FIGURES, {"id": account}, compiled=admin)
+    await _same(paths, role, PORTFOLIO_HEALTH, compiled=True)
+    for first in (1, 50):
+        guarded = all(role in FIELD_ROLES[k] for k in FIELD_ROLES if k[0] == "Project")
+        await _same(paths, role, EVERY_FIGURE, {"first": first}, compiled=sees and guarded)
 
 
 async def test_the_unified_view_is_one_statement(paths: TwoPaths) -> None:
@@ -121,6 +158,6 @@ async def test_outcomes_are_counted(paths: TwoPaths) -> None:
     before = {n: outcome(n) for n in names}
     inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
     await paths.both(Role.ADMIN, UNIFIED_VIEW, inside)
-    await paths.both(Role.ADMIN, FIGURES)
+    await paths.both(Role.ADMIN, NOT_COMPILED)
     await paths.both(Role.ADMIN, UNIFIED_VIEW, {"id": to_global_id("Account", 10**6)})
     assert {n: outcome(n) - before[n] for n in names} == dict.fromkeys(names, 1.0)

@@ -25,6 +25,7 @@ from clientgraph.access.roles import Role
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
 from readmodel import api_keys
+from readmodel.figures.stored import refresh_dated
 from readmodel.seed import SeedConfig, seed_firm
 from readmodel.seed.history import seed_snapshots
 from resolvers.ids import to_global_id
@@ -134,6 +135,7 @@ async def shape_firm(engine: AsyncEngine) -> None:
     await _trim_invoices(engine)
     await _handoffs(engine)
     await _exceptions(engine)
+    await refresh_dated(engine, FIRM_TODAY)  # the SQL above left the figures it changed stale
 
 
 async def _trim_projects(engine: AsyncEngine) -> None:

@@ -147,12 +147,15 @@ def test_crons_are_unique_per_source_and_follow_the_interval() -> None:
     assert set(jobs) == {
         "cron:relay_commands",
         "cron:snapshot_forecast",
+        "cron:refresh_figures",
         "cron:pull_source:salesforce",
         "cron:reconcile_source:salesforce",
     }
     assert jobs["cron:relay_commands"].second == {0, 10, 20, 30, 40, 50}
     daily = jobs["cron:snapshot_forecast"]  # once a day, at 02:17:00 UTC
     assert (daily.hour, daily.minute, daily.second) == ({2}, {17}, {0})
+    daily = jobs["cron:refresh_figures"]  # the stored figures' new day, and on start
+    assert (daily.hour, daily.minute, daily.second, daily.run_at_startup) == ({0}, {0}, {5}, True)
     assert all(job.unique for job in jobs.values())
     assert jobs["cron:pull_source:salesforce"].second == {0, 15, 30, 45}
     assert jobs["cron:reconcile_source:salesforce"].hour == set(range(0, 24, 2))

@@ -1,14 +1,21 @@
 """The planner's catalog against the schema it compiles: every field it names exists with the
-arguments it knows, every column it reads non-null where the field is, and no guarded field
-is in it (those always take the per-field path, which masks them)."""
+arguments it knows, every column it reads non-null where the field is, and a guarded field in
+it compiles only for the roles that see it (the others take the per-field path, which masks
+it)."""
 
 from __future__ import annotations
 
-from graphql import GraphQLNonNull, GraphQLObjectType
+from graphql import GraphQLNonNull, GraphQLObjectType, get_operation_ast, parse
+from sqlalchemy.dialects import sqlite
 
 from clientgraph.access.policy import FIELD_ROLES
+from clientgraph.access.roles import Role
+from readmodel.reads.scope import RowScope
+from readmodel.tables import metadata
 from resolvers.planner import catalog
-from resolvers.planner.compile import TABLES
+from resolvers.planner.binding import Fallback
+from resolvers.planner.compile import TABLES, compile_operation
+from resolvers.planner.dialect import Dialect
 from schema.build import build_schema
 
 SCHEMA = build_schema()._schema
@@ -29,9 +36,29 @@ def test_every_catalog_field_is_in_the_schema_with_known_arguments() -> None:
             assert set(fields[name].args) == known, f"{type_name}.{name}"
 
 
-def test_no_guarded_field_is_compiled() -> None:
-    for type_name, entity in catalog.ENTITIES.items():
-        assert not {(type_name, n) for n in entity.fields} & set(FIELD_ROLES)
+def test_a_guarded_field_compiles_only_for_the_roles_that_see_it() -> None:
+    dialect = Dialect("sqlite", sqlite.dialect())
+    guarded = [
+        (t, n) for t, e in catalog.ENTITIES.items() for n in e.fields if (t, n) in FIELD_ROLES
+    ]
+    assert ("Project", "budgetBurn") in guarded
+    for type_name, name in guarded:
+        root = {"Project": "projects"}[type_name]  # the guarded figures are a project's
+        spec = catalog.ENTITIES[type_name].fields[name]
+        inner = f"{name} {{ amount }}" if getattr(spec, "kind", "") == "money" else name
+        document = parse(f"{{ {root}(first: 1) {{ nodes {{ {inner} }} }} }}")
+        operation = get_operation_ast(document)
+        assert operation is not None
+        for role in Role:
+            sees = role in FIELD_ROLES[(type_name, name)]
+            try:
+                compile_operation(
+                    SCHEMA, operation, {}, dialect, RowScope(), lambda _: True, lambda _k, s=sees: s
+                )
+                compiled = True
+            except Fallback:
+                compiled = False
+            assert compiled == sees, (type_name, name, role)
 
 
 def test_a_non_null_field_reads_a_non_null_column() -> None:
@@ -39,6 +66,9 @@ def test_a_non_null_field_reads_a_non_null_column() -> None:
         table, fields = TABLES[entity.table], _type(type_name).fields
         for name, spec in entity.fields.items():
             if not isinstance(fields[name].type, GraphQLNonNull):
+                continue
+            if isinstance(spec, catalog.Stored):  # a figure: its own table's column
+                assert not metadata.tables[spec.table].c[spec.column].nullable, name
                 continue
             for attribute in ("column", "currency"):
                 column = getattr(spec, attribute, None)

@@ -1,0 +1,103 @@
+"""Stored figures and health (readmodel/figures/stored.py) as the compiled read path reads
+them: health is stored as of a day, so on the next day the compiled path computes it on the
+per-field path until the daily refresh (the CLI, or the worker's job) has run; a change made
+by plain SQL (no refresh) is caught by the triggers the same way. Every answer is compared with
+the per-field path's."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from clientgraph.settings import Settings
+from readmodel.figures.stored import refresh_stale
+from readmodel.seed import SeedConfig, seed_firm
+from sync_jobs.context import DEPS_KEY, SyncDeps
+from sync_jobs.jobs import JOBS
+from tests.access.compiled import Answer, admin_paths, ask
+
+DAY = date(2026, 3, 2)
+QUERY = (Path(__file__).parents[2] / "bench" / "queries" / "portfolio_list.graphql").read_text()
+FIGURES = """
+query { projects(first: 20) { nodes { code hoursLogged budgetBurn unbilledWip { amount }
+  engagement { backlog { amount } } account { health { score factors { explanation } } } } } }
+"""
+
+
+def at(day: date) -> datetime:
+    return datetime.combine(day, time(9, 30), UTC)
+
+
+async def both(engine: AsyncEngine, day: date, query: str = QUERY) -> tuple[Answer, Answer]:
+    async with admin_paths(engine, at(day)) as (per_field_client, compiled_client):
+        per_field = await ask(per_field_client, query, {})
+        compiled = await ask(compiled_client, query, {})
+    assert compiled.body == per_field.body
+    return per_field, compiled
+
+
+def cli_refresh(engine: AsyncEngine, day: date) -> str:
+    url = engine.url.render_as_string(hide_password=False)
+    command = [str(Path(sys.executable).parent / "clientgraph"), "figures", "refresh"]
+    done = subprocess.run(
+        [*command, "--quiet", "--today", day.isoformat()],
+        env={**os.environ, "CLIENTGRAPH_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stderr
+
+
+async def test_health_of_a_new_day_waits_for_the_daily_refresh(engine: AsyncEngine) -> None:
+    await seed_firm(engine, SeedConfig(accounts=8, seed=5, today=DAY), progress=False)
+    _, seeded = await both(engine, DAY)
+    assert seeded.statements == 1  # the seed stored every account's figures as of DAY
+
+    _, stale = await both(engine, DAY + timedelta(days=1))
+    assert stale.statements > 1  # health of DAY is not the next day's: computed per field
+
+    said = cli_refresh(engine, DAY + timedelta(days=1))
+    assert "of 8 accounts refreshed as of 2026-03-03" in said, said
+    _, refreshed = await both(engine, DAY + timedelta(days=1))
+    assert refreshed.statements == 1
+    assert refreshed.body[0] != seeded.body[0]  # explanations count days: health moved on
+
+    later = DAY + timedelta(days=2)
+    url = engine.url.render_as_string(hide_password=False)
+    deps = SyncDeps(Settings(database_url=url), engine, {}, clock=lambda: at(later))
+    result: Any = await JOBS["refresh_figures"]({DEPS_KEY: deps})
+    assert result == {"today": later.isoformat(), "accounts": 8}
+    _, by_job = await both(engine, later)
+    assert by_job.statements == 1
+    assert cli_refresh(engine, later).strip().endswith("of 0 accounts refreshed as of 2026-03-04")
+
+
+async def test_a_change_no_writer_refreshed_is_answered_per_field(engine: AsyncEngine) -> None:
+    await seed_firm(engine, SeedConfig(accounts=6, seed=7, today=DAY), progress=False)
+    _, before = await both(engine, DAY, FIGURES)
+    assert before.statements == 1
+    async with engine.begin() as conn:  # plain SQL: the triggers mark the accounts stale
+        await conn.execute(text("UPDATE time_entry SET hours_x100 = hours_x100 + 500"))
+    _, stale = await both(engine, DAY, FIGURES)
+    assert stale.statements > 1 and stale.body != before.body
+
+    async with engine.begin() as conn:
+        touched = await conn.execute(
+            text(
+                "SELECT count(DISTINCT p.account_id) FROM time_entry t "
+                "JOIN project p ON p.id = t.project_id"
+            )
+        )
+        assert await refresh_stale(conn, DAY) == touched.scalar_one() > 0
+        assert await refresh_stale(conn, DAY) == 0
+    _, refreshed = await both(engine, DAY, FIGURES)
+    assert refreshed.statements == 1 and refreshed.body[0] == stale.body[0]
