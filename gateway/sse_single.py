@@ -121,7 +121,9 @@ class Reservations:
     def _prune(self) -> None:
         now = time.monotonic()
         for token in [t for t, r in self._all.items() if not r.connected and r.expires < now]:
-            self._all.pop(token)  # never connected, so nothing runs on it yet
+            for task in self._all.pop(token).operations.values():
+                task.cancel()  # sent before a stream that never came: they end (and free
+                # their slots) as their tasks unwind
 
 
 def token_of(request: Request) -> str | None:

@@ -198,3 +198,33 @@ async def test_the_stream_answers_as_http_does(world: World, role: Role) -> None
                 over_sse, over_http = data["payload"], await caller.post(document.text)
                 where = f"{role} × {document.root}"
                 assert_alike(over_sse, over_http, where)
+
+
+async def test_a_reservation_whose_stream_never_opens_is_dropped_with_its_operations(
+    world: World,
+) -> None:
+    from clientgraph.settings_streams import SubscriptionSettings
+    from tests.access.served import served_app
+    from tests.access.world import matrix_app
+
+    key = world.caller(Role.DELIVERY).key
+    command = await own_command(world, Role.DELIVERY)
+    settings = SubscriptionSettings(max_per_caller=1, reservation_seconds=0.5)
+    async with (
+        matrix_app(world.url, settings) as app,
+        served_app(app, "http") as url,
+        httpx.AsyncClient(timeout=10) as client,
+    ):
+        token = await reserve(client, url, key)
+        sent = await send(client, url, key, token, "early", FOLLOW_COMMAND, {"id": command})
+        assert sent.status_code == 202  # before the stream: its events wait for it
+        await asyncio.sleep(0.7)
+        again = await reserve(client, url, key)  # the first one expired, so one more fits
+        late = await client.get(url, headers={**bearer(key), TOKEN: token})
+        await asyncio.sleep(0.1)
+        async with event_stream(client, url, key, again) as events:
+            follow = await send(client, url, key, again, "f", FOLLOW_COMMAND, {"id": command})
+            first = await _event(events)
+    assert late.status_code == 404
+    assert follow.status_code == 202, follow.text  # the expired operation gave its slot back
+    assert first[1]["id"] == "f"
