@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from clientgraph.settings_forecasts import ForecastSettings
 from clientgraph.settings_http import HttpSettings, RateLimitSettings
 from clientgraph.settings_ops import LogSettings, OpsSettings, TelemetrySettings
+from clientgraph.settings_streams import SubscriptionSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./clientgraph.db"
 
@@ -414,6 +415,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     graphql: GraphQLSettings = GraphQLSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
     hubspot: HubSpotSettings = HubSpotSettings()
     netsuite: NetSuiteSettings = NetSuiteSettings()

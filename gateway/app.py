@@ -23,6 +23,8 @@ from gateway.middleware.telemetry import Telemetry
 from gateway.ops.metrics import queue_client
 from gateway.ops.routes import ops_routes
 from gateway.ratelimit import rate_limiter
+from gateway.sse_single import Reservations
+from gateway.streams import StreamSlots
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
 from readmodel.types import utcnow
@@ -59,6 +61,9 @@ def create_app(
         trusted_only = frozenset(settings.graphql.trusted_documents_only_roles)
         app.state.documents = Documents(app.state.engine, trusted_only)
         app.state.rate_limiter = rate_limiter(settings)
+        streams = settings.subscriptions  # per caller, in this process: gateway/streams.py
+        app.state.stream_slots = StreamSlots(streams.max_per_caller, settings.http.trusted_proxies)
+        app.state.reservations = Reservations(streams.reservation_seconds, streams.max_per_caller)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:
@@ -71,6 +76,7 @@ def create_app(
         finally:
             if app.state.authenticator.verifier is not None:
                 await app.state.authenticator.verifier.aclose()
+            await app.state.reservations.aclose()  # single-connection streams' operations
             if app.state.rate_limiter is not None:
                 await app.state.rate_limiter.aclose()
             if app.state.queue_redis is not None:
@@ -79,7 +85,7 @@ def create_app(
 
     limit = settings.graphql.max_body_bytes
     routes = [
-        Route("/graphql", BodyLimit(graphql, limit), methods=["GET", "POST"]),
+        Route("/graphql", BodyLimit(graphql, limit), methods=["GET", "POST", "PUT", "DELETE"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

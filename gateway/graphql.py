@@ -28,7 +28,7 @@ from strawberry.types import ExecutionResult
 from clientgraph.access.principal import Principal
 from clientgraph.access.roles import Role
 from clientgraph.settings import GraphQLSettings
-from gateway import sse
+from gateway import sse, sse_single
 from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
@@ -39,6 +39,7 @@ from gateway.ops.graphiql import offline
 from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
+from gateway.streams import StreamSlots
 from resolvers.context import Context
 from resolvers.planner import RawJSON
 from schema.errors import classify
@@ -92,6 +93,10 @@ class GraphQLEndpoint(StrictGraphQL):
                     await admission.refusal()(scope, receive, send)
                     return
                 send = admission.with_headers(send)
+                if sse_single.addresses(request):  # graphql-sse's single connection mode
+                    answer = await sse_single.handle(request, principal, self._start_single)
+                    await answer(scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -169,18 +174,53 @@ class GraphQLEndpoint(StrictGraphQL):
         """graphql-sse's events, or a 4xx JSON answer for a document refused before it ran."""
         transport = self._get_stream_transport(protocol)
         assert transport is not None  # only the transports listed in ``protocols`` stream
+        started = await self._started(request, result)
+        if isinstance(started, Response):
+            return started
+        stream = sse.events(
+            started.first, started.opened, transport, started.process, self.encode_json_string
+        )
+        return await self.create_streaming_response(
+            request, stream, sub_response, headers=transport.headers
+        )
+
+    async def _started(self, request: Request, result: Any) -> sse_single.Started | Response:
+        """A streamed operation under way (a subscription holding one of its caller's slots,
+        ``gateway.streams``), or the answer refusing it: over the cap (429), or refused
+        before it ran (4xx JSON)."""
         query = request.state.streamed_query
         deadline = sse.deadline_of(query, self.request_timeout, self.max_tokens)
-        opened = sse.Opened(aiter(result), deadline)
+        release = None
+        if deadline is None:
+            slots: StreamSlots = request.app.state.stream_slots
+            caller = slots.caller(request, getattr(request.state, PRINCIPAL))
+            if not slots.take(caller):
+                await result.aclose()  # never started: nothing ran
+                return slots.refusal()
+            release = partial(slots.release, caller)
+        opened = sse.Opened(aiter(result), deadline, release)
         first = await opened.first()
         if sse.refused(first):
             await opened.close()
             return sse.refusal(await self.process_result(request, first), first.errors)
-        process = partial(self.process_result, request)
-        stream = sse.events(first, opened, transport, process, self.encode_json_string)
-        return await self.create_streaming_response(
-            request, stream, sub_response, headers=transport.headers
-        )
+        return sse_single.Started(first, opened, partial(self.process_result, request))
+
+    async def _start_single(
+        self, request: Request, body: dict[str, Any], operation_id: str
+    ) -> sse_single.Started | Response:
+        """One operation of a single-connection reservation, run as the distinct mode runs
+        its own (documents, context, limits, masking), its results kept for the stream."""
+        try:
+            request_data = _single_request_data(body)
+            sub_response = await self.get_sub_response(request)
+            context = await self.get_context(request, sub_response)
+            adapter = self.request_adapter_class(request)
+            result = await self.execute_operation(
+                request, adapter, request_data, context, None, sub_response
+            )
+        except HTTPRefused as refused:
+            return error_response(refused.status_code, refused.reason, refused.code)
+        return await self._started(request, result)
 
     async def execute_single(
         self,
@@ -228,6 +268,17 @@ class GraphQLEndpoint(StrictGraphQL):
         extensions["freshness"] = await freshness(request, consistency)
         response["extensions"] = extensions
         return response
+
+
+def _single_request_data(body: dict[str, Any]) -> GraphQLRequestData:
+    """A single-connection POST body as the distinct mode's request (checked as strictly)."""
+    query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
+    if not isinstance(query, str | None) or not isinstance(variables, dict | None):
+        raise HTTPRefused(400, "query must be a string and variables an object")
+    if not isinstance(name, str | None):
+        raise HTTPRefused(400, "operationName must be a string or null")
+    extensions = body.get("extensions")
+    return GraphQLRequestData(query, variables, name, extensions, protocol="sse")
 
 
 NOBODY = Principal(id="anonymous", role=Role.PARTNER, accounts=frozenset())

@@ -20,6 +20,7 @@ from strawberry.types.execution import PreExecutionError
 from gateway.documents import DocumentRefused
 from gateway.ratelimit import RateLimitedTransportWS
 from gateway.sse import deadline_of
+from gateway.streams import StreamSlots
 from resolvers.errors import RequestTimeout
 from schema.access import MASKED
 from schema.caches import cached_parse
@@ -52,10 +53,22 @@ class SocketHandler(RateLimitedTransportWS):
         await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Any) -> None:
-        """Each operation is a span of its own under the socket's (``subscription Name``)."""
+        """Each operation is a span of its own under the socket's (``subscription Name``); a
+        subscription holds one of its caller's slots while it runs (``gateway.streams``)."""
         kind, name = self._operation(operation)
         with operation_span(kind, name, getattr(self.context, "principal", None)):
-            await super().run_operation(operation)
+            if kind != "subscription":
+                await super().run_operation(operation)
+                return
+            slots: StreamSlots = self.context.request.app.state.stream_slots
+            caller = slots.caller(self.context.request, self.context.principal)
+            if not slots.take(caller):  # this operation only: the socket stays open
+                await operation.send_initial_errors([slots.error()])
+                return
+            try:
+                await super().run_operation(operation)
+            finally:
+                slots.release(caller)
 
     def _operation(self, operation: Any) -> tuple[str, str | None]:
         """The operation's type and name, read from its (cached) document."""

@@ -17,8 +17,9 @@ own SSE transport leaves out:
 - a query or mutation is stopped at the request deadline (a subscription lives as long as it
   is followed, like over WebSocket).
 
-Single-connection mode (a reservation token and operations sent apart from the stream) is not
-served: each stream is its own request, so each is admitted and scoped on its own.
+Single-connection mode (a reservation token, operations sent apart and multiplexed on one
+stream) is ``gateway.sse_single``; it runs each operation through the same ``Opened``. A
+subscription holds one of its caller's slots from its start to its end (``gateway.streams``).
 """
 
 from __future__ import annotations
@@ -60,10 +61,16 @@ class Opened:
     """One operation's results, produced in a task of their own (so its deadline, context and
     masked paths stay with the generator) and read by the response as the client takes them."""
 
-    def __init__(self, results: AsyncIterator[Any], deadline: float | None) -> None:
+    def __init__(
+        self,
+        results: AsyncIterator[Any],
+        deadline: float | None,
+        release: Callable[[], None] | None = None,
+    ) -> None:
         self.deadline = deadline
         self._queue: asyncio.Queue[Any] = asyncio.Queue(BACKLOG)
         self._task = asyncio.create_task(self._produce(results))
+        self._release = release  # gives back the caller's slot (gateway.streams), once
 
     async def first(self) -> Any:
         """The first result (a refusal before execution is always first and alone)."""
@@ -77,6 +84,9 @@ class Opened:
             await self.close()
 
     async def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -125,11 +135,14 @@ def events(
     ``complete``, with the transport's heartbeat comments between."""
 
     async def stream() -> AsyncGenerator[str, None]:
-        if first is not END:
-            yield transport.encode_next(await process(first), encode)
-            async for result in opened.rest():
-                yield transport.encode_next(await process(result), encode)
-        yield transport.encode_complete()
+        try:
+            if first is not END:
+                yield transport.encode_next(await process(first), encode)
+                async for result in opened.rest():
+                    yield transport.encode_next(await process(result), encode)
+            yield transport.encode_complete()
+        finally:  # the end, or the client left (the heartbeat's task is cancelled)
+            await opened.close()
 
     return merge_stream_with_heartbeat(
         stream,

@@ -39,6 +39,12 @@ class _Loader(DataLoader):  # type: ignore[misc]
         self._fetch = fetch
         self._missing = missing
 
+    def load(self, key: Any) -> asyncio.Future[Any]:
+        """The key's shared (cached) future, shielded: when graphql-core cancels one field
+        (a sibling in its list failed), the fields still awaiting the same key get its value,
+        not a CancelledError that would end the whole request."""
+        return asyncio.shield(super().load(key))
+
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
         async with self._engine.connect() as conn:
             found = await self._fetch(conn, keys)
@@ -90,6 +96,30 @@ def _children(spec: Children, scope: RowScope, first: int | None, only: Filter) 
     )
 
 
+def _following(
+    spec: Children, scope: RowScope, first: int | None, only: Filter, after: int
+) -> Batch:
+    t = tables.table_of(spec.model)
+    where = scope.conditions(t)
+    filters = [t.c[column].in_(values) for column, values in only]
+
+    async def fetch(conn: AsyncConnection, keys: Sequence[int]) -> dict[int, Any]:
+        parent, found = await rows.after_in_parent(
+            conn,
+            t,
+            spec.parent,
+            keys,
+            after,
+            where=where,
+            only=filters,
+            order_by=spec.order_by,
+            limit=first,
+        )
+        return {} if parent is None else {parent: found}
+
+    return fetch
+
+
 def _time_entries(query: TimeEntryQuery, scope: RowScope, first: int) -> Batch:
     where = scope.conditions(tables.table_of(tables.TimeEntry))
     return lambda conn, keys: time_entries_by_project(conn, keys, query, where=where, limit=first)
@@ -113,7 +143,7 @@ class Loaders:
         self._scope = scope
         self._sync_states: asyncio.Task[list[Row[Any]]] | None = None
         self._time_entries: dict[tuple[TimeEntryQuery, int], _Loader] = {}
-        self._children: dict[tuple[str, int | None, Filter], _Loader] = {}
+        self._children: dict[tuple[str, int | None, Filter, int | None], _Loader] = {}
         self._keyed: dict[str, _Loader] = {}
         self.account_by_id = one(_by_id(tables.Account, scope))
         self.contact_by_id = one(_by_id(tables.Contact, scope))
@@ -134,18 +164,27 @@ class Loaders:
         self.engagement_figures = one(figures.engagement_figures)
         self.health_by_account = one(lambda conn, keys: figures.account_health(conn, keys, today))
 
-    def children(self, name: str, first: int | None = None, only: Filter = ()) -> _Loader:
+    def children(
+        self, name: str, first: int | None = None, only: Filter = (), after: int | None = None
+    ) -> _Loader:
         """The loader of list ``name`` (see ``CHILDREN``): each parent's first ``first`` rows
-        among those whose columns hold one of the ``only`` values.
+        among those whose columns hold one of the ``only`` values — with ``after`` (a child's
+        key), those that follow that child in its parent's list; every other parent (whose
+        list does not hold ``after``, as the caller may see it) loads as None.
 
-        One loader per distinct (list, first, filter), so a batch is still one statement and
-        aliases asking for different pages batch and cache apart.
+        One loader per distinct (list, first, filter, after), so a batch is still one
+        statement and aliases asking for different pages batch and cache apart.
         """
-        key = (name, first, only)
+        key = (name, first, only, after)
         loader = self._children.get(key)
         if loader is None:
-            fetch = _children(CHILDREN[name], self._scope, first, only)
-            loader = self._children[key] = _Loader(self._engine, fetch, missing=list)
+            spec = CHILDREN[name]
+            if after is None:
+                fetch = _children(spec, self._scope, first, only)
+                loader = _Loader(self._engine, fetch, missing=list)
+            else:
+                loader = _Loader(self._engine, _following(spec, self._scope, first, only, after))
+            self._children[key] = loader
         return loader
 
     def keyed(self, name: str, make: Callable[[], Batch]) -> DataLoader:

@@ -52,6 +52,16 @@ class Binding:
             raise Fallback("first out of range")
         return first
 
+    def nested_after(self, definition: GraphQLField, node: FieldNode, type_name: str) -> int | None:
+        """``after`` of a nested list: the key of the child it names, or None when absent."""
+        after = self.argument(definition, node, "after")
+        if after is None:
+            return None
+        try:
+            return key_of(after, type_name, argument="after")
+        except BadUserInput:
+            raise Fallback("after is not an id of this list's type") from None
+
     def record_key(self, definition: GraphQLField, node: FieldNode, type_name: str) -> int:
         try:
             return key_of(self.argument(definition, node, "id"), type_name)

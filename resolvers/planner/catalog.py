@@ -84,13 +84,19 @@ class ToOne:
 
 @dataclass(frozen=True)
 class Many:
-    """A child list (``many(…)``): ``first`` (default 100) rows in ``order_by``, optional
+    """A child list (``many(…)``): ``first`` (default 100) rows in ``order_by``, after the
+    item ``after`` names (keyset on ``order_by``, which ends with the id), optional
     filters by argument: argument name → (column, how its value becomes stored values)."""
 
     type_name: str
     parent: str
     order_by: tuple[str, ...]
     filters: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def arguments(self) -> set[str]:
+        """Every argument compiled: ``first``, ``after`` (an item's id) and the filters."""
+        return {"first", "after", *self.filters}
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ class _Compiler:
         alias: str,
     ) -> str:
         d = self.dialect
-        known = {"first"} | set(spec.filters) if isinstance(spec, catalog.Many) else set()
+        known = spec.arguments if isinstance(spec, catalog.Many) else set()
         self.arguments(definition, known)
         match spec:
             case catalog.Column(column):
@@ -379,6 +379,9 @@ class _Compiler:
         where = [f"{inner}.{spec.parent} = {alias}.id", *self.rows(entity.table, inner)]
         for argument, (column, how) in spec.filters.items():
             where.append(self.filter(definition, node, argument, f"{inner}.{column}", how))
+        after = self.after(spec, definition, node, alias) if _names(node, "after") else None
+        if after is not None:
+            where.append(after.keyset(inner))
         order = ", ".join(f"{inner}.{c}" for c in spec.order_by)
         keys = ", ".join(f"{inner}.{c} AS o{i}" for i, c in enumerate(spec.order_by))
         body = self.obj(spec.type_name, nodes, inner)
@@ -389,7 +392,22 @@ class _Compiler:
         )
         agg_order = ", ".join(f"{rows}.o{i}" for i in range(len(spec.order_by)))
         agg = self.dialect.agg(f"{rows}.j", agg_order)
+        if after is not None:  # a cursor outside this parent's list: the per-field path's error
+            broken = self.dialect.invalid_json(self.dialect.as_text(f"{alias}.id"))
+            agg = f"(CASE WHEN {after.foreign()} THEN {broken} ELSE {agg} END)"
         return self.dialect.nested(f"(SELECT {agg} FROM ({select}) {rows})")
+
+    def after(
+        self, spec: catalog.Many, definition: GraphQLField, node: FieldNode, alias: str
+    ) -> After:
+        """A nested list's ``after``: the child it names, within this parent's list."""
+        table = catalog.ENTITIES[spec.type_name].table
+        key = self.param(lambda b: b.nested_after(definition, node, spec.type_name))
+        cursor = self.name("c")
+        where = [f"{cursor}.id = :{key}", f"{cursor}.{spec.parent} = {alias}.id"]
+        where += self.rows(table, cursor)
+        found = f"FROM {table} {cursor} WHERE {' AND '.join(where)}"
+        return After(self.dialect.bigint_param(key), spec.order_by, cursor, found)
 
     def filter(
         self, definition: GraphQLField, node: FieldNode, argument: str, column: str, how: str
@@ -465,6 +483,30 @@ class _Compiler:
             else:
                 raise Fallback(f"{named.name}.{name}")
         return self.dialect.obj(pairs)
+
+
+@dataclass(frozen=True)
+class After:
+    """The SQL of a nested list's ``after`` (the key is a bound parameter, null when absent):
+    the keyset on the list's order (which ends with the id, so it is exact), and the test that
+    the cursor names no child of this parent the caller may see."""
+
+    key: str
+    order_by: tuple[str, ...]
+    cursor: str
+    found: str  # FROM … WHERE: the cursor row, live, in scope, of this parent
+
+    def keyset(self, inner: str) -> str:
+        mine = ", ".join(f"{inner}.{c}" for c in self.order_by)
+        its = ", ".join(f"{self.cursor}.{c}" for c in self.order_by)
+        return f"({self.key} IS NULL OR ({mine}) > (SELECT {its} {self.found}))"
+
+    def foreign(self) -> str:
+        return f"{self.key} IS NOT NULL AND NOT EXISTS (SELECT 1 {self.found})"
+
+
+def _names(node: FieldNode, argument: str) -> bool:
+    return any(a.name.value == argument for a in node.arguments or ())
 
 
 def _enum_size(definition: GraphQLField, argument: str) -> int:

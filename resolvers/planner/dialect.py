@@ -69,6 +69,10 @@ class Dialect:
         """A boolean parameter as an SQL condition."""
         return f"CAST(:{name} AS BOOLEAN)" if self.postgres else f":{name}"
 
+    def bigint_param(self, name: str) -> str:
+        """An integer parameter that may be null (typed, so PostgreSQL need not guess)."""
+        return f"CAST(:{name} AS BIGINT)"
+
     def b64url(self, text: str) -> str:
         """Unpadded base64url of ``text`` (ids, cursors)."""
         if self.postgres:

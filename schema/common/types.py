@@ -15,6 +15,7 @@ from resolvers import entities
 from resolvers.context import context_of
 from resolvers.dataloaders import CHILDREN, Filter
 from resolvers.errors import BadUserInput
+from resolvers.ids import key_of
 from schema.enums import SourceSystem
 
 T = TypeVar("T")
@@ -101,9 +102,33 @@ async def one(info: Any, loader: str, key: int | None, wrap: Callable[[Any], T])
     return None if row is None else wrap(row)
 
 
+async def _following(
+    info: Any, loader: str, key: int, first: int | None, only: Filter, after: str
+) -> list[Any]:
+    """The children of ``key`` after the one ``after`` names; BAD_USER_INPUT when that id
+    is malformed, of another type, or names no child of ``key`` the caller may see (so an
+    id outside the caller's rows reads exactly as one that does not exist)."""
+    type_name = CHILDREN[loader].model.__name__
+    child = key_of(after, type_name, argument="after")
+    rows = await context_of(info).loaders.children(loader, first, only, child).load(key)
+    if rows is None:
+        message = f"after: {after!r} names no {type_name} of this list"
+        raise BadUserInput(message, argument="after")
+    return list(rows)
+
+
 NESTED_FIRST = 100
 """How many items a nested list holds when ``first`` is not given (and at most, by default:
 ``graphql.max_page_size``). The cost limit counts a list as this many items."""
+
+After = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The id of the last item already received: the list continues after it, "
+        "in the list's order (an id that is not an item of this list is BAD_USER_INPUT)."
+    ),
+]
+
 
 First = Annotated[
     int,
@@ -121,13 +146,16 @@ async def many(
     wrap: Callable[[Any], T],
     first: int | None = None,
     only: Filter = (),
+    after: str | None = None,
 ) -> list[T]:
     """The first ``first`` children of ``key`` (those matching ``only``), through the request's
-    loader of list ``loader``."""
+    loader of list ``loader``; with ``after`` (a child's global id), those that follow it."""
     ctx = context_of(info)
     if first is not None and not 0 <= first <= ctx.limits.max_page_size:
         message = f"first must be 0 to {ctx.limits.max_page_size}"
         raise BadUserInput(message, argument="first")
+    if after is not None:
+        return [wrap(row) for row in await _following(info, loader, key, first, only, after)]
     if loader in CHILDREN:
         rows = await ctx.loaders.children(loader, first, only).load(key)
     else:

@@ -13,6 +13,7 @@ from resolvers.context import context_of
 from resolvers.ids import to_global_id
 from schema.common.types import (
     NESTED_FIRST,
+    After,
     First,
     Money,
     Node,
@@ -88,35 +89,59 @@ class Account(Node):
         return await one(info, "account_by_id", self.row.parent_id, Account.from_row)
 
     @strawberry.field(description="Direct subsidiaries, by name.")
-    async def children(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Account]:
-        return await many(info, "accounts_by_parent", self.row.id, Account.from_row, first)
+    async def children(
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
+    ) -> list[Account]:
+        return await many(
+            info, "accounts_by_parent", self.row.id, Account.from_row, first, after=after
+        )
 
     @strawberry.field(description="People at this client, by name.")
-    async def contacts(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Contact]:
-        return await many(info, "contacts_by_account", self.row.id, Contact.from_row, first)
+    async def contacts(
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
+    ) -> list[Contact]:
+        return await many(
+            info, "contacts_by_account", self.row.id, Contact.from_row, first, after=after
+        )
 
     @strawberry.field(description="Deals with this client, by close date.")
     async def opportunities(
-        self, info: strawberry.Info, open_only: bool = False, first: First = NESTED_FIRST
+        self,
+        info: strawberry.Info,
+        open_only: bool = False,
+        first: First = NESTED_FIRST,
+        after: After = None,
     ) -> list[Opportunity]:
         only = (("is_closed", (False,)),) if open_only else ()
         return await many(
-            info, "opportunities_by_account", self.row.id, Opportunity.from_row, first, only
+            info,
+            "opportunities_by_account",
+            self.row.id,
+            Opportunity.from_row,
+            first,
+            only,
+            after=after,
         )
 
     @strawberry.field(description="Contracts / statements of work, by start date.")
     async def engagements(
-        self, info: strawberry.Info, first: First = NESTED_FIRST
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
     ) -> list[EngagementT]:
         from schema.delivery.types import Engagement
 
-        return await many(info, "engagements_by_account", self.row.id, Engagement.from_row, first)
+        return await many(
+            info, "engagements_by_account", self.row.id, Engagement.from_row, first, after=after
+        )
 
     @strawberry.field(description="Projects delivered for this client, by code.")
-    async def projects(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[ProjectT]:
+    async def projects(
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
+    ) -> list[ProjectT]:
         from schema.delivery.types import Project
 
-        return await many(info, "projects_by_account", self.row.id, Project.from_row, first)
+        return await many(
+            info, "projects_by_account", self.row.id, Project.from_row, first, after=after
+        )
 
     @strawberry.field(description="Invoices to this client by issue date, optionally by status.")
     async def invoices(
@@ -124,11 +149,14 @@ class Account(Node):
         info: strawberry.Info,
         status: list[InvoiceStatus] | None = None,
         first: First = NESTED_FIRST,
+        after: After = None,
     ) -> list[InvoiceT]:
         from schema.finance.types import Invoice
 
         only = () if status is None else (("status", tuple(sorted({s.value for s in status}))),)
-        return await many(info, "invoices_by_account", self.row.id, Invoice.from_row, first, only)
+        return await many(
+            info, "invoices_by_account", self.row.id, Invoice.from_row, first, only, after=after
+        )
 
     @strawberry.field(description="An explained 0–100 health score (see docs/formulas.md).")
     async def health(self, info: strawberry.Info) -> AccountHealth:

@@ -16,6 +16,7 @@ from resolvers.ids import to_global_id
 from resolvers.inputs import date_range, values
 from schema.common.types import (
     NESTED_FIRST,
+    After,
     First,
     Money,
     Node,
@@ -85,8 +86,12 @@ class Engagement(Node):
         return await one(info, "opportunity_by_id", self.row.opportunity_id, Opportunity.from_row)
 
     @strawberry.field
-    async def projects(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Project]:
-        return await many(info, "projects_by_engagement", self.row.id, Project.from_row, first)
+    async def projects(
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
+    ) -> list[Project]:
+        return await many(
+            info, "projects_by_engagement", self.row.id, Project.from_row, first, after=after
+        )
 
     @strawberry.field(description="Σ billed on this engagement's projects.")
     async def billed_to_date(self, info: strawberry.Info) -> Money:
@@ -149,9 +154,11 @@ class Project(Node):
 
     @strawberry.field
     async def milestones(
-        self, info: strawberry.Info, first: First = NESTED_FIRST
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
     ) -> list[Milestone]:
-        return await many(info, "milestones_by_project", self.row.id, Milestone.from_row, first)
+        return await many(
+            info, "milestones_by_project", self.row.id, Milestone.from_row, first, after=after
+        )
 
     @strawberry.field(description="Who is staffed on this project, by start date.")
     async def team(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[AssignmentT]:
@@ -192,10 +199,14 @@ class Project(Node):
         return [TimeEntry.from_row(row) for row in rows]
 
     @strawberry.field
-    async def invoices(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[InvoiceT]:
+    async def invoices(
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
+    ) -> list[InvoiceT]:
         from schema.finance.types import Invoice
 
-        return await many(info, "invoices_by_project", self.row.id, Invoice.from_row, first)
+        return await many(
+            info, "invoices_by_project", self.row.id, Invoice.from_row, first, after=after
+        )
 
     @strawberry.field(description="Hours logged (every entry not rejected).")
     async def hours_logged(self, info: strawberry.Info) -> Decimal:

@@ -10,7 +10,7 @@ import strawberry
 from readmodel.figures import days_overdue
 from resolvers.context import context_of
 from resolvers.ids import to_global_id
-from schema.common.types import NESTED_FIRST, First, Money, Node, many, money, one
+from schema.common.types import NESTED_FIRST, After, First, Money, Node, many, money, one
 from schema.enums import InvoiceStatus, PaymentStatus
 
 if TYPE_CHECKING:
@@ -63,8 +63,12 @@ class Invoice(Node):
         return await one(info, "project_by_id", self.row.project_id, Project.from_row)
 
     @strawberry.field(description="Payments received against this invoice, by date.")
-    async def payments(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[Payment]:
-        return await many(info, "payments_by_invoice", self.row.id, Payment.from_row, first)
+    async def payments(
+        self, info: strawberry.Info, first: First = NESTED_FIRST, after: After = None
+    ) -> list[Payment]:
+        return await many(
+            info, "payments_by_invoice", self.row.id, Payment.from_row, first, after=after
+        )
 
 
 @strawberry.type

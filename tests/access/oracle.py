@@ -236,3 +236,15 @@ def actual_errors(body: dict[str, Any]) -> set[tuple[str, tuple[Any, ...]]]:
 
 def masked_of(body: dict[str, Any]) -> list[str]:
     return sorted((body.get("extensions") or {}).get("masked") or [])
+
+
+def assert_alike(streamed: dict[str, Any], over_http: dict[str, Any], where: str) -> None:
+    """An answer streamed (WebSocket, SSE) says what the plain POST says: the same data,
+    masked paths and error codes."""
+    assert streamed.get("data") == over_http.get("data"), where
+    assert masked_of(streamed) == masked_of(over_http), where
+    assert _codes(streamed) == _codes(over_http), where
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return sorted(e["extensions"]["code"] for e in body.get("errors") or [])

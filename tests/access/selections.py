@@ -65,6 +65,10 @@ def _arguments(draw: st.DrawFn, doc: Document, spec: catalog.Many) -> str:
     if draw(st.booleans()):
         first = draw(st.sampled_from([0, 1, 2, 5]))
         out.append(f"first: {_literal_or_variable(draw, doc, 'Int!', first, str(first))}")
+    if draw(st.integers(0, 2)) == 0:  # after: an item of the list, of another, or junk
+        after = draw(st.sampled_from([None, *doc.ids.get(spec.type_name, ()), *doc.ids["junk"]]))
+        literal = "null" if after is None else f'"{after}"'
+        out.append(f"after: {_literal_or_variable(draw, doc, 'ID', after, literal)}")
     if "status" in spec.filters and draw(st.booleans()):
         chosen = draw(st.lists(st.sampled_from(STATUSES), max_size=3))
         literal = f"[{', '.join(chosen)}]"

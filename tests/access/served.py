@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
+from starlette.applications import Starlette
 
 from tests.access.world import World
 
@@ -22,10 +23,15 @@ def _free_port() -> int:
 @asynccontextmanager
 async def served(world: World, scheme: str = "ws") -> AsyncIterator[str]:
     """The URL of /graphql on a uvicorn of the world's app (its lifespan already runs)."""
+    async with served_app(world.app, scheme) as url:
+        yield url
+
+
+@asynccontextmanager
+async def served_app(app: Starlette, scheme: str = "ws") -> AsyncIterator[str]:
+    """The URL of /graphql on a uvicorn of ``app`` (its lifespan already runs)."""
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(world.app, port=port, lifespan="off", log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from clientgraph.access.roles import Role
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
+from clientgraph.settings_streams import SubscriptionSettings
 from gateway.app import create_app
 from readmodel import api_keys
 from readmodel.figures.stored import refresh_dated
@@ -55,12 +56,15 @@ ROLES = tuple(Role)
 
 
 @asynccontextmanager
-async def matrix_app(url: str, **auth: Any) -> AsyncIterator[Starlette]:
+async def matrix_app(
+    url: str, subscriptions: SubscriptionSettings | None = None, **auth: Any
+) -> AsyncIterator[Starlette]:
     """The gateway with credentials required (no anonymous role) and room for big documents."""
     settings = Settings(
         database_url=url,
         graphql=GraphQLSettings(**LIMITS),
         auth=AuthSettings(anonymous_role=None, **auth),
+        subscriptions=subscriptions or SubscriptionSettings(),
     )
     app = create_app(settings, clock=lambda: FIRM_NOW)
     async with app.router.lifespan_context(app):

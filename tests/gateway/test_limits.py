@@ -110,6 +110,20 @@ async def test_the_cost_follows_first_so_a_smaller_page_fits(firm: Firm) -> None
     assert error_codes(by_variable.json()) == ["QUERY_TOO_COMPLEX"]
 
 
+async def test_a_nested_lists_after_does_not_change_its_cost(firm: Firm) -> None:
+    """A page after an item holds at most ``first`` items too: the cost is ``first``'s."""
+    plain = "{ accounts(first: 100) { nodes { invoices { payments { id } } } } }"
+    after = (
+        'query($a: ID) { accounts(first: 100) { nodes { invoices(after: "SW52b2ljZTox") '
+        "{ payments(after: $a) { id } } } } }"
+    )
+    async with running_app(firm.url, max_cost=100_000) as app, http_client(app) as client:
+        refused = await graphql(client, plain)
+        paged = (await client.post("/graphql", json={"query": after})).json()
+    assert error_codes(paged) == ["QUERY_TOO_COMPLEX"]
+    assert paged["errors"][0]["extensions"]["cost"] == refused["errors"][0]["extensions"]["cost"]
+
+
 @pytest.mark.parametrize("first", [-1, 101])
 async def test_a_nested_first_out_of_range_is_bad_user_input(firm: Firm, first: int) -> None:
     query = f"{{ accounts(first: 1) {{ nodes {{ invoices(first: {first}) {{ number }} }} }} }}"
