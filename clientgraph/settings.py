@@ -44,6 +44,15 @@ class GraphQLSettings(BaseModel):
         "statement whose JSON is passed through; others run field by field "
         "(resolvers/planner/README.md).",
     )
+    response_cache_mb: int = Field(
+        64,
+        ge=0,
+        le=4096,
+        description="The exact response cache of compiled answers (resolvers/response_cache.py), "
+        "per process: at most this many MiB of answer text, least recently used out first; an "
+        "answer is served only while the change counters of the tables it read are unchanged. "
+        "0: off.",
+    )
     max_operations_per_socket: int = Field(
         20,
         ge=1,

@@ -26,6 +26,7 @@ from gateway.ratelimit import rate_limiter
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
 from readmodel.types import utcnow
+from resolvers.response_cache import response_cache
 from schema.build import build_schema
 from sync_jobs.commands.relay import command_relay
 from sync_jobs.connectors.registry import configured_objects
@@ -59,6 +60,7 @@ def create_app(
         trusted_only = frozenset(settings.graphql.trusted_documents_only_roles)
         app.state.documents = Documents(app.state.engine, trusted_only)
         app.state.rate_limiter = rate_limiter(settings)
+        app.state.response_cache = response_cache(settings.graphql.response_cache_mb)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:

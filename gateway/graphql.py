@@ -122,6 +122,7 @@ class GraphQLEndpoint(StrictGraphQL):
             principal = getattr(request.state, PRINCIPAL, None) or NOBODY  # NOBODY: the IDE page
             context = build_context(request, principal)
             context.compiled_reads = request.app.state.settings.graphql.compiled_reads
+            context.response_cache = getattr(request.app.state, "response_cache", None)
             return context
         return build_context(request, NOBODY)  # until connection_init is authenticated
 

@@ -18,6 +18,7 @@ from clientgraph.settings import GraphQLSettings, SyncSettings
 from clientgraph.settings_forecasts import ForecastSettings
 from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.dataloaders import Loaders
+from resolvers.response_cache import ResponseCache
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Context:
     connection_params: Any = None  # a WebSocket's connection_init payload (its credentials)
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)  # warning thresholds
     compiled_reads: bool = False  # may a query be answered by one statement's JSON (HTTP)
+    response_cache: ResponseCache | None = None  # the compiled path's answers (the process's)
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)
 

@@ -1,0 +1,18 @@
+"""Change counters: one row per read-model table, bumped by the database itself (triggers of
+migration 0013) in the transaction of every write to that table; the exact response cache
+(``resolvers/response_cache.py``) serves an answer only while the counters of the tables it
+read are unchanged."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+
+
+class ChangeCounter(SQLModel, table=True):
+    """How many committed transactions changed ``name`` (a table) since the counter began."""
+
+    __tablename__ = "change_counter"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(default=0, sa_type=BigInteger)
