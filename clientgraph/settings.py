@@ -415,7 +415,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL of the read model: sqlite+aiosqlite:///path "
         "(embedded) or postgresql+asyncpg://user@host/db (production).",
     )
-    database_pool_size: int = Field(10, ge=1, le=200)
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections a process keeps (opened when first needed); as many "
+        "again in overflow, closed on release. A gateway request reads on one connection, so "
+        "this many requests in flight never open a new session.",
+    )
     redis_url: SecretStr | None = Field(
         None, description="Redis URL for arq queues; unset means embedded (in-process) jobs."
     )

@@ -39,11 +39,13 @@ from gateway.ops.graphiql import offline
 from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
+from readmodel.request_connection import RequestConnection
 from resolvers.context import Context
 from resolvers.planner import RawJSON
 from schema.errors import classify
 
 PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
+READS = "reads"  # and its one connection (readmodel/request_connection.py)
 IDE_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
 """The GraphiQL page's policy: it runs inline code (and loads from unpkg what ``make install``
 did not vendor, see ``gateway.ops.graphiql``), so only what cannot break it (framing, base URL,
@@ -92,6 +94,13 @@ class GraphQLEndpoint(StrictGraphQL):
                     await admission.refusal()(scope, receive, send)
                     return
                 send = admission.with_headers(send)
+            reads = RequestConnection(request.app.state.engine)  # the request's one connection
+            scope.setdefault("state", {})[READS] = reads
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                await reads.close()
+            return
         await super().__call__(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -120,7 +129,7 @@ class GraphQLEndpoint(StrictGraphQL):
         if isinstance(request, Request):  # hold a read until its writes are in (if asked)
             request.state.consistency = await wait_for_tokens(request)
             principal = getattr(request.state, PRINCIPAL, None) or NOBODY  # NOBODY: the IDE page
-            context = build_context(request, principal)
+            context = build_context(request, principal, getattr(request.state, READS, None))
             context.compiled_reads = request.app.state.settings.graphql.compiled_reads
             context.response_cache = getattr(request.app.state, "response_cache", None)
             return context

@@ -131,7 +131,7 @@ async def _compiled(
         return "fallback", None
     cache = ctx.response_cache
     if cache is None or compiled.counters is None or compiled.counted is None:
-        async with ctx.engine.connect() as conn:
+        async with ctx.reader.connect() as conn:
             row = (await conn.execute(compiled.statement, params)).one()
         return ("fallback", None) if row.fallback else ("compiled", RawJSON(row.data))
     return await _cached(compiled.counters, compiled.counted, entry_key(key, params), params, ctx)
@@ -146,7 +146,7 @@ async def _cached(
     cache = ctx.response_cache
     assert cache is not None
     entry = cache.get(key)
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         if entry is not None:
             now = counters.of((await conn.execute(counters.check)).one())
             counted_lookup(now == entry.counters)
