@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,7 +26,9 @@ BENCH_TODAY = "2026-06-30"
 
 async def prepare(server: str, scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
     """The URL of the scale's database, seeding it if new; and how its seeding went."""
-    name = f"clientgraph_bench_{scale.lower()}"
+    # BENCH_DATABASE_SUFFIX: a database of one's own when several trees share the server (each
+    # migrates it to its own head)
+    name = f"clientgraph_bench_{scale.lower()}{os.environ.get('BENCH_DATABASE_SUFFIX', '')}"
     admin = await asyncpg.connect(f"postgresql://{server}/postgres")
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)

@@ -6,8 +6,10 @@ Create Date: 2026-12-06 07:50:00.000000
 
 Self-contained: the counted tables and the trigger text are written here, not imported.
 PostgreSQL: statement-level AFTER triggers with transition tables bump a table's counter once
-per statement that changed at least one row (an upsert that changed nothing bumps nothing);
-TRUNCATE bumps too. SQLite (no statement triggers): a row-level trigger per operation.
+per transaction that changed at least one of its rows (an upsert that changed nothing bumps
+nothing; a transaction-local setting, ``clientgraph.changed_<table>``, marks the bump done, so a
+page written row by row — asyncpg's executemany runs the statement per row — updates the
+counter once); TRUNCATE bumps too. SQLite (no statement triggers): a row-level trigger per operation.
 """
 
 from collections.abc import Sequence
@@ -42,9 +44,14 @@ COUNTED = (
 PG_FUNCTIONS = (
     """
 CREATE FUNCTION cg_count_changed_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  flag text := 'clientgraph.changed_' || TG_TABLE_NAME;
 BEGIN
-  IF EXISTS (SELECT 1 FROM cg_changed) THEN
-    UPDATE change_counter SET value = value + 1 WHERE name = TG_TABLE_NAME;
+  IF current_setting(flag, true) IS DISTINCT FROM 'y' THEN
+    IF EXISTS (SELECT 1 FROM cg_changed) THEN
+      UPDATE change_counter SET value = value + 1 WHERE name = TG_TABLE_NAME;
+      PERFORM set_config(flag, 'y', true);
+    END IF;
   END IF;
   RETURN NULL;
 END $$
