@@ -4,12 +4,13 @@ every table the plan reads are what they were when the answer was read.
 
 The guarantee, precisely: every write to a counted table bumps that table's row of
 ``change_counter`` in the writing transaction itself (the database's triggers, migration 0013;
-no code path can forget it). An answer is stored with the counters read *by the same statement*
-that read its rows (one snapshot), and is served only after a statement of this request read
-the same counters again. So a served answer is exactly what the statement would return now:
-a write committed before the request's counter read is always seen, on any process, with no
-notification to wait for. A hit costs one statement on ``change_counter`` (a few rows by
-primary key), none on the read-model tables.
+no code path can forget it). PostgreSQL bumps at the transaction's commit, but still inside it:
+the data and the bump become visible together, so a snapshot sees both or neither. An answer is
+stored with the counters read *by the same statement* that read its rows (one snapshot), and is
+served only after a statement of this request read the same counters again. So a served answer
+is exactly what the statement would return now: a write committed before the request's counter
+read is always seen, on any process, with no notification to wait for. A hit costs one
+statement on ``change_counter`` (a few rows by primary key), none on the read-model tables.
 
 The key is the plan's key (document, operation, dialect, the caller's role and row rules) and
 every bound value (variables after coercion, the request's today, ids, cursors): two callers

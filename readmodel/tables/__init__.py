@@ -1,7 +1,7 @@
 """The read model's tables, by owning domain. Import from here."""
 
 from readmodel.tables.access import ApiKey, AuditEntry
-from readmodel.tables.changes import ChangeCounter
+from readmodel.tables.changes import ChangeCounter, ChangeMarker
 from readmodel.tables.commands import Command
 from readmodel.tables.crm import Account, AccountXref, Contact, Opportunity
 from readmodel.tables.delivery import (
@@ -40,6 +40,7 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "ChangeCounter",
+    "ChangeMarker",
     "ChangeOrder",
     "Command",
     "Contact",

@@ -16,3 +16,14 @@ class ChangeCounter(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: int = Field(default=0, sa_type=BigInteger)
+
+
+class ChangeMarker(SQLModel, table=True):
+    """PostgreSQL: one row per writing transaction, inserted at its first change to a counted
+    table; its deferred constraint trigger bumps that transaction's counters at commit and
+    deletes the row (migration 0013; unlogged, and empty between transactions). Unused on
+    SQLite, whose triggers bump at once."""
+
+    __tablename__ = "cg_change_marker"
+
+    xid: int = Field(primary_key=True, sa_type=BigInteger)
