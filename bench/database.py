@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,9 +27,11 @@ BENCH_TODAY = "2026-06-30"
 async def prepare(
     server: str, scale: str, *, reseed: bool, name: str | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """The URL of the scale's database (``name``, default ``clientgraph_bench_<scale>``),
-    migrated, and seeded if new; and how its seeding went."""
-    name = name or f"clientgraph_bench_{scale.lower()}"
+    """The URL of the scale's database (``name``, default ``clientgraph_bench_<scale>`` and
+    ``BENCH_DATABASE_SUFFIX``: a database of one's own when several trees share the server,
+    each migrating it to its own head), migrated, and seeded if new; and how its seeding went."""
+    suffix = os.environ.get("BENCH_DATABASE_SUFFIX", "")
+    name = name or f"clientgraph_bench_{scale.lower()}{suffix}"
     admin = await asyncpg.connect(f"postgresql://{server}/postgres")
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)

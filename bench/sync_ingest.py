@@ -33,7 +33,8 @@ from readmodel import migrate
 from readmodel.db import create_engine
 
 RESULTS = Path(__file__).parent / "results"
-DATABASE = "clientgraph_bench_ingest"
+DATABASE = "clientgraph_bench_ingest" + os.environ.get("BENCH_DATABASE_SUFFIX", "")
+"""``BENCH_DATABASE_SUFFIX``: a database of one's own when several trees share the server."""
 TABLES = ("account", "contact", "opportunity")
 SECRET = "bench-secret"
 

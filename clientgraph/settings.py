@@ -45,6 +45,15 @@ class GraphQLSettings(BaseModel):
         "statement whose JSON is passed through; others run field by field "
         "(resolvers/planner/README.md).",
     )
+    response_cache_mb: int = Field(
+        64,
+        ge=0,
+        le=4096,
+        description="The exact response cache of compiled answers (resolvers/response_cache.py), "
+        "per process: at most this many MiB of answer text, least recently used out first; an "
+        "answer is served only while the change counters of the tables it read are unchanged. "
+        "0: off.",
+    )
     max_operations_per_socket: int = Field(
         20,
         ge=1,
@@ -407,7 +416,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL of the read model: sqlite+aiosqlite:///path "
         "(embedded) or postgresql+asyncpg://user@host/db (production).",
     )
-    database_pool_size: int = Field(10, ge=1, le=200)
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections a process keeps (opened when first needed); as many "
+        "again in overflow, closed on release. A gateway request reads on one connection, so "
+        "this many requests in flight never open a new session.",
+    )
     redis_url: SecretStr | None = Field(
         None, description="Redis URL for arq queues; unset means embedded (in-process) jobs."
     )

@@ -28,6 +28,7 @@ from gateway.streams import StreamSlots
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
 from readmodel.types import utcnow
+from resolvers.response_cache import response_cache
 from schema.build import build_schema
 from sync_jobs.commands.relay import command_relay
 from sync_jobs.connectors.registry import configured_objects
@@ -64,6 +65,7 @@ def create_app(
         streams = settings.subscriptions  # per caller, in this process: gateway/streams.py
         app.state.stream_slots = StreamSlots(streams.max_per_caller, settings.http.trusted_proxies)
         app.state.reservations = Reservations(streams.reservation_seconds, streams.max_per_caller)
+        app.state.response_cache = response_cache(settings.graphql.response_cache_mb)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:

@@ -31,6 +31,7 @@ from starlette.requests import HTTPConnection
 
 from readmodel.command_log import COMMANDS, FINAL_STATUSES
 from readmodel.reads.freshness import SourceState, behind, source_states, sync_states
+from readmodel.request_connection import Reads
 from resolvers.commands.tokens import command_id_of
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     state = connection.app.state
     now: datetime = state.clock()
     try:
-        states = await _states(state.engine, state.sync_objects)
+        # on the request's one connection (gateway/graphql.py), when it has one
+        reads = getattr(connection.state, "reads", None) or state.engine
+        states = await _states(reads, state.sync_objects)
     except SQLAlchemyError:  # the answer itself reports the outage; freshness is unknown
         log.warning("freshness unknown: sync_state unreadable", exc_info=True)
         return {"asOf": now.isoformat(), "oldestSourceSyncAt": None, "behind": [], "stale": True}
@@ -122,6 +125,6 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     return body
 
 
-async def _states(engine: AsyncEngine, expected: tuple[tuple[str, str], ...]) -> list[SourceState]:
+async def _states(engine: Reads, expected: tuple[tuple[str, str], ...]) -> list[SourceState]:
     async with engine.connect() as conn:
         return source_states(await sync_states(conn), expected)

@@ -40,11 +40,13 @@ from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
 from gateway.socket import SocketHandler
 from gateway.streams import StreamSlots
+from readmodel.request_connection import RequestConnection
 from resolvers.context import Context
 from resolvers.planner import RawJSON
 from schema.errors import classify
 
 PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
+READS = "reads"  # and its one connection (readmodel/request_connection.py)
 IDE_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
 """The GraphiQL page's policy: it runs inline code (and loads from unpkg what ``make install``
 did not vendor, see ``gateway.ops.graphiql``), so only what cannot break it (framing, base URL,
@@ -97,6 +99,16 @@ class GraphQLEndpoint(StrictGraphQL):
                     answer = await sse_single.handle(request, principal, self._start_single)
                     await answer(scope, receive, send)
                     return
+            if not _asks_for_events(request):
+                # the request's one connection; an event stream lasts as long as its
+                # subscription, so its reads take a pooled connection each, as they go
+                reads = RequestConnection(request.app.state.engine)
+                scope.setdefault("state", {})[READS] = reads
+                try:
+                    await super().__call__(scope, receive, send)
+                finally:
+                    await reads.close()
+                return
         await super().__call__(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -125,8 +137,9 @@ class GraphQLEndpoint(StrictGraphQL):
         if isinstance(request, Request):  # hold a read until its writes are in (if asked)
             request.state.consistency = await wait_for_tokens(request)
             principal = getattr(request.state, PRINCIPAL, None) or NOBODY  # NOBODY: the IDE page
-            context = build_context(request, principal)
+            context = build_context(request, principal, getattr(request.state, READS, None))
             context.compiled_reads = request.app.state.settings.graphql.compiled_reads
+            context.response_cache = getattr(request.app.state, "response_cache", None)
             return context
         return build_context(request, NOBODY)  # until connection_init is authenticated
 
@@ -350,3 +363,8 @@ def _with_key(html: str, key: str) -> str:
     return html.replace(
         "subscriptionUrl,\n", f"subscriptionUrl,\n        wsConnectionParams: {params},\n"
     )
+
+
+def _asks_for_events(request: Request) -> bool:
+    """Whether the client accepts an event stream (graphql-sse's distinct connections mode)."""
+    return "text/event-stream" in request.headers.get("accept", "")

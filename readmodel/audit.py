@@ -13,6 +13,7 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from readmodel.db import autocommit
 from readmodel.tables import AuditEntry, table_of
 
 AUDIT = table_of(AuditEntry)
@@ -49,7 +50,8 @@ def digest(value: Mapping[str, Any]) -> str:
 
 
 async def record(engine: AsyncEngine, entry: Entry) -> None:
-    async with engine.begin() as conn:
+    """One INSERT, its own transaction (one round trip)."""
+    async with autocommit(engine) as conn:
         await conn.execute(insert(AUDIT).values(**entry.__dict__))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from clientgraph.access.principal import SYSTEM_ID as SYSTEM_PRINCIPAL
+from readmodel.db import autocommit
 from readmodel.tables import Command, table_of
 
 COMMANDS: Table = table_of(Command)
@@ -128,9 +129,14 @@ def source_key(row: Any) -> str:
 async def accept(engine: AsyncEngine, new: NewCommand, *, now: datetime) -> Accepted:
     """Log ``new`` as ACCEPTED in a transaction of its own, or fetch the command with its key.
 
+    One statement and one round trip to the database when the key is new (the usual case):
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING *`` on a connection in autocommit, so the
+    statement commits itself — the row is durable when the call returns, before the relay
+    queues it. A replay or a concurrent twin costs a second statement (the read of the winner).
+
     Raises ``IdempotencyKeyReused`` when the key's command was logged with another input.
     """
-    async with engine.begin() as conn:
+    async with autocommit(engine) as conn:  # the INSERT is the transaction: one round trip
         accepted = await insert_or_fetch(conn, new, now=now)
     if not accepted.created and accepted.row.input_hash != new.input_hash:
         raise IdempotencyKeyReused(accepted.row)
@@ -146,22 +152,19 @@ async def insert_or_fetch(
 ) -> Accepted:
     """Insert ``new`` with ``status``, or read the row already logged under its key.
 
-    ``INSERT … ON CONFLICT (principal_id, idempotency_key) DO NOTHING``, then, when nothing
-    was inserted, a read of the winner: a concurrent twin blocks on the unique index until it
-    commits, so the read (a new snapshot under READ COMMITTED) sees it. The caller compares
-    ``input_hash`` and owns the transaction (an operator's action logs itself and a
-    transition together).
+    ``INSERT … ON CONFLICT (principal_id, idempotency_key) DO NOTHING RETURNING *`` (the new
+    row itself), then, only when nothing was inserted, a read of the winner: a concurrent twin
+    blocks on the unique index until it commits, so the read (a new snapshot under READ
+    COMMITTED) sees it. The caller compares ``input_hash`` and owns the transaction (an
+    operator's action logs itself and a transition together).
     """
-    inserted = await conn.execute(_insert(conn, new, now, status).returning(COMMANDS.c.id))
-    new_id = inserted.scalar_one_or_none()
-    row = await (
-        get(conn, new_id)
-        if new_id is not None
-        else by_key(conn, new.idempotency_key, new.principal_id)
-    )
+    inserted = (await conn.execute(_insert(conn, new, now, status).returning(COMMANDS))).first()
+    if inserted is not None:
+        return Accepted(inserted, created=True)
+    row = await by_key(conn, new.idempotency_key, new.principal_id)
     if row is None:  # pragma: no cover - the key's row exists by construction
         raise RuntimeError(f"command with key {new.idempotency_key!r} vanished")
-    return Accepted(row, created=new_id is not None)
+    return Accepted(row, created=False)
 
 
 def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) -> Any:

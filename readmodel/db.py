@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext import asyncio as sa_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PREPARED_STATEMENTS_PER_CONNECTION = 1024
+"""asyncpg's prepared statements kept per pooled connection (SQLAlchemy's default: 100): room
+for the planner's 512 plans and the loaders' statements, so a hot statement is parsed and
+planned by PostgreSQL once per connection."""
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _loopback(url: URL) -> bool:
+    """A server on this machine: a loopback host, or a Unix socket (no host, or ``host=/…``)."""
+    socket_dir = str(url.query.get("host", ""))
+    return url.host is None or url.host in LOOPBACK or socket_dir.startswith("/")
 
 
 def is_sqlite(url: str) -> bool:
@@ -25,7 +38,9 @@ def create_engine(
     """Create the async engine for ``url``. Nothing connects until first use.
 
     SQLite gets WAL journaling (readers don't block the one writer), enforced foreign keys and
-    a busy timeout. PostgreSQL gets a pool of ``pool_size`` asyncpg connections and, with
+    a busy timeout. PostgreSQL gets a pool of ``pool_size`` asyncpg connections (kept; as many
+    again in overflow, closed on release), no TLS to a server on this machine unless the URL
+    asks for it (``ssl=`` / ``sslmode=``), 1024 prepared statements kept per connection and, with
     ``statement_timeout_ms``, a server-side cap on every statement (the gateway's engine: a
     read that runs longer is cancelled by PostgreSQL itself). Neither puts bound values in
     its error messages (``hide_parameters``): they end up in logs, and the values are callers'
@@ -40,9 +55,15 @@ def create_engine(
     connect_args: dict[str, Any] = {}
     if statement_timeout_ms is not None:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    parsed = make_url(url)
+    if _loopback(parsed) and not {"ssl", "sslmode"} & set(parsed.query):
+        connect_args["ssl"] = False  # no TLS handshake to this machine's own server
+    if "prepared_statement_cache_size" not in parsed.query:
+        size = str(PREPARED_STATEMENTS_PER_CONNECTION)
+        parsed = parsed.update_query_dict({"prepared_statement_cache_size": size})
     # looked up on the module at each call: tracing (clientgraph.telemetry) wraps it there
     return sa_asyncio.create_async_engine(
-        url,
+        parsed,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -73,6 +94,15 @@ def b64url(value: str | None) -> str | None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (no lazy reloads in async code)."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection on which every statement is its own transaction: a write of one
+    statement is one round trip (no BEGIN / COMMIT), durable when ``execute`` returns. The
+    pool gives the connection back in its usual isolation level."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -28,7 +28,7 @@ class RowPage:
     ctx: Context
 
     async def total_count(self) -> int:
-        async with self.ctx.engine.connect() as conn:
+        async with self.ctx.reader.connect() as conn:
             return await pages.count(conn, self.table, self.conditions)
 
 
@@ -59,7 +59,7 @@ async def page_of(
         key = None if request.after is None else ordering.coerce(table, request.after)
     except pages.BadKey:
         raise BadUserInput("after: not a valid cursor", argument="after") from None
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         rows, has_next = await pages.fetch_page(
             conn, table, conditions, ordering, key, request.first
         )

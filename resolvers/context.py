@@ -17,7 +17,9 @@ from clientgraph.access.principal import ADMIN, Principal
 from clientgraph.settings import GraphQLSettings, SyncSettings
 from clientgraph.settings_forecasts import ForecastSettings
 from readmodel.reads.scope import EVERYTHING, RowScope
+from readmodel.request_connection import Reads
 from resolvers.dataloaders import Loaders
+from resolvers.response_cache import ResponseCache
 
 
 @dataclass
@@ -36,8 +38,15 @@ class Context:
     connection_params: Any = None  # a WebSocket's connection_init payload (its credentials)
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)  # warning thresholds
     compiled_reads: bool = False  # may a query be answered by one statement's JSON (HTTP)
+    response_cache: ResponseCache | None = None  # the compiled path's answers (the process's)
+    reads: Reads | None = None  # an HTTP request's one connection (readmodel/request_connection)
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)
+
+    @property
+    def reader(self) -> Reads:
+        """Where this request's reads run: its one connection, else the engine's pool."""
+        return self.engine if self.reads is None else self.reads
 
     @property
     def today(self) -> date:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import readmodel.figures as figures
 from readmodel import tables
@@ -25,6 +25,7 @@ from readmodel.reads.time_entries import (
     TimeEntryQuery,
     time_entries_by_project,
 )
+from readmodel.request_connection import Reads
 
 T = TypeVar("T")
 Batch = Callable[[AsyncConnection, Sequence[int]], Awaitable[dict[int, Any]]]
@@ -33,7 +34,7 @@ Batch = Callable[[AsyncConnection, Sequence[int]], Awaitable[dict[int, Any]]]
 class _Loader(DataLoader):  # type: ignore[misc]
     """Runs ``fetch(conn, keys)`` once per batch on a pooled connection."""
 
-    def __init__(self, engine: AsyncEngine, fetch: Batch, *, missing: Any = None) -> None:
+    def __init__(self, engine: Reads, fetch: Batch, *, missing: Any = None) -> None:
         super().__init__()
         self._engine = engine
         self._fetch = fetch
@@ -132,7 +133,7 @@ class Loaders:
     missing. Figures are keyed by a project, engagement or account the caller could load.
     """
 
-    def __init__(self, engine: AsyncEngine, today: date, scope: RowScope = EVERYTHING) -> None:
+    def __init__(self, engine: Reads, today: date, scope: RowScope = EVERYTHING) -> None:
         def one(fetch: Batch) -> _Loader:
             return _Loader(engine, fetch)
 

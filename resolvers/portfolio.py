@@ -30,5 +30,5 @@ def period(ctx: Context, start: date | None, end: date | None) -> tuple[date, da
 
 
 async def portfolio_kpis(ctx: Context, start: date, end: date) -> Any:
-    async with ctx.engine.connect() as conn:
+    async with ctx.reader.connect() as conn:
         return await figures.portfolio_kpis(conn, start, end, ctx.today)

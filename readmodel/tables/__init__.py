@@ -1,6 +1,7 @@
 """The read model's tables, by owning domain. Import from here."""
 
 from readmodel.tables.access import ApiKey, AuditEntry
+from readmodel.tables.changes import ChangeCounter, ChangeMarker
 from readmodel.tables.commands import Command
 from readmodel.tables.crm import Account, AccountXref, Contact, Opportunity
 from readmodel.tables.delivery import (
@@ -47,6 +48,8 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEntry",
+    "ChangeCounter",
+    "ChangeMarker",
     "ChangeOrder",
     "Command",
     "Contact",

@@ -22,6 +22,7 @@ from resolvers.context import Context
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
+from resolvers.response_cache import Counters, Entry, counted_lookup, counters_for, entry_key
 
 CACHE_SIZE = 512
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class RawJSON:
 class _Compiled:
     statement: TextClause
     binders: list[Any]
+    counters: Counters | None  # None: it reads a table no change counter follows
+    counted: TextClause | None  # the statement with its tables' counters (same snapshot)
 
 
 _NOT_COMPILED = object()
@@ -67,7 +70,9 @@ def _plan(
             lambda n: allowed(ctx, "query", n),
             lambda guarded: role in FIELD_ROLES[guarded],
         )
-        found = _Compiled(text(plan.sql), plan.binders)
+        counters = counters_for(plan.sql)
+        counted = None if counters is None else counters.added_to(plan.sql)
+        found = _Compiled(text(plan.sql), plan.binders, counters, counted)
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -118,7 +123,8 @@ async def _compiled(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return "not_compiled", None
-    compiled = _plan(schema, document, plan_key(query, operation_name, ctx), operation, ctx)
+    key = plan_key(query, operation_name, ctx)
+    compiled = _plan(schema, document, key, operation, ctx)
     if compiled is _NOT_COMPILED:
         return "not_compiled", None
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
@@ -131,8 +137,34 @@ async def _compiled(
             bind(binding, params)
     except Fallback:
         return "fallback", None
-    async with ctx.engine.connect() as conn:
-        row = (await conn.execute(compiled.statement, params)).one()
+    cache = ctx.response_cache
+    if cache is None or compiled.counters is None or compiled.counted is None:
+        async with ctx.reader.connect() as conn:
+            row = (await conn.execute(compiled.statement, params)).one()
+        return ("fallback", None) if row.fallback else ("compiled", RawJSON(row.data))
+    return await _cached(compiled.counters, compiled.counted, entry_key(key, params), params, ctx)
+
+
+async def _cached(
+    counters: Counters, counted: TextClause, key: Hashable, params: dict[str, Any], ctx: Context
+) -> tuple[str, RawJSON | None]:
+    """Through the response cache (resolvers/response_cache.py): a kept answer whose tables'
+    counters are unchanged costs one statement on ``change_counter``; otherwise the statement
+    runs with the counters read in its snapshot, and a compiled answer is kept."""
+    cache = ctx.response_cache
+    assert cache is not None
+    entry = cache.get(key)
+    async with ctx.reader.connect() as conn:
+        if entry is not None:
+            now = counters.of((await conn.execute(counters.check)).one())
+            counted_lookup(now == entry.counters)
+            if now == entry.counters:
+                return "compiled", RawJSON(entry.data)
+        else:
+            counted_lookup(False)
+        row = (await conn.execute(counted, params)).one()
     if row.fallback:
+        cache.discard(key)
         return "fallback", None
+    cache.put(key, Entry(row.data, counters.of(row)))
     return "compiled", RawJSON(row.data)

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.settings import Settings
 from readmodel import command_log
 from readmodel.command_log import CommandStatus
+from readmodel.db import autocommit
 from readmodel.types import utcnow
 from sync_jobs.context import deps_of
 from sync_jobs.dispatch import (
@@ -187,7 +188,7 @@ async def relay_one(
         log.warning("command %s stays ACCEPTED: %s", command_id, error)
         return False
     moment = now()
-    async with engine.begin() as conn:
+    async with autocommit(engine) as conn:  # one guarded UPDATE: its own transaction
         await command_log.transition(
             conn,
             command_id,

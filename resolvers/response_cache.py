@@ -1,0 +1,158 @@
+"""The exact response cache of the compiled read path: an answer's ``data`` (the JSON text one
+statement made) kept per (plan, bound values), served again only while the change counters of
+every table the plan reads are what they were when the answer was read.
+
+The guarantee, precisely: every write to a counted table bumps that table's row of
+``change_counter`` in the writing transaction itself (the database's triggers, migration 0015;
+no code path can forget it). PostgreSQL bumps at the transaction's commit, but still inside it:
+the data and the bump become visible together, so a snapshot sees both or neither. An answer is
+stored with the counters read *by the same statement* that read its rows (one snapshot), and is
+served only after a statement of this request read the same counters again. So a served answer
+is exactly what the statement would return now: a write committed before the request's counter
+read is always seen, on any process, with no notification to wait for. A hit costs one
+statement on ``change_counter`` (a few rows by primary key), none on the read-model tables.
+
+The key is the plan's key (document, operation, dialect, the caller's role and row rules) and
+every bound value (variables after coercion, the request's today, ids, cursors): two callers
+share an entry only when their rule set and inputs are the same, i.e. when the statement would
+be the same text with the same parameters. Bounded: least recently used entries go once the
+answers kept exceed ``max_bytes`` (``graphql.response_cache_mb``; 0 turns the cache off).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import TextClause, text
+
+from clientgraph.metrics import cache_lookup
+from readmodel.tables import metadata
+
+COUNTED = frozenset(
+    {
+        "account",
+        "account_xref",
+        "contact",
+        "opportunity",
+        "person",
+        "engagement",
+        "rate_card",
+        "rate_card_line",
+        "project",
+        "milestone",
+        "assignment",
+        "time_entry",
+        "change_order",
+        "invoice",
+        "payment",
+        "account_figures",
+        "account_health_factor",
+        "project_figures",
+        "engagement_figures",
+    }
+)
+"""The tables whose writes bump a counter (the triggers of migration 0015)."""
+
+LAST_COLUMN = " AS fallback"
+"""How a plan's statement ends (resolvers/planner/compile.py): its select list's last column."""
+_checks: dict[tuple[str, ...], TextClause] = {}
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Counters:
+    """How a plan's answers are checked: the tables it reads, and the SQL reading their
+    counters (a select list, and a whole statement)."""
+
+    tables: tuple[str, ...]
+
+    @property
+    def columns(self) -> str:
+        """``(SELECT value FROM change_counter WHERE name = 't') AS cg_c0, …``."""
+        return ", ".join(
+            f"(SELECT value FROM change_counter WHERE name = '{t}') AS cg_c{i}"
+            for i, t in enumerate(self.tables)
+        )
+
+    @property
+    def check(self) -> TextClause:
+        """The counters alone: what a hit costs."""
+        return _checks.setdefault(self.tables, text(f"SELECT {self.columns}"))
+
+    def added_to(self, sql: str) -> TextClause:
+        """The plan's statement with the counters read in its own snapshot: their columns
+        follow ``fallback``, the last of its top-level select list (``counters_for`` checks
+        it is; no extra nesting: SQLite's parser has a depth limit the plans come close to)."""
+        return text(f"{sql}, {self.columns}")
+
+    def of(self, row: Any) -> tuple[int, ...]:
+        mapping = row._mapping
+        return tuple(int(mapping[f"cg_c{i}"]) for i in range(len(self.tables)))
+
+
+def counters_for(sql: str) -> Counters | None:
+    """The counters a statement's answers depend on, or ``None`` when it may read a table no
+    counter follows (such answers are never cached). Every word of the text that names a
+    table counts as read (a JSON key equal to a table name only makes the check wider)."""
+    named = {w for w in _WORD.findall(sql) if w in metadata.tables}
+    if not named or not named <= COUNTED or not sql.endswith(LAST_COLUMN):
+        return None
+    return Counters(tuple(sorted(named)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    data: str
+    counters: tuple[int, ...]
+
+
+class ResponseCache:
+    """Answers by key, least recently used out first once their text exceeds ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: Hashable, entry: Entry) -> None:
+        if len(entry.data) > self.max_bytes:
+            return
+        self.discard(key)
+        self._entries[key] = entry
+        self.size += len(entry.data)
+        while self.size > self.max_bytes:
+            _, old = self._entries.popitem(last=False)
+            self.size -= len(old.data)
+
+    def discard(self, key: Hashable) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old.data)
+
+
+def response_cache(megabytes: int) -> ResponseCache | None:
+    """The process's cache for ``graphql.response_cache_mb`` (``None``: off)."""
+    return ResponseCache(megabytes * 1024 * 1024) if megabytes > 0 else None
+
+
+def entry_key(plan_key: Hashable, params: Mapping[str, Any]) -> Hashable:
+    """The plan's key and every bound value (each parameter's type is fixed by the plan)."""
+    return (plan_key, json.dumps(params, sort_keys=True, default=str))
+
+
+def counted_lookup(hit: bool) -> None:
+    cache_lookup("response", hit)

@@ -1,0 +1,142 @@
+"""The exact response cache (resolvers/response_cache.py) through HTTP, on both backends: a hit
+reads no read-model table, a write is seen by the very next query, callers with other rule sets
+never share an answer, and the setting turns it off.
+
+Verified: keying entries by the plan's document alone (without the role and row rules) makes
+the partner receive the admin's page here; serving an entry without comparing the counters
+makes the renamed account's old name come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from clientgraph.access.roles import Role
+from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
+from gateway.app import create_app
+from readmodel.db import count_statements
+from resolvers.response_cache import COUNTED
+from tests.access.compiled import ordered
+from tests.access.world import LIMITS, ROLES, World, _client
+from tests.conftest import FIRM_NOW
+
+PAGE = """
+query Page($first: Int) {
+  accounts(first: $first) {
+    totalCount
+    nodes { id name invoices { number balance { amount currency } } }
+  }
+}
+"""
+
+
+def lookups(result: str) -> float:
+    found = REGISTRY.get_sample_value(
+        "clientgraph_cache_lookups_total", {"cache": "response", "result": result}
+    )
+    return found or 0.0
+
+
+@asynccontextmanager
+async def served(world: World, **graphql: Any) -> AsyncIterator[tuple[Any, Callable[..., Any]]]:
+    """A compiled-reads app of its own on the world (its own cache), its engine's statements
+    recorded, and ``ask(role, query, variables)``."""
+    settings = Settings(
+        database_url=world.url,
+        graphql=GraphQLSettings(**{**LIMITS, **graphql}, compiled_reads=True),
+        auth=AuthSettings(anonymous_role=None),
+    )
+    app = create_app(settings, clock=lambda: FIRM_NOW)
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        clients: dict[Role, httpx.AsyncClient] = {}
+        for role in ROLES:
+            clients[role] = await stack.enter_async_context(_client(app, world.caller(role).key))
+        seen = count_statements(app.state.engine)
+
+        async def ask(role: Role, query: str, variables: dict[str, Any] | None = None) -> Any:
+            response = await clients[role].post(
+                "/graphql", json={"query": query, "variables": variables or {}}
+            )
+            assert response.status_code == 200, response.text
+            return ordered(response.text)
+
+        yield seen, ask
+
+
+def data_of(body: Any) -> Any:
+    return dict(body)["data"]
+
+
+def reads_a_read_model_table(statement: str) -> bool:
+    words = set(statement.replace("(", " ").replace(")", " ").replace(",", " ").split())
+    return bool(words & COUNTED)
+
+
+async def test_a_hit_reads_only_the_counters(world: World) -> None:
+    async with served(world) as (seen, ask):
+        first = await ask(Role.ADMIN, PAGE, {"first": 3})
+        hits = lookups("hit")
+        seen.clear()
+        again = await ask(Role.ADMIN, PAGE, {"first": 3})
+        operation = [s for s in seen if "change_counter" in s or reads_a_read_model_table(s)]
+
+    assert lookups("hit") == hits + 1
+    assert again == first
+    assert len(operation) == 1, operation  # one statement for the whole operation
+    assert "change_counter" in operation[0]
+    assert not reads_a_read_model_table(operation[0].replace("change_counter", ""))
+    assert dict(again)["extensions"]  # freshness is built on a hit as on a miss
+
+
+async def test_the_next_query_sees_a_write(world: World) -> None:
+    async with served(world) as (_, ask):
+        before = data_of(await ask(Role.ADMIN, PAGE, {"first": 2}))
+        target = dict(dict(dict(before)["accounts"])["nodes"][0])
+        old = target["name"]
+        await ask(Role.ADMIN, PAGE, {"first": 2})  # kept
+        try:
+            await _rename(world, old, old + " Renamed")
+            misses = lookups("miss")
+            after = data_of(await ask(Role.ADMIN, PAGE, {"first": 2}))
+            assert lookups("miss") == misses + 1  # the kept answer was refused
+        finally:
+            await _rename(world, old + " Renamed", old)
+        restored = data_of(await ask(Role.ADMIN, PAGE, {"first": 2}))
+
+    names = {dict(n)["id"]: dict(n)["name"] for n in dict(dict(after)["accounts"])["nodes"]}
+    assert names.get(target["id"]) == old + " Renamed"
+    assert restored == before
+
+
+async def _rename(world: World, old: str, new: str) -> None:
+    async with world.engine.begin() as conn:
+        await conn.execute(text("UPDATE account SET name = :new WHERE name = :old"), locals())
+
+
+async def test_callers_with_other_rules_never_share_an_answer(world: World) -> None:
+    """Every role asks what every other role asked just before (its answer kept): each gets
+    exactly what its own uncached request gets."""
+    async with served(world, response_cache_mb=0) as (_, uncached):
+        expected = {role: await uncached(role, PAGE, {"first": 50}) for role in ROLES}
+    async with served(world) as (_, ask):
+        for order in (ROLES, tuple(reversed(ROLES))):
+            for role in order:
+                assert data_of(await ask(role, PAGE, {"first": 50})) == data_of(expected[role])
+    partner, admin = data_of(expected[Role.PARTNER]), data_of(expected[Role.ADMIN])
+    assert partner != admin  # the test would prove nothing if they were the same
+
+
+async def test_the_setting_turns_it_off(world: World) -> None:
+    async with served(world, response_cache_mb=0) as (seen, ask):
+        before = lookups("hit") + lookups("miss")
+        for _ in range(2):
+            await ask(Role.ADMIN, PAGE, {"first": 3})
+        assert not any("change_counter" in s for s in seen)
+    assert lookups("hit") + lookups("miss") == before

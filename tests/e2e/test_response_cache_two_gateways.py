@@ -1,0 +1,93 @@
+"""The exact response cache across processes: a sync change applied through one gateway is in
+the very next answer of another gateway that had the old answer cached.
+
+The production shape on real sockets: two ``clientgraph serve`` processes and a worker on one
+PostgreSQL read model and a Redis queue; the Salesforce simulator as its own process. Gateway B
+answers a compiled query (twice: the second is a cache hit, /metrics says so); the account is
+renamed in Salesforce and the signed webhook is delivered to gateway A, whose job the worker
+applies. As soon as the read model holds the new name, B's very next answer has it — no
+notification to wait for: B reads the tables' change counters for every request
+(resolvers/response_cache.py).
+
+Verified: serving a kept answer without comparing the counters fails here (B answers the old
+name, from its cache, for as long as the process lives).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sync_jobs.webhooks.signature import HEADER, sign
+from tests.e2e import processes
+from tests.e2e.test_webhook_two_gateways import first_account, pg, production_env, redis
+from tests.e2e.test_webhooks import rename_in_salesforce
+from tests.gateway.test_webhooks import WHSEC, account_event, pull_all, until_named
+from tests.sync_jobs.commands.test_worker_crash import PrivateRedis, start_worker
+from tests.systems.test_salesforce_simulator import SECRET
+
+pytestmark = pytest.mark.slow  # processes: two gateways, a worker, Redis and the simulator
+
+__all__ = ["pg", "redis"]  # fixtures
+
+NEW_NAME = "Counted Change Holdings"
+QUERY = "query Names { accounts(first: 100) { nodes { id name } } }"
+HIT = re.compile(r'clientgraph_cache_lookups_total\{cache="response",result="hit"\} (\S+)')
+
+
+async def names(client: httpx.AsyncClient, base: str) -> list[Any]:
+    response = await client.post(f"{base}/graphql", json={"query": QUERY})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return [n["name"] for n in body["data"]["accounts"]["nodes"]]
+
+
+async def hits(client: httpx.AsyncClient, base: str) -> float:
+    found = HIT.search((await client.get(f"{base}/metrics")).text)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_another(
+    pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
+) -> None:
+    args = ["--accounts", "6", "--today", "2026-06-30", "--client-secret", SECRET]
+    with processes.simulator("salesforce", *args) as salesforce:
+        await pull_all(pg, salesforce)
+        target = await first_account(pg)
+        env = {**production_env(pg, redis, salesforce), "CLIENTGRAPH_AUTH__ANONYMOUS_ROLE": "admin"}
+        log = tmp_path / "processes.log"
+        worker = await start_worker(env, log)
+        try:
+            with processes.gateway(env, log) as one, processes.gateway(env, log) as two:
+                async with httpx.AsyncClient(timeout=30) as client:
+                    # given gateway two answering from its cache
+                    before = await names(client, two)
+                    kept = await hits(client, two)
+                    assert await names(client, two) == before
+                    assert await hits(client, two) == kept + 1, log.read_text()[-3000:]
+                    assert NEW_NAME not in before
+                    # when a rename is delivered to gateway one and applied by sync
+                    await rename_in_salesforce(salesforce, target, NEW_NAME)
+                    body = json.dumps([account_event("evt-counted", target)]).encode()
+                    headers = {HEADER: sign(WHSEC, body, int(time.time()))}
+                    delivered = await client.post(
+                        f"{one}/webhooks/salesforce", content=body, headers=headers
+                    )
+                    assert delivered.status_code == 202, delivered.text
+                    await until_named(pg, target, NEW_NAME)
+                    # then the very next answer of gateway two has it, and every one after
+                    answers = [await names(client, two) for _ in range(5)]
+        finally:
+            worker.terminate()
+            await worker.wait()
+
+    for answer in answers:
+        assert NEW_NAME in answer, log.read_text()[-3000:]
