@@ -105,8 +105,8 @@ def main() -> None:
     for module in (m for m in modules if m in own):
         work = prepare_copy(module, own[module])
         subprocess.run([*run, f"{module}.*"], check=False, cwd=work)
-        listed = subprocess.run(results, check=True, capture_output=True, text=True, cwd=work)
-        table |= {m: c for m, c in counts(listed.stdout).items() if m == module}
+        done = subprocess.run(results, check=True, capture_output=True, text=True, cwd=work)
+        table |= {m: c for m, c in counts(done.stdout).items() if m == module}
     print(render(table))
     print("\nsurvivors: .venv/bin/mutmut results; one of them: .venv/bin/mutmut show <name>")
     print("(for a module with its own selection: the same in .mutation/<module>/)")
