@@ -75,13 +75,15 @@ async def _run(
 ) -> tuple[list[Accuracy], list[Accuracy]]:
     from readmodel.db import create_engine
     from readmodel.forecasts.backtest import backtest, month_starts
+    from readmodel.forecasts.workdays import Calendar
     from sync_jobs.handoff.templates import weeks_of
 
     engine = create_engine(settings.database_url.get_secret_value())
     try:
         async with engine.connect() as conn:
             days = month_starts(today, months_back)
-            return await backtest(conn, days, today, horizons, weeks_of)
+            holidays = Calendar.of(settings.forecasts.holidays)
+            return await backtest(conn, days, today, horizons, weeks_of, holidays)
     finally:
         await engine.dispose()
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from readmodel.forecasts.snapshots import SNAPSHOT, take_snapshot
+from readmodel.forecasts.workdays import Calendar
 from readmodel.seed.history import seed_snapshots
 from sync_jobs.context import deps_of
 from sync_jobs.handoff.templates import weeks_of
@@ -34,14 +35,21 @@ async def snapshot_forecast(ctx: dict[str, Any]) -> dict[str, Any]:
     day = deps.clock().date()
     months = deps.settings.forecasts.snapshot_months
     history = deps.settings.forecasts.history_months
+    calendar = Calendar.of(deps.settings.forecasts.holidays)
     if history and not await _has_history(deps.engine, day):
         rebuilt = await seed_snapshots(
-            deps.engine, day, months, weeks_of, progress=False, history_months=history
+            deps.engine,
+            day,
+            months,
+            weeks_of,
+            progress=False,
+            history_months=history,
+            calendar=calendar,
         )
         log.info("forecast history reconstructed: %d months, %d rows", history, rebuilt)
     try:
         async with deps.engine.begin() as conn:
-            written = await take_snapshot(conn, day, months, weeks_of)
+            written = await take_snapshot(conn, day, months, weeks_of, calendar=calendar)
     except IntegrityError:  # another worker stored the same day first
         written = 0
     log.info("forecast snapshot of %s: %d rows", day, written)

@@ -15,6 +15,7 @@ from readmodel.forecasts.accuracy import Accuracy, accuracy, actual_rows
 from readmodel.forecasts.revenue import WeeksOf, last_of
 from readmodel.forecasts.revenue_sources import read_sources
 from readmodel.forecasts.snapshots import months_ahead, snapshot_rows
+from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 
 
 class Snapshot(NamedTuple):
@@ -38,7 +39,12 @@ def month_starts(today: date, months: int) -> list[date]:
 
 
 async def backtest(
-    conn: AsyncConnection, days: list[date], today: date, months: int, weeks_of: WeeksOf
+    conn: AsyncConnection,
+    days: list[date],
+    today: date,
+    months: int,
+    weeks_of: WeeksOf,
+    calendar: Calendar = NO_HOLIDAYS,
 ) -> tuple[list[Accuracy], list[Accuracy]]:
     """Each day's forecast of ``months`` months as of that day, against the actuals of those
     that closed before ``today``: by horizon, and by service line and horizon."""
@@ -46,7 +52,7 @@ async def backtest(
     for day in days:
         start, end = months_ahead(day, months)
         sources = await read_sources(conn, start, end, day, None, past=day < today)
-        found = snapshot_rows(sources, day, months, weeks_of)
+        found = snapshot_rows(sources, day, months, weeks_of, calendar)
         rows += [Snapshot(**r) for r in found if last_of(r["month"]) < today]
     if not rows:
         return [], []

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from readmodel.figures.numbers import amount, plural, to_cents
-from readmodel.figures.workdays import working_days
 from readmodel.forecasts.revenue_sources import Sources
+from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 from readmodel.money import minor_to_decimal
 
 PARTS = ("actuals", "milestones", "fixed_fee", "time_and_materials", "weighted_pipeline")
@@ -82,8 +82,11 @@ def months_between(start: date, end: date) -> list[date]:
 class Schedule:
     """Months of the period per currency; parts are added as rows are placed."""
 
-    def __init__(self, start: date, end: date, today: date, weeks_of: WeeksOf) -> None:
+    def __init__(
+        self, start: date, end: date, today: date, weeks_of: WeeksOf, calendar: Calendar
+    ) -> None:
         self.weeks_of = weeks_of
+        self.calendar = calendar
         self.months = months_between(start, end)
         self.current = first_of(today)
         self.today = today
@@ -100,13 +103,14 @@ class Schedule:
     def spread(
         self, currency: str, part: str, value_x: int, span: tuple[date, date], source: int
     ) -> None:
-        """``value_x`` (1/10,000 of a unit) spread over ``span``'s working days, placing each
-        future month's share (from today on), rounded half-even to the cent."""
+        """``value_x`` (1/10,000 of a unit) spread over ``span``'s working days (less the
+        firm's holidays), placing each future month's share (from today on), rounded half-even
+        to the cent."""
         first, last = span
-        days = working_days(first, last)
+        days = self.calendar.days(first, last)
         for month in self.months:
             lo, hi = max(first, month, self.today), min(last, last_of(month))
-            share = working_days(lo, hi)
+            share = self.calendar.days(lo, hi)
             if days and share:
                 value = to_cents(Decimal(value_x) * share / days / 10_000)
                 self.add(currency, month, part, value, source)
@@ -116,10 +120,16 @@ class Schedule:
 
 
 def forecast(
-    sources: Sources, start: date, end: date, today: date, weeks_of: WeeksOf
+    sources: Sources,
+    start: date,
+    end: date,
+    today: date,
+    weeks_of: WeeksOf,
+    calendar: Calendar = NO_HOLIDAYS,
 ) -> dict[str, list[Month]]:
-    """Place every source row in its months (see docs/formulas.md, "Revenue forecast")."""
-    s = Schedule(start, end, today, weeks_of)
+    """Place every source row in its months (see docs/formulas.md, "Revenue forecast");
+    time spreads over ``calendar``'s working days (``forecasts.holidays`` left out)."""
+    s = Schedule(start, end, today, weeks_of, calendar)
     for i in sources.invoices:
         s.add(i.currency, first_of(i.issue_date), "actuals", minor_to_decimal(i.total_minor), i.id)
     for m in sources.milestones:

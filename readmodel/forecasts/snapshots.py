@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from readmodel import tables
 from readmodel.forecasts.revenue import WeeksOf, first_of, forecast, last_of
 from readmodel.forecasts.revenue_sources import Sources, read_sources
+from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 from readmodel.money import decimal_to_minor
 from readmodel.tables.forecasts import NO_SERVICE_LINE
 
@@ -52,13 +53,13 @@ def by_service_line(sources: Sources) -> dict[str, Sources]:
 
 
 def snapshot_rows(
-    sources: Sources, day: date, months: int, weeks_of: WeeksOf
+    sources: Sources, day: date, months: int, weeks_of: WeeksOf, calendar: Calendar = NO_HOLIDAYS
 ) -> list[dict[str, Any]]:
     """Each (month, currency, service line)'s forecast total as of ``day`` (pure)."""
     start, end = months_ahead(day, months)
     rows = []
     for line, part in by_service_line(sources).items():
-        for currency, found in forecast(part, start, end, day, weeks_of).items():
+        for currency, found in forecast(part, start, end, day, weeks_of, calendar).items():
             rows += [
                 {
                     "taken_on": day,
@@ -74,7 +75,13 @@ def snapshot_rows(
 
 
 async def take_snapshot(
-    conn: AsyncConnection, day: date, months: int, weeks_of: WeeksOf, *, past: bool = False
+    conn: AsyncConnection,
+    day: date,
+    months: int,
+    weeks_of: WeeksOf,
+    *,
+    past: bool = False,
+    calendar: Calendar = NO_HOLIDAYS,
 ) -> int:
     """Write ``day``'s snapshot unless one is stored already; how many rows were written.
 
@@ -88,7 +95,7 @@ async def take_snapshot(
         return 0
     start, end = months_ahead(day, months)
     sources = await read_sources(conn, start, end, day, None, past=past)
-    rows = snapshot_rows(sources, day, months, weeks_of)
+    rows = snapshot_rows(sources, day, months, weeks_of, calendar)
     if rows:
         await conn.execute(insert(SNAPSHOT), rows)
     return len(rows)

@@ -1,4 +1,5 @@
-"""Working days less the firm's holidays (``forecasts.holidays``) for the capacity forecast."""
+"""Working days less the firm's holidays (``forecasts.holidays``) for the capacity and revenue
+forecasts."""
 
 from __future__ import annotations
 
@@ -23,3 +24,7 @@ class Calendar:
         """Working days from ``first`` to ``last``, both included, less holidays."""
         off = sum(1 for h in self.holidays if first <= h <= last)
         return max(0, working_days(first, last) - off)
+
+
+NO_HOLIDAYS = Calendar()
+"""Mondays to Fridays, every one a working day."""

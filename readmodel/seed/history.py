@@ -17,6 +17,7 @@ from tqdm import tqdm
 from readmodel.forecasts.backtest import month_starts
 from readmodel.forecasts.revenue import WeeksOf
 from readmodel.forecasts.snapshots import take_snapshot
+from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 
 HISTORY_MONTHS = 12
 """Monthly snapshots (not daily, as the job takes them) keep seeding fast: 13 in all."""
@@ -35,6 +36,7 @@ async def seed_snapshots(
     *,
     progress: bool = True,
     history_months: int = HISTORY_MONTHS,
+    calendar: Calendar = NO_HOLIDAYS,
 ) -> int:
     """Take the history's snapshots (each ``months`` months long), one on the 1st of each of
     the ``history_months`` months before today's and today's; how many rows they wrote (a day
@@ -43,5 +45,7 @@ async def seed_snapshots(
     days = snapshot_days(today, history_months)
     for day in tqdm(days, unit="snapshot", desc="forecast history", disable=not progress):
         async with engine.begin() as conn:
-            written += await take_snapshot(conn, day, months, weeks_of, past=day < today)
+            written += await take_snapshot(
+                conn, day, months, weeks_of, past=day < today, calendar=calendar
+            )
     return written

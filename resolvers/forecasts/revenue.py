@@ -45,7 +45,7 @@ async def revenue(
     currency = currency_code(currency, "currency")
     async with ctx.engine.connect() as conn:
         sources = await read_sources(conn, start, end, ctx.today, currency)
-    return forecast(sources, start, end, ctx.today, weeks_of)
+    return forecast(sources, start, end, ctx.today, weeks_of, Calendar.of(ctx.forecasts.holidays))
 
 
 def deal_plan(line: str | None, weighted_minor: int, rates: Rates) -> Plan | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from clientgraph.settings_forecasts import ForecastSettings
 from readmodel.db import count_statements
 from tests.conftest import error_codes
 from tests.forecasts.fixtures import ask, forecast_firm, gateway
@@ -100,3 +102,18 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     )
     assert error_codes(partner) == ["FORBIDDEN"]
     assert error_codes(bad) == error_codes(too_long) == ["BAD_USER_INPUT"]
+
+
+async def test_time_spreads_over_working_days_less_the_firms_holidays(engine: AsyncEngine) -> None:
+    """A-1 (200 h × EUR 100.00, 2026-06-01 … 07-31): 45 working days, 44 with Tuesday
+    07-14 a holiday (Saturday 07-04 changes nothing). Today 06-30 keeps 1 day of June:
+    20,000.00 × 1 ÷ 44 = 454.55 and July 20,000.00 × 22 ÷ 44 = 10,000.00 (without the
+    holiday: 444.44 and 10,222.22, the worked example)."""
+    await build(engine, forecast_firm)
+    holidays = ForecastSettings(holidays=[date(2026, 7, 14), date(2026, 7, 4)])
+    async with gateway(engine, holidays) as app:
+        body = await ask(app, engine, FORECAST, variables={"currency": "EUR"})
+    assert "errors" not in body, body["errors"]
+    (euros,) = body["data"]["forecast"]["currencies"]
+    time = [m["timeAndMaterials"]["amount"]["amount"] for m in euros["months"]]
+    assert time == ["454.55", "10000.00", "0.00"]
