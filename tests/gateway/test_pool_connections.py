@@ -66,10 +66,9 @@ async def wave(client: httpx.AsyncClient, query: str, variables: dict[str, Any])
     await asyncio.gather(*(one_client() for _ in range(CONCURRENCY)))
 
 
+@pytest.mark.parametrize("firm", ["postgresql"], indirect=True)  # a PostgreSQL pool's sessions
 @pytest.mark.parametrize("name", ["unified_client_view", "overdue_invoices"])
 async def test_a_warm_pool_opens_no_session_at_sixteen_in_flight(firm: Firm, name: str) -> None:
-    if firm.backend != "postgresql":
-        pytest.skip("a PostgreSQL pool's sessions")
     query = (QUERIES / f"{name}.graphql").read_text()
     variables = {"id": to_global_id("Account", 1)} if "$id" in query else {}
     async with running_app(firm.url, request_timeout_seconds=120) as app:
