@@ -17,7 +17,7 @@ from typing import Any
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
@@ -193,9 +193,11 @@ class GraphQLEndpoint(StrictGraphQL):
         stream = sse.events(
             started.first, started.opened, transport, started.process, self.encode_json_string
         )
-        return await self.create_streaming_response(
+        response = await self.create_streaming_response(
             request, stream, sub_response, headers=transport.headers
         )
+        assert isinstance(response, StreamingResponse)  # strawberry's, for Starlette
+        return sse.ClosingStream(response, started.opened)
 
     async def _started(self, request: Request, result: Any) -> sse_single.Started | Response:
         """A streamed operation under way (a subscription holding one of its caller's slots,

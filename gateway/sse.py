@@ -32,7 +32,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 from strawberry.http import GraphQLRequestData
 from strawberry.http.streaming import HTTPStreamTransport, merge_stream_with_heartbeat
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -150,6 +151,23 @@ def events(
         interval=transport.heartbeat_interval,
         send_initial_heartbeat=transport.send_initial_heartbeat,
     )
+
+
+class ClosingStream(StreamingResponse):
+    """``response`` that closes ``opened`` when it ends, however it ends: also when the client
+    left before the first byte, so the stream's generator never ran (its ``finally`` would not
+    give the caller's slot back)."""
+
+    def __init__(self, response: StreamingResponse, opened: Opened) -> None:
+        super().__init__(response.body_iterator, status_code=response.status_code)
+        self.raw_headers = response.raw_headers
+        self._opened = opened
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._opened.close()
 
 
 def _held(result: Any) -> Any:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -41,6 +42,7 @@ from clientgraph.access.principal import Principal
 from gateway import sse
 from gateway.http_input import error_response
 
+log = logging.getLogger("clientgraph.graphql")
 TOKEN_HEADER = "x-graphql-event-stream-token"
 MAX_OPERATION_ID = 128
 HEARTBEAT_SECONDS = 15.0
@@ -67,6 +69,7 @@ class Reservation:
     events: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(BACKLOG))
     operations: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     connected: bool = False
+    spent: bool = False  # its stream closed (or it expired): nothing more runs on it
 
     async def stop(self, operation_id: str) -> None:
         task = self.operations.pop(operation_id, None)
@@ -79,6 +82,7 @@ class Reservation:
             self.events.put_nowait(_event("complete", {"id": operation_id}))
 
     async def close(self) -> None:
+        self.spent = True
         for operation_id in list(self.operations):
             task = self.operations.pop(operation_id)
             task.cancel()
@@ -121,7 +125,9 @@ class Reservations:
     def _prune(self) -> None:
         now = time.monotonic()
         for token in [t for t, r in self._all.items() if not r.connected and r.expires < now]:
-            for task in self._all.pop(token).operations.values():
+            reservation = self._all.pop(token)
+            reservation.spent = True
+            for task in reservation.operations.values():
                 task.cancel()  # sent before a stream that never came: they end (and free
                 # their slots) as their tasks unwind
 
@@ -138,7 +144,7 @@ def addresses(request: Request) -> bool:
 async def handle(request: Request, principal: Principal, run: Run) -> Response:
     """Answer one request of the single connection mode."""
     reservations: Reservations = request.app.state.reservations
-    owner = principal.id
+    owner = request.app.state.stream_slots.caller(request, principal)  # anonymous: by address
     if request.method == "PUT":
         token = reservations.reserve(owner)
         if token is None:
@@ -187,7 +193,22 @@ def _stream(reservations: Reservations, token: str, reservation: Reservation) ->
         finally:  # the client left: its operations stop, the token is spent
             await reservations.spend(token)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=STREAM_HEADERS)
+    return _Stream(events(), reservations, token)
+
+
+class _Stream(StreamingResponse):
+    """The reservation's event stream; when the response ends — even if the client left before
+    its first byte, so the generator never ran — the token is spent and its operations stop."""
+
+    def __init__(self, events: AsyncGenerator[str, None], reservations: Reservations, token: str):
+        super().__init__(events, media_type="text/event-stream", headers=STREAM_HEADERS)
+        self._reservations, self._token = reservations, token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._reservations.spend(self._token)
 
 
 async def _operation(
@@ -203,22 +224,33 @@ async def _operation(
     started = await run(request, body, operation_id)
     if isinstance(started, Response):
         return started
+    # while it started, the stream may have closed or the same id been sent again
+    if reservation.spent or operation_id in reservation.operations:
+        await started.opened.close()
+        if reservation.spent:
+            return error_response(404, "no such event stream reservation", "NOT_FOUND")
+        return error_response(409, f"operation {operation_id!r} runs already", "CONFLICT")
     task = asyncio.create_task(_deliver(reservation, operation_id, started))
     reservation.operations[operation_id] = task
     return Response(status_code=202)
 
 
 async def _deliver(reservation: Reservation, operation_id: str, started: Started) -> None:
-    """The operation's results onto the stream, then its ``complete``."""
+    """The operation's results onto the stream, then its ``complete`` (also when delivering
+    fails: the error is logged, the client sees the operation end and may send the id again)."""
     try:
         if started.first is not sse.END:
             await _next(reservation, operation_id, started, started.first)
             async for result in started.opened.rest():
                 await _next(reservation, operation_id, started, result)
-        await reservation.events.put(_event("complete", {"id": operation_id}))
-        reservation.operations.pop(operation_id, None)
+    except Exception:
+        log.exception("single connection mode: operation %r failed", operation_id)
     finally:
         await started.opened.close()
+    # waits for the client as a result does (and is cancelled with the reservation)
+    await reservation.events.put(_event("complete", {"id": operation_id}))
+    if reservation.operations.get(operation_id) is asyncio.current_task():
+        reservation.operations.pop(operation_id, None)
 
 
 async def _next(reservation: Reservation, operation_id: str, started: Started, result: Any) -> None:

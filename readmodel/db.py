@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,9 +24,13 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _loopback(url: URL) -> bool:
-    """A server on this machine: a loopback host, or a Unix socket (no host, or ``host=/…``)."""
+    """A server named as this machine's: a loopback host, or a Unix socket (``host=/…``). A URL
+    without a host is not (libpq's ``PGHOST`` may name any server), and neither is any URL when
+    the environment asks for TLS (``PGSSLMODE``, ``PGSSL…``)."""
+    if any(name.startswith("PGSSL") for name in os.environ):
+        return False
     socket_dir = str(url.query.get("host", ""))
-    return url.host is None or url.host in LOOPBACK or socket_dir.startswith("/")
+    return url.host in LOOPBACK or socket_dir.startswith("/")
 
 
 def is_sqlite(url: str) -> bool:

@@ -1,6 +1,6 @@
-"""One pooled connection per request: every read of the request that goes through it (the
-compiled statement, DataLoader batches, root lists, ``extensions.freshness``) runs on the same
-connection, one statement at a time.
+"""One pooled connection at a time per request: every read of the request that goes through it
+(the compiled statement, DataLoader batches, root lists, ``extensions.freshness``) runs in a
+block of its own, one block at a time, on a connection checked out of the pool for the block.
 
 Why: with a connection per DataLoader batch, 16 requests in flight held several connections
 each, more than the pool keeps, and SQLAlchemy closed the overflow on release: a new PostgreSQL
@@ -8,11 +8,16 @@ session (TLS, type introspection, a cold prepared-statement cache) every few req
 (docs/benchmarks.md). One connection per request keeps the pool's connections — and their
 prepared statements — in use.
 
-``connect()`` has the shape of ``AsyncEngine.connect()``: a block gets the connection, alone;
-at its end the block's read transaction is rolled back (what closing a pooled connection
-does), so no snapshot outlives a block. A block nested inside a block of the same task gets the
-same connection without waiting. Writes never go through it (they keep their own transaction
-on the engine). The connection returns to the pool when the request ends (``close``).
+``connect()`` has the shape of ``AsyncEngine.connect()``: a block gets a connection, alone, and
+gives it back to the pool at its end (its read transaction rolled back), so no snapshot outlives
+a block. A block nested inside a block of the same task gets the same connection without
+waiting. Writes never go through it (they keep their own transaction on the engine).
+
+Nothing is held between blocks: a request waiting for something else (a consistency token, a
+resolver that reads on the engine itself, a stream's next event) holds no connection, so
+requests in flight can never each hold one connection while waiting for a second (with the
+pool exhausted, that would wait until the pool's timeout). The pool keeps its connections,
+so a checkout is a hand-over, not a new session.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class Reads(Protocol):
 
 
 class RequestConnection:
-    """A request's connection, checked out at its first read and kept until ``close``."""
+    """A request's reads, one block (and one pooled connection) at a time."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -55,27 +60,14 @@ class RequestConnection:
             yield self._conn
             return
         async with self._lock:
-            if self._conn is None:
-                self._conn = await self.engine.connect()
-            conn, self._holder = self._conn, task
+            conn = await self.engine.connect()
+            self._conn, self._holder = conn, task
             try:
                 yield conn
             finally:
-                self._holder = None
-                await self._end_block(conn)
-
-    async def _end_block(self, conn: AsyncConnection) -> None:
-        try:
-            if conn.in_transaction():
-                await conn.rollback()
-        except Exception:  # a broken connection: the next block checks out another
-            self._conn = None
-            with contextlib.suppress(Exception):
-                await conn.close()
+                self._conn, self._holder = None, None
+                with contextlib.suppress(Exception):  # a broken one is discarded by the pool
+                    await conn.close()  # back to the pool, its transaction rolled back
 
     async def close(self) -> None:
-        """Give the connection back to the pool (a no-op if the request never read)."""
-        async with self._lock:
-            if self._conn is not None:
-                conn, self._conn = self._conn, None
-                await conn.close()
+        """The request's end: nothing is held between blocks, so nothing to give back."""

@@ -21,6 +21,7 @@ answers kept exceed ``max_bytes`` (``graphql.response_cache_mb``; 0 turns the ca
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import OrderedDict
@@ -129,19 +130,27 @@ class ResponseCache:
         return entry
 
     def put(self, key: Hashable, entry: Entry) -> None:
-        if len(entry.data) > self.max_bytes:
+        if _cost(entry) > self.max_bytes:
             return
         self.discard(key)
         self._entries[key] = entry
-        self.size += len(entry.data)
+        self.size += _cost(entry)
         while self.size > self.max_bytes:
             _, old = self._entries.popitem(last=False)
-            self.size -= len(old.data)
+            self.size -= _cost(old)
 
     def discard(self, key: Hashable) -> None:
         old = self._entries.pop(key, None)
         if old is not None:
-            self.size -= len(old.data)
+            self.size -= _cost(old)
+
+
+ENTRY_OVERHEAD = 256
+"""Bytes an entry costs besides its answer: its 32-byte key, the counters, the dict's slot."""
+
+
+def _cost(entry: Entry) -> int:
+    return len(entry.data) + ENTRY_OVERHEAD
 
 
 def response_cache(megabytes: int) -> ResponseCache | None:
@@ -150,8 +159,11 @@ def response_cache(megabytes: int) -> ResponseCache | None:
 
 
 def entry_key(plan_key: Hashable, params: Mapping[str, Any]) -> Hashable:
-    """The plan's key and every bound value (each parameter's type is fixed by the plan)."""
-    return (plan_key, json.dumps(params, sort_keys=True, default=str))
+    """A digest of the plan's key and every bound value (each parameter's type is fixed by
+    the plan): 32 bytes whatever the document's and the variables' size, so the cache's
+    memory is its answers' (``ENTRY_OVERHEAD``), not its callers' texts."""
+    bound = json.dumps(params, sort_keys=True, default=str)
+    return hashlib.sha256(f"{plan_key!r}\x00{bound}".encode()).digest()
 
 
 def counted_lookup(hit: bool) -> None:

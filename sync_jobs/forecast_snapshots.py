@@ -37,15 +37,13 @@ async def snapshot_forecast(ctx: dict[str, Any]) -> dict[str, Any]:
     history = deps.settings.forecasts.history_months
     calendar = Calendar.of(deps.settings.forecasts.holidays)
     if history and not await _has_history(deps.engine, day):
-        rebuilt = await seed_snapshots(
-            deps.engine,
-            day,
-            months,
-            weeks_of,
-            progress=False,
-            history_months=history,
-            calendar=calendar,
-        )
+        try:
+            rebuilt = await seed_snapshots(
+                deps.engine, day, months, weeks_of, progress=False, history_months=history,
+                calendar=calendar,
+            )  # fmt: skip
+        except IntegrityError:  # another worker rebuilt the same days first
+            rebuilt = 0
         log.info("forecast history reconstructed: %d months, %d rows", history, rebuilt)
     try:
         async with deps.engine.begin() as conn:

@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from readmodel.figures.stored import lock_figures
 from readmodel.tables import AccountXref, SyncState, metadata, table_of
 from readmodel.types import utcnow
 from sync_jobs.connectors.base import Connector
@@ -216,6 +217,7 @@ async def _repair(
     """Rewind, apply what the source answered, and count what really changed."""
     stored = {i: before[i] for i in ids if i in before}
     was = await contents(conn, target, ids)
+    await lock_figures(conn)  # before the rewind writes: the lock comes before the first write
     await set_stamps(conn, target, stored, rewind=True)
     result = await apply_page(conn, rows, report.object_type, now, account_master=account_master)
     waiting = {r.source_id for r in result.deferred}

@@ -140,3 +140,19 @@ async def test_the_setting_turns_it_off(world: World) -> None:
             await ask(Role.ADMIN, PAGE, {"first": 3})
         assert not any("change_counter" in s for s in seen)
     assert lookups("hit") + lookups("miss") == before
+
+
+def test_the_cache_counts_what_each_entry_costs_not_only_its_answer() -> None:
+    """Many tiny answers under long keys (a padded document, big variables) stay within the
+    budget: keys are 32-byte digests, and each entry costs its answer plus ENTRY_OVERHEAD."""
+    from resolvers.response_cache import ENTRY_OVERHEAD, Entry, ResponseCache, entry_key
+
+    cache = ResponseCache(100 * (ENTRY_OVERHEAD + 2))
+    padded = "{ account(id: $id) { name } }" + " " * 100_000
+    for i in range(1_000):
+        key = entry_key((padded, None, "postgresql", ("admin",)), {"id": f"{i:0>50000}"})
+        assert isinstance(key, bytes) and len(key) == 32
+        cache.put(key, Entry("{}", (i,)))
+    assert cache.size <= cache.max_bytes and len(cache._entries) == 100
+    same = entry_key((padded, None, "postgresql", ("admin",)), {"id": f"{999:0>50000}"})
+    assert cache.get(same) == Entry("{}", (999,))

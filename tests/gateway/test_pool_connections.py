@@ -1,4 +1,5 @@
-"""Connections: a request reads on one pooled connection, and the pool keeps its sessions.
+"""Connections: a request reads on one pooled connection at a time, and the pool keeps its
+sessions.
 
 16 requests in flight used to hold several connections each (one per DataLoader batch), more
 than the pool keeps, so SQLAlchemy closed the overflow on release and opened new PostgreSQL

@@ -23,6 +23,8 @@ SQLite (single writer, no statement triggers): a row-level trigger per operation
 
 from collections.abc import Sequence
 
+import time
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -148,7 +150,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("xid", name=op.f("pk_cg_change_marker")),
     )
     counters = sa.table("change_counter", sa.column("name"), sa.column("value"))
-    op.bulk_insert(counters, [{"name": t, "value": 0} for t in COUNTED])
+    # counters start from the clock (ms), not 0: after a downgrade and upgrade, a gateway still
+    # running cannot find its old entries' counters again on changed data
+    start = int(time.time() * 1000)
+    op.bulk_insert(counters, [{"name": t, "value": start} for t in COUNTED])
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.execute("ALTER TABLE cg_change_marker SET UNLOGGED")  # a row lives one commit
