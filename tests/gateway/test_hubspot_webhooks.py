@@ -9,6 +9,9 @@ delivery posted after them does).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -198,6 +201,15 @@ async def test_malformed_signature_headers_are_refused_saying_why(
     assert await deal_name(harness.engine, target) == before
 
 
+def test_the_signature_is_hubspots_v3_computed_independently() -> None:
+    """HubSpot's recipe, written out with hmac here: a sign_v3 wrong in the same way as
+    verify_v3 (the method's case, the order) would pass every round trip."""
+    body, stamp, uri = b'[{"eventId": 1}]', 1_767_000_000_000, "https://h.example/w?a=1"
+    text = b"POST" + uri.encode() + body + str(stamp).encode()
+    expected = base64.b64encode(hmac.new(b"s", text, hashlib.sha256).digest()).decode()
+    assert sign_v3("s", "post", uri, body, stamp) == expected
+
+
 def test_the_signature_covers_method_uri_body_and_timestamp() -> None:
     body, stamp = b'[{"eventId": 1}]', 1_767_000_000_000
     signature = sign_v3("s", "POST", "https://h.example/webhooks/hubspot?a=1", body, stamp)
@@ -226,6 +238,8 @@ def test_the_signature_covers_method_uri_body_and_timestamp() -> None:
             )
     with pytest.raises(BadSignature):
         verify_v3("s", uri="x", timestamp=str(stamp), **{**check, "method": "PUT"})
+    with pytest.raises(BadSignature, match=r"^webhooks are not enabled for this source$"):
+        verify_v3("", uri="x", timestamp=str(stamp), **check)  # no secret configured
     later = datetime.fromtimestamp(stamp / 1000 + 301, UTC)
     with pytest.raises(StaleTimestamp):
         verify_v3(
