@@ -241,6 +241,42 @@ async def test_a_refused_delivery_changes_nothing(harness: Harness) -> None:
     assert await event_ids(harness.engine) == ["evt-control"]
 
 
+async def chunked(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """``body`` as a stream: httpx sends it chunked, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_a_chunked_delivery_without_content_length_is_read_up_to_the_limit(
+    harness: Harness,
+) -> None:
+    """No Content-Length to check first: a small streamed body is read and accepted (not a
+    500 from the missing header), a streamed one past the limit is cut off with a 413."""
+    first = sorted(harness.store.records["Account"])[0]
+    harness.edit(first, "Streamed Ltd")
+    small = json.dumps([account_event("evt-chunked", first)]).encode()
+    large = b"[" + b" " * (1024 * 1024) + b"]"
+    now = int(time.time())
+
+    responses = [
+        await harness.client.post(
+            "/webhooks/salesforce", content=chunked(body), headers={HEADER: sign(WHSEC, body, now)}
+        )
+        for body in (small, large)
+    ]
+    await until_named(harness.engine, first, "Streamed Ltd")
+
+    assert (responses[0].status_code, responses[0].json()) == (
+        202,
+        {"accepted": 1, "duplicates": 0},
+    )
+    assert (responses[1].status_code, responses[1].json()["error"]["code"]) == (
+        413,
+        "BODY_TOO_LARGE",
+    )
+    assert await event_ids(harness.engine) == ["evt-chunked"]
+
+
 async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted(
     engine: AsyncEngine,
 ) -> None:
