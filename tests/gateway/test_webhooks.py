@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -223,16 +224,28 @@ async def refused(harness: Harness, target: str, how: dict[str, Any]) -> httpx.R
     return await harness.client.post(path, content=body, headers=headers)
 
 
+def counted_as(source: str) -> str:
+    """The ``source`` label of ``clientgraph_webhook_rejects_total`` (docs/operations.md)."""
+    return source if source in ("salesforce", "hubspot", "netsuite") else "unknown"
+
+
+def rejects(labels: dict[str, str]) -> float:
+    return REGISTRY.get_sample_value("clientgraph_webhook_rejects_total", labels) or 0.0
+
+
 async def test_a_refused_delivery_changes_nothing(harness: Harness) -> None:
     target, control = sorted(harness.store.records["Account"])[:2]
     before = await names(harness.engine)
     harness.edit(target, "Must Not Arrive")
 
     for case, how, status, code in REFUSALS:
+        labels = {"source": counted_as(how.get("source", "salesforce")), "reason": code}
+        before_count = rejects(labels)
         response = await refused(harness, target, how)
         assert response.status_code == status, (case, response.text)
         assert response.json()["error"]["code"] == code, case
         assert WHSEC not in response.text
+        assert rejects(labels) == before_count + 1, case  # the source's own count
 
     harness.edit(control, "Control Arrived")  # a good delivery after the bad ones
     await harness.post([account_event("evt-control", control)])
