@@ -299,9 +299,15 @@ async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted
         database_url=database_url(engine), salesforce=SalesforceSettings(webhook_secret=WHSEC)
     )
     app = create_app(settings)
+    labels = {"source": "salesforce", "reason": "QUEUE_UNAVAILABLE"}
+    before = rejects(labels)
     async with app.router.lifespan_context(app), http_client(app) as client:
         harness = Harness(client, Store(), engine)
         response = await harness.post([account_event("evt-q", "001Q")])
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "QUEUE_UNAVAILABLE"
+    assert response.json()["error"] == {
+        "code": "QUEUE_UNAVAILABLE",
+        "message": "re-reads could not be queued; retry later",
+    }
+    assert rejects(labels) == before + 1
     assert await event_ids(engine) == []
