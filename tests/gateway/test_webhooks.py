@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 
 from clientgraph.settings import SalesforceSettings, Settings, SyncSettings
 from gateway.app import create_app
+from gateway.webhooks import MAX_BODY_BYTES
 from readmodel.tables import Account, SyncState, WebhookEvent, table_of
 from sync_jobs.connectors.salesforce.client import SalesforceClient
 from sync_jobs.connectors.salesforce.connector import SalesforceConnector
@@ -260,34 +261,43 @@ async def chunked(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
-async def test_a_chunked_delivery_without_content_length_is_read_up_to_the_limit(
+async def test_a_delivery_is_read_up_to_its_limit_with_or_without_content_length(
     harness: Harness,
 ) -> None:
-    """No Content-Length to check first: a small streamed body is read and accepted (not a
-    500 from the missing header), a streamed one past the limit is cut off with a 413."""
-    first = sorted(harness.store.records["Account"])[0]
+    """A small body streamed without Content-Length is read and accepted (not a 500 from the
+    missing header); a body of exactly the limit is accepted both declared and streamed (a
+    redelivery the second time); one byte more, streamed, is cut off with a 413."""
+    first, second = sorted(harness.store.records["Account"])[:2]
     harness.edit(first, "Streamed Ltd")
+    harness.edit(second, "At The Limit plc")
     small = json.dumps([account_event("evt-chunked", first)]).encode()
-    large = b"[" + b" " * (1024 * 1024) + b"]"
+    event = json.dumps([account_event("evt-limit", second)]).encode()
+    at_limit = event[:-1] + b" " * (MAX_BODY_BYTES - len(event)) + b"]"
+    over = at_limit[:-1] + b" ]"
     now = int(time.time())
 
-    responses = [
-        await harness.client.post(
-            "/webhooks/salesforce", content=chunked(body), headers={HEADER: sign(WHSEC, body, now)}
-        )
-        for body in (small, large)
+    async def post(body: bytes, stream: bool) -> httpx.Response:
+        content = chunked(body) if stream else body
+        headers = {HEADER: sign(WHSEC, body, now)}
+        return await harness.client.post("/webhooks/salesforce", content=content, headers=headers)
+
+    answers = [
+        await post(small, stream=True),
+        await post(at_limit, stream=False),
+        await post(at_limit, stream=True),
+        await post(over, stream=True),
     ]
     await until_named(harness.engine, first, "Streamed Ltd")
+    await until_named(harness.engine, second, "At The Limit plc")
 
-    assert (responses[0].status_code, responses[0].json()) == (
-        202,
-        {"accepted": 1, "duplicates": 0},
-    )
-    assert (responses[1].status_code, responses[1].json()["error"]["code"]) == (
-        413,
-        "BODY_TOO_LARGE",
-    )
-    assert await event_ids(harness.engine) == ["evt-chunked"]
+    assert len(at_limit) == MAX_BODY_BYTES
+    assert [(a.status_code, a.json()) for a in answers[:3]] == [
+        (202, {"accepted": 1, "duplicates": 0}),
+        (202, {"accepted": 1, "duplicates": 0}),
+        (200, {"accepted": 0, "duplicates": 1}),
+    ]
+    assert (answers[3].status_code, answers[3].json()["error"]["code"]) == (413, "BODY_TOO_LARGE")
+    assert await event_ids(harness.engine) == ["evt-chunked", "evt-limit"]
 
 
 async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted(
