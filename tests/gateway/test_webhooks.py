@@ -304,13 +304,17 @@ async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted
     engine: AsyncEngine,
 ) -> None:
     """No source configured: nothing runs jobs, so the gateway answers 503 and keeps no
-    event id (a retry after the fix must not be taken for a duplicate)."""
+    event id of its own (a retry after the fix must not be taken for a duplicate); another
+    source's event of the same id stays recorded (dedupe is per source)."""
     settings = Settings(
         database_url=database_url(engine), salesforce=SalesforceSettings(webhook_secret=WHSEC)
     )
     app = create_app(settings)
     labels = {"source": "salesforce", "reason": "QUEUE_UNAVAILABLE"}
     before = rejects(labels)
+    async with engine.begin() as conn:  # HubSpot's event of the same id, accepted before
+        row = {"source_system": "hubspot", "event_id": "evt-q", "received_at": datetime.now(UTC)}
+        await conn.execute(table_of(WebhookEvent).insert().values(row))
     async with app.router.lifespan_context(app), http_client(app) as client:
         harness = Harness(client, Store(), engine)
         response = await harness.post([account_event("evt-q", "001Q")])
@@ -320,4 +324,4 @@ async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted
         "message": "re-reads could not be queued; retry later",
     }
     assert rejects(labels) == before + 1
-    assert await event_ids(engine) == []
+    assert await event_ids(engine) == ["evt-q"]  # HubSpot's, not forgotten with Salesforce's
