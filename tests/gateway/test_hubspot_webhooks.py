@@ -9,6 +9,9 @@ delivery posted after them does).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -53,17 +56,29 @@ class Harness:
     engine: AsyncEngine
 
     async def post(
-        self, events: Any, *, secret: str = APP_SECRET, age_ms: int = 0, **headers: str
+        self,
+        events: Any,
+        *,
+        secret: str = APP_SECRET,
+        age_ms: int = 0,
+        drop: str = "",
+        **headers: str | bytes,
     ) -> httpx.Response:
+        """``events`` signed as HubSpot would; ``headers`` replace the signed ones, ``drop``
+        leaves one out."""
         body = json.dumps(events).encode()
         stamp = int(time.time() * 1000) - age_ms
         signed = {
             SIGNATURE_HEADER: sign_v3(secret, "POST", URL, body, stamp),
             TIMESTAMP_HEADER: str(stamp),
         }
-        return await self.client.post(
-            "/webhooks/hubspot", content=body, headers={**signed, **headers}
-        )
+        # latin-1, as HTTP header bytes are read (httpx encodes str headers as ASCII only)
+        sent = {
+            k: v.encode("latin-1") if isinstance(v, str) else v
+            for k, v in {**signed, **headers}.items()
+            if k != drop
+        }
+        return await self.client.post("/webhooks/hubspot", content=body, headers=sent)
 
 
 @pytest.fixture
@@ -153,6 +168,48 @@ async def test_a_refused_delivery_changes_nothing(
     assert await event_ids(harness.engine) == [str(control_event["eventId"])]
 
 
+MISSING = f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER}"
+MALFORMED = [
+    ("no signature header", {"drop": SIGNATURE_HEADER}, MISSING),
+    ("no timestamp header", {"drop": TIMESTAMP_HEADER}, MISSING),
+    ("a timestamp not in digits", {TIMESTAMP_HEADER: "1.767e12"}, MISSING),
+    ("a timestamp in non-ASCII digits", {TIMESTAMP_HEADER: "\u00b2\u00b9"}, MISSING),  # ²¹
+    (
+        "an oversized signature",
+        {SIGNATURE_HEADER: "A" * 129},
+        "malformed HubSpot signature headers",
+    ),
+    ("an oversized timestamp", {TIMESTAMP_HEADER: "1" * 17}, "malformed HubSpot signature headers"),
+    ("another app's signature", {"secret": "another"}, "signature does not match the request"),
+]
+
+
+@pytest.mark.parametrize(("case", "how", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
+async def test_malformed_signature_headers_are_refused_saying_why(
+    harness: Harness, case: str, how: dict[str, str], message: str
+) -> None:
+    """Each is a 401 that names what is wrong (never a 500 from reading a header that is not
+    there or not a number); oversized headers are refused before any HMAC is computed."""
+    target = sorted(harness.store.objects["deals"])[0]
+    before = await deal_name(harness.engine, target)
+
+    response = await harness.post([rename(harness.store, target, "Must Not Arrive")], **how)
+
+    assert response.status_code == 401, (case, response.text)
+    assert response.json()["error"] == {"code": "BAD_SIGNATURE", "message": message}, case
+    assert await event_ids(harness.engine) == []
+    assert await deal_name(harness.engine, target) == before
+
+
+def test_the_signature_is_hubspots_v3_computed_independently() -> None:
+    """HubSpot's recipe, written out with hmac here: a sign_v3 wrong in the same way as
+    verify_v3 (the method's case, the order) would pass every round trip."""
+    body, stamp, uri = b'[{"eventId": 1}]', 1_767_000_000_000, "https://h.example/w?a=1"
+    text = b"POST" + uri.encode() + body + str(stamp).encode()
+    expected = base64.b64encode(hmac.new(b"s", text, hashlib.sha256).digest()).decode()
+    assert sign_v3("s", "post", uri, body, stamp) == expected
+
+
 def test_the_signature_covers_method_uri_body_and_timestamp() -> None:
     body, stamp = b'[{"eventId": 1}]', 1_767_000_000_000
     signature = sign_v3("s", "POST", "https://h.example/webhooks/hubspot?a=1", body, stamp)
@@ -164,6 +221,9 @@ def test_the_signature_covers_method_uri_body_and_timestamp() -> None:
     # HubSpot decodes %3A, %2F … before signing: the encoded form is the same URI
     assert verify_v3(
         "s", uri="https://h.example/webhooks/hubspot%3Fa=1", timestamp=str(stamp), **check
+    )
+    assert verify_v3(  # in either case
+        "s", uri="https://h.example/webhooks/hubspot%3fa=1", timestamp=str(stamp), **check
     )
     for changed in ({"uri": "https://h.example/other"}, {"timestamp": str(stamp + 1)}):
         with pytest.raises(BadSignature):
@@ -178,6 +238,8 @@ def test_the_signature_covers_method_uri_body_and_timestamp() -> None:
             )
     with pytest.raises(BadSignature):
         verify_v3("s", uri="x", timestamp=str(stamp), **{**check, "method": "PUT"})
+    with pytest.raises(BadSignature, match=r"^webhooks are not enabled for this source$"):
+        verify_v3("", uri="x", timestamp=str(stamp), **check)  # no secret configured
     later = datetime.fromtimestamp(stamp / 1000 + 301, UTC)
     with pytest.raises(StaleTimestamp):
         verify_v3(

@@ -22,12 +22,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from clientgraph.settings import SalesforceSettings, Settings, SyncSettings
 from gateway.app import create_app
+from gateway.webhooks import MAX_BODY_BYTES
 from readmodel.tables import Account, SyncState, WebhookEvent, table_of
 from sync_jobs.connectors.salesforce.client import SalesforceClient
 from sync_jobs.connectors.salesforce.connector import SalesforceConnector
@@ -223,16 +225,28 @@ async def refused(harness: Harness, target: str, how: dict[str, Any]) -> httpx.R
     return await harness.client.post(path, content=body, headers=headers)
 
 
+def counted_as(source: str) -> str:
+    """The ``source`` label of ``clientgraph_webhook_rejects_total`` (docs/operations.md)."""
+    return source if source in ("salesforce", "hubspot", "netsuite") else "unknown"
+
+
+def rejects(labels: dict[str, str]) -> float:
+    return REGISTRY.get_sample_value("clientgraph_webhook_rejects_total", labels) or 0.0
+
+
 async def test_a_refused_delivery_changes_nothing(harness: Harness) -> None:
     target, control = sorted(harness.store.records["Account"])[:2]
     before = await names(harness.engine)
     harness.edit(target, "Must Not Arrive")
 
     for case, how, status, code in REFUSALS:
+        labels = {"source": counted_as(how.get("source", "salesforce")), "reason": code}
+        before_count = rejects(labels)
         response = await refused(harness, target, how)
         assert response.status_code == status, (case, response.text)
         assert response.json()["error"]["code"] == code, case
         assert WHSEC not in response.text
+        assert rejects(labels) == before_count + 1, case  # the source's own count
 
     harness.edit(control, "Control Arrived")  # a good delivery after the bad ones
     await harness.post([account_event("evt-control", control)])
@@ -241,18 +255,73 @@ async def test_a_refused_delivery_changes_nothing(harness: Harness) -> None:
     assert await event_ids(harness.engine) == ["evt-control"]
 
 
+async def chunked(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """``body`` as a stream: httpx sends it chunked, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_a_delivery_is_read_up_to_its_limit_with_or_without_content_length(
+    harness: Harness,
+) -> None:
+    """A small body streamed without Content-Length is read and accepted (not a 500 from the
+    missing header); a body of exactly the limit is accepted both declared and streamed (a
+    redelivery the second time); one byte more, streamed, is cut off with a 413."""
+    first, second = sorted(harness.store.records["Account"])[:2]
+    harness.edit(first, "Streamed Ltd")
+    harness.edit(second, "At The Limit plc")
+    small = json.dumps([account_event("evt-chunked", first)]).encode()
+    event = json.dumps([account_event("evt-limit", second)]).encode()
+    at_limit = event[:-1] + b" " * (MAX_BODY_BYTES - len(event)) + b"]"
+    over = at_limit[:-1] + b" ]"
+    now = int(time.time())
+
+    async def post(body: bytes, stream: bool) -> httpx.Response:
+        content = chunked(body) if stream else body
+        headers = {HEADER: sign(WHSEC, body, now)}
+        return await harness.client.post("/webhooks/salesforce", content=content, headers=headers)
+
+    answers = [
+        await post(small, stream=True),
+        await post(at_limit, stream=False),
+        await post(at_limit, stream=True),
+        await post(over, stream=True),
+    ]
+    await until_named(harness.engine, first, "Streamed Ltd")
+    await until_named(harness.engine, second, "At The Limit plc")
+
+    assert len(at_limit) == MAX_BODY_BYTES
+    assert [(a.status_code, a.json()) for a in answers[:3]] == [
+        (202, {"accepted": 1, "duplicates": 0}),
+        (202, {"accepted": 1, "duplicates": 0}),
+        (200, {"accepted": 0, "duplicates": 1}),
+    ]
+    assert (answers[3].status_code, answers[3].json()["error"]["code"]) == (413, "BODY_TOO_LARGE")
+    assert await event_ids(harness.engine) == ["evt-chunked", "evt-limit"]
+
+
 async def test_events_that_cannot_be_queued_are_forgotten_so_a_retry_is_accepted(
     engine: AsyncEngine,
 ) -> None:
     """No source configured: nothing runs jobs, so the gateway answers 503 and keeps no
-    event id (a retry after the fix must not be taken for a duplicate)."""
+    event id of its own (a retry after the fix must not be taken for a duplicate); another
+    source's event of the same id stays recorded (dedupe is per source)."""
     settings = Settings(
         database_url=database_url(engine), salesforce=SalesforceSettings(webhook_secret=WHSEC)
     )
     app = create_app(settings)
+    labels = {"source": "salesforce", "reason": "QUEUE_UNAVAILABLE"}
+    before = rejects(labels)
+    async with engine.begin() as conn:  # HubSpot's event of the same id, accepted before
+        row = {"source_system": "hubspot", "event_id": "evt-q", "received_at": datetime.now(UTC)}
+        await conn.execute(table_of(WebhookEvent).insert().values(row))
     async with app.router.lifespan_context(app), http_client(app) as client:
         harness = Harness(client, Store(), engine)
         response = await harness.post([account_event("evt-q", "001Q")])
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "QUEUE_UNAVAILABLE"
-    assert await event_ids(engine) == []
+    assert response.json()["error"] == {
+        "code": "QUEUE_UNAVAILABLE",
+        "message": "re-reads could not be queued; retry later",
+    }
+    assert rejects(labels) == before + 1
+    assert await event_ids(engine) == ["evt-q"]  # HubSpot's, not forgotten with Salesforce's
