@@ -103,7 +103,7 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     state = connection.app.state
     now: datetime = state.clock()
     try:
-        # on the request's one connection (gateway/graphql.py), when it has one
+        # through the request's reads (a connection at a time; gateway/graphql.py), if any
         reads = getattr(connection.state, "reads", None) or state.engine
         states = await _states(reads, state.sync_objects)
     except SQLAlchemyError:  # the answer itself reports the outage; freshness is unknown

@@ -15,7 +15,7 @@ def build_context(
     connection: HTTPConnection, principal: Principal, reads: RequestConnection | None = None
 ) -> Context:
     """Fresh loaders for every request, reading within the caller's scope; shared engine and
-    limits from the app's state. With ``reads`` (an HTTP request's one connection), the
+    limits from the app's state. With ``reads`` (an HTTP request's, a connection at a time), the
     loaders, root lists and the compiled statement read through it."""
     state = connection.app.state
     now = state.clock()

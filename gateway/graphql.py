@@ -46,7 +46,7 @@ from resolvers.planner import RawJSON
 from schema.errors import classify
 
 PRINCIPAL = "principal"  # where the request's principal waits in its ASGI state
-READS = "reads"  # and its one connection (readmodel/request_connection.py)
+READS = "reads"  # its reads, one pooled connection at a time (readmodel/request_connection.py)
 IDE_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
 """The GraphiQL page's policy: it runs inline code (and loads from unpkg what ``make install``
 did not vendor, see ``gateway.ops.graphiql``), so only what cannot break it (framing, base URL,
@@ -100,7 +100,7 @@ class GraphQLEndpoint(StrictGraphQL):
                     await answer(scope, receive, send)
                     return
             if not _asks_for_events(request):
-                # the request's one connection; an event stream lasts as long as its
+                # the request's reads, a connection at a time; an event stream lasts as long as its
                 # subscription, so its reads take a pooled connection each, as they go
                 reads = RequestConnection(request.app.state.engine)
                 scope.setdefault("state", {})[READS] = reads

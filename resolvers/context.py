@@ -39,13 +39,13 @@ class Context:
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)  # warning thresholds
     compiled_reads: bool = False  # may a query be answered by one statement's JSON (HTTP)
     response_cache: ResponseCache | None = None  # the compiled path's answers (the process's)
-    reads: Reads | None = None  # an HTTP request's one connection (readmodel/request_connection)
+    reads: Reads | None = None  # an HTTP request's reads, one connection at a time
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)
 
     @property
     def reader(self) -> Reads:
-        """Where this request's reads run: its one connection, else the engine's pool."""
+        """Where this request's reads run: its reads (a connection at a time), else the pool."""
         return self.engine if self.reads is None else self.reads
 
     @property
