@@ -102,13 +102,7 @@ class GraphQLEndpoint(StrictGraphQL):
             if not _asks_for_events(request):
                 # the request's reads, a connection at a time; an event stream lasts as long as its
                 # subscription, so its reads take a pooled connection each, as they go
-                reads = RequestConnection(request.app.state.engine)
-                scope.setdefault("state", {})[READS] = reads
-                try:
-                    await super().__call__(scope, receive, send)
-                finally:
-                    await reads.close()
-                return
+                scope.setdefault("state", {})[READS] = RequestConnection(request.app.state.engine)
         await super().__call__(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:

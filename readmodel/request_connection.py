@@ -68,6 +68,3 @@ class RequestConnection:
                 self._conn, self._holder = None, None
                 with contextlib.suppress(Exception):  # a broken one is discarded by the pool
                     await conn.close()  # back to the pool, its transaction rolled back
-
-    async def close(self) -> None:
-        """The request's end: nothing is held between blocks, so nothing to give back."""

@@ -4,6 +4,7 @@ when the operation (or this request of it) must run on the per-field path."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -41,6 +42,7 @@ class _Compiled:
     binders: list[Any]
     counters: Counters | None  # None: it reads a table no change counter follows
     counted: TextClause | None  # the statement with its tables' counters (same snapshot)
+    digest: bytes  # the plan's key, hashed once: the response cache keys by it and the values
 
 
 _NOT_COMPILED = object()
@@ -72,7 +74,8 @@ def _plan(
         )
         counters = counters_for(plan.sql)
         counted = None if counters is None else counters.added_to(plan.sql)
-        found = _Compiled(text(plan.sql), plan.binders, counters, counted)
+        digest = hashlib.sha256(repr(key).encode()).digest()
+        found = _Compiled(text(plan.sql), plan.binders, counters, counted, digest)
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -146,7 +149,8 @@ async def _compiled(
         async with ctx.reader.connect() as conn:
             row = (await conn.execute(compiled.statement, params)).one()
         return ("fallback", None) if row.fallback else ("compiled", RawJSON(row.data))
-    return await _cached(compiled.counters, compiled.counted, entry_key(key, params), params, ctx)
+    cached = entry_key(compiled.digest, params)  # not the document's text again per request
+    return await _cached(compiled.counters, compiled.counted, cached, params, ctx)
 
 
 async def _cached(

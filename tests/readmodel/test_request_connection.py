@@ -26,16 +26,13 @@ async def test_no_request_holds_a_connection_between_its_reads(engine: AsyncEngi
 
     async def request() -> int:
         reads = RequestConnection(small)
-        try:
-            async with reads.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            await both_read.wait()  # both have read: with the connection kept, the pool is empty
-            async with small.connect() as own:  # e.g. resolvers/audit.py reads on the engine
-                got = (await own.execute(text("SELECT 2"))).scalar_one()
-            async with reads.connect() as conn:  # and the request reads again
-                return got + (await conn.execute(text("SELECT 3"))).scalar_one()
-        finally:
-            await reads.close()
+        async with reads.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        await both_read.wait()  # both have read: with the connection kept, the pool is empty
+        async with small.connect() as own:  # e.g. resolvers/audit.py reads on the engine
+            got = (await own.execute(text("SELECT 2"))).scalar_one()
+        async with reads.connect() as conn:  # and the request reads again
+            return got + (await conn.execute(text("SELECT 3"))).scalar_one()
 
     try:
         answers = await asyncio.wait_for(asyncio.gather(request(), request()), timeout=20)
