@@ -154,21 +154,25 @@ def _milestone_totals(scope: Select[Any]) -> Select[Any]:
 
 
 def _invoice_totals(scope: Select[Any]) -> Select[Any]:
-    """Billed totals and the payments against those invoices (one row per invoice joined)."""
+    """Billed totals and the payments against those invoices.
+
+    Each invoice's payments are summed by a correlated subquery (``ix_payment_invoice_id``):
+    a plan that holds without table statistics. Joined to a grouped subquery of all payments
+    instead, PostgreSQL chose a nested loop over the whole aggregate per invoice when a bulk
+    load had not been analysed yet (27 s for 500 accounts of a 1,500-account firm)."""
     i, p = INVOICE.c, PAYMENT.c
     paid = (
-        select(p.invoice_id, func.sum(p.amount_minor).label("paid_minor"))
-        .where(live(PAYMENT), p.invoice_id.in_(select(i.id).where(i.project_id.in_(scope))))
-        .group_by(p.invoice_id)
+        select(func.coalesce(func.sum(p.amount_minor), 0))
+        .where(live(PAYMENT), p.invoice_id == i.id)
+        .scalar_subquery()
+    )
+    per_invoice = (
+        select(i.project_id, i.total_minor, paid.label("paid_minor"))
+        .where(live(INVOICE), is_billed(), i.project_id.in_(scope))
         .subquery()
     )
-    return (
-        select(
-            i.project_id,
-            func.coalesce(func.sum(i.total_minor), 0).label("billed_minor"),
-            func.coalesce(func.sum(paid.c.paid_minor), 0).label("collected_minor"),
-        )
-        .select_from(INVOICE.outerjoin(paid, paid.c.invoice_id == i.id))
-        .where(live(INVOICE), is_billed(), i.project_id.in_(scope))
-        .group_by(i.project_id)
-    )
+    return select(
+        per_invoice.c.project_id,
+        func.coalesce(func.sum(per_invoice.c.total_minor), 0).label("billed_minor"),
+        func.coalesce(func.sum(per_invoice.c.paid_minor), 0).label("collected_minor"),
+    ).group_by(per_invoice.c.project_id)

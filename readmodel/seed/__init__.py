@@ -103,6 +103,9 @@ async def seed_firm(
     async with engine.begin() as conn:
         await insert_rows(conn, {"sync_state": _sync_states(ctx, counts)})
         await reset_sequences(conn)
+        if conn.dialect.name == "postgresql":
+            # Statistics for the planner now, not when autovacuum gets round to the bulk load.
+            await conn.exec_driver_sql("ANALYZE")
     return SeedReport(config.accounts, counts, time.perf_counter() - started)
 
 
