@@ -201,9 +201,13 @@ def _ceiling_requests(
 def _profile(args: argparse.Namespace, pid: int, request: Request) -> dict[str, Any] | None:
     if not args.profile:
         return None
-    recording = profiling.Recording(pid, args.profile_seconds)
-    load.wrk(request.url, request.body, connections=16, seconds=args.profile_seconds + 1)
-    summary = profiling.summarise(recording.stacks())
+    try:
+        recording = profiling.Recording(pid, args.profile_seconds)
+        load.wrk(request.url, request.body, connections=16, seconds=args.profile_seconds + 1)
+        summary = profiling.summarise(recording.stacks())
+    except (Exception, SystemExit) as error:  # the measurements so far are kept regardless
+        print(f"no profile: {error}", file=sys.stderr)
+        return None
     return {"workload": "unified_client_view", "concurrency": 16, **summary}
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from readmodel.db import autocommit
 from readmodel.tables import ApiKey, table_of
 
 API_KEYS = table_of(ApiKey)
@@ -127,7 +128,7 @@ async def check(
     if match is None:
         return None
     key_id, secret = match.groups()
-    async with engine.connect() as conn:
+    async with autocommit(engine) as conn:  # one statement: no BEGIN / ROLLBACK around it
         row = (await conn.execute(select(API_KEYS).where(API_KEYS.c.key_id == key_id))).first()
     given = _digest(secret)
     if row is None or not hmac.compare_digest(given, row.secret_sha256):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, get_ope
 from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.metrics import COMPILED_READS
@@ -153,7 +155,7 @@ async def _compiled(
         return "fallback", None
     cache = ctx.response_cache
     if cache is None or compiled.counters is None:
-        async with ctx.reader.connect() as conn:
+        async with _one_statement(ctx) as conn:
             row = (await conn.execute(compiled.statement, params)).one()
         if row.fallback:
             return "fallback", None
@@ -174,7 +176,7 @@ async def _cached(
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
-    async with ctx.reader.connect() as conn:
+    async with _one_statement(ctx) as conn:
         if entry is not None:
             checked = (await conn.execute(compiled.check)).one()
             now = counters.of(checked)
@@ -191,6 +193,15 @@ async def _cached(
     cache.put(key, Entry(row.data, counters.of(row)))
     _keep_sync_states(ctx, row)
     return "compiled", RawJSON(row.data)
+
+
+@asynccontextmanager
+async def _one_statement(ctx: Context) -> AsyncIterator[AsyncConnection]:
+    """The request's connection for statements that each stand alone: no BEGIN / ROLLBACK
+    around them (two round trips of three on the wire). A statement is one snapshot by itself:
+    the answer, its counters and its ``sync_state`` rows are read together either way."""
+    async with ctx.reader.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _keep_sync_states(ctx: Context, row: Any) -> None:

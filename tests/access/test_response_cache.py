@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, text, update
 
+from bench.pgcount import counting_proxy
 from clientgraph.access.roles import Role
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
@@ -28,6 +30,7 @@ from resolvers.response_cache import COUNTED
 from tests.access.compiled import ordered
 from tests.access.world import LIMITS, ROLES, World, _client
 from tests.conftest import FIRM_NOW, FIRM_TODAY
+from tests.e2e.processes import free_port
 
 PAGE = """
 query Page($first: Int) {
@@ -47,11 +50,13 @@ def lookups(result: str) -> float:
 
 
 @asynccontextmanager
-async def served(world: World, **graphql: Any) -> AsyncIterator[tuple[Any, Callable[..., Any]]]:
+async def served(
+    world: World, url: str | None = None, **graphql: Any
+) -> AsyncIterator[tuple[Any, Callable[..., Any]]]:
     """A compiled-reads app of its own on the world (its own cache), its engine's statements
     recorded, and ``ask(role, query, variables)``."""
     settings = Settings(
-        database_url=world.url,
+        database_url=url or world.url,
         graphql=GraphQLSettings(**{**LIMITS, "compiled_reads": True, **graphql}),
         auth=AuthSettings(anonymous_role=None),
     )
@@ -233,3 +238,23 @@ async def _pulled(world: World, row: Any, at: datetime) -> None:
             .where(t.c.system == row.system, t.c.object_type == row.object_type)
             .values(last_success_at=at)
         )
+
+
+@pytest.mark.parametrize("world", ["postgresql"], indirect=True)  # PostgreSQL's wire
+async def test_a_compiled_answer_is_one_statement_on_the_wire(world: World) -> None:
+    """PostgreSQL receives one statement per compiled answer, cold or a hit: no BEGIN and
+    ROLLBACK around it (counted by a proxy between the gateway and the server, as the bench
+    does), and the caller's key lookup is one too. Verified: each in a transaction counts 3."""
+    host_port = world.url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    proxy = free_port()
+    with counting_proxy(host, int(port), proxy) as counter:
+        proxied = world.url.replace(host_port, f"127.0.0.1:{proxy}")
+        for cache_mb in (0, 64):
+            async with served(world, proxied, response_cache_mb=cache_mb) as (_, ask):
+                await ask(Role.ADMIN, HEALTH, {"first": 3})
+                counter.statements = 0
+                for _ in range(3):
+                    await ask(Role.ADMIN, HEALTH, {"first": 3})
+                # each request: its caller's key looked up (one statement), then the answer
+                assert counter.statements == 3 * 2, (cache_mb, counter.statements)
