@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clientgraph.telemetry import context as telemetry
 from readmodel import command_log
 from readmodel.command_log import IdempotencyKeyReused, NewCommand
+from readmodel.db import autocommit
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.commands.validation import Checker
 from resolvers.context import Context
@@ -55,7 +56,7 @@ async def accept_command(
     checker.idempotency_key(key)
     checker.refuse_if_any()
     digest = command_log.input_hash(kind, arguments)
-    async with ctx.engine.connect() as conn:
+    async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
         existing = await command_log.by_key(conn, key, ctx.principal.id)
         if existing is not None:
             return replay(existing, digest)
