@@ -16,6 +16,8 @@ An operation over a limit is refused with QUERY_TOO_COMPLEX, the measure and the
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +93,41 @@ def measure(
     walk = _Walk(schema, fragments, dict(variables or {}), default_first)
     cost, levels = walk.selection(chosen.selection_set, root, 0, frozenset())
     return Measure(max(levels - 1, 0), aliases, cost)  # root fields are at depth 0
+
+
+MEMO_SIZE = 1024
+MEMO_VARIABLES_BYTES = 4096
+_memo: OrderedDict[tuple[Any, ...], Measure] = OrderedDict()
+
+
+def measure_text(
+    schema: GraphQLSchema,
+    query: str | None,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    *,
+    default_first: int,
+) -> Measure:
+    """``measure``, remembered per (schema, document text, operation, variables, default page
+    size) — a pure function of those — for the last ``MEMO_SIZE`` of them; variables of more
+    than ``MEMO_VARIABLES_BYTES`` as JSON (or not JSON) are measured every time."""
+    try:
+        bound = json.dumps(variables or {}, sort_keys=True)
+    except (TypeError, ValueError):
+        bound = None
+    if query is None or bound is None or len(bound) > MEMO_VARIABLES_BYTES:
+        return measure(schema, document, operation_name, variables, default_first=default_first)
+    key = (schema, query, operation_name, bound, default_first)
+    found = _memo.get(key)
+    if found is None:
+        found = measure(schema, document, operation_name, variables, default_first=default_first)
+        _memo[key] = found
+        if len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    else:
+        _memo.move_to_end(key)
+    return found
 
 
 def _named(operation: OperationDefinitionNode, name: str) -> bool:

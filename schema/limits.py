@@ -17,7 +17,7 @@ from strawberry.extensions import SchemaExtension
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import ParseFailed, QueryTooComplex
 from schema.caches import cached_parse
-from schema.complexity import measure
+from schema.complexity import measure_text
 
 
 def _tokens_over(query: str, limit: int) -> bool:
@@ -64,8 +64,9 @@ class OperationLimits(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors or context.graphql_document is None:
             return
-        found = measure(
+        found = measure_text(
             self.execution_context.schema._schema,
+            context.query,
             context.graphql_document,
             context.operation_name,
             context.variables,
@@ -100,4 +101,3 @@ class OperationLimits(SchemaExtension):
         principal = getattr(self.execution_context.context, "principal", None)
         role = getattr(getattr(principal, "role", None), "value", None)
         return self.limits.role_max_cost.get(role or "", self.limits.max_cost)
-
