@@ -96,13 +96,15 @@ async def _until(engine: AsyncEngine, command_id: int, check: Any) -> dict[str, 
 async def test_a_slow_attempt_renews_its_lease_and_one_taken_over_changes_nothing(
     engine: AsyncEngine,
 ) -> None:
-    async with _held_attempt(engine, lease_seconds=1.0) as (_, _, command_id, attempt):
+    async with _held_attempt(engine, lease_seconds=3.0) as (_, _, command_id, attempt):
         claimed = await command(engine, command_id)
         assert claimed["status"] == CommandStatus.RUNNING and claimed["lease_token"]
         renewed = await _until(
             engine, command_id, lambda r: r["lease_expires_at"] > claimed["lease_expires_at"]
         )
         assert renewed["lease_token"] == claimed["lease_token"]  # still this attempt's
+        # each expiry is its renewal's moment + 3 s: renewed (every 1 s) before it lapsed
+        assert renewed["lease_expires_at"] - claimed["lease_expires_at"] < timedelta(seconds=3)
 
         far = utcnow() + timedelta(hours=1)  # another worker takes the command over
         await set_command(
@@ -114,6 +116,34 @@ async def test_a_slow_attempt_renews_its_lease_and_one_taken_over_changes_nothin
         assert (after["status"], after["lease_token"]) == (CommandStatus.RUNNING, "other")
         assert after["lease_expires_at"] == far  # the abandoned attempt gave back nothing
         assert after["applied_at"] is None  # nor recorded its write
+
+
+async def test_a_renewal_that_meets_a_database_blip_is_tried_again(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first renewal fails (the database is briefly unreachable); the attempt keeps its
+    lease, renews it at the next beat and finishes."""
+    renew = command_log.renew_lease
+    calls = 0
+
+    async def blip_once(*args: Any, **kwargs: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("the database is briefly unreachable")
+        return await renew(*args, **kwargs)
+
+    monkeypatch.setattr(command_log, "renew_lease", blip_once)
+    async with _held_attempt(engine, lease_seconds=3.0) as held:
+        _, transport, command_id, attempt = held
+        claimed = await command(engine, command_id)
+        renewed = await _until(
+            engine, command_id, lambda r: r["lease_expires_at"] > claimed["lease_expires_at"]
+        )
+        assert calls >= 2 and renewed["lease_token"] == claimed["lease_token"]
+        transport.release.set()
+        report = await asyncio.wait_for(attempt, WAIT_SECONDS)
+    assert report["status"] == CommandStatus.SUCCEEDED, report
 
 
 async def test_a_cancelled_attempt_gives_its_lease_back_at_once(engine: AsyncEngine) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -10,14 +12,21 @@ from datetime import timedelta
 import pytest
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel import command_log
 from readmodel.command_log import CommandStatus, NewCommand
 from readmodel.types import utcnow
-from sync_jobs.commands.relay import ArqCommandDispatcher, relay_accepted, relay_one
+from sync_jobs.commands.relay import (
+    ArqCommandDispatcher,
+    CommandRelay,
+    relay_accepted,
+    relay_one,
+)
 from tests.conftest import REDIS_URL, unreachable
 
 
@@ -58,7 +67,30 @@ async def _accepted(engine: AsyncEngine, key: str) -> int:
         payload={"milestone_source_id": "task-3", "completed_on": "2026-06-30"},
         correlation_id="test",
     )
-    return int((await command_log.accept(engine, new, now=utcnow())).row.id)
+    command_id = int((await command_log.accept(engine, new, now=utcnow())).row.id)
+    if command_id < ID_FLOOR:  # this database's first: move its ids out of other tests' way
+        command_id = await _renumber(engine, command_id)
+    return command_id
+
+
+# arq's job ids (``command-<id>``) and locks are global in Redis, and every test database
+# numbers its commands from 1: tests running at once (xdist, mutmut's children) would meet
+# on ``command-1``. Each test's commands are numbered from a random floor instead.
+ID_FLOOR = 1_000_000
+
+
+async def _renumber(engine: AsyncEngine, command_id: int) -> int:
+    new_id = random.randrange(ID_FLOOR, 2**31 - 1_000_000)
+    c = command_log.COMMANDS.c
+    async with engine.begin() as conn:
+        await conn.execute(
+            command_log.COMMANDS.update().where(c.id == command_id).values(id=new_id)
+        )
+        if conn.dialect.name == "postgresql":  # SQLite takes the largest id + 1 by itself
+            await conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('command', 'id'), :n)"), {"n": new_id}
+            )
+    return new_id
 
 
 async def _status(engine: AsyncEngine, command_id: int) -> str:
@@ -180,10 +212,93 @@ async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
         statuses = [await job.status() for job in jobs]
         return [i for i, status in zip(every, statuses, strict=True) if status == JobStatus.queued]
 
+    # a dead worker's arq lock on its job: the sweep releases it for the commands it takes
+    locks = {i: in_progress_key_prefix + f"command-{i}" for i in (alive, *ids)}
+    for command_id, key in locks.items():
+        if command_id == alive or stuck != "lost":  # a lost job's worker holds no lock
+            await redis.set(key, b"1", px=60_000)
     try:
         await relay_accepted(engine, up, limit=2)
         swept = await queued()
+        locked = [i for i, key in locks.items() if await redis.exists(key)]
     finally:
         await up.close()
+        await redis.delete(*locks.values())
 
     assert swept == ids[:2]
+    assert locked == ([alive] if stuck == "lost" else [alive, ids[2]])
+
+
+async def test_a_queued_command_is_presumed_lost_15_seconds_after_it_was_due(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """The grace docs/writes.md names: 14.5 s after its dispatch a job is left to the queue,
+    15.5 s after it is queued again (moments taken from the row's own ``dispatched_at``)."""
+    command_id = await _accepted(engine, "grace")
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        await relay_accepted(engine, up)
+        await redis.delete(queue, f"arq:job:command-{command_id}")  # the queue lost it
+        async with engine.connect() as conn:
+            row = await command_log.get(conn, command_id)
+        assert row is not None and row.dispatched_at is not None
+        dispatched = row.dispatched_at
+        await relay_accepted(engine, up, now=lambda: dispatched + timedelta(seconds=14.5))
+        within = await redis.zcard(queue)
+        await relay_accepted(engine, up, now=lambda: dispatched + timedelta(seconds=15.5))
+        after = await redis.zcard(queue)
+    finally:
+        await up.close()
+    assert (within, after) == (0, 1)
+
+
+async def test_a_sweep_while_redis_is_down_leaves_stuck_commands_for_the_next_one(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """No ACCEPTED command, one whose worker died and one the queue lost: with Redis down the
+    sweep says so (``pending``), changes nothing, and the next sweep with Redis queues both."""
+    lapsed, lost = await _accepted(engine, "down-lapsed"), await _accepted(engine, "down-lost")
+    long_ago = utcnow() - timedelta(hours=1)
+    async with engine.begin() as conn:
+        dead = {"lease_token": "dead", "lease_expires_at": long_ago}
+        for command_id, status, fields in (
+            (lapsed, CommandStatus.RUNNING, dead),
+            (lost, CommandStatus.DISPATCHED, {"dispatched_at": long_ago}),
+        ):
+            assert await command_log.transition(
+                conn, command_id, {CommandStatus.ACCEPTED}, status, now=long_ago, **fields
+            )
+    down = ArqCommandDispatcher(f"redis://127.0.0.1:{_closed_port()}/0", queue_name=queue)
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        outage = await relay_accepted(engine, down)
+        back = await relay_accepted(engine, up)
+    finally:
+        await down.close()
+        await up.close()
+
+    assert (outage.dispatched, outage.pending) == (0, True)
+    assert (back.dispatched, back.pending) == (0, False)
+    assert await redis.zcard(queue) == 2
+    assert (await _status(engine, lapsed), await _status(engine, lost)) == ("RUNNING", "DISPATCHED")
+
+
+async def test_the_gateways_background_sweep_queues_what_the_first_relay_could_not(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """``CommandRelay``: a command whose relay after acceptance never happened (the queue was
+    down, the gateway stopped) is queued by the sweep that runs every interval by itself."""
+    command_id = await _accepted(engine, "background")  # its relay_one never ran
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    relay = CommandRelay(engine, up, interval=0.05)
+    relay.start()
+    try:
+        for _ in range(600):  # 30 s at most
+            if await _status(engine, command_id) == CommandStatus.DISPATCHED:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+        await up.close()
+    assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+    assert await redis.zcard(queue) == 1
