@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from readmodel import command_log
 from readmodel.tables import AccountXref, table_of
+from readmodel.types import utcnow
+from sync_jobs.handoff.steps import command_key
 from tests.sync_jobs.handoff.conftest import (
     Sources,
     drive,
@@ -166,3 +169,38 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
     assert sources.ns.records["job"][retried["project_source_id"]]["custentity_cg_manager"] == (
         "Ada Lovelace"
     )
+
+
+async def test_a_step_whose_key_another_command_holds_fails_and_adopts_nothing(
+    sources: Sources,
+) -> None:
+    """The project step's key (``handoff-<id>-create_project-1``) already names a command of
+    another kind: the step fails visibly (``HANDOFF_KEY_TAKEN``) instead of taking that
+    command for its own, and nothing is written to NetSuite."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    squatter = command_log.NewCommand(
+        kind="update_opportunity",
+        target_system="salesforce",
+        target_object="opportunity",
+        target_source_id=deal["source_id"],
+        idempotency_key=command_key(handoff_id, "create_project", 1),
+        input_hash="squatter",
+        payload={"opportunity_id": deal["source_id"], "stage": "negotiation"},
+        correlation_id="squatter",
+    )
+    taken = await command_log.accept(sources.engine, squatter, now=utcnow())
+    jobs_before = len(sources.ns.records["job"])
+
+    assert await drive(sources, handoff_id) == "FAILED"  # the customer step, then this
+
+    failed = await handoff(sources, handoff_id)
+    step = failed["steps"][1]
+    assert (step["name"], step["status"], step["command_id"]) == ("create_project", "FAILED", None)
+    assert step["error_code"] == failed["error_code"] == "HANDOFF_KEY_TAKEN"
+    assert squatter.idempotency_key in step["error_message"]
+    assert failed["manual_intervention"] is True
+    assert len(sources.ns.records["job"]) == jobs_before
+    async with sources.engine.connect() as conn:
+        still = await command_log.get(conn, int(taken.row.id))
+    assert still is not None and still.status == "ACCEPTED"  # untouched
