@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import delete
 
 from readmodel import command_log
+from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
 from sync_jobs.handoff.steps import command_key
+from tests.sync_jobs.commands.conftest import set_command
 from tests.sync_jobs.handoff.conftest import (
     Sources,
     drive,
@@ -204,3 +206,25 @@ async def test_a_step_whose_key_another_command_holds_fails_and_adopts_nothing(
     async with sources.engine.connect() as conn:
         still = await command_log.get(conn, int(taken.row.id))
     assert still is not None and still.status == "ACCEPTED"  # untouched
+
+
+async def test_a_step_whose_command_an_operator_cancelled_fails_the_handoff(
+    sources: Sources,
+) -> None:
+    """The customer step's command is cancelled (``cancelCommand``) before a worker ran it:
+    the handoff fails at that step, saying how its command ended, for an operator to retry."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    step = (await handoff(sources, handoff_id))["steps"][0]
+    await set_command(sources.engine, step["command_id"], CommandStatus.CANCELLED)
+
+    assert await drive(sources, handoff_id) == "FAILED"
+
+    failed = await handoff(sources, handoff_id)
+    stopped = failed["steps"][0]
+    assert (stopped["name"], stopped["status"]) == ("ensure_customer", "FAILED")
+    assert (stopped["error_code"], stopped["error_message"]) == (
+        "COMMAND_LOST",
+        "the step's command ended CANCELLED",
+    )
+    assert (failed["error_code"], failed["manual_intervention"]) == ("COMMAND_LOST", True)
