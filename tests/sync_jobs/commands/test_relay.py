@@ -302,3 +302,20 @@ async def test_the_gateways_background_sweep_queues_what_the_first_relay_could_n
         await up.close()
     assert await _status(engine, command_id) == CommandStatus.DISPATCHED
     assert await redis.zcard(queue) == 1
+
+
+async def test_a_dead_redis_is_given_up_on_at_once(engine: AsyncEngine) -> None:
+    """docs/writes.md: while Redis is down a mutation waits about 1 s at most for it. A refused
+    connection is not retried (arq would retry after 1 s each time): the relay gives up at
+    once and the command stays ACCEPTED for the sweep."""
+    command_id = await _accepted(engine, "dead-redis")
+    down = ArqCommandDispatcher(f"redis://127.0.0.1:{_closed_port()}/0")
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        queued = await relay_one(engine, down, command_id)
+        waited = loop.time() - started
+    finally:
+        await down.close()
+    assert queued is False and await _status(engine, command_id) == CommandStatus.ACCEPTED
+    assert waited < 1.0  # arq's first retry alone would take 1 s
