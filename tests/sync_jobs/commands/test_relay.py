@@ -8,6 +8,8 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from arq import create_pool
@@ -25,8 +27,11 @@ from sync_jobs.commands.relay import (
     ArqCommandDispatcher,
     CommandRelay,
     relay_accepted,
+    relay_commands,
     relay_one,
 )
+from sync_jobs.context import DEPS_KEY
+from sync_jobs.dispatch import COMMAND_QUEUE_NAME
 from tests.conftest import REDIS_URL, unreachable
 
 
@@ -291,6 +296,7 @@ async def test_the_gateways_background_sweep_queues_what_the_first_relay_could_n
     command_id = await _accepted(engine, "background")  # its relay_one never ran
     up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
     relay = CommandRelay(engine, up, interval=0.05)
+    await relay.stop()  # before its start (a lifespan that failed early): nothing to stop
     relay.start()
     try:
         for _ in range(600):  # 30 s at most
@@ -319,3 +325,45 @@ async def test_a_dead_redis_is_given_up_on_at_once(engine: AsyncEngine) -> None:
         await down.close()
     assert queued is False and await _status(engine, command_id) == CommandStatus.ACCEPTED
     assert waited < 1.0  # arq's first retry alone would take 1 s
+
+
+async def test_a_just_accepted_command_is_queued_by_the_gateways_relay(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """``CommandRelay.dispatch``, called once the mutation's transaction committed."""
+    command_id = await _accepted(engine, "dispatch")
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        queued = await CommandRelay(engine, up, interval=3600).dispatch(command_id)
+    finally:
+        await up.close()
+    assert queued is True and await _status(engine, command_id) == CommandStatus.DISPATCHED
+    job = Job(f"command-{command_id}", redis, _queue_name=queue)
+    assert await job.status() == JobStatus.queued
+
+
+async def test_the_workers_cron_sweep_queues_accepted_commands_on_the_commands_queue(
+    engine: AsyncEngine,
+) -> None:
+    """``relay_commands``, the worker's cron job, with the worker's own pool: the command is
+    queued on the commands' queue (``clientgraph:commands``) and marked DISPATCHED. Redis
+    database 9, so that no worker of another test's picks the job up."""
+    command_id = await _accepted(engine, "cron")
+    settings = RedisSettings.from_dsn(REDIS_URL)
+    settings.database = 9
+    try:
+        pool = await create_pool(settings)
+    except (OSError, RedisError) as error:
+        unreachable(f"Redis at {REDIS_URL}", error)
+    ctx: dict[str, Any] = {"redis": pool, DEPS_KEY: SimpleNamespace(engine=engine)}
+    job = Job(f"command-{command_id}", pool, _queue_name=COMMAND_QUEUE_NAME)
+    try:
+        report = await relay_commands(ctx)
+        status = await job.status()
+    finally:
+        await pool.zrem(COMMAND_QUEUE_NAME, f"command-{command_id}")
+        await pool.delete(f"arq:job:command-{command_id}")
+        await pool.aclose()
+    assert report == {"dispatched": 1, "pending": False}
+    assert status == JobStatus.queued
+    assert await _status(engine, command_id) == CommandStatus.DISPATCHED
