@@ -258,23 +258,35 @@ async def test_data_sent_with_a_win_sync_saw_first_joins_its_handoff_until_it_st
 async def test_data_is_not_merged_into_a_handoff_an_advancer_started_meanwhile(
     sources: Sources,
 ) -> None:
-    """``merge_inputs`` on a row read while the handoff was open, after an advancer moved it
-    to IN_PROGRESS: the statement's own status guard refuses (the read alone would not)."""
+    """``merge_inputs``: data merged into an open handoff (and only that one, its
+    ``updated_at`` moved); a row read while the handoff was open, after an advancer moved it
+    to IN_PROGRESS, is refused by the statement's own status guard (the read alone would not
+    refuse); a row read as started is refused at once. The sweep's ``in_flight`` lists both,
+    oldest first, a batch at a time."""
     deal = open_deal(sources)
     handoff_id = await win(sources, deal, None)  # no data: WAITING_FOR_DATA
     other = open_deal(sources, account_id=_another_account(sources, deal))
-    other_id = await win(sources, other, None)  # another open handoff: left alone too
+    other_id = await win(sources, other, None)  # another open handoff
     async with sources.engine.connect() as conn:
-        read = await state.load(conn, handoff_id)
-    assert read is not None and read.status == "WAITING_FOR_DATA"
+        read, other_read = [await state.load(conn, i) for i in (handoff_id, other_id)]
+    assert read is not None and read.status == "WAITING_FOR_DATA" and other_read is not None
+    supplied, moved = {"manager_name": "Ada Lovelace"}, utcnow()
     async with sources.engine.begin() as conn:
+        assert await state.merge_inputs(conn, other_read, supplied, moved) is True
+    async with sources.engine.begin() as conn:  # an advancer starts the first handoff
         await state.set_handoff(conn, handoff_id, utcnow(), status="IN_PROGRESS")
     async with sources.engine.begin() as conn:
-        merged = await state.merge_inputs(conn, read, READY, utcnow())
+        stale = await state.merge_inputs(conn, read, READY, utcnow())
+        started = await state.load(conn, handoff_id)
+        assert started is not None
+        fresh = await state.merge_inputs(conn, started, READY, utcnow())
+        first_batch = await state.in_flight(conn, 1)
 
-    assert merged is False
+    assert (stale, fresh) == (False, False)
     assert json.loads((await handoff(sources, handoff_id))["inputs"]) == {}
-    assert json.loads((await handoff(sources, other_id))["inputs"]) == {}
+    merged = await handoff(sources, other_id)
+    assert (json.loads(merged["inputs"]), merged["updated_at"]) == (supplied, moved)
+    assert first_batch == [handoff_id]
 
 
 def _another_account(sources: Sources, deal: dict[str, Any]) -> Any:
