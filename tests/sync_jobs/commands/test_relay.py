@@ -153,11 +153,15 @@ async def test_a_retry_scheduled_for_later_waits(
     up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
     try:
         report = await relay_accepted(engine, up)
-        due = await relay_accepted(engine, up, now=lambda: utcnow() + timedelta(minutes=6))
+        at = utcnow() + timedelta(minutes=6)
+        due = await relay_accepted(engine, up, now=lambda: at)
     finally:
         await up.close()
     assert (report.dispatched, due.dispatched) == (0, 1)
     assert await _status(engine, later) == CommandStatus.DISPATCHED
+    async with engine.connect() as conn:
+        row = await command_log.get(conn, later)
+    assert row is not None and row.dispatched_at == at  # the sweep's clock, not another
 
 
 async def test_a_job_lost_from_the_queue_is_queued_again(
@@ -231,6 +235,9 @@ async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
         await redis.delete(*locks.values())
 
     assert swept == ids[:2]
+    for command_id in swept:
+        info = await Job(f"command-{command_id}", redis, _queue_name=queue).info()
+        assert info is not None and (info.function, info.args) == ("apply_command", (command_id,))
     assert locked == ([alive] if stuck == "lost" else [alive, ids[2]])
 
 
@@ -258,7 +265,7 @@ async def test_a_queued_command_is_presumed_lost_15_seconds_after_it_was_due(
 
 
 async def test_a_sweep_while_redis_is_down_leaves_stuck_commands_for_the_next_one(
-    engine: AsyncEngine, redis: ArqRedis, queue: str
+    engine: AsyncEngine, redis: ArqRedis, queue: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No ACCEPTED command, one whose worker died and one the queue lost: with Redis down the
     sweep says so (``pending``), changes nothing, and the next sweep with Redis queues both."""
@@ -283,6 +290,8 @@ async def test_a_sweep_while_redis_is_down_leaves_stuck_commands_for_the_next_on
         await up.close()
 
     assert (outage.dispatched, outage.pending) == (0, True)
+    said = "waiting commands not queued again yet: the job queue (Redis) is unavailable"
+    assert said in [r.getMessage() for r in caplog.records]
     assert (back.dispatched, back.pending) == (0, False)
     assert await redis.zcard(queue) == 2
     assert (await _status(engine, lapsed), await _status(engine, lost)) == ("RUNNING", "DISPATCHED")
@@ -303,6 +312,10 @@ async def test_the_gateways_background_sweep_queues_what_the_first_relay_could_n
             if await _status(engine, command_id) == CommandStatus.DISPATCHED:
                 break
             await asyncio.sleep(0.05)
+        await relay.stop()
+        later = await _accepted(engine, "after-stop")
+        await asyncio.sleep(0.5)  # ten intervals: a sweep still running would queue it
+        assert await _status(engine, later) == CommandStatus.ACCEPTED
     finally:
         await relay.stop()
         await up.close()
@@ -310,7 +323,9 @@ async def test_the_gateways_background_sweep_queues_what_the_first_relay_could_n
     assert await redis.zcard(queue) == 1
 
 
-async def test_a_dead_redis_is_given_up_on_at_once(engine: AsyncEngine) -> None:
+async def test_a_dead_redis_is_given_up_on_at_once(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
     """docs/writes.md: while Redis is down a mutation waits about 1 s at most for it. A refused
     connection is not retried (arq would retry after 1 s each time): the relay gives up at
     once and the command stays ACCEPTED for the sweep."""
@@ -325,6 +340,8 @@ async def test_a_dead_redis_is_given_up_on_at_once(engine: AsyncEngine) -> None:
         await down.close()
     assert queued is False and await _status(engine, command_id) == CommandStatus.ACCEPTED
     assert waited < 1.0  # arq's first retry alone would take 1 s
+    said = f"command {command_id} stays ACCEPTED: the job queue (Redis) is unavailable"
+    assert said in [r.getMessage() for r in caplog.records]
 
 
 async def test_a_just_accepted_command_is_queued_by_the_gateways_relay(
@@ -367,3 +384,61 @@ async def test_the_workers_cron_sweep_queues_accepted_commands_on_the_commands_q
     assert report == {"dispatched": 1, "pending": False}
     assert status == JobStatus.queued
     assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+
+
+class _Recording:
+    """A dispatcher with ``enqueue`` only, as embedded mode's (no arq lock to release); its
+    first ``enqueue`` can be made to break as a bug or a database blip would."""
+
+    def __init__(self, *, break_first: bool = False) -> None:
+        self.queued: list[tuple[str, int]] = []
+        self._break = break_first
+
+    async def enqueue(self, function_name: str, *args: Any) -> str | None:
+        if self._break:
+            self._break = False
+            raise RuntimeError("the sweep broke")
+        self.queued.append((function_name, args[0]))
+        return f"command-{args[0]}"
+
+
+async def test_accepted_commands_are_queued_a_batch_per_sweep_and_embedded_mode_takes_over(
+    engine: AsyncEngine,
+) -> None:
+    """At most ``limit`` ACCEPTED commands per sweep, the oldest first; a lapsed command is
+    taken over by a dispatcher that has no lock to release (embedded mode)."""
+    accepted = [await _accepted(engine, f"batch-{n}") for n in range(3)]
+    lapsed = await _accepted(engine, "batch-lapsed")
+    dead = {"lease_token": "dead", "lease_expires_at": utcnow() - timedelta(hours=1)}
+    async with engine.begin() as conn:
+        assert await command_log.transition(
+            conn, lapsed, {CommandStatus.ACCEPTED}, CommandStatus.RUNNING, now=utcnow(), **dead
+        )
+    embedded = _Recording()
+
+    report = await relay_accepted(engine, embedded, limit=2)
+
+    assert (report.dispatched, report.pending) == (2, False)
+    assert embedded.queued == [("apply_command", i) for i in (*accepted[:2], lapsed)]
+    assert await _status(engine, accepted[2]) == CommandStatus.ACCEPTED
+
+
+async def test_the_background_sweep_goes_on_after_a_sweep_broke(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sweep that breaks (a bug, a database blip) is logged with its traceback and the loop
+    carries on: the next sweep queues the command."""
+    command_id = await _accepted(engine, "broke")
+    flaky = _Recording(break_first=True)
+    relay = CommandRelay(engine, flaky, interval=0.05)
+    relay.start()
+    try:
+        for _ in range(600):  # 30 s at most
+            if flaky.queued:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+    assert flaky.queued == [("apply_command", command_id)]
+    broke = [r for r in caplog.records if r.getMessage() == "command relay sweep failed"]
+    assert broke and broke[0].exc_info is not None
