@@ -14,7 +14,7 @@ from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
 from sync_jobs.handoff.steps import command_key
-from tests.sync_jobs.commands.conftest import set_command
+from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
     Sources,
     drive,
@@ -64,6 +64,8 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
     synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
     assert project["account_id"] == synced["account_id"] and project["rate_card_id"] is not None
+    # when the deal was won: its close, else (the simulator keeps none) when the win was seen
+    assert found["won_at"] == (synced["closed_at"] or found["created_at"]) is not None
     staffed = await rows_of(sources, "assignment", project_id=project["id"])
     assert {a["status"] for a in staffed} == {"requested"}
     assert sum(a["scheduled_hours_x100"] for a in staffed) == project["budget_hours_x100"] > 0
@@ -228,3 +230,18 @@ async def test_a_step_whose_command_an_operator_cancelled_fails_the_handoff(
         "the step's command ended CANCELLED",
     )
     assert (failed["error_code"], failed["manual_intervention"]) == ("COMMAND_LOST", True)
+
+
+async def test_a_steps_success_moves_the_handoff_on_by_itself(sources: Sources) -> None:
+    """The worker's hook after a step's command SUCCEEDS (``on_command_succeeded``) finds the
+    command's handoff and starts the next step: nobody calls ``advance``."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)  # the win's own hook logged step 1
+    first = (await handoff(sources, handoff_id))["steps"][0]
+    assert first["status"] == "RUNNING" and first["command_id"] is not None
+
+    assert await run_to_the_end(sources, first["command_id"]) == []  # apply_command, hook
+
+    steps = (await handoff(sources, handoff_id))["steps"]
+    assert [s["status"] for s in steps[:3]] == ["SUCCEEDED", "RUNNING", "PENDING"]
+    assert steps[1]["command_id"] is not None

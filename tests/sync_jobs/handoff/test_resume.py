@@ -63,7 +63,8 @@ async def test_a_win_seen_five_times_at_once_makes_one_project(sources: Sources)
     ctx = {DEPS_KEY: sources.deps}
     jobs_before = len(sources.ns.records["job"])
 
-    await asyncio.gather(*(advance_handoffs(ctx) for _ in range(5)))  # five sweeps at once
+    sweeps = await asyncio.gather(*(advance_handoffs(ctx) for _ in range(5)))  # at once
+    assert sum(sweep["opened"] for sweep in sweeps) == 1  # each counts what it made
     handoff_id = await handoff_of(sources, deal["source_id"])
     assert (await handoff(sources, handoff_id))["status"] == "WAITING_FOR_DATA"
     await resume(sources, handoff_id, READY)
