@@ -271,6 +271,10 @@ async def test_data_is_not_merged_into_a_handoff_an_advancer_started_meanwhile(
     async with sources.engine.connect() as conn:
         read, other_read = [await state.load(conn, i) for i in (handoff_id, other_id)]
     assert read is not None and read.status == "WAITING_FOR_DATA" and other_read is not None
+    again = await state.open_handoff(
+        sources.engine, read.opportunity_id, trigger="sync", won_at=None, inputs=None, now=utcnow()
+    )
+    assert again == (handoff_id, False)  # the deal's handoff, not made again
     supplied, moved = {"manager_name": "Ada Lovelace"}, utcnow()
     async with sources.engine.begin() as conn:
         assert await state.merge_inputs(conn, other_read, supplied, moved) is True
