@@ -96,15 +96,18 @@ async def _admin() -> asyncpg.Connection:
 
 _TEMPLATES: dict[str, str] = {}  # backend → this session's migrated template (name or path)
 _COPIES: dict[str, Copies] = {}  # PostgreSQL template → its copies, made ahead, dropped behind
-_TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="cg-templates-"))
 
 
 async def migrated_template(backend: str) -> str:
     """This session's database at the newest migration, made on first use."""
     if backend not in _TEMPLATES:
         if backend == "sqlite":
-            _TEMPLATE_DIR.mkdir(exist_ok=True)  # again in a second session of one process
-            path = _TEMPLATE_DIR / "template.db"
+            # a file of this session's own: mutmut forks its children from one process that
+            # imported this module once, and with one shared path two children at once
+            # migrated into the same file ("table account already exists") or one's teardown
+            # deleted the other's template, each failure counting as a killed mutant
+            name = f"cg-template-{os.getpid()}-{uuid.uuid4().hex[:8]}.db"
+            path = Path(tempfile.gettempdir()) / name
             url, template = f"sqlite+aiosqlite:///{path}", str(path)
         else:
             template = f"cg_template_{uuid.uuid4().hex[:12]}"
@@ -127,8 +130,8 @@ async def migrated_template(backend: str) -> str:
 async def _drop_templates() -> AsyncIterator[None]:
     yield
     # Forget both: mutmut runs several pytest sessions in one process, on these globals.
-    _TEMPLATES.pop("sqlite", None)
-    shutil.rmtree(_TEMPLATE_DIR, ignore_errors=True)
+    if (sqlite := _TEMPLATES.pop("sqlite", None)) is not None:
+        Path(sqlite).unlink(missing_ok=True)
     for copies in _COPIES.values():
         copies.close()
     _COPIES.clear()

@@ -39,7 +39,6 @@ class Lease:
         self.command_id = command_id
         self.seconds = seconds
         self.token = secrets.token_hex(16)
-        self.lost = False
 
     def until(self, now: datetime | None = None) -> datetime:
         """When a lease taken or renewed ``now`` lapses."""
@@ -72,7 +71,6 @@ class Lease:
                 log.warning("command %s: lease not renewed", self.command_id, exc_info=True)
                 continue
             if not kept:
-                self.lost = True
                 log.warning("command %s: lease taken over, attempt abandoned", self.command_id)
                 if owner is not None:
                     owner.cancel()

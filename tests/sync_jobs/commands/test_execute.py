@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from readmodel.command_log import CommandStatus, source_key, source_key_of
 from readmodel.tables import metadata
+from readmodel.types import utcnow
 from sync_jobs.commands import execute
 from tests.sync_jobs.commands.conftest import (
     Sources,
@@ -292,3 +293,38 @@ async def test_each_write_carries_the_source_key_of_its_own_idempotency_key(
     made = sources.ns.rows("timebill")[before:]
     assert sorted(r["externalId"] for r in made) == sorted(expected), made
     assert [r["status"] for r in rows] == ["SUCCEEDED"] * 3
+
+
+async def test_a_failed_read_back_waits_half_the_time_since_the_write_from_1_to_60_s(
+    sources: Sources,
+) -> None:
+    """docs/writes.md: an APPLIED command's read-back is retried after half the time since
+    the write, 1 s to 60 s, ±25 % jitter, and never sooner than the source's Retry-After.
+    The job's clock is set; the read-back fails on a currency we cannot map."""
+    payload = log_time_payload(sources)
+    job = sources.ns.records["job"][str(payload["project_id"])]
+    job["currency"] = {"id": "99"}  # every read-back of the entry now fails (ours)
+    command_id = await add_command(sources.engine, "log_time", "netsuite", payload)
+    written = utcnow()
+
+    async def deferrals(since_write: timedelta, runs: int = 8) -> list[float]:
+        sources.deps.clock = lambda: written + since_write
+        found = [await run_once(sources, command_id) for _ in range(runs)]
+        assert all(isinstance(d, float) for d in found), found
+        return [float(d) for d in found]
+
+    right_after = await deferrals(timedelta(0))  # the write itself happens at ``written``
+    assert (await command(sources.engine, command_id))["applied_at"] == written
+    for since, base in (
+        (timedelta(0), 1.0),
+        (timedelta(seconds=40), 20.0),
+        (timedelta(hours=1), 60.0),
+    ):
+        found = right_after if since == timedelta(0) else await deferrals(since)
+        assert all(base * 0.75 <= d <= base * 1.25 for d in found), (since, found)
+        assert max(found) - min(found) > 0  # jittered
+
+    sources.ns_faults.fail_next(429, "CONCURRENCY_LIMIT_EXCEEDED", retry_after=30)
+    assert await deferrals(timedelta(0), runs=1) == [30.0]  # the source asked for 30 s
+    after = await command(sources.engine, command_id)
+    assert (after["status"], after["attempts"]) == ("APPLIED", 1)  # nothing spent

@@ -18,6 +18,7 @@ from tests.sync_jobs.commands.conftest import (
     command,
     run_once,
     run_to_the_end,
+    set_command,
 )
 from tests.sync_jobs.commands.test_execute import log_time_payload
 
@@ -117,3 +118,34 @@ async def test_a_record_we_cannot_map_waits_applied_and_is_never_written_twice(
     assert deferrals == [] and (done["status"], done["attempts"]) == ("SUCCEEDED", 1)
     assert done["last_error_code"] is None and done["last_error_message"] is None
     assert len(at_source(sources.ns, "timebill", done)) == 1  # written once, not six times
+
+
+async def test_commands_wait_unclaimed_while_their_source_rests(sources: Sources) -> None:
+    """A spent quota rests Salesforce: a command accepted meanwhile is taken off the queue's
+    hands (DISPATCHED) until the rest ends, and one a live worker holds is left to it; neither
+    calls the source nor spends an attempt."""
+    deals = [o["source_id"] for o in sources.rows["opportunity"][2:5]]
+    spent, fresh, held = [
+        await add_command(
+            sources.engine, "mark_opportunity_won", "salesforce", {"opportunity_id": deal}
+        )
+        for deal in deals
+    ]
+    sources.sf_faults.fail_next(403, "REQUEST_LIMIT_EXCEEDED", retry_after=60)
+    assert isinstance(await run_once(sources, spent), float)  # the source now rests
+    paused = await paused_until(sources.engine, "salesforce")
+    assert paused is not None
+    live = {"lease_token": "another-worker", "lease_expires_at": utcnow() + timedelta(hours=1)}
+    await set_command(sources.engine, held, CommandStatus.RUNNING, **live)
+    sources.sf_faults.fail_next(500, "UNTOUCHED")  # consumed only if the source is called
+
+    waits = await run_once(sources, fresh)
+    left = await run_once(sources, held)
+
+    assert isinstance(waits, float) and 0 < waits <= (paused - utcnow()).total_seconds() + 1
+    waiting = await command(sources.engine, fresh)
+    assert (waiting["status"], waiting["attempts"]) == ("DISPATCHED", 0)
+    assert abs(waiting["next_attempt_at"] - paused) < timedelta(seconds=1)
+    assert left == {"command": held, "status": "RUNNING", "skipped": True}
+    assert (await command(sources.engine, held))["lease_token"] == "another-worker"
+    assert len(sources.sf_faults.queue) == 1  # the source was not called

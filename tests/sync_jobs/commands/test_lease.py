@@ -94,15 +94,17 @@ async def _until(engine: AsyncEngine, command_id: int, check: Any) -> dict[str, 
 
 
 async def test_a_slow_attempt_renews_its_lease_and_one_taken_over_changes_nothing(
-    engine: AsyncEngine,
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with _held_attempt(engine, lease_seconds=1.0) as (_, _, command_id, attempt):
+    async with _held_attempt(engine, lease_seconds=3.0) as (_, _, command_id, attempt):
         claimed = await command(engine, command_id)
         assert claimed["status"] == CommandStatus.RUNNING and claimed["lease_token"]
         renewed = await _until(
             engine, command_id, lambda r: r["lease_expires_at"] > claimed["lease_expires_at"]
         )
         assert renewed["lease_token"] == claimed["lease_token"]  # still this attempt's
+        # each expiry is its renewal's moment + 3 s: renewed (every 1 s) before it lapsed
+        assert renewed["lease_expires_at"] - claimed["lease_expires_at"] < timedelta(seconds=3)
 
         far = utcnow() + timedelta(hours=1)  # another worker takes the command over
         await set_command(
@@ -114,6 +116,68 @@ async def test_a_slow_attempt_renews_its_lease_and_one_taken_over_changes_nothin
         assert (after["status"], after["lease_token"]) == (CommandStatus.RUNNING, "other")
         assert after["lease_expires_at"] == far  # the abandoned attempt gave back nothing
         assert after["applied_at"] is None  # nor recorded its write
+    _logged(caplog, f"command {command_id}: lease taken over, attempt abandoned", None)
+
+
+async def test_a_renewal_that_meets_a_database_blip_is_tried_again(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first renewal fails (the database is briefly unreachable); the attempt keeps its
+    lease, renews it at the next beat and finishes. The failure is logged with its cause."""
+    renew = command_log.renew_lease
+    calls = 0
+
+    async def blip_once(*args: Any, **kwargs: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("the database is briefly unreachable")
+        return await renew(*args, **kwargs)
+
+    monkeypatch.setattr(command_log, "renew_lease", blip_once)
+    async with _held_attempt(engine, lease_seconds=3.0) as held:
+        _, transport, command_id, attempt = held
+        claimed = await command(engine, command_id)
+        renewed = await _until(
+            engine, command_id, lambda r: r["lease_expires_at"] > claimed["lease_expires_at"]
+        )
+        assert calls >= 2 and renewed["lease_token"] == claimed["lease_token"]
+        transport.release.set()
+        report = await asyncio.wait_for(attempt, WAIT_SECONDS)
+    assert report["status"] == CommandStatus.SUCCEEDED, report
+    _logged(caplog, f"command {command_id}: lease not renewed", "briefly unreachable")
+
+
+async def test_a_cancelled_attempt_whose_release_fails_is_still_cancelled(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Giving the lease back meets a database blip: the cancellation still goes through, the
+    failure is logged with its cause, and the lease is left to lapse by itself."""
+
+    async def blip(*args: Any, **kwargs: Any) -> bool:
+        raise ConnectionError("the database is briefly unreachable")
+
+    monkeypatch.setattr(command_log, "release_lease", blip)
+    async with _held_attempt(engine, lease_seconds=60.0) as (_, _, command_id, attempt):
+        claimed = await command(engine, command_id)
+        attempt.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await attempt
+        after = await command(engine, command_id)
+    assert after["lease_expires_at"] == claimed["lease_expires_at"]  # not given back
+    _logged(caplog, f"command {command_id}: lease not released", "briefly unreachable")
+
+
+def _logged(caplog: pytest.LogCaptureFixture, message: str, cause: str | None) -> None:
+    """``message`` was logged as a warning by the lease, with the exception ``cause``."""
+    found = [
+        r
+        for r in caplog.records
+        if r.name == "sync_jobs.commands.lease" and r.getMessage() == message
+    ]
+    assert found and found[0].levelname == "WARNING", [r.getMessage() for r in caplog.records]
+    if cause is not None:
+        assert found[0].exc_info is not None and cause in str(found[0].exc_info[1])
 
 
 async def test_a_cancelled_attempt_gives_its_lease_back_at_once(engine: AsyncEngine) -> None:

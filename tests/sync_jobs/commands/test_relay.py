@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel import command_log
 from readmodel.command_log import CommandStatus, NewCommand
 from readmodel.types import utcnow
-from sync_jobs.commands.relay import ArqCommandDispatcher, relay_accepted, relay_one
+from sync_jobs.commands.relay import (
+    ArqCommandDispatcher,
+    CommandRelay,
+    relay_accepted,
+    relay_commands,
+    relay_one,
+)
+from sync_jobs.context import DEPS_KEY
+from sync_jobs.dispatch import COMMAND_QUEUE_NAME
 from tests.conftest import REDIS_URL, unreachable
 
 
@@ -58,7 +72,30 @@ async def _accepted(engine: AsyncEngine, key: str) -> int:
         payload={"milestone_source_id": "task-3", "completed_on": "2026-06-30"},
         correlation_id="test",
     )
-    return int((await command_log.accept(engine, new, now=utcnow())).row.id)
+    command_id = int((await command_log.accept(engine, new, now=utcnow())).row.id)
+    if command_id < ID_FLOOR:  # this database's first: move its ids out of other tests' way
+        command_id = await _renumber(engine, command_id)
+    return command_id
+
+
+# arq's job ids (``command-<id>``) and locks are global in Redis, and every test database
+# numbers its commands from 1: tests running at once (xdist, mutmut's children) would meet
+# on ``command-1``. Each test's commands are numbered from a random floor instead.
+ID_FLOOR = 1_000_000
+
+
+async def _renumber(engine: AsyncEngine, command_id: int) -> int:
+    new_id = random.randrange(ID_FLOOR, 2**31 - 1_000_000)
+    c = command_log.COMMANDS.c
+    async with engine.begin() as conn:
+        await conn.execute(
+            command_log.COMMANDS.update().where(c.id == command_id).values(id=new_id)
+        )
+        if conn.dialect.name == "postgresql":  # SQLite takes the largest id + 1 by itself
+            await conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('command', 'id'), :n)"), {"n": new_id}
+            )
+    return new_id
 
 
 async def _status(engine: AsyncEngine, command_id: int) -> str:
@@ -116,11 +153,15 @@ async def test_a_retry_scheduled_for_later_waits(
     up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
     try:
         report = await relay_accepted(engine, up)
-        due = await relay_accepted(engine, up, now=lambda: utcnow() + timedelta(minutes=6))
+        at = utcnow() + timedelta(minutes=6)
+        due = await relay_accepted(engine, up, now=lambda: at)
     finally:
         await up.close()
     assert (report.dispatched, due.dispatched) == (0, 1)
     assert await _status(engine, later) == CommandStatus.DISPATCHED
+    async with engine.connect() as conn:
+        row = await command_log.get(conn, later)
+    assert row is not None and row.dispatched_at == at  # the sweep's clock, not another
 
 
 async def test_a_job_lost_from_the_queue_is_queued_again(
@@ -180,10 +221,224 @@ async def test_a_sweep_takes_a_batch_of_stuck_commands_oldest_first(
         statuses = [await job.status() for job in jobs]
         return [i for i, status in zip(every, statuses, strict=True) if status == JobStatus.queued]
 
+    # a dead worker's arq lock on its job: the sweep releases it for the commands it takes
+    locks = {i: in_progress_key_prefix + f"command-{i}" for i in (alive, *ids)}
+    for command_id, key in locks.items():
+        if command_id == alive or stuck != "lost":  # a lost job's worker holds no lock
+            await redis.set(key, b"1", px=60_000)
     try:
         await relay_accepted(engine, up, limit=2)
         swept = await queued()
+        locked = [i for i, key in locks.items() if await redis.exists(key)]
     finally:
         await up.close()
+        await redis.delete(*locks.values())
 
     assert swept == ids[:2]
+    for command_id in swept:
+        info = await Job(f"command-{command_id}", redis, _queue_name=queue).info()
+        assert info is not None and (info.function, info.args) == ("apply_command", (command_id,))
+    assert locked == ([alive] if stuck == "lost" else [alive, ids[2]])
+
+
+async def test_a_queued_command_is_presumed_lost_15_seconds_after_it_was_due(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """The grace docs/writes.md names: 14.5 s after its dispatch a job is left to the queue,
+    15.5 s after it is queued again (moments taken from the row's own ``dispatched_at``)."""
+    command_id = await _accepted(engine, "grace")
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        await relay_accepted(engine, up)
+        await redis.delete(queue, f"arq:job:command-{command_id}")  # the queue lost it
+        async with engine.connect() as conn:
+            row = await command_log.get(conn, command_id)
+        assert row is not None and row.dispatched_at is not None
+        dispatched = row.dispatched_at
+        await relay_accepted(engine, up, now=lambda: dispatched + timedelta(seconds=14.5))
+        within = await redis.zcard(queue)
+        await relay_accepted(engine, up, now=lambda: dispatched + timedelta(seconds=15.5))
+        after = await redis.zcard(queue)
+    finally:
+        await up.close()
+    assert (within, after) == (0, 1)
+
+
+async def test_a_sweep_while_redis_is_down_leaves_stuck_commands_for_the_next_one(
+    engine: AsyncEngine, redis: ArqRedis, queue: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No ACCEPTED command, one whose worker died and one the queue lost: with Redis down the
+    sweep says so (``pending``), changes nothing, and the next sweep with Redis queues both."""
+    lapsed, lost = await _accepted(engine, "down-lapsed"), await _accepted(engine, "down-lost")
+    long_ago = utcnow() - timedelta(hours=1)
+    async with engine.begin() as conn:
+        dead = {"lease_token": "dead", "lease_expires_at": long_ago}
+        for command_id, status, fields in (
+            (lapsed, CommandStatus.RUNNING, dead),
+            (lost, CommandStatus.DISPATCHED, {"dispatched_at": long_ago}),
+        ):
+            assert await command_log.transition(
+                conn, command_id, {CommandStatus.ACCEPTED}, status, now=long_ago, **fields
+            )
+    down = ArqCommandDispatcher(f"redis://127.0.0.1:{_closed_port()}/0", queue_name=queue)
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        outage = await relay_accepted(engine, down)
+        back = await relay_accepted(engine, up)
+    finally:
+        await down.close()
+        await up.close()
+
+    assert (outage.dispatched, outage.pending) == (0, True)
+    said = "waiting commands not queued again yet: the job queue (Redis) is unavailable"
+    assert said in [r.getMessage() for r in caplog.records]
+    assert (back.dispatched, back.pending) == (0, False)
+    assert await redis.zcard(queue) == 2
+    assert (await _status(engine, lapsed), await _status(engine, lost)) == ("RUNNING", "DISPATCHED")
+
+
+async def test_the_gateways_background_sweep_queues_what_the_first_relay_could_not(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """``CommandRelay``: a command whose relay after acceptance never happened (the queue was
+    down, the gateway stopped) is queued by the sweep that runs every interval by itself."""
+    command_id = await _accepted(engine, "background")  # its relay_one never ran
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    relay = CommandRelay(engine, up, interval=0.05)
+    await relay.stop()  # before its start (a lifespan that failed early): nothing to stop
+    relay.start()
+    try:
+        for _ in range(600):  # 30 s at most
+            if await _status(engine, command_id) == CommandStatus.DISPATCHED:
+                break
+            await asyncio.sleep(0.05)
+        await relay.stop()
+        later = await _accepted(engine, "after-stop")
+        await asyncio.sleep(0.5)  # ten intervals: a sweep still running would queue it
+        assert await _status(engine, later) == CommandStatus.ACCEPTED
+    finally:
+        await relay.stop()
+        await up.close()
+    assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+    assert await redis.zcard(queue) == 1
+
+
+async def test_a_dead_redis_is_given_up_on_at_once(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/writes.md: while Redis is down a mutation waits about 1 s at most for it. A refused
+    connection is not retried (arq would retry after 1 s each time): the relay gives up at
+    once and the command stays ACCEPTED for the sweep."""
+    command_id = await _accepted(engine, "dead-redis")
+    down = ArqCommandDispatcher(f"redis://127.0.0.1:{_closed_port()}/0")
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        queued = await relay_one(engine, down, command_id)
+        waited = loop.time() - started
+    finally:
+        await down.close()
+    assert queued is False and await _status(engine, command_id) == CommandStatus.ACCEPTED
+    assert waited < 1.0  # arq's first retry alone would take 1 s
+    said = f"command {command_id} stays ACCEPTED: the job queue (Redis) is unavailable"
+    assert said in [r.getMessage() for r in caplog.records]
+
+
+async def test_a_just_accepted_command_is_queued_by_the_gateways_relay(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """``CommandRelay.dispatch``, called once the mutation's transaction committed."""
+    command_id = await _accepted(engine, "dispatch")
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    try:
+        queued = await CommandRelay(engine, up, interval=3600).dispatch(command_id)
+    finally:
+        await up.close()
+    assert queued is True and await _status(engine, command_id) == CommandStatus.DISPATCHED
+    job = Job(f"command-{command_id}", redis, _queue_name=queue)
+    assert await job.status() == JobStatus.queued
+
+
+async def test_the_workers_cron_sweep_queues_accepted_commands_on_the_commands_queue(
+    engine: AsyncEngine,
+) -> None:
+    """``relay_commands``, the worker's cron job, with the worker's own pool: the command is
+    queued on the commands' queue (``clientgraph:commands``) and marked DISPATCHED. Redis
+    database 9, so that no worker of another test's picks the job up."""
+    command_id = await _accepted(engine, "cron")
+    settings = RedisSettings.from_dsn(REDIS_URL)
+    settings.database = 9
+    try:
+        pool = await create_pool(settings)
+    except (OSError, RedisError) as error:
+        unreachable(f"Redis at {REDIS_URL}", error)
+    ctx: dict[str, Any] = {"redis": pool, DEPS_KEY: SimpleNamespace(engine=engine)}
+    job = Job(f"command-{command_id}", pool, _queue_name=COMMAND_QUEUE_NAME)
+    try:
+        report = await relay_commands(ctx)
+        status = await job.status()
+    finally:
+        await pool.zrem(COMMAND_QUEUE_NAME, f"command-{command_id}")
+        await pool.delete(f"arq:job:command-{command_id}")
+        await pool.aclose()
+    assert report == {"dispatched": 1, "pending": False}
+    assert status == JobStatus.queued
+    assert await _status(engine, command_id) == CommandStatus.DISPATCHED
+
+
+class _Recording:
+    """A dispatcher with ``enqueue`` only, as embedded mode's (no arq lock to release); its
+    first ``enqueue`` can be made to break as a bug or a database blip would."""
+
+    def __init__(self, *, break_first: bool = False) -> None:
+        self.queued: list[tuple[str, int]] = []
+        self._break = break_first
+
+    async def enqueue(self, function_name: str, *args: Any) -> str | None:
+        if self._break:
+            self._break = False
+            raise RuntimeError("the sweep broke")
+        self.queued.append((function_name, args[0]))
+        return f"command-{args[0]}"
+
+
+async def test_accepted_commands_are_queued_a_batch_per_sweep_and_embedded_mode_takes_over(
+    engine: AsyncEngine,
+) -> None:
+    """At most ``limit`` ACCEPTED commands per sweep, the oldest first; a lapsed command is
+    taken over by a dispatcher that has no lock to release (embedded mode)."""
+    accepted = [await _accepted(engine, f"batch-{n}") for n in range(3)]
+    lapsed = await _accepted(engine, "batch-lapsed")
+    dead = {"lease_token": "dead", "lease_expires_at": utcnow() - timedelta(hours=1)}
+    async with engine.begin() as conn:
+        assert await command_log.transition(
+            conn, lapsed, {CommandStatus.ACCEPTED}, CommandStatus.RUNNING, now=utcnow(), **dead
+        )
+    embedded = _Recording()
+
+    report = await relay_accepted(engine, embedded, limit=2)
+
+    assert (report.dispatched, report.pending) == (2, False)
+    assert embedded.queued == [("apply_command", i) for i in (*accepted[:2], lapsed)]
+    assert await _status(engine, accepted[2]) == CommandStatus.ACCEPTED
+
+
+async def test_the_background_sweep_goes_on_after_a_sweep_broke(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sweep that breaks (a bug, a database blip) is logged with its traceback and the loop
+    carries on: the next sweep queues the command."""
+    command_id = await _accepted(engine, "broke")
+    flaky = _Recording(break_first=True)
+    relay = CommandRelay(engine, flaky, interval=0.05)
+    relay.start()
+    try:
+        for _ in range(600):  # 30 s at most
+            if flaky.queued:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+    assert flaky.queued == [("apply_command", command_id)]
+    broke = [r for r in caplog.records if r.getMessage() == "command relay sweep failed"]
+    assert broke and broke[0].exc_info is not None

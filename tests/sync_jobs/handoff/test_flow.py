@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from readmodel import command_log
+from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
+from readmodel.types import utcnow
+from sync_jobs.handoff.steps import command_key
+from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
     Sources,
     drive,
@@ -59,6 +64,8 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
     synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
     assert project["account_id"] == synced["account_id"] and project["rate_card_id"] is not None
+    # when the deal was won: its close, else (the simulator keeps none) when the win was seen
+    assert found["won_at"] == (synced["closed_at"] or found["created_at"]) is not None
     staffed = await rows_of(sources, "assignment", project_id=project["id"])
     assert {a["status"] for a in staffed} == {"requested"}
     assert sum(a["scheduled_hours_x100"] for a in staffed) == project["budget_hours_x100"] > 0
@@ -166,3 +173,75 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
     assert sources.ns.records["job"][retried["project_source_id"]]["custentity_cg_manager"] == (
         "Ada Lovelace"
     )
+
+
+async def test_a_step_whose_key_another_command_holds_fails_and_adopts_nothing(
+    sources: Sources,
+) -> None:
+    """The project step's key (``handoff-<id>-create_project-1``) already names a command of
+    another kind: the step fails visibly (``HANDOFF_KEY_TAKEN``) instead of taking that
+    command for its own, and nothing is written to NetSuite."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    squatter = command_log.NewCommand(
+        kind="update_opportunity",
+        target_system="salesforce",
+        target_object="opportunity",
+        target_source_id=deal["source_id"],
+        idempotency_key=command_key(handoff_id, "create_project", 1),
+        input_hash="squatter",
+        payload={"opportunity_id": deal["source_id"], "stage": "negotiation"},
+        correlation_id="squatter",
+    )
+    taken = await command_log.accept(sources.engine, squatter, now=utcnow())
+    jobs_before = len(sources.ns.records["job"])
+
+    assert await drive(sources, handoff_id) == "FAILED"  # the customer step, then this
+
+    failed = await handoff(sources, handoff_id)
+    step = failed["steps"][1]
+    assert (step["name"], step["status"], step["command_id"]) == ("create_project", "FAILED", None)
+    assert step["error_code"] == failed["error_code"] == "HANDOFF_KEY_TAKEN"
+    assert squatter.idempotency_key in step["error_message"]
+    assert failed["manual_intervention"] is True
+    assert len(sources.ns.records["job"]) == jobs_before
+    async with sources.engine.connect() as conn:
+        still = await command_log.get(conn, int(taken.row.id))
+    assert still is not None and still.status == "ACCEPTED"  # untouched
+
+
+async def test_a_step_whose_command_an_operator_cancelled_fails_the_handoff(
+    sources: Sources,
+) -> None:
+    """The customer step's command is cancelled (``cancelCommand``) before a worker ran it:
+    the handoff fails at that step, saying how its command ended, for an operator to retry."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    step = (await handoff(sources, handoff_id))["steps"][0]
+    await set_command(sources.engine, step["command_id"], CommandStatus.CANCELLED)
+
+    assert await drive(sources, handoff_id) == "FAILED"
+
+    failed = await handoff(sources, handoff_id)
+    stopped = failed["steps"][0]
+    assert (stopped["name"], stopped["status"]) == ("ensure_customer", "FAILED")
+    assert (stopped["error_code"], stopped["error_message"]) == (
+        "COMMAND_LOST",
+        "the step's command ended CANCELLED",
+    )
+    assert (failed["error_code"], failed["manual_intervention"]) == ("COMMAND_LOST", True)
+
+
+async def test_a_steps_success_moves_the_handoff_on_by_itself(sources: Sources) -> None:
+    """The worker's hook after a step's command SUCCEEDS (``on_command_succeeded``) finds the
+    command's handoff and starts the next step: nobody calls ``advance``."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)  # the win's own hook logged step 1
+    first = (await handoff(sources, handoff_id))["steps"][0]
+    assert first["status"] == "RUNNING" and first["command_id"] is not None
+
+    assert await run_to_the_end(sources, first["command_id"]) == []  # apply_command, hook
+
+    steps = (await handoff(sources, handoff_id))["steps"]
+    assert [s["status"] for s in steps[:3]] == ["SUCCEEDED", "RUNNING", "PENDING"]
+    assert steps[1]["command_id"] is not None

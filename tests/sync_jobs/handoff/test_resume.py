@@ -4,6 +4,7 @@ project; a worker dying between steps leaves a handoff the next sweep resumes.""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -62,7 +63,8 @@ async def test_a_win_seen_five_times_at_once_makes_one_project(sources: Sources)
     ctx = {DEPS_KEY: sources.deps}
     jobs_before = len(sources.ns.records["job"])
 
-    await asyncio.gather(*(advance_handoffs(ctx) for _ in range(5)))  # five sweeps at once
+    sweeps = await asyncio.gather(*(advance_handoffs(ctx) for _ in range(5)))  # at once
+    assert sum(sweep["opened"] for sweep in sweeps) == 1  # each counts what it made
     handoff_id = await handoff_of(sources, deal["source_id"])
     assert (await handoff(sources, handoff_id))["status"] == "WAITING_FOR_DATA"
     await resume(sources, handoff_id, READY)
@@ -229,3 +231,73 @@ async def _log_the_project_step(conn: Any, handoff_id: int) -> int:
     accepted = await command_log.insert_or_fetch(conn, new, now=now)
     await state.set_step(conn, steps[1].id, status="RUNNING", command_id=accepted.row.id)
     return int(accepted.row.id)
+
+
+async def test_data_sent_with_a_win_sync_saw_first_joins_its_handoff_until_it_starts(
+    sources: Sources,
+) -> None:
+    """Sync opened the handoff (no data: WAITING_FOR_DATA); the markOpportunityWon mutation
+    then brings the data, which is merged into that handoff, not a second one. Data sent once
+    the handoff has started changes nothing."""
+    deal = open_deal(sources)
+    await _won_in_the_crm(sources, deal)
+    await advance_handoffs({DEPS_KEY: sources.deps})
+    handoff_id = await handoff_of(sources, deal["source_id"])
+    assert (await handoff(sources, handoff_id))["status"] == "WAITING_FOR_DATA"
+
+    assert await win(sources, deal, READY) == handoff_id  # the mutation, data in hand
+    merged = await handoff(sources, handoff_id)
+    assert (json.loads(merged["inputs"]), merged["trigger"]) == (READY, "sync")
+    assert merged["status"] == "IN_PROGRESS"
+    assert await drive(sources, handoff_id) == "COMPLETED"
+
+    await win(sources, deal, {"billing_method": "retainer"})  # too late: it has run
+    assert json.loads((await handoff(sources, handoff_id))["inputs"]) == READY
+    assert await _count(sources, select(func.count()).select_from(state.HANDOFFS)) == 1
+
+
+async def test_data_is_not_merged_into_a_handoff_an_advancer_started_meanwhile(
+    sources: Sources,
+) -> None:
+    """``merge_inputs``: data merged into an open handoff (and only that one, its
+    ``updated_at`` moved); a row read while the handoff was open, after an advancer moved it
+    to IN_PROGRESS, is refused by the statement's own status guard (the read alone would not
+    refuse); a row read as started is refused at once. The sweep's ``in_flight`` lists both,
+    oldest first, a batch at a time."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, None)  # no data: WAITING_FOR_DATA
+    other = open_deal(sources, account_id=_another_account(sources, deal))
+    other_id = await win(sources, other, None)  # another open handoff
+    async with sources.engine.connect() as conn:
+        read, other_read = [await state.load(conn, i) for i in (handoff_id, other_id)]
+    assert read is not None and read.status == "WAITING_FOR_DATA" and other_read is not None
+    again = await state.open_handoff(
+        sources.engine, read.opportunity_id, trigger="sync", won_at=None, inputs=None, now=utcnow()
+    )
+    assert again == (handoff_id, False)  # the deal's handoff, not made again
+    supplied, moved = {"manager_name": "Ada Lovelace"}, utcnow()
+    async with sources.engine.begin() as conn:
+        assert await state.merge_inputs(conn, other_read, supplied, moved) is True
+    async with sources.engine.begin() as conn:  # an advancer starts the first handoff
+        await state.set_handoff(conn, handoff_id, utcnow(), status="IN_PROGRESS")
+    async with sources.engine.begin() as conn:
+        stale = await state.merge_inputs(conn, read, READY, utcnow())
+        started = await state.load(conn, handoff_id)
+        assert started is not None
+        fresh = await state.merge_inputs(conn, started, READY, utcnow())
+        first_batch = await state.in_flight(conn, 1)
+
+    assert (stale, fresh) == (False, False)
+    assert json.loads((await handoff(sources, handoff_id))["inputs"]) == {}
+    merged = await handoff(sources, other_id)
+    assert (json.loads(merged["inputs"]), merged["updated_at"]) == (supplied, moved)
+    assert first_batch == [handoff_id]
+
+
+def _another_account(sources: Sources, deal: dict[str, Any]) -> Any:
+    """An account, other than ``deal``'s, with an open deal a handoff can start from."""
+    return next(
+        o["account_id"]
+        for o in sources.rows["opportunity"]
+        if not o["is_closed"] and o["service_line"] and o["account_id"] != deal["account_id"]
+    )
