@@ -55,9 +55,11 @@ COUNTED = frozenset(
         "account_health_factor",
         "project_figures",
         "engagement_figures",
+        "project_outlook",  # migration 0016
+        "project_outlook_factor",
     }
 )
-"""The tables whose writes bump a counter (the triggers of migration 0015)."""
+"""The tables whose writes bump a counter (the triggers of migrations 0015 and 0016)."""
 
 LAST_COLUMN = " AS fallback"
 """How a plan's statement ends (resolvers/planner/compile.py): its select list's last column."""

@@ -118,6 +118,13 @@ class Health:
     only when stored as of the request's today."""
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """``Project.outlook``: stored in ``project_outlook`` and ``project_outlook_factor`` with
+    the project's figures, read only when stored as of the request's today and for its trend
+    window (its object is guarded as a stored figure's: its account's figures current)."""
+
+
 Field = (
     Column
     | UtcTime
@@ -131,6 +138,7 @@ Field = (
     | Many
     | Stored
     | Health
+    | Outlook
 )
 
 
@@ -266,6 +274,7 @@ ENTITIES: dict[str, Entity] = {
             milestones=Many("Milestone", "project_id", ("due_date", "id")),
             invoices=Many("Invoice", "project_id", ("issue_date", "id")),
             **PROJECT_FIGURES,
+            outlook=Outlook(),
         ),
     ),
     "Milestone": Entity(
