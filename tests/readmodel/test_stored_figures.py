@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.settings import Settings
 from readmodel.figures.stored import refresh_stale
 from readmodel.seed import SeedConfig, seed_firm
-from sync_jobs.pull import apply_page
-from sync_jobs.rows import CanonicalRow
 from sync_jobs.context import DEPS_KEY, SyncDeps
 from sync_jobs.jobs import JOBS
+from sync_jobs.pull import apply_page
+from sync_jobs.rows import CanonicalRow
 from tests.access.compiled import Answer, admin_paths, ask
 
 DAY = date(2026, 3, 2)
