@@ -17,7 +17,8 @@ from sqlalchemy import Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import Settings
-from readmodel.figures.stored import refresh_stale
+from clientgraph.settings_forecasts import ForecastSettings
+from readmodel.figures.stored import OUTLOOK_WINDOW, refresh_stale
 from readmodel.seed import SeedConfig, seed_firm
 from sync_jobs.context import DEPS_KEY, SyncDeps
 from sync_jobs.jobs import JOBS
@@ -45,8 +46,10 @@ def at(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), UTC)
 
 
-async def both(engine: AsyncEngine, day: date, query: str = QUERY) -> tuple[Answer, Answer]:
-    async with admin_paths(engine, at(day)) as (per_field_client, compiled_client):
+async def both(
+    engine: AsyncEngine, day: date, query: str = QUERY, **settings: Any
+) -> tuple[Answer, Answer]:
+    async with admin_paths(engine, at(day), **settings) as (per_field_client, compiled_client):
         per_field = await ask(per_field_client, query, {})
         compiled = await ask(compiled_client, query, {})
     assert compiled.body == per_field.body
@@ -147,6 +150,11 @@ async def test_outlooks_are_stored_with_the_figures_as_of_a_day(engine: AsyncEng
 
     _, next_day = await both(engine, DAY + timedelta(days=1), OUTLOOKS)
     assert next_day.statements > 1  # stored as of DAY: the next day's is computed per field
+    assert ForecastSettings().outlook_window_days == OUTLOOK_WINDOW  # stored: the default's
+    other = ForecastSettings(outlook_window_days=OUTLOOK_WINDOW + 7)
+    per_field, other_window = await both(engine, DAY, OUTLOOKS, forecasts=other)
+    assert other_window.statements > 1  # another window than the stored one: per field
+    assert per_field.body != today.body  # (the window changes the trends)
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE project SET end_date = NULL"))  # every trend: gone
         await refresh_stale(conn, DAY)
