@@ -142,11 +142,13 @@ async def _refresh_chunk(conn: AsyncConnection, ids: Sequence[int], today: date)
     projects = [_project_row(figures_of(s)) | {"account_id": s.account_id} for s in sums]
     live_projects = select(PROJECT.c.id).where(live(PROJECT), PROJECT.c.account_id.in_(ids))
     inputs = await outlook_inputs_of(conn, live_projects, today, OUTLOOK_WINDOW)
-    outlooks, outlook_factors = [], []
+    outlooks: list[dict[str, Any]] = []
+    outlook_factors: list[dict[str, Any]] = []
     for s in sums:
         o = outlook_of(s, figures_of(s), inputs(s.id), today)
-        outlooks.append(_outlook_row(o) | {"project_id": s.id, "account_id": s.account_id})
-        outlooks[-1] |= {"as_of": today, "window_days": OUTLOOK_WINDOW}
+        keys = {"project_id": s.id, "account_id": s.account_id}
+        when = {"as_of": today, "window_days": OUTLOOK_WINDOW}
+        outlooks.append(_outlook_row(o) | keys | when)
         for position, (name, value, explanation) in enumerate(o.factors):
             outlook_factors.append(
                 {

@@ -125,6 +125,13 @@ class Outlook:
     window (its object is guarded as a stored figure's: its account's figures current)."""
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """``Opportunity.readiness``: the handoff's readiness checks (``sync_jobs.handoff.
+    readiness``) written in SQL over the deal, its client, its newest engagement, the client's
+    ERP links and the rate cards; null for a closed deal."""
+
+
 Field = (
     Column
     | UtcTime
@@ -139,6 +146,7 @@ Field = (
     | Stored
     | Health
     | Outlook
+    | Readiness
 )
 
 
@@ -236,6 +244,7 @@ ENTITIES: dict[str, Entity] = {
             isClosed=Flag("is_closed"),
             closedAt=UtcTime("closed_at"),
             account=ToOne("Account", "account_id"),
+            readiness=Readiness(),
         ),
     ),
     "Engagement": Entity(

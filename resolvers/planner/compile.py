@@ -33,6 +33,7 @@ from resolvers.planner import catalog
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.dialect import Dialect
 from resolvers.planner.page import Page
+from resolvers.planner.readiness import readiness_sql
 from resolvers.planner.selections import selection_sets
 
 Binder = Callable[[Binding, dict[str, Any]], None]
@@ -257,6 +258,8 @@ class _Compiler:
                 return self.many(spec, definition, nodes, alias)
             case catalog.Stored() | catalog.Health() | catalog.Outlook():
                 return self.figure(spec, nodes, alias)
+            case catalog.Readiness():
+                return readiness_sql(self, nodes, alias)
         raise Fallback(f"{owner}: {spec!r}")  # pragma: no cover
 
     def money(self, nodes: list[FieldNode], minor: str, currency: str) -> str:

@@ -45,6 +45,15 @@ OUTLOOK = (
     "factors { name value explanation }",
     "factors { __typename v: value name }",
 )
+READINESS = (
+    "checks",
+    "passed",
+    "score",
+    "ready",
+    "__typename",
+    "issues { field message owner }",
+    "issues { __typename o: owner field }",
+)
 STATUSES = ["DRAFT", "POSTED", "PARTIALLY_PAID", "PAID", "VOID"]
 
 
@@ -109,8 +118,8 @@ def _field(draw: st.DrawFn, doc: Document, type_name: str, name: str, depth: int
     ):
         picked = draw(st.lists(st.sampled_from(MONEY), min_size=1, max_size=3))
         return f"{alias}{name} {{ {' '.join(picked)} }}"
-    if isinstance(spec, catalog.Health | catalog.Outlook):
-        choices = HEALTH if isinstance(spec, catalog.Health) else OUTLOOK
+    if isinstance(spec, catalog.Health | catalog.Outlook | catalog.Readiness):
+        choices = {catalog.Health: HEALTH, catalog.Outlook: OUTLOOK}.get(type(spec), READINESS)
         picked = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=4, unique=True))
         return f"{alias}{name} {{ {' '.join(picked)} }}"
     if isinstance(spec, catalog.ToOne | catalog.Many):

@@ -111,6 +111,25 @@ query ProjectOutlook($id: ID!) {
 }
 """
 OUTLOOK_MONEY = [n for t, n in FIELD_ROLES if t == "ProjectOutlook"]
+READINESS = """
+query Readiness($first: Int) {
+  accounts(first: $first) {
+    nodes {
+      name
+      opportunities {
+        name isClosed serviceLine
+        readiness { __typename checks passed score ready issues { __typename field message owner } }
+        r: readiness { ready }
+      }
+    }
+  }
+}
+"""
+DEAL_READINESS = """
+query DealReadiness($id: ID!) {
+  opportunity(id: $id) { name readiness { score issues { field owner } } account { name } }
+}
+"""
 
 
 async def _same(
@@ -186,6 +205,36 @@ async def test_outlooks_answer_alike(paths: TwoPaths, world: World, role: Role) 
     for key in keys[:: max(1, len(keys) // 5)]:  # the admin sees every project: no NOT_FOUND
         variables = {"id": to_global_id("Project", key)}
         await _same(paths, role, PROJECT_OUTLOOK, variables, compiled=role is Role.ADMIN)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+async def test_readiness_answers_alike(paths: TwoPaths, world: World, role: Role) -> None:
+    """``Opportunity.readiness`` written in SQL (resolvers/planner/readiness.py) equals the
+    handoff's checks the per-field path runs, issues in order, null for closed deals; a role
+    it is masked for falls back."""
+    internal = role in FIELD_ROLES[("Opportunity", "readiness")]
+    for first in (1, 50):
+        await _same(paths, role, READINESS, {"first": first}, compiled=internal)
+    async with world.engine.connect() as conn:
+        found = await conn.execute(text("SELECT id FROM opportunity ORDER BY id"))
+        keys = [r[0] for r in found]
+    for key in keys[:: max(1, len(keys) // 6)]:
+        variables = {"id": to_global_id("Opportunity", key)}
+        await _same(paths, role, DEAL_READINESS, variables, compiled=role is Role.ADMIN)
+
+
+async def test_the_worlds_deals_reach_every_readiness_check(paths: TwoPaths, world: World) -> None:
+    """The world's deals are open and closed and fail several checks (else the comparison
+    above proves little); every check, and a ready deal, on hand-made deals:
+    tests/forecasts/test_deal_readiness.py."""
+    per_field, compiled = await paths.both(Role.ADMIN, READINESS, {"first": 100})
+    assert compiled.body == per_field.body and compiled.statements == 1
+    accounts = dict(dict(dict(compiled.body)["data"])["accounts"])["nodes"]
+    deals = [dict(o) for a in accounts for o in dict(a)["opportunities"]]
+    readiness = [dict(o["readiness"]) for o in deals if o["readiness"] is not None]
+    assert any(o["readiness"] is None for o in deals)  # closed deals
+    failed = {dict(i)["field"] for r in readiness for i in r["issues"]}
+    assert len(failed) >= 2, failed
 
 
 async def test_the_unified_view_is_one_statement(paths: TwoPaths) -> None:

@@ -49,14 +49,18 @@ def test_a_guarded_field_compiles_only_for_the_roles_that_see_it() -> None:
     guarded = [
         (t, n) for t, e in catalog.ENTITIES.items() for n in e.fields if (t, n) in FIELD_ROLES
     ]
-    assert ("Project", "budgetBurn") in guarded
+    assert ("Project", "budgetBurn") in guarded and ("Opportunity", "readiness") in guarded
     for type_name, name in guarded:
-        root = {"Project": "projects"}[type_name]  # the guarded figures are a project's
+        root = {"Project": "projects", "Opportunity": "opportunities"}[type_name]
         spec = catalog.ENTITIES[type_name].fields[name]
         inner = f"{name} {{ amount }}" if getattr(spec, "kind", "") == "money" else name
         if isinstance(spec, catalog.Outlook):
             inner = f"{name} {{ status }}"
-        document = parse(f"{{ {root}(first: 1) {{ nodes {{ {inner} }} }} }}")
+        if isinstance(spec, catalog.Readiness):
+            inner = f"{name} {{ score issues {{ field }} }}"
+        document = parse(f"{{ accounts(first: 1) {{ nodes {{ {root} {{ {inner} }} }} }} }}")
+        if root == "projects":
+            document = parse(f"{{ {root}(first: 1) {{ nodes {{ {inner} }} }} }}")
         operation = get_operation_ast(document)
         assert operation is not None
         for role in Role:
