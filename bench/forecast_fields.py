@@ -6,8 +6,10 @@
 Each field is asked for with every one of its scalar fields (lists at their default ``first``)
 by an admin, on the per-field path (these fields are not compiled), with the gateway's clock at
 noon UTC of ``--today``: one request to warm the process (plans, caches of the schema), then
-``--runs`` requests timed one after the other; the statements are those the gateway's own
-engine ran for one request. docs/formulas.md ("Forecasts on a large firm") holds the numbers.
+``--runs`` requests timed one after the other; the statements are those ``/metrics`` counts
+for the operation (``clientgraph_graphql_sql_statements``: its resolvers' reads, not the
+caller's key or ``extensions.freshness``). docs/formulas.md ("Forecasts on a large firm")
+holds the numbers.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from typing import Any
 
 import httpx
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_type
+from prometheus_client import REGISTRY
 
+from clientgraph.metrics import SQL_STATEMENTS, operation_label
 from clientgraph.settings import AuthSettings, Settings
 from gateway.app import create_app
+from gateway.ops.request_metrics import operation_name
 from readmodel.db import count_statements
 from schema.build import build_schema
 
@@ -76,11 +81,12 @@ def documents(schema: Any, today: date) -> dict[str, str]:
             else selection(named, 2)
         )
         args = arguments.format(start=start.isoformat(), end=end.isoformat())
-        out[label] = f"query {{ {name}{args} {{ {inner} }} }}"
+        operation = "M" + "".join(ch for ch in label if ch.isalnum())
+        out[label] = f"query {operation} {{ {name}{args} {{ {inner} }} }}"
     return out
 
 
-async def measure(url: str, today: date, runs: int) -> list[dict[str, Any]]:
+async def measure(url: str, today: date, runs: int, show: bool = False) -> list[dict[str, Any]]:
     noon = datetime.combine(today, clock_time(12), UTC)
     settings = Settings(database_url=url, auth=AuthSettings(anonymous_role="admin"))
     app = create_app(settings, clock=lambda: noon)
@@ -95,35 +101,52 @@ async def measure(url: str, today: date, runs: int) -> list[dict[str, Any]]:
                 body = json.dumps({"query": document})
                 headers = {"content-type": "application/json"}
                 statements = count_statements(app.state.engine)
+                before = _operation_statements(document)
                 answer = (await client.post("/graphql", content=body, headers=headers)).json()
-                if "errors" in answer:
-                    raise SystemExit(f"{label}: {answer['errors'][:2]}")
-                count = len(statements)
+                codes = _codes(answer)
+                count = int(_operation_statements(document) - before)  # the operation's own
+                if show:  # every statement of the engine meanwhile (the embedded worker's too)
+                    for sql in statements:
+                        print(f"  {label}: {' '.join(sql.split())[:150]}")
                 times = []
                 for _ in range(runs):
                     started = time.perf_counter()
-                    await client.post("/graphql", content=body, headers=headers)
+                    timed = await client.post("/graphql", content=body, headers=headers)
                     times.append(time.perf_counter() - started)
+                    codes += _codes(timed.json())
                 size = len(json.dumps(answer))
                 results.append(
                     {
                         "field": label,
                         "statements": count,
-                        "median_s": round(statistics.median(times), 3),
-                        "max_s": round(max(times), 3),
+                        "median_s": round(statistics.median(times), 3) if times else None,
+                        "max_s": round(max(times), 3) if times else None,
                         "answer_bytes": size,
+                        "errors": codes,  # error codes of the warm-up and timed requests
                     }
                 )
     return results
+
+
+def _codes(answer: dict[str, Any]) -> list[str]:
+    return [str(e.get("extensions", {}).get("code")) for e in answer.get("errors", [])]
+
+
+def _operation_statements(document: str) -> float:
+    """Statements counted so far under the document's operation (``/metrics``' histogram)."""
+    label = operation_label(operation_name(None, document))
+    found = REGISTRY.get_sample_value(f"{SQL_STATEMENTS._name}_sum", {"operation": label})
+    return found or 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--today", type=date.fromisoformat, required=True)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--show", action="store_true", help="print each field's statements")
     args = parser.parse_args()
     url = os.environ["CLIENTGRAPH_DATABASE_URL"]
-    for row in asyncio.run(measure(url, args.today, args.runs)):
+    for row in asyncio.run(measure(url, args.today, args.runs, args.show)):
         print(json.dumps(row))
 
 
