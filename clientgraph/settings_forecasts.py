@@ -96,7 +96,8 @@ class ForecastSettings(BaseModel):
     holidays: list[date] = Field(
         default_factory=list,
         max_length=1000,
-        description="forecast.capacity: the firm's holidays (ISO dates, e.g. "
+        description="The firm's holidays (ISO dates, e.g. "
         '\'["2026-12-25","2026-12-28"]\' in CLIENTGRAPH_FORECASTS__HOLIDAYS): not working days '
-        "for available hours nor for spreading booked and pipeline demand.",
+        "for available hours (forecast.capacity, portfolio) nor for spreading booked and "
+        "pipeline demand or the revenue forecast.",
     )

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import readmodel.figures as figures
+from readmodel.forecasts.workdays import Calendar
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.inputs import EARLIEST, in_range
@@ -31,4 +32,5 @@ def period(ctx: Context, start: date | None, end: date | None) -> tuple[date, da
 
 async def portfolio_kpis(ctx: Context, start: date, end: date) -> Any:
     async with ctx.reader.connect() as conn:
-        return await figures.portfolio_kpis(conn, start, end, ctx.today)
+        holidays = Calendar.of(ctx.forecasts.holidays)  # as forecast { capacity } counts them
+        return await figures.portfolio_kpis(conn, start, end, ctx.today, holidays)

@@ -54,9 +54,11 @@ COUNTED = frozenset(
         "account_health_factor",
         "project_figures",
         "engagement_figures",
+        "project_outlook",  # migration 0016
+        "project_outlook_factor",
     }
 )
-"""The tables whose writes bump a counter (the triggers of migration 0015)."""
+"""The tables whose writes bump a counter (the triggers of migrations 0015 and 0016)."""
 
 OLDEST_SUCCESS = "(SELECT min(last_success_at) FROM sync_state)"
 """What a plan may read of ``sync_state`` (``AccountHealth.asOf``: the oldest successful pull),

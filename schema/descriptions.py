@@ -347,8 +347,8 @@ FIELDS: Mapping[str, str] = {
     "Portfolio.periodStart": "First day of the period.",
     "Portfolio.periodEnd": "Last day of the period.",
     "Portfolio.billableHours": "Approved billable hours in the period.",
-    "Portfolio.availableHours": "Capacity in the period: weekly capacity × working days ÷ 5 "
-    "(no holidays or leave; forecast.capacity has the holidays).",
+    "Portfolio.availableHours": "Capacity in the period: weekly capacity × working days "
+    "(less the firm's holidays, as forecast.capacity) ÷ 5; no personal leave.",
     "Portfolio.currencies": "Money figures, one entry per currency (never summed across).",
     "Project.code": "The project's code in the PSA.",
     "Project.name": "The project's name.",

@@ -16,7 +16,8 @@ from readmodel.figures.engagements import engagement_figures_where
 from readmodel.figures.numbers import ZERO_MONEY, per_10k, ratio
 from readmodel.figures.portfolio_sums import currency_sums, weekly_capacity_x100
 from readmodel.figures.sql import ENGAGEMENT
-from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK, working_days
+from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK
+from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 from readmodel.money import CENTS, Money, hours_to_decimal, value_of_time
 
 BACKLOG_ENGAGEMENTS = (EngagementStatus.SIGNED, EngagementStatus.ACTIVE)
@@ -52,7 +53,11 @@ class PortfolioKpis:
 
 
 async def portfolio_kpis(
-    conn: AsyncConnection, period_start: date, period_end: date, today: date
+    conn: AsyncConnection,
+    period_start: date,
+    period_end: date,
+    today: date,
+    calendar: Calendar = NO_HOLIDAYS,
 ) -> PortfolioKpis:
     """The firm's KPIs over a period, in 10 statements whatever the size of the firm.
 
@@ -61,6 +66,8 @@ async def portfolio_kpis(
         period_start: First day of the period.
         period_end: Last day of the period (included); not before ``period_start``.
         today: The date overdue balances are measured against.
+        calendar: The working days: Mondays to Fridays less the firm's holidays
+            (``forecasts.holidays``, as the capacity forecast counts them).
 
     Returns:
         Utilization over all people, and one ``CurrencyKpis`` per currency, sorted by code.
@@ -71,7 +78,7 @@ async def portfolio_kpis(
     capacity = await weekly_capacity_x100(conn)
     backlog = await backlog_by_currency(conn)
     billable = hours_to_decimal(sum(s.get("billable_hours_x100", 0) for s in sums.values()))
-    available = available_hours(capacity, working_days(period_start, period_end))
+    available = available_hours(capacity, calendar.days(period_start, period_end))
     days = (period_end - period_start).days + 1
     currencies = [
         currency_kpis(c, sums.get(c, {}), backlog.get(c, ZERO_MONEY), days)

@@ -9,6 +9,7 @@ parameters never grows with the number of projects found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, func, select
@@ -59,6 +60,7 @@ class ProjectSums:
     budget_minor: int
     budget_hours_x100: int
     etc_cost_minor: int
+    end_date: date | None = None
     hours_x100: int = 0
     billable_hours_x100: int = 0
     cost_x: int = 0
@@ -81,6 +83,7 @@ _ATTRIBUTES = (
     "budget_minor",
     "budget_hours_x100",
     "etc_cost_minor",
+    "end_date",
 )
 """The ``ProjectSums`` fields read from the project row itself."""
 

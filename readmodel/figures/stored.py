@@ -8,8 +8,13 @@ writes the results as integers and text. Triggers (migration 0014) delete an acc
 depends on the date: its row records ``as_of``, the compiled path uses it only on that day,
 and ``refresh_dated`` (the daily job) moves every account to a new day.
 
-Statements per call: 3 to find the accounts, then per chunk of ``CHUNK`` accounts 4 deletes,
-the figures' own (4 + 5 + 11) and 4 inserts, whatever the number of rows.
+Each live project's outlook (``Project.outlook``, readmodel/forecasts/outlook.py) is stored
+with its figures, as of the same day, for the trend window ``OUTLOOK_WINDOW`` (the setting's
+default: a deployment that sets ``forecasts.outlook_window_days`` otherwise is answered per
+field for the outlook; docs/architecture.md, "Stored figures").
+
+Statements per call: 3 to find the accounts, then per chunk of ``CHUNK`` accounts 6 deletes,
+the figures' own (4 + 5 + 11), the outlook's 2 and 6 inserts, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from readmodel import tables
 from readmodel.figures.engagements import engagement_figures_where
 from readmodel.figures.health import account_health
+from readmodel.figures.numbers import ratio
 from readmodel.figures.project_sums import project_sums
 from readmodel.figures.projects import ProjectFigures, figures_of
-from readmodel.figures.sql import ACCOUNT, ENGAGEMENT, PROJECT
+from readmodel.figures.sql import ACCOUNT, ENGAGEMENT, PROJECT, live
+from readmodel.forecasts.outlook import STORED_WINDOW, Outlook, outlook_inputs_of, outlook_of
 from readmodel.types import utcnow
 
 CHUNK = 500
@@ -37,6 +44,10 @@ STATE = tables.table_of(tables.AccountFigures)
 FACTOR = tables.table_of(tables.AccountHealthFactor)
 PROJECTS = tables.table_of(tables.ProjectFigures)
 ENGAGEMENTS = tables.table_of(tables.EngagementFigures)
+OUTLOOKS = tables.table_of(tables.ProjectOutlook)
+OUTLOOK_FACTORS = tables.table_of(tables.ProjectOutlookFactor)
+OUTLOOK_WINDOW = STORED_WINDOW
+"""The trend window (days) of the stored outlook."""
 
 
 LOCK_KEY = 0x63676669  # "cgfi": pg_advisory_xact_lock key of the writers of figures
@@ -116,12 +127,39 @@ async def _refresh_chunk(conn: AsyncConnection, ids: Sequence[int], today: date)
             )
         )
     )
+    for outlook_table in (OUTLOOKS, OUTLOOK_FACTORS):
+        await conn.execute(
+            delete(outlook_table).where(
+                or_(
+                    outlook_table.c.account_id.in_(ids),
+                    outlook_table.c.project_id.in_(owned_projects),
+                )
+            )
+        )
     await conn.execute(delete(FACTOR).where(FACTOR.c.account_id.in_(ids)))
     await conn.execute(delete(STATE).where(STATE.c.account_id.in_(ids)))
-    projects = [
-        _project_row(figures_of(s)) | {"account_id": s.account_id}
-        for s in await project_sums(conn, PROJECT.c.account_id.in_(ids))
-    ]
+    sums = await project_sums(conn, PROJECT.c.account_id.in_(ids))
+    projects = [_project_row(figures_of(s)) | {"account_id": s.account_id} for s in sums]
+    live_projects = select(PROJECT.c.id).where(live(PROJECT), PROJECT.c.account_id.in_(ids))
+    inputs = await outlook_inputs_of(conn, live_projects, today, OUTLOOK_WINDOW)
+    outlooks: list[dict[str, Any]] = []
+    outlook_factors: list[dict[str, Any]] = []
+    for s in sums:
+        o = outlook_of(s, figures_of(s), inputs(s.id), today)
+        keys = {"project_id": s.id, "account_id": s.account_id}
+        when = {"as_of": today, "window_days": OUTLOOK_WINDOW}
+        outlooks.append(_outlook_row(o) | keys | when)
+        for position, (name, value, explanation) in enumerate(o.factors):
+            outlook_factors.append(
+                {
+                    "project_id": s.id,
+                    "position": position,
+                    "account_id": s.account_id,
+                    "name": name,
+                    "value": None if value is None else str(value),
+                    "explanation": explanation,
+                }
+            )
     engagements = await engagement_figures_where(conn, ENGAGEMENT.c.account_id.in_(ids))
     owner = (
         dict(
@@ -179,6 +217,8 @@ async def _refresh_chunk(conn: AsyncConnection, ids: Sequence[int], today: date)
         (ENGAGEMENTS, rows),
         (STATE, states),
         (FACTOR, factors),
+        (OUTLOOKS, outlooks),
+        (OUTLOOK_FACTORS, outlook_factors),
     ):
         if values:
             await conn.execute(insert(table), values)
@@ -201,6 +241,31 @@ def _project_row(p: ProjectFigures) -> dict[str, Any]:
         "collected_minor": _minor(p.collected.amount),
         "margin_x10000": _x10000(p.margin),
     }
+
+
+def _outlook_row(o: Outlook) -> dict[str, Any]:
+    """What ``schema/forecasts/outlook.py`` shows of ``o``, as integers."""
+    trend = o.trend
+    return {
+        "currency": o.currency,
+        "status": o.status,
+        "low_to_budget_x10000": _x10000(ratio(o.low, o.budget)),
+        "high_to_budget_x10000": _x10000(ratio(o.high, o.budget)),
+        "trend_days_left": None if trend is None else trend.days_left,
+        "team_eac_minor": _minor(o.team_eac),
+        "trend_eac_minor": _maybe_minor(o.trend_eac),
+        "daily_burn_minor": None if trend is None else _minor(trend.daily),
+        "eac_low_minor": _minor(o.low),
+        "eac_high_minor": _minor(o.high),
+        "overrun_low_minor": _minor(o.low - o.budget),
+        "overrun_high_minor": _minor(o.high - o.budget),
+        "revenue_at_completion_minor": _maybe_minor(o.revenue_at_completion),
+        "margin_at_completion_x10000": _x10000(o.margin_at_completion),
+    }
+
+
+def _maybe_minor(value: Decimal | None) -> int | None:
+    return None if value is None else _minor(value)
 
 
 def _minor(value: Decimal) -> int:

@@ -10,13 +10,13 @@ Formulas and a worked example: docs/formulas.md, "Project outlook".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.enums import BillingMethod
@@ -27,6 +27,10 @@ from readmodel.figures.sql import MILESTONE, TIME_ENTRY, as_int, live, sum_if
 from readmodel.figures.workdays import working_days
 from readmodel.forecasts.outlook_text import factors
 from readmodel.money import Money, minor_to_decimal, value_of_time
+
+STORED_WINDOW = 28
+"""The trend window of the stored outlook (readmodel/figures/stored.py): the default of the
+setting ``forecasts.outlook_window_days`` (a test holds them equal)."""
 
 
 @dataclass(frozen=True)
@@ -104,26 +108,35 @@ class Outlook:
         return factors(self)
 
 
+Projects = Sequence[int] | Select[Any]
+"""A batch of projects: their ids, or a statement selecting them (so the bound parameters do
+not grow with the number of projects: readmodel/figures/stored.py)."""
+
+
+def _chosen(projects: Projects) -> Any:
+    return projects if isinstance(projects, Select) else list(projects)
+
+
 async def recent_cost(
-    conn: AsyncConnection, project_ids: Sequence[int], start: date, end: date
+    conn: AsyncConnection, projects: Projects, start: date, end: date
 ) -> dict[int, Decimal]:
     """Σ hours × cost rate of logged time worked from ``start`` to ``end``, per project."""
     t = TIME_ENTRY.c
     recent = t.status.in_(LOGGED_TIME) & (t.work_date >= start) & (t.work_date <= end)
     stmt = (
         select(t.project_id, sum_if(recent, t.hours_x100 * t.cost_rate_minor))
-        .where(live(TIME_ENTRY), t.project_id.in_(list(project_ids)))
+        .where(live(TIME_ENTRY), t.project_id.in_(_chosen(projects)))
         .group_by(t.project_id)
     )
     return {key: value_of_time(as_int(x)) for key, x in await conn.execute(stmt)}
 
 
-async def milestone_totals(conn: AsyncConnection, project_ids: Sequence[int]) -> dict[int, int]:
+async def milestone_totals(conn: AsyncConnection, projects: Projects) -> dict[int, int]:
     """Σ amounts of every live milestone (any status), per project, in minor units."""
     m = MILESTONE.c
     stmt = (
         select(m.project_id, func.sum(m.amount_minor))
-        .where(live(MILESTONE), m.project_id.in_(list(project_ids)))
+        .where(live(MILESTONE), m.project_id.in_(_chosen(projects)))
         .group_by(m.project_id)
     )
     return {key: as_int(total) for key, total in await conn.execute(stmt)}
@@ -176,10 +189,16 @@ async def outlook_inputs(
     conn: AsyncConnection, project_ids: Sequence[int], today: date, window: int
 ) -> dict[int, OutlookInputs]:
     """The outlook's own inputs for a batch of projects (2 statements)."""
+    found = await outlook_inputs_of(conn, project_ids, today, window)
+    return {p: found(p) for p in project_ids}
+
+
+async def outlook_inputs_of(
+    conn: AsyncConnection, projects: Projects, today: date, window: int
+) -> Callable[[int], OutlookInputs]:
+    """The outlook's own inputs of the ``projects`` (2 statements), by project id."""
     start = today - timedelta(days=window - 1)
-    recent = await recent_cost(conn, project_ids, start, today)
-    milestones = await milestone_totals(conn, project_ids)
+    recent = await recent_cost(conn, projects, start, today)
+    milestones = await milestone_totals(conn, projects)
     zero = Decimal("0.00")
-    return {
-        p: OutlookInputs(recent.get(p, zero), milestones.get(p, 0), window) for p in project_ids
-    }
+    return lambda p: OutlookInputs(recent.get(p, zero), milestones.get(p, 0), window)

@@ -21,6 +21,8 @@ from readmodel.tables.figures import (
     AccountHealthFactor,
     EngagementFigures,
     ProjectFigures,
+    ProjectOutlook,
+    ProjectOutlookFactor,
 )
 from readmodel.tables.finance import Invoice, Payment
 from readmodel.tables.forecasts import ForecastSnapshot
@@ -69,6 +71,8 @@ __all__ = [
     "Person",
     "Project",
     "ProjectFigures",
+    "ProjectOutlook",
+    "ProjectOutlookFactor",
     "RateCard",
     "RateCardLine",
     "StepStatus",

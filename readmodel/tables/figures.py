@@ -86,3 +86,48 @@ class EngagementFigures(SQLModel, table=True):
     delivered_minor: int = Field(sa_type=BigInteger)
     billed_to_date_minor: int = Field(sa_type=BigInteger)
     backlog_minor: int = Field(sa_type=BigInteger)
+
+
+class ProjectOutlook(SQLModel, table=True):
+    """``readmodel.forecasts.outlook.Outlook`` of one live project as GraphQL shows it, as of
+    ``as_of`` with a trend window of ``window_days`` (the compiled path reads it only for the
+    request's today and window). Money in minor units, ratios in ten-thousandths."""
+
+    __tablename__ = "project_outlook"
+
+    project_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    account_id: int = Field(index=True, sa_type=BigInteger)
+    as_of: date
+    window_days: int
+    currency: str = Field(max_length=3)
+    status: str = Field(max_length=16)
+    low_to_budget_x10000: int | None = Field(default=None, sa_type=BigInteger)
+    high_to_budget_x10000: int | None = Field(default=None, sa_type=BigInteger)
+    trend_days_left: int | None = None
+    team_eac_minor: int = Field(sa_type=BigInteger)
+    trend_eac_minor: int | None = Field(default=None, sa_type=BigInteger)
+    daily_burn_minor: int | None = Field(default=None, sa_type=BigInteger)
+    eac_low_minor: int = Field(sa_type=BigInteger)
+    eac_high_minor: int = Field(sa_type=BigInteger)
+    overrun_low_minor: int = Field(sa_type=BigInteger)
+    overrun_high_minor: int = Field(sa_type=BigInteger)
+    revenue_at_completion_minor: int | None = Field(default=None, sa_type=BigInteger)
+    margin_at_completion_x10000: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ProjectOutlookFactor(SQLModel, table=True):
+    """One factor of a project's stored outlook, in the order the outlook lists them; the
+    value as the text GraphQL prints (null: unknown)."""
+
+    __tablename__ = "project_outlook_factor"
+
+    project_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    account_id: int = Field(index=True, sa_type=BigInteger)
+    name: str = Field(max_length=64)
+    value: str | None = Field(default=None, max_length=32)
+    explanation: str = Field(max_length=1000)

@@ -146,7 +146,7 @@ async def _compiled(
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if isinstance(coerced, list):  # the per-field path reports the variables' errors
         return "fallback", None
-    binding = Binding(coerced, ctx.limits, ctx.today)
+    binding = Binding(coerced, ctx.limits, ctx.today, ctx.forecasts.outlook_window_days)
     params: dict[str, Any] = {}
     try:
         for bind in compiled.binders:

@@ -31,6 +31,7 @@ class Binding:
     variables: VariableValues | None
     limits: GraphQLSettings
     today: date
+    outlook_window: int = 28  # forecasts.outlook_window_days: the stored outlook's must match
     pages: dict[str, tuple[int, tuple[Any, ...] | None]] = field(default_factory=dict)
     _arguments: dict[int, dict[str, Any]] = field(default_factory=dict)
 

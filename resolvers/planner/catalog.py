@@ -118,6 +118,20 @@ class Health:
     only when stored as of the request's today."""
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """``Project.outlook``: stored in ``project_outlook`` and ``project_outlook_factor`` with
+    the project's figures, read only when stored as of the request's today and for its trend
+    window (its object is guarded as a stored figure's: its account's figures current)."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """``Opportunity.readiness``: the handoff's readiness checks (``sync_jobs.handoff.
+    readiness``) written in SQL over the deal, its client, its newest engagement, the client's
+    ERP links and the rate cards; null for a closed deal."""
+
+
 Field = (
     Column
     | UtcTime
@@ -131,6 +145,8 @@ Field = (
     | Many
     | Stored
     | Health
+    | Outlook
+    | Readiness
 )
 
 
@@ -228,6 +244,7 @@ ENTITIES: dict[str, Entity] = {
             isClosed=Flag("is_closed"),
             closedAt=UtcTime("closed_at"),
             account=ToOne("Account", "account_id"),
+            readiness=Readiness(),
         ),
     ),
     "Engagement": Entity(
@@ -266,6 +283,7 @@ ENTITIES: dict[str, Entity] = {
             milestones=Many("Milestone", "project_id", ("due_date", "id")),
             invoices=Many("Invoice", "project_id", ("issue_date", "id")),
             **PROJECT_FIGURES,
+            outlook=Outlook(),
         ),
     ),
     "Milestone": Entity(

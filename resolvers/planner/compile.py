@@ -33,6 +33,7 @@ from resolvers.planner import catalog
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.dialect import Dialect
 from resolvers.planner.page import Page
+from resolvers.planner.readiness import readiness_sql
 from resolvers.planner.selections import selection_sets
 from resolvers.response_cache import OLDEST_SUCCESS
 
@@ -48,6 +49,25 @@ MODELS = (
     tables.Payment,
 )
 TABLES: dict[str, Table] = {tables.table_of(m).name: tables.table_of(m) for m in MODELS}
+
+
+OUTLOOK_COLUMNS = {"asOf": "as_of", "trendDaysLeft": "trend_days_left"}
+OUTLOOK_RATIOS = {
+    "lowToBudget": "low_to_budget_x10000",
+    "highToBudget": "high_to_budget_x10000",
+    "marginAtCompletion": "margin_at_completion_x10000",
+}
+OUTLOOK_MONEY = {
+    "teamEac": "team_eac_minor",
+    "trendEac": "trend_eac_minor",
+    "dailyBurn": "daily_burn_minor",
+    "eacLow": "eac_low_minor",
+    "eacHigh": "eac_high_minor",
+    "overrunLow": "overrun_low_minor",
+    "overrunHigh": "overrun_high_minor",
+    "revenueAtCompletion": "revenue_at_completion_minor",
+}
+"""``ProjectOutlook``'s fields: the ``project_outlook`` columns they print."""
 
 
 @dataclass
@@ -178,7 +198,7 @@ class _Compiler:
             guarded = (type_name, name) in FIELD_ROLES
             if spec is None or (guarded and not self.may_see((type_name, name))):
                 raise Fallback(f"{type_name}.{name}")  # masks are the per-field path's
-            stored = stored or isinstance(spec, catalog.Stored)
+            stored = stored or isinstance(spec, catalog.Stored | catalog.Outlook)
             definition, _ = self.object_type(gql, name)
             pairs.append((key, self.value(type_name, spec, definition, fields, alias)))
         if stored:
@@ -237,10 +257,10 @@ class _Compiler:
                 return self.to_one(type_name, column, nodes, alias)
             case catalog.Many():
                 return self.many(spec, definition, nodes, alias)
-            case catalog.Stored(table, key, column, kind):
-                return self.stored(table, key, column, kind, nodes, alias)
-            case catalog.Health():
-                return self.health(nodes, alias)
+            case catalog.Stored() | catalog.Health() | catalog.Outlook():
+                return self.figure(spec, nodes, alias)
+            case catalog.Readiness():
+                return readiness_sql(self, nodes, alias)
         raise Fallback(f"{owner}: {spec!r}")  # pragma: no cover
 
     def money(self, nodes: list[FieldNode], minor: str, currency: str) -> str:
@@ -258,6 +278,19 @@ class _Compiler:
                 raise Fallback(f"Money.{name}")
             pairs.append((key, values[name]))
         return self.dialect.obj(pairs)
+
+    def figure(
+        self,
+        spec: catalog.Stored | catalog.Health | catalog.Outlook,
+        nodes: list[FieldNode],
+        alias: str,
+    ) -> str:
+        """A value ``readmodel/figures/stored.py`` keeps: a figure, health or an outlook."""
+        if isinstance(spec, catalog.Health):
+            return self.health(nodes, alias)
+        if isinstance(spec, catalog.Outlook):
+            return self.outlook(nodes, alias)
+        return self.stored(spec.table, spec.key, spec.column, spec.kind, nodes, alias)
 
     def stored(
         self, table: str, key: str, column: str, kind: str, nodes: list[FieldNode], alias: str
@@ -323,6 +356,67 @@ class _Compiler:
         select = (
             f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM account_health_factor {x} "
             f"WHERE {x}.account_id = {h}.account_id ORDER BY {x}.position"
+        )
+        return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
+
+    def outlook(self, nodes: list[FieldNode], alias: str) -> str:
+        """``Project.outlook`` as stored for the request's today and trend window; otherwise
+        (not refreshed today, another window, no row) the statement fails and the per-field
+        path computes it. Its guarded fields compile only for the roles that see them."""
+        d = self.dialect
+        gql = self.schema.get_type("ProjectOutlook")
+        assert isinstance(gql, GraphQLObjectType)
+        o = self.name("o")
+        pairs = []
+        for key, fields in self.collect(selection_sets(nodes), gql).items():
+            name = fields[0].name.value
+            guarded = ("ProjectOutlook", name)
+            if guarded in FIELD_ROLES and not self.may_see(guarded):
+                raise Fallback(f"ProjectOutlook.{name}")  # masks are the per-field path's
+            if name == "__typename":
+                pairs.append((key, d.literal("ProjectOutlook")))
+            elif name in OUTLOOK_COLUMNS:
+                pairs.append((key, f"{o}.{OUTLOOK_COLUMNS[name]}"))
+            elif name == "status":
+                pairs.append((key, self.enum_of("OutlookStatus", f"{o}.status")))
+            elif name in OUTLOOK_RATIOS:
+                pairs.append((key, d.ten_thousandths(f"{o}.{OUTLOOK_RATIOS[name]}")))
+            elif name in OUTLOOK_MONEY:
+                column = f"{o}.{OUTLOOK_MONEY[name]}"
+                money = self.money(fields, column, f"{o}.currency")
+                pairs.append(
+                    (key, d.nested(f"(CASE WHEN {column} IS NULL THEN NULL ELSE {money} END)"))
+                )
+            elif name == "factors":
+                pairs.append((key, self.outlook_factors(fields, o)))
+            else:
+                raise Fallback(f"ProjectOutlook.{name}")
+        today = self.today_sql()
+        window = self.param(lambda b: b.outlook_window)
+        found = (
+            f"(SELECT {d.obj(pairs)} FROM project_outlook {o} WHERE {o}.project_id = {alias}.id "
+            f"AND {o}.as_of = {today} AND {o}.window_days = :{window})"
+        )
+        failed = d.invalid_json(d.as_text(f"{alias}.id"))
+        return d.nested(f"coalesce({found}, {failed})")
+
+    def outlook_factors(self, nodes: list[FieldNode], o: str) -> str:
+        d = self.dialect
+        gql = self.schema.get_type("OutlookFactor")
+        assert isinstance(gql, GraphQLObjectType)
+        x, rows = self.name("x"), self.name("s")
+        pairs = []
+        for key, fields in self.collect(selection_sets(nodes), gql).items():
+            name = fields[0].name.value
+            if name == "__typename":
+                pairs.append((key, d.literal("OutlookFactor")))
+            elif name in ("name", "value", "explanation"):
+                pairs.append((key, f"{x}.{name}"))
+            else:
+                raise Fallback(f"OutlookFactor.{name}")
+        select = (
+            f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM project_outlook_factor {x} "
+            f"WHERE {x}.project_id = {o}.project_id ORDER BY {x}.position"
         )
         return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
 

@@ -88,10 +88,10 @@ async def two_paths(world: World, **graphql: Any) -> AsyncIterator[TwoPaths]:
 
 @asynccontextmanager
 async def admin_paths(
-    engine: AsyncEngine, now: datetime
+    engine: AsyncEngine, now: datetime, **more: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """An admin client on the per-field path and one on the compiled path, over ``engine``'s
-    database, both apps' clock at ``now``."""
+    database, both apps' clock at ``now`` (``more``: other settings of both)."""
     url = engine.url.render_as_string(hide_password=False)
     key, _ = await api_keys.create(engine, name="two-paths", role=Role.ADMIN.value, now=now)
     async with AsyncExitStack() as stack:
@@ -101,6 +101,7 @@ async def admin_paths(
                 database_url=url,
                 graphql=GraphQLSettings(compiled_reads=compiled),
                 auth=AuthSettings(anonymous_role=None),
+                **more,
             )
             app = create_app(settings, clock=lambda: now)
             await stack.enter_async_context(app.router.lifespan_context(app))

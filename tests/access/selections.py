@@ -26,6 +26,34 @@ HEALTH = (
     "factors { name value weight penalty explanation }",
     "factors { __typename e: explanation penalty }",
 )
+OUTLOOK = (
+    "asOf",
+    "status",
+    "lowToBudget",
+    "highToBudget",
+    "trendDaysLeft",
+    "__typename",
+    "teamEac { amount currency }",
+    "trendEac { amount __typename }",
+    "dailyBurn { currency }",
+    "eacLow { amount }",
+    "eacHigh { amount }",
+    "overrunLow { amount }",
+    "overrunHigh { amount currency }",
+    "revenueAtCompletion { amount }",
+    "marginAtCompletion",
+    "factors { name value explanation }",
+    "factors { __typename v: value name }",
+)
+READINESS = (
+    "checks",
+    "passed",
+    "score",
+    "ready",
+    "__typename",
+    "issues { field message owner }",
+    "issues { __typename o: owner field }",
+)
 STATUSES = ["DRAFT", "POSTED", "PARTIALLY_PAID", "PAID", "VOID"]
 
 
@@ -90,8 +118,9 @@ def _field(draw: st.DrawFn, doc: Document, type_name: str, name: str, depth: int
     ):
         picked = draw(st.lists(st.sampled_from(MONEY), min_size=1, max_size=3))
         return f"{alias}{name} {{ {' '.join(picked)} }}"
-    if isinstance(spec, catalog.Health):
-        picked = draw(st.lists(st.sampled_from(HEALTH), min_size=1, max_size=4, unique=True))
+    if isinstance(spec, catalog.Health | catalog.Outlook | catalog.Readiness):
+        choices = {catalog.Health: HEALTH, catalog.Outlook: OUTLOOK}.get(type(spec), READINESS)
+        picked = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=4, unique=True))
         return f"{alias}{name} {{ {' '.join(picked)} }}"
     if isinstance(spec, catalog.ToOne | catalog.Many):
         if depth <= 0:
@@ -162,3 +191,18 @@ def documents(draw: st.DrawFn, ids: dict[str, list[str]]) -> tuple[str, dict[str
     doc = Document(ids)
     roots = draw(st.lists(root(doc), min_size=1, max_size=2))
     return doc.text(" ".join(roots)), doc.variables
+
+
+@st.composite
+def outlook_documents(draw: st.DrawFn, ids: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
+    """(document, variables) reading ``Project.outlook`` (drawn as any other field), by id or
+    on a page of projects, beside other fields of the project."""
+    doc = Document(ids)
+    outlook = _field(draw, doc, "Project", "outlook", 1)
+    inner = f"{draw(selection(doc, 'Project', 1))} {outlook}"
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(ids["Project"] + ids["junk"]))
+        return doc.text(f"r: project(id: {doc.variable('ID!', key)}) {{ {inner} }}"), doc.variables
+    first = draw(st.sampled_from([1, 3, 50]))
+    page = f"projects(first: {doc.variable('Int', first)}) {{ nodes {{ {inner} }} }}"
+    return doc.text(page), doc.variables

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
 from tests.access.compiled import Answer, TwoPaths
-from tests.access.world import OTHER, PARTNER_BY_ID, ROLES
+from tests.access.world import OTHER, PARTNER_BY_ID, ROLES, World
 
 QUERIES = Path(__file__).parents[2] / "bench" / "queries"
 UNIFIED_VIEW = (QUERIES / "unified_client_view_rows.graphql").read_text()  # without figures
@@ -77,6 +78,58 @@ query Figures($first: Int) {
   }
 }
 """
+OUTLOOK_RATIOS = """
+query OutlookRatios($first: Int) {
+  projects(first: $first) {
+    nodes { code outlook { __typename asOf status lowToBudget highToBudget trendDaysLeft } }
+  }
+}
+"""
+EVERY_OUTLOOK = """
+query Outlooks($first: Int) {
+  projects(first: $first) {
+    nodes {
+      code
+      outlook {
+        asOf status lowToBudget highToBudget trendDaysLeft
+        teamEac { amount currency } trendEac { amount __typename } dailyBurn { amount }
+        eacLow { amount } eacHigh { currency amount } overrunLow { amount } overrunHigh { amount }
+        revenueAtCompletion { amount currency } marginAtCompletion
+        factors { __typename name value explanation }
+      }
+      o: outlook { f: factors { explanation } status }
+    }
+  }
+}
+"""
+PROJECT_OUTLOOK = """
+query ProjectOutlook($id: ID!) {
+  project(id: $id) {
+    code budgetBurn
+    ... on Project { outlook { status eacHigh { amount } factors { name value } } }
+  }
+}
+"""
+OUTLOOK_MONEY = [n for t, n in FIELD_ROLES if t == "ProjectOutlook"]
+READINESS = """
+query Readiness($first: Int) {
+  accounts(first: $first) {
+    nodes {
+      name
+      opportunities {
+        name isClosed serviceLine
+        readiness { __typename checks passed score ready issues { __typename field message owner } }
+        r: readiness { ready }
+      }
+    }
+  }
+}
+"""
+DEAL_READINESS = """
+query DealReadiness($id: ID!) {
+  opportunity(id: $id) { name readiness { score issues { field owner } } account { name } }
+}
+"""
 
 
 async def _same(
@@ -135,6 +188,53 @@ async def test_figures_and_health_answer_alike(paths: TwoPaths, role: Role) -> N
     for first in (1, 50):
         guarded = all(role in FIELD_ROLES[k] for k in FIELD_ROLES if k[0] == "Project")
         await _same(paths, role, EVERY_FIGURE, {"first": first}, compiled=sees and guarded)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+async def test_outlooks_answer_alike(paths: TwoPaths, world: World, role: Role) -> None:
+    """``Project.outlook`` stored with the figures (readmodel/figures/stored.py) and read by
+    the compiled path equals what the per-field path computes, every subfield and factor in
+    order; a role it (or one of its guarded subfields) is masked for falls back."""
+    internal = role in FIELD_ROLES[("Project", "outlook")]
+    money = all(role in FIELD_ROLES[("ProjectOutlook", n)] for n in OUTLOOK_MONEY)
+    for first in (1, 50):
+        await _same(paths, role, OUTLOOK_RATIOS, {"first": first}, compiled=internal)
+        await _same(paths, role, EVERY_OUTLOOK, {"first": first}, compiled=internal and money)
+    async with world.engine.connect() as conn:
+        keys = [r[0] for r in await conn.execute(text("SELECT id FROM project ORDER BY id"))]
+    for key in keys[:: max(1, len(keys) // 5)]:  # the admin sees every project: no NOT_FOUND
+        variables = {"id": to_global_id("Project", key)}
+        await _same(paths, role, PROJECT_OUTLOOK, variables, compiled=role is Role.ADMIN)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+async def test_readiness_answers_alike(paths: TwoPaths, world: World, role: Role) -> None:
+    """``Opportunity.readiness`` written in SQL (resolvers/planner/readiness.py) equals the
+    handoff's checks the per-field path runs, issues in order, null for closed deals; a role
+    it is masked for falls back."""
+    internal = role in FIELD_ROLES[("Opportunity", "readiness")]
+    for first in (1, 50):
+        await _same(paths, role, READINESS, {"first": first}, compiled=internal)
+    async with world.engine.connect() as conn:
+        found = await conn.execute(text("SELECT id FROM opportunity ORDER BY id"))
+        keys = [r[0] for r in found]
+    for key in keys[:: max(1, len(keys) // 6)]:
+        variables = {"id": to_global_id("Opportunity", key)}
+        await _same(paths, role, DEAL_READINESS, variables, compiled=role is Role.ADMIN)
+
+
+async def test_the_worlds_deals_reach_every_readiness_check(paths: TwoPaths, world: World) -> None:
+    """The world's deals are open and closed and fail several checks (else the comparison
+    above proves little); every check, and a ready deal, on hand-made deals:
+    tests/forecasts/test_deal_readiness.py."""
+    per_field, compiled = await paths.both(Role.ADMIN, READINESS, {"first": 100})
+    assert compiled.body == per_field.body and compiled.statements == 1
+    accounts = dict(dict(dict(compiled.body)["data"])["accounts"])["nodes"]
+    deals = [dict(o) for a in accounts for o in dict(a)["opportunities"]]
+    readiness = [dict(o["readiness"]) for o in deals if o["readiness"] is not None]
+    assert any(o["readiness"] is None for o in deals)  # closed deals
+    failed = {dict(i)["field"] for r in readiness for i in r["issues"]}
+    assert len(failed) >= 2, failed
 
 
 async def test_the_unified_view_is_one_statement(paths: TwoPaths) -> None:

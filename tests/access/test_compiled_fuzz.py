@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from resolvers.ids import to_global_id
 from tests.access.compiled import TwoPaths
-from tests.access.selections import documents
+from tests.access.selections import documents, outlook_documents
 from tests.access.world import ROLES, World
 
 TABLES = (
@@ -52,8 +52,10 @@ def differential(examples: int) -> settings:
     )
 
 
-async def _alike(paths: TwoPaths, ids: dict[str, list[str]], data: st.DataObject) -> None:
-    query, variables = data.draw(documents(ids))
+async def _alike(
+    paths: TwoPaths, ids: dict[str, list[str]], data: st.DataObject, drawn: Any = documents
+) -> None:
+    query, variables = data.draw(drawn(ids))
     for role in ROLES:
         per_field, compiled = await paths.both(role, query, variables)
         assert (compiled.status, _settled(compiled.body)) == (
@@ -135,6 +137,15 @@ async def test_generated_documents_answer_alike(
     paths: TwoPaths, world: World, data: st.DataObject
 ) -> None:
     await _alike(paths, await sample_ids(world), data)
+
+
+@settings(differential(8))
+@given(data=st.data())
+async def test_generated_outlooks_answer_alike(
+    paths: TwoPaths, world: World, data: st.DataObject
+) -> None:
+    """``Project.outlook`` (stored, readmodel/figures/stored.py) in every document."""
+    await _alike(paths, await sample_ids(world), data, outlook_documents)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from clientgraph.settings_forecasts import ForecastSettings
 from readmodel import tables
 from readmodel.db import count_statements
 from tests.forecasts.fixtures import ask, gateway
-from tests.readmodel.firm_builder import FirmBuilder, build
+from tests.readmodel.firm_builder import FirmBuilder, build, sample_firm
 
 D = date
 HOLIDAYS = [D(2026, 7, 3), D(2026, 8, 15), D(2026, 12, 25)]  # a Friday, a Saturday, later
@@ -95,3 +95,29 @@ async def test_holidays_and_the_weighted_pipeline(engine: AsyncEngine) -> None:
         "(1 deal) = 114.92 h ÷ 176.00 h available (1 person) = utilization 0.6530; over above "
         "1, under below 0.7."
     )
+
+
+PORTFOLIO = """{ portfolio(periodStart: "2026-06-01", periodEnd: "2026-06-30") {
+  billableHours availableHours utilization } }"""
+
+
+async def test_the_portfolios_available_hours_leave_out_the_same_holidays(
+    engine: AsyncEngine,
+) -> None:
+    """``Portfolio.utilization`` counts working days as ``forecast { capacity }`` does: the
+    sample firm's June 2026 (docs/formulas.md, "Portfolio KPIs") has 22 working days; with
+    Monday 06-15 a holiday (Saturday 06-20 and 07-01 change nothing) it has 21."""
+    await build(engine, sample_firm)
+    june = [D(2026, 6, 15), D(2026, 6, 20), D(2026, 7, 1)]
+    answers = []
+    for holidays in ([], june):
+        async with gateway(engine, ForecastSettings(holidays=holidays)) as app:
+            body = await ask(app, engine, PORTFOLIO)
+        assert "errors" not in body, body["errors"]
+        answers.append(body["data"]["portfolio"])
+    assert answers == [
+        # (40 + 32) h a week × 22 working days ÷ 5 = 316.80; 113 ÷ 316.8 = 0.356692…
+        {"billableHours": "113.00", "availableHours": "316.80", "utilization": 0.3567},
+        # × 21 working days ÷ 5 = 302.40; 113 ÷ 302.4 = 0.373677…
+        {"billableHours": "113.00", "availableHours": "302.40", "utilization": 0.3737},
+    ]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.db import count_statements
+from tests.access.compiled import admin_paths
+from tests.access.compiled import ask as paths_ask
+from tests.conftest import FIRM_NOW
 from tests.forecasts.fixtures import ask, deals_firm, gateway
 from tests.readmodel.firm_builder import build
 from tests.resolvers.commands.world import gid
@@ -85,3 +89,36 @@ def _reads(statements: list[str]) -> list[str]:
     """The request's reads, without the key's bookkeeping (``last_used_at`` is written at
     most once a minute, so whether a request writes it depends on the clock)."""
     return [s for s in statements if "api_key" not in s]
+
+
+async def test_the_compiled_path_answers_as_the_handoffs_checks(engine: AsyncEngine) -> None:
+    """The compiled path writes the checks in SQL (resolvers/planner/readiness.py): on the
+    deals above, and with a client that has no name and no ERP link (the customer check
+    fails too), its answer is the per-field path's, in one statement."""
+    ids = await build(engine, deals_firm)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE account SET name = '' WHERE id = :a"), {"a": ids["acme"]})
+        await conn.execute(
+            text("DELETE FROM account_xref WHERE account_id = :a"), {"a": ids["acme"]}
+        )
+    async with admin_paths(engine, FIRM_NOW) as (per_field_client, compiled_client):
+        per_field = await paths_ask(per_field_client, DEALS, {})
+        compiled = await paths_ask(compiled_client, DEALS, {})
+    assert compiled.body == per_field.body and compiled.statements == 1
+    got = _by_id(_plain(compiled.body))
+    fields = [i["field"] for r in got.values() if r is not None for i in r["issues"]]
+    assert {"serviceLine", "soldValue", "startDate", "billingMethod", "customer"} <= set(fields)
+    assert {"rateCard", "milestones"} <= set(fields)
+
+
+def _plain(value: Any) -> Any:
+    """``ordered`` JSON (objects as lists of pairs) as plain dicts and lists."""
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in value)
+    ):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.db import count_statements
+from readmodel.figures.stored import refresh_stale
+from tests.conftest import FIRM_TODAY
 from tests.forecasts.fixtures import ask, gateway, outlook_firm
 from tests.readmodel.firm_builder import build
 
@@ -37,8 +39,15 @@ async def test_the_worked_example_and_its_masks(engine: AsyncEngine) -> None:
         once = await _statements(app, engine)
         await build(engine, outlook_firm)  # a second firm: twice the rows
         twice = await _statements(app, engine)
+        app.state.settings.graphql.compiled_reads = True
+        async with engine.begin() as conn:  # the firms' figures and outlooks, stored
+            assert await refresh_stale(conn, FIRM_TODAY) == 2
+        seen = count_statements(app.state.engine)
+        stored = _outlooks(await ask(app, engine, OUTLOOK))
+        assert len([s for s in seen if "project_outlook" in s]) == 1  # one compiled statement
     # the project figures (4, shared with Project.costToDate …) + recent cost + milestones
     assert once == twice == 6
+    assert stored == got  # the compiled path reads the same outlooks, stored
     pt, pf, pm = got["PT"], got["PF"], got["PM"]
     assert (pt["status"], pt["lowToBudget"], pt["highToBudget"]) == ("ON_TRACK", 0.664, 0.68)
     assert pt["trendDaysLeft"] == 23 and pt["asOf"] == "2026-06-30"
@@ -88,6 +97,8 @@ def _masks(delivery: dict[str, Any], partner: dict[str, Any]) -> None:
 
 
 async def _statements(app: Any, engine: AsyncEngine) -> int:
+    """The statements of the per-field path (the compiled one reads the stored outlook)."""
+    app.state.settings.graphql.compiled_reads = False
     seen = count_statements(app.state.engine)
     # the baseline runs per field (a directive: never compiled, so never from the response
     # cache, whose stale entry costs a counter read more after the second firm's writes)

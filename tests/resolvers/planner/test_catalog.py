@@ -5,7 +5,9 @@ it)."""
 
 from __future__ import annotations
 
-from graphql import GraphQLNonNull, GraphQLObjectType, get_operation_ast, parse
+from collections.abc import Callable
+
+from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type, get_operation_ast, parse
 from sqlalchemy.dialects import sqlite
 
 from clientgraph.access.policy import FIELD_ROLES
@@ -14,7 +16,13 @@ from readmodel.reads.scope import RowScope
 from readmodel.tables import metadata
 from resolvers.planner import catalog
 from resolvers.planner.binding import Fallback
-from resolvers.planner.compile import TABLES, compile_operation
+from resolvers.planner.compile import (
+    OUTLOOK_COLUMNS,
+    OUTLOOK_MONEY,
+    OUTLOOK_RATIOS,
+    TABLES,
+    compile_operation,
+)
 from resolvers.planner.dialect import Dialect
 from schema.build import build_schema
 
@@ -41,12 +49,18 @@ def test_a_guarded_field_compiles_only_for_the_roles_that_see_it() -> None:
     guarded = [
         (t, n) for t, e in catalog.ENTITIES.items() for n in e.fields if (t, n) in FIELD_ROLES
     ]
-    assert ("Project", "budgetBurn") in guarded
+    assert ("Project", "budgetBurn") in guarded and ("Opportunity", "readiness") in guarded
     for type_name, name in guarded:
-        root = {"Project": "projects"}[type_name]  # the guarded figures are a project's
+        root = {"Project": "projects", "Opportunity": "opportunities"}[type_name]
         spec = catalog.ENTITIES[type_name].fields[name]
         inner = f"{name} {{ amount }}" if getattr(spec, "kind", "") == "money" else name
-        document = parse(f"{{ {root}(first: 1) {{ nodes {{ {inner} }} }} }}")
+        if isinstance(spec, catalog.Outlook):
+            inner = f"{name} {{ status }}"
+        if isinstance(spec, catalog.Readiness):
+            inner = f"{name} {{ score issues {{ field }} }}"
+        document = parse(f"{{ accounts(first: 1) {{ nodes {{ {root} {{ {inner} }} }} }} }}")
+        if root == "projects":
+            document = parse(f"{{ {root}(first: 1) {{ nodes {{ {inner} }} }} }}")
         operation = get_operation_ast(document)
         assert operation is not None
         for role in Role:
@@ -61,11 +75,52 @@ def test_a_guarded_field_compiles_only_for_the_roles_that_see_it() -> None:
             assert compiled == sees, (type_name, name, role)
 
 
+def _compiles(document: str, sees: Callable[[tuple[str, str]], bool]) -> bool:
+    operation = get_operation_ast(parse(document))
+    assert operation is not None
+    dialect = Dialect("sqlite", sqlite.dialect())
+    try:
+        compile_operation(SCHEMA, operation, {}, dialect, RowScope(), lambda _: True, sees)
+    except Fallback:
+        return False
+    return True
+
+
+def test_an_outlook_field_compiles_only_for_the_roles_that_see_it() -> None:
+    """Every field of ``ProjectOutlook`` compiles (none is left to the per-field path by
+    mistake), for a role that sees both ``Project.outlook`` and the field."""
+    outlook = _type("ProjectOutlook")
+    assert ("ProjectOutlook", "teamEac") in FIELD_ROLES
+    for name, definition in outlook.fields.items():
+        inner = name
+        named = get_named_type(definition.type)
+        if isinstance(named, GraphQLObjectType):
+            inner = f"{name} {{ {' '.join(named.fields)} }}"
+        document = f"{{ projects(first: 1) {{ nodes {{ outlook {{ {inner} }} }} }} }}"
+        for role in Role:
+            sees = role in FIELD_ROLES[("Project", "outlook")] and role in FIELD_ROLES.get(
+                ("ProjectOutlook", name), frozenset(Role)
+            )
+            compiled = _compiles(document, lambda k, r=role: r in FIELD_ROLES[k])
+            assert compiled == sees, (name, role)
+
+
+def test_a_non_null_outlook_field_reads_a_non_null_column() -> None:
+    table, fields = metadata.tables["project_outlook"], _type("ProjectOutlook").fields
+    columns = {**OUTLOOK_COLUMNS, **OUTLOOK_RATIOS, **OUTLOOK_MONEY, "status": "status"}
+    assert set(columns) | {"factors"} == set(fields)
+    for name, column in columns.items():
+        if isinstance(fields[name].type, GraphQLNonNull):
+            assert not table.c[column].nullable, name
+
+
 def test_a_non_null_field_reads_a_non_null_column() -> None:
     for type_name, entity in catalog.ENTITIES.items():
         table, fields = TABLES[entity.table], _type(type_name).fields
         for name, spec in entity.fields.items():
             if not isinstance(fields[name].type, GraphQLNonNull):
+                continue
+            if isinstance(spec, catalog.Outlook):  # its own table: the test above
                 continue
             if isinstance(spec, catalog.Stored):  # a figure: its own table's column
                 assert not metadata.tables[spec.table].c[spec.column].nullable, name
