@@ -110,6 +110,7 @@ def counters_for(sql: str) -> Counters | None:
 class Entry:
     data: str
     counters: tuple[int, ...]
+    masked: tuple[str, ...] = ()  # the answer's masked paths (they depend on its rows too)
 
 
 class ResponseCache:
@@ -150,7 +151,7 @@ ENTRY_OVERHEAD = 256
 
 
 def _cost(entry: Entry) -> int:
-    return len(entry.data) + ENTRY_OVERHEAD
+    return len(entry.data) + sum(len(p) for p in entry.masked) + ENTRY_OVERHEAD
 
 
 def response_cache(megabytes: int) -> ResponseCache | None:

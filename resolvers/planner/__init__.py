@@ -31,9 +31,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RawJSON:
-    """JSON text made by the database, passed through to the response unparsed."""
+    """JSON text made by the database, passed through to the response unparsed, and the paths
+    of the guarded fields it masked (for ``extensions.masked``, as ``schema.access`` notes
+    them on the per-field path)."""
 
     text: str
+    masked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,14 @@ class _Compiled:
     counters: Counters | None  # None: it reads a table no change counter follows
     counted: TextClause | None  # the statement with its tables' counters (same snapshot)
     digest: bytes  # the plan's key, hashed once: the response cache keys by it and the values
+    masked: tuple[tuple[str, int], ...]  # a masked path and its flag in the ``masked`` column
+
+    def answer(self, row: Any) -> RawJSON:
+        """The answer of the statement's row: its data, and the masked paths that occurred."""
+        if not self.masked:
+            return RawJSON(row.data)
+        flags = row.masked
+        return RawJSON(row.data, tuple(path for path, i in self.masked if flags[i] == "1"))
 
 
 _NOT_COMPILED = object()
@@ -75,7 +86,7 @@ def _plan(
         counters = counters_for(plan.sql)
         counted = None if counters is None else counters.added_to(plan.sql)
         digest = hashlib.sha256(repr(key).encode()).digest()
-        found = _Compiled(text(plan.sql), plan.binders, counters, counted, digest)
+        found = _Compiled(text(plan.sql), plan.binders, counters, counted, digest, plan.masked)
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -148,31 +159,32 @@ async def _compiled(
     if cache is None or compiled.counters is None or compiled.counted is None:
         async with ctx.reader.connect() as conn:
             row = (await conn.execute(compiled.statement, params)).one()
-        return ("fallback", None) if row.fallback else ("compiled", RawJSON(row.data))
+        return ("fallback", None) if row.fallback else ("compiled", compiled.answer(row))
     cached = entry_key(compiled.digest, params)  # not the document's text again per request
-    return await _cached(compiled.counters, compiled.counted, cached, params, ctx)
+    return await _cached(compiled, cached, params, ctx)
 
 
 async def _cached(
-    counters: Counters, counted: TextClause, key: Hashable, params: dict[str, Any], ctx: Context
+    compiled: _Compiled, key: Hashable, params: dict[str, Any], ctx: Context
 ) -> tuple[str, RawJSON | None]:
     """Through the response cache (resolvers/response_cache.py): a kept answer whose tables'
     counters are unchanged costs one statement on ``change_counter``; otherwise the statement
     runs with the counters read in its snapshot, and a compiled answer is kept."""
-    cache = ctx.response_cache
-    assert cache is not None
+    cache, counters, counted = ctx.response_cache, compiled.counters, compiled.counted
+    assert cache is not None and counters is not None and counted is not None
     entry = cache.get(key)
     async with ctx.reader.connect() as conn:
         if entry is not None:
             now = counters.of((await conn.execute(counters.check)).one())
             counted_lookup(now == entry.counters)
             if now == entry.counters:
-                return "compiled", RawJSON(entry.data)
+                return "compiled", RawJSON(entry.data, entry.masked)
         else:
             counted_lookup(False)
         row = (await conn.execute(counted, params)).one()
     if row.fallback:
         cache.discard(key)
         return "fallback", None
-    cache.put(key, Entry(row.data, counters.of(row)))
-    return "compiled", RawJSON(row.data)
+    answer = compiled.answer(row)
+    cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
+    return "compiled", answer
