@@ -36,6 +36,9 @@ from resolvers.planner.page import Page
 from resolvers.planner.selections import selection_sets
 
 Binder = Callable[[Binding, dict[str, Any]], None]
+Source = tuple[At | None, Callable[[str], str]]
+"""Where the objects at a place of the response come from: the place of their parent object
+(``None``: the root's), and how to say that one of them exists for which a condition holds."""
 MODELS = (
     tables.Account,
     tables.Contact,
@@ -75,6 +78,7 @@ class _Compiler:
     today: str | None = None
     stored_rows: set[str] = field(default_factory=set)  # aliases whose objects read figures
     masked: dict[str, At] = field(default_factory=dict)  # a masked field's path → its parent's
+    sources: dict[At, Source] = field(default_factory=dict)  # objects' places → their rows
 
     # --- names, parameters, row rules ------------------------------------------------------
 
@@ -204,6 +208,28 @@ class _Compiler:
         assert at, "a guarded field belongs to an object under the root"
         self.masked[".".join([k for k, _ in at] + [key])] = at
         return "NULL"
+
+    def source(self, at: At, rows: str, *, top: bool = False) -> None:
+        """Note where the objects at ``at`` come from: ``rows`` (``FROM … WHERE …``: the row
+        source of their subquery, without the figures' guard, which fails the statement
+        anyway), under the object at ``at[:-1]`` (``top``: under the root or a connection,
+        which are always there)."""
+        parent = None if top or len(at) == 1 else at[:-1]
+        self.sources[at] = (parent, lambda inner: f"EXISTS (SELECT 1 {rows} AND {inner})")
+
+    def exists(self, at: At) -> str:
+        """SQL: the data holds an object at ``at`` (through every item of its lists): the row
+        sources of its place and its ancestors', nested, with the same rules, filters, cursors
+        and limits as the subqueries that build the data."""
+        condition = "1 = 1"
+        place: At | None = at
+        while place is not None:
+            found = self.sources.get(place)
+            if found is None:  # pragma: no cover - every object's caller notes its rows
+                raise Fallback(f"no row source noted for {place}")
+            place, wrap = found
+            condition = wrap(condition)
+        return condition
 
     def current(self, alias: str) -> list[str]:
         """The condition a row source adds when its object reads stored figures: the row's
@@ -385,13 +411,9 @@ class _Compiler:
         entity = catalog.ENTITIES[type_name]
         inner = self.name("t")
         body = self.obj(type_name, nodes, inner, at)
-        where = " AND ".join(
-            [
-                f"{inner}.id = {alias}.{column}",
-                *self.rows(entity.table, inner),
-                *self.current(inner),
-            ]
-        )
+        scoped = [f"{inner}.id = {alias}.{column}", *self.rows(entity.table, inner)]
+        self.source(at, f"FROM {entity.table} {inner} WHERE {' AND '.join(scoped)}")
+        where = " AND ".join([*scoped, *self.current(inner)])
         return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
 
     def many(
@@ -415,6 +437,11 @@ class _Compiler:
         order = ", ".join(f"{inner}.{c}" for c in spec.order_by)
         keys = ", ".join(f"{inner}.{c} AS o{i}" for i, c in enumerate(spec.order_by))
         body = self.obj(spec.type_name, nodes, inner, at)
+        limited = (
+            f"SELECT {inner}.* FROM {entity.table} {inner} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT :{first}"
+        )
+        self.source(at, f"FROM ({limited}) {inner} WHERE 1 = 1")
         where += self.current(inner)
         select = (
             f"SELECT {body} AS j, {keys} FROM {entity.table} {inner} "
@@ -486,10 +513,11 @@ class _Compiler:
         inner, probe = self.name("t"), self.name("t")
         found = " AND ".join([f"{probe}.id = :{key}", *self.rows(entity.table, probe)])
         self.checks.append(f"NOT EXISTS (SELECT 1 FROM {entity.table} {probe} WHERE {found})")
-        body = self.obj(spec.type_name, nodes, inner, ((root_key, False),))  # NOT_FOUND: per field
-        where = " AND ".join(
-            [f"{inner}.id = :{key}", *self.rows(entity.table, inner), *self.current(inner)]
-        )
+        at = ((root_key, False),)
+        body = self.obj(spec.type_name, nodes, inner, at)  # NOT_FOUND is the per-field path's
+        scoped = [f"{inner}.id = :{key}", *self.rows(entity.table, inner)]
+        self.source(at, f"FROM {entity.table} {inner} WHERE {' AND '.join(scoped)}")
+        where = " AND ".join([*scoped, *self.current(inner)])
         return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
 
     def connection(
@@ -586,14 +614,13 @@ def compile_operation(
         return Plan(
             f"{with_}SELECT {dialect.json_text(data)} AS data, {fallback}", compiler.binders
         )
-    # guarded fields masked for the caller: which of their paths occur depends on the rows, so
-    # the statement reads them from the data it built (kept once: a materialized CTE)
+    # guarded fields masked for the caller: which of their paths occur depends on the rows (the
+    # per-field path notes one when some object holds the field), so the statement says, per
+    # parent place, whether an object is there: the same row sources, as EXISTS. (Not read back
+    # from the JSON built: that needs the data twice, and SQLite's parser has no depth to spare)
     parents = list(dict.fromkeys(compiler.masked.values()))  # each parent checked once
     masked = tuple((path, parents.index(at)) for path, at in compiler.masked.items())
-    ctes = [*compiler.ctes, f"cg_out AS MATERIALIZED (SELECT {data} AS j)"]
-    sql = (
-        f"WITH {', '.join(ctes)} "
-        f"SELECT (SELECT {dialect.json_text('cg_out.j')} FROM cg_out) AS data, "
-        f"{dialect.occurred('cg_out', 'j', parents)} AS masked, {fallback}"
-    )
+    flags = " || ".join(f"CASE WHEN {compiler.exists(at)} THEN '1' ELSE '0' END" for at in parents)
+    with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""
+    sql = f"{with_}SELECT {dialect.json_text(data)} AS data, {flags} AS masked, {fallback}"
     return Plan(sql, compiler.binders, masked)

@@ -7,7 +7,6 @@ so it must be wrapped in ``json(…)`` to be embedded rather than quoted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +20,6 @@ MAX_PAIRS = 50
 
 class TooWide(Exception):
     """An object with more keys than one JSON function call can build."""
-
-
-_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")  # a GraphQL name: safe in a quoted JSON path
 
 
 def _quote(text: str) -> str:
@@ -58,20 +54,6 @@ class Dialect:
         if self.postgres:
             return f"coalesce(json_agg({value} ORDER BY {order}), '[]'::json)"
         return f"json_group_array(json({value}))"  # rows arrive ordered (see compile.many)
-
-    def occurred(self, table: str, column: str, places: list[At]) -> str:
-        """One character per place, ``1`` when the JSON in ``table.column`` (one row) holds an
-        object there (through every item of its lists), else ``0``: whether the per-field path
-        would resolve a field of that object at least once."""
-        if self.postgres:  # jsonpath over the data once made jsonb (lax: a null parent has no
-            # members, so nothing is found under it)
-            found = [f"jsonb_path_exists(cg_b.b, {_quote(_jsonpath(at))})" for at in places]
-            source = f"(SELECT CAST({table}.{column} AS jsonb) AS b FROM {table}) cg_b"
-        else:
-            found = [_json_each(f"{table}.{column}", at, i) for i, at in enumerate(places)]
-            source = table
-        flags = " || ".join(f"CASE WHEN {f} THEN '1' ELSE '0' END" for f in found)
-        return f"(SELECT {flags} FROM {source})"
 
     def boolean(self, condition: str) -> str:
         """A JSON boolean (or null) from an SQL condition."""
@@ -183,33 +165,3 @@ class Dialect:
             f"({column} NOT GLOB '*[^ -~]*' AND instr({column}, '\"') = 0 "
             f"AND instr({column}, '\\') = 0)"
         )
-
-
-def _key(name: str) -> str:
-    if not _NAME.fullmatch(name):  # pragma: no cover - graphql-core parsed it as a name
-        raise ValueError(f"not a GraphQL name: {name!r}")
-    return f'"{name}"'
-
-
-def _jsonpath(at: At) -> str:
-    """PostgreSQL: ``lax $."a"."b"[*]."c" ? (@.type() == "object")``."""
-    steps = "".join(f".{_key(k)}" + ("[*]" if many else "") for k, many in at)
-    return f'lax ${steps} ? (@.type() == "object")'
-
-
-def _json_each(source: str, at: At, n: int) -> str:
-    """SQLite: a chain of ``json_each`` over the lists of ``at``, ending at an object."""
-    froms, path, last = [], "$", ""
-    for i, (key, many) in enumerate(at):
-        path += f".{_key(key)}"
-        if many:
-            each = f"cg_e{n}_{i}"
-            froms.append(f"json_each({source}, {_quote(path)}) {each}")
-            source, path, last = f"{each}.value", "$", each
-    if path == "$":  # it ends with a list: one of its items
-        condition = f"{last}.type = 'object'"
-    else:
-        condition = f"json_type({source}, {_quote(path)}) = 'object'"
-    if not froms:
-        return f"({condition})"
-    return f"EXISTS (SELECT 1 FROM {', '.join(froms)} WHERE {condition})"

@@ -112,6 +112,8 @@ class Page:
         d = self.c.dialect
         x, rows = self.c.name("x"), self.c.name("s")
         body = self.edge(nodes, x, at) if edges else self.c.obj(self.spec.type_name, nodes, x, at)
+        page = f"FROM {self.name} {x} WHERE {x}.cg_rn <= :{self.first}"
+        self.c.source(at, page, top=True)
         where = " AND ".join([f"{x}.cg_rn <= :{self.first}", *self.c.current(x)])
         select = (
             f"SELECT {body} AS j, {x}.cg_rn AS o0 FROM {self.name} {x} "
@@ -131,7 +133,9 @@ class Page:
             elif name == "cursor":
                 pairs.append((key, self.cursor(x)))
             elif name == "node":
-                pairs.append((key, self.c.obj(self.spec.type_name, fields, x, (*at, (key, False)))))
+                node = (*at, (key, False))
+                pairs.append((key, self.c.obj(self.spec.type_name, fields, x, node)))
+                self.c.sources[node] = (at, lambda inner: inner)  # the edge's own row
             else:
                 raise Fallback(f"{edge_type.name}.{name}")
         return d.obj(pairs)
