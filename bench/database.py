@@ -65,9 +65,7 @@ async def _seed(url: str, scale: str) -> dict[str, Any]:
         load = Path("/proc/loadavg").read_text().split()[:3]
         started = time.perf_counter()
         config = SeedConfig(accounts=SCALES[scale], seed=42, today=_date(BENCH_TODAY))
-        await seed_firm(engine, config, progress=True)
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql("ANALYZE")
+        await seed_firm(engine, config, progress=True)  # analyses PostgreSQL when done
         return {
             "seed_seconds": round(time.perf_counter() - started, 1),
             "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -75,6 +73,32 @@ async def _seed(url: str, scale: str) -> dict[str, Any]:
         }
     finally:
         await engine.dispose()
+
+
+async def prepare_sqlite(scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
+    """The embedded default's database for the scale: a SQLite file (``BENCH_SQLITE_DIR``,
+    default /var/tmp), seeded like the PostgreSQL one and reused; its seeding info is kept
+    beside it (``<file>.json``, written only once seeding finished)."""
+    folder = Path(os.environ.get("BENCH_SQLITE_DIR", "/var/tmp"))
+    path = folder / f"clientgraph_bench_{scale.lower()}.sqlite"
+    info_path = path.with_suffix(".json")
+    url = f"sqlite+aiosqlite:///{path}"
+    if info_path.exists() and path.exists() and not reseed:
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+        return url, {**json.loads(info_path.read_text()), "seeded_in_this_run": False}
+    for stale in (path, info_path):
+        stale.unlink(missing_ok=True)
+    info = await _seed(url, scale)
+    info_path.write_text(json.dumps(info))
+    return url, {**info, "seeded_in_this_run": True}
+
+
+def run_sqlite(scale: str, *, reseed: bool) -> tuple[str, dict[str, Any]]:
+    return asyncio.run(prepare_sqlite(scale, reseed=reseed))
 
 
 def _date(text: str) -> date:

@@ -8,10 +8,13 @@ What one run does, in order:
      records it: numbers taken on a busy machine say so in the results;
   2. seeds the scale's PostgreSQL database with `clientgraph seed` unless it exists (or
      --reseed), timing it; an existing database is reused;
-  3. starts three servers on the same database: the clientgraph gateway (`clientgraph serve`),
-     PostGraphile v5 on Node 22 (bench/peer/, installed from npm by `npm ci` the first time),
-     and the ceiling (bench/ceiling.py: plain Starlette returning workload 1's bytes from
-     memory, or from one SQL statement that builds the JSON);
+  3. refreshes the stored figures as of today (the daily job's work), then starts the servers
+     on the same database: the clientgraph gateway (`clientgraph serve`, response cache off:
+     *cold*), a second one with its response cache on (*clientgraph_warm*), PostGraphile v5 on
+     Node 22 (bench/peer/, installed from npm by `npm ci` the first time), the ceiling
+     (bench/ceiling.py: plain Starlette returning workload 1's bytes from memory, or from one
+     SQL statement that builds the JSON), and the embedded default (*clientgraph_sqlite*: the
+     same firm seeded into a SQLite file, cache off; --no-embedded skips it);
   4. checks each workload answers without errors on both, records response sizes and rows,
      and counts SQL statements per request (clientgraph's own counter, plus a wire count for
      both servers through a counting proxy);
@@ -34,6 +37,7 @@ Needs: wrk, npm (for Node 22 and PostGraphile), PostgreSQL with trust auth, py-s
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
@@ -56,7 +60,9 @@ from bench import (
     workloads,
 )
 from bench import profile as profiling
-from bench.workloads import CLIENTGRAPH, PEER, Request
+from bench.workloads import CLIENTGRAPH, PEER, SQLITE, WARM, Request
+from clientgraph.settings import Settings
+from clientgraph.tasks import refresh_figures
 
 RESULTS = Path(__file__).parent / "results"
 CEILING_BYTES, CEILING_SQL = "ceiling_bytes", "ceiling_sql"
@@ -68,25 +74,37 @@ def main(argv: list[str] | None = None) -> int:
     servers.ensure_peer()
     load_before, quiet = machine.wait_quiet(args.quiet_load, args.max_wait)
     url, seeding = database.run(args.server, args.scale, reseed=args.reseed)
+    embedded = database.run_sqlite(args.scale, reseed=args.reseed) if args.embedded else None
+    for database_url in (url, *([embedded[0]] if embedded else [])):
+        # what the daily job does: the seed stores health as of BENCH_TODAY, the gateways'
+        # today is the real one, and the compiled path reads stored health only as of today
+        asyncio.run(refresh_figures(Settings(database_url=database_url), today=None, progress=True))
     account_id = measure.busiest_account(url)
     with ExitStack() as stack:
         gateway = stack.enter_context(servers.gateway(url, args.port))
         peer = stack.enter_context(servers.peer(url, args.port + 1))
+        warm = stack.enter_context(servers.gateway(url, args.port + 3, response_cache_mb=64))
         requests = {
             CLIENTGRAPH: workloads.build(
                 CLIENTGRAPH, gateway.url, account_id, args.deep_pages, gateway.pid
             ),
             PEER: workloads.build(PEER, peer.url, account_id, args.deep_pages, peer.pid),
+            WARM: workloads.build(CLIENTGRAPH, warm.url, account_id, args.deep_pages, warm.pid),
         }
+        pids = {CLIENTGRAPH: gateway.pid, PEER: peer.pid, WARM: warm.pid}
+        if embedded:
+            sqlite = stack.enter_context(servers.gateway(embedded[0], args.port + 4))
+            requests[SQLITE] = workloads.build(
+                CLIENTGRAPH, sqlite.url, measure.busiest_account(embedded[0]), args.deep_pages,
+                sqlite.pid,
+            )  # fmt: skip
+            pids[SQLITE] = sqlite.pid
         canned = workloads.fetch(gateway.url, requests[CLIENTGRAPH]["unified_client_view"].body)
         ceiling = stack.enter_context(servers.ceiling(url, args.port + 2, canned, account_id))
         requests.update(_ceiling_requests(ceiling, requests[CLIENTGRAPH]))
         checks = check.run(args, url, requests)
         runs = sweep.run(args, requests, url.rsplit("/", 1)[1])
-        memory = {
-            CLIENTGRAPH: servers.peak_memory_mb(gateway.pid),
-            PEER: servers.peak_memory_mb(peer.pid),
-        }
+        memory = {target: servers.peak_memory_mb(pid) for target, pid in pids.items()}
         prof = _profile(args, gateway.pid, requests[CLIENTGRAPH]["unified_client_view"])
     hooks = _hooks(args, url)
     load_after = machine.load_average()
@@ -104,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": round(time.monotonic() - started),
         "seed_seconds": seeding["seed_seconds"],
         "seeding": seeding,
+        "embedded_seeding": embedded[1] if embedded else None,
         "account_id": account_id,
         "peak_memory_mb": memory,
         "workloads": checks,
@@ -147,6 +166,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8811, help="gateway port; peer +1, ceiling +2")
     p.add_argument("--reseed", action="store_true", help="drop and seed the database again")
+    p.add_argument(
+        "--no-embedded", dest="embedded", action="store_false",
+        help="skip the embedded default (a SQLite file of the same firm, BENCH_SQLITE_DIR)",
+    )  # fmt: skip
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy")
     p.add_argument(
         "--no-hooks", dest="hooks", action="store_false",

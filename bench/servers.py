@@ -56,11 +56,14 @@ def postgraphile_version() -> str:
 
 
 @contextmanager
-def gateway(database_url: str, port: int) -> Iterator[Server]:
-    """``clientgraph serve``: one process, as users run it, with the bench's pool size."""
+def gateway(database_url: str, port: int, *, response_cache_mb: int = 0) -> Iterator[Server]:
+    """``clientgraph serve``: one process, as users run it, with the bench's pool size. The
+    response cache is off unless ``response_cache_mb`` says otherwise: wrk repeats one request,
+    so with it on every answer after the first is a hit (the *warm* target measures that)."""
     env = {
         **os.environ,
         "CLIENTGRAPH_DATABASE_URL": database_url,
+        "CLIENTGRAPH_GRAPHQL__RESPONSE_CACHE_MB": str(response_cache_mb),
         "CLIENTGRAPH_LOG_LEVEL": "WARNING",
         "CLIENTGRAPH_DATABASE_POOL_SIZE": "20",
         # the peer runs without authentication, so the gateway does too (as an admin): the

@@ -21,6 +21,9 @@ from resolvers.ids import to_global_id
 QUERIES = Path(__file__).parent / "queries"
 NAMES = ("unified_client_view", "portfolio_list", "overdue_invoices")
 CLIENTGRAPH, PEER = "clientgraph", "postgraphile"
+WARM, SQLITE = "clientgraph_warm", "clientgraph_sqlite"
+"""clientgraph with its response cache on (every request after the first a hit), and the
+embedded default (the same firm seeded into a SQLite file, cache off)."""
 
 
 @dataclass(frozen=True)

@@ -65,9 +65,7 @@ async def wait_for_tokens(connection: HTTPConnection) -> Consistency | None:
     principal = getattr(connection.state, "principal", None)  # set by authentication
     owner = None if principal is None or principal.sees_all_commands else principal.id
     try:
-        reached = len(known) == len(ids) and await _until_final(
-            state.engine, known, timeout, owner
-        )
+        reached = len(known) == len(ids) and await _until_final(state.engine, known, timeout, owner)
     except SQLAlchemyError:  # unreadable command log: answer at once, marked stale
         log.warning("consistency wait skipped: command log unreadable", exc_info=True)
         reached = False
@@ -103,9 +101,12 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     state = connection.app.state
     now: datetime = state.clock()
     try:
-        # through the request's reads (a connection at a time; gateway/graphql.py), if any
-        reads = getattr(connection.state, "reads", None) or state.engine
-        states = await _states(reads, state.sync_objects)
+        read = getattr(connection.state, "sync_rows", None)  # by the compiled answer's statement
+        if read is not None:
+            states = source_states(read, state.sync_objects)
+        else:  # through the request's reads (a connection at a time; gateway/graphql.py), if any
+            reads = getattr(connection.state, "reads", None) or state.engine
+            states = await _states(reads, state.sync_objects)
     except SQLAlchemyError:  # the answer itself reports the outage; freshness is unknown
         log.warning("freshness unknown: sync_state unreadable", exc_info=True)
         return {"asOf": now.isoformat(), "oldestSourceSyncAt": None, "behind": [], "stale": True}

@@ -10,7 +10,8 @@ stored with the counters read *by the same statement* that read its rows (one sn
 served only after a statement of this request read the same counters again. So a served answer
 is exactly what the statement would return now: a write committed before the request's counter
 read is always seen, on any process, with no notification to wait for. A hit costs one
-statement on ``change_counter`` (a few rows by primary key), none on the read-model tables.
+statement on ``change_counter`` (a few rows by primary key; it also reads ``sync_state`` for
+the answer's ``extensions.freshness``), none on the read-model tables.
 
 The key is the plan's key (document, operation, dialect, the caller's role and row rules) and
 every bound value (variables after coercion, the request's today, ids, cursors): two callers
@@ -28,8 +29,6 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import TextClause, text
 
 from clientgraph.metrics import cache_lookup
 from readmodel.tables import metadata
@@ -59,9 +58,15 @@ COUNTED = frozenset(
 )
 """The tables whose writes bump a counter (the triggers of migration 0015)."""
 
+OLDEST_SUCCESS = "(SELECT min(last_success_at) FROM sync_state)"
+"""What a plan may read of ``sync_state`` (``AccountHealth.asOf``: the oldest successful pull),
+written exactly so by the planner. No counter follows ``sync_state`` (every pull writes it);
+a plan that reads it only through this expression is checked by the expression's own value,
+read in the same snapshot as the answer, like a counter: exact, and renewed only when the
+oldest pull moves. Any other read of ``sync_state`` makes a plan uncacheable."""
+
 LAST_COLUMN = " AS fallback"
 """How a plan's statement ends (resolvers/planner/compile.py): its select list's last column."""
-_checks: dict[tuple[str, ...], TextClause] = {}
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -74,42 +79,44 @@ class Counters:
 
     @property
     def columns(self) -> str:
-        """``(SELECT value FROM change_counter WHERE name = 't') AS cg_c0, …``."""
+        """``(SELECT value FROM change_counter WHERE name = 't') AS cg_c0, …`` (for
+        ``sync_state``: ``OLDEST_SUCCESS``)."""
         return ", ".join(
-            f"(SELECT value FROM change_counter WHERE name = '{t}') AS cg_c{i}"
+            f"{OLDEST_SUCCESS if t == 'sync_state' else _counter(t)} AS cg_c{i}"
             for i, t in enumerate(self.tables)
         )
 
-    @property
-    def check(self) -> TextClause:
-        """The counters alone: what a hit costs."""
-        return _checks.setdefault(self.tables, text(f"SELECT {self.columns}"))
-
-    def added_to(self, sql: str) -> TextClause:
-        """The plan's statement with the counters read in its own snapshot: their columns
-        follow ``fallback``, the last of its top-level select list (``counters_for`` checks
-        it is; no extra nesting: SQLite's parser has a depth limit the plans come close to)."""
-        return text(f"{sql}, {self.columns}")
-
-    def of(self, row: Any) -> tuple[int, ...]:
+    def of(self, row: Any) -> tuple[Any, ...]:
         mapping = row._mapping
-        return tuple(int(mapping[f"cg_c{i}"]) for i in range(len(self.tables)))
+        return tuple(mapping[f"cg_c{i}"] for i in range(len(self.tables)))
+
+
+def _counter(table: str) -> str:
+    return f"(SELECT value FROM change_counter WHERE name = '{table}')"
 
 
 def counters_for(sql: str) -> Counters | None:
     """The counters a statement's answers depend on, or ``None`` when it may read a table no
     counter follows (such answers are never cached). Every word of the text that names a
-    table counts as read (a JSON key equal to a table name only makes the check wider)."""
-    named = {w for w in _WORD.findall(sql) if w in metadata.tables}
-    if not named or not named <= COUNTED or not sql.endswith(LAST_COLUMN):
+    table counts as read (a JSON key equal to a table name only makes the check wider);
+    ``sync_state`` counts only when read through ``OLDEST_SUCCESS`` and nowhere else."""
+    named = _tables(sql)
+    followed = COUNTED
+    if "sync_state" not in _tables(sql.replace(OLDEST_SUCCESS, " ")):
+        followed = COUNTED | {"sync_state"}  # read only as the oldest pull, if at all
+    if not named or not named <= followed or not sql.endswith(LAST_COLUMN):
         return None
     return Counters(tuple(sorted(named)))
+
+
+def _tables(sql: str) -> set[str]:
+    return {w for w in _WORD.findall(sql) if w in metadata.tables}
 
 
 @dataclass(frozen=True)
 class Entry:
     data: str
-    counters: tuple[int, ...]
+    counters: tuple[Any, ...]
     masked: tuple[str, ...] = ()  # the answer's masked paths (they depend on its rows too)
 
 

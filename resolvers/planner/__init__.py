@@ -20,6 +20,7 @@ from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.metrics import COMPILED_READS
 from resolvers.access import allowed
 from resolvers.context import Context
+from resolvers.planner import sync_states
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
@@ -41,10 +42,11 @@ class RawJSON:
 
 @dataclass(frozen=True)
 class _Compiled:
-    statement: TextClause
+    statement: TextClause  # the plan's, with ``cg_sync`` (sync_states.py)
     binders: list[Any]
     counters: Counters | None  # None: it reads a table no change counter follows
     counted: TextClause | None  # the statement with its tables' counters (same snapshot)
+    check: TextClause | None  # a cache hit's statement: the counters and ``cg_sync``
     digest: bytes  # the plan's key, hashed once: the response cache keys by it and the values
     masked: tuple[tuple[str, int], ...]  # a masked path and its flag in the ``masked`` column
 
@@ -83,10 +85,15 @@ def _plan(
             lambda n: allowed(ctx, "query", n),
             lambda guarded: role in FIELD_ROLES[guarded],
         )
+        sync = sync_states.column(dialect)
         counters = counters_for(plan.sql)
-        counted = None if counters is None else counters.added_to(plan.sql)
+        counted = check = None
+        if counters is not None:
+            counted = text(f"{plan.sql}, {counters.columns}, {sync}")
+            check = text(f"SELECT {counters.columns}, {sync}")
         digest = hashlib.sha256(repr(key).encode()).digest()
-        found = _Compiled(text(plan.sql), plan.binders, counters, counted, digest, plan.masked)
+        statement = text(f"{plan.sql}, {sync}")
+        found = _Compiled(statement, plan.binders, counters, counted, check, digest, plan.masked)
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -156,10 +163,13 @@ async def _compiled(
     except Fallback:
         return "fallback", None
     cache = ctx.response_cache
-    if cache is None or compiled.counters is None or compiled.counted is None:
+    if cache is None or compiled.counters is None:
         async with ctx.reader.connect() as conn:
             row = (await conn.execute(compiled.statement, params)).one()
-        return ("fallback", None) if row.fallback else ("compiled", compiled.answer(row))
+        if row.fallback:
+            return "fallback", None
+        _keep_sync_states(ctx, row)
+        return "compiled", compiled.answer(row)
     cached = entry_key(compiled.digest, params)  # not the document's text again per request
     return await _cached(compiled, cached, params, ctx)
 
@@ -168,23 +178,35 @@ async def _cached(
     compiled: _Compiled, key: Hashable, params: dict[str, Any], ctx: Context
 ) -> tuple[str, RawJSON | None]:
     """Through the response cache (resolvers/response_cache.py): a kept answer whose tables'
-    counters are unchanged costs one statement on ``change_counter``; otherwise the statement
-    runs with the counters read in its snapshot, and a compiled answer is kept."""
-    cache, counters, counted = ctx.response_cache, compiled.counters, compiled.counted
-    assert cache is not None and counters is not None and counted is not None
+    counters are unchanged costs one statement on ``change_counter`` (which also reads the
+    answer's freshness); otherwise the statement runs with the counters read in its snapshot,
+    and a compiled answer is kept."""
+    cache, counters = ctx.response_cache, compiled.counters
+    assert cache is not None and counters is not None
+    assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
     async with ctx.reader.connect() as conn:
         if entry is not None:
-            now = counters.of((await conn.execute(counters.check)).one())
+            checked = (await conn.execute(compiled.check)).one()
+            now = counters.of(checked)
             counted_lookup(now == entry.counters)
             if now == entry.counters:
+                _keep_sync_states(ctx, checked)
                 return "compiled", RawJSON(entry.data, entry.masked)
         else:
             counted_lookup(False)
-        row = (await conn.execute(counted, params)).one()
+        row = (await conn.execute(compiled.counted, params)).one()
     if row.fallback:
         cache.discard(key)
         return "fallback", None
     answer = compiled.answer(row)
     cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
+    _keep_sync_states(ctx, row)
     return "compiled", answer
+
+
+def _keep_sync_states(ctx: Context, row: Any) -> None:
+    """The answer's ``sync_state`` rows, for its ``extensions.freshness`` (same snapshot)."""
+    state = getattr(ctx.request, "state", None)
+    if state is not None:
+        state.sync_rows = sync_states.rows(row.cg_sync)

@@ -34,6 +34,7 @@ from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.dialect import At, Dialect
 from resolvers.planner.page import Page
 from resolvers.planner.selections import selection_sets
+from resolvers.response_cache import OLDEST_SUCCESS
 
 Binder = Callable[[Binding, dict[str, Any]], None]
 Source = tuple[At | None, Callable[[str], str]]
@@ -340,10 +341,7 @@ class _Compiler:
             elif name == "status":
                 pairs.append((key, self.enum_of("HealthStatus", f"{h}.status")))
             elif name == "asOf":
-                s = self.name("s")
-                pairs.append(
-                    (key, d.utc_time(f"(SELECT min({s}.last_success_at) FROM sync_state {s})"))
-                )
+                pairs.append((key, d.utc_time(OLDEST_SUCCESS)))
             elif name == "factors":
                 pairs.append((key, self.factors(fields, h)))
             else:

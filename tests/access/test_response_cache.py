@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from prometheus_client import REGISTRY
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from clientgraph.access.roles import Role
 from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
 from readmodel.db import count_statements
 from readmodel.figures.stored import refresh_stale
+from readmodel.tables import SyncState, table_of
 from resolvers.response_cache import COUNTED
 from tests.access.compiled import ordered
 from tests.access.world import LIMITS, ROLES, World, _client
@@ -50,7 +52,7 @@ async def served(world: World, **graphql: Any) -> AsyncIterator[tuple[Any, Calla
     recorded, and ``ask(role, query, variables)``."""
     settings = Settings(
         database_url=world.url,
-        graphql=GraphQLSettings(**{**LIMITS, **graphql}, compiled_reads=True),
+        graphql=GraphQLSettings(**{**LIMITS, "compiled_reads": True, **graphql}),
         auth=AuthSettings(anonymous_role=None),
     )
     app = create_app(settings, clock=lambda: FIRM_NOW)
@@ -161,3 +163,73 @@ def test_the_cache_counts_what_each_entry_costs_not_only_its_answer() -> None:
     assert cache.size <= cache.max_bytes and len(cache._entries) == 100
     same = entry_key((padded, None, "postgresql", ("admin",)), {"id": f"{999:0>50000}"})
     assert cache.get(same) == Entry("{}", (999,))
+
+
+HEALTH = """
+query Health($first: Int) {
+  accounts(first: $first) { nodes { id health { score asOf } } }
+}
+"""
+
+
+async def test_a_compiled_answer_and_its_freshness_are_one_statement(world: World) -> None:
+    """Cold (cache off) and on a hit alike, the request runs one statement in all: the plan's
+    (or the counters') statement also reads ``sync_state`` for ``extensions.freshness``, which
+    equals the per-field path's. Verified: reading freshness by its own query again makes 2."""
+    async with served(world, compiled_reads=False) as (_, per_field):
+        expected = await per_field(Role.ADMIN, HEALTH, {"first": 3})
+    for cache_mb in (0, 64):
+        async with served(world, response_cache_mb=cache_mb) as (seen, ask):
+            await ask(Role.ADMIN, HEALTH, {"first": 3})
+            seen.clear()
+            answer = await ask(Role.ADMIN, HEALTH, {"first": 3})
+            operation = [s for s in seen if "FROM api_key" not in s]  # the caller's key
+            assert len(operation) == 1, operation
+            assert ("change_counter" in operation[0]) == (cache_mb > 0)
+        assert answer == expected
+
+
+async def test_health_as_of_is_kept_until_the_oldest_pull_moves(world: World) -> None:
+    """An answer with ``health.asOf`` (the oldest successful pull) is cached; a pull that does
+    not move the oldest keeps it (its freshness still current), one that does is seen at once."""
+    async with world.engine.connect() as conn:
+        t = table_of(SyncState)
+        rows = (
+            await conn.execute(
+                select(t.c.system, t.c.object_type, t.c.last_success_at)
+                .where(t.c.last_success_at.is_not(None))
+                .order_by(t.c.last_success_at)
+            )
+        ).all()
+    assert len(rows) >= 2, rows
+    oldest, newest = rows[0], rows[-1]
+    async with served(world) as (_, ask):
+        first = await ask(Role.ADMIN, HEALTH, {"first": 2})
+        hits = lookups("hit")
+        try:
+            await _pulled(world, newest, newest.last_success_at + timedelta(seconds=1))
+            again = await ask(Role.ADMIN, HEALTH, {"first": 2})
+            assert lookups("hit") == hits + 1
+            assert data_of(again) == data_of(first)
+            moved = rows[1].last_success_at  # the oldest pull moves up to the next one
+            await _pulled(world, oldest, moved)
+            after = await ask(Role.ADMIN, HEALTH, {"first": 2})
+        finally:
+            await _pulled(world, oldest, oldest.last_success_at)
+            await _pulled(world, newest, newest.last_success_at)
+    as_of = {
+        dict(dict(n)["health"])["asOf"] for n in dict(dict(data_of(after))["accounts"])["nodes"]
+    }
+    assert as_of == {moved.astimezone(UTC).isoformat()}, as_of
+    freshness = dict(dict(after)["extensions"])["freshness"]
+    assert dict(freshness)["oldestSourceSyncAt"] == moved.astimezone(UTC).isoformat()
+
+
+async def _pulled(world: World, row: Any, at: datetime) -> None:
+    t = table_of(SyncState)
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            update(t)
+            .where(t.c.system == row.system, t.c.object_type == row.object_type)
+            .values(last_success_at=at)
+        )

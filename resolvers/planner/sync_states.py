@@ -1,0 +1,37 @@
+"""``extensions.freshness`` from the plan's own statement: ``sync_state``'s rows as one JSON
+column (``cg_sync``) of the statement that reads the answer — or, on a response-cache hit, of
+the statement that reads the counters — so a compiled answer costs one statement, not two,
+and its freshness is of the same snapshot as its data (gateway/consistency.py reads them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from resolvers.planner.dialect import Dialect
+
+TIMES = ("last_success_at", "last_attempt_at", "paused_until")
+PLAIN = ("system", "object_type", "records_applied", "records_applied_total", "last_error")
+ORDER = "system, object_type"
+
+
+def column(d: Dialect) -> str:
+    """The select-list item ``… AS cg_sync``: a JSON array of every row, in order."""
+    pairs = [(name, f"cg_s.{name}") for name in PLAIN]
+    pairs += [(name, d.utc_time(f"cg_s.{name}")) for name in TIMES]
+    rows = f"(SELECT * FROM sync_state ORDER BY {ORDER}) cg_s"
+    return f"(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows}) AS cg_sync"
+
+
+def rows(text: str | Any) -> list[SimpleNamespace]:
+    """The column's rows, with the attributes ``SourceState.from_row`` reads."""
+    values = json.loads(text) if isinstance(text, str) else text
+    return [
+        SimpleNamespace(
+            **{k: row[k] for k in PLAIN},
+            **{k: None if row[k] is None else datetime.fromisoformat(row[k]) for k in TIMES},
+        )
+        for row in values
+    ]
