@@ -119,6 +119,7 @@ def _tables(sql: str) -> set[str]:
 class Entry:
     data: str
     counters: tuple[Any, ...]
+    masked: tuple[str, ...] = ()  # the answer's masked paths (they depend on its rows too)
 
 
 class ResponseCache:
@@ -159,7 +160,7 @@ ENTRY_OVERHEAD = 256
 
 
 def _cost(entry: Entry) -> int:
-    return len(entry.data) + ENTRY_OVERHEAD
+    return len(entry.data) + sum(len(p) for p in entry.masked) + ENTRY_OVERHEAD
 
 
 def response_cache(megabytes: int) -> ResponseCache | None:

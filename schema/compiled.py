@@ -11,6 +11,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from resolvers.planner import compiled_data
+from schema.access import MASKED
 
 
 class CompiledReads(SchemaExtension):
@@ -38,4 +39,7 @@ class CompiledReads(SchemaExtension):
             )
             if data is not None:
                 context.result = ExecutionResult(data=data, errors=None)  # type: ignore[arg-type]
+                masked = MASKED.get()  # the operation's (schema.access.MaskedPaths)
+                if masked is not None:
+                    masked.update(data.masked)
         yield

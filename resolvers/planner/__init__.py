@@ -34,9 +34,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RawJSON:
-    """JSON text made by the database, passed through to the response unparsed."""
+    """JSON text made by the database, passed through to the response unparsed, and the paths
+    of the guarded fields it masked (for ``extensions.masked``, as ``schema.access`` notes
+    them on the per-field path)."""
 
     text: str
+    masked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,14 @@ class _Compiled:
     counted: TextClause | None  # the statement with its tables' counters (same snapshot)
     check: TextClause | None  # a cache hit's statement: the counters and ``cg_sync``
     digest: bytes  # the plan's key, hashed once: the response cache keys by it and the values
+    masked: tuple[tuple[str, int], ...]  # a masked path and its flag in the ``masked`` column
+
+    def answer(self, row: Any) -> RawJSON:
+        """The answer of the statement's row: its data, and the masked paths that occurred."""
+        if not self.masked:
+            return RawJSON(row.data)
+        flags = row.masked
+        return RawJSON(row.data, tuple(path for path, i in self.masked if flags[i] == "1"))
 
 
 _NOT_COMPILED = object()
@@ -84,7 +95,7 @@ def _plan(
             check = text(f"SELECT {counters.columns}, {sync}")
         digest = hashlib.sha256(repr(key).encode()).digest()
         statement = text(f"{plan.sql}, {sync}")
-        found = _Compiled(statement, plan.binders, counters, counted, check, digest)
+        found = _Compiled(statement, plan.binders, counters, counted, check, digest, plan.masked)
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -160,7 +171,7 @@ async def _compiled(
         if row.fallback:
             return "fallback", None
         _keep_sync_states(ctx, row)
-        return "compiled", RawJSON(row.data)
+        return "compiled", compiled.answer(row)
     cached = entry_key(compiled.digest, params)  # not the document's text again per request
     return await _cached(compiled, cached, params, ctx)
 
@@ -183,16 +194,17 @@ async def _cached(
             counted_lookup(now == entry.counters)
             if now == entry.counters:
                 _keep_sync_states(ctx, checked)
-                return "compiled", RawJSON(entry.data)
+                return "compiled", RawJSON(entry.data, entry.masked)
         else:
             counted_lookup(False)
         row = (await conn.execute(compiled.counted, params)).one()
     if row.fallback:
         cache.discard(key)
         return "fallback", None
-    cache.put(key, Entry(row.data, counters.of(row)))
+    answer = compiled.answer(row)
+    cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
     _keep_sync_states(ctx, row)
-    return "compiled", RawJSON(row.data)
+    return "compiled", answer
 
 
 @asynccontextmanager

@@ -31,13 +31,16 @@ from readmodel import tables
 from readmodel.reads.scope import RowScope
 from resolvers.planner import catalog
 from resolvers.planner.binding import Binding, Fallback
-from resolvers.planner.dialect import Dialect
+from resolvers.planner.dialect import At, Dialect
 from resolvers.planner.page import Page
 from resolvers.planner.readiness import readiness_sql
 from resolvers.planner.selections import selection_sets
 from resolvers.response_cache import OLDEST_SUCCESS
 
 Binder = Callable[[Binding, dict[str, Any]], None]
+Source = tuple[At | None, Callable[[str], str]]
+"""Where the objects at a place of the response come from: the place of their parent object
+(``None``: the root's), and how to say that one of them exists for which a condition holds."""
 MODELS = (
     tables.Account,
     tables.Contact,
@@ -72,10 +75,13 @@ OUTLOOK_MONEY = {
 
 @dataclass
 class Plan:
-    """The statement (``data`` JSON text, ``fallback`` 0/1) and how to bind its parameters."""
+    """The statement (``data`` JSON text, ``fallback`` 0/1; with guarded fields masked for
+    the caller, a ``masked`` column too: one character per parent of theirs in the response,
+    ``1`` when the data holds an object there) and how to bind its parameters."""
 
     sql: str
     binders: list[Binder]
+    masked: tuple[tuple[str, int], ...] = ()  # a masked field's path, its parent's flag
 
 
 @dataclass
@@ -92,6 +98,8 @@ class _Compiler:
     counter: int = 0
     today: str | None = None
     stored_rows: set[str] = field(default_factory=set)  # aliases whose objects read figures
+    masked: dict[str, At] = field(default_factory=dict)  # a masked field's path → its parent's
+    sources: dict[At, Source] = field(default_factory=dict)  # objects' places → their rows
 
     # --- names, parameters, row rules ------------------------------------------------------
 
@@ -181,7 +189,9 @@ class _Compiler:
 
     # --- objects of the catalog -----------------------------------------------------------
 
-    def obj(self, type_name: str, nodes: list[FieldNode], alias: str) -> str:
+    def obj(self, type_name: str, nodes: list[FieldNode], alias: str, at: At) -> str:
+        """The object of ``alias``'s row; ``at``: its place in the response (response keys,
+        and whether each is a list), for the paths of the guarded fields it masks."""
         gql = self.schema.get_type(type_name)
         assert isinstance(gql, GraphQLObjectType)
         entity = catalog.ENTITIES.get(type_name)
@@ -194,16 +204,53 @@ class _Compiler:
             if name == "__typename":
                 pairs.append((key, self.dialect.literal(type_name)))
                 continue
-            spec = entity.fields.get(name)
             guarded = (type_name, name) in FIELD_ROLES
-            if spec is None or (guarded and not self.may_see((type_name, name))):
-                raise Fallback(f"{type_name}.{name}")  # masks are the per-field path's
+            if guarded and not self.may_see((type_name, name)):
+                pairs.append((key, self.mask(gql, name, key, at)))
+                continue
+            spec = entity.fields.get(name)
+            if spec is None:
+                raise Fallback(f"{type_name}.{name}")
             stored = stored or isinstance(spec, catalog.Stored | catalog.Outlook)
             definition, _ = self.object_type(gql, name)
-            pairs.append((key, self.value(type_name, spec, definition, fields, alias)))
+            pairs.append((key, self.value(type_name, spec, definition, fields, alias, at, key)))
         if stored:
             self.stored_rows.add(alias)
         return self.dialect.obj(pairs)
+
+    def mask(self, gql: GraphQLObjectType, name: str, key: str, at: At) -> str:
+        """A guarded field the caller's role may not see: null, as ``schema.access.Masked``
+        resolves it (before its resolver, so nothing under it is read), and its path noted
+        for ``extensions.masked`` when the statement finds an object at ``at`` (the per-field
+        path notes it when the field resolves on at least one object)."""
+        definition = gql.fields.get(name)
+        if definition is None or definition.args:  # its arguments would be coerced first
+            raise Fallback(f"{gql.name}.{name} with arguments")
+        assert at, "a guarded field belongs to an object under the root"
+        self.masked[".".join([k for k, _ in at] + [key])] = at
+        return "NULL"
+
+    def source(self, at: At, rows: str, *, top: bool = False) -> None:
+        """Note where the objects at ``at`` come from: ``rows`` (``FROM … WHERE …``: the row
+        source of their subquery, without the figures' guard, which fails the statement
+        anyway), under the object at ``at[:-1]`` (``top``: under the root or a connection,
+        which are always there)."""
+        parent = None if top or len(at) == 1 else at[:-1]
+        self.sources[at] = (parent, lambda inner: f"EXISTS (SELECT 1 {rows} AND {inner})")
+
+    def exists(self, at: At) -> str:
+        """SQL: the data holds an object at ``at`` (through every item of its lists): the row
+        sources of its place and its ancestors', nested, with the same rules, filters, cursors
+        and limits as the subqueries that build the data."""
+        condition = "1 = 1"
+        place: At | None = at
+        while place is not None:
+            found = self.sources.get(place)
+            if found is None:  # pragma: no cover - every object's caller notes its rows
+                raise Fallback(f"no row source noted for {place}")
+            place, wrap = found
+            condition = wrap(condition)
+        return condition
 
     def current(self, alias: str) -> list[str]:
         """The condition a row source adds when its object reads stored figures: the row's
@@ -225,6 +272,8 @@ class _Compiler:
         definition: GraphQLField,
         nodes: list[FieldNode],
         alias: str,
+        at: At,
+        response_key: str,
     ) -> str:
         d = self.dialect
         known = spec.arguments if isinstance(spec, catalog.Many) else set()
@@ -254,9 +303,9 @@ class _Compiler:
             case catalog.Derived(name):
                 return self.derived(name, alias)
             case catalog.ToOne(type_name, column):
-                return self.to_one(type_name, column, nodes, alias)
+                return self.to_one(type_name, column, nodes, alias, (*at, (response_key, False)))
             case catalog.Many():
-                return self.many(spec, definition, nodes, alias)
+                return self.many(spec, definition, nodes, alias, (*at, (response_key, True)))
             case catalog.Stored() | catalog.Health() | catalog.Outlook():
                 return self.figure(spec, nodes, alias)
             case catalog.Readiness():
@@ -448,21 +497,24 @@ class _Compiler:
             )
         raise Fallback(name)  # pragma: no cover
 
-    def to_one(self, type_name: str, column: str, nodes: list[FieldNode], alias: str) -> str:
+    def to_one(
+        self, type_name: str, column: str, nodes: list[FieldNode], alias: str, at: At
+    ) -> str:
         entity = catalog.ENTITIES[type_name]
         inner = self.name("t")
-        body = self.obj(type_name, nodes, inner)
-        where = " AND ".join(
-            [
-                f"{inner}.id = {alias}.{column}",
-                *self.rows(entity.table, inner),
-                *self.current(inner),
-            ]
-        )
+        body = self.obj(type_name, nodes, inner, at)
+        scoped = [f"{inner}.id = {alias}.{column}", *self.rows(entity.table, inner)]
+        self.source(at, f"FROM {entity.table} {inner} WHERE {' AND '.join(scoped)}")
+        where = " AND ".join([*scoped, *self.current(inner)])
         return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
 
     def many(
-        self, spec: catalog.Many, definition: GraphQLField, nodes: list[FieldNode], alias: str
+        self,
+        spec: catalog.Many,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        alias: str,
+        at: At,
     ) -> str:
         entity = catalog.ENTITIES[spec.type_name]
         inner, rows = self.name("t"), self.name("s")
@@ -476,7 +528,12 @@ class _Compiler:
             where.append(after.keyset(inner))
         order = ", ".join(f"{inner}.{c}" for c in spec.order_by)
         keys = ", ".join(f"{inner}.{c} AS o{i}" for i, c in enumerate(spec.order_by))
-        body = self.obj(spec.type_name, nodes, inner)
+        body = self.obj(spec.type_name, nodes, inner, at)
+        limited = (
+            f"SELECT {inner}.* FROM {entity.table} {inner} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT :{first}"
+        )
+        self.source(at, f"FROM ({limited}) {inner} WHERE 1 = 1")
         where += self.current(inner)
         select = (
             f"SELECT {body} AS j, {keys} FROM {entity.table} {inner} "
@@ -531,14 +588,16 @@ class _Compiler:
                 raise Fallback(f"Query.{name}")
             definition, named = self.object_type(query, name)
             if spec.paged:
-                pairs.append((key, self.connection(spec, definition, named, nodes)))
+                pairs.append((key, self.connection(spec, definition, named, nodes, key)))
             else:
-                pairs.append((key, self.record(spec, definition, nodes)))
+                pairs.append((key, self.record(spec, definition, nodes, key)))
         if all(v.startswith("'") for _, v in pairs):  # __typename alone: no SQL is needed
             raise Fallback("nothing to read")
         return self.dialect.obj(pairs)
 
-    def record(self, spec: catalog.Root, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+    def record(
+        self, spec: catalog.Root, definition: GraphQLField, nodes: list[FieldNode], root_key: str
+    ) -> str:
         self.arguments(definition, {"id"})
         entity = catalog.ENTITIES[spec.type_name]
         node = nodes[0]
@@ -546,14 +605,20 @@ class _Compiler:
         inner, probe = self.name("t"), self.name("t")
         found = " AND ".join([f"{probe}.id = :{key}", *self.rows(entity.table, probe)])
         self.checks.append(f"NOT EXISTS (SELECT 1 FROM {entity.table} {probe} WHERE {found})")
-        body = self.obj(spec.type_name, nodes, inner)  # NOT_FOUND is the per-field path's
-        where = " AND ".join(
-            [f"{inner}.id = :{key}", *self.rows(entity.table, inner), *self.current(inner)]
-        )
+        at = ((root_key, False),)
+        body = self.obj(spec.type_name, nodes, inner, at)  # NOT_FOUND is the per-field path's
+        scoped = [f"{inner}.id = :{key}", *self.rows(entity.table, inner)]
+        self.source(at, f"FROM {entity.table} {inner} WHERE {' AND '.join(scoped)}")
+        where = " AND ".join([*scoped, *self.current(inner)])
         return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
 
     def connection(
-        self, spec: catalog.Root, definition: GraphQLField, named: Any, nodes: list[FieldNode]
+        self,
+        spec: catalog.Root,
+        definition: GraphQLField,
+        named: Any,
+        nodes: list[FieldNode],
+        root_key: str,
     ) -> str:
         compiled = {"first", "after", "filter"} if spec.overdue_filter else {"first", "after"}
         for node in nodes:  # another filter or an ordering: the per-field path
@@ -571,7 +636,8 @@ class _Compiler:
             elif name == "pageInfo":
                 pairs.append((key, page.info(fields)))
             elif name in ("edges", "nodes"):
-                pairs.append((key, page.items(fields, edges=name == "edges")))
+                items = ((root_key, False), (key, True))
+                pairs.append((key, page.items(fields, items, edges=name == "edges")))
             else:
                 raise Fallback(f"{named.name}.{name}")
         return self.dialect.obj(pairs)
@@ -634,9 +700,19 @@ def compile_operation(
     compiler = _Compiler(schema, fragments, dialect, scope, allowed, may_see)
     data = compiler.root(operation)
     checks = " OR ".join(compiler.checks) or "1 = 0"
+    fallback = f"CASE WHEN {checks} THEN 1 ELSE 0 END AS fallback"
+    if not compiler.masked:
+        with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""
+        return Plan(
+            f"{with_}SELECT {dialect.json_text(data)} AS data, {fallback}", compiler.binders
+        )
+    # guarded fields masked for the caller: which of their paths occur depends on the rows (the
+    # per-field path notes one when some object holds the field), so the statement says, per
+    # parent place, whether an object is there: the same row sources, as EXISTS. (Not read back
+    # from the JSON built: that needs the data twice, and SQLite's parser has no depth to spare)
+    parents = list(dict.fromkeys(compiler.masked.values()))  # each parent checked once
+    masked = tuple((path, parents.index(at)) for path, at in compiler.masked.items())
+    flags = " || ".join(f"CASE WHEN {compiler.exists(at)} THEN '1' ELSE '0' END" for at in parents)
     with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""
-    sql = (
-        f"{with_}SELECT {dialect.json_text(data)} AS data, "
-        f"CASE WHEN {checks} THEN 1 ELSE 0 END AS fallback"
-    )
-    return Plan(sql, compiler.binders)
+    sql = f"{with_}SELECT {dialect.json_text(data)} AS data, {flags} AS masked, {fallback}"
+    return Plan(sql, compiler.binders, masked)

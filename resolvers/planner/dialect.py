@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+At = tuple[tuple[str, bool], ...]
+"""A place in the response: its response keys from the root, each with whether its value is
+a list (of objects)."""
+
 MAX_PAIRS = 50
 """Most keys one JSON object may have (PostgreSQL functions take at most 100 arguments)."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import Date, Integer
 
 from resolvers.planner import catalog
 from resolvers.planner.binding import Binding, Fallback
-from resolvers.planner.dialect import Dialect
+from resolvers.planner.dialect import At, Dialect
 from resolvers.planner.selections import selection_sets
 
 if TYPE_CHECKING:
@@ -107,10 +107,13 @@ class Page:
             pairs.append((key, make()))
         return d.obj(pairs)
 
-    def items(self, nodes: list[FieldNode], *, edges: bool) -> str:
+    def items(self, nodes: list[FieldNode], at: At, *, edges: bool) -> str:
+        """``nodes`` or ``edges`` (``at``: their place in the response, a list)."""
         d = self.c.dialect
         x, rows = self.c.name("x"), self.c.name("s")
-        body = self.edge(nodes, x) if edges else self.c.obj(self.spec.type_name, nodes, x)
+        body = self.edge(nodes, x, at) if edges else self.c.obj(self.spec.type_name, nodes, x, at)
+        page = f"FROM {self.name} {x} WHERE {x}.cg_rn <= :{self.first}"
+        self.c.source(at, page, top=True)
         where = " AND ".join([f"{x}.cg_rn <= :{self.first}", *self.c.current(x)])
         select = (
             f"SELECT {body} AS j, {x}.cg_rn AS o0 FROM {self.name} {x} "
@@ -118,7 +121,7 @@ class Page:
         )
         return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
 
-    def edge(self, nodes: list[FieldNode], x: str) -> str:
+    def edge(self, nodes: list[FieldNode], x: str, at: At) -> str:
         d = self.c.dialect
         edge_type = get_named_type(self.c.schema.get_type(self.spec.type_name + "Edge"))
         assert isinstance(edge_type, GraphQLObjectType)
@@ -130,7 +133,9 @@ class Page:
             elif name == "cursor":
                 pairs.append((key, self.cursor(x)))
             elif name == "node":
-                pairs.append((key, self.c.obj(self.spec.type_name, fields, x)))
+                node = (*at, (key, False))
+                pairs.append((key, self.c.obj(self.spec.type_name, fields, x, node)))
+                self.c.sources[node] = (at, lambda inner: inner)  # the edge's own row
             else:
                 raise Fallback(f"{edge_type.name}.{name}")
         return d.obj(pairs)

@@ -18,6 +18,11 @@ OUTSIDE = {  # fields the planner leaves to the per-field path (figures, lineage
     "Invoice": ["payments { amount { amount } receivedOn }"],
     "Milestone": ["isSlipped sourceRefs { version }"],
 }
+GUARDED = {  # guarded fields outside the catalog: compiled (null) only for a role that may not
+    # see them, per field for the others
+    "Payment": ["amount { amount currency }", "receivedOn", "paid: amount { __typename }"],
+    "Project": ["outlook { teamEac { amount } }"],
+}
 HEALTH = (
     "score",
     "status",
@@ -142,6 +147,8 @@ def selection(draw: st.DrawFn, doc: Document, type_name: str, depth: int) -> str
         parts.append(text or "id")
     if type_name in OUTSIDE and draw(st.integers(0, 5)) == 0:
         parts.append(draw(st.sampled_from(OUTSIDE[type_name])))
+    if type_name in GUARDED and draw(st.integers(0, 2)) == 0:
+        parts.append(draw(st.sampled_from(GUARDED[type_name])))
     how = draw(st.integers(0, 5))
     if how == 0:  # an inline fragment
         parts = [f"... on {type_name} {{ {' '.join(parts)} }}"]

@@ -117,8 +117,13 @@ async def test_command_updated_follows_own_commands_only(world: World) -> None:
         async with stream(url, partner.key, FOLLOW_COMMAND, {"id": own}) as followed:
             (first,) = await _events(followed, most=1)  # then the client leaves
         refused = await _answer(url, partner.key, FOLLOW_COMMAND, {"id": other})
-    assert first == ("next", {"data": {"commandUpdated": {"id": own, "status": "ACCEPTED"}},
-                              "extensions": first[1]["extensions"]})
+    assert first == (
+        "next",
+        {
+            "data": {"commandUpdated": {"id": own, "status": "ACCEPTED"}},
+            "extensions": first[1]["extensions"],
+        },
+    )
     assert not refused.get("data"), refused
     assert [e["extensions"]["code"] for e in refused["errors"]] == ["NOT_FOUND"]
 

@@ -1,14 +1,14 @@
 """The planner's catalog against the schema it compiles: every field it names exists with the
 arguments it knows, every column it reads non-null where the field is, and a guarded field in
-it compiles only for the roles that see it (the others take the per-field path, which masks
-it)."""
+it compiles for every role (null for the roles it is masked for, its path reported as the
+per-field path reports it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type, get_operation_ast, parse
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.access.roles import Role
@@ -44,7 +44,9 @@ def test_every_catalog_field_is_in_the_schema_with_known_arguments() -> None:
             assert set(fields[name].args) == known, f"{type_name}.{name}"
 
 
-def test_a_guarded_field_compiles_only_for_the_roles_that_see_it() -> None:
+def test_a_guarded_field_compiles_for_every_role_masked_for_the_others() -> None:
+    """A role that sees it reads its value; for another it is ``NULL`` in the statement and
+    its path is one the statement reports (the per-field path's ``extensions.masked``)."""
     dialect = Dialect("sqlite", sqlite.dialect())
     guarded = [
         (t, n) for t, e in catalog.ENTITIES.items() for n in e.fields if (t, n) in FIELD_ROLES
@@ -65,14 +67,40 @@ def test_a_guarded_field_compiles_only_for_the_roles_that_see_it() -> None:
         assert operation is not None
         for role in Role:
             sees = role in FIELD_ROLES[(type_name, name)]
-            try:
-                compile_operation(
-                    SCHEMA, operation, {}, dialect, RowScope(), lambda _: True, lambda _k, s=sees: s
-                )
-                compiled = True
-            except Fallback:
-                compiled = False
-            assert compiled == sees, (type_name, name, role)
+            plan = compile_operation(
+                SCHEMA, operation, {}, dialect, RowScope(), lambda _: True, lambda _k, s=sees: s
+            )
+            path = f"{root}.nodes.{name}" if root == "projects" else f"accounts.nodes.{root}.{name}"
+            masked = () if sees else ((path, 0),)
+            assert plan.masked == masked, (type_name, name, role)
+            assert (" AS masked, " in plan.sql) is not sees
+            assert plan.sql.endswith(" AS fallback")  # the response cache appends after it
+
+
+def test_a_guarded_field_outside_the_catalog_compiles_only_where_it_is_masked() -> None:
+    """``Payment.amount``, ``Project.outlook``: the planner cannot read them, but a role they
+    are masked for gets null without their resolver running, so that compiles."""
+    dialect = Dialect("postgresql", postgresql.dialect())
+    query = (
+        "{ invoices(first: 1) { nodes { payments { amount { amount } receivedOn status } "
+        "project { outlook { teamEac { amount } } } } } }"
+    )
+    operation = get_operation_ast(parse(query))
+    assert operation is not None
+    for sees in (True, False):
+        try:
+            plan = compile_operation(
+                SCHEMA, operation, {}, dialect, RowScope(), lambda _: True, lambda _k, s=sees: s
+            )
+        except Fallback:
+            assert sees
+            continue
+        assert not sees
+        assert plan.masked == (
+            ("invoices.nodes.payments.amount", 0),
+            ("invoices.nodes.payments.receivedOn", 0),
+            ("invoices.nodes.project.outlook", 1),
+        )
 
 
 def _compiles(document: str, sees: Callable[[tuple[str, str]], bool]) -> bool:
@@ -88,7 +116,9 @@ def _compiles(document: str, sees: Callable[[tuple[str, str]], bool]) -> bool:
 
 def test_an_outlook_field_compiles_only_for_the_roles_that_see_it() -> None:
     """Every field of ``ProjectOutlook`` compiles (none is left to the per-field path by
-    mistake), for a role that sees both ``Project.outlook`` and the field."""
+    mistake) for a role that sees both ``Project.outlook`` and the field, and for a role that
+    sees no outlook at all (null, masked); a subfield masked for a role that sees the outlook
+    falls back."""
     outlook = _type("ProjectOutlook")
     assert ("ProjectOutlook", "teamEac") in FIELD_ROLES
     for name, definition in outlook.fields.items():
@@ -98,11 +128,11 @@ def test_an_outlook_field_compiles_only_for_the_roles_that_see_it() -> None:
             inner = f"{name} {{ {' '.join(named.fields)} }}"
         document = f"{{ projects(first: 1) {{ nodes {{ outlook {{ {inner} }} }} }} }}"
         for role in Role:
-            sees = role in FIELD_ROLES[("Project", "outlook")] and role in FIELD_ROLES.get(
-                ("ProjectOutlook", name), frozenset(Role)
-            )
+            sees_outlook = role in FIELD_ROLES[("Project", "outlook")]
+            sees = role in FIELD_ROLES.get(("ProjectOutlook", name), frozenset(Role))
             compiled = _compiles(document, lambda k, r=role: r in FIELD_ROLES[k])
-            assert compiled == sees, (name, role)
+            # masked as a whole: null, compiled; a masked subfield: the per-field path's
+            assert compiled == (not sees_outlook or sees), (name, role)
 
 
 def test_a_non_null_outlook_field_reads_a_non_null_column() -> None:
