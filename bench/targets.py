@@ -139,12 +139,21 @@ def _issue14(
 def _hook(
     results: dict[str, tuple[dict[str, Any], str] | None], key: str
 ) -> tuple[dict[str, Any], str] | None:
-    """The newest measurement of a hook workload: from the L run if it has one, else S."""
+    """The newest measurement of a hook workload: from the L run if it has one, else S; a
+    standalone L run of it (``python -m bench.mutations --scale L``) when newer than both."""
+    chosen = None
     for scale in ("L", "S"):
         found = results.get(scale)
         if found and found[0].get(key) and "error" not in found[0][key]:
-            return found[0][key], found[1]
-    return None
+            chosen = found[0][key], found[1]
+            break
+    if key == "mutations":
+        alone = sorted(RESULTS.glob("mutations-L-*.json"))
+        if alone:
+            newest = json.loads(alone[-1].read_text())
+            if chosen is None or newest["measured_at"] > chosen[0]["measured_at"]:
+                chosen = newest, alone[-1].name
+    return chosen
 
 
 def _ingest(results: dict[str, Any], reasons: dict[str, str]) -> tuple[Any, ...]:
