@@ -104,6 +104,11 @@ def upgrade() -> None:
     for table in COUNTED:
         for ddl in _pg_triggers(table) if postgres else _sqlite_triggers(table):
             op.execute(ddl)
+    # Every stored account is stale now (its projects have no outlook yet): the next refresh
+    # (a worker's start, the daily job, `clientgraph figures refresh`) recomputes them all,
+    # outlooks included; until then the compiled path answers their figures per field.
+    op.execute("DELETE FROM account_health_factor")
+    op.execute("DELETE FROM account_figures")
 
 
 def downgrade() -> None:
