@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
 from readmodel.command_log import COMMANDS, FINAL_STATUSES
+from readmodel.db import autocommit
 from readmodel.reads.freshness import SourceState, behind, source_states, sync_states
 from readmodel.request_connection import Reads
 from resolvers.commands.tokens import command_id_of
@@ -127,6 +128,5 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
 
 
 async def _states(engine: Reads, expected: tuple[tuple[str, str], ...]) -> list[SourceState]:
-    async with engine.connect() as conn:
-        alone = await conn.execution_options(isolation_level="AUTOCOMMIT")  # no BEGIN/ROLLBACK
-        return source_states(await sync_states(alone), expected)
+    async with autocommit(engine) as conn:  # one statement: no BEGIN / ROLLBACK around it
+        return source_states(await sync_states(conn), expected)

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from readmodel.request_connection import Reads
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PREPARED_STATEMENTS_PER_CONNECTION = 1024
 """asyncpg's prepared statements kept per pooled connection (SQLAlchemy's default: 100): room
@@ -102,10 +104,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection on which every statement is its own transaction: a write of one
-    statement is one round trip (no BEGIN / COMMIT), durable when ``execute`` returns. The
-    pool gives the connection back in its usual isolation level."""
+async def autocommit(engine: AsyncEngine | Reads) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection (of the engine, or a request's reads) on which every statement is
+    its own transaction: a write of one statement is one round trip (no BEGIN / COMMIT),
+    durable when ``execute`` returns; a read is one snapshot with no BEGIN / ROLLBACK around
+    it. The pool gives the connection back in its usual isolation level."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +15,10 @@ from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, get_ope
 from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.metrics import COMPILED_READS
+from readmodel.db import autocommit
 from resolvers.access import allowed
 from resolvers.context import Context
 from resolvers.planner import sync_states
@@ -166,7 +165,8 @@ async def _compiled(
         return "fallback", None
     cache = ctx.response_cache
     if cache is None or compiled.counters is None:
-        async with _one_statement(ctx) as conn:
+        # no BEGIN / ROLLBACK: one statement is one snapshot (answer, counters, sync_state)
+        async with autocommit(ctx.reader) as conn:
             row = (await conn.execute(compiled.statement, params)).one()
         if row.fallback:
             return "fallback", None
@@ -187,7 +187,7 @@ async def _cached(
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
-    async with _one_statement(ctx) as conn:
+    async with autocommit(ctx.reader) as conn:
         if entry is not None:
             checked = (await conn.execute(compiled.check)).one()
             now = counters.of(checked)
@@ -205,15 +205,6 @@ async def _cached(
     cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
     _keep_sync_states(ctx, row)
     return "compiled", answer
-
-
-@asynccontextmanager
-async def _one_statement(ctx: Context) -> AsyncIterator[AsyncConnection]:
-    """The request's connection for statements that each stand alone: no BEGIN / ROLLBACK
-    around them (two round trips of three on the wire). A statement is one snapshot by itself:
-    the answer, its counters and its ``sync_state`` rows are read together either way."""
-    async with ctx.reader.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _keep_sync_states(ctx: Context, row: Any) -> None:

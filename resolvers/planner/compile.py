@@ -388,23 +388,32 @@ class _Compiler:
         return d.nested(f"coalesce({found}, {failed})")
 
     def factors(self, nodes: list[FieldNode], h: str) -> str:
+        columns = ("name", "value", "weight", "penalty", "explanation")
+        return self.positioned("HealthFactor", columns, nodes, "account_health_factor",
+                               f"account_id = {h}.account_id")  # fmt: skip
+
+    def positioned(
+        self, type_name: str, columns: tuple[str, ...], nodes: list[FieldNode], table: str,
+        parent: str,
+    ) -> str:  # fmt: skip
+        """A stored list of ``type_name`` objects (their fields plain ``columns`` of ``table``)
+        in ``position`` order, for the parent row ``parent`` names (``<column> = <value>``)."""
         d = self.dialect
-        gql = self.schema.get_type("HealthFactor")
+        gql = self.schema.get_type(type_name)
         assert isinstance(gql, GraphQLObjectType)
         x, rows = self.name("x"), self.name("s")
-        columns = {"name", "value", "weight", "penalty", "explanation"}
         pairs = []
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             if name == "__typename":
-                pairs.append((key, d.literal("HealthFactor")))
+                pairs.append((key, d.literal(type_name)))
             elif name in columns:
                 pairs.append((key, f"{x}.{name}"))
             else:
-                raise Fallback(f"HealthFactor.{name}")
+                raise Fallback(f"{type_name}.{name}")
         select = (
-            f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM account_health_factor {x} "
-            f"WHERE {x}.account_id = {h}.account_id ORDER BY {x}.position"
+            f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM {table} {x} "
+            f"WHERE {x}.{parent} ORDER BY {x}.position"
         )
         return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
 
@@ -450,24 +459,9 @@ class _Compiler:
         return d.nested(f"coalesce({found}, {failed})")
 
     def outlook_factors(self, nodes: list[FieldNode], o: str) -> str:
-        d = self.dialect
-        gql = self.schema.get_type("OutlookFactor")
-        assert isinstance(gql, GraphQLObjectType)
-        x, rows = self.name("x"), self.name("s")
-        pairs = []
-        for key, fields in self.collect(selection_sets(nodes), gql).items():
-            name = fields[0].name.value
-            if name == "__typename":
-                pairs.append((key, d.literal("OutlookFactor")))
-            elif name in ("name", "value", "explanation"):
-                pairs.append((key, f"{x}.{name}"))
-            else:
-                raise Fallback(f"OutlookFactor.{name}")
-        select = (
-            f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM project_outlook_factor {x} "
-            f"WHERE {x}.project_id = {o}.project_id ORDER BY {x}.position"
-        )
-        return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
+        columns = ("name", "value", "explanation")
+        return self.positioned("OutlookFactor", columns, nodes, "project_outlook_factor",
+                               f"project_id = {o}.project_id")  # fmt: skip
 
     def enum_of(self, type_name: str, column: str) -> str:
         """A stored value shown as the name of the schema's enum ``type_name`` (a value it
