@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from readmodel.figures.invoices import is_billed
 from readmodel.figures.numbers import amount, plural, ratio
 from readmodel.figures.sql import INVOICE, PROJECT, live
-from readmodel.forecasts.revenue import first_of, last_of, months_between
+from readmodel.forecasts.months import first_of, last_of, months_between
 from readmodel.forecasts.revenue_sources import BY_CARD, LINE, RATE_CARD
 from readmodel.forecasts.snapshots import SNAPSHOT
 from readmodel.money import minor_to_decimal

@@ -12,7 +12,8 @@ from typing import NamedTuple
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.forecasts.accuracy import Accuracy, accuracy, actual_rows
-from readmodel.forecasts.revenue import WeeksOf, last_of
+from readmodel.forecasts.months import last_of
+from readmodel.forecasts.revenue import WeeksOf
 from readmodel.forecasts.revenue_sources import read_sources
 from readmodel.forecasts.snapshots import months_ahead, snapshot_rows
 from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from readmodel.figures.numbers import plural, ratio, to_cents
 from readmodel.figures.sql import PERSON, PROJECT, live
 from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK
-from readmodel.forecasts.revenue import last_of, months_between
+from readmodel.forecasts.months import Months
 from readmodel.forecasts.revenue_sources import ASSIGNMENT, BOOKED, OPEN_PROJECTS
 from readmodel.forecasts.workdays import Calendar
 
@@ -94,10 +94,6 @@ async def capacity_rows(
     return list(people), list(booked)
 
 
-def _share(first: date, last: date, month: date, today: date, calendar: Calendar) -> int:
-    return calendar.days(max(first, month, today), min(last, last_of(month)))
-
-
 Tally = dict[str, tuple[Decimal, int]]  # role → (hours, how many people or assignments)
 
 
@@ -113,18 +109,19 @@ def _available(people: list[Any], days: int) -> Tally:
     return out
 
 
-def _demand(booked: list[Any], month: date, today: date, calendar: Calendar) -> Tally:
-    """Σ scheduled hours × the month's share of each assignment's working days, per role."""
-    out: dict[str, tuple[Decimal, int]] = {}
+def _demand(booked: list[Any], months: Months, today: date) -> dict[date, Tally]:
+    """Per month: Σ scheduled hours × the month's share of each assignment's working days
+    (from today on), per role. One pass: an assignment visits the months it overlaps."""
+    out: dict[date, Tally] = {month: {} for month in months.firsts}
     for a in booked:
-        share, span = (
-            _share(a.start_date, a.end_date, month, today, calendar),
-            calendar.days(a.start_date, a.end_date),
-        )
-        if share and span:
+        span = months.calendar.days(a.start_date, a.end_date)
+        if not span:
+            continue
+        for month, share in months.shares(max(a.start_date, today), a.end_date):
             hours = to_cents(Decimal(a.scheduled_hours_x100 * share) / span / 100)
-            total, n = out.get(a.role, (ZERO, 0))
-            out[a.role] = (total + hours, n + 1)
+            tally = out[month]
+            total, n = tally.get(a.role, (ZERO, 0))
+            tally[a.role] = (total + hours, n + 1)
     return out
 
 
@@ -134,7 +131,7 @@ class Demand:
 
     booked: list[Any]
     calendar: Calendar = field(default_factory=Calendar)
-    pipeline: Callable[[date], Tally] | None = None  # month → role hours of open deals
+    pipeline: Callable[[Months], dict[date, Tally]] | None = None  # month → role hours of deals
 
 
 def capacity(
@@ -147,10 +144,13 @@ def capacity(
 ) -> list[RoleMonth]:
     """Each month of the period from the current one on, each role, sorted (pure)."""
     out, cal = [], demand.calendar
-    for month in months_between(max(start, today.replace(day=1)), end):
-        available = _available(people, _share(month, last_of(month), month, today, cal))
-        booked = _demand(demand.booked, month, today, cal)
-        pipeline = {} if demand.pipeline is None else demand.pipeline(month)
+    months = Months(max(start, today.replace(day=1)), end, cal)
+    booked_by_month = _demand(demand.booked, months, today)
+    pipeline_by_month = {} if demand.pipeline is None else demand.pipeline(months)
+    for month, month_last in zip(months.firsts, months.lasts, strict=True):
+        available = _available(people, cal.days(max(month, today), month_last))
+        booked = booked_by_month[month]
+        pipeline = pipeline_by_month.get(month, {})
         for role in sorted(set(available) | set(booked) | set(pipeline)):
             (have, people_n), (need, booked_n), (deal_h, deals_n) = (
                 available.get(role, (ZERO, 0)),

@@ -17,9 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.figures.numbers import to_cents
 from readmodel.figures.sql import OPPORTUNITY, live
-from readmodel.forecasts.revenue import last_of
+from readmodel.forecasts.months import Months
 from readmodel.forecasts.revenue_sources import RATE_CARD
-from readmodel.forecasts.workdays import Calendar
 from readmodel.tables import RateCardLine, table_of
 
 CARD_LINE = table_of(RateCardLine)
@@ -63,13 +62,13 @@ def pipeline_demand(
     deals: list[Any],
     cards: dict[tuple[str, str], Rates],
     plan: DealPlan,
-    month: date,
+    months: Months,
     today: date,
-    calendar: Calendar,
-) -> Tally:
-    """Σ per role of each deal's role hours × the month's share of the working days of its
-    span (from its close date, or today once passed, over the template's weeks), to 0.01 h."""
-    out: Tally = {}
+) -> dict[date, Tally]:
+    """Per month: Σ per role of each deal's role hours × the month's share of the working days
+    of its span (from its close date, or today once passed, over the template's weeks), to
+    0.01 h. One pass: a deal is planned once and visits the months it overlaps."""
+    out: dict[date, Tally] = {month: {} for month in months.firsts}
     for deal in deals:
         rates = cards.get((deal.service_line, deal.currency))
         weighted = deal.amount_minor * deal.probability // 100
@@ -79,12 +78,13 @@ def pipeline_demand(
         weeks, roles = found
         first = max(deal.close_date, today)
         last = first + timedelta(days=weeks * 7 - 1)
-        span = calendar.days(first, last)
-        share = calendar.days(max(first, month, today), min(last, last_of(month)))
-        if not (span and share):
+        span = months.calendar.days(first, last)
+        if not span:
             continue
-        for role, hours_x100 in roles:
-            hours = to_cents(Decimal(hours_x100 * share) / span / 100)
-            total, n = out.get(role, (Decimal("0.00"), 0))
-            out[role] = (total + hours, n + 1)
+        for month, share in months.shares(first, last):
+            tally = out[month]
+            for role, hours_x100 in roles:
+                hours = to_cents(Decimal(hours_x100 * share) / span / 100)
+                total, n = tally.get(role, (Decimal("0.00"), 0))
+                tally[role] = (total + hours, n + 1)
     return out

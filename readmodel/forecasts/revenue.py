@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from readmodel.figures.numbers import amount, plural, to_cents
+from readmodel.forecasts.months import Months, first_of, months_between
 from readmodel.forecasts.revenue_sources import Sources
 from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 from readmodel.money import minor_to_decimal
@@ -63,22 +64,6 @@ class Month:
         )
 
 
-def first_of(day: date) -> date:
-    return day.replace(day=1)
-
-
-def last_of(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def months_between(start: date, end: date) -> list[date]:
-    out, month = [], first_of(start)
-    while month <= end:
-        out.append(month)
-        month = last_of(month) + timedelta(days=1)
-    return out
-
-
 class Schedule:
     """Months of the period per currency; parts are added as rows are placed."""
 
@@ -87,17 +72,17 @@ class Schedule:
     ) -> None:
         self.weeks_of = weeks_of
         self.calendar = calendar
-        self.months = months_between(start, end)
+        self.months = Months(start, end, calendar)
         self.current = first_of(today)
         self.today = today
         self.by_currency: dict[str, dict[date, Month]] = defaultdict(dict)
 
     def add(self, currency: str, month: date, part: str, value: Decimal, source: int) -> None:
-        if month not in self.months:
+        if month not in self.months.known:
             return
         months = self.by_currency[currency]
         if not months:
-            months.update({m: Month(m, currency) for m in self.months})
+            months.update({m: Month(m, currency) for m in self.months.firsts})
         months[month].parts[part].add(value, source)
 
     def spread(
@@ -108,12 +93,11 @@ class Schedule:
         to the cent."""
         first, last = span
         days = self.calendar.days(first, last)
-        for month in self.months:
-            lo, hi = max(first, month, self.today), min(last, last_of(month))
-            share = self.calendar.days(lo, hi)
-            if days and share:
-                value = to_cents(Decimal(value_x) * share / days / 10_000)
-                self.add(currency, month, part, value, source)
+        if not days:
+            return
+        for month, share in self.months.shares(max(first, self.today), last):
+            value = to_cents(Decimal(value_x) * share / days / 10_000)
+            self.add(currency, month, part, value, source)
 
     def result(self) -> dict[str, list[Month]]:
         return {c: list(m.values()) for c, m in sorted(self.by_currency.items())}

@@ -17,7 +17,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel import tables
-from readmodel.forecasts.revenue import WeeksOf, first_of, forecast, last_of
+from readmodel.forecasts.months import first_of, last_of
+from readmodel.forecasts.revenue import WeeksOf, forecast
 from readmodel.forecasts.revenue_sources import Sources, read_sources
 from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 from readmodel.money import decimal_to_minor

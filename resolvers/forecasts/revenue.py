@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from readmodel.forecasts.capacity import Demand, RoleMonth, capacity_rows
 from readmodel.forecasts.capacity import capacity as capacity_of
+from readmodel.forecasts.months import Months, last_of
 from readmodel.forecasts.pipeline_demand import Rates, Tally, pipeline_demand, pipeline_rows
-from readmodel.forecasts.revenue import Month, forecast, last_of
+from readmodel.forecasts.revenue import Month, forecast
 from readmodel.forecasts.revenue_sources import read_sources
 from readmodel.forecasts.workdays import Calendar
 from resolvers.context import Context
@@ -42,10 +44,14 @@ def _months_after(start: date, n: int) -> date:
 async def revenue(
     ctx: Context, start: date, end: date, currency: str | None
 ) -> dict[str, list[Month]]:
+    """The rows (5 statements), then their placement in a worker thread: on a large firm it
+    is a second or more of CPU (docs/formulas.md, "Forecasts on a large firm"), during which
+    the event loop goes on serving other requests, and the request timeout can answer."""
     currency = currency_code(currency, "currency")
     async with ctx.engine.connect() as conn:
         sources = await read_sources(conn, start, end, ctx.today, currency)
-    return forecast(sources, start, end, ctx.today, weeks_of, Calendar.of(ctx.forecasts.holidays))
+    calendar = Calendar.of(ctx.forecasts.holidays)
+    return await asyncio.to_thread(forecast, sources, start, end, ctx.today, weeks_of, calendar)
 
 
 def deal_plan(line: str | None, weighted_minor: int, rates: Rates) -> Plan | None:
@@ -60,14 +66,16 @@ def deal_plan(line: str | None, weighted_minor: int, rates: Rates) -> Plan | Non
 
 
 async def capacity(ctx: Context, start: date, end: date) -> list[RoleMonth]:
+    """The rows (4 statements), then the tallies in a worker thread, as ``revenue``."""
     s, today = ctx.forecasts, ctx.today
     calendar = Calendar.of(s.holidays)
     async with ctx.engine.connect() as conn:
         people, booked = await capacity_rows(conn, start, end, today)
         deals, cards = await pipeline_rows(conn)
 
-    def pipeline(month: date) -> Tally:
-        return pipeline_demand(deals, cards, deal_plan, month, today, calendar)
+    def pipeline(months: Months) -> dict[date, Tally]:
+        return pipeline_demand(deals, cards, deal_plan, months, today)
 
     demand = Demand(booked, calendar, pipeline)
-    return capacity_of(people, demand, start, end, today, (s.capacity_over, s.capacity_under))
+    limits = (s.capacity_over, s.capacity_under)
+    return await asyncio.to_thread(capacity_of, people, demand, start, end, today, limits)

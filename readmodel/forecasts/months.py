@@ -1,0 +1,55 @@
+"""Calendar months for the forecasts: a month is named by its first day."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from readmodel.forecasts.workdays import Calendar
+
+
+def first_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def last_of(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    out, month = [], first_of(start)
+    while month <= end:
+        out.append(month)
+        month = last_of(month) + timedelta(days=1)
+    return out
+
+
+class Months:
+    """The months of a period and their working days, for placing many spans in them: a span
+    visits only the months it overlaps (a forecast places every open assignment and deal of a
+    firm; most span a few of the period's months), and a month it covers whole costs no
+    count."""
+
+    def __init__(self, start: date, end: date, calendar: Calendar) -> None:
+        self.calendar = calendar
+        self.firsts = months_between(start, end)
+        self.lasts = [last_of(m) for m in self.firsts]
+        self.known = frozenset(self.firsts)
+        self._whole = [calendar.days(f, t) for f, t in zip(self.firsts, self.lasts, strict=True)]
+
+    def shares(self, first: date, last: date) -> Iterator[tuple[date, int]]:
+        """(month, working days of ``first … last`` in it) for each month of the period with
+        at least one."""
+        n = bisect_left(self.lasts, first)  # the first month not over before ``first``
+        while n < len(self.firsts) and self.firsts[n] <= last:
+            month, month_last = self.firsts[n], self.lasts[n]
+            if first <= month and month_last <= last:
+                share = self._whole[n]
+            else:
+                share = self.calendar.days(max(first, month), min(last, month_last))
+            if share:
+                yield month, share
+            n += 1
