@@ -17,6 +17,7 @@ from resolvers.context import context_of
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.handoffs import queries as handoff_resolvers
 from resolvers.ids import from_global_id
+from resolvers.once import Once
 from schema.audit.types import AuditEntry, AuditFilter
 from schema.commands.inputs import CommandFilter
 from schema.commands.types import Command
@@ -39,7 +40,7 @@ from schema.finance.types import Invoice, Payment
 from schema.forecasts.query import ForecastQuery
 from schema.handoffs.inputs import HandoffFilter
 from schema.handoffs.types import Handoff
-from schema.portfolio.types import CurrencyKpis, Portfolio, SourceFreshness
+from schema.portfolio.types import Portfolio, SourceFreshness
 from schema.sync.inputs import IntegrationExceptionFilter
 from schema.sync.types import IntegrationException
 
@@ -337,15 +338,11 @@ class Query(ForecastQuery):
     ) -> Portfolio:
         ctx = context_of(info)
         start, end = portfolio_resolvers.period(ctx, period_start, period_end)
-        kpis = await portfolio_resolvers.portfolio_kpis(ctx, start, end)
         return Portfolio(
             period_start=start,
             period_end=end,
             as_of=await as_of_time(info),
-            utilization=None if kpis.utilization is None else float(kpis.utilization),
-            billable_hours=kpis.billable_hours,
-            available_hours=kpis.available_hours,
-            currencies=[CurrencyKpis.from_figures(k) for k in kpis.currencies],
+            figures=Once(lambda: portfolio_resolvers.portfolio_kpis(ctx, start, end)),
         )
 
     @strawberry.field(

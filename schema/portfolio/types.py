@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from readmodel.reads.freshness import SourceState, status_of
+from resolvers.once import Once
 from schema.common.types import Money, money_of, ratio
 from schema.enums import SourceSystem
 
@@ -58,12 +59,24 @@ class Portfolio:
     as_of: datetime | None = strawberry.field(
         description="The read model's oldest successful sync among its sources."
     )
-    utilization: float | None = strawberry.field(
-        description="Billable hours ÷ available hours in the period."
-    )
-    billable_hours: Decimal
-    available_hours: Decimal
-    currencies: list[CurrencyKpis]
+    figures: strawberry.Private[Once[Any]]  # the KPIs: computed only if one is selected
+
+    @strawberry.field(description="Billable hours ÷ available hours in the period.")
+    async def utilization(self) -> float | None:
+        found = (await self.figures).utilization
+        return None if found is None else float(found)
+
+    @strawberry.field
+    async def billable_hours(self) -> Decimal:
+        return Decimal((await self.figures).billable_hours)
+
+    @strawberry.field
+    async def available_hours(self) -> Decimal:
+        return Decimal((await self.figures).available_hours)
+
+    @strawberry.field
+    async def currencies(self) -> list[CurrencyKpis]:
+        return [CurrencyKpis.from_figures(k) for k in (await self.figures).currencies]
 
     @strawberry.field(
         description="Quote-to-project handoffs completed in the period: setup cycle time "

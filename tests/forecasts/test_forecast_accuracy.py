@@ -27,6 +27,10 @@ ACCURACY = """{ portfolio(periodStart: "2026-04-01", periodEnd: "2026-06-30") {
       actual { amount } absoluteError { amount } signedError { amount } wape bias mape
       explanation }
     byServiceLine { currency serviceLine horizon snapshots wape bias mape } } } }"""
+KPIS = """{ portfolio(periodStart: "2026-04-01") { utilization billableHours availableHours
+  currencies { billed { amount } dso } } }"""
+KPI_STATEMENTS = 10
+"""``readmodel.figures.portfolio_kpis``' statements, run when a KPI field is selected."""
 # (taken on, month, currency, service line, amount in cents): June is not closed on 06-30
 SNAPSHOTS = [
     (D(2026, 3, 15), D(2026, 4, 1), "EUR", "Strategy", 120_000),
@@ -84,11 +88,16 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         body = await ask(app, engine, ACCURACY)
         partner = await ask(app, engine, ACCURACY, role="partner", accounts=[ids["acme"]])
         seen = count_statements(app.state.engine)
-        await ask(app, engine, '{ portfolio(periodStart: "2026-04-01") { billableHours } }')
+        await ask(app, engine, '{ portfolio(periodStart: "2026-04-01") { periodStart } }')
         baseline = len(seen)
         seen.clear()
         await ask(app, engine, ACCURACY)
-    assert len(seen) - baseline == 2  # the snapshots, the actuals
+        accuracy = len(seen)
+        seen.clear()
+        await ask(app, engine, KPIS)
+        kpis = len(seen)
+    assert accuracy - baseline == 2  # the snapshots, the actuals: none of the KPIs'
+    assert kpis - baseline == KPI_STATEMENTS  # once for all the KPI fields selected
     assert body["data"]["portfolio"]["forecastAccuracy"]["months"] == ["2026-04-01", "2026-05-01"]
     keys = ("currency", "serviceLine", "horizon", "snapshots", "months", "wape", "bias", "mape")
     assert _rows(body, "byHorizon", keys) == [
