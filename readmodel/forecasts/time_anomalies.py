@@ -1,8 +1,9 @@
 """Time entries that look wrong, each with the rule that flagged it and its numbers.
 
-Two statements whatever the period: every person's daily totals (for the day rules: off the
-person's own pattern, over-long, weekend) and the entries that break an entry rule (closed
-project, no assignment, rate off the rate card). Formulas and a worked example:
+Two statements whatever the period: the daily totals of the people a day rule may flag (off
+the person's own pattern, over-long, weekend; the database finds them, ``_may_flag``) and the
+entries that may break an entry rule (closed project, no assignment, rate off the rate card).
+Python applies the rules exactly to what they return. Formulas and a worked example:
 docs/formulas.md, "Time anomalies".
 """
 
@@ -11,18 +12,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, not_, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from readmodel import tables
 from readmodel.enums import ProjectStatus, TimeEntryStatus
 from readmodel.figures.sql import PERSON, PROJECT, TIME_ENTRY, as_int, live
-from readmodel.forecasts.robust import mad, median, robust_score
+from readmodel.forecasts.robust import MAD_TO_SIGMA, mad, median, robust_score
 from readmodel.money import Money, hours_to_decimal
 
 ASSIGNMENT = tables.table_of(tables.Assignment)
@@ -31,6 +45,8 @@ Where = Sequence[ColumnElement[bool]]
 RULES = ("off_pattern", "long_day", "weekend", "closed_project", "unstaffed", "rate_off_card")
 """Every rule, in the order anomalies of one day are listed."""
 CLOSED = (ProjectStatus.COMPLETED, ProjectStatus.CLOSED)
+OPEN_ENDED = date(9999, 12, 31)
+"""An assignment without an end date, as a last day no entry is after."""
 
 
 @dataclass(frozen=True)
@@ -86,19 +102,102 @@ def _logged(start: date, end: date) -> list[ColumnElement[bool]]:
 
 
 async def daily_hours(
-    conn: AsyncConnection, start: date, end: date, where: Where = ()
+    conn: AsyncConnection, start: date, end: date, limits: Thresholds, where: Where = ()
 ) -> list[Row[Any]]:
-    """(person_id, name, work_date, hours_x100) of every person's day with logged time."""
+    """(person_id, name, work_date, hours_x100) of every day with logged time of each person
+    who has a day a day rule may flag (``_may_flag``): all their days, as their pattern is
+    made of them all."""
     t = TIME_ENTRY.c
     stmt = (
         select(t.person_id, PERSON.c.name, t.work_date, func.sum(t.hours_x100).label("hours"))
         .join(PROJECT, PROJECT.c.id == t.project_id)
         .join(PERSON, PERSON.c.id == t.person_id)
         .where(*_logged(start, end), *where)
+        .where(t.person_id.in_(_may_flag(start, end, limits, where)))
         .group_by(t.person_id, PERSON.c.name, t.work_date)
         .order_by(t.person_id, t.work_date)
     )
     return list(await conn.execute(stmt))
+
+
+def _weekends(start: date, end: date) -> list[date]:
+    days = (start + timedelta(days=n) for n in range((end - start).days + 1))
+    return [d for d in days if d.weekday() >= 5]
+
+
+def _once(stmt: Any, name: str) -> Any:
+    """A common table expression PostgreSQL computes once: on a table not analysed yet it
+    may plan a nested loop that would run a window over every day again for each row."""
+    return stmt.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
+
+
+def _ranked(person: Any, value: Any, name: str) -> Any:
+    """``value`` with its rank (``rn``) among its person's and their count (``n``)."""
+    return select(
+        person,
+        value,
+        func.row_number().over(partition_by=person, order_by=value).label("rn"),
+        func.count().over(partition_by=person).label("n"),
+    ).subquery(name)
+
+
+def _middle(ranked: Any, value: Any) -> Any:
+    """Twice the median of ``value`` per person over ``ranked`` (``rn``: its rank, ``n``: the
+    person's count): the two middle values summed, or the middle one doubled — an integer."""
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    twice = case((func.count() == 1, 2 * func.sum(value)), else_=func.sum(value))
+    return (
+        select(ranked.c.person_id, twice.label("m2"), func.max(ranked.c.n).label("n"))
+        .where(middle)
+        .group_by(ranked.c.person_id)
+    )
+
+
+def _may_flag(start: date, end: date, limits: Thresholds, where: Where) -> Any:
+    """The people with a day the day rules may flag, found in the database: a firm's every
+    day of the period is hundreds of thousands of rows, its anomalies a handful.
+
+    In integers (hundredths of an hour): ``m2`` is twice the median, ``d2 = |2h − m2|`` twice
+    a day's deviation, ``a4`` four times the MAD, so the robust score is ``2·d2 ÷ (1.4826·a4)``.
+    The test is looser than the rules by 0.01 of score and 0.01 h (the rules round the score
+    half-even to 0.01 first), and the rules are then applied exactly to these people's days."""
+    t = TIME_ENTRY.c
+    daily = (
+        select(t.person_id, t.work_date, cast(func.sum(t.hours_x100), BigInteger).label("h"))
+        .join(PROJECT, PROJECT.c.id == t.project_id)
+        .where(*_logged(start, end), *where)
+        .group_by(t.person_id, t.work_date)
+        .cte("daily")  # read three times: computed once
+    )
+    ranked = _ranked(daily.c.person_id, daily.c.h, "ranked")
+    median = _once(_middle(ranked, ranked.c.h), "median")
+    deviation = (
+        select(
+            daily.c.person_id,
+            daily.c.work_date,
+            daily.c.h,
+            median.c.n,
+            func.abs(2 * daily.c.h - median.c.m2).label("d2"),
+        )
+        .join(median, median.c.person_id == daily.c.person_id)
+        .subquery("deviation")
+    )
+    ranked_dev = _ranked(deviation.c.person_id, deviation.c.d2, "ranked_dev")
+    spread = _once(_middle(ranked_dev, ranked_dev.c.d2), "spread")
+    d = deviation.c
+    score_cut = float(limits.score - Decimal("0.01")) * float(MAD_TO_SIGMA)
+    off_pattern = and_(
+        d.n >= limits.min_days,
+        spread.c.m2 > 0,
+        2 * d.d2 >= spread.c.m2 * score_cut,
+    )
+    long_day = d.h >= int(limits.max_day_hours * 100)
+    return (
+        select(d.person_id)
+        .join(spread, spread.c.person_id == d.person_id)
+        .where(or_(off_pattern, long_day, d.work_date.in_(_weekends(start, end))))
+        .distinct()
+    )
 
 
 def pattern_of(hours: Sequence[Decimal]) -> Pattern:
@@ -159,13 +258,41 @@ def _staffed() -> ColumnElement[bool]:
     )
 
 
-def _card_rate() -> Any:
+def _staffing() -> Any:
+    """Each (person, project)'s live assignments: how many, the first start, the last end."""
+    a = ASSIGNMENT.c
+    return (
+        select(a.person_id, a.project_id, func.count().label("n"))
+        .add_columns(func.min(a.start_date).label("first"))
+        .add_columns(func.max(func.coalesce(a.end_date, OPEN_ENDED)).label("last"))
+        .where(live(ASSIGNMENT))
+        .group_by(a.person_id, a.project_id)
+        .subquery("staffing")
+    )
+
+
+def _covered(staffing: Any) -> ColumnElement[bool]:
+    """``_staffed``, answered from the entry's (person, project) staffing where it can be: no
+    assignment, or a day outside all of them, is not covered, one assignment spanning it is;
+    only days within several assignments' range ask for them one by one (a firm's period
+    holds hundreds of thousands of entries)."""
+    t, s = TIME_ENTRY.c, staffing.c
+    return case(
+        (s.n.is_(None), false()),
+        (or_(t.work_date < s.first, t.work_date > s.last), false()),
+        (s.n == 1, true()),
+        else_=_staffed(),
+    )
+
+
+def _card_rates() -> Any:
+    """Each rate card's lowest live rate per role."""
     r = RATE_CARD_LINE.c
     return (
-        select(func.min(r.bill_rate_minor))
-        .where(live(RATE_CARD_LINE), r.rate_card_id == PROJECT.c.rate_card_id)
-        .where(r.role == TIME_ENTRY.c.role)
-        .scalar_subquery()
+        select(r.rate_card_id, r.role, func.min(r.bill_rate_minor).label("rate"))
+        .where(live(RATE_CARD_LINE))
+        .group_by(r.rate_card_id, r.role)
+        .subquery("card")
     )
 
 
@@ -175,7 +302,8 @@ async def flagged_entries(
     """Entries that may break an entry rule, with their project, person, staffing and card
     rate (the rules are applied again, exactly, in ``entry_anomalies``)."""
     t, p = TIME_ENTRY.c, PROJECT.c
-    staffed, card = _staffed(), _card_rate()
+    staffing, cards = _staffing(), _card_rates()
+    staffed, card = _covered(staffing), cards.c.rate
     closed = and_(p.status.in_(CLOSED), or_(p.end_date.is_(None), t.work_date > p.end_date))
     off_card = and_(t.billable.is_(True), card.is_not(None), card != t.bill_rate_minor)
     stmt = (
@@ -190,6 +318,11 @@ async def flagged_entries(
         )
         .join(PROJECT, p.id == t.project_id)
         .join(PERSON, PERSON.c.id == t.person_id)
+        .outerjoin(
+            staffing,
+            and_(staffing.c.person_id == t.person_id, staffing.c.project_id == t.project_id),
+        )
+        .outerjoin(cards, and_(cards.c.rate_card_id == p.rate_card_id, cards.c.role == t.role))
         .where(*_logged(start, end), *where, or_(closed, not_(staffed), off_card))
         .order_by(t.work_date, t.person_id, t.id)
     )
@@ -237,6 +370,6 @@ async def time_anomalies(
 ) -> list[TimeAnomaly]:
     """Every anomaly of time worked from ``start`` to ``end`` (both included), ordered by
     day, person, rule and entry (2 statements)."""
-    days = day_anomalies(await daily_hours(conn, start, end, where), limits)
+    days = day_anomalies(await daily_hours(conn, start, end, limits, where), limits)
     entries = entry_anomalies(await flagged_entries(conn, start, end, where), limits)
     return sorted(days + entries, key=lambda a: a.order)
