@@ -6,7 +6,9 @@
 Each field is asked for with every one of its scalar fields (lists at their default ``first``)
 by an admin, on the per-field path (these fields are not compiled), with the gateway's clock at
 noon UTC of ``--today``: one request to warm the process (plans, caches of the schema), then
-``--runs`` requests timed one after the other; the statements are those ``/metrics`` counts
+``--runs`` requests timed one after the other, while another caller asks ``{ __typename }``
+every 20 ms (``others_max_ms``: its slowest answer, how long the field held the event loop at
+most); the statements are those ``/metrics`` counts
 for the operation (``clientgraph_graphql_sql_statements``: its resolvers' reads, not the
 caller's key or ``extensions.freshness``). docs/formulas.md ("Forecasts on a large firm")
 holds the numbers.
@@ -108,12 +110,15 @@ async def measure(url: str, today: date, runs: int, show: bool = False) -> list[
                 if show:  # every statement of the engine meanwhile (the embedded worker's too)
                     for sql in statements:
                         print(f"  {label}: {' '.join(sql.split())[:150]}")
-                times = []
+                times: list[float] = []
+                probes: list[float] = []
+                probing = asyncio.create_task(_probe(client, probes))
                 for _ in range(runs):
                     started = time.perf_counter()
                     timed = await client.post("/graphql", content=body, headers=headers)
                     times.append(time.perf_counter() - started)
                     codes += _codes(timed.json())
+                probing.cancel()
                 size = len(json.dumps(answer))
                 results.append(
                     {
@@ -122,10 +127,22 @@ async def measure(url: str, today: date, runs: int, show: bool = False) -> list[
                         "median_s": round(statistics.median(times), 3) if times else None,
                         "max_s": round(max(times), 3) if times else None,
                         "answer_bytes": size,
+                        "others_max_ms": round(max(probes) * 1000) if probes else None,
                         "errors": codes,  # error codes of the warm-up and timed requests
                     }
                 )
     return results
+
+
+async def _probe(client: httpx.AsyncClient, seen: list[float]) -> None:
+    """Another caller meanwhile: ``{ __typename }`` every 20 ms, each answer's time kept (the
+    same process and event loop: a field holding the loop shows as a slow answer here)."""
+    body = {"query": "{ __typename }"}
+    while True:
+        started = time.perf_counter()
+        await client.post("/graphql", json=body)
+        seen.append(time.perf_counter() - started)
+        await asyncio.sleep(0.02)
 
 
 def _codes(answer: dict[str, Any]) -> list[str]:
