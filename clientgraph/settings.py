@@ -25,6 +25,15 @@ class GraphQLSettings(BaseModel):
     max_depth: int = Field(10, ge=2, le=50, description="Deepest selection accepted.")
     max_tokens: int = Field(4000, ge=100, description="Largest query document, in tokens.")
     max_aliases: int = Field(30, ge=1)
+    max_firm_wide_fields: int = Field(
+        6,
+        ge=1,
+        le=100,
+        description="Most fields summing the whole firm one operation may select (portfolio, "
+        "forecast, forecast.capacity, billingDelays, timeAnomalies, "
+        "portfolio.forecastAccuracy; aliases and fragments count each time): each costs "
+        "seconds on a large firm whatever it returns, which the cost does not bound.",
+    )
     max_cost: int = Field(
         250_000_000,
         ge=1,

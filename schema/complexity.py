@@ -3,6 +3,8 @@
 - **depth**: the deepest field nesting, root fields at 0 (as graphql-depth-limit counts;
   introspection fields not counted: GraphiQL's own introspection query nests types nine deep);
 - **aliases**: aliased fields in the document;
+- **firm-wide fields**: how many times it selects a field that sums the whole firm
+  (``FIRM_WIDE``), each seconds of work on a large firm whatever it returns;
 - **cost**: the most objects the answer can hold. Each field costs 1; a list multiplies its
   selection's cost by how many items it can hold — its ``first`` argument (a literal or a
   variable, else the argument's default), or the list's declared cap. So
@@ -58,6 +60,19 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("Query", "nodes"): 100,  # its ids, at most MAX_PAGE_SIZE (100 by default)
 }
 """Lists whose size the read model bounds without a ``first`` (small by construction)."""
+FIRM_WIDE: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Query", "portfolio"),  # its KPIs: ten sums over the firm's period
+        ("Portfolio", "forecastAccuracy"),
+        ("Query", "forecast"),
+        ("Forecast", "capacity"),
+        ("Query", "billingDelays"),
+        ("Query", "timeAnomalies"),
+    }
+)
+"""Fields that sum the whole firm however little they return (seconds on a large firm:
+docs/formulas.md, "Forecasts on a large firm"): an operation may hold only so many of them
+(``graphql.max_firm_wide_fields``), which the cost, a count of objects, does not bound."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class Measure:
     depth: int
     aliases: int
     cost: int
+    firm_wide: int = 0  # how many times the operation selects a ``FIRM_WIDE`` field
 
 
 def measure(
@@ -92,7 +108,7 @@ def measure(
     root = schema.get_root_type(chosen.operation)
     walk = _Walk(schema, fragments, dict(variables or {}), default_first)
     cost, levels = walk.selection(chosen.selection_set, root, 0, frozenset())
-    return Measure(max(levels - 1, 0), aliases, cost)  # root fields are at depth 0
+    return Measure(max(levels - 1, 0), aliases, cost, walk.firm_wide)  # root fields: depth 0
 
 
 MEMO_SIZE = 1024
@@ -159,6 +175,7 @@ class _Walk:
         self.fragments = fragments
         self.variables = variables
         self.default_first = default_first
+        self.firm_wide = 0
 
     def selection(
         self, selection_set: SelectionSetNode | None, parent: Any, depth: int, seen: frozenset[str]
@@ -195,6 +212,7 @@ class _Walk:
         definition: GraphQLField | None = getattr(parent, "fields", {}).get(node.name.value)
         if definition is None:  # validation refuses unknown fields
             return 1, depth + 1
+        self.firm_wide += (getattr(parent, "name", ""), node.name.value) in FIRM_WIDE
         child = get_named_type(definition.type)
         inner, deepest = self.selection(node.selection_set, child, depth + 1, seen)
         return 1 + self._items(node, parent, definition) * inner, max(deepest, depth + 1)

@@ -1,4 +1,5 @@
-"""The operation limits, checked before anything runs: tokens, depth, aliases and cost.
+"""The operation limits, checked before anything runs: tokens, depth, aliases, firm-wide
+fields and cost.
 
 Each refusal is a typed error (``QueryTooComplex``: ``extensions.code`` QUERY_TOO_COMPLEX with
 the limit that was hit, its value and the measure; ``ParseFailed``: GRAPHQL_PARSE_FAILED), so
@@ -86,6 +87,15 @@ class OperationLimits(SchemaExtension):
                 limit="aliases",
                 aliases=found.aliases,
                 maximum=limits.max_aliases,
+            )
+        if found.firm_wide > limits.max_firm_wide_fields:
+            raise QueryTooComplex(
+                f"the operation selects {found.firm_wide} firm-wide fields (portfolio, "
+                f"forecast, its capacity, billingDelays, timeAnomalies, forecastAccuracy), more "
+                f"than {limits.max_firm_wide_fields}",
+                limit="firmWideFields",
+                firmWideFields=found.firm_wide,
+                maximum=limits.max_firm_wide_fields,
             )
         budget = self._budget()
         if found.cost > budget:

@@ -67,6 +67,39 @@ async def test_too_deep_and_too_many_aliases_name_their_limit(firm: Firm) -> Non
     }
 
 
+async def test_firm_wide_fields_are_counted_each_time_they_are_selected(firm: Firm) -> None:
+    """Sums over the whole firm return few objects, so the cost does not bound them: aliases
+    and fragment spreads of them count one each, and the seventh is refused before any SQL."""
+    dashboard = (
+        "{ portfolio { utilization forecastAccuracy { months } } "
+        "forecast { asOf capacity { role } } billingDelays { asOf } "
+        "timeAnomalies { periodStart } }"
+    )
+    seventh = dashboard.replace("{ portfolio", "{ again: forecast { asOf } portfolio")
+    spread = (
+        "query { ...F a: forecast { asOf } } fragment F on Query { portfolio { utilization "
+        "forecastAccuracy { months } } forecast { asOf capacity { role } } billingDelays { asOf } "
+        "timeAnomalies { periodStart } }"
+    )
+    async with running_app(firm.url) as app, http_client(app) as client:
+        passes = await graphql(client, dashboard)
+        statements = count_statements(app.state.engine)
+        await graphql(client, "{ __typename }")
+        baseline = len(statements)  # what every answer costs: its freshness extension
+        statements.clear()
+        refused = [await graphql(client, q) for q in (seventh, spread)]
+    assert "errors" not in passes, passes["errors"]
+    for body in refused:
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {
+            "code": "QUERY_TOO_COMPLEX",
+            "limit": "firmWideFields",
+            "firmWideFields": 7,
+            "maximum": 6,
+        }
+    assert len(statements) == 2 * baseline  # no resolver ran
+
+
 async def test_introspection_does_not_count_towards_depth(firm: Firm) -> None:
     query = "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }"
     async with running_app(firm.url, max_depth=3) as app, http_client(app) as client:
