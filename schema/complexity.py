@@ -49,7 +49,7 @@ LIST_CAPS: Mapping[tuple[str, str], int] = {
     ("AccountHealth", "factors"): 10,
     ("Portfolio", "currencies"): 10,
     ("BillingDelays", "aging"): 20,  # 4 buckets × the currencies present
-    ("TimeAnomalies", "counts"): 6,  # one per rule
+    ("TimeAnomalies", "counts"): 7,  # one per rule
     ("DealReadiness", "issues"): 7,  # one per check at most
     ("ProjectOutlook", "factors"): 4,
     ("Forecast", "currencies"): 10,

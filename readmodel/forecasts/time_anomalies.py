@@ -42,7 +42,15 @@ from readmodel.money import Money, hours_to_decimal
 ASSIGNMENT = tables.table_of(tables.Assignment)
 RATE_CARD_LINE = tables.table_of(tables.RateCardLine)
 Where = Sequence[ColumnElement[bool]]
-RULES = ("off_pattern", "long_day", "weekend", "closed_project", "unstaffed", "rate_off_card")
+RULES = (
+    "off_pattern",
+    "long_day",
+    "weekend",
+    "holiday",
+    "closed_project",
+    "unstaffed",
+    "rate_off_card",
+)
 """Every rule, in the order anomalies of one day are listed."""
 CLOSED = (ProjectStatus.COMPLETED, ProjectStatus.CLOSED)
 OPEN_ENDED = date(9999, 12, 31)
@@ -57,6 +65,7 @@ class Thresholds:
     min_days: int
     max_day_hours: Decimal
     rate_tolerance_percent: Decimal
+    holidays: frozenset[date] = frozenset()  # the firm's, on weekdays (a weekend is flagged)
 
 
 @dataclass(frozen=True)
@@ -120,9 +129,10 @@ async def daily_hours(
     return list(await conn.execute(stmt))
 
 
-def _weekends(start: date, end: date) -> list[date]:
+def _days_off(start: date, end: date, holidays: frozenset[date]) -> list[date]:
+    """The period's Saturdays, Sundays and the firm's holidays."""
     days = (start + timedelta(days=n) for n in range((end - start).days + 1))
-    return [d for d in days if d.weekday() >= 5]
+    return [d for d in days if d.weekday() >= 5 or d in holidays]
 
 
 def _once(stmt: Any, name: str) -> Any:
@@ -195,7 +205,7 @@ def _may_flag(start: date, end: date, limits: Thresholds, where: Where) -> Any:
     return (
         select(d.person_id)
         .join(spread, spread.c.person_id == d.person_id)
-        .where(or_(off_pattern, long_day, d.work_date.in_(_weekends(start, end))))
+        .where(or_(off_pattern, long_day, d.work_date.in_(_days_off(start, end, limits.holidays))))
         .distinct()
     )
 
@@ -244,6 +254,9 @@ def _day_flags(
     if day.weekday() >= 5:
         text = f"{who} logged {hours} h on {day:%A} {day}."
         flags.append(TimeAnomaly("weekend", row.person_id, day, hours, text))
+    if day in limits.holidays and day.weekday() < 5:
+        text = f"{who} logged {hours} h on {day:%A} {day}, a holiday of the firm."
+        flags.append(TimeAnomaly("holiday", row.person_id, day, hours, text))
     return flags
 
 

@@ -11,8 +11,9 @@ from resolvers.context import Context
 
 def thresholds(ctx: Context) -> Thresholds:
     s = ctx.forecasts
+    weekdays = frozenset(h for h in s.holidays if h.weekday() < 5)
     return Thresholds(
-        s.anomaly_score, s.anomaly_min_days, s.max_day_hours, s.rate_tolerance_percent
+        s.anomaly_score, s.anomaly_min_days, s.max_day_hours, s.rate_tolerance_percent, weekdays
     )
 
 

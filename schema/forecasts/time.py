@@ -33,6 +33,11 @@ class TimeAnomalyRule(Enum):
         "long_day", description="More hours in one day than the threshold."
     )
     WEEKEND = strawberry.enum_value("weekend", description="Time worked on a Saturday or Sunday.")
+    HOLIDAY = strawberry.enum_value(
+        "holiday",
+        description="Time worked on one of the firm's holidays (forecasts.holidays) that falls "
+        "on a weekday (one on a weekend is WEEKEND).",
+    )
     CLOSED_PROJECT = strawberry.enum_value(
         "closed_project",
         description="An entry on a completed or closed project, dated after its end date "

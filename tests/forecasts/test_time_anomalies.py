@@ -60,8 +60,8 @@ async def test_the_worked_example_and_who_may_see_it(engine: AsyncEngine) -> Non
         ("06-17", "Ada", "RATE_OFF_CARD", "9.00"),
     ]
     assert {c["rule"]: c["count"] for c in got["counts"]} == {
-        "OFF_PATTERN": 2, "LONG_DAY": 2, "WEEKEND": 2, "CLOSED_PROJECT": 1, "UNSTAFFED": 2,
-        "RATE_OFF_CARD": 1,
+        "OFF_PATTERN": 2, "LONG_DAY": 2, "WEEKEND": 2, "HOLIDAY": 0, "CLOSED_PROJECT": 1,
+        "UNSTAFFED": 2, "RATE_OFF_CARD": 1,
     }  # fmt: skip
     off = rows[3]
     assert (off["patternDays"], off["medianHours"], off["madHours"]) == (16, "8.00", "1.00")
@@ -86,6 +86,33 @@ async def test_the_worked_example_and_who_may_see_it(engine: AsyncEngine) -> Non
     )  # fmt: skip
     assert rows[1]["threshold"] == "12"
     _roles_masks_scope(delivery, refused, beta_only)
+
+
+async def test_time_on_the_firms_weekday_holidays_is_flagged(engine: AsyncEngine) -> None:
+    """Wednesday 06-10 and Saturday 06-06 are holidays: Ada's 06-10 is also a HOLIDAY; Ben's
+    Saturday stays a WEEKEND only (a holiday on a weekend changes nothing)."""
+    await build(engine, time_firm)
+    holidays = ForecastSettings(holidays=["2026-06-10", "2026-06-06"])
+    async with gateway(engine, holidays) as app:
+        body = await ask(app, engine, ANOMALIES)
+    assert "errors" not in body, body["errors"]
+    got = body["data"]["timeAnomalies"]
+    rows = [r for r in got["anomalies"] if r["workDate"] in ("2026-06-06", "2026-06-10")]
+    assert [(r["workDate"][5:], r["person"]["name"], r["rule"]) for r in rows] == [
+        ("06-06", "Ben", "WEEKEND"),
+        ("06-10", "Ada", "OFF_PATTERN"),
+        ("06-10", "Ada", "LONG_DAY"),
+        ("06-10", "Ada", "HOLIDAY"),
+        ("06-10", "Ada", "CLOSED_PROJECT"),
+        ("06-10", "Ada", "UNSTAFFED"),
+    ]
+    holiday = rows[3]
+    assert holiday["hours"] == "14.00"
+    assert (
+        holiday["explanation"]
+        == "Ada logged 14.00 h on Wednesday 2026-06-10, a holiday of the firm."
+    )
+    assert {c["rule"]: c["count"] for c in got["counts"]}["HOLIDAY"] == 1
 
 
 async def _thresholds_are_settings(engine: AsyncEngine) -> None:

@@ -29,6 +29,7 @@ START, END = date(2026, 6, 1), date(2026, 6, 30)
 PEOPLE = 120
 BOUNDARIES = 40  # thresholds tried, a statement each
 CENT = Decimal("0.01")
+HOLIDAYS = frozenset({date(2026, 6, 9), date(2026, 6, 24)})  # a Tuesday, a Wednesday
 
 
 class Day(NamedTuple):
@@ -59,10 +60,10 @@ def _boundaries(days: list[Day], rng: random.Random) -> list[Thresholds]:
     highest rounded score or a cent below it (their count of days as the minimum), their
     longest day or a cent below it."""
     by_person: dict[int, list[Decimal]] = defaultdict(list)
-    weekend = {d.person_id for d in days if d.work_date.weekday() >= 5}
+    weekend = {d.person_id for d in days if d.work_date.weekday() >= 5 or d.work_date in HOLIDAYS}
     for d in days:
         by_person[d.person_id].append(hours_to_decimal(d.hours))
-    out = [Thresholds(Decimal("3.5"), 10, Decimal(12), Decimal(0))]
+    out = [Thresholds(Decimal("3.5"), 10, Decimal(12), Decimal(0), HOLIDAYS)]
     for person, hours in by_person.items():
         pattern = pattern_of(hours)
         scores = [robust_score(h, pattern.median, pattern.mad) or Decimal(0) for h in hours]
@@ -71,8 +72,8 @@ def _boundaries(days: list[Day], rng: random.Random) -> list[Thresholds]:
         top, longest = max(scores), max(hours)
         cent = CENT * (rng.random() < 0.5)
         if top > CENT:
-            out.append(Thresholds(top - cent, len(hours), Decimal(24), Decimal(0)))
-        out.append(Thresholds(Decimal(100), len(hours), longest - cent, Decimal(0)))
+            out.append(Thresholds(top - cent, len(hours), Decimal(24), Decimal(0), HOLIDAYS))
+        out.append(Thresholds(Decimal(100), len(hours), longest - cent, Decimal(0), HOLIDAYS))
     return out[:1] + rng.sample(out[1:], min(len(out) - 1, BOUNDARIES))
 
 
@@ -85,7 +86,9 @@ async def test_the_candidates_lose_no_anomaly(engine: AsyncEngine) -> None:
         rows = []
         patterns = [(f"P{n:02}", _pattern(rng)) for n in range(PEOPLE)]
         steady = {START + timedelta(days=n): [800] for n in range(6)}  # to the first Saturday
-        for name, pattern in [*patterns, ("Saturday only", steady)]:
+        holiday = {START + timedelta(days=n): [800] for n in (7, 8, 9)}  # 06-09: a holiday
+        odd_days = [("Saturday only", steady), ("holiday only", holiday)]
+        for name, pattern in [*patterns, *odd_days]:
             person = await b.person(name)
             for day, entries in sorted(pattern.items()):
                 every_day.append(Day(person, name, day, sum(entries)))
@@ -115,4 +118,5 @@ async def test_the_candidates_lose_no_anomaly(engine: AsyncEngine) -> None:
             assert sorted(got, key=lambda a: a.order) == sorted(want, key=lambda a: a.order)
             for a in want:
                 flagged[a.rule] += 1
-    assert all(flagged[rule] >= 20 for rule in ("off_pattern", "long_day", "weekend")), flagged
+    rules = ("off_pattern", "long_day", "weekend", "holiday")
+    assert all(flagged[rule] >= 20 for rule in rules), flagged
