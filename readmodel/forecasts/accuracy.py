@@ -62,6 +62,7 @@ class Accuracy:
     bias: Decimal | None
     mape: Decimal | None
     mape_pairs: int
+    each: tuple[Pair, ...] = ()  # the pairs measured, by snapshot day and month
 
     @property
     def explanation(self) -> str:
@@ -164,6 +165,7 @@ def measure(pairs: list[Pair], currency: str, line: str | None, ahead: int) -> A
         bias=ratio(total_f - total_a, total_a),
         mape=ratio(sum(rated, Decimal(0)), len(rated)),
         mape_pairs=len(rated),
+        each=tuple(sorted(pairs, key=lambda p: (p.taken_on, p.month))),
     )
 
 

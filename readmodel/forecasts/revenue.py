@@ -28,14 +28,16 @@ ZERO = Decimal("0.00")
 
 @dataclass
 class Part:
-    """One part of one month: its amount and the ids of the rows it sums."""
+    """One part of one month: its amount, the ids of the rows it sums and each one's share."""
 
     amount: Decimal = ZERO
     sources: list[int] = field(default_factory=list)
+    shares: list[Decimal] = field(default_factory=list)  # each source's, in the same order
 
     def add(self, value: Decimal, source: int) -> None:
         self.amount += value
         self.sources.append(source)
+        self.shares.append(value)
 
 
 @dataclass

@@ -8,7 +8,17 @@ import strawberry
 
 from readmodel.forecasts.accuracy import Accuracy
 from readmodel.money import Money as MoneyValue
-from schema.common.types import Money, money_of, ratio
+from resolvers.context import context_of
+from resolvers.forecasts.pages import page_size
+from schema.common.types import NESTED_FIRST, First, Money, money_of, ratio
+
+
+@strawberry.type(description="One snapshot day's forecast F of one closed month, and its actual A.")
+class ForecastPair:
+    taken_on: date = strawberry.field(description="The day the snapshot was taken.")
+    month: date = strawberry.field(description="The month forecast (its first day).")
+    forecast: Money = strawberry.field(description="F: what the snapshot forecast for it.")
+    actual: Money = strawberry.field(description="A: what the month billed.")
 
 
 @strawberry.type(
@@ -16,6 +26,7 @@ from schema.common.types import Money, money_of, ratio
     "of months ahead (docs/formulas.md, 'Forecast accuracy')."
 )
 class ForecastError:
+    found: strawberry.Private[Accuracy]
     currency: str = strawberry.field(description="ISO 4217: amounts are never converted.")
     service_line: str | None = strawberry.field(
         description="The service line (its projects' rate card, its deals' own; empty: "
@@ -45,10 +56,27 @@ class ForecastError:
     )
     explanation: str = strawberry.field(description="The three ratios with their sums.")
 
+    @strawberry.field(
+        description="The pairs behind the sums, by snapshot day and month: each ratio can be "
+        "worked out again from them."
+    )
+    def pairs(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[ForecastPair]:
+        c = self.currency
+        return [
+            ForecastPair(
+                taken_on=p.taken_on,
+                month=p.month,
+                forecast=money_of(MoneyValue.from_minor(p.forecast, c)),
+                actual=money_of(MoneyValue.from_minor(p.actual, c)),
+            )
+            for p in self.found.each[: page_size(context_of(info), first)]
+        ]
+
     @classmethod
     def of(cls, a: Accuracy) -> ForecastError:
         c = a.currency
         return cls(
+            found=a,
             currency=c,
             service_line=a.service_line,
             horizon=a.horizon,

@@ -27,10 +27,22 @@ SOURCE_TYPES = {
 }
 
 
+@strawberry.type(description="One record's share of a part of a month's revenue.")
+class ForecastShare:
+    source_id: strawberry.ID = strawberry.field(
+        description="The record's global id (invoice, milestone, project, assignment or "
+        "opportunity)."
+    )
+    amount: Money = strawberry.field(
+        description="What it adds to the month (docs/formulas.md, 'Revenue forecast')."
+    )
+
+
 @strawberry.type(description="One part of a month's revenue and the records it sums.")
 class ForecastPart:
     found: strawberry.Private[Part]
     source_type: strawberry.Private[str]
+    currency: strawberry.Private[str]
     amount: Money = strawberry.field(description="Σ the records' shares in this month.")
     count: int = strawberry.field(description="How many records contribute.")
 
@@ -42,12 +54,28 @@ class ForecastPart:
         wanted = self.found.sources[: page_size(context_of(info), first)]
         return [strawberry.ID(to_global_id(self.source_type, key)) for key in wanted]
 
+    @strawberry.field(
+        description="Each record's share of the amount, in the order placed: the amount is "
+        "their sum."
+    )
+    def shares(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[ForecastShare]:
+        n = page_size(context_of(info), first)
+        found, currency = self.found, self.currency
+        return [
+            ForecastShare(
+                source_id=strawberry.ID(to_global_id(self.source_type, key)),
+                amount=money_of(MoneyValue(value, currency)),
+            )
+            for key, value in zip(found.sources[:n], found.shares[:n], strict=True)
+        ]
+
 
 def _part(month: Month, name: str) -> ForecastPart:
     found = month.parts[name]
     return ForecastPart(
         found=found,
         source_type=SOURCE_TYPES[name],
+        currency=month.currency,
         amount=money_of(MoneyValue(found.amount, month.currency)),
         count=len(found.sources),
     )

@@ -25,7 +25,7 @@ ACCURACY = """{ portfolio(periodStart: "2026-04-01", periodEnd: "2026-06-30") {
   forecastAccuracy { months
     byHorizon { currency serviceLine horizon snapshots months forecast { amount }
       actual { amount } absoluteError { amount } signedError { amount } wape bias mape
-      explanation }
+      explanation pairs { takenOn month forecast { amount } actual { amount } } }
     byServiceLine { currency serviceLine horizon snapshots wape bias mape } } } }"""
 KPIS = """{ portfolio(periodStart: "2026-04-01") { utilization billableHours availableHours
   currencies { billed { amount } dso } } }"""
@@ -109,6 +109,11 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     sums = ("forecast", "actual", "absoluteError", "signedError")
     h1 = body["data"]["portfolio"]["forecastAccuracy"]["byHorizon"][1]
     assert [h1[k]["amount"] for k in sums] == ["3700.00", "3500.00", "800.00", "200.00"]
+    assert [(p["takenOn"], p["month"], p["forecast"]["amount"], p["actual"]["amount"])
+            for p in h1["pairs"]] == [
+        ("2026-03-15", "2026-04-01", "1200.00", "1500.00"),  # Strategy 1,000 + no line 500
+        ("2026-04-01", "2026-05-01", "2500.00", "2000.00"),  # Strategy 2,400 + no line 100
+    ]  # fmt: skip
     assert h1["explanation"] == (
         "EUR, all service lines, 1 month ahead: 2 snapshots of 2 closed months; "
         "WAPE = Σ|F − A| EUR 800.00 ÷ ΣA EUR 3,500.00 = 0.2286; bias = Σ(F − A) EUR 200.00 "

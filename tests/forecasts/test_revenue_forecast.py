@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,7 +21,10 @@ FORECAST = (
   forecast(periodStart: "2026-06-01", periodEnd: "2026-08-31", currency: $currency) {
     periodStart periodEnd asOf currencies { currency months { month total { amount }
     explanation """
-    + " ".join(f"{p} {{ amount {{ amount }} count sourceIds }}" for p in PARTS)
+    + " ".join(
+        f"{p} {{ amount {{ amount }} count sourceIds shares {{ sourceId amount {{ amount }} }} }}"
+        for p in PARTS
+    )
     + " } } } }"
 )
 
@@ -82,6 +86,16 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     assert june["fixedFee"]["sourceIds"] == [gid("Project", ids["PF"])]
     assert july["timeAndMaterials"]["sourceIds"] == [gid("Assignment", ids["A-1"])]
     assert july["weightedPipeline"]["sourceIds"] == [gid("Opportunity", ids["DEAL"])]
+    assert july["timeAndMaterials"]["shares"] == [
+        {"sourceId": gid("Assignment", ids["A-1"]), "amount": {"amount": "10222.22"}}
+    ]
+    for block in (euros, dollars):  # every part is the sum of its records' shares
+        for month in block["months"]:
+            for part in (month[p] for p in PARTS):
+                shares = part["shares"]
+                assert [s["sourceId"] for s in shares] == part["sourceIds"]
+                total = sum((Decimal(s["amount"]["amount"]) for s in shares), Decimal("0.00"))
+                assert str(total) == part["amount"]["amount"]
     assert june["explanation"] == (
         "2026-06: actuals EUR 1,000.00 (1 invoice) + milestones EUR 2,000.00 (1 milestone) + "
         "fixed fee EUR 3,000.00 (1 project) + time and materials EUR 444.44 (1 assignment) + "
