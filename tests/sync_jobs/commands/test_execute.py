@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from readmodel.command_log import CommandStatus, source_key, source_key_of
@@ -171,6 +172,7 @@ async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Source
     payload = {"opportunity_id": deal, "close_date": "2020-01-01"}
     deal_cmd = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
     invoices_before = len(sources.ns.rows("invoice"))
+    counted_before = [_failed_attempts(k) for k in ("issue_invoice", "update_opportunity")]
 
     assert await run_to_the_end(sources, invoice_cmd) == []
     assert await run_to_the_end(sources, deal_cmd) == []
@@ -189,6 +191,14 @@ async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Source
     )
     assert refused["last_error_message"] == "Close date is in the past"
     assert len(sources.ns.rows("invoice")) == invoices_before
+    counted = [_failed_attempts(k) for k in ("issue_invoice", "update_opportunity")]
+    assert [a - b for a, b in zip(counted, counted_before, strict=True)] == [1, 1]
+
+
+def _failed_attempts(kind: str) -> float:
+    """``clientgraph_command_attempts_total{outcome="FAILED"}`` (docs/operations.md)."""
+    labels = {"kind": kind, "outcome": "FAILED"}
+    return REGISTRY.get_sample_value("clientgraph_command_attempts_total", labels) or 0.0
 
 
 async def test_exhausted_retries_dead_letter_and_a_replay_succeeds(sources: Sources) -> None:
