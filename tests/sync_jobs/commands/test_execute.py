@@ -338,3 +338,4 @@ async def test_a_failed_read_back_waits_half_the_time_since_the_write_from_1_to_
     assert await deferrals(timedelta(0), runs=1) == [30.0]  # the source asked for 30 s
     after = await command(sources.engine, command_id)
     assert (after["status"], after["attempts"]) == ("APPLIED", 1)  # nothing spent
+    assert after["last_error_retryable"] is True  # the read-back is tried again
