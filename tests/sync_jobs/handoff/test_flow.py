@@ -164,6 +164,7 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
         "USER_ERROR",
         "Project manager is required.",
     )
+    assert step["completed_at"] is not None  # when it stopped (`HandoffStep.completedAt`)
 
     sources.ns_faults.accept_writes()
     await resume(sources, handoff_id, {"manager_name": "Ada Lovelace"})
