@@ -136,7 +136,7 @@ async def test_a_suspected_duplicate_customer_halts_safely(sources: Sources) -> 
 
     assert await drive(sources, handoff_id) == "HALTED"
     halted = await handoff(sources, handoff_id)
-    assert halted["error_code"] == "DUPLICATE_SUSPECTED"
+    assert (halted["status"], halted["error_code"]) == ("HALTED", "DUPLICATE_SUSPECTED")
     assert customer["id"] in halted["error_message"]
     assert [s["status"] for s in halted["steps"]] == ["FAILED"] + ["PENDING"] * 4
     assert len(sources.ns.records["customer"]) == before  # nothing created
@@ -158,6 +158,7 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
 
     assert await drive(sources, handoff_id) == "FAILED"
     failed = await handoff(sources, handoff_id)
+    assert (failed["status"], failed["manual_intervention"]) == ("FAILED", True)  # stored
     step = next(s for s in failed["steps"] if s["status"] == "FAILED")
     assert (step["name"], step["error_code"], step["error_message"]) == (
         "create_project",
