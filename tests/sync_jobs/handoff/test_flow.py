@@ -50,6 +50,9 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert await drive(sources, handoff_id) == "COMPLETED"
     found = await handoff(sources, handoff_id)
     assert [s["status"] for s in found["steps"]] == ["SUCCEEDED"] * 5
+    # each step done when its command finished, not when an advancer noticed it
+    finished = [await _finished_at(sources, s["command_id"]) for s in found["steps"]]
+    assert [s["completed_at"] for s in found["steps"]] == finished and None not in finished
     assert (found["readiness_score"], found["missing"], found["manual_intervention"]) == (
         100,
         [],
@@ -74,6 +77,13 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert len(billed) == expected
     if billed:
         assert sum(m["amount_minor"] for m in billed) == deal["amount_minor"]
+
+
+async def _finished_at(sources: Sources, command_id: int) -> Any:
+    async with sources.engine.connect() as conn:
+        row = await command_log.get(conn, command_id)
+    assert row is not None
+    return row.completed_at
 
 
 async def test_missing_data_waits_with_owners_then_resumes(sources: Sources) -> None:
