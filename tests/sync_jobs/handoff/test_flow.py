@@ -244,6 +244,33 @@ async def test_a_step_whose_command_an_operator_cancelled_fails_the_handoff(
     assert (failed["error_code"], failed["manual_intervention"]) == ("COMMAND_LOST", True)
 
 
+async def test_a_step_whose_command_cannot_be_built_fails_visibly(sources: Sources) -> None:
+    """The customer step's command ends SUCCEEDED without naming the customer it wrote (an
+    operator's hand, a connector's bug): the project step cannot be built, so the handoff
+    fails at it (``HANDOFF_INVALID``) instead of guessing, and nothing is sent to NetSuite."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    step = (await handoff(sources, handoff_id))["steps"][0]
+    await set_command(sources.engine, step["command_id"], CommandStatus.SUCCEEDED)
+    jobs_before = len(sources.ns.records["job"])
+
+    assert await drive(sources, handoff_id) == "FAILED"
+
+    failed = await handoff(sources, handoff_id)
+    stopped = failed["steps"][1]
+    assert (stopped["name"], stopped["status"], stopped["command_id"]) == (
+        "create_project",
+        "FAILED",
+        None,
+    )
+    assert (stopped["error_code"], stopped["error_message"]) == (
+        "HANDOFF_INVALID",
+        "the customer step has not produced an id yet",
+    )
+    assert (failed["status"], failed["error_code"]) == ("FAILED", "HANDOFF_INVALID")
+    assert len(sources.ns.records["job"]) == jobs_before
+
+
 async def test_a_steps_success_moves_the_handoff_on_by_itself(sources: Sources) -> None:
     """The worker's hook after a step's command SUCCEEDS (``on_command_succeeded``) finds the
     command's handoff and starts the next step: nobody calls ``advance``."""
