@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.command_log import CommandStatus, source_key, source_key_of
 from readmodel.tables import metadata
@@ -21,6 +23,7 @@ from tests.sync_jobs.commands.conftest import (
     at_source,
     command,
     first,
+    open_sources,
     read_model_row,
     run_once,
     run_to_the_end,
@@ -343,3 +346,49 @@ async def test_a_failed_read_back_waits_half_the_time_since_the_write_from_1_to_
     after = await command(sources.engine, command_id)
     assert (after["status"], after["attempts"]) == ("APPLIED", 1)  # nothing spent
     assert after["last_error_retryable"] is True  # the read-back is tried again
+
+
+class BrokenWrite(httpx.AsyncBaseTransport):
+    """A bug of ours on the way to the source: every write raises a plain exception."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            raise RuntimeError("a bug of ours, detail: SELECT secret FROM vault")
+        return await self._inner.handle_async_request(request)
+
+
+async def test_a_failure_of_ours_is_retried_then_dead_lettered_without_its_detail(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not the source's error but ours (a bug, a database blip): retried as a transient one,
+    then DEAD_LETTERED (replayable once fixed), never left RUNNING. Clients read only that it
+    was ours; the detail is in the worker's log, with its traceback."""
+
+    def broken(system: str, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        return BrokenWrite(inner) if system == "salesforce" else inner
+
+    async with open_sources(engine, wrap=broken) as sources:
+        deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+        payload = {"opportunity_id": deal, "stage": "negotiation"}
+        command_id = await add_command(
+            sources.engine, "update_opportunity", "salesforce", payload, max_attempts=2
+        )
+        deferrals = await run_to_the_end(sources, command_id)
+        row = await command(sources.engine, command_id)
+    assert len(deferrals) == 1 and deferrals[0] > 0  # one retry after a back-off
+    assert (row["status"], row["attempts"], row["last_error_retryable"]) == (
+        "DEAD_LETTERED",
+        2,
+        True,
+    )
+    assert (row["last_error_code"], row["last_error_message"]) == (
+        "INTERNAL_ERROR",
+        "internal error (RuntimeError); see the worker log",
+    )
+    broke = f"command {command_id} attempt 1 broke"
+    logged = [r for r in caplog.records if r.getMessage() == broke]
+    assert logged and logged[0].exc_info is not None
+    assert "SELECT secret" in str(logged[0].exc_info[1])
