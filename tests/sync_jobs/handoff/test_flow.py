@@ -267,6 +267,7 @@ async def test_a_step_whose_command_cannot_be_built_fails_visibly(sources: Sourc
         "HANDOFF_INVALID",
         "the customer step has not produced an id yet",
     )
+    assert stopped["completed_at"] is not None
     assert (failed["status"], failed["error_code"]) == ("FAILED", "HANDOFF_INVALID")
     assert len(sources.ns.records["job"]) == jobs_before
 
