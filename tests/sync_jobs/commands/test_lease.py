@@ -123,14 +123,17 @@ async def test_a_slow_attempt_renews_its_lease_and_one_taken_over_changes_nothin
     _logged(caplog, f"command {command_id}: lease taken over, attempt abandoned", None)
 
 
-@pytest.mark.parametrize("refused_with", [400, 503], ids=["refused", "unavailable"])
-async def test_an_attempt_taken_over_records_no_failure(
-    engine: AsyncEngine, refused_with: int
+@pytest.mark.parametrize(
+    "refused_with", [None, 400, 503], ids=["answered", "refused", "unavailable"]
+)
+async def test_an_attempt_taken_over_records_nothing(
+    engine: AsyncEngine, refused_with: int | None
 ) -> None:
-    """Another worker takes the command over while the source is answering; the answer is a
-    refusal (the attempt would end FAILED) or a 503 (it would wait DISPATCHED for a retry).
-    The abandoned attempt records neither: the row stays the new holder's, as it was. The
-    lease (an hour) is not renewed before the answer, so the move's own token guard decides."""
+    """Another worker takes the command over while the source is answering; the answer is
+    the write done (the attempt would record it and end SUCCEEDED), a refusal (FAILED) or a
+    503 (DISPATCHED for a retry). The abandoned attempt records none of them: the row stays
+    the new holder's, as it was. The lease (an hour) is not renewed before the answer, so
+    each move's own token guard decides."""
     async with _held_attempt(engine, 3600.0, refused_with=refused_with) as held:
         _, transport, command_id, attempt = held
         far = utcnow() + timedelta(hours=2)
@@ -141,7 +144,7 @@ async def test_an_attempt_taken_over_records_no_failure(
         transport.release.set()
         report = await asyncio.wait_for(attempt, WAIT_SECONDS)
         after = await command(engine, command_id)
-    assert isinstance(report, dict) and report["status"] != CommandStatus.FAILED, report
+    assert isinstance(report, dict) and report["status"] == "MOVED_ON", report
     assert after == before  # status, token, error, attempts, next attempt: all the holder's
     assert (after["status"], after["lease_token"]) == (CommandStatus.RUNNING, "other")
     assert after["last_error_code"] is None
