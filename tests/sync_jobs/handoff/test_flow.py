@@ -53,6 +53,7 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     # each step done when its command finished, not when an advancer noticed it
     finished = [await _finished_at(sources, s["command_id"]) for s in found["steps"]]
     assert [s["completed_at"] for s in found["steps"]] == finished and None not in finished
+    assert all(s["started_at"] is not None for s in found["steps"])  # `startedAt`
     assert (found["readiness_score"], found["missing"], found["manual_intervention"]) == (
         100,
         [],
