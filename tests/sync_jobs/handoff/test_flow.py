@@ -13,6 +13,7 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
+from sync_jobs.handoff.orchestrator import Advanced, advance
 from sync_jobs.handoff.steps import command_key
 from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
@@ -180,6 +181,10 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
 
     sources.ns_faults.accept_writes()
     await resume(sources, handoff_id, {"manager_name": "Ada Lovelace"})
+    await advance(sources.engine, handoff_id, utcnow())  # the step's second attempt starts
+    again = (await handoff(sources, handoff_id))["steps"][1]
+    assert (again["status"], again["completed_at"], again["error_code"]) == ("RUNNING", None, None)
+    assert again["error_message"] is None  # the first attempt's end and error are cleared
     assert await drive(sources, handoff_id) == "COMPLETED"
     retried = await handoff(sources, handoff_id)
     assert retried["steps"][1]["attempt"] == 2
@@ -271,6 +276,11 @@ async def test_a_step_whose_command_cannot_be_built_fails_visibly(sources: Sourc
     assert stopped["completed_at"] is not None
     assert (failed["status"], failed["error_code"]) == ("FAILED", "HANDOFF_INVALID")
     assert len(sources.ns.records["job"]) == jobs_before
+
+
+async def test_advancing_a_handoff_that_does_not_exist_says_so(sources: Sources) -> None:
+    missing = 10**9
+    assert await advance(sources.engine, missing, utcnow()) == Advanced(missing, "MISSING")
 
 
 async def test_a_steps_success_moves_the_handoff_on_by_itself(sources: Sources) -> None:
