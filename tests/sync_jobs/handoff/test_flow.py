@@ -181,10 +181,12 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
 
     sources.ns_faults.accept_writes()
     await resume(sources, handoff_id, {"manager_name": "Ada Lovelace"})
-    await advance(sources.engine, handoff_id, utcnow())  # the step's second attempt starts
+    advanced = await advance(sources.engine, handoff_id, utcnow())  # the second attempt
     again = (await handoff(sources, handoff_id))["steps"][1]
     assert (again["status"], again["completed_at"], again["error_code"]) == ("RUNNING", None, None)
     assert again["error_message"] is None  # the first attempt's end and error are cleared
+    # its new command is handed back for the queue (the worker's hook dispatches it)
+    assert advanced == Advanced(handoff_id, "IN_PROGRESS", [again["command_id"]])
     assert await drive(sources, handoff_id) == "COMPLETED"
     retried = await handoff(sources, handoff_id)
     assert retried["steps"][1]["attempt"] == 2
