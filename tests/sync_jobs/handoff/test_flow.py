@@ -100,6 +100,7 @@ async def test_missing_data_waits_with_owners_then_resumes(sources: Sources) -> 
         "Finance (billing)",
     }
     assert waiting["readiness_score"] == 71  # 5 of 7 checks
+    assert waiting["manual_intervention"] is True  # an exception raised, for someone to fix
     assert all(s["command_id"] is None for s in waiting["steps"])  # nothing was written
 
     await resume(sources, handoff_id, {"billing_method": "milestone", "start_date": START})
