@@ -79,6 +79,14 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert len(billed) == expected
     if billed:
         assert sum(m["amount_minor"] for m in billed) == deal["amount_minor"]
+    if method == "fixed_fee":  # 30 % at the start, 40 % at the midpoint, 30 % at the end
+        billed.sort(key=lambda m: m["due_date"])
+        assert [m["name"] for m in billed] == [f"Instalment {n} of 3" for n in (1, 2, 3)]
+        start, middle, end = (m["due_date"] for m in billed)
+        assert (start, end) == (project["start_date"], project["end_date"]) and start < end
+        assert middle == start + (end - start) / 2
+        shares = [m["amount_minor"] * 100 / deal["amount_minor"] for m in billed]
+        assert all(abs(a - b) < 1 for a, b in zip(shares, (30, 40, 30), strict=True)), shares
 
 
 async def _finished_at(sources: Sources, command_id: int) -> Any:
