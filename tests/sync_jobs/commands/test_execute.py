@@ -392,3 +392,21 @@ async def test_a_failure_of_ours_is_retried_then_dead_lettered_without_its_detai
     logged = [r for r in caplog.records if r.getMessage() == broke]
     assert logged and logged[0].exc_info is not None
     assert "SELECT secret" in str(logged[0].exc_info[1])
+
+
+async def test_an_applied_command_without_its_written_record_is_written_again(
+    sources: Sources,
+) -> None:
+    """A row APPLIED before the worker kept what it wrote (``written`` empty, an older
+    release's row): the attempt cannot know what to read back, so it writes again under the
+    same source key (which finds the record it made) and succeeds."""
+    deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+    payload = {"opportunity_id": deal, "stage": "negotiation"}
+    command_id = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
+    await set_command(sources.engine, command_id, CommandStatus.APPLIED, applied_at=utcnow())
+
+    assert await run_to_the_end(sources, command_id) == []
+
+    row = await command(sources.engine, command_id)
+    assert (row["status"], row["target_source_id"]) == ("SUCCEEDED", deal)
+    assert sources.sf.records["Opportunity"][deal]["StageName"] == "Negotiation/Review"
