@@ -96,6 +96,21 @@ async def _finished_at(sources: Sources, command_id: int) -> Any:
     return row.completed_at
 
 
+async def test_two_handoffs_bill_their_own_instalments(sources: Sources) -> None:
+    """Each handoff's records carry external ids of its own (``clientgraph-handoff-<id>-…``):
+    a second fixed-fee project's instalments are new tasks, not the first's moved over."""
+    deals = [o for o in sources.rows["opportunity"] if not o["is_closed"] and o["service_line"]]
+    projects = []
+    for deal in deals[:2]:
+        handoff_id = await win(sources, deal, READY)
+        assert await drive(sources, handoff_id) == "COMPLETED"
+        projects.append((await handoff(sources, handoff_id))["project_source_id"])
+    tasks = sources.ns.rows("projecttask")
+    for project in projects:
+        billed = [t for t in tasks if (t.get("company") or {}).get("id") == project]
+        assert len(billed) == 3, (project, billed)
+
+
 async def test_missing_data_waits_with_owners_then_resumes(sources: Sources) -> None:
     deal = open_deal(sources)
     handoff_id = await win(sources, deal, None)
