@@ -4,6 +4,7 @@ halts; a refused step shows the source's error and can be retried."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -28,6 +29,12 @@ from tests.sync_jobs.handoff.conftest import (
 )
 
 START = "2026-07-06"
+RULES = {
+    "time_and_materials": "monthly_approved_time",
+    "fixed_fee": "fixed_fee_on_milestones",
+    "retainer": "monthly_retainer",
+    "milestone": "milestone_on_milestones",
+}
 READY = {"billing_method": "fixed_fee", "start_date": START}
 
 
@@ -62,6 +69,10 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     )
     job = sources.ns.records["job"][found["project_source_id"]]
     assert job["custentity_cg_billing_method"] == method
+    rule = json.loads(job["custentity_cg_billing_schedule"])  # the invoicing rule clerks see
+    assert rule["rule"] == RULES[method], rule
+    if method == "time_and_materials":
+        assert rule["cap"] == sold
     opportunity = sources.sf.records["Opportunity"][deal["source_id"]]
     assert opportunity["Project_Id__c"] == found["project_source_id"]
     assert opportunity["Handoff_Status__c"] == "COMPLETED"
