@@ -410,3 +410,13 @@ async def test_an_applied_command_without_its_written_record_is_written_again(
     row = await command(sources.engine, command_id)
     assert (row["status"], row["target_source_id"]) == ("SUCCEEDED", deal)
     assert sources.sf.records["Opportunity"][deal]["StageName"] == "Negotiation/Review"
+
+
+async def test_a_job_for_a_command_that_does_not_exist_does_nothing(sources: Sources) -> None:
+    """A job whose row was deleted while it waited in the queue leaves nothing to do."""
+    missing = 10**9
+    assert await run_once(sources, missing) == {
+        "command": missing,
+        "status": "MISSING",
+        "skipped": True,
+    }
