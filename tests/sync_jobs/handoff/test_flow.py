@@ -78,6 +78,10 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert opportunity["Handoff_Status__c"] == "COMPLETED"
     project = (await rows_of(sources, "project", source_id=found["project_source_id"]))[0]
     assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
+    if method == "retainer":  # billed monthly over the project's months (30 days each)
+        months = max(1, round((project["end_date"] - project["start_date"]).days / 30))
+        monthly = f"{deal['amount_minor'] // months / 100:.2f}"
+        assert (rule["months"], rule["amount"]) == (str(months), monthly) and months > 1
     synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
     assert project["account_id"] == synced["account_id"] and project["rate_card_id"] is not None
     # when the deal was won: its close, else (the simulator keeps none) when the win was seen
