@@ -396,9 +396,11 @@ async def _end(
     """A final status with the error that caused it (``transition`` stamps ``completed_at``)."""
     fields = {**_error_fields(error, retryable=retryable), **NO_LEASE}
     async with deps.engine.begin() as conn:
-        await command_log.transition(
+        ended = await command_log.transition(
             conn, command_id, RUNNING, status, now=deps.clock(), holder=lease.token, **fields
         )
+    if not ended:  # taken over or cancelled meanwhile: not this attempt's to end (or count)
+        return {"command": command_id, "status": "MOVED_ON", "skipped": True}
     return {"command": command_id, "status": str(status), "error": fields["last_error_code"]}
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.command_log import CommandStatus, source_key, source_key_of
 from readmodel.tables import metadata
@@ -20,6 +23,7 @@ from tests.sync_jobs.commands.conftest import (
     at_source,
     command,
     first,
+    open_sources,
     read_model_row,
     run_once,
     run_to_the_end,
@@ -171,6 +175,7 @@ async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Source
     payload = {"opportunity_id": deal, "close_date": "2020-01-01"}
     deal_cmd = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
     invoices_before = len(sources.ns.rows("invoice"))
+    counted_before = [_failed_attempts(k) for k in ("issue_invoice", "update_opportunity")]
 
     assert await run_to_the_end(sources, invoice_cmd) == []
     assert await run_to_the_end(sources, deal_cmd) == []
@@ -189,6 +194,14 @@ async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Source
     )
     assert refused["last_error_message"] == "Close date is in the past"
     assert len(sources.ns.rows("invoice")) == invoices_before
+    counted = [_failed_attempts(k) for k in ("issue_invoice", "update_opportunity")]
+    assert [a - b for a, b in zip(counted, counted_before, strict=True)] == [1, 1]
+
+
+def _failed_attempts(kind: str) -> float:
+    """``clientgraph_command_attempts_total{outcome="FAILED"}`` (docs/operations.md)."""
+    labels = {"kind": kind, "outcome": "FAILED"}
+    return REGISTRY.get_sample_value("clientgraph_command_attempts_total", labels) or 0.0
 
 
 async def test_exhausted_retries_dead_letter_and_a_replay_succeeds(sources: Sources) -> None:
@@ -307,7 +320,7 @@ async def test_a_failed_read_back_waits_half_the_time_since_the_write_from_1_to_
     command_id = await add_command(sources.engine, "log_time", "netsuite", payload)
     written = utcnow()
 
-    async def deferrals(since_write: timedelta, runs: int = 8) -> list[float]:
+    async def deferrals(since_write: timedelta, runs: int = 12) -> list[float]:
         sources.deps.clock = lambda: written + since_write
         found = [await run_once(sources, command_id) for _ in range(runs)]
         assert all(isinstance(d, float) for d in found), found
@@ -315,6 +328,7 @@ async def test_a_failed_read_back_waits_half_the_time_since_the_write_from_1_to_
 
     right_after = await deferrals(timedelta(0))  # the write itself happens at ``written``
     assert (await command(sources.engine, command_id))["applied_at"] == written
+    spread: list[float] = []
     for since, base in (
         (timedelta(0), 1.0),
         (timedelta(seconds=40), 20.0),
@@ -322,9 +336,87 @@ async def test_a_failed_read_back_waits_half_the_time_since_the_write_from_1_to_
     ):
         found = right_after if since == timedelta(0) else await deferrals(since)
         assert all(base * 0.75 <= d <= base * 1.25 for d in found), (since, found)
-        assert max(found) - min(found) > 0  # jittered
+        spread += [d / base for d in found]
+    # the jitter covers both sides of ±25 %: 36 uniform draws all miss (0.75, 0.9) or all
+    # miss (1.1, 1.25) with a chance of 2 × 0.7**36 ≈ 5e-6
+    assert min(spread) < 0.9 and max(spread) > 1.1, spread
 
     sources.ns_faults.fail_next(429, "CONCURRENCY_LIMIT_EXCEEDED", retry_after=30)
     assert await deferrals(timedelta(0), runs=1) == [30.0]  # the source asked for 30 s
     after = await command(sources.engine, command_id)
     assert (after["status"], after["attempts"]) == ("APPLIED", 1)  # nothing spent
+    assert after["last_error_retryable"] is True  # the read-back is tried again
+
+
+class BrokenWrite(httpx.AsyncBaseTransport):
+    """A bug of ours on the way to the source: every write raises a plain exception."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            raise RuntimeError("a bug of ours, detail: SELECT secret FROM vault")
+        return await self._inner.handle_async_request(request)
+
+
+async def test_a_failure_of_ours_is_retried_then_dead_lettered_without_its_detail(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not the source's error but ours (a bug, a database blip): retried as a transient one,
+    then DEAD_LETTERED (replayable once fixed), never left RUNNING. Clients read only that it
+    was ours; the detail is in the worker's log, with its traceback."""
+
+    def broken(system: str, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        return BrokenWrite(inner) if system == "salesforce" else inner
+
+    async with open_sources(engine, wrap=broken) as sources:
+        deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+        payload = {"opportunity_id": deal, "stage": "negotiation"}
+        command_id = await add_command(
+            sources.engine, "update_opportunity", "salesforce", payload, max_attempts=2
+        )
+        deferrals = await run_to_the_end(sources, command_id)
+        row = await command(sources.engine, command_id)
+    assert len(deferrals) == 1 and deferrals[0] > 0  # one retry after a back-off
+    assert (row["status"], row["attempts"], row["last_error_retryable"]) == (
+        "DEAD_LETTERED",
+        2,
+        True,
+    )
+    assert (row["last_error_code"], row["last_error_message"]) == (
+        "INTERNAL_ERROR",
+        "internal error (RuntimeError); see the worker log",
+    )
+    broke = f"command {command_id} attempt 1 broke"
+    logged = [r for r in caplog.records if r.getMessage() == broke]
+    assert logged and logged[0].exc_info is not None
+    assert "SELECT secret" in str(logged[0].exc_info[1])
+
+
+async def test_an_applied_command_without_its_written_record_is_written_again(
+    sources: Sources,
+) -> None:
+    """A row APPLIED before the worker kept what it wrote (``written`` empty, an older
+    release's row): the attempt cannot know what to read back, so it writes again under the
+    same source key (which finds the record it made) and succeeds."""
+    deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
+    payload = {"opportunity_id": deal, "stage": "negotiation"}
+    command_id = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
+    await set_command(sources.engine, command_id, CommandStatus.APPLIED, applied_at=utcnow())
+
+    assert await run_to_the_end(sources, command_id) == []
+
+    row = await command(sources.engine, command_id)
+    assert (row["status"], row["target_source_id"]) == ("SUCCEEDED", deal)
+    assert sources.sf.records["Opportunity"][deal]["StageName"] == "Negotiation/Review"
+
+
+async def test_a_job_for_a_command_that_does_not_exist_does_nothing(sources: Sources) -> None:
+    """A job whose row was deleted while it waited in the queue leaves nothing to do."""
+    missing = 10**9
+    assert await run_once(sources, missing) == {
+        "command": missing,
+        "status": "MISSING",
+        "skipped": True,
+    }

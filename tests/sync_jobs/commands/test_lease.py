@@ -57,8 +57,10 @@ class HeldWrite(httpx.AsyncBaseTransport):
 
 @asynccontextmanager
 async def _held_attempt(
-    engine: AsyncEngine, lease_seconds: float
+    engine: AsyncEngine, lease_seconds: float, *, refused_with: int | None = None
 ) -> AsyncIterator[tuple[Sources, HeldWrite, int, asyncio.Task[Any]]]:
+    """The attempt, its write's answer held; ``refused_with``: the status Salesforce refuses
+    the write with (400: permanent, 503: transient)."""
     held: dict[str, HeldWrite] = {}
 
     def wrap(system: str, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
@@ -68,6 +70,8 @@ async def _held_attempt(
         return held[system]
 
     async with open_sources(engine, wrap=wrap, lease_seconds=lease_seconds) as sources:
+        if refused_with is not None:
+            sources.sf_faults.refuse_writes("REFUSED_FOR_THE_TEST", status=refused_with)
         deal = first(sources.rows["opportunity"], stage="prospecting")["source_id"]
         payload = {"opportunity_id": deal, "stage": "negotiation", "amount": "125000.10"}
         command_id = await add_command(sources.engine, "update_opportunity", "salesforce", payload)
@@ -117,6 +121,33 @@ async def test_a_slow_attempt_renews_its_lease_and_one_taken_over_changes_nothin
         assert after["lease_expires_at"] == far  # the abandoned attempt gave back nothing
         assert after["applied_at"] is None  # nor recorded its write
     _logged(caplog, f"command {command_id}: lease taken over, attempt abandoned", None)
+
+
+@pytest.mark.parametrize(
+    "refused_with", [None, 400, 503], ids=["answered", "refused", "unavailable"]
+)
+async def test_an_attempt_taken_over_records_nothing(
+    engine: AsyncEngine, refused_with: int | None
+) -> None:
+    """Another worker takes the command over while the source is answering; the answer is
+    the write done (the attempt would record it and end SUCCEEDED), a refusal (FAILED) or a
+    503 (DISPATCHED for a retry). The abandoned attempt records none of them: the row stays
+    the new holder's, as it was. The lease (an hour) is not renewed before the answer, so
+    each move's own token guard decides."""
+    async with _held_attempt(engine, 3600.0, refused_with=refused_with) as held:
+        _, transport, command_id, attempt = held
+        far = utcnow() + timedelta(hours=2)
+        await set_command(
+            engine, command_id, CommandStatus.RUNNING, lease_token="other", lease_expires_at=far
+        )
+        before = await command(engine, command_id)
+        transport.release.set()
+        report = await asyncio.wait_for(attempt, WAIT_SECONDS)
+        after = await command(engine, command_id)
+    assert isinstance(report, dict) and report["status"] == "MOVED_ON", report
+    assert after == before  # status, token, error, attempts, next attempt: all the holder's
+    assert (after["status"], after["lease_token"]) == (CommandStatus.RUNNING, "other")
+    assert after["last_error_code"] is None
 
 
 async def test_a_renewal_that_meets_a_database_blip_is_tried_again(

@@ -4,6 +4,7 @@ halts; a refused step shows the source's error and can be retried."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
+from sync_jobs.handoff.orchestrator import Advanced, advance
 from sync_jobs.handoff.steps import command_key
 from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
@@ -27,6 +29,12 @@ from tests.sync_jobs.handoff.conftest import (
 )
 
 START = "2026-07-06"
+RULES = {
+    "time_and_materials": "monthly_approved_time",
+    "fixed_fee": "fixed_fee_on_milestones",
+    "retainer": "monthly_retainer",
+    "milestone": "milestone_on_milestones",
+}
 READY = {"billing_method": "fixed_fee", "start_date": START}
 
 
@@ -50,6 +58,10 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert await drive(sources, handoff_id) == "COMPLETED"
     found = await handoff(sources, handoff_id)
     assert [s["status"] for s in found["steps"]] == ["SUCCEEDED"] * 5
+    # each step done when its command finished, not when an advancer noticed it
+    finished = [await _finished_at(sources, s["command_id"]) for s in found["steps"]]
+    assert [s["completed_at"] for s in found["steps"]] == finished and None not in finished
+    assert all(s["started_at"] is not None for s in found["steps"])  # `startedAt`
     assert (found["readiness_score"], found["missing"], found["manual_intervention"]) == (
         100,
         [],
@@ -57,11 +69,19 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     )
     job = sources.ns.records["job"][found["project_source_id"]]
     assert job["custentity_cg_billing_method"] == method
+    rule = json.loads(job["custentity_cg_billing_schedule"])  # the invoicing rule clerks see
+    assert rule["rule"] == RULES[method], rule
+    if method == "time_and_materials":
+        assert rule["cap"] == sold
     opportunity = sources.sf.records["Opportunity"][deal["source_id"]]
     assert opportunity["Project_Id__c"] == found["project_source_id"]
     assert opportunity["Handoff_Status__c"] == "COMPLETED"
     project = (await rows_of(sources, "project", source_id=found["project_source_id"]))[0]
     assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
+    if method == "retainer":  # billed monthly over the project's months (30 days each)
+        months = max(1, round((project["end_date"] - project["start_date"]).days / 30))
+        monthly = f"{deal['amount_minor'] // months / 100:.2f}"
+        assert (rule["months"], rule["amount"]) == (str(months), monthly) and months > 1
     synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
     assert project["account_id"] == synced["account_id"] and project["rate_card_id"] is not None
     # when the deal was won: its close, else (the simulator keeps none) when the win was seen
@@ -74,6 +94,36 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert len(billed) == expected
     if billed:
         assert sum(m["amount_minor"] for m in billed) == deal["amount_minor"]
+    if method == "fixed_fee":  # 30 % at the start, 40 % at the midpoint, 30 % at the end
+        billed.sort(key=lambda m: m["due_date"])
+        assert [m["name"] for m in billed] == [f"Instalment {n} of 3" for n in (1, 2, 3)]
+        start, middle, end = (m["due_date"] for m in billed)
+        assert (start, end) == (project["start_date"], project["end_date"]) and start < end
+        assert middle == start + (end - start) / 2
+        shares = [m["amount_minor"] * 100 / deal["amount_minor"] for m in billed]
+        assert all(abs(a - b) < 1 for a, b in zip(shares, (30, 40, 30), strict=True)), shares
+
+
+async def _finished_at(sources: Sources, command_id: int) -> Any:
+    async with sources.engine.connect() as conn:
+        row = await command_log.get(conn, command_id)
+    assert row is not None
+    return row.completed_at
+
+
+async def test_two_handoffs_bill_their_own_instalments(sources: Sources) -> None:
+    """Each handoff's records carry external ids of its own (``clientgraph-handoff-<id>-…``):
+    a second fixed-fee project's instalments are new tasks, not the first's moved over."""
+    deals = [o for o in sources.rows["opportunity"] if not o["is_closed"] and o["service_line"]]
+    projects = []
+    for deal in deals[:2]:
+        handoff_id = await win(sources, deal, READY)
+        assert await drive(sources, handoff_id) == "COMPLETED"
+        projects.append((await handoff(sources, handoff_id))["project_source_id"])
+    tasks = sources.ns.rows("projecttask")
+    for project in projects:
+        billed = [t for t in tasks if (t.get("company") or {}).get("id") == project]
+        assert len(billed) == 3, (project, billed)
 
 
 async def test_missing_data_waits_with_owners_then_resumes(sources: Sources) -> None:
@@ -88,6 +138,7 @@ async def test_missing_data_waits_with_owners_then_resumes(sources: Sources) -> 
         "Finance (billing)",
     }
     assert waiting["readiness_score"] == 71  # 5 of 7 checks
+    assert waiting["manual_intervention"] is True  # an exception raised, for someone to fix
     assert all(s["command_id"] is None for s in waiting["steps"])  # nothing was written
 
     await resume(sources, handoff_id, {"billing_method": "milestone", "start_date": START})
@@ -136,7 +187,7 @@ async def test_a_suspected_duplicate_customer_halts_safely(sources: Sources) -> 
 
     assert await drive(sources, handoff_id) == "HALTED"
     halted = await handoff(sources, handoff_id)
-    assert halted["error_code"] == "DUPLICATE_SUSPECTED"
+    assert (halted["status"], halted["error_code"]) == ("HALTED", "DUPLICATE_SUSPECTED")
     assert customer["id"] in halted["error_message"]
     assert [s["status"] for s in halted["steps"]] == ["FAILED"] + ["PENDING"] * 4
     assert len(sources.ns.records["customer"]) == before  # nothing created
@@ -158,15 +209,23 @@ async def test_a_refused_step_fails_with_the_sources_words_and_can_be_retried(
 
     assert await drive(sources, handoff_id) == "FAILED"
     failed = await handoff(sources, handoff_id)
+    assert (failed["status"], failed["manual_intervention"]) == ("FAILED", True)  # stored
     step = next(s for s in failed["steps"] if s["status"] == "FAILED")
     assert (step["name"], step["error_code"], step["error_message"]) == (
         "create_project",
         "USER_ERROR",
         "Project manager is required.",
     )
+    assert step["completed_at"] is not None  # when it stopped (`HandoffStep.completedAt`)
 
     sources.ns_faults.accept_writes()
     await resume(sources, handoff_id, {"manager_name": "Ada Lovelace"})
+    advanced = await advance(sources.engine, handoff_id, utcnow())  # the second attempt
+    again = (await handoff(sources, handoff_id))["steps"][1]
+    assert (again["status"], again["completed_at"], again["error_code"]) == ("RUNNING", None, None)
+    assert again["error_message"] is None  # the first attempt's end and error are cleared
+    # its new command is handed back for the queue (the worker's hook dispatches it)
+    assert advanced == Advanced(handoff_id, "IN_PROGRESS", [again["command_id"]])
     assert await drive(sources, handoff_id) == "COMPLETED"
     retried = await handoff(sources, handoff_id)
     assert retried["steps"][1]["attempt"] == 2
@@ -230,6 +289,39 @@ async def test_a_step_whose_command_an_operator_cancelled_fails_the_handoff(
         "the step's command ended CANCELLED",
     )
     assert (failed["error_code"], failed["manual_intervention"]) == ("COMMAND_LOST", True)
+
+
+async def test_a_step_whose_command_cannot_be_built_fails_visibly(sources: Sources) -> None:
+    """The customer step's command ends SUCCEEDED without naming the customer it wrote (an
+    operator's hand, a connector's bug): the project step cannot be built, so the handoff
+    fails at it (``HANDOFF_INVALID``) instead of guessing, and nothing is sent to NetSuite."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)
+    step = (await handoff(sources, handoff_id))["steps"][0]
+    await set_command(sources.engine, step["command_id"], CommandStatus.SUCCEEDED)
+    jobs_before = len(sources.ns.records["job"])
+
+    assert await drive(sources, handoff_id) == "FAILED"
+
+    failed = await handoff(sources, handoff_id)
+    stopped = failed["steps"][1]
+    assert (stopped["name"], stopped["status"], stopped["command_id"]) == (
+        "create_project",
+        "FAILED",
+        None,
+    )
+    assert (stopped["error_code"], stopped["error_message"]) == (
+        "HANDOFF_INVALID",
+        "the customer step has not produced an id yet",
+    )
+    assert stopped["completed_at"] is not None
+    assert (failed["status"], failed["error_code"]) == ("FAILED", "HANDOFF_INVALID")
+    assert len(sources.ns.records["job"]) == jobs_before
+
+
+async def test_advancing_a_handoff_that_does_not_exist_says_so(sources: Sources) -> None:
+    missing = 10**9
+    assert await advance(sources.engine, missing, utcnow()) == Advanced(missing, "MISSING")
 
 
 async def test_a_steps_success_moves_the_handoff_on_by_itself(sources: Sources) -> None:

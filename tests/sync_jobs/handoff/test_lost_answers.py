@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.sync_jobs.handoff.conftest import Sources, drive, handoff, open_deal, win
+from tests.sync_jobs.commands.conftest import open_sources
+from tests.sync_jobs.handoff.conftest import Sources, drive, handoff, open_deal, rows_of, win
 from tests.sync_jobs.handoff.test_flow import START, _forget_customer, milestones
 
 ENGAGEMENT = "customrecord_cg_engagement"
@@ -71,3 +74,47 @@ async def test_each_step_whose_answer_is_lost_writes_once(
 def record_type(path: str) -> str:
     """``/services/rest/record/v1/<type>[/<key>]`` → ``<type>``."""
     return path.partition("/record/v1/")[2].split("/")[0]
+
+
+class FirstJobReadFails(httpx.AsyncBaseTransport):
+    """NetSuite answers 503 to the first read of a project (``job``) made after one was
+    created: the create_project step's read-back, once its write has landed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self.created = self.failed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        kind = record_type(request.url.path)
+        if kind == "job" and request.method in ("POST", "PUT", "PATCH"):
+            self.created = True
+        elif kind == "job" and request.method == "GET" and self.created and not self.failed:
+            self.failed = True
+            return httpx.Response(503, json={"title": "Service Unavailable"})
+        return await self._inner.handle_async_request(request)
+
+
+async def test_a_project_read_back_later_brings_its_engagement_along(engine: AsyncEngine) -> None:
+    """The project step's write landed (a project and its engagement) but its read-back
+    failed: the command waits APPLIED and the next run reads back what the write recorded,
+    the engagement first, so the read model holds both (the project is not parked)."""
+    failing: list[FirstJobReadFails] = []
+
+    def wrap(system: str, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        if system != "netsuite":
+            return inner
+        failing.append(FirstJobReadFails(inner))
+        return failing[0]
+
+    async with open_sources(engine, wrap=wrap) as sources:
+        deal = open_deal(sources)
+        handoff_id = await win(sources, deal, {"billing_method": "fixed_fee", "start_date": START})
+        assert await drive(sources, handoff_id) == "COMPLETED"
+        done = await handoff(sources, handoff_id)
+        projects = await rows_of(sources, "project", source_id=done["project_source_id"])
+        job = sources.ns.records["job"][done["project_source_id"]]
+        engaged = job["custentity_cg_engagement"]["id"]
+        engagements = await rows_of(sources, "engagement", source_id=engaged)
+    assert failing[0].failed  # the read-back did fail once
+    assert len(projects) == 1 and len(engagements) == 1
+    assert projects[0]["engagement_id"] == engagements[0]["id"]
