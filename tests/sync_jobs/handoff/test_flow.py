@@ -8,13 +8,14 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, select
 
 from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
 from sync_jobs.handoff.orchestrator import Advanced, advance
+from sync_jobs.handoff.state import STEPS
 from sync_jobs.handoff.steps import command_key
 from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
@@ -337,3 +338,27 @@ async def test_a_steps_success_moves_the_handoff_on_by_itself(sources: Sources) 
     steps = (await handoff(sources, handoff_id))["steps"]
     assert [s["status"] for s in steps[:3]] == ["SUCCEEDED", "RUNNING", "PENDING"]
     assert steps[1]["command_id"] is not None
+
+
+async def test_steps_run_by_position_however_their_rows_lie(sources: Sources) -> None:
+    """The next step is the next by position, not by the rows' physical order (a restored
+    backup or a migration may write them in any order): with steps 2… written again
+    last-first, step 1's success still starts step 2."""
+    deal = open_deal(sources)
+    handoff_id = await win(sources, deal, READY)  # the win's own hook logged step 1
+    first = (await handoff(sources, handoff_id))["steps"][0]
+    of_handoff = STEPS.c.handoff_id == handoff_id
+    async with sources.engine.begin() as conn:
+        later = select(STEPS).where(of_handoff, STEPS.c.position > 1)
+        rows = [dict(r._mapping) for r in await conn.execute(later)]
+        await conn.execute(delete(STEPS).where(STEPS.c.id.in_([r["id"] for r in rows])))
+        for row in sorted(rows, key=lambda r: -r["position"]):
+            await conn.execute(insert(STEPS).values({k: v for k, v in row.items() if k != "id"}))
+
+    assert await run_to_the_end(sources, first["command_id"]) == []  # apply_command, hook
+
+    async with sources.engine.connect() as conn:
+        by_position = select(STEPS).where(of_handoff).order_by(STEPS.c.position)
+        steps = [dict(r._mapping) for r in await conn.execute(by_position)]
+    assert [s["status"] for s in steps[:3]] == ["SUCCEEDED", "RUNNING", "PENDING"]
+    assert all(s["command_id"] is None for s in steps[2:])
