@@ -18,7 +18,9 @@ from strawberry.extensions import SchemaExtension
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import ParseFailed, QueryTooComplex
 from schema.caches import cached_parse
-from schema.complexity import measure_text
+from schema.complexity import FIRM_WIDE, measure_text
+
+FIRM_WIDE_NAMES = ", ".join(sorted(f"{owner}.{field}" for owner, field in FIRM_WIDE))
 
 
 def _tokens_over(query: str, limit: int) -> bool:
@@ -90,9 +92,8 @@ class OperationLimits(SchemaExtension):
             )
         if found.firm_wide > limits.max_firm_wide_fields:
             raise QueryTooComplex(
-                f"the operation selects {found.firm_wide} firm-wide fields (portfolio, "
-                f"forecast, its capacity, billingDelays, timeAnomalies, forecastAccuracy), more "
-                f"than {limits.max_firm_wide_fields}",
+                f"the operation selects {found.firm_wide} firm-wide fields ({FIRM_WIDE_NAMES}), "
+                f"more than {limits.max_firm_wide_fields}",
                 limit="firmWideFields",
                 firmWideFields=found.firm_wide,
                 maximum=limits.max_firm_wide_fields,

@@ -52,8 +52,6 @@ class Accuracy:
     currency: str
     service_line: str | None
     horizon: int
-    pairs: int
-    months: int
     forecast: Decimal
     actual: Decimal
     absolute_error: Decimal
@@ -62,7 +60,16 @@ class Accuracy:
     bias: Decimal | None
     mape: Decimal | None
     mape_pairs: int
-    each: tuple[Pair, ...] = ()  # the pairs measured, by snapshot day and month
+    each: tuple[Pair, ...]  # the pairs measured, by snapshot day and month
+
+    @property
+    def pairs(self) -> int:
+        return len(self.each)
+
+    @property
+    def months(self) -> int:
+        """The closed months the pairs forecast."""
+        return len({p.month for p in self.each})
 
     @property
     def explanation(self) -> str:
@@ -155,8 +162,6 @@ def measure(pairs: list[Pair], currency: str, line: str | None, ahead: int) -> A
         currency=currency,
         service_line=line,
         horizon=ahead,
-        pairs=len(pairs),
-        months=len({p.month for p in pairs}),
         forecast=minor_to_decimal(total_f),
         actual=minor_to_decimal(total_a),
         absolute_error=minor_to_decimal(absolute),

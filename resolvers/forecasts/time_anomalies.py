@@ -6,12 +6,13 @@ from datetime import date
 
 from readmodel.figures.sql import TIME_ENTRY
 from readmodel.forecasts.time_anomalies import Thresholds, TimeAnomaly, time_anomalies
+from readmodel.forecasts.workdays import Calendar
 from resolvers.context import Context
 
 
 def thresholds(ctx: Context) -> Thresholds:
     s = ctx.forecasts
-    weekdays = frozenset(h for h in s.holidays if h.weekday() < 5)
+    weekdays = Calendar.of(s.holidays).holidays
     return Thresholds(
         s.anomaly_score, s.anomaly_min_days, s.max_day_hours, s.rate_tolerance_percent, weekdays
     )

@@ -68,11 +68,11 @@ class Portfolio:
 
     @strawberry.field
     async def billable_hours(self) -> Decimal:
-        return Decimal((await self.figures).billable_hours)
+        return (await self.figures).billable_hours
 
     @strawberry.field
     async def available_hours(self) -> Decimal:
-        return Decimal((await self.figures).available_hours)
+        return (await self.figures).available_hours
 
     @strawberry.field
     async def currencies(self) -> list[CurrencyKpis]:
