@@ -75,15 +75,15 @@ async def _run(
 ) -> tuple[list[Accuracy], list[Accuracy]]:
     from readmodel.db import create_engine
     from readmodel.forecasts.backtest import backtest, month_starts
-    from readmodel.forecasts.workdays import Calendar
+    from readmodel.forecasts.rules import Rules
     from sync_jobs.handoff.templates import weeks_of
 
     engine = create_engine(settings.database_url.get_secret_value())
     try:
         async with engine.connect() as conn:
             days = month_starts(today, months_back)
-            holidays = Calendar.of(settings.forecasts.holidays)
-            return await backtest(conn, days, today, horizons, weeks_of, holidays)
+            rules = Rules.of(settings.forecasts, weeks_of)
+            return await backtest(conn, days, today, horizons, rules)
     finally:
         await engine.dispose()
 

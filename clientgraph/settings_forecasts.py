@@ -77,6 +77,14 @@ class ForecastSettings(BaseModel):
         le=10,
         description="forecast.capacity: below this utilization a role is under capacity.",
     )
+    time_billed_after_months: int = Field(
+        1,
+        ge=0,
+        le=3,
+        description="forecast: time worked in a month is invoiced this many months later "
+        "(1: monthly in arrears, the handoff's rule for time and materials; 0: in the month "
+        "worked). Places booked time (timeAndMaterials) and unbilled time (unbilledTime).",
+    )
     snapshot_months: int = Field(
         6,
         ge=1,

@@ -37,6 +37,7 @@ async def seed_database(
     reset: bool,
     progress: bool,
 ) -> None:
+    from readmodel.forecasts.rules import Rules
     from readmodel.seed import SeedConfig, clear_firm, seed_firm
     from readmodel.seed.history import seed_snapshots
     from sync_jobs.handoff.templates import weeks_of
@@ -52,9 +53,9 @@ async def seed_database(
         config = SeedConfig(accounts=accounts, seed=seed, today=today or datetime.now(UTC).date())
         report = await seed_firm(engine, config, progress=progress)
         print(report.summary(), file=sys.stderr)
-        snapshots = await seed_snapshots(
-            engine, config.today, settings.forecasts.snapshot_months, weeks_of, progress=progress
-        )
+        rules = Rules.of(settings.forecasts, weeks_of)
+        months = settings.forecasts.snapshot_months
+        snapshots = await seed_snapshots(engine, config.today, months, rules, progress=progress)
         print(f"forecast history: {snapshots:,} snapshot rows", file=sys.stderr)
     finally:
         await engine.dispose()

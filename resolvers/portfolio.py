@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import readmodel.figures as figures
-from readmodel.forecasts.workdays import Calendar
+from readmodel.figures.workdays import Calendar
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.inputs import EARLIEST, in_range

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from readmodel.forecasts.rules import Rules
 from readmodel.forecasts.snapshots import SNAPSHOT, take_snapshot
-from readmodel.forecasts.workdays import Calendar
 from readmodel.seed.history import seed_snapshots
 from sync_jobs.context import deps_of
 from sync_jobs.handoff.templates import weeks_of
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_HOUR = 2  # UTC: after the night's pulls; a day's snapshot is taken once
 SNAPSHOT_MINUTE = 17
-SNAPSHOT_TIMEOUT_SECONDS = 300  # five reads of open work and one insert
+SNAPSHOT_TIMEOUT_SECONDS = 300  # six reads of open work and one insert
 SNAPSHOT_INTERVAL_SECONDS = 3600.0
 """The in-process runner tries hourly: the first try of a new UTC day takes its snapshot."""
 
@@ -35,19 +35,18 @@ async def snapshot_forecast(ctx: dict[str, Any]) -> dict[str, Any]:
     day = deps.clock().date()
     months = deps.settings.forecasts.snapshot_months
     history = deps.settings.forecasts.history_months
-    calendar = Calendar.of(deps.settings.forecasts.holidays)
+    rules = Rules.of(deps.settings.forecasts, weeks_of)
     if history and not await _has_history(deps.engine, day):
         try:
             rebuilt = await seed_snapshots(
-                deps.engine, day, months, weeks_of, progress=False, history_months=history,
-                calendar=calendar,
-            )  # fmt: skip
+                deps.engine, day, months, rules, progress=False, history_months=history
+            )
         except IntegrityError:  # another worker rebuilt the same days first
             rebuilt = 0
         log.info("forecast history reconstructed: %d months, %d rows", history, rebuilt)
     try:
         async with deps.engine.begin() as conn:
-            written = await take_snapshot(conn, day, months, weeks_of, calendar=calendar)
+            written = await take_snapshot(conn, day, months, rules)
     except IntegrityError:  # another worker stored the same day first
         written = 0
     log.info("forecast snapshot of %s: %d rows", day, written)

@@ -16,8 +16,7 @@ from readmodel.figures.engagements import engagement_figures_where
 from readmodel.figures.numbers import ZERO_MONEY, per_10k, ratio
 from readmodel.figures.portfolio_sums import currency_sums, weekly_capacity_x100
 from readmodel.figures.sql import ENGAGEMENT
-from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK
-from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
+from readmodel.figures.workdays import NO_HOLIDAYS, WORKING_DAYS_PER_WEEK, Calendar
 from readmodel.money import CENTS, Money, hours_to_decimal, value_of_time
 
 BACKLOG_ENGAGEMENTS = (EngagementStatus.SIGNED, EngagementStatus.ACTIVE)

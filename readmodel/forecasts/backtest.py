@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.forecasts.accuracy import Accuracy, accuracy, actual_rows
 from readmodel.forecasts.months import last_of
-from readmodel.forecasts.revenue import WeeksOf
 from readmodel.forecasts.revenue_sources import read_sources
+from readmodel.forecasts.rules import Rules
 from readmodel.forecasts.snapshots import months_ahead, snapshot_rows
-from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 
 
 class Snapshot(NamedTuple):
@@ -44,16 +43,16 @@ async def backtest(
     days: list[date],
     today: date,
     months: int,
-    weeks_of: WeeksOf,
-    calendar: Calendar = NO_HOLIDAYS,
+    rules: Rules,
 ) -> tuple[list[Accuracy], list[Accuracy]]:
     """Each day's forecast of ``months`` months as of that day, against the actuals of those
     that closed before ``today``: by horizon, and by service line and horizon."""
     rows: list[Snapshot] = []
     for day in days:
         start, end = months_ahead(day, months)
-        sources = await read_sources(conn, start, end, day, None, past=day < today)
-        found = snapshot_rows(sources, day, months, weeks_of, calendar)
+        lag, past = rules.time_billed_after, day < today
+        sources = await read_sources(conn, start, end, day, None, past=past, time_billed_after=lag)
+        found = snapshot_rows(sources, day, months, rules)
         rows += [Snapshot(**r) for r in found if last_of(r["month"]) < today]
     if not rows:
         return [], []

@@ -17,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.figures.numbers import plural, ratio, to_cents
 from readmodel.figures.sql import PERSON, PROJECT, live
-from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK
+from readmodel.figures.workdays import WORKING_DAYS_PER_WEEK, Calendar
 from readmodel.forecasts.months import Months
 from readmodel.forecasts.revenue_sources import ASSIGNMENT, BOOKED, OPEN_PROJECTS
-from readmodel.forecasts.workdays import Calendar
 
 ZERO = Decimal("0.00")
 

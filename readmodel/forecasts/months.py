@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from readmodel.forecasts.workdays import Calendar
+    from readmodel.figures.workdays import Calendar
 
 
 def first_of(day: date) -> date:
@@ -17,6 +17,12 @@ def first_of(day: date) -> date:
 
 def last_of(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def shifted(month: date, n: int) -> date:
+    """The first day of the month ``n`` months after ``month``'s (before it when ``n`` < 0)."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(start: date, end: date) -> list[date]:

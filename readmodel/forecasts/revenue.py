@@ -7,22 +7,26 @@ Formulas and a worked example: docs/formulas.md, "Revenue forecast".
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from readmodel.figures.numbers import amount, plural, to_cents
-from readmodel.forecasts.months import Months, first_of, months_between
+from readmodel.forecasts.months import Months, first_of, months_between, shifted
 from readmodel.forecasts.revenue_sources import Sources
-from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
-from readmodel.money import minor_to_decimal
+from readmodel.forecasts.rules import Rules
+from readmodel.money import minor_to_decimal, value_of_time
 
-PARTS = ("actuals", "milestones", "fixed_fee", "time_and_materials", "weighted_pipeline")
-NOUNS = ("invoice", "milestone", "project", "assignment", "deal")
-WeeksOf = Callable[[str | None], int]
-"""A service line → how many weeks its projects run (the handoff templates' lengths)."""
+PARTS = (
+    "actuals",
+    "milestones",
+    "fixed_fee",
+    "time_and_materials",
+    "unbilled_time",
+    "weighted_pipeline",
+)
+NOUNS = ("invoice", "milestone", "project", "assignment", "project", "deal")
 ZERO = Decimal("0.00")
 
 
@@ -69,53 +73,56 @@ class Month:
 class Schedule:
     """Months of the period per currency; parts are added as rows are placed."""
 
-    def __init__(
-        self, start: date, end: date, today: date, weeks_of: WeeksOf, calendar: Calendar
-    ) -> None:
-        self.weeks_of = weeks_of
-        self.calendar = calendar
-        self.months = Months(start, end, calendar)
+    def __init__(self, start: date, end: date, today: date, rules: Rules) -> None:
+        self.rules = rules
+        self.firsts = months_between(start, end)
+        self.known = frozenset(self.firsts)
+        # work months: time worked up to ``time_billed_after`` months before the period is
+        # invoiced in it
+        self.months = Months(shifted(start, -rules.time_billed_after), end, rules.calendar)
         self.current = first_of(today)
         self.today = today
         self.by_currency: dict[str, dict[date, Month]] = defaultdict(dict)
 
     def add(self, currency: str, month: date, part: str, value: Decimal, source: int) -> None:
-        if month not in self.months.known:
+        if month not in self.known:
             return
         months = self.by_currency[currency]
         if not months:
-            months.update({m: Month(m, currency) for m in self.months.firsts})
+            months.update({m: Month(m, currency) for m in self.firsts})
         months[month].parts[part].add(value, source)
 
     def spread(
-        self, currency: str, part: str, value_x: int, span: tuple[date, date], source: int
+        self,
+        currency: str,
+        part: str,
+        value_x: int,
+        span: tuple[date, date],
+        source: int,
+        later: int = 0,
     ) -> None:
         """``value_x`` (1/10,000 of a unit) spread over ``span``'s working days (less the
         firm's holidays), placing each future month's share (from today on), rounded half-even
-        to the cent."""
+        to the cent, ``later`` months after the month it falls in."""
         first, last = span
-        days = self.calendar.days(first, last)
+        days = self.rules.calendar.days(first, last)
         if not days:
             return
         for month, share in self.months.shares(max(first, self.today), last):
             value = to_cents(Decimal(value_x) * share / days / 10_000)
-            self.add(currency, month, part, value, source)
+            self.add(currency, shifted(month, later), part, value, source)
 
     def result(self) -> dict[str, list[Month]]:
         return {c: list(m.values()) for c, m in sorted(self.by_currency.items())}
 
 
 def forecast(
-    sources: Sources,
-    start: date,
-    end: date,
-    today: date,
-    weeks_of: WeeksOf,
-    calendar: Calendar = NO_HOLIDAYS,
+    sources: Sources, start: date, end: date, today: date, rules: Rules
 ) -> dict[str, list[Month]]:
     """Place every source row in its months (see docs/formulas.md, "Revenue forecast");
-    time spreads over ``calendar``'s working days (``forecasts.holidays`` left out)."""
-    s = Schedule(start, end, today, weeks_of, calendar)
+    time spreads over the working days of ``rules.calendar`` (``forecasts.holidays`` left
+    out) and is invoiced ``rules.time_billed_after`` months after it is worked."""
+    s = Schedule(start, end, today, rules)
     for i in sources.invoices:
         s.add(i.currency, first_of(i.issue_date), "actuals", minor_to_decimal(i.total_minor), i.id)
     for m in sources.milestones:
@@ -123,9 +130,14 @@ def forecast(
         s.add(m.currency, month, "milestones", minor_to_decimal(m.amount_minor), m.id)
     for p in sources.fixed_fees:
         _fixed_fee(s, p)
+    lag = rules.time_billed_after
     for a in sources.assignments:
         value_x = a.scheduled_hours_x100 * a.bill_rate_minor
-        s.spread(a.currency, "time_and_materials", value_x, (a.start_date, a.end_date), a.id)
+        span = (a.start_date, a.end_date)
+        s.spread(a.currency, "time_and_materials", value_x, span, a.id, later=lag)
+    for t in sources.unbilled_time:
+        month = shifted(s.current, t.placed)
+        s.add(t.currency, month, "unbilled_time", value_of_time(t.value_x), t.id)
     for d in sources.deals:
         s.spread(d.currency, "weighted_pipeline", d.amount_minor * d.probability, _span(d, s), d.id)
     return s.result()
@@ -146,6 +158,6 @@ def _fixed_fee(s: Schedule, p: Any) -> None:
 def _span(deal: Any, s: Schedule) -> tuple[date, date]:
     """From the expected start (the close date, or today once it passed) over the service
     line's template length."""
-    weeks = s.weeks_of(deal.service_line)
+    weeks = s.rules.weeks_of(deal.service_line)
     begin = max(deal.close_date, s.today)
     return begin, begin + timedelta(days=weeks * 7 - 1)

@@ -1,4 +1,4 @@
-"""What the revenue forecast reads: five statements, whatever the size of the firm.
+"""What the revenue forecast reads: six statements, whatever the size of the firm.
 
 Each returns plain rows; ``readmodel.forecasts.revenue`` places them in months. What counts
 as open work is ``OpenOn``'s: today's statuses, or, for a snapshot of a past day, the same
@@ -11,15 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, func, literal, or_, select
+from sqlalchemy import Row, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from readmodel import tables
-from readmodel.enums import AssignmentStatus, BillingMethod, MilestoneStatus, ProjectStatus
+from readmodel.enums import (
+    AssignmentStatus,
+    BillingMethod,
+    MilestoneStatus,
+    ProjectStatus,
+    TimeEntryStatus,
+)
 from readmodel.figures.invoices import is_billed
 from readmodel.figures.projects import TIME_BASED
-from readmodel.figures.sql import INVOICE, MILESTONE, OPPORTUNITY, PROJECT, live
+from readmodel.figures.sql import INVOICE, MILESTONE, OPPORTUNITY, PROJECT, TIME_ENTRY, live
+from readmodel.forecasts.months import first_of, shifted
 
 ASSIGNMENT = tables.table_of(tables.Assignment)
 OPEN_PROJECTS = (ProjectStatus.SETUP, ProjectStatus.ACTIVE)
@@ -64,6 +71,18 @@ class OpenOn:
         ended = (AssignmentStatus.ENDED,) if self.past else ()
         return [ASSIGNMENT.c.status.in_(BOOKED + ended)]
 
+    def unbilled_time(self) -> Where:
+        """Approved billable time worked before the day, not invoiced (``past``: approved or
+        invoiced since, by an invoice issued after the day)."""
+        t = TIME_ENTRY.c
+        worked = [live(TIME_ENTRY), t.billable.is_(True), t.work_date < self.day]
+        if not self.past:
+            return [*worked, t.status == TimeEntryStatus.APPROVED, t.invoice_id.is_(None)]
+        later = select(INVOICE.c.id).where(INVOICE.c.issue_date > self.day)
+        invoiced = (TimeEntryStatus.APPROVED, TimeEntryStatus.INVOICED)
+        not_yet = or_(t.invoice_id.is_(None), t.invoice_id.in_(later))
+        return [*worked, t.status.in_(invoiced), not_yet]
+
     def deal(self) -> Where:
         """Open (``past``: closed after the day; a deal open today is left out, as the read
         model does not say when it was opened)."""
@@ -88,6 +107,7 @@ class Sources:
     fixed_fees: list[Row[Any]]
     assignments: list[Row[Any]]
     deals: list[Row[Any]]
+    unbilled_time: list[Row[Any]]
 
 
 def _in(column: Any, currency: str | None) -> list[Any]:
@@ -102,10 +122,12 @@ async def read_sources(
     currency: str | None,
     *,
     past: bool = False,
+    time_billed_after: int = 1,
 ) -> Sources:
     """Billed invoices issued in the period up to today; milestones, fixed-fee projects and
-    assignments still to deliver; open deals (each row with its service line). ``past``:
-    ``today`` is a past day and open work is reconstructed from dates (``OpenOn``)."""
+    assignments still to deliver; open deals; time worked and not invoiced (each row with its
+    service line). ``past``: ``today`` is a past day and open work is reconstructed from
+    dates (``OpenOn``)."""
     on = OpenOn(today, past)
     return Sources(
         await _rows(conn, _invoices(start, min(end, today), currency)),
@@ -113,6 +135,7 @@ async def read_sources(
         await _rows(conn, _fixed_fees(on, currency)),
         await _rows(conn, _assignments(on, currency)),
         await _rows(conn, _deals(currency, on)),
+        await _rows(conn, _unbilled_time(on, time_billed_after, currency)),
     )
 
 
@@ -180,4 +203,30 @@ def _deals(currency: str | None, on: OpenOn) -> Any:
         select(o.id, o.currency, o.amount_minor, on.probability(), o.close_date, o.service_line)
         .where(live(OPPORTUNITY), *on.deal(), *_in(o.currency, currency))
         .order_by(o.id)
+    )
+
+
+def _unbilled_time(on: OpenOn, billed_after: int, currency: str | None) -> Any:
+    """Σ value of the unbilled time per time-based project and ``placed``: how many months
+    after the day's month it is to be invoiced — the month worked + ``billed_after``, or the
+    day's month once that has passed. Time worked in the month ``billed_after − j`` months
+    before the day's is placed ``j`` months on (j = 1 … ``billed_after``), older time at 0."""
+    t, p = TIME_ENTRY.c, PROJECT.c
+    current = first_of(on.day)
+    bounds = [shifted(current, j - billed_after) for j in range(1, billed_after + 1)]
+    placed: Any = literal(0)
+    if bounds:
+        placed = case(*((t.work_date < b, j) for j, b in enumerate(bounds)), else_=len(bounds))
+    entries = (
+        select(p.id, t.currency, placed.label("placed"), LINE)
+        .add_columns((t.hours_x100 * t.bill_rate_minor).label("value_x"))
+        .select_from(TIME_ENTRY.join(PROJECT, p.id == t.project_id).outerjoin(RATE_CARD, BY_CARD))
+        .where(*on.unbilled_time(), live(PROJECT), p.billing_method.in_(TIME_BASED))
+        .where(*_in(t.currency, currency))
+        .subquery()
+    )  # grouped outside: a CASE of bound dates is not the same expression twice on PostgreSQL
+    e = entries.c
+    keys = (e.id, e.currency, e.placed, e.service_line)
+    return (
+        select(*keys, func.sum(e.value_x).label("value_x")).group_by(*keys).order_by(e.id, e.placed)
     )

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel import tables
 from readmodel.forecasts.months import first_of, last_of
-from readmodel.forecasts.revenue import WeeksOf, forecast
+from readmodel.forecasts.revenue import forecast
 from readmodel.forecasts.revenue_sources import Sources, read_sources
-from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
+from readmodel.forecasts.rules import Rules
 from readmodel.money import decimal_to_minor
 from readmodel.tables.forecasts import NO_SERVICE_LINE
 
@@ -53,14 +53,12 @@ def by_service_line(sources: Sources) -> dict[str, Sources]:
     }
 
 
-def snapshot_rows(
-    sources: Sources, day: date, months: int, weeks_of: WeeksOf, calendar: Calendar = NO_HOLIDAYS
-) -> list[dict[str, Any]]:
+def snapshot_rows(sources: Sources, day: date, months: int, rules: Rules) -> list[dict[str, Any]]:
     """Each (month, currency, service line)'s forecast total as of ``day`` (pure)."""
     start, end = months_ahead(day, months)
     rows = []
     for line, part in by_service_line(sources).items():
-        for currency, found in forecast(part, start, end, day, weeks_of, calendar).items():
+        for currency, found in forecast(part, start, end, day, rules).items():
             rows += [
                 {
                     "taken_on": day,
@@ -79,10 +77,9 @@ async def take_snapshot(
     conn: AsyncConnection,
     day: date,
     months: int,
-    weeks_of: WeeksOf,
+    rules: Rules,
     *,
     past: bool = False,
-    calendar: Calendar = NO_HOLIDAYS,
 ) -> int:
     """Write ``day``'s snapshot unless one is stored already; how many rows were written.
 
@@ -95,8 +92,9 @@ async def take_snapshot(
     if taken is not None:
         return 0
     start, end = months_ahead(day, months)
-    sources = await read_sources(conn, start, end, day, None, past=past)
-    rows = snapshot_rows(sources, day, months, weeks_of, calendar)
+    lag = rules.time_billed_after
+    sources = await read_sources(conn, start, end, day, None, past=past, time_billed_after=lag)
+    rows = snapshot_rows(sources, day, months, rules)
     if rows:
         await conn.execute(insert(SNAPSHOT), rows)
     return len(rows)

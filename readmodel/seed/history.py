@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from readmodel.forecasts.backtest import month_starts
-from readmodel.forecasts.revenue import WeeksOf
+from readmodel.forecasts.rules import Rules
 from readmodel.forecasts.snapshots import take_snapshot
-from readmodel.forecasts.workdays import NO_HOLIDAYS, Calendar
 
 HISTORY_MONTHS = 12
 """Monthly snapshots (not daily, as the job takes them) keep seeding fast: 13 in all."""
@@ -32,11 +31,10 @@ async def seed_snapshots(
     engine: AsyncEngine,
     today: date,
     months: int,
-    weeks_of: WeeksOf,
+    rules: Rules,
     *,
     progress: bool = True,
     history_months: int = HISTORY_MONTHS,
-    calendar: Calendar = NO_HOLIDAYS,
 ) -> int:
     """Take the history's snapshots (each ``months`` months long), one on the 1st of each of
     the ``history_months`` months before today's and today's; how many rows they wrote (a day
@@ -45,7 +43,5 @@ async def seed_snapshots(
     days = snapshot_days(today, history_months)
     for day in tqdm(days, unit="snapshot", desc="forecast history", disable=not progress):
         async with engine.begin() as conn:
-            written += await take_snapshot(
-                conn, day, months, weeks_of, past=day < today, calendar=calendar
-            )
+            written += await take_snapshot(conn, day, months, rules, past=day < today)
     return written

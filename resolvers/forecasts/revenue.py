@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+from readmodel.figures.workdays import Calendar
 from readmodel.forecasts.capacity import Demand, RoleMonth, capacity_rows
 from readmodel.forecasts.capacity import capacity as capacity_of
 from readmodel.forecasts.months import Months, last_of
 from readmodel.forecasts.pipeline_demand import Rates, Tally, pipeline_demand, pipeline_rows
 from readmodel.forecasts.revenue import Month, forecast
 from readmodel.forecasts.revenue_sources import read_sources
-from readmodel.forecasts.workdays import Calendar
+from readmodel.forecasts.rules import Rules
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.inputs import currency_code, in_range
@@ -44,14 +45,15 @@ def _months_after(start: date, n: int) -> date:
 async def revenue(
     ctx: Context, start: date, end: date, currency: str | None
 ) -> dict[str, list[Month]]:
-    """The rows (5 statements), then their placement in a worker thread: on a large firm it
+    """The rows (6 statements), then their placement in a worker thread: on a large firm it
     is a second or more of CPU (docs/formulas.md, "Forecasts on a large firm"), during which
     the event loop goes on serving other requests, and the request timeout can answer."""
     currency = currency_code(currency, "currency")
+    rules = Rules.of(ctx.forecasts, weeks_of)
+    lag = rules.time_billed_after
     async with ctx.engine.connect() as conn:
-        sources = await read_sources(conn, start, end, ctx.today, currency)
-    calendar = Calendar.of(ctx.forecasts.holidays)
-    return await asyncio.to_thread(forecast, sources, start, end, ctx.today, weeks_of, calendar)
+        sources = await read_sources(conn, start, end, ctx.today, currency, time_billed_after=lag)
+    return await asyncio.to_thread(forecast, sources, start, end, ctx.today, rules)
 
 
 def deal_plan(line: str | None, weighted_minor: int, rates: Rates) -> Plan | None:

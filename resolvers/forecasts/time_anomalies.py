@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from readmodel.figures.sql import TIME_ENTRY
+from readmodel.figures.workdays import Calendar
 from readmodel.forecasts.time_anomalies import Thresholds, TimeAnomaly, time_anomalies
-from readmodel.forecasts.workdays import Calendar
 from resolvers.context import Context
 
 

@@ -23,6 +23,7 @@ SOURCE_TYPES = {
     "milestones": "Milestone",
     "fixed_fee": "Project",
     "time_and_materials": "Assignment",
+    "unbilled_time": "Project",
     "weighted_pipeline": "Opportunity",
 }
 
@@ -31,7 +32,7 @@ SOURCE_TYPES = {
 class ForecastShare:
     source_id: strawberry.ID = strawberry.field(
         description="The record's global id (invoice, milestone, project, assignment or "
-        "opportunity)."
+        "opportunity; a project for fixed fees and unbilled time)."
     )
     amount: Money = strawberry.field(
         description="What it adds to the month (docs/formulas.md, 'Revenue forecast')."
@@ -48,7 +49,7 @@ class ForecastPart:
 
     @strawberry.field(
         description="Global ids of those records (invoices, milestones, fixed-fee projects, "
-        "assignments or opportunities), in the order placed."
+        "assignments, projects with unbilled time or opportunities), in the order placed."
     )
     def source_ids(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[strawberry.ID]:
         wanted = self.found.sources[: page_size(context_of(info), first)]
@@ -93,12 +94,19 @@ class ForecastMonth:
     )
     time_and_materials: ForecastPart = strawberry.field(
         description="Booked staffing on time-and-materials and retainer projects: scheduled "
-        "hours × bill rate, by working days from today."
+        "hours × bill rate, by working days from today, invoiced "
+        "forecasts.time_billed_after_months (1) after the month worked."
+    )
+    unbilled_time: ForecastPart = strawberry.field(
+        description="Approved billable time worked before today and not yet invoiced (WIP) "
+        "on time-and-materials and retainer projects, one share per project: invoiced "
+        "forecasts.time_billed_after_months after the month worked, or this month once that "
+        "has passed."
     )
     weighted_pipeline: ForecastPart = strawberry.field(
         description="Open deals × probability, spread over the service line's template length."
     )
-    total: Money = strawberry.field(description="The sum of the five parts.")
+    total: Money = strawberry.field(description="The sum of the six parts.")
     explanation: str = strawberry.field(description="The sum, part by part.")
 
     @classmethod
@@ -109,6 +117,7 @@ class ForecastMonth:
             milestones=_part(m, "milestones"),
             fixed_fee=_part(m, "fixed_fee"),
             time_and_materials=_part(m, "time_and_materials"),
+            unbilled_time=_part(m, "unbilled_time"),
             weighted_pipeline=_part(m, "weighted_pipeline"),
             total=money_of(MoneyValue(m.total, m.currency)),
             explanation=m.explanation,

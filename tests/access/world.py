@@ -27,6 +27,7 @@ from clientgraph.settings_streams import SubscriptionSettings
 from gateway.app import create_app
 from readmodel import api_keys
 from readmodel.figures.stored import refresh_dated
+from readmodel.forecasts.rules import Rules
 from readmodel.seed import SeedConfig, seed_firm
 from readmodel.seed.history import seed_snapshots
 from resolvers.ids import to_global_id
@@ -123,7 +124,7 @@ async def shape_firm(engine: AsyncEngine) -> None:
     await seed_firm(
         engine, SeedConfig(accounts=ACCOUNTS, seed=SEED, today=FIRM_TODAY), progress=False
     )
-    await seed_snapshots(engine, FIRM_TODAY, 6, weeks_of, progress=False)  # forecastAccuracy
+    await seed_snapshots(engine, FIRM_TODAY, 6, Rules(weeks_of), progress=False)  # accuracy
     parents = dict(await _sql(engine, "SELECT id, parent_id FROM account"))
     assert parents[PARTNER_BY_ID] == HIDDEN_PARENT, "the seed no longer makes 4 a child of 2"
     await _sql(

@@ -250,12 +250,13 @@ async def forecast_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
         acme, "F-1", 300_000, 0, project_id=pf, status="paid", issue_date=D(2026, 4, 10)
     )
     await _staffing(b, ids, acme)
+    await _unbilled_time(b, ids, acme)
     await _pipeline(b, ids, acme)
 
 
 async def _staffing(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
-    pt = await b.project(acme, "PT", "time_and_materials")
-    ada = await b.person("Ada")
+    pt = ids["PT"] = await b.project(acme, "PT", "time_and_materials")
+    ada = ids["ada"] = await b.person("Ada")
     staff = {
         "project_id": pt, "person_id": ada, "role": "consultant", "bill_rate_minor": 10_000,
         "cost_rate_minor": 5_000, "currency": "EUR",
@@ -285,6 +286,33 @@ async def _staffing(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
         **(staff | august | {"project_id": ids["PF"], "person_id": ben, "role": "analyst"}),
         scheduled_hours_x100=12_000,
     )
+
+
+async def _unbilled_time(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
+    """Approved billable time not invoiced, worked before today: PT's May 4 h × 100.00 and
+    June 8 h × 100.00 + 2.5 h × 120.00; PR's (a retainer) May 3 h × 100.00. Out: time
+    invoiced or linked to a draft, submitted, not billable, worked today, on a milestone
+    project, deleted."""
+    pr = ids["PR"] = await b.project(acme, "PR", "retainer")
+    ada, pt, pm = ids["ada"], ids["PT"], ids["PM"]
+    rate = {"bill_rate_minor": 10_000, "cost_rate_minor": 5_000}
+    approved = {"status": "approved", **rate}
+
+    async def worked(project: int, hours_x100: int, day: date, **kw: Any) -> None:
+        await b.time(project, ada, hours_x100, **(approved | {"work_date": day} | kw))
+
+    await worked(pt, 400, D(2026, 5, 20))
+    await worked(pt, 800, D(2026, 6, 10))
+    await worked(pt, 250, D(2026, 6, 29), bill_rate_minor=12_000)
+    await worked(pr, 300, D(2026, 5, 30))
+    await worked(pt, 500, D(2026, 6, 5), status="invoiced", invoice_id=ids["INV"])
+    draft = await b.invoice(acme, "A-4", 20_000, 20_000, status="draft", issue_date=D(2026, 6, 28))
+    await worked(pt, 200, D(2026, 6, 8), invoice_id=draft)
+    await worked(pt, 300, D(2026, 6, 15), status="submitted")
+    await worked(pt, 200, D(2026, 6, 16), billable=False)
+    await worked(pt, 100, D(2026, 6, 30))
+    await worked(pm, 600, D(2026, 6, 11))
+    await worked(pt, 900, D(2026, 6, 12), deleted=True)
 
 
 async def _pipeline(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:

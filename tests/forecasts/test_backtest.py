@@ -64,3 +64,34 @@ async def test_the_backtest_by_horizon(engine: AsyncEngine) -> None:
         ["1", "EUR", "Strategy"],
     ]  # fmt: skip
     assert bad.returncode == 2 and "--months-back 1–36" in bad.stderr
+
+
+async def time_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    """A time-and-materials project billed monthly in arrears: March's 10 h on 04-01, April's
+    20 h on 05-04; 4 h of late April approved and never invoiced."""
+    acme = await b.account("Acme")
+    pt = await b.project(acme, "PT", "time_and_materials", end_date=D(2026, 12, 31))
+    ada = await b.person("Ada")
+    paid = {"project_id": pt, "status": "paid"}
+    march = await b.invoice(acme, "T-1", 100_000, 0, issue_date=D(2026, 4, 1), **paid)
+    april = await b.invoice(acme, "T-2", 200_000, 0, issue_date=D(2026, 5, 4), **paid)
+    rate = {"bill_rate_minor": 10_000, "cost_rate_minor": 5_000}
+    await b.time(pt, ada, 1_000, "invoiced", work_date=D(2026, 3, 20), invoice_id=march, **rate)
+    await b.time(pt, ada, 2_000, "invoiced", work_date=D(2026, 4, 10), invoice_id=april, **rate)
+    await b.time(pt, ada, 400, "approved", work_date=D(2026, 4, 28), **rate)
+
+
+async def test_a_past_snapshot_counts_the_time_not_yet_invoiced_on_its_day(
+    engine: AsyncEngine,
+) -> None:
+    """As of 04-01: March's time was invoiced that day (an actual, 1,000), so nothing is
+    unbilled: April 1,000 against 1,000. As of 05-01: April's 20 h (invoiced 05-04, after the
+    day) and 4 h (never) are unbilled, invoiced in May: 2,400 against May's 2,000. Horizon 0:
+    WAPE 400 ÷ 3,000 = 0.1333, MAPE (0 + 0.2) ÷ 2 = 0.1000."""
+    await build(engine, time_firm)
+    done = _backtest(engine, "--today", "2026-06-30", "--months-back", "2", "--horizons", "1")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[1:]]
+    assert rows == [
+        ["0", "EUR", "(all)", "2", "2", "3,400.00", "3,000.00", "0.1333", "0.1333", "0.1000"],
+    ]

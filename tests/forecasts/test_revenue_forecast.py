@@ -15,7 +15,9 @@ from tests.forecasts.fixtures import ask, forecast_firm, gateway
 from tests.readmodel.firm_builder import build
 from tests.resolvers.commands.world import gid
 
-PARTS = ("actuals", "milestones", "fixedFee", "timeAndMaterials", "weightedPipeline")
+PARTS = (
+    "actuals", "milestones", "fixedFee", "timeAndMaterials", "unbilledTime", "weightedPipeline",
+)  # fmt: skip
 FORECAST = (
     """query ($currency: String) {
   forecast(periodStart: "2026-06-01", periodEnd: "2026-08-31", currency: $currency) {
@@ -61,7 +63,7 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         baseline = len(seen)
         seen.clear()
         await ask(app, engine, FORECAST)
-    assert len(seen) - baseline == 5  # invoices, milestones, fixed fees, assignments, deals
+    assert len(seen) - baseline == 6  # invoices, milestones, fixed fees, assignments, deals, time
     assert "errors" not in every, every["errors"]
     got = every["data"]["forecast"]
     assert (got["periodStart"], got["periodEnd"], got["asOf"]) == (
@@ -70,14 +72,14 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     euros, dollars = got["currencies"]
     assert (euros["currency"], dollars["currency"]) == ("EUR", "USD")
     assert _table(euros) == [
-        ("2026-06-01", "1000.00", "2000.00", "3000.00", "444.44", "0.00", "6444.44"),
-        ("2026-07-01", "0.00", "3000.00", "3000.00", "10222.22", "1600.00", "17822.22"),
-        ("2026-08-01", "0.00", "0.00", "3000.00", "0.00", "2100.00", "5100.00"),
+        ("2026-06-01", "1000.00", "2000.00", "3000.00", "0.00", "700.00", "0.00", "6700.00"),
+        ("2026-07-01", "0.00", "3000.00", "3000.00", "444.44", "1100.00", "1600.00", "9144.44"),
+        ("2026-08-01", "0.00", "0.00", "3000.00", "10222.22", "0.00", "2100.00", "15322.22"),
     ]
     assert _table(dollars) == [
-        ("2026-06-01", "0.00", "0.00", "0.00", "0.00", "1.67", "1.67"),
-        ("2026-07-01", "0.00", "0.00", "0.00", "0.00", "38.33", "38.33"),
-        ("2026-08-01", "0.00", "0.00", "0.00", "0.00", "35.00", "35.00"),
+        ("2026-06-01", "0.00", "0.00", "0.00", "0.00", "0.00", "1.67", "1.67"),
+        ("2026-07-01", "0.00", "0.00", "0.00", "0.00", "0.00", "38.33", "38.33"),
+        ("2026-08-01", "0.00", "0.00", "0.00", "0.00", "0.00", "35.00", "35.00"),
     ]
     june, july = euros["months"][:2]
     assert june["actuals"]["sourceIds"] == [gid("Invoice", ids["INV"])]
@@ -86,8 +88,16 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     assert june["fixedFee"]["sourceIds"] == [gid("Project", ids["PF"])]
     assert july["timeAndMaterials"]["sourceIds"] == [gid("Assignment", ids["A-1"])]
     assert july["weightedPipeline"]["sourceIds"] == [gid("Opportunity", ids["DEAL"])]
-    assert july["timeAndMaterials"]["shares"] == [
+    august = euros["months"][2]
+    assert august["timeAndMaterials"]["shares"] == [
         {"sourceId": gid("Assignment", ids["A-1"]), "amount": {"amount": "10222.22"}}
+    ]
+    assert june["unbilledTime"]["shares"] == [
+        {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "400.00"}},
+        {"sourceId": gid("Project", ids["PR"]), "amount": {"amount": "300.00"}},
+    ]
+    assert july["unbilledTime"]["shares"] == [
+        {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "1100.00"}}
     ]
     for block in (euros, dollars):  # every part is the sum of its records' shares
         for month in block["months"]:
@@ -98,8 +108,9 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
                 assert str(total) == part["amount"]["amount"]
     assert june["explanation"] == (
         "2026-06: actuals EUR 1,000.00 (1 invoice) + milestones EUR 2,000.00 (1 milestone) + "
-        "fixed fee EUR 3,000.00 (1 project) + time and materials EUR 444.44 (1 assignment) + "
-        "weighted pipeline EUR 0.00 (0 deals) = EUR 6,444.44."
+        "fixed fee EUR 3,000.00 (1 project) + time and materials EUR 0.00 (0 assignments) + "
+        "unbilled time EUR 700.00 (2 projects) + weighted pipeline EUR 0.00 (0 deals) = "
+        "EUR 6,700.00."
     )
     assert eur["data"]["forecast"]["currencies"] == [euros]
     assert _capacity(capacity) == [
@@ -130,4 +141,62 @@ async def test_time_spreads_over_working_days_less_the_firms_holidays(engine: As
     assert "errors" not in body, body["errors"]
     (euros,) = body["data"]["forecast"]["currencies"]
     time = [m["timeAndMaterials"]["amount"]["amount"] for m in euros["months"]]
-    assert time == ["454.55", "10000.00", "0.00"]
+    assert time == ["0.00", "454.55", "10000.00"]  # invoiced the month after it is worked
+
+
+WIP = """{ forecast(periodStart: "2026-06-01", periodEnd: "2026-09-30", currency: "EUR") {
+  currencies { months { month timeAndMaterials { amount { amount } }
+    unbilledTime { shares { sourceId amount { amount } } } } } } }"""
+
+
+def _time_by_month(body: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    assert "errors" not in body, body["errors"]
+    (euros,) = body["data"]["forecast"]["currencies"]
+    return [
+        (
+            m["month"][:7],
+            m["timeAndMaterials"]["amount"]["amount"],
+            [(s["sourceId"], s["amount"]["amount"]) for s in m["unbilledTime"]["shares"]],
+        )
+        for m in euros["months"]
+    ]
+
+
+async def test_time_is_invoiced_as_many_months_after_it_is_worked_as_the_firm_bills(
+    engine: AsyncEngine,
+) -> None:
+    """``forecasts.time_billed_after_months`` moves booked and unbilled time alike: 0 places
+    each in the month worked (unbilled time, all before today: now); 2 places May's unbilled
+    time in July, June's in August, A-1's June day in August and its July in September. Each
+    project's unbilled shares are its unbilledWip less what was worked today (1 h × 100.00)."""
+    ids = await build(engine, forecast_firm)
+    pt, pr = gid("Project", ids["PT"]), gid("Project", ids["PR"])
+    found = {}
+    for lag in (0, 1, 2):
+        async with gateway(engine, ForecastSettings(time_billed_after_months=lag)) as app:
+            found[lag] = _time_by_month(await ask(app, engine, WIP))
+            wip = await ask(
+                app,
+                engine,
+                "query ($id: ID!) { node(id: $id) { ... on Project { unbilledWip { amount } } } }",
+                variables={"id": pt},
+            )
+    assert found[0] == [
+        ("2026-06", "444.44", [(pt, "1500.00"), (pr, "300.00")]),
+        ("2026-07", "10222.22", []),
+        ("2026-08", "0.00", []),
+        ("2026-09", "0.00", []),
+    ]
+    assert found[1] == [
+        ("2026-06", "0.00", [(pt, "400.00"), (pr, "300.00")]),
+        ("2026-07", "444.44", [(pt, "1100.00")]),
+        ("2026-08", "10222.22", []),
+        ("2026-09", "0.00", []),
+    ]
+    assert found[2] == [
+        ("2026-06", "0.00", []),
+        ("2026-07", "0.00", [(pt, "400.00"), (pr, "300.00")]),
+        ("2026-08", "444.44", [(pt, "1100.00")]),
+        ("2026-09", "10222.22", []),
+    ]
+    assert wip["data"]["node"]["unbilledWip"]["amount"] == "1600.00"

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readmodel.figures.workdays import working_days
+from readmodel.figures.workdays import Calendar, working_days
 from readmodel.forecasts.months import Months
-from readmodel.forecasts.workdays import Calendar
 
 DAYS = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
 
