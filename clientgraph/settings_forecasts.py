@@ -83,7 +83,8 @@ class ForecastSettings(BaseModel):
         le=3,
         description="forecast: time worked in a month is invoiced this many months later "
         "(1: monthly in arrears, the handoff's rule for time and materials; 0: in the month "
-        "worked). Places booked time (timeAndMaterials) and unbilled time (unbilledTime).",
+        "worked). Places booked time (timeAndMaterials), unbilled time (unbilledTime) and "
+        "retainer fees (retainers).",
     )
     snapshot_months: int = Field(
         6,

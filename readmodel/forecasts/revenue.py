@@ -14,6 +14,7 @@ from typing import Any
 
 from readmodel.figures.numbers import amount, plural, to_cents
 from readmodel.forecasts.months import Months, first_of, months_between, shifted
+from readmodel.forecasts.retainers import fees, still_to_bill
 from readmodel.forecasts.revenue_sources import Sources
 from readmodel.forecasts.rules import Rules
 from readmodel.money import minor_to_decimal, value_of_time
@@ -22,11 +23,12 @@ PARTS = (
     "actuals",
     "milestones",
     "fixed_fee",
+    "retainers",
     "time_and_materials",
     "unbilled_time",
     "weighted_pipeline",
 )
-NOUNS = ("invoice", "milestone", "project", "assignment", "project", "deal")
+NOUNS = ("invoice", "milestone", "project", "project", "assignment", "project", "deal")
 ZERO = Decimal("0.00")
 
 
@@ -130,6 +132,8 @@ def forecast(
         s.add(m.currency, month, "milestones", minor_to_decimal(m.amount_minor), m.id)
     for p in sources.fixed_fees:
         _fixed_fee(s, p)
+    for p in sources.retainers:
+        _retainer(s, p)
     lag = rules.time_billed_after
     for a in sources.assignments:
         value_x = a.scheduled_hours_x100 * a.bill_rate_minor
@@ -153,6 +157,19 @@ def _fixed_fee(s: Schedule, p: Any) -> None:
         share = each + (rest if n == len(months) - 1 else 0)
         if share:
             s.add(p.currency, month, "fixed_fee", minor_to_decimal(share), p.id)
+
+
+def _retainer(s: Schedule, p: Any) -> None:
+    """What is left of the fee (budget − billed): the retainer's last monthly fees, each
+    invoiced ``time_billed_after`` months after the month it covers, or now once that passed
+    (one share a month)."""
+    left = max(0, p.budget_minor - int(p.billed_minor))
+    due: dict[date, int] = defaultdict(int)  # overdue fees meet in this month: one share
+    for month, fee in still_to_bill(fees(p.start_date, p.end_date, p.budget_minor), left):
+        due[max(shifted(month, s.rules.time_billed_after), s.current)] += fee
+    for month, amount_minor in due.items():
+        if amount_minor:
+            s.add(p.currency, month, "retainers", minor_to_decimal(amount_minor), p.id)
 
 
 def _span(deal: Any, s: Schedule) -> tuple[date, date]:

@@ -24,7 +24,6 @@ from readmodel.enums import (
     TimeEntryStatus,
 )
 from readmodel.figures.invoices import is_billed
-from readmodel.figures.projects import TIME_BASED
 from readmodel.figures.sql import INVOICE, MILESTONE, OPPORTUNITY, PROJECT, TIME_ENTRY, live
 from readmodel.forecasts.months import first_of, shifted
 
@@ -32,6 +31,7 @@ ASSIGNMENT = tables.table_of(tables.Assignment)
 OPEN_PROJECTS = (ProjectStatus.SETUP, ProjectStatus.ACTIVE)
 NOT_INVOICED = (MilestoneStatus.PLANNED, MilestoneStatus.COMPLETED, MilestoneStatus.APPROVED)
 BOOKED = (AssignmentStatus.BOOKED, AssignmentStatus.ACTIVE)
+BY_FEE = (BillingMethod.FIXED_FEE, BillingMethod.RETAINER)
 RATE_CARD = tables.table_of(tables.RateCard)
 LINE = RATE_CARD.c.service_line.label("service_line")
 """Every row names its service line (a project's: its rate card's; a deal's own): snapshots
@@ -105,6 +105,7 @@ class Sources:
     invoices: list[Row[Any]]
     milestones: list[Row[Any]]
     fixed_fees: list[Row[Any]]
+    retainers: list[Row[Any]]
     assignments: list[Row[Any]]
     deals: list[Row[Any]]
     unbilled_time: list[Row[Any]]
@@ -124,15 +125,17 @@ async def read_sources(
     past: bool = False,
     time_billed_after: int = 1,
 ) -> Sources:
-    """Billed invoices issued in the period up to today; milestones, fixed-fee projects and
-    assignments still to deliver; open deals; time worked and not invoiced (each row with its
-    service line). ``past``: ``today`` is a past day and open work is reconstructed from
-    dates (``OpenOn``)."""
+    """Billed invoices issued in the period up to today; milestones, fixed-fee and retainer
+    projects and assignments still to deliver; open deals; time worked and not invoiced (each
+    row with its service line). ``past``: ``today`` is a past day and open work is
+    reconstructed from dates (``OpenOn``)."""
     on = OpenOn(today, past)
+    fees = await _rows(conn, _fee_projects(on, currency))
     return Sources(
         await _rows(conn, _invoices(start, min(end, today), currency)),
         await _rows(conn, _milestones(end, currency, on)),
-        await _rows(conn, _fixed_fees(on, currency)),
+        [p for p in fees if p.billing_method == BillingMethod.FIXED_FEE],
+        [p for p in fees if p.billing_method == BillingMethod.RETAINER],
         await _rows(conn, _assignments(on, currency)),
         await _rows(conn, _deals(currency, on)),
         await _rows(conn, _unbilled_time(on, time_billed_after, currency)),
@@ -167,7 +170,8 @@ def _milestones(end: date, currency: str | None, on: OpenOn) -> Any:
     )
 
 
-def _fixed_fees(on: OpenOn, currency: str | None) -> Any:
+def _fee_projects(on: OpenOn, currency: str | None) -> Any:
+    """Fixed-fee and retainer projects under way, with what they billed by the day."""
     p, i = PROJECT.c, INVOICE.c
     billed = (
         select(func.coalesce(func.sum(i.total_minor), 0))
@@ -175,9 +179,10 @@ def _fixed_fees(on: OpenOn, currency: str | None) -> Any:
         .scalar_subquery()
     )
     return (
-        select(p.id, p.currency, p.budget_minor, p.end_date, billed.label("billed_minor"), LINE)
+        select(p.id, p.billing_method, p.currency, p.budget_minor, p.start_date, p.end_date)
+        .add_columns(billed.label("billed_minor"), LINE)
         .select_from(PROJECT.outerjoin(RATE_CARD, BY_CARD))
-        .where(*on.project(), p.billing_method == BillingMethod.FIXED_FEE)
+        .where(*on.project(), p.billing_method.in_(BY_FEE))
         .where(p.end_date >= on.day, *_in(p.currency, currency))
         .order_by(p.id)
     )
@@ -191,7 +196,7 @@ def _assignments(on: OpenOn, currency: str | None) -> Any:
         .join(PROJECT, PROJECT.c.id == a.project_id)
         .outerjoin(RATE_CARD, BY_CARD)
         .where(live(ASSIGNMENT), *on.assignment(), a.end_date >= on.day)
-        .where(PROJECT.c.billing_method.in_(TIME_BASED), *on.project())
+        .where(PROJECT.c.billing_method == BillingMethod.TIME_AND_MATERIALS, *on.project())
         .where(*_in(a.currency, currency))
         .order_by(a.id)
     )
@@ -207,7 +212,7 @@ def _deals(currency: str | None, on: OpenOn) -> Any:
 
 
 def _unbilled_time(on: OpenOn, billed_after: int, currency: str | None) -> Any:
-    """Σ value of the unbilled time per time-based project and ``placed``: how many months
+    """Σ value of the unbilled time per time-and-materials project and ``placed``: how many months
     after the day's month it is to be invoiced — the month worked + ``billed_after``, or the
     day's month once that has passed. Time worked in the month ``billed_after − j`` months
     before the day's is placed ``j`` months on (j = 1 … ``billed_after``), older time at 0."""
@@ -221,7 +226,8 @@ def _unbilled_time(on: OpenOn, billed_after: int, currency: str | None) -> Any:
         select(p.id, t.currency, placed.label("placed"), LINE)
         .add_columns((t.hours_x100 * t.bill_rate_minor).label("value_x"))
         .select_from(TIME_ENTRY.join(PROJECT, p.id == t.project_id).outerjoin(RATE_CARD, BY_CARD))
-        .where(*on.unbilled_time(), live(PROJECT), p.billing_method.in_(TIME_BASED))
+        .where(*on.unbilled_time(), live(PROJECT))
+        .where(p.billing_method == BillingMethod.TIME_AND_MATERIALS)
         .where(*_in(t.currency, currency))
         .subquery()
     )  # grouped outside: a CASE of bound dates is not the same expression twice on PostgreSQL

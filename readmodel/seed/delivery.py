@@ -14,7 +14,7 @@ from readmodel.seed.billing import bill_project
 from readmodel.seed.catalog import Catalog
 from readmodel.seed.context import Row, SeedContext
 from readmodel.seed.names import OWNERS, PROJECT_WORDS
-from readmodel.seed.timesheets import plant, time_entries
+from readmodel.seed.timesheets import loggable_hours_x100, plant, time_entries
 
 MILESTONE_NAMES = ("Discovery", "Design", "Build", "Test", "Go-live", "Handover")
 
@@ -118,7 +118,7 @@ def _assignment(
     status: ProjectStatus,
     discount: int,
 ) -> None:
-    """``member``: (person id, role, team size): the budget's hours shared by the team."""
+    """``member``: (person id, role, team size): the hours the team will log, shared."""
     person_id, role, team_size = member
     aid = ctx.new_id("assignment")
     rates = catalog.rates[(project["currency"], role)]
@@ -136,7 +136,7 @@ def _assignment(
             "project_id": project["id"],
             "person_id": person_id,
             "role": role,
-            "scheduled_hours_x100": project["budget_hours_x100"] // team_size,  # the plan
+            "scheduled_hours_x100": loggable_hours_x100(project) // team_size,  # the plan
             "bill_rate_minor": rates.bill * discount // 100,
             "cost_rate_minor": rates.cost,
             "currency": project["currency"],

@@ -18,6 +18,14 @@ USUAL_SHARE = 0.8  # … most days exactly; the others a quarter hour either sid
 DAY_TRIES = 3  # weekdays tried for a line before it is left out (the person's days are full)
 
 
+def loggable_hours_x100(project: Row) -> int:
+    """The hours the seed will log on a project on plan: its budget's, or fewer when
+    ``MAX_ENTRIES`` lines of a usual day cannot hold them — what its team is booked for, so
+    the staffing plan (and the forecast made from it) is what gets delivered and billed."""
+    usual_day = sum(HABIT_X100) // len(HABIT_X100)
+    return min(project["budget_hours_x100"], MAX_ENTRIES * usual_day)
+
+
 def time_entries(
     ctx: SeedContext,
     catalog: Catalog,

@@ -22,6 +22,7 @@ SOURCE_TYPES = {
     "actuals": "Invoice",
     "milestones": "Milestone",
     "fixed_fee": "Project",
+    "retainers": "Project",
     "time_and_materials": "Assignment",
     "unbilled_time": "Project",
     "weighted_pipeline": "Opportunity",
@@ -32,7 +33,7 @@ SOURCE_TYPES = {
 class ForecastShare:
     source_id: strawberry.ID = strawberry.field(
         description="The record's global id (invoice, milestone, project, assignment or "
-        "opportunity; a project for fixed fees and unbilled time)."
+        "opportunity; a project for fixed fees, retainers and unbilled time)."
     )
     amount: Money = strawberry.field(
         description="What it adds to the month (docs/formulas.md, 'Revenue forecast')."
@@ -48,8 +49,9 @@ class ForecastPart:
     count: int = strawberry.field(description="How many records contribute.")
 
     @strawberry.field(
-        description="Global ids of those records (invoices, milestones, fixed-fee projects, "
-        "assignments, projects with unbilled time or opportunities), in the order placed."
+        description="Global ids of those records (invoices, milestones, fixed-fee or retainer "
+        "projects, assignments, projects with unbilled time or opportunities), in the order "
+        "placed."
     )
     def source_ids(self, info: strawberry.Info, first: First = NESTED_FIRST) -> list[strawberry.ID]:
         wanted = self.found.sources[: page_size(context_of(info), first)]
@@ -92,21 +94,26 @@ class ForecastMonth:
     fixed_fee: ForecastPart = strawberry.field(
         description="Fixed fees still to bill, in equal instalments to the project's end."
     )
+    retainers: ForecastPart = strawberry.field(
+        description="Retainer fees still to bill: budget ÷ the term's months (days ÷ 30, "
+        "rounded) a month, invoiced forecasts.time_billed_after_months after the month each "
+        "covers (this month once that has passed)."
+    )
     time_and_materials: ForecastPart = strawberry.field(
-        description="Booked staffing on time-and-materials and retainer projects: scheduled "
+        description="Booked staffing on time-and-materials projects: scheduled "
         "hours × bill rate, by working days from today, invoiced "
         "forecasts.time_billed_after_months (1) after the month worked."
     )
     unbilled_time: ForecastPart = strawberry.field(
         description="Approved billable time worked before today and not yet invoiced (WIP) "
-        "on time-and-materials and retainer projects, one share per project: invoiced "
+        "on time-and-materials projects, one share per project: invoiced "
         "forecasts.time_billed_after_months after the month worked, or this month once that "
         "has passed."
     )
     weighted_pipeline: ForecastPart = strawberry.field(
         description="Open deals × probability, spread over the service line's template length."
     )
-    total: Money = strawberry.field(description="The sum of the six parts.")
+    total: Money = strawberry.field(description="The sum of the seven parts.")
     explanation: str = strawberry.field(description="The sum, part by part.")
 
     @classmethod
@@ -116,6 +123,7 @@ class ForecastMonth:
             actuals=_part(m, "actuals"),
             milestones=_part(m, "milestones"),
             fixed_fee=_part(m, "fixed_fee"),
+            retainers=_part(m, "retainers"),
             time_and_materials=_part(m, "time_and_materials"),
             unbilled_time=_part(m, "unbilled_time"),
             weighted_pipeline=_part(m, "weighted_pipeline"),

@@ -16,7 +16,8 @@ from tests.readmodel.firm_builder import build
 from tests.resolvers.commands.world import gid
 
 PARTS = (
-    "actuals", "milestones", "fixedFee", "timeAndMaterials", "unbilledTime", "weightedPipeline",
+    "actuals", "milestones", "fixedFee", "retainers", "timeAndMaterials", "unbilledTime",
+    "weightedPipeline",
 )  # fmt: skip
 FORECAST = (
     """query ($currency: String) {
@@ -72,17 +73,28 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     euros, dollars = got["currencies"]
     assert (euros["currency"], dollars["currency"]) == ("EUR", "USD")
     assert _table(euros) == [
-        ("2026-06-01", "1000.00", "2000.00", "3000.00", "0.00", "700.00", "0.00", "6700.00"),
-        ("2026-07-01", "0.00", "3000.00", "3000.00", "444.44", "1100.00", "1600.00", "9144.44"),
-        ("2026-08-01", "0.00", "0.00", "3000.00", "10222.22", "0.00", "2100.00", "15322.22"),
-    ]
+        ("2026-06-01", "3500.00", "2000.00", "3000.00", "3000.00", "0.00", "400.00", "0.00",
+         "11900.00"),
+        ("2026-07-01", "0.00", "3000.00", "3000.00", "2500.00", "444.44", "1100.00", "1600.00",
+         "11644.44"),
+        ("2026-08-01", "0.00", "0.00", "3000.00", "3000.00", "10222.22", "0.00", "2100.00",
+         "18322.22"),
+    ]  # fmt: skip
+    zero = ("0.00",) * 6
     assert _table(dollars) == [
-        ("2026-06-01", "0.00", "0.00", "0.00", "0.00", "0.00", "1.67", "1.67"),
-        ("2026-07-01", "0.00", "0.00", "0.00", "0.00", "0.00", "38.33", "38.33"),
-        ("2026-08-01", "0.00", "0.00", "0.00", "0.00", "0.00", "35.00", "35.00"),
+        ("2026-06-01", *zero, "1.67", "1.67"),
+        ("2026-07-01", *zero, "38.33", "38.33"),
+        ("2026-08-01", *zero, "35.00", "35.00"),
     ]
     june, july = euros["months"][:2]
-    assert june["actuals"]["sourceIds"] == [gid("Invoice", ids["INV"])]
+    assert june["actuals"]["sourceIds"][1] == gid("Invoice", ids["INV"])  # R-1, A-1, R-2
+    assert july["retainers"]["shares"] == [  # PR's June fee in part (7,500.00 left); PR2's
+        {"sourceId": gid("Project", ids["PR"]), "amount": {"amount": "1500.00"}},
+        {"sourceId": gid("Project", ids["PR2"]), "amount": {"amount": "1000.00"}},
+    ]
+    assert june["retainers"]["shares"] == [  # PR2's March, April and May fees, overdue: now
+        {"sourceId": gid("Project", ids["PR2"]), "amount": {"amount": "3000.00"}},
+    ]
     assert june["milestones"]["sourceIds"] == [gid("Milestone", ids["M-LATE"])]
     assert july["milestones"]["sourceIds"] == [gid("Milestone", ids["M-JUL"])]
     assert june["fixedFee"]["sourceIds"] == [gid("Project", ids["PF"])]
@@ -94,7 +106,6 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     ]
     assert june["unbilledTime"]["shares"] == [
         {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "400.00"}},
-        {"sourceId": gid("Project", ids["PR"]), "amount": {"amount": "300.00"}},
     ]
     assert july["unbilledTime"]["shares"] == [
         {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "1100.00"}}
@@ -107,10 +118,10 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
                 total = sum((Decimal(s["amount"]["amount"]) for s in shares), Decimal("0.00"))
                 assert str(total) == part["amount"]["amount"]
     assert june["explanation"] == (
-        "2026-06: actuals EUR 1,000.00 (1 invoice) + milestones EUR 2,000.00 (1 milestone) + "
-        "fixed fee EUR 3,000.00 (1 project) + time and materials EUR 0.00 (0 assignments) + "
-        "unbilled time EUR 700.00 (2 projects) + weighted pipeline EUR 0.00 (0 deals) = "
-        "EUR 6,700.00."
+        "2026-06: actuals EUR 3,500.00 (3 invoices) + milestones EUR 2,000.00 (1 milestone) + "
+        "fixed fee EUR 3,000.00 (1 project) + retainers EUR 3,000.00 (1 project) + time and "
+        "materials EUR 0.00 (0 assignments) + unbilled time EUR 400.00 (1 project) + weighted "
+        "pipeline EUR 0.00 (0 deals) = EUR 11,900.00."
     )
     assert eur["data"]["forecast"]["currencies"] == [euros]
     assert _capacity(capacity) == [
@@ -146,16 +157,18 @@ async def test_time_spreads_over_working_days_less_the_firms_holidays(engine: As
 
 WIP = """{ forecast(periodStart: "2026-06-01", periodEnd: "2026-09-30", currency: "EUR") {
   currencies { months { month timeAndMaterials { amount { amount } }
+    retainers { amount { amount } }
     unbilledTime { shares { sourceId amount { amount } } } } } } }"""
 
 
-def _time_by_month(body: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def _time_by_month(body: dict[str, Any]) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     assert "errors" not in body, body["errors"]
     (euros,) = body["data"]["forecast"]["currencies"]
     return [
         (
             m["month"][:7],
             m["timeAndMaterials"]["amount"]["amount"],
+            m["retainers"]["amount"]["amount"],
             [(s["sourceId"], s["amount"]["amount"]) for s in m["unbilledTime"]["shares"]],
         )
         for m in euros["months"]
@@ -165,12 +178,14 @@ def _time_by_month(body: dict[str, Any]) -> list[tuple[str, str, list[tuple[str,
 async def test_time_is_invoiced_as_many_months_after_it_is_worked_as_the_firm_bills(
     engine: AsyncEngine,
 ) -> None:
-    """``forecasts.time_billed_after_months`` moves booked and unbilled time alike: 0 places
-    each in the month worked (unbilled time, all before today: now); 2 places May's unbilled
-    time in July, June's in August, A-1's June day in August and its July in September. Each
-    project's unbilled shares are its unbilledWip less what was worked today (1 h × 100.00)."""
+    """``forecasts.time_billed_after_months`` moves booked and unbilled time and retainer fees
+    alike: 0 places each in the month worked (unbilled time, all before today: now; PR's fees
+    June 1,500.00, then 2,000.00 a month; PR2's March to June fees now); 2 places May's
+    unbilled time in July, June's in August, A-1's June day in August and its July in
+    September, PR's June fee in August, PR2's March and April fees now. PT's unbilled shares
+    are its unbilledWip less what was worked today (1 h × 100.00)."""
     ids = await build(engine, forecast_firm)
-    pt, pr = gid("Project", ids["PT"]), gid("Project", ids["PR"])
+    pt = gid("Project", ids["PT"])
     found = {}
     for lag in (0, 1, 2):
         async with gateway(engine, ForecastSettings(time_billed_after_months=lag)) as app:
@@ -182,21 +197,21 @@ async def test_time_is_invoiced_as_many_months_after_it_is_worked_as_the_firm_bi
                 variables={"id": pt},
             )
     assert found[0] == [
-        ("2026-06", "444.44", [(pt, "1500.00"), (pr, "300.00")]),
-        ("2026-07", "10222.22", []),
-        ("2026-08", "0.00", []),
-        ("2026-09", "0.00", []),
+        ("2026-06", "444.44", "5500.00", [(pt, "1500.00")]),
+        ("2026-07", "10222.22", "3000.00", []),
+        ("2026-08", "0.00", "3000.00", []),
+        ("2026-09", "0.00", "2000.00", []),
     ]
     assert found[1] == [
-        ("2026-06", "0.00", [(pt, "400.00"), (pr, "300.00")]),
-        ("2026-07", "444.44", [(pt, "1100.00")]),
-        ("2026-08", "10222.22", []),
-        ("2026-09", "0.00", []),
+        ("2026-06", "0.00", "3000.00", [(pt, "400.00")]),
+        ("2026-07", "444.44", "2500.00", [(pt, "1100.00")]),
+        ("2026-08", "10222.22", "3000.00", []),
+        ("2026-09", "0.00", "3000.00", []),
     ]
     assert found[2] == [
-        ("2026-06", "0.00", []),
-        ("2026-07", "0.00", [(pt, "400.00"), (pr, "300.00")]),
-        ("2026-08", "444.44", [(pt, "1100.00")]),
-        ("2026-09", "10222.22", []),
+        ("2026-06", "0.00", "2000.00", []),
+        ("2026-07", "0.00", "1000.00", [(pt, "400.00")]),
+        ("2026-08", "444.44", "2500.00", [(pt, "1100.00")]),
+        ("2026-09", "10222.22", "3000.00", []),
     ]
     assert wip["data"]["node"]["unbilledWip"]["amount"] == "1600.00"
