@@ -18,10 +18,8 @@ def bill_project(
 ) -> None:
     """Issue the invoices the project's billing method implies, up to today."""
     method = project["billing_method"]
-    if method == "time_and_materials":
-        _bill_time(ctx, account, project, entries)
-    elif method == "retainer":
-        _bill_retainer(ctx, account, project, entries)
+    if method in ("time_and_materials", "retainer"):
+        _bill_time(ctx, account, project, entries, retainer=method == "retainer")
     elif method == "fixed_fee":
         _bill_instalments(ctx, account, project)
     elif method == "milestone":
@@ -31,47 +29,31 @@ def bill_project(
                 _invoice(ctx, account, project, issue, m["amount_minor"])
 
 
-def _bill_time(ctx: SeedContext, account: Row, project: Row, entries: list[Row]) -> None:
-    """One invoice per month of approved time, on the 1st of the month after."""
-    by_month = _approved_by_month(ctx, entries)
-    for month in sorted(by_month):
-        issue = min(_next_month(month), ctx.today)
-        month_entries = by_month[month]
-        raw = sum(e["hours_x100"] * e["bill_rate_minor"] for e in month_entries)
-        invoice = _invoice(ctx, account, project, issue, decimal_to_minor(value_of_time(raw)))
-        _mark_invoiced(invoice, month_entries)
-
-
-def _bill_retainer(ctx: SeedContext, account: Row, project: Row, entries: list[Row]) -> None:
-    """Its monthly fees (``readmodel.forecasts.retainers``: the handoff's rule), each on the
-    1st of the month after the one it covers; the time of a month goes with its fee (the
-    time after the term's last month with the last fee)."""
-    by_month = _approved_by_month(ctx, entries)
-    schedule = fees(project["start_date"], project["end_date"], project["budget_minor"])
-    for n, (month, fee) in enumerate(schedule):
-        issue = _next_month(month)
-        if issue > ctx.today:
-            break
-        invoice = _invoice(ctx, account, project, issue, fee)
-        last = n == len(schedule) - 1
-        covered = [m for m in by_month if m == month or (last and m > month)]
-        _mark_invoiced(invoice, [e for m in covered for e in by_month[m]])
-
-
-def _approved_by_month(ctx: SeedContext, entries: list[Row]) -> dict[date, list[Row]]:
-    """Approved time older than ``UNBILLED_AFTER_DAYS``, by the month it was worked."""
+def _bill_time(
+    ctx: SeedContext, account: Row, project: Row, entries: list[Row], *, retainer: bool
+) -> None:
+    """One invoice per month of approved time, on the 1st of the month after; a retainer's
+    is that month's fee (``readmodel.forecasts.retainers``: the handoff's rule), its time
+    after the term's last month billed as time. (One invoice per month of time either way:
+    the random draws, so the rest of the firm, do not depend on the billing method.)"""
     by_month: dict[date, list[Row]] = defaultdict(list)
     cutoff = ctx.today - timedelta(days=UNBILLED_AFTER_DAYS)
     for e in entries:
         if e["status"] == TimeEntryStatus.APPROVED.value and e["work_date"] < cutoff:
             by_month[e["work_date"].replace(day=1)].append(e)
-    return by_month
-
-
-def _mark_invoiced(invoice: Row, entries: list[Row]) -> None:
-    if invoice["status"] != InvoiceStatus.VOID.value:
-        for e in entries:
-            e["status"], e["invoice_id"] = TimeEntryStatus.INVOICED.value, invoice["id"]
+    start, end = project["start_date"], project["end_date"]
+    fee_of = dict(fees(start, end, project["budget_minor"])) if retainer else {}
+    for month in sorted(by_month):
+        issue = min(_next_month(month), ctx.today)
+        month_entries = by_month[month]
+        total = fee_of.get(month)
+        if total is None:
+            raw = sum(e["hours_x100"] * e["bill_rate_minor"] for e in month_entries)
+            total = decimal_to_minor(value_of_time(raw))
+        invoice = _invoice(ctx, account, project, issue, total)
+        if invoice["status"] != InvoiceStatus.VOID.value:
+            for e in month_entries:
+                e["status"], e["invoice_id"] = TimeEntryStatus.INVOICED.value, invoice["id"]
 
 
 def _next_month(month: date) -> date:
