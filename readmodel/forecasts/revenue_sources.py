@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, case, func, literal, or_, select
+from sqlalchemy import Row, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,7 +31,6 @@ ASSIGNMENT = tables.table_of(tables.Assignment)
 OPEN_PROJECTS = (ProjectStatus.SETUP, ProjectStatus.ACTIVE)
 NOT_INVOICED = (MilestoneStatus.PLANNED, MilestoneStatus.COMPLETED, MilestoneStatus.APPROVED)
 BOOKED = (AssignmentStatus.BOOKED, AssignmentStatus.ACTIVE)
-BY_FEE = (BillingMethod.FIXED_FEE, BillingMethod.RETAINER)
 RATE_CARD = tables.table_of(tables.RateCard)
 LINE = RATE_CARD.c.service_line.label("service_line")
 """Every row names its service line (a project's: its rate card's; a deal's own): snapshots
@@ -72,16 +71,27 @@ class OpenOn:
         return [ASSIGNMENT.c.status.in_(BOOKED + ended)]
 
     def unbilled_time(self) -> Where:
-        """Approved billable time worked before the day, not invoiced (``past``: approved or
-        invoiced since, by an invoice issued after the day)."""
-        t = TIME_ENTRY.c
+        """Approved billable time worked before the day and not on an invoice billed by then:
+        on none, on a draft or void one, or (``past``) on one issued after the day. The same
+        rule today and for a past day: what the next invoices will bill."""
+        t, i = TIME_ENTRY.c, INVOICE.c
+        billed = exists().where(
+            i.id == t.invoice_id, live(INVOICE), is_billed(), i.issue_date <= self.day
+        )
+        approved = (TimeEntryStatus.APPROVED, TimeEntryStatus.INVOICED)
         worked = [live(TIME_ENTRY), t.billable.is_(True), t.work_date < self.day]
+        return [*worked, t.status.in_(approved), ~billed]
+
+    def retainer(self, billed_after: int) -> Where:
+        """Retainers with a fee still to invoice: started (``past``: by the day) and not
+        ended before the month whose fee is invoiced in the day's month (``billed_after``
+        months before it); not on hold or closed (``past``: any status)."""
+        p = PROJECT.c
+        last_fee = shifted(first_of(self.day), -billed_after)
         if not self.past:
-            return [*worked, t.status == TimeEntryStatus.APPROVED, t.invoice_id.is_(None)]
-        later = select(INVOICE.c.id).where(INVOICE.c.issue_date > self.day)
-        invoiced = (TimeEntryStatus.APPROVED, TimeEntryStatus.INVOICED)
-        not_yet = or_(t.invoice_id.is_(None), t.invoice_id.in_(later))
-        return [*worked, t.status.in_(invoiced), not_yet]
+            billing = (*OPEN_PROJECTS, ProjectStatus.COMPLETED)
+            return [live(PROJECT), p.status.in_(billing), p.end_date >= last_fee]
+        return [live(PROJECT), p.start_date <= self.day, p.end_date >= last_fee]
 
     def deal(self) -> Where:
         """Open (``past``: closed after the day; a deal open today is left out, as the read
@@ -123,14 +133,14 @@ async def read_sources(
     currency: str | None,
     *,
     past: bool = False,
-    time_billed_after: int = 1,
+    time_billed_after: int,
 ) -> Sources:
     """Billed invoices issued in the period up to today; milestones, fixed-fee and retainer
     projects and assignments still to deliver; open deals; time worked and not invoiced (each
     row with its service line). ``past``: ``today`` is a past day and open work is
     reconstructed from dates (``OpenOn``)."""
     on = OpenOn(today, past)
-    fees = await _rows(conn, _fee_projects(on, currency))
+    fees = await _rows(conn, _fee_projects(on, time_billed_after, currency))
     return Sources(
         await _rows(conn, _invoices(start, min(end, today), currency)),
         await _rows(conn, _milestones(end, currency, on)),
@@ -165,13 +175,16 @@ def _milestones(end: date, currency: str | None, on: OpenOn) -> Any:
         .join(PROJECT, PROJECT.c.id == m.project_id)
         .outerjoin(RATE_CARD, BY_CARD)
         .where(live(MILESTONE), *on.milestone(), m.due_date <= end)
+        .where(PROJECT.c.billing_method == BillingMethod.MILESTONE)  # a fixed fee's instalment
+        # milestones (the handoff makes them) are the fixedFee part's
         .where(*on.project(), *_in(m.currency, currency))
         .order_by(m.due_date, m.id)
     )
 
 
-def _fee_projects(on: OpenOn, currency: str | None) -> Any:
-    """Fixed-fee and retainer projects under way, with what they billed by the day."""
+def _fee_projects(on: OpenOn, billed_after: int, currency: str | None) -> Any:
+    """Fixed-fee projects under way and retainers with a fee still to invoice, with what
+    they billed by the day."""
     p, i = PROJECT.c, INVOICE.c
     billed = (
         select(func.coalesce(func.sum(i.total_minor), 0))
@@ -182,8 +195,15 @@ def _fee_projects(on: OpenOn, currency: str | None) -> Any:
         select(p.id, p.billing_method, p.currency, p.budget_minor, p.start_date, p.end_date)
         .add_columns(billed.label("billed_minor"), LINE)
         .select_from(PROJECT.outerjoin(RATE_CARD, BY_CARD))
-        .where(*on.project(), p.billing_method.in_(BY_FEE))
-        .where(p.end_date >= on.day, *_in(p.currency, currency))
+        .where(
+            or_(
+                and_(
+                    p.billing_method == BillingMethod.FIXED_FEE, *on.project(), p.end_date >= on.day
+                ),
+                and_(p.billing_method == BillingMethod.RETAINER, *on.retainer(billed_after)),
+            )
+        )
+        .where(*_in(p.currency, currency))
         .order_by(p.id)
     )
 

@@ -89,15 +89,17 @@ class ForecastMonth:
     month: date = strawberry.field(description="The month's first day.")
     actuals: ForecastPart = strawberry.field(description="Billed invoices issued in the month.")
     milestones: ForecastPart = strawberry.field(
-        description="Milestones not yet invoiced, by due date (overdue ones: this month)."
+        description="Milestones not yet invoiced of projects billed on milestones, by due date "
+        "(overdue ones: this month)."
     )
     fixed_fee: ForecastPart = strawberry.field(
         description="Fixed fees still to bill, in equal instalments to the project's end."
     )
     retainers: ForecastPart = strawberry.field(
-        description="Retainer fees still to bill: budget ÷ the term's months (days ÷ 30, "
-        "rounded) a month, invoiced forecasts.time_billed_after_months after the month each "
-        "covers (this month once that has passed)."
+        description="Retainer fees still to bill (until the last fee is invoiced): budget ÷ "
+        "the term's months (days ÷ 30, rounded) a month, invoiced "
+        "forecasts.time_billed_after_months after the month each covers (this month once that "
+        "has passed)."
     )
     time_and_materials: ForecastPart = strawberry.field(
         description="Booked staffing on time-and-materials projects: scheduled "
@@ -105,8 +107,9 @@ class ForecastMonth:
         "forecasts.time_billed_after_months (1) after the month worked."
     )
     unbilled_time: ForecastPart = strawberry.field(
-        description="Approved billable time worked before today and not yet invoiced (WIP) "
-        "on time-and-materials projects, one share per project: invoiced "
+        description="Approved billable time worked before today and not on a billed invoice "
+        "(WIP, and time on draft invoices) on time-and-materials projects, one share per "
+        "project: invoiced "
         "forecasts.time_billed_after_months after the month worked, or this month once that "
         "has passed."
     )

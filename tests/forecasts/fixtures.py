@@ -246,6 +246,7 @@ async def forecast_firm(b: FirmBuilder, ids: dict[str, Any]) -> None:
     pf = ids["PF"] = await b.project(
         acme, "PF", "fixed_fee", budget_minor=1_200_000, end_date=D(2026, 8, 20)
     )
+    await b.milestone(pf, 400_000, "planned", D(2026, 7, 1))  # an instalment: the fee's part
     await b.invoice(
         acme, "F-1", 300_000, 0, project_id=pf, status="paid", issue_date=D(2026, 4, 10)
     )
@@ -292,25 +293,33 @@ async def _staffing(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
 async def _retainer(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
     """PR: 10,000.00 from 05-01 to 09-30 (152 days: 5 months of 2,000.00, May … September);
     billed 2,500.00 in June (May's fee and 500.00 more), so 7,500.00 is left. PR2: nothing
-    billed of March's, April's and May's fees, all overdue."""
+    billed of March's, April's and May's fees, all overdue. PR3 ended on 05-31 (completed)
+    with May's fee still to invoice."""
     pr = ids["PR"] = await b.project(
         acme, "PR", "retainer", budget_minor=1_000_000, start_date=D(2026, 5, 1),
         end_date=D(2026, 9, 30),
     )  # fmt: skip
     paid = {"project_id": pr, "status": "paid"}
-    await b.invoice(acme, "R-1", 200_000, 0, issue_date=D(2026, 6, 1), **paid)
-    await b.invoice(acme, "R-2", 50_000, 0, issue_date=D(2026, 6, 15), **paid)
+    ids["R-1"] = await b.invoice(acme, "R-1", 200_000, 0, issue_date=D(2026, 6, 1), **paid)
+    ids["R-2"] = await b.invoice(acme, "R-2", 50_000, 0, issue_date=D(2026, 6, 15), **paid)
     ids["PR2"] = await b.project(
         acme, "PR2", "retainer", budget_minor=600_000, start_date=D(2026, 3, 1),
         end_date=D(2026, 8, 31),
     )  # fmt: skip  # 183 days: 6 fees of 1,000.00, March … August; none billed yet
+    ids["PR3"] = pr3 = await b.project(
+        acme, "PR3", "retainer", budget_minor=300_000, start_date=D(2026, 3, 1),
+        end_date=D(2026, 5, 31), status="completed",
+    )  # fmt: skip  # 91 days: 3 fees of 1,000.00; March's and April's billed, May's not yet
+    done = {"project_id": pr3, "status": "paid"}
+    await b.invoice(acme, "R3-1", 100_000, 0, issue_date=D(2026, 4, 1), **done)
+    await b.invoice(acme, "R3-2", 100_000, 0, issue_date=D(2026, 5, 1), **done)
 
 
 async def _unbilled_time(b: FirmBuilder, ids: dict[str, Any], acme: int) -> None:
-    """Approved billable time not invoiced, worked before today: PT's May 4 h × 100.00 and
-    June 8 h × 100.00 + 2.5 h × 120.00. Out: time invoiced or linked to a draft, submitted,
-    not billable, worked today, on a milestone project, on the retainer (its fee bills it),
-    deleted."""
+    """Approved billable time not on a billed invoice, worked before today: PT's May 4 h ×
+    100.00 and June 8 h × 100.00 + 2.5 h × 120.00 + 2 h × 100.00 on the draft A-4. Out: time
+    invoiced (A-1), submitted, not billable, worked today, on a milestone project, on the
+    retainer (its fee bills it), deleted."""
     ada, pt, pm, pr = ids["ada"], ids["PT"], ids["PM"], ids["PR"]
     rate = {"bill_rate_minor": 10_000, "cost_rate_minor": 5_000}
     approved = {"status": "approved", **rate}

@@ -73,10 +73,10 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
     euros, dollars = got["currencies"]
     assert (euros["currency"], dollars["currency"]) == ("EUR", "USD")
     assert _table(euros) == [
-        ("2026-06-01", "3500.00", "2000.00", "3000.00", "3000.00", "0.00", "400.00", "0.00",
-         "11900.00"),
-        ("2026-07-01", "0.00", "3000.00", "3000.00", "2500.00", "444.44", "1100.00", "1600.00",
-         "11644.44"),
+        ("2026-06-01", "3500.00", "2000.00", "3000.00", "4000.00", "0.00", "400.00", "0.00",
+         "12900.00"),
+        ("2026-07-01", "0.00", "3000.00", "3000.00", "2500.00", "444.44", "1300.00", "1600.00",
+         "11844.44"),
         ("2026-08-01", "0.00", "0.00", "3000.00", "3000.00", "10222.22", "0.00", "2100.00",
          "18322.22"),
     ]  # fmt: skip
@@ -87,13 +87,14 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         ("2026-08-01", *zero, "35.00", "35.00"),
     ]
     june, july = euros["months"][:2]
-    assert june["actuals"]["sourceIds"][1] == gid("Invoice", ids["INV"])  # R-1, A-1, R-2
+    assert june["actuals"]["sourceIds"] == [gid("Invoice", ids[k]) for k in ("R-1", "INV", "R-2")]
     assert july["retainers"]["shares"] == [  # PR's June fee in part (7,500.00 left); PR2's
         {"sourceId": gid("Project", ids["PR"]), "amount": {"amount": "1500.00"}},
         {"sourceId": gid("Project", ids["PR2"]), "amount": {"amount": "1000.00"}},
     ]
-    assert june["retainers"]["shares"] == [  # PR2's March, April and May fees, overdue: now
+    assert june["retainers"]["shares"] == [  # PR2's March, April and May fees, overdue: now;
         {"sourceId": gid("Project", ids["PR2"]), "amount": {"amount": "3000.00"}},
+        {"sourceId": gid("Project", ids["PR3"]), "amount": {"amount": "1000.00"}},  # ended
     ]
     assert june["milestones"]["sourceIds"] == [gid("Milestone", ids["M-LATE"])]
     assert july["milestones"]["sourceIds"] == [gid("Milestone", ids["M-JUL"])]
@@ -108,7 +109,7 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
         {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "400.00"}},
     ]
     assert july["unbilledTime"]["shares"] == [
-        {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "1100.00"}}
+        {"sourceId": gid("Project", ids["PT"]), "amount": {"amount": "1300.00"}}
     ]
     for block in (euros, dollars):  # every part is the sum of its records' shares
         for month in block["months"]:
@@ -119,9 +120,9 @@ async def test_the_worked_example(engine: AsyncEngine) -> None:
                 assert str(total) == part["amount"]["amount"]
     assert june["explanation"] == (
         "2026-06: actuals EUR 3,500.00 (3 invoices) + milestones EUR 2,000.00 (1 milestone) + "
-        "fixed fee EUR 3,000.00 (1 project) + retainers EUR 3,000.00 (1 project) + time and "
+        "fixed fee EUR 3,000.00 (1 project) + retainers EUR 4,000.00 (2 projects) + time and "
         "materials EUR 0.00 (0 assignments) + unbilled time EUR 400.00 (1 project) + weighted "
-        "pipeline EUR 0.00 (0 deals) = EUR 11,900.00."
+        "pipeline EUR 0.00 (0 deals) = EUR 12,900.00."
     )
     assert eur["data"]["forecast"]["currencies"] == [euros]
     assert _capacity(capacity) == [
@@ -182,8 +183,10 @@ async def test_time_is_invoiced_as_many_months_after_it_is_worked_as_the_firm_bi
     alike: 0 places each in the month worked (unbilled time, all before today: now; PR's fees
     June 1,500.00, then 2,000.00 a month; PR2's March to June fees now); 2 places May's
     unbilled time in July, June's in August, A-1's June day in August and its July in
-    September, PR's June fee in August, PR2's March and April fees now. PT's unbilled shares
-    are its unbilledWip less what was worked today (1 h × 100.00)."""
+    September, PR's June fee in August, PR2's March and April fees now. PR3, ended in May,
+    is forecast while its last fee is invoiced in the current month or later (not at 0:
+    May's fee was due in May). PT's unbilled shares are its unbilledWip (1,600.00) less what
+    was worked today (1 h × 100.00) and with the time on the draft A-4 (2 h × 100.00)."""
     ids = await build(engine, forecast_firm)
     pt = gid("Project", ids["PT"])
     found = {}
@@ -197,21 +200,21 @@ async def test_time_is_invoiced_as_many_months_after_it_is_worked_as_the_firm_bi
                 variables={"id": pt},
             )
     assert found[0] == [
-        ("2026-06", "444.44", "5500.00", [(pt, "1500.00")]),
+        ("2026-06", "444.44", "5500.00", [(pt, "1700.00")]),
         ("2026-07", "10222.22", "3000.00", []),
         ("2026-08", "0.00", "3000.00", []),
         ("2026-09", "0.00", "2000.00", []),
     ]
     assert found[1] == [
-        ("2026-06", "0.00", "3000.00", [(pt, "400.00")]),
-        ("2026-07", "444.44", "2500.00", [(pt, "1100.00")]),
+        ("2026-06", "0.00", "4000.00", [(pt, "400.00")]),
+        ("2026-07", "444.44", "2500.00", [(pt, "1300.00")]),
         ("2026-08", "10222.22", "3000.00", []),
         ("2026-09", "0.00", "3000.00", []),
     ]
     assert found[2] == [
         ("2026-06", "0.00", "2000.00", []),
-        ("2026-07", "0.00", "1000.00", [(pt, "400.00")]),
-        ("2026-08", "444.44", "2500.00", [(pt, "1100.00")]),
+        ("2026-07", "0.00", "2000.00", [(pt, "400.00")]),
+        ("2026-08", "444.44", "2500.00", [(pt, "1300.00")]),
         ("2026-09", "10222.22", "3000.00", []),
     ]
     assert wip["data"]["node"]["unbilledWip"]["amount"] == "1600.00"
