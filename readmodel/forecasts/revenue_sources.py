@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Row, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -75,12 +75,12 @@ class OpenOn:
         on none, on a draft or void one, or (``past``) on one issued after the day. The same
         rule today and for a past day: what the next invoices will bill."""
         t, i = TIME_ENTRY.c, INVOICE.c
-        billed = exists().where(
-            i.id == t.invoice_id, live(INVOICE), is_billed(), i.issue_date <= self.day
-        )
+        billed = and_(live(INVOICE), is_billed(), i.issue_date <= self.day)
+        not_billed = select(i.id).where(~billed)  # few: drafts, voids, later ones
         approved = (TimeEntryStatus.APPROVED, TimeEntryStatus.INVOICED)
         worked = [live(TIME_ENTRY), t.billable.is_(True), t.work_date < self.day]
-        return [*worked, t.status.in_(approved), ~billed]
+        on_none = and_(t.status == TimeEntryStatus.APPROVED, t.invoice_id.is_(None))
+        return [*worked, or_(on_none, and_(t.status.in_(approved), t.invoice_id.in_(not_billed)))]
 
     def retainer(self, billed_after: int) -> Where:
         """Retainers with a fee still to invoice: started (``past``: by the day) and not
