@@ -9,11 +9,14 @@ from datetime import date
 from readmodel.forecasts.months import first_of, shifted
 
 DAYS_PER_MONTH = 30
+MAX_TERM_MONTHS = 1200
+"""A term longer than a hundred years (an ERP's "open-ended" 9999-12-31) counts as one."""
 
 
 def term_months(start: date, end: date) -> int:
-    """The retainer's months: its days ÷ 30, rounded (a handoff's template weeks × 7 ÷ 30)."""
-    return max(1, round((end - start).days / DAYS_PER_MONTH))
+    """The retainer's months: its days ÷ 30, rounded (a handoff's template weeks × 7 ÷ 30),
+    at most ``MAX_TERM_MONTHS``."""
+    return min(MAX_TERM_MONTHS, max(1, round((end - start).days / DAYS_PER_MONTH)))
 
 
 def fees(start: date, end: date, budget_minor: int) -> list[tuple[date, int]]:

@@ -166,6 +166,8 @@ def _retainer(s: Schedule, p: Any) -> None:
     left = max(0, p.budget_minor - int(p.billed_minor))
     due: dict[date, int] = defaultdict(int)  # overdue fees meet in this month: one share
     for month, fee in still_to_bill(fees(p.start_date, p.end_date, p.budget_minor), left):
+        if month > s.firsts[-1]:
+            break  # invoiced after the period (and a month past year 9999 is no date)
         due[max(shifted(month, s.rules.time_billed_after), s.current)] += fee
     for month, amount_minor in due.items():
         if amount_minor:

@@ -12,7 +12,7 @@ from clientgraph.settings_forecasts import ForecastSettings
 from readmodel.db import count_statements
 from tests.conftest import error_codes
 from tests.forecasts.fixtures import ask, forecast_firm, gateway
-from tests.readmodel.firm_builder import build
+from tests.readmodel.firm_builder import FirmBuilder, build
 from tests.resolvers.commands.world import gid
 
 PARTS = (
@@ -218,3 +218,28 @@ async def test_time_is_invoiced_as_many_months_after_it_is_worked_as_the_firm_bi
         ("2026-09", "10222.22", "3000.00", []),
     ]
     assert wip["data"]["node"]["unbilledWip"]["amount"] == "1600.00"
+
+
+async def _open_ended(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    acme = await b.account("Acme")
+    ids["PR"] = await b.project(
+        acme, "PR", "retainer", budget_minor=1_200_000, start_date=date(2026, 1, 1),
+        end_date=date(9999, 12, 31),
+    )  # fmt: skip
+    await b.project(  # a typo's term: its fees fall after any period, the last past 9999
+        acme, "PR9", "retainer", budget_minor=1_200_000, start_date=date(9999, 1, 1),
+        end_date=date(9999, 12, 31),
+    )  # fmt: skip
+
+
+async def test_an_open_ended_retainer_counts_a_hundred_years(engine: AsyncEngine) -> None:
+    """An ERP's open-ended 9999-12-31: 1,200 months of 10.00, none billed — January to May's
+    fees due now (50.00 in June), June's in July; its last fee, invoiced in the year 10000,
+    is no date and no error."""
+    await build(engine, _open_ended)
+    async with gateway(engine) as app:
+        body = await ask(app, engine, FORECAST, variables={"currency": "EUR"})
+    assert "errors" not in body, body["errors"]
+    (euros,) = body["data"]["forecast"]["currencies"]
+    fees = [m["retainers"]["amount"]["amount"] for m in euros["months"]]
+    assert fees == ["50.00", "10.00", "10.00"]
