@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from calendar import monthrange
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -16,21 +17,30 @@ def first_of(day: date) -> date:
 
 
 def last_of(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return month.replace(day=monthrange(month.year, month.month)[1])
+
+
+def days_on(day: date, n: int) -> date:
+    """``day`` + ``n`` days, or the last day there is: a source's 9999-12-31 placeholder
+    (a CRM's "no close date") must not end a span past it."""
+    return day + timedelta(days=n) if day <= date.max - timedelta(days=n) else date.max
 
 
 def shifted(month: date, n: int) -> date:
     """The first day of the month ``n`` months after ``month``'s (before it when ``n`` < 0)."""
-    index = month.year * 12 + month.month - 1 + n
+    index = _index(month) + n
     return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(start: date, end: date) -> list[date]:
-    out, month = [], first_of(start)
-    while month <= end:
-        out.append(month)
-        month = last_of(month) + timedelta(days=1)
-    return out
+    """The first day of each month from ``start``'s to ``end``'s (none if ``end`` is before
+    ``start``'s month), to December 9999 at most."""
+    first, last = _index(start), _index(end)
+    return [date(i // 12, i % 12 + 1, 1) for i in range(first, last + 1)]
+
+
+def _index(day: date) -> int:
+    return day.year * 12 + day.month - 1
 
 
 class Months:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.figures.numbers import to_cents
 from readmodel.figures.sql import OPPORTUNITY, live
-from readmodel.forecasts.months import Months
+from readmodel.forecasts.months import Months, days_on
 from readmodel.forecasts.revenue_sources import RATE_CARD
 from readmodel.tables import RateCardLine, table_of
 
@@ -77,7 +77,7 @@ def pipeline_demand(
             continue
         weeks, roles = found
         first = max(deal.close_date, today)
-        last = first + timedelta(days=weeks * 7 - 1)
+        last = days_on(first, weeks * 7 - 1)
         span = months.calendar.days(first, last)
         if not span:
             continue

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from readmodel.figures.numbers import amount, plural, to_cents
-from readmodel.forecasts.months import Months, first_of, months_between, shifted
+from readmodel.forecasts.months import Months, days_on, first_of, months_between, shifted
 from readmodel.forecasts.retainers import fees, still_to_bill
 from readmodel.forecasts.revenue_sources import Sources
 from readmodel.forecasts.rules import Rules
@@ -179,4 +179,4 @@ def _span(deal: Any, s: Schedule) -> tuple[date, date]:
     line's template length."""
     weeks = s.rules.weeks_of(deal.service_line)
     begin = max(deal.close_date, s.today)
-    return begin, begin + timedelta(days=weeks * 7 - 1)
+    return begin, days_on(begin, weeks * 7 - 1)

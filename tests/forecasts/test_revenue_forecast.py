@@ -243,3 +243,29 @@ async def test_an_open_ended_retainer_counts_a_hundred_years(engine: AsyncEngine
     (euros,) = body["data"]["forecast"]["currencies"]
     fees = [m["retainers"]["amount"]["amount"] for m in euros["months"]]
     assert fees == ["50.00", "10.00", "10.00"]
+
+
+async def _placeholders(b: FirmBuilder, ids: dict[str, Any]) -> None:
+    acme = await b.account("Acme")
+    await b.opportunity(
+        acme, 1_200_000, probability=50, close_date=date(9999, 12, 31), service_line="Strategy"
+    )
+    await b.project(acme, "PF", "fixed_fee", budget_minor=100_000, end_date=date(9999, 12, 31))
+
+
+async def test_a_sources_9999_12_31_is_a_date_like_any_other(engine: AsyncEngine) -> None:
+    """A CRM's "no close date" and an ERP's open-ended project: the deal's span ends on the
+    last day there is (no month of the period holds it: no pipeline, no demand), the fee is
+    spread over 95,683 months (0.01 a month) — an answer, not an internal error."""
+    await build(engine, _placeholders)
+    far = '{ forecast(periodStart: "2999-11-01", periodEnd: "2999-12-31") { currencies { months '
+    far += "{ total { amount } } } capacity { month } } }"
+    now = "{ forecast { currencies { months { fixedFee { amount { amount } } weightedPipeline "
+    now += "{ amount { amount } } } } capacity { month demandHours } } }"
+    async with gateway(engine) as app:
+        later, soon = await ask(app, engine, far), await ask(app, engine, now)
+    assert "errors" not in later and "errors" not in soon, (later, soon)
+    (months,) = [c["months"] for c in soon["data"]["forecast"]["currencies"]]
+    assert {m["fixedFee"]["amount"]["amount"] for m in months} == {"0.01"}
+    assert {m["weightedPipeline"]["amount"]["amount"] for m in months} == {"0.00"}
+    assert all(r["demandHours"] == "0.00" for r in soon["data"]["forecast"]["capacity"])
