@@ -33,7 +33,7 @@ from typing import Any
 from systems.tryton import bootstrap
 from systems.tryton.site import Site, tryton_env
 
-FIRM_REVISION = 1  # bump when plan() or firm_records change what a template holds
+FIRM_REVISION = 2  # bump when plan(), firm_records or the seed change what a template holds
 MAX_PROJECTS = 3
 MAX_TIME = 10
 MAX_INVOICES = 3
