@@ -420,3 +420,42 @@ async def test_a_job_for_a_command_that_does_not_exist_does_nothing(sources: Sou
         "status": "MISSING",
         "skipped": True,
     }
+
+
+@pytest.mark.parametrize("master", ["salesforce", "netsuite"])
+async def test_a_client_read_back_lands_as_the_configured_master_says(
+    engine: AsyncEngine, master: str
+) -> None:
+    """``ensure_customer`` reads back a NetSuite customer: a client record. Under Salesforce
+    (the default master) it is linked to the CRM account it was made for, a link of the
+    object type ``customer``; where NetSuite owns the client list
+    (``settings.sync.account_master``) it is an account of its own."""
+    async with open_sources(engine, account_master=master) as sources:
+        if master == "salesforce":  # a client of the CRM that NetSuite does not know yet
+            client = sources.rows["account"][0]
+            known = next(x for x in sources.rows["account_xref"] if x["account_id"] == client["id"])
+            xref = metadata.tables["account_xref"]
+            async with engine.begin() as conn:
+                await conn.execute(xref.delete().where(xref.c.source_id == known["source_id"]))
+            del sources.ns.records["customer"][known["source_id"]]
+            crm_id, name, domain = client["source_id"], client["name"], client["domain"]
+        else:  # a client new to both
+            crm_id, name, domain = "0015g0000000000099", "Fabrikam Fresh", "fabrikam-fresh.example"
+        payload = {"customer_id": None, "account_source_id": crm_id, "name": name}
+        payload |= {"domain": domain, "currency": "USD", "terms_days": "30"}
+
+        customer = await succeed(sources, "ensure_customer", "netsuite", payload)
+
+        accounts, xref = metadata.tables["account"], metadata.tables["account_xref"]
+        async with engine.connect() as conn:
+            own = select(accounts.c.name).where(
+                accounts.c.source_system == "netsuite", accounts.c.source_id == customer
+            )
+            owned = list((await conn.execute(own)).scalars())
+            to = select(xref.c.account_id, xref.c.object_type).where(xref.c.source_id == customer)
+            links = [tuple(r) for r in await conn.execute(to)]
+        if master == "salesforce":
+            crm = await read_model_row(engine, "account", crm_id)
+            assert (owned, links) == ([], [(crm["id"], "customer")])
+        else:
+            assert (owned, links) == ([name], [])
