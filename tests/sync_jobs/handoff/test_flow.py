@@ -35,6 +35,7 @@ RULES = {
     "fixed_fee": "fixed_fee_on_milestones",
     "retainer": "monthly_retainer",
     "milestone": "milestone_on_milestones",
+    "non_billable": "no_invoicing",
 }
 READY = {"billing_method": "fixed_fee", "start_date": START}
 
@@ -46,9 +47,11 @@ def milestones(sold: str) -> list[dict[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("method", ["time_and_materials", "fixed_fee", "retainer", "milestone"])
+@pytest.mark.parametrize("method", list(RULES))
 async def test_each_billing_method_sets_up_the_project(sources: Sources, method: str) -> None:
-    deal = open_deal(sources)
+    # a retainer bills months of 30 days: a Cloud Migration's 24 weeks are 6 (5 of 31 days)
+    line = {"service_line": "Cloud Migration"} if method == "retainer" else {}
+    deal = open_deal(sources, **line)
     sold = f"{deal['amount_minor'] / 100:.2f}"
     data: dict[str, Any] = {"billing_method": method, "start_date": START}
     if method == "milestone":
@@ -74,6 +77,8 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert rule["rule"] == RULES[method], rule
     if method == "time_and_materials":
         assert rule["cap"] == sold
+    if method == "non_billable":
+        assert rule == {"rule": "no_invoicing"}
     opportunity = sources.sf.records["Opportunity"][deal["source_id"]]
     assert opportunity["Project_Id__c"] == found["project_source_id"]
     assert opportunity["Handoff_Status__c"] == "COMPLETED"
