@@ -14,9 +14,11 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
+from sync_jobs.connectors.netsuite.deal_records import ENGAGEMENT
 from sync_jobs.handoff.orchestrator import Advanced, advance
 from sync_jobs.handoff.state import STEPS
 from sync_jobs.handoff.steps import command_key
+from sync_jobs.handoff.templates import TEMPLATES
 from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
     Sources,
@@ -73,6 +75,8 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     )
     job = sources.ns.records["job"][found["project_source_id"]]
     assert job["custentity_cg_billing_method"] == method
+    assert job["custentity_cg_opportunity"] == deal["source_id"]  # the deal's own, found again
+    assert _external_ids(sources, found) == _documented_ids(handoff_id, method, deal)
     rule = json.loads(job["custentity_cg_billing_schedule"])  # the invoicing rule clerks see
     assert rule["rule"] == RULES[method], rule
     if method == "time_and_materials":
@@ -110,6 +114,38 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
         assert all(abs(a - b) < 1 for a, b in zip(shares, (30, 40, 30), strict=True)), shares
 
 
+def _external_ids(sources: Sources, found: dict[str, Any]) -> dict[str, set[str]]:
+    """The external ids of the records the handoff made in NetSuite, by record type."""
+    job = sources.ns.records["job"][found["project_source_id"]]
+    engagement = job["custentity_cg_engagement"]["id"]
+    mine = {"projecttask": "company", "resourceallocation": "project"}
+    ids = {
+        kind: {
+            r["externalId"]
+            for r in sources.ns.rows(kind)
+            if (r.get(field) or {}).get("id") == found["project_source_id"]
+        }
+        for kind, field in mine.items()
+    }
+    ids["job"] = {job["externalId"]}
+    ids["engagement"] = {sources.ns.records[ENGAGEMENT][engagement]["externalId"]}
+    return ids
+
+
+def _documented_ids(handoff_id: int, method: str, deal: dict[str, Any]) -> dict[str, set[str]]:
+    """docs/handoff.md: ``clientgraph-handoff-<id>-project``, ``…-milestone-<n>``,
+    ``…-staffing-<role>`` (a retried step finds its records by them)."""
+    made = f"clientgraph-handoff-{handoff_id}"
+    roles = [share.role for share in TEMPLATES[deal["service_line"]].roles]
+    billed = {"milestone": 2, "fixed_fee": 3}.get(method, 0)
+    return {
+        "job": {f"{made}-project"},
+        "engagement": {f"{made}-engagement"},
+        "projecttask": {f"{made}-milestone-{n}" for n in range(1, billed + 1)},
+        "resourceallocation": {f"{made}-staffing-{role}" for role in roles},
+    }
+
+
 async def _finished_at(sources: Sources, command_id: int) -> Any:
     async with sources.engine.connect() as conn:
         row = await command_log.get(conn, command_id)
@@ -126,6 +162,7 @@ async def test_two_handoffs_bill_their_own_instalments(sources: Sources) -> None
         handoff_id = await win(sources, deal, READY)
         assert await drive(sources, handoff_id) == "COMPLETED"
         projects.append((await handoff(sources, handoff_id))["project_source_id"])
+    assert len(set(projects)) == 2  # a project of its own each, not the first's written over
     tasks = sources.ns.rows("projecttask")
     for project in projects:
         billed = [t for t in tasks if (t.get("company") or {}).get("id") == project]
