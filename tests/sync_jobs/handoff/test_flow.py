@@ -88,6 +88,7 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert opportunity["Handoff_Status__c"] == "COMPLETED"
     project = (await rows_of(sources, "project", source_id=found["project_source_id"]))[0]
     assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
+    assert project["activated_at"] is not None  # where the setup cycle time ends (the KPI)
     if method == "retainer":  # billed monthly over the project's months (30 days each)
         months = max(1, round((project["end_date"] - project["start_date"]).days / 30))
         monthly = f"{deal['amount_minor'] // months / 100:.2f}"
