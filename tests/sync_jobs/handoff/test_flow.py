@@ -19,6 +19,7 @@ from sync_jobs.handoff.orchestrator import Advanced, advance
 from sync_jobs.handoff.state import STEPS
 from sync_jobs.handoff.steps import command_key
 from sync_jobs.handoff.templates import TEMPLATES
+from sync_jobs.pull import pull_object
 from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
     Sources,
@@ -216,9 +217,29 @@ async def test_a_new_client_gets_its_erp_customer(sources: Sources) -> None:
         (await handoff(sources, handoff_id))["customer_source_id"]
     ]
     assert made["externalId"] == customer["externalId"] and made["id"] != customer["id"]
+    assert (made["url"], made["email"]) == (customer["url"], customer["email"])  # the domain's
     synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
     linked = await rows_of(sources, "account_xref", source_id=made["id"])
     assert [x["account_id"] for x in linked] == [synced["account_id"]]
+
+
+async def test_a_client_linked_by_name_keeps_its_erp_customer(sources: Sources) -> None:
+    """A customer made in NetSuite by hand carries no CRM id; the read model linked it by
+    name and domain. ``ensure_customer`` uses that link: the external id would find nothing,
+    and the name check would call the client's own customer a duplicate."""
+    deal = open_deal(sources)
+    link = next(x for x in sources.rows["account_xref"] if x["account_id"] == deal["account_id"])
+    sources.ns.update("customer", link["source_id"], {"externalId": None})
+    netsuite = sources.deps.source("netsuite")
+    assert (await pull_object(sources.engine, netsuite, "customer")).error is None
+    before = len(sources.ns.rows("customer"))
+
+    handoff_id = await win(sources, deal, READY)
+
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    found = await handoff(sources, handoff_id)
+    assert found["customer_source_id"] == link["source_id"]
+    assert len(sources.ns.rows("customer")) == before
 
 
 async def test_a_suspected_duplicate_customer_halts_safely(sources: Sources) -> None:
