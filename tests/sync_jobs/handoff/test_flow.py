@@ -101,6 +101,10 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     staffed = await rows_of(sources, "assignment", project_id=project["id"])
     assert {a["status"] for a in staffed} == {"requested"}
     assert sum(a["scheduled_hours_x100"] for a in staffed) == project["budget_hours_x100"] > 0
+    card = await rows_of(sources, "rate_card_line", rate_card_id=project["rate_card_id"])
+    rates = {line["role"]: (line["bill_rate_minor"], line["cost_rate_minor"]) for line in card}
+    asked = {a["role"]: (a["bill_rate_minor"], a["cost_rate_minor"]) for a in staffed}
+    assert asked == {role: rates[role] for role in asked} and min(asked.values()) > (0, 0)
     billed = await rows_of(sources, "milestone", project_id=project["id"])
     expected = {"milestone": 2, "fixed_fee": 3}.get(method, 0)
     assert len(billed) == expected
