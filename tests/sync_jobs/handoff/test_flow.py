@@ -100,6 +100,8 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert found["won_at"] == (synced["closed_at"] or found["created_at"]) is not None
     staffed = await rows_of(sources, "assignment", project_id=project["id"])
     assert {a["status"] for a in staffed} == {"requested"}
+    spans = {(a["start_date"], a["end_date"]) for a in staffed}
+    assert spans == {(project["start_date"], project["end_date"])}  # the project's weeks
     assert sum(a["scheduled_hours_x100"] for a in staffed) == project["budget_hours_x100"] > 0
     card = await rows_of(sources, "rate_card_line", rate_card_id=project["rate_card_id"])
     rates = {line["role"]: (line["bill_rate_minor"], line["cost_rate_minor"]) for line in card}
