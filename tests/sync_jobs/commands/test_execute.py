@@ -198,6 +198,24 @@ async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Source
     assert [a - b for a, b in zip(counted, counted_before, strict=True)] == [1, 1]
 
 
+async def test_a_sources_overlong_code_and_message_are_cut_to_their_columns(
+    sources: Sources,
+) -> None:
+    """``last_error_code`` holds 64 characters, ``last_error_message`` 1,000: a longer code
+    or message from a source is cut, not refused by PostgreSQL (nor kept whole by SQLite)."""
+    code, message = "E" * 80, "m" * 1200
+    sources.ns_faults.refuse_writes(code, message)
+    project = sources.rows["project"][0]["source_id"]
+    bill = {"project_id": project, "issue_date": "2026-06-30", "amount": "10.00"}
+    command_id = await add_command(sources.engine, "issue_invoice", "netsuite", bill)
+
+    assert await run_to_the_end(sources, command_id) == []
+
+    failed = await command(sources.engine, command_id)
+    assert (failed["status"], failed["last_error_code"]) == ("FAILED", code[:64])
+    assert failed["last_error_message"] == message[:1000]
+
+
 def _failed_attempts(kind: str) -> float:
     """``clientgraph_command_attempts_total{outcome="FAILED"}`` (docs/operations.md)."""
     labels = {"kind": kind, "outcome": "FAILED"}
