@@ -440,6 +440,25 @@ async def test_a_job_for_a_command_that_does_not_exist_does_nothing(sources: Sou
     }
 
 
+async def test_a_payload_that_is_not_an_object_fails_saying_so(sources: Sources) -> None:
+    """A row whose payload is not a JSON object (edited by hand: the API logs objects) fails
+    at once with ``INVALID_PAYLOAD``, nothing written."""
+    before = len(sources.ns.rows("timebill"))
+    command_id = await add_command(sources.engine, "log_time", "netsuite", {"hours": "1.00"})
+    await set_command(sources.engine, command_id, CommandStatus.ACCEPTED, payload="[]")
+
+    assert await run_to_the_end(sources, command_id) == []
+
+    failed = await command(sources.engine, command_id)
+    assert (failed["status"], failed["attempts"], failed["last_error_code"]) == (
+        "FAILED",
+        1,
+        "INVALID_PAYLOAD",
+    )
+    assert failed["last_error_message"] == "the payload is not a JSON object"
+    assert len(sources.ns.rows("timebill")) == before
+
+
 @pytest.mark.parametrize("master", ["salesforce", "netsuite"])
 async def test_a_client_read_back_lands_as_the_configured_master_says(
     engine: AsyncEngine, master: str
