@@ -54,24 +54,37 @@ class Sources:
         return self.deps.engine
 
 
-def settings_for(database_url: str, *, sf_url: str, ns_url: str) -> Settings:
+def settings_for(
+    database_url: str, *, sf_url: str, ns_url: str, account_master: str = "salesforce"
+) -> Settings:
     """Both sources configured; ``max_retries=0`` so no 429/503 is absorbed below the job."""
     fast = {"requests_per_second": 1000}
     return Settings(
         database_url=database_url,
         salesforce=SalesforceSettings(base_url=sf_url, client_secret=SECRET, **fast),
         netsuite=NetSuiteSettings(base_url=ns_url, **m2m_settings(), **fast),
-        sync=SyncSettings(max_retries=0),
+        sync=SyncSettings(max_retries=0, account_master=account_master),
     )
 
 
+CLIENTS = {"salesforce": "account", "netsuite": "customer"}  # each system's client object
+
+
 async def pull_everything(deps: SyncDeps) -> None:
-    """The account master first, then the ERP: every target of a command exists."""
-    for system in ("salesforce", "netsuite"):
+    """The account master's clients first, then the CRM, then the ERP: every target of a
+    command exists."""
+    master = deps.settings.sync.account_master
+    order = [(master, CLIENTS[master])]
+    order += [
+        (s, o)
+        for s in ("salesforce", "netsuite")
+        for o in deps.source(s).objects
+        if (s, o) not in order
+    ]
+    for system, object_type in order:
         connector = deps.source(system)
-        for object_type in connector.objects:
-            report = await pull_object(deps.engine, connector, object_type)
-            assert report.error is None and report.parked == 0, report
+        report = await pull_object(deps.engine, connector, object_type, account_master=master)
+        assert report.error is None and report.parked == 0, report
 
 
 @pytest.fixture
@@ -95,9 +108,11 @@ async def open_sources(
     lossy: bool = False,
     wrap: Callable[[str, httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
     lease_seconds: float | None = None,
+    account_master: str = "salesforce",
 ) -> AsyncIterator[Sources]:
-    """The firm; ``wrap`` puts a transport of the test's in front of a simulator's, and
-    ``lease_seconds`` shortens a running command's lease."""
+    """The firm; ``wrap`` puts a transport of the test's in front of a simulator's,
+    ``lease_seconds`` shortens a running command's lease and ``account_master`` names the
+    system that owns the client list (``settings.sync.account_master``)."""
     rows = seeded_rows(ACCOUNTS)
     sf, sf_faults = salesforce_store.from_seed(rows), salesforce_app.Faults()
     ns, ns_faults = netsuite_store.from_seed(rows), netsuite_faults.Faults()
@@ -116,7 +131,9 @@ async def open_sources(
     if wrap is not None:
         transports = {system: wrap(system, transport) for system, transport in transports.items()}
     url = engine.url.render_as_string(hide_password=False)
-    settings = settings_for(url, sf_url=urls["salesforce"], ns_url=urls["netsuite"])
+    settings = settings_for(
+        url, sf_url=urls["salesforce"], ns_url=urls["netsuite"], account_master=account_master
+    )
     if lease_seconds is not None:
         writes = settings.writes.model_copy(update={"lease_seconds": lease_seconds})
         settings = settings.model_copy(update={"writes": writes})

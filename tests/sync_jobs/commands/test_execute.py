@@ -198,6 +198,24 @@ async def test_a_refusal_fails_with_the_sources_code_and_message(sources: Source
     assert [a - b for a, b in zip(counted, counted_before, strict=True)] == [1, 1]
 
 
+async def test_a_sources_overlong_code_and_message_are_cut_to_their_columns(
+    sources: Sources,
+) -> None:
+    """``last_error_code`` holds 64 characters, ``last_error_message`` 1,000: a longer code
+    or message from a source is cut, not refused by PostgreSQL (nor kept whole by SQLite)."""
+    code, message = "E" * 80, "m" * 1200
+    sources.ns_faults.refuse_writes(code, message)
+    project = sources.rows["project"][0]["source_id"]
+    bill = {"project_id": project, "issue_date": "2026-06-30", "amount": "10.00"}
+    command_id = await add_command(sources.engine, "issue_invoice", "netsuite", bill)
+
+    assert await run_to_the_end(sources, command_id) == []
+
+    failed = await command(sources.engine, command_id)
+    assert (failed["status"], failed["last_error_code"]) == ("FAILED", code[:64])
+    assert failed["last_error_message"] == message[:1000]
+
+
 def _failed_attempts(kind: str) -> float:
     """``clientgraph_command_attempts_total{outcome="FAILED"}`` (docs/operations.md)."""
     labels = {"kind": kind, "outcome": "FAILED"}
@@ -420,3 +438,61 @@ async def test_a_job_for_a_command_that_does_not_exist_does_nothing(sources: Sou
         "status": "MISSING",
         "skipped": True,
     }
+
+
+async def test_a_payload_that_is_not_an_object_fails_saying_so(sources: Sources) -> None:
+    """A row whose payload is not a JSON object (edited by hand: the API logs objects) fails
+    at once with ``INVALID_PAYLOAD``, nothing written."""
+    before = len(sources.ns.rows("timebill"))
+    command_id = await add_command(sources.engine, "log_time", "netsuite", {"hours": "1.00"})
+    await set_command(sources.engine, command_id, CommandStatus.ACCEPTED, payload="[]")
+
+    assert await run_to_the_end(sources, command_id) == []
+
+    failed = await command(sources.engine, command_id)
+    assert (failed["status"], failed["attempts"], failed["last_error_code"]) == (
+        "FAILED",
+        1,
+        "INVALID_PAYLOAD",
+    )
+    assert failed["last_error_message"] == "the payload is not a JSON object"
+    assert len(sources.ns.rows("timebill")) == before
+
+
+@pytest.mark.parametrize("master", ["salesforce", "netsuite"])
+async def test_a_client_read_back_lands_as_the_configured_master_says(
+    engine: AsyncEngine, master: str
+) -> None:
+    """``ensure_customer`` reads back a NetSuite customer: a client record. Under Salesforce
+    (the default master) it is linked to the CRM account it was made for, a link of the
+    object type ``customer``; where NetSuite owns the client list
+    (``settings.sync.account_master``) it is an account of its own."""
+    async with open_sources(engine, account_master=master) as sources:
+        if master == "salesforce":  # a client of the CRM that NetSuite does not know yet
+            client = sources.rows["account"][0]
+            known = next(x for x in sources.rows["account_xref"] if x["account_id"] == client["id"])
+            xref = metadata.tables["account_xref"]
+            async with engine.begin() as conn:
+                await conn.execute(xref.delete().where(xref.c.source_id == known["source_id"]))
+            del sources.ns.records["customer"][known["source_id"]]
+            crm_id, name, domain = client["source_id"], client["name"], client["domain"]
+        else:  # a client new to both
+            crm_id, name, domain = "0015g0000000000099", "Fabrikam Fresh", "fabrikam-fresh.example"
+        payload = {"customer_id": None, "account_source_id": crm_id, "name": name}
+        payload |= {"domain": domain, "currency": "USD", "terms_days": "30"}
+
+        customer = await succeed(sources, "ensure_customer", "netsuite", payload)
+
+        accounts, xref = metadata.tables["account"], metadata.tables["account_xref"]
+        async with engine.connect() as conn:
+            own = select(accounts.c.name).where(
+                accounts.c.source_system == "netsuite", accounts.c.source_id == customer
+            )
+            owned = list((await conn.execute(own)).scalars())
+            to = select(xref.c.account_id, xref.c.object_type).where(xref.c.source_id == customer)
+            links = [tuple(r) for r in await conn.execute(to)]
+        if master == "salesforce":
+            crm = await read_model_row(engine, "account", crm_id)
+            assert (owned, links) == ([], [(crm["id"], "customer")])
+        else:
+            assert (owned, links) == ([name], [])

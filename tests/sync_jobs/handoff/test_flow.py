@@ -14,9 +14,12 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
+from sync_jobs.connectors.netsuite.deal_records import ENGAGEMENT
 from sync_jobs.handoff.orchestrator import Advanced, advance
 from sync_jobs.handoff.state import STEPS
 from sync_jobs.handoff.steps import command_key
+from sync_jobs.handoff.templates import TEMPLATES
+from sync_jobs.pull import pull_object
 from tests.sync_jobs.commands.conftest import run_to_the_end, set_command
 from tests.sync_jobs.handoff.conftest import (
     Sources,
@@ -35,6 +38,7 @@ RULES = {
     "fixed_fee": "fixed_fee_on_milestones",
     "retainer": "monthly_retainer",
     "milestone": "milestone_on_milestones",
+    "non_billable": "no_invoicing",
 }
 READY = {"billing_method": "fixed_fee", "start_date": START}
 
@@ -46,9 +50,11 @@ def milestones(sold: str) -> list[dict[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("method", ["time_and_materials", "fixed_fee", "retainer", "milestone"])
+@pytest.mark.parametrize("method", list(RULES))
 async def test_each_billing_method_sets_up_the_project(sources: Sources, method: str) -> None:
-    deal = open_deal(sources)
+    # a retainer bills months of 30 days: a Cloud Migration's 24 weeks are 6 (5 of 31 days)
+    line = {"service_line": "Cloud Migration"} if method == "retainer" else {}
+    deal = open_deal(sources, **line)
     sold = f"{deal['amount_minor'] / 100:.2f}"
     data: dict[str, Any] = {"billing_method": method, "start_date": START}
     if method == "milestone":
@@ -70,15 +76,20 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     )
     job = sources.ns.records["job"][found["project_source_id"]]
     assert job["custentity_cg_billing_method"] == method
+    assert job["custentity_cg_opportunity"] == deal["source_id"]  # the deal's own, found again
+    assert _external_ids(sources, found) == _documented_ids(handoff_id, method, deal)
     rule = json.loads(job["custentity_cg_billing_schedule"])  # the invoicing rule clerks see
     assert rule["rule"] == RULES[method], rule
     if method == "time_and_materials":
         assert rule["cap"] == sold
+    if method == "non_billable":
+        assert rule == {"rule": "no_invoicing"}
     opportunity = sources.sf.records["Opportunity"][deal["source_id"]]
     assert opportunity["Project_Id__c"] == found["project_source_id"]
     assert opportunity["Handoff_Status__c"] == "COMPLETED"
     project = (await rows_of(sources, "project", source_id=found["project_source_id"]))[0]
     assert (project["status"], project["budget_minor"]) == ("active", deal["amount_minor"])
+    assert project["activated_at"] is not None  # where the setup cycle time ends (the KPI)
     if method == "retainer":  # billed monthly over the project's months (30 days each)
         months = max(1, round((project["end_date"] - project["start_date"]).days / 30))
         monthly = f"{deal['amount_minor'] // months / 100:.2f}"
@@ -89,7 +100,13 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
     assert found["won_at"] == (synced["closed_at"] or found["created_at"]) is not None
     staffed = await rows_of(sources, "assignment", project_id=project["id"])
     assert {a["status"] for a in staffed} == {"requested"}
+    spans = {(a["start_date"], a["end_date"]) for a in staffed}
+    assert spans == {(project["start_date"], project["end_date"])}  # the project's weeks
     assert sum(a["scheduled_hours_x100"] for a in staffed) == project["budget_hours_x100"] > 0
+    card = await rows_of(sources, "rate_card_line", rate_card_id=project["rate_card_id"])
+    rates = {line["role"]: (line["bill_rate_minor"], line["cost_rate_minor"]) for line in card}
+    asked = {a["role"]: (a["bill_rate_minor"], a["cost_rate_minor"]) for a in staffed}
+    assert asked == {role: rates[role] for role in asked} and min(asked.values()) > (0, 0)
     billed = await rows_of(sources, "milestone", project_id=project["id"])
     expected = {"milestone": 2, "fixed_fee": 3}.get(method, 0)
     assert len(billed) == expected
@@ -103,6 +120,38 @@ async def test_each_billing_method_sets_up_the_project(sources: Sources, method:
         assert middle == start + (end - start) / 2
         shares = [m["amount_minor"] * 100 / deal["amount_minor"] for m in billed]
         assert all(abs(a - b) < 1 for a, b in zip(shares, (30, 40, 30), strict=True)), shares
+
+
+def _external_ids(sources: Sources, found: dict[str, Any]) -> dict[str, set[str]]:
+    """The external ids of the records the handoff made in NetSuite, by record type."""
+    job = sources.ns.records["job"][found["project_source_id"]]
+    engagement = job["custentity_cg_engagement"]["id"]
+    mine = {"projecttask": "company", "resourceallocation": "project"}
+    ids = {
+        kind: {
+            r["externalId"]
+            for r in sources.ns.rows(kind)
+            if (r.get(field) or {}).get("id") == found["project_source_id"]
+        }
+        for kind, field in mine.items()
+    }
+    ids["job"] = {job["externalId"]}
+    ids["engagement"] = {sources.ns.records[ENGAGEMENT][engagement]["externalId"]}
+    return ids
+
+
+def _documented_ids(handoff_id: int, method: str, deal: dict[str, Any]) -> dict[str, set[str]]:
+    """docs/handoff.md: ``clientgraph-handoff-<id>-project``, ``…-milestone-<n>``,
+    ``…-staffing-<role>`` (a retried step finds its records by them)."""
+    made = f"clientgraph-handoff-{handoff_id}"
+    roles = [share.role for share in TEMPLATES[deal["service_line"]].roles]
+    billed = {"milestone": 2, "fixed_fee": 3}.get(method, 0)
+    return {
+        "job": {f"{made}-project"},
+        "engagement": {f"{made}-engagement"},
+        "projecttask": {f"{made}-milestone-{n}" for n in range(1, billed + 1)},
+        "resourceallocation": {f"{made}-staffing-{role}" for role in roles},
+    }
 
 
 async def _finished_at(sources: Sources, command_id: int) -> Any:
@@ -121,6 +170,7 @@ async def test_two_handoffs_bill_their_own_instalments(sources: Sources) -> None
         handoff_id = await win(sources, deal, READY)
         assert await drive(sources, handoff_id) == "COMPLETED"
         projects.append((await handoff(sources, handoff_id))["project_source_id"])
+    assert len(set(projects)) == 2  # a project of its own each, not the first's written over
     tasks = sources.ns.rows("projecttask")
     for project in projects:
         billed = [t for t in tasks if (t.get("company") or {}).get("id") == project]
@@ -173,9 +223,29 @@ async def test_a_new_client_gets_its_erp_customer(sources: Sources) -> None:
         (await handoff(sources, handoff_id))["customer_source_id"]
     ]
     assert made["externalId"] == customer["externalId"] and made["id"] != customer["id"]
+    assert (made["url"], made["email"]) == (customer["url"], customer["email"])  # the domain's
     synced = (await rows_of(sources, "opportunity", source_id=deal["source_id"]))[0]
     linked = await rows_of(sources, "account_xref", source_id=made["id"])
     assert [x["account_id"] for x in linked] == [synced["account_id"]]
+
+
+async def test_a_client_linked_by_name_keeps_its_erp_customer(sources: Sources) -> None:
+    """A customer made in NetSuite by hand carries no CRM id; the read model linked it by
+    name and domain. ``ensure_customer`` uses that link: the external id would find nothing,
+    and the name check would call the client's own customer a duplicate."""
+    deal = open_deal(sources)
+    link = next(x for x in sources.rows["account_xref"] if x["account_id"] == deal["account_id"])
+    sources.ns.update("customer", link["source_id"], {"externalId": None})
+    netsuite = sources.deps.source("netsuite")
+    assert (await pull_object(sources.engine, netsuite, "customer")).error is None
+    before = len(sources.ns.rows("customer"))
+
+    handoff_id = await win(sources, deal, READY)
+
+    assert await drive(sources, handoff_id) == "COMPLETED"
+    found = await handoff(sources, handoff_id)
+    assert found["customer_source_id"] == link["source_id"]
+    assert len(sources.ns.rows("customer")) == before
 
 
 async def test_a_suspected_duplicate_customer_halts_safely(sources: Sources) -> None:

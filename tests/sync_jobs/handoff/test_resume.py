@@ -115,7 +115,7 @@ async def test_data_arriving_by_sync_resumes_a_waiting_handoff(sources: Sources)
     customer = next(
         x for x in sources.rows["account_xref"] if x["account_id"] == deal["account_id"]
     )
-    sources.ns.create(
+    signed = sources.ns.create(
         "customrecord_cg_engagement",
         {
             "name": f"SOW {deal['name']}",
@@ -142,6 +142,7 @@ async def test_data_arriving_by_sync_resumes_a_waiting_handoff(sources: Sources)
         "120000.00",
     )
     assert str(job["startDate"]) == "2026-08-03"
+    assert job["custentity_cg_engagement"] == {"id": signed["id"]}  # under it, not a new one
 
 
 async def test_advancers_racing_to_create_the_project_log_one_command(sources: Sources) -> None:
