@@ -20,27 +20,34 @@ def last_of(month: date) -> date:
     return month.replace(day=monthrange(month.year, month.month)[1])
 
 
-def days_on(day: date, n: int) -> date:
-    """``day`` + ``n`` days, or the last day there is: a source's 9999-12-31 placeholder
-    (a CRM's "no close date") must not end a span past it."""
-    return day + timedelta(days=n) if day <= date.max - timedelta(days=n) else date.max
+def deal_span(close_date: date, today: date, weeks: int) -> tuple[date, date]:
+    """A deal's expected delivery: from its close date (or today once that has passed) over
+    its template's weeks, ending on the last day there is at most (a CRM's 9999-12-31 "no
+    close date" must not end a span past it)."""
+    begin, days = max(close_date, today), weeks * 7 - 1
+    if begin > date.max - timedelta(days=days):
+        return begin, date.max
+    return begin, begin + timedelta(days=days)
 
 
 def shifted(month: date, n: int) -> date:
     """The first day of the month ``n`` months after ``month``'s (before it when ``n`` < 0)."""
-    index = _index(month) + n
-    return date(index // 12, index % 12 + 1, 1)
+    return _month(_index(month) + n)
 
 
 def months_between(start: date, end: date) -> list[date]:
     """The first day of each month from ``start``'s to ``end``'s (none if ``end`` is before
     ``start``'s month), to December 9999 at most."""
     first, last = _index(start), _index(end)
-    return [date(i // 12, i % 12 + 1, 1) for i in range(first, last + 1)]
+    return [_month(i) for i in range(first, last + 1)]
 
 
 def _index(day: date) -> int:
     return day.year * 12 + day.month - 1
+
+
+def _month(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
 
 
 class Months:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.figures.numbers import to_cents
 from readmodel.figures.sql import OPPORTUNITY, live
-from readmodel.forecasts.months import Months, days_on
+from readmodel.forecasts.months import Months, deal_span
 from readmodel.forecasts.revenue_sources import RATE_CARD
 from readmodel.tables import RateCardLine, table_of
 
@@ -76,8 +76,7 @@ def pipeline_demand(
         if found is None:
             continue
         weeks, roles = found
-        first = max(deal.close_date, today)
-        last = days_on(first, weeks * 7 - 1)
+        first, last = deal_span(deal.close_date, today, weeks)
         span = months.calendar.days(first, last)
         if not span:
             continue

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from readmodel.figures.numbers import amount, plural, to_cents
-from readmodel.forecasts.months import Months, days_on, first_of, months_between, shifted
+from readmodel.forecasts.months import Months, deal_span, first_of, months_between, shifted
 from readmodel.forecasts.retainers import fees, still_to_bill
 from readmodel.forecasts.revenue_sources import Sources
 from readmodel.forecasts.rules import Rules
@@ -143,7 +143,8 @@ def forecast(
         month = shifted(s.current, t.placed)
         s.add(t.currency, month, "unbilled_time", value_of_time(t.value_x), t.id)
     for d in sources.deals:
-        s.spread(d.currency, "weighted_pipeline", d.amount_minor * d.probability, _span(d, s), d.id)
+        span = deal_span(d.close_date, today, rules.weeks_of(d.service_line))
+        s.spread(d.currency, "weighted_pipeline", d.amount_minor * d.probability, span, d.id)
     return s.result()
 
 
@@ -172,11 +173,3 @@ def _retainer(s: Schedule, p: Any) -> None:
     for month, amount_minor in due.items():
         if amount_minor:
             s.add(p.currency, month, "retainers", minor_to_decimal(amount_minor), p.id)
-
-
-def _span(deal: Any, s: Schedule) -> tuple[date, date]:
-    """From the expected start (the close date, or today once it passed) over the service
-    line's template length."""
-    weeks = s.rules.weeks_of(deal.service_line)
-    begin = max(deal.close_date, s.today)
-    return begin, days_on(begin, weeks * 7 - 1)

@@ -13,6 +13,7 @@ OVER_BUDGET_SHARE = 0.12
 MAX_ENTRIES = 45  # time entries per project: keeps L scale near 1M rows
 MAX_ENTRIES_OVER = 150  # … and per project running over budget (about 1 in 8 active ones)
 HABIT_X100 = (500, 550, 600, 650, 700)  # a person's usual day on a project (by person id)
+USUAL_DAY_X100 = sum(HABIT_X100) // len(HABIT_X100)
 USUAL_SHARE = 0.8  # … most days exactly; the others a quarter hour either side, so no day
 # is off the person's own pattern (timeAnomalies' robust score needs a wider miss than that)
 DAY_TRIES = 3  # weekdays tried for a line before it is left out (the person's days are full)
@@ -22,8 +23,7 @@ def loggable_hours_x100(project: Row) -> int:
     """The hours the seed will log on a project on plan: its budget's, or fewer when
     ``MAX_ENTRIES`` lines of a usual day cannot hold them — what its team is booked for, so
     the staffing plan (and the forecast made from it) is what gets delivered and billed."""
-    usual_day = sum(HABIT_X100) // len(HABIT_X100)
-    return min(project["budget_hours_x100"], MAX_ENTRIES * usual_day)
+    return min(project["budget_hours_x100"], MAX_ENTRIES * USUAL_DAY_X100)
 
 
 def time_entries(
