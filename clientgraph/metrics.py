@@ -43,6 +43,13 @@ COMPILED_READS = Counter(
     "an error or row the per-field path must answer), failed (an unexpected error: logged).",
     ["outcome"],
 )
+SHORT_PATH = Counter(
+    "clientgraph_graphql_short_path",
+    "HTTP queries of a proven plan (gateway/short_path.py), by outcome: answered (without "
+    "strawberry's pipeline), pipeline (over a limit, or this request needed the per-field "
+    "path: the whole pipeline answered it).",
+    ["outcome"],
+)
 RATE_LIMIT_REFUSALS = Counter(
     "clientgraph_rate_limit_refusals_total",
     "Requests refused with 429 by the caller's rate limit, by role and window.",

@@ -28,13 +28,14 @@ from strawberry.types import ExecutionResult
 from clientgraph.access.principal import Principal
 from clientgraph.access.roles import Role
 from clientgraph.settings import GraphQLSettings
-from gateway import sse, sse_single
+from gateway import short_path, sse, sse_single
 from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
 from gateway.documents import DocumentRefused, Documents
 from gateway.http_input import Refused as HTTPRefused
 from gateway.http_input import StrictGraphQL, content_type_of, error_response
+from gateway.middleware.body_limit import replay
 from gateway.ops.graphiql import offline
 from gateway.ops.request_metrics import observed
 from gateway.ratelimit import admit
@@ -99,6 +100,12 @@ class GraphQLEndpoint(StrictGraphQL):
                     answer = await sse_single.handle(request, principal, self._start_single)
                     await answer(scope, receive, send)
                     return
+                if not _asks_for_events(request):  # a plan already proven: gateway/short_path.py
+                    short = await short_path.answer(self, request, principal)
+                    if short is not None:
+                        await short(scope, receive, send)
+                        return
+                    receive = replay(await request.body(), receive)  # read: the pipeline's again
             if not _asks_for_events(request):
                 # the request's reads, a connection at a time; an event stream lasts as long as its
                 # subscription, so its reads take a pooled connection each, as they go

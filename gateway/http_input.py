@@ -109,7 +109,7 @@ class StrictGraphQL(GraphQL[Context, None]):
                 refused.status_code, refused.reason, code, headers=headers, media_type=media_type
             )
         if isinstance(request, Request) and isinstance(response, Response):
-            _as_negotiated(request, response)
+            as_negotiated(request, response)
         return response
 
     async def process_result(
@@ -142,8 +142,10 @@ class StrictGraphQL(GraphQL[Context, None]):
         except RecursionError:
             raise Refused(400, "the JSON is nested too deeply") from None
         if not isinstance(value, dict):
-            kind = "a list (batched requests are not served)" if isinstance(value, list) else (
-                type(value).__name__ if value is not None else "null"
+            kind = (
+                "a list (batched requests are not served)"
+                if isinstance(value, list)
+                else (type(value).__name__ if value is not None else "null")
             )
             raise Refused(400, f"expected a JSON object, got {kind}")
         return value
@@ -179,7 +181,7 @@ class StrictGraphQL(GraphQL[Context, None]):
             raise _wrong_operation(error.operation_type, method) from None
 
 
-def _as_negotiated(request: Request, response: Response) -> None:
+def as_negotiated(request: Request, response: Response) -> None:
     """A GraphQL answer (not the IDE's page) in the negotiated media type, with its status."""
     if response.media_type != JSON and response.headers.get("content-type") != JSON:
         return

@@ -54,9 +54,13 @@ class ClientGraphSchema(strawberry.federation.Schema):
             async with asyncio.timeout(self.request_timeout):
                 return await super().execute(*args, **kwargs)
         except TimeoutError:
-            seconds = f"{self.request_timeout:g}"
-            error = RequestTimeout(f"the operation ran longer than {seconds} s and was stopped")
-            return ExecutionResult(data=None, errors=[error])
+            return self.timed_out()
+
+    def timed_out(self) -> ExecutionResult:
+        """The result of an operation stopped at ``request_timeout``."""
+        seconds = f"{self.request_timeout:g}"
+        error = RequestTimeout(f"the operation ran longer than {seconds} s and was stopped")
+        return ExecutionResult(data=None, errors=[error])
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

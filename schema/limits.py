@@ -18,7 +18,7 @@ from strawberry.extensions import SchemaExtension
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import ParseFailed, QueryTooComplex
 from schema.caches import cached_parse
-from schema.complexity import FIRM_WIDE, measure_text
+from schema.complexity import FIRM_WIDE, Measure, measure_text
 
 FIRM_WIDE_NAMES = ", ".join(sorted(f"{owner}.{field}" for owner, field in FIRM_WIDE))
 
@@ -75,40 +75,48 @@ class OperationLimits(SchemaExtension):
             context.variables,
             default_first=self.limits.default_page_size,
         )
-        limits = self.limits
-        if found.depth > limits.max_depth:
-            raise QueryTooComplex(
-                f"the operation nests {found.depth} fields deep, more than {limits.max_depth}",
-                limit="depth",
-                depth=found.depth,
-                maximum=limits.max_depth,
-            )
-        if found.aliases > limits.max_aliases:
-            raise QueryTooComplex(
-                f"the document has {found.aliases} aliases, more than {limits.max_aliases}",
-                limit="aliases",
-                aliases=found.aliases,
-                maximum=limits.max_aliases,
-            )
-        if found.firm_wide > limits.max_firm_wide_fields:
-            raise QueryTooComplex(
-                f"the operation selects {found.firm_wide} firm-wide fields ({FIRM_WIDE_NAMES}), "
-                f"more than {limits.max_firm_wide_fields}",
-                limit="firmWideFields",
-                firmWideFields=found.firm_wide,
-                maximum=limits.max_firm_wide_fields,
-            )
-        budget = self._budget()
-        if found.cost > budget:
-            raise QueryTooComplex(
-                f"the operation could return {found.cost:,} objects, over the budget of "
-                f"{budget:,} (pass smaller `first` values to its lists)",
-                limit="cost",
-                cost=found.cost,
-                budget=budget,
-            )
+        refusal = over_limits(found, self.limits, self._role())
+        if refusal is not None:
+            raise refusal
 
-    def _budget(self) -> int:
+    def _role(self) -> str | None:
         principal = getattr(self.execution_context.context, "principal", None)
-        role = getattr(getattr(principal, "role", None), "value", None)
-        return self.limits.role_max_cost.get(role or "", self.limits.max_cost)
+        return getattr(getattr(principal, "role", None), "value", None)
+
+
+def over_limits(
+    found: Measure, limits: GraphQLSettings, role: str | None
+) -> QueryTooComplex | None:
+    """The refusal of an operation measured as ``found`` for a caller of ``role``, if any."""
+    if found.depth > limits.max_depth:
+        return QueryTooComplex(
+            f"the operation nests {found.depth} fields deep, more than {limits.max_depth}",
+            limit="depth",
+            depth=found.depth,
+            maximum=limits.max_depth,
+        )
+    if found.aliases > limits.max_aliases:
+        return QueryTooComplex(
+            f"the document has {found.aliases} aliases, more than {limits.max_aliases}",
+            limit="aliases",
+            aliases=found.aliases,
+            maximum=limits.max_aliases,
+        )
+    if found.firm_wide > limits.max_firm_wide_fields:
+        return QueryTooComplex(
+            f"the operation selects {found.firm_wide} firm-wide fields ({FIRM_WIDE_NAMES}), "
+            f"more than {limits.max_firm_wide_fields}",
+            limit="firmWideFields",
+            firmWideFields=found.firm_wide,
+            maximum=limits.max_firm_wide_fields,
+        )
+    budget = limits.role_max_cost.get(role or "", limits.max_cost)
+    if found.cost > budget:
+        return QueryTooComplex(
+            f"the operation could return {found.cost:,} objects, over the budget of "
+            f"{budget:,} (pass smaller `first` values to its lists)",
+            limit="cost",
+            cost=found.cost,
+            budget=budget,
+        )
+    return None

@@ -31,17 +31,23 @@ class OperationSpan(SchemaExtension):
     def _name_span(self) -> None:
         execution = self.execution_context
         context = execution.context
-        span = trace.get_current_span()
-        if not span.is_recording() or not isinstance(getattr(context, "request", None), Request):
-            return  # no tracing, or a WebSocket's operation (its span is the socket's)
-        kind = execution.operation_type.value
-        name = execution.operation_name or ANONYMOUS
-        span.update_name(f"{kind} {name}")
-        span.set_attribute("graphql.operation.type", kind)
-        span.set_attribute("graphql.operation.name", name)
-        principal = getattr(context, "principal", None)
-        if principal is not None:
-            span.set_attribute("clientgraph.role", principal.role.value)
+        if isinstance(getattr(context, "request", None), Request):  # not a WebSocket's
+            # operation: its span is the socket's
+            kind = execution.operation_type.value
+            name_request_span(kind, execution.operation_name, getattr(context, "principal", None))
+
+
+def name_request_span(kind: str, name: str | None, principal: Any) -> None:
+    """The HTTP request's span named and described after its operation (when traced)."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    name = name or ANONYMOUS
+    span.update_name(f"{kind} {name}")
+    span.set_attribute("graphql.operation.type", kind)
+    span.set_attribute("graphql.operation.name", name)
+    if principal is not None:
+        span.set_attribute("clientgraph.role", principal.role.value)
 
 
 @contextmanager

@@ -29,7 +29,7 @@ class BodyLimit:
         if body is None:
             await self._too_large(scope, receive, send)
         elif body is not _GONE:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         """The whole body, ``None`` once it passes the limit, ``_GONE`` if the client left."""
@@ -65,7 +65,7 @@ def _declared_length(scope: Scope) -> int:
         return 0  # the server refuses a malformed length before we see it
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that gives the app the body already read, then the client's messages."""
     sent = False
 

@@ -42,11 +42,25 @@ async def observed(
             REQUEST_ERRORS.labels(label, getattr(error, "code", None) or "EXCEPTION").inc()
             raise
         finally:
-            REQUEST_SECONDS.labels(label).observe(time.perf_counter() - started)
-            SQL_STATEMENTS.labels(label).observe(statements[0])
+            _timed(label, started, statements[0])
     if result.errors:
         REQUEST_ERRORS.labels(label, _code(result)).inc()
     return result
+
+
+def answered(
+    name: str | None, document: str | None, started: float, statements: int, result: ExecutionResult
+) -> None:
+    """An answer given without ``observed`` around it (the short path), counted as it would."""
+    label = operation_label(operation_name(name, document))
+    _timed(label, started, statements)
+    if result.errors:
+        REQUEST_ERRORS.labels(label, _code(result)).inc()
+
+
+def _timed(label: str, started: float, statements: int) -> None:
+    REQUEST_SECONDS.labels(label).observe(time.perf_counter() - started)
+    SQL_STATEMENTS.labels(label).observe(statements)
 
 
 def _code(result: ExecutionResult) -> str:

@@ -7,25 +7,41 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Hashable
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, get_operation_ast
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    get_operation_ast,
+)
 from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.metrics import COMPILED_READS
+from clientgraph.settings import GraphQLSettings
 from readmodel.db import autocommit
+from readmodel.request_connection import Reads
 from resolvers.access import allowed
 from resolvers.context import Context
 from resolvers.planner import sync_states
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
-from resolvers.response_cache import Counters, Entry, counted_lookup, counters_for, entry_key
+from resolvers.response_cache import (
+    Counters,
+    Entry,
+    ResponseCache,
+    counted_lookup,
+    counters_for,
+    entry_key,
+)
 
 CACHE_SIZE = 512
 log = logging.getLogger(__name__)
@@ -41,8 +57,9 @@ class RawJSON:
     masked: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
+    operation: OperationDefinitionNode
     statement: TextClause  # the plan's, with ``cg_sync`` (sync_states.py)
     binders: list[Any]
     counters: Counters | None  # None: it reads a table no change counter follows
@@ -50,6 +67,7 @@ class _Compiled:
     check: TextClause | None  # a cache hit's statement: the counters and ``cg_sync``
     digest: bytes  # the plan's key, hashed once: the response cache keys by it and the values
     masked: tuple[tuple[str, int], ...]  # a masked path and its flag in the ``masked`` column
+    proven: bool = field(default=False, compare=False)  # answered through the whole pipeline
 
     def answer(self, row: Any) -> RawJSON:
         """The answer of the statement's row: its data, and the masked paths that occurred."""
@@ -94,7 +112,9 @@ def _plan(
             check = text(f"SELECT {counters.columns}, {sync}")
         digest = hashlib.sha256(repr(key).encode()).digest()
         statement = text(f"{plan.sql}, {sync}")
-        found = _Compiled(statement, plan.binders, counters, counted, check, digest, plan.masked)
+        found = _Compiled(
+            operation, statement, plan.binders, counters, counted, check, digest, plan.masked
+        )
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -105,9 +125,40 @@ def _plan(
 
 def plan_key(query: str, operation_name: str | None, ctx: Context) -> Hashable:
     """(document, operation, dialect, the caller's rule set: role and rows)."""
-    scope = ctx.scope
-    rules = (ctx.principal.role, ctx.principal.row_scoped, scope.accounts, scope.owner)
-    return (query, operation_name, ctx.engine.dialect.name, rules)
+    return rules_key(query, operation_name, ctx.engine.dialect.name, ctx.principal, ctx.scope)
+
+
+def rules_key(
+    query: str, operation_name: str | None, dialect: str, principal: Any, scope: Any
+) -> Hashable:
+    rules = (principal.role, principal.row_scoped, scope.accounts, scope.owner)
+    return (query, operation_name, dialect, rules)
+
+
+def proven(key: Hashable) -> _Compiled | None:
+    """The plan of ``key`` (``rules_key``) once the whole pipeline (documents, parse,
+    validation, limits, access) has answered a request of it with this plan; ``None``
+    otherwise. The gateway's short path (gateway/short_path.py) answers only such plans."""
+    found = _plans.get(key)
+    return found if isinstance(found, _Compiled) and found.proven else None
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """What running a plan needs of its request."""
+
+    reader: Reads
+    limits: GraphQLSettings
+    today: date
+    outlook_window: int
+    cache: ResponseCache | None
+    state: Any  # the request's ASGI state: the answer's ``sync_state`` rows are kept there
+
+    @classmethod
+    def of(cls, ctx: Context) -> PlanRun:
+        window = ctx.forecasts.outlook_window_days
+        state = getattr(ctx.request, "state", None)
+        return cls(ctx.reader, ctx.limits, ctx.today, window, ctx.response_cache, state)
 
 
 async def compiled_data(
@@ -122,8 +173,23 @@ async def compiled_data(
 
     Never raises: whatever goes wrong here, the per-field path answers (an unexpected error is
     logged and counted as ``failed``)."""
+    return await _counted(_compiled(schema, document, query, operation_name, variables, ctx))
+
+
+async def proven_data(
+    schema: GraphQLSchema, compiled: _Compiled, variables: dict[str, Any] | None, run: PlanRun
+) -> RawJSON | None:
+    """``compiled_data`` of a proven plan (``proven``), for the gateway's short path: the same
+    statement and checks; ``None`` when the whole pipeline must answer. Counted by the short
+    path's own outcomes (``clientgraph_graphql_short_path``), not as an offer to the planner."""
+    return await _counted(run_plan(schema, compiled, variables, run), offered=False)
+
+
+async def _counted(
+    answering: Awaitable[tuple[str, RawJSON | None]], *, offered: bool = True
+) -> RawJSON | None:
     try:
-        outcome, data = await _compiled(schema, document, query, operation_name, variables, ctx)
+        outcome, data = await answering
     except DBAPIError as error:  # a guard failing on purpose (stale figures, a bad cursor, a
         # stored value the schema's enum lacks): expected, so one line at debug, no traceback
         log.debug(
@@ -134,7 +200,8 @@ async def compiled_data(
     except Exception:
         log.exception("compiled read failed; answered field by field")
         outcome, data = "failed", None
-    COMPILED_READS.labels(outcome).inc()
+    if offered:
+        COMPILED_READS.labels(outcome).inc()
     return data
 
 
@@ -153,47 +220,59 @@ async def _compiled(
     compiled = _plan(schema, document, key, operation, ctx)
     if compiled is _NOT_COMPILED:
         return "not_compiled", None
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    outcome, data = await run_plan(schema, compiled, variables, PlanRun.of(ctx))
+    if outcome == "compiled":
+        compiled.proven = True
+    return outcome, data
+
+
+async def run_plan(
+    schema: GraphQLSchema, compiled: _Compiled, variables: dict[str, Any] | None, run: PlanRun
+) -> tuple[str, RawJSON | None]:
+    """One request of a compiled plan: its variables bound, its statement run (through the
+    response cache when there is one); ``fallback`` when this request needs the per-field path.
+    Raises what the database raises."""
+    definitions = compiled.operation.variable_definitions or ()
+    coerced = get_variable_values(schema, definitions, variables or {})
     if isinstance(coerced, list):  # the per-field path reports the variables' errors
         return "fallback", None
-    binding = Binding(coerced, ctx.limits, ctx.today, ctx.forecasts.outlook_window_days)
+    binding = Binding(coerced, run.limits, run.today, run.outlook_window)
     params: dict[str, Any] = {}
     try:
         for bind in compiled.binders:
             bind(binding, params)
     except Fallback:
         return "fallback", None
-    cache = ctx.response_cache
-    if cache is None or compiled.counters is None:
+    if run.cache is None or compiled.counters is None:
         # no BEGIN / ROLLBACK: one statement is one snapshot (answer, counters, sync_state)
-        async with autocommit(ctx.reader) as conn:
+        async with autocommit(run.reader) as conn:
             row = (await conn.execute(compiled.statement, params)).one()
         if row.fallback:
             return "fallback", None
-        _keep_sync_states(ctx, row)
+        _keep_sync_states(run, row)
         return "compiled", compiled.answer(row)
     cached = entry_key(compiled.digest, params)  # not the document's text again per request
-    return await _cached(compiled, cached, params, ctx)
+    return await _cached(compiled, cached, params, run)
 
 
 async def _cached(
-    compiled: _Compiled, key: Hashable, params: dict[str, Any], ctx: Context
+    compiled: _Compiled, key: Hashable, params: dict[str, Any], run: PlanRun
 ) -> tuple[str, RawJSON | None]:
     """Through the response cache (resolvers/response_cache.py): a kept answer whose tables'
     counters are unchanged costs one statement on ``change_counter`` (which also reads the
     answer's freshness); otherwise the statement runs with the counters read in its snapshot,
     and a compiled answer is kept."""
-    cache, counters = ctx.response_cache, compiled.counters
+    cache, counters = run.cache, compiled.counters
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
-    async with autocommit(ctx.reader) as conn:
+    async with autocommit(run.reader) as conn:
         if entry is not None:
             checked = (await conn.execute(compiled.check)).one()
             now = counters.of(checked)
             counted_lookup(now == entry.counters)
             if now == entry.counters:
-                _keep_sync_states(ctx, checked)
+                _keep_sync_states(run, checked)
                 return "compiled", RawJSON(entry.data, entry.masked)
         else:
             counted_lookup(False)
@@ -203,12 +282,11 @@ async def _cached(
         return "fallback", None
     answer = compiled.answer(row)
     cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
-    _keep_sync_states(ctx, row)
+    _keep_sync_states(run, row)
     return "compiled", answer
 
 
-def _keep_sync_states(ctx: Context, row: Any) -> None:
+def _keep_sync_states(run: PlanRun, row: Any) -> None:
     """The answer's ``sync_state`` rows, for its ``extensions.freshness`` (same snapshot)."""
-    state = getattr(ctx.request, "state", None)
-    if state is not None:
-        state.sync_rows = sync_states.rows(row.cg_sync)
+    if run.state is not None:
+        run.state.sync_rows = sync_states.rows(row.cg_sync)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,13 +26,22 @@ def column(d: Dialect) -> str:
     return f"(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows}) AS cg_sync"
 
 
-def rows(text: str | Any) -> list[SimpleNamespace]:
-    """The column's rows, with the attributes ``SourceState.from_row`` reads."""
-    values = json.loads(text) if isinstance(text, str) else text
-    return [
+def rows(text: str | Any) -> tuple[SimpleNamespace, ...]:
+    """The column's rows, with the attributes ``SourceState.from_row`` reads (read only)."""
+    return _parsed(text) if isinstance(text, str) else _rows(text)
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> tuple[SimpleNamespace, ...]:
+    """The same text between two syncs: parsed once (it is a few kB per answer)."""
+    return _rows(json.loads(text))
+
+
+def _rows(values: Any) -> tuple[SimpleNamespace, ...]:
+    return tuple(
         SimpleNamespace(
             **{k: row[k] for k in PLAIN},
             **{k: None if row[k] is None else datetime.fromisoformat(row[k]) for k in TIMES},
         )
         for row in values
-    ]
+    )

@@ -1,0 +1,144 @@
+"""The short path: a query the whole pipeline has already answered with one compiled
+statement is answered again without strawberry's per-request machinery.
+
+The first request of a (document, operation, dialect, rule set) goes the whole way (documents,
+parse, validation, limits, access, ``schema/compiled.py``); when the planner answered it, its
+plan is *proven* (``resolvers.planner.proven``). A later request with the same key, as a plain
+JSON POST (``query``, ``variables``, ``operationName`` and nothing else; no consistency token;
+not an event stream; a role not held to trusted documents), is answered here:
+
+  limits measured for its variables (``schema.limits.over_limits``, the same measure and
+  budget) → the plan's variables coerced and bound → one statement (``proven_data``: the same
+  code, response cache and counts) → ``process_result`` and ``encode_json`` of the endpoint
+  (masked paths, freshness, media type, status) → the same bytes.
+
+Whatever it does not answer — any limit over, a variable that does not coerce, a statement
+that needs the per-field path, any refusal — it leaves to the whole pipeline, untouched (the
+body is replayed), which then gives the error or the per-field answer; a plan that needed
+that loses its proof until the pipeline answers it compiled again. Authentication and rate
+limits run before either path (``gateway/graphql.py``); the operation's span name, its
+metrics (latency, statements, errors by operation name) and its deadline are the pipeline's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError, get_operation_ast
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import ExecutionResult
+
+from clientgraph.access.principal import Principal
+from clientgraph.metrics import SHORT_PATH, counting_sql
+from gateway.consistency import HEADER as CONSISTENCY_HEADER
+from gateway.http_input import as_negotiated
+from gateway.ops.request_metrics import answered
+from readmodel.reads.scope import RowScope
+from readmodel.request_connection import RequestConnection
+from resolvers.planner import PlanRun, proven, proven_data, rules_key
+from schema.caches import cached_parse
+from schema.complexity import measure_text
+from schema.limits import over_limits
+from schema.tracing import name_request_span
+
+KEYS = frozenset({"query", "variables", "operationName"})
+"""What a body may hold to take the short path (``extensions``, ``documentId``: the pipeline)."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def asked(request: Request, body: bytes) -> Asked | None:
+    """The request's document, variables and operation name, when it may take the short path."""
+    headers = request.headers
+    if request.method != "POST" or headers.get(CONSISTENCY_HEADER):
+        return None
+    if headers.get("content-type", "").split(";", 1)[0].strip().lower() != "application/json":
+        return None
+    try:
+        value = json.loads(body.decode("utf-8"))  # as strictly as the pipeline: UTF-8 only
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or not value.keys() <= KEYS:
+        return None
+    query, variables, name = value.get("query"), value.get("variables"), value.get("operationName")
+    if not isinstance(query, str) or not isinstance(variables, dict | None):
+        return None
+    if not isinstance(name, str | None):
+        return None
+    return Asked(query, variables, name)
+
+
+async def answer(endpoint: Any, request: Request, principal: Principal) -> Response | None:
+    """The answer to ``request`` by the short path, or ``None``: the pipeline answers it.
+
+    ``endpoint`` is the GraphQL endpoint (its schema, ``process_result`` and ``encode_json``
+    make the answer exactly as for the pipeline)."""
+    state = request.app.state
+    limits = state.settings.graphql
+    if not limits.compiled_reads or principal.role.value in state.documents.trusted_only_roles:
+        return None
+    found = asked(request, await request.body())
+    if found is None:
+        return None
+    try:
+        document = cached_parse(found.query, limits.max_tokens)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, found.operation_name)
+    if operation is None:
+        return None
+    name = None if operation.name is None else operation.name.value  # as execution names it
+    scope = RowScope(accounts=principal.accounts, owner=principal.owner)
+    compiled = proven(rules_key(found.query, name, state.engine.dialect.name, principal, scope))
+    if compiled is None:
+        return None
+    schema = endpoint.schema
+    measured = measure_text(
+        schema._schema,
+        found.query,
+        document,
+        found.operation_name,
+        found.variables,
+        default_first=limits.default_page_size,
+    )
+    if over_limits(measured, limits, principal.role.value) is not None:
+        SHORT_PATH.labels("pipeline").inc()  # which gives the error
+        return None
+    now = state.clock()
+    request.state.reads = RequestConnection(state.engine)
+    window = state.settings.forecasts.outlook_window_days
+    run = PlanRun(
+        request.state.reads, limits, now.date(), window, state.response_cache, request.state
+    )
+    started = time.perf_counter()
+    with counting_sql() as statements:
+        try:
+            async with asyncio.timeout(schema.request_timeout):
+                data = await proven_data(schema._schema, compiled, found.variables, run)
+        except TimeoutError:
+            compiled.proven = False
+            result = schema.timed_out()
+        else:
+            if data is None:
+                compiled.proven = False  # the pipeline answers, and proves it again if it can
+                SHORT_PATH.labels("pipeline").inc()
+                return None
+            masked = {"masked": sorted(set(data.masked))} if data.masked else None
+            result = ExecutionResult(data=data, errors=None, extensions=masked)  # type: ignore[arg-type]
+    answered(found.operation_name, found.query, started, statements[0], result)
+    SHORT_PATH.labels("answered").inc()
+    name_request_span("query", name, principal)
+    body = endpoint.encode_json(await endpoint.process_result(request, result))
+    response = Response(body, media_type="application/json")
+    as_negotiated(request, response)
+    return response
