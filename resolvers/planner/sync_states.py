@@ -23,7 +23,8 @@ def column(d: Dialect) -> str:
     pairs = [(name, f"cg_s.{name}") for name in PLAIN]
     pairs += [(name, d.utc_time(f"cg_s.{name}")) for name in TIMES]
     rows = f"(SELECT * FROM sync_state ORDER BY {ORDER}) cg_s"
-    return f"(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows}) AS cg_sync"
+    # as text (not decoded by the driver): the same text between two syncs is parsed once
+    return f"{d.json_text(f'(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows})')} AS cg_sync"
 
 
 def rows(text: str | Any) -> tuple[SimpleNamespace, ...]:
