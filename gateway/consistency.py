@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from readmodel.db import autocommit
 from readmodel.reads.freshness import SourceState, behind, source_states, sync_states
 from readmodel.request_connection import Reads
 from resolvers.commands.tokens import command_id_of
+from resolvers.planner.sync_states import states as statement_states
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +104,9 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     state = connection.app.state
     now: datetime = state.clock()
     try:
-        read = getattr(connection.state, "sync_rows", None)  # by the compiled answer's statement
+        read = getattr(connection.state, "sync_text", None)  # by the compiled answer's statement
         if read is not None:
-            states = source_states(read, state.sync_objects)
+            states: Sequence[SourceState] = statement_states(read, state.sync_objects)
         else:  # through the request's reads (a connection at a time; gateway/graphql.py), if any
             reads = getattr(connection.state, "reads", None) or state.engine
             states = await _states(reads, state.sync_objects)

@@ -139,7 +139,9 @@ class GraphQLEndpoint(StrictGraphQL):
             request.state.consistency = await wait_for_tokens(request)
             principal = getattr(request.state, PRINCIPAL, None) or NOBODY  # NOBODY: the IDE page
             context = build_context(request, principal, getattr(request.state, READS, None))
-            context.compiled_reads = request.app.state.settings.graphql.compiled_reads
+            settings = request.app.state.settings.graphql  # the short path may have tried it
+            tried = getattr(request.state, "compiled_tried", False)
+            context.compiled_reads = settings.compiled_reads and not tried
             context.response_cache = getattr(request.app.state, "response_cache", None)
             return context
         return build_context(request, NOBODY)  # until connection_init is authenticated

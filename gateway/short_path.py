@@ -12,12 +12,15 @@ not an event stream; a role not held to trusted documents), is answered here:
   code, response cache and counts) → ``process_result`` and ``encode_json`` of the endpoint
   (masked paths, freshness, media type, status) → the same bytes.
 
-Whatever it does not answer — any limit over, a variable that does not coerce, a statement
-that needs the per-field path, any refusal — it leaves to the whole pipeline, untouched (the
-body is replayed), which then gives the error or the per-field answer; a plan that needed
-that loses its proof until the pipeline answers it compiled again. Authentication and rate
-limits run before either path (``gateway/graphql.py``); the operation's span name, its
-metrics (latency, statements, errors by operation name) and its deadline are the pipeline's.
+Whatever it does not answer — any limit over, a variable that does not coerce, values or rows
+that need the per-field path — it leaves to the whole pipeline, untouched (the body is
+replayed), which then gives the error or the per-field answer; after a statement of its own,
+the pipeline answers per field without running it again, within the same deadline
+(``request.state.deadline``, kept by ``schema.build.ClientGraphSchema.execute``). A proof is
+never withdrawn: one caller's values cannot slow the plan down for the others. Authentication
+and rate limits run before either path (``gateway/graphql.py``); the operation's span name
+and its metrics (latency, statements, errors by operation name) are the pipeline's; a
+statement of the short path that the pipeline then answers is not in them.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
 
     ``endpoint`` is the GraphQL endpoint (its schema, ``process_result`` and ``encode_json``
     make the answer exactly as for the pipeline)."""
+    started = time.perf_counter()
     state = request.app.state
     limits = state.settings.graphql
     if not limits.compiled_reads or principal.role.value in state.documents.trusted_only_roles:
@@ -120,17 +124,17 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
     run = PlanRun(
         request.state.reads, limits, now.date(), window, state.response_cache, request.state
     )
-    started = time.perf_counter()
+    # the request's one deadline: the pipeline keeps it if it has to answer after all
+    request.state.deadline = asyncio.get_running_loop().time() + schema.request_timeout
     with counting_sql() as statements:
         try:
-            async with asyncio.timeout(schema.request_timeout):
+            async with asyncio.timeout_at(request.state.deadline):
                 data = await proven_data(schema._schema, compiled, found.variables, run)
         except TimeoutError:
-            compiled.proven = False
             result = schema.timed_out()
         else:
-            if data is None:
-                compiled.proven = False  # the pipeline answers, and proves it again if it can
+            if data is None:  # these values or rows need the per-field path: the pipeline
+                request.state.compiled_tried = True  # answers per field, without a second try
                 SHORT_PATH.labels("pipeline").inc()
                 return None
             masked = {"masked": sorted(set(data.masked))} if data.masked else None

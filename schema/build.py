@@ -51,10 +51,19 @@ class ClientGraphSchema(strawberry.federation.Schema):
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
-            async with asyncio.timeout(self.request_timeout):
+            async with asyncio.timeout_at(self._deadline(kwargs.get("context_value"))):
                 return await super().execute(*args, **kwargs)
         except TimeoutError:
             return self.timed_out()
+
+    def _deadline(self, context: Any) -> float:
+        """``request_timeout`` from now, or the request's own deadline if it has one already
+        (the short path's, when it left the request to this pipeline: gateway/short_path.py)."""
+        state = getattr(getattr(context, "request", None), "state", None)
+        deadline = getattr(state, "deadline", None)
+        if isinstance(deadline, float):
+            return deadline
+        return asyncio.get_running_loop().time() + self.request_timeout
 
     def timed_out(self) -> ExecutionResult:
         """The result of an operation stopped at ``request_timeout``."""

@@ -40,6 +40,7 @@ from graphql import (
     get_named_type,
     value_from_ast,
 )
+from graphql.execution.values import get_variable_values
 from graphql.pyutils import Undefined
 
 DEFAULT_LIST_CAP = 10
@@ -106,7 +107,7 @@ def measure(
     if chosen is None:
         return Measure(0, aliases, 0)
     root = schema.get_root_type(chosen.operation)
-    walk = _Walk(schema, fragments, dict(variables or {}), default_first)
+    walk = _Walk(schema, fragments, _coerced(schema, chosen, variables), default_first)
     cost, levels = walk.selection(chosen.selection_set, root, 0, frozenset())
     return Measure(max(levels - 1, 0), aliases, cost, walk.firm_wide)  # root fields: depth 0
 
@@ -144,6 +145,17 @@ def measure_text(
     else:
         _memo.move_to_end(key)
     return found
+
+
+def _coerced(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The variables as execution will see them: coerced (``100.0`` for an ``Int`` is 100) and
+    with the operation's defaults (``$first: Int = 100``); as sent when they do not coerce
+    (execution then refuses them, so nothing runs whatever they cost)."""
+    definitions = operation.variable_definitions or ()
+    coerced = get_variable_values(schema, definitions, dict(variables or {}))
+    return dict(variables or {}) if isinstance(coerced, list) else dict(coerced.coerced)
 
 
 def _named(operation: OperationDefinitionNode, name: str) -> bool:

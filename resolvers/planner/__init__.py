@@ -140,7 +140,10 @@ def proven(key: Hashable) -> _Compiled | None:
     validation, limits, access) has answered a request of it with this plan; ``None``
     otherwise. The gateway's short path (gateway/short_path.py) answers only such plans."""
     found = _plans.get(key)
-    return found if isinstance(found, _Compiled) and found.proven else None
+    if not isinstance(found, _Compiled) or not found.proven:
+        return None
+    _plans.move_to_end(key)  # in use: the last to be dropped
+    return found
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,7 @@ async def _cached(
 
 
 def _keep_sync_states(run: PlanRun, row: Any) -> None:
-    """The answer's ``sync_state`` rows, for its ``extensions.freshness`` (same snapshot)."""
+    """The answer's ``sync_state`` rows (JSON text), for its ``extensions.freshness`` (same
+    snapshot): ``sync_states.states`` reads them."""
     if run.state is not None:
-        run.state.sync_rows = sync_states.rows(row.cg_sync)
+        run.state.sync_text = row.cg_sync

@@ -11,6 +11,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
+from readmodel.reads.freshness import SourceState, source_states
 from resolvers.planner.dialect import Dialect
 
 TIMES = ("last_success_at", "last_attempt_at", "paused_until")
@@ -27,22 +28,19 @@ def column(d: Dialect) -> str:
     return f"{d.json_text(f'(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows})')} AS cg_sync"
 
 
-def rows(text: str | Any) -> tuple[SimpleNamespace, ...]:
-    """The column's rows, with the attributes ``SourceState.from_row`` reads (read only)."""
-    return _parsed(text) if isinstance(text, str) else _rows(text)
-
-
 @lru_cache(maxsize=16)
-def _parsed(text: str) -> tuple[SimpleNamespace, ...]:
-    """The same text between two syncs: parsed once (it is a few kB per answer)."""
-    return _rows(json.loads(text))
+def states(text: str, expected: tuple[tuple[str, str], ...]) -> tuple[SourceState, ...]:
+    """The column's rows as ``readmodel.reads.freshness.source_states`` makes them from
+    ``sync_state`` (a NEVER state for each ``expected`` pair without a row), computed once per
+    text: between two syncs every answer carries the same one (a few kB)."""
+    return tuple(source_states(_rows(json.loads(text)), expected))
 
 
-def _rows(values: Any) -> tuple[SimpleNamespace, ...]:
-    return tuple(
+def _rows(values: Any) -> list[SimpleNamespace]:
+    return [
         SimpleNamespace(
             **{k: row[k] for k in PLAIN},
             **{k: None if row[k] is None else datetime.fromisoformat(row[k]) for k in TIMES},
         )
         for row in values
-    )
+    ]

@@ -266,12 +266,17 @@ async def test_outcomes_are_counted(paths: TwoPaths) -> None:
     view = UNIFIED_VIEW + "\n# a text no other test asks: its plan is new"
     await ask(admin, view, inside)  # compiled, and so proven
     await ask(admin, NOT_COMPILED + " ", {})
-    await ask(admin, view, {"id": to_global_id("Account", 10**6)})
-    # the third: the short path's statement says fallback (no such row), then the pipeline's
-    assert {n: outcome(n) - before[n] for n in names} == dict.fromkeys(names, 1.0)
+    missing = await ask(admin, view, {"id": to_global_id("Account", 10**6)})
+    # the third: the short path's statement says fallback (no such row); the pipeline then
+    # answers per field, without offering the statement to the planner a second time
+    assert {n: outcome(n) - before[n] for n in names} == {
+        "compiled": 1.0,
+        "not_compiled": 1.0,
+        "fallback": 0.0,
+    }
     assert {n: short(n) - v for n, v in short_before.items()} == {"answered": 0, "pipeline": 1}
-    await ask(admin, view, inside)  # proven again by the pipeline
-    await ask(admin, view, inside)  # the short path
+    assert missing.statements >= 1 and "errors" in dict(missing.body)
+    await ask(admin, view, inside)  # the proof stays: the short path
     assert short("answered") - short_before["answered"] == 1
 
 

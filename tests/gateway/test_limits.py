@@ -145,6 +145,24 @@ async def test_the_cost_follows_first_so_a_smaller_page_fits(firm: Firm) -> None
     assert "errors" not in fits
 
 
+async def test_the_cost_is_of_the_values_execution_will_use(firm: Firm) -> None:
+    """``100.0`` for an ``Int`` runs as 100 and a variable's own default runs when none is
+    sent: both are measured as what runs, never as the default page size."""
+    sent = "query($n: Int) { accounts(first: $n) { nodes { invoices { payments { id } } } } }"
+    defaulted = (
+        "query($n: Int = 100) { accounts(first: $n) { nodes { invoices { payments { id } } } } }"
+    )
+    async with running_app(firm.url, max_cost=100_000) as app, http_client(app) as client:
+        as_float = await client.post("/graphql", json={"query": sent, "variables": {"n": 100.0}})
+        by_default = await client.post("/graphql", json={"query": defaulted})
+        fits = await client.post("/graphql", json={"query": defaulted, "variables": {"n": 1}})
+    cost = 1 + 100 * (1 + 1 + 100 * (1 + 100 * 1))
+    for refused in (as_float.json(), by_default.json()):
+        assert error_codes(refused) == ["QUERY_TOO_COMPLEX"]
+        assert refused["errors"][0]["extensions"]["cost"] == cost
+    assert "errors" not in fits.json()
+
+
 async def test_a_nested_lists_after_does_not_change_its_cost(firm: Firm) -> None:
     """A page after an item holds at most ``first`` items too: the cost is ``first``'s."""
     plain = "{ accounts(first: 100) { nodes { invoices { payments { id } } } } }"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.metrics import SHORT_PATH, SQL_STATEMENTS, operation_label
 from clientgraph.settings import GraphQLSettings
 from readmodel import trusted_documents
+from readmodel.db import count_statements
 from tests.conftest import FIRM_NOW, http_client
 from tests.gateway.test_authentication import _two_clients, gateway, new_key
 from tests.resolvers.commands.world import gid
@@ -149,3 +150,35 @@ async def test_its_answers_are_counted_under_their_operation(engine: AsyncEngine
     assert short("answered") == answered + 2
     total, count = statements()
     assert (total - before[0], count - before[1]) == (2.0, 2.0)
+
+
+ONE = "query One%s($id: ID!) { account(id: $id) { name } }"
+
+
+async def test_values_it_cannot_answer_cost_no_second_statement(engine: AsyncEngine) -> None:
+    """A proven plan asked for a record that is not there: the statement says the per-field
+    path must answer (NOT_FOUND is its), and the pipeline does so without running the
+    statement again — as many statements as when the pipeline alone answers — and the proof
+    stays for the next caller."""
+    ids = await _two_clients(engine)
+    admin = await new_key(engine, "admin")
+    missing = gid("Account", 10**6)
+    async with gateway(engine) as app, http_client(app) as client:
+        seen = count_statements(app.state.engine)
+        await post(
+            client, admin, {"query": ONE % "Late", "variables": {"id": gid("Account", ids["acme"])}}
+        )
+        seen.clear()
+        late = await post(client, admin, {"query": ONE % "Late", "variables": {"id": missing}})
+        by_short_path = len(seen)
+        seen.clear()
+        alone = await post(client, admin, {"query": ONE % "Latf", "variables": {"id": missing}})
+        by_pipeline = len(seen)
+        before = short("answered")
+        found = await post(
+            client, admin, {"query": ONE % "Late", "variables": {"id": gid("Account", ids["acme"])}}
+        )
+    assert late.json() == alone.json()
+    assert late.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert by_short_path == by_pipeline
+    assert short("answered") == before + 1 and found.json()["data"]["account"]["name"] == "Acme"
