@@ -30,8 +30,10 @@ One machine runs everything: PostgreSQL 15, the servers and `wrk`.
 **What is compared, side by side in the same run.** *clientgraph*: one gateway process
 (`clientgraph serve`) as users run it: the compiled read path on (resolvers/planner: the
 operation becomes one SQL statement whose JSON is the body; figures and health read from the
-stored figures, refreshed as of today before the load as the daily job does), its response
-cache **off** (*cold*: every request runs its statement). *clientgraph_warm*: a second gateway
+stored figures, refreshed as of today before the load as the daily job does; wrk repeats one
+request, so after the first every request takes the short path, gateway/short_path.py: the
+proven plan's statement without strawberry's per-request machinery), its response cache
+**off** (*cold*: every request runs its statement). *clientgraph_warm*: a second gateway
 with the response cache on (64 MiB): wrk repeats one request, so every request after the first
 is a hit (one statement on `change_counter`, none on the read model). *clientgraph_sqlite*: the
 embedded default — the same firm seeded into a SQLite file (`BENCH_SQLITE_DIR`, default
