@@ -155,7 +155,7 @@ class PlanRun:
     today: date
     outlook_window: int
     cache: ResponseCache | None
-    state: Any  # the request's ASGI state: the answer's ``sync_state`` rows are kept there
+    state: Any  # the request's ASGI state: the answer's ``sync_state`` text is kept there
 
     @classmethod
     def of(cls, ctx: Context) -> PlanRun:
