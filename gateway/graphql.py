@@ -84,6 +84,7 @@ class GraphQLEndpoint(StrictGraphQL):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
+            events = _asks_for_events(request)
             if not self._asks_for_ide(request):
                 try:
                     principal = await _authenticate(request, request.headers.get("authorization"))
@@ -100,13 +101,13 @@ class GraphQLEndpoint(StrictGraphQL):
                     answer = await sse_single.handle(request, principal, self._start_single)
                     await answer(scope, receive, send)
                     return
-                if not _asks_for_events(request):  # a plan already proven: gateway/short_path.py
+                if not events:  # a plan already proven: gateway/short_path.py
                     short = await short_path.answer(self, request, principal)
                     if short is not None:
                         await short(scope, receive, send)
                         return
                     receive = replay(await request.body(), receive)  # read: the pipeline's again
-            if not _asks_for_events(request):
+            if not events:
                 # the request's reads, a connection at a time; an event stream lasts as long as its
                 # subscription, so its reads take a pooled connection each, as they go
                 scope.setdefault("state", {})[READS] = RequestConnection(request.app.state.engine)

@@ -41,7 +41,6 @@ from clientgraph.metrics import SHORT_PATH, counting_sql
 from gateway.consistency import HEADER as CONSISTENCY_HEADER
 from gateway.http_input import as_negotiated
 from gateway.ops.request_metrics import answered
-from readmodel.reads.scope import RowScope
 from readmodel.request_connection import RequestConnection
 from resolvers.planner import PlanRun, proven, proven_data, rules_key
 from schema.caches import cached_parse
@@ -102,8 +101,7 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
     if operation is None:
         return None
     name = None if operation.name is None else operation.name.value  # as execution names it
-    scope = RowScope(accounts=principal.accounts, owner=principal.owner)
-    compiled = proven(rules_key(found.query, name, state.engine.dialect.name, principal, scope))
+    compiled = proven(rules_key(found.query, name, state.engine.dialect.name, principal))
     if compiled is None:
         return None
     schema = endpoint.schema
@@ -111,7 +109,7 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
         schema._schema,
         found.query,
         document,
-        found.operation_name,
+        name,  # as the pipeline measures it: the same remembered measure
         found.variables,
         default_first=limits.default_page_size,
     )

@@ -123,16 +123,10 @@ def _plan(
     return found
 
 
-def plan_key(query: str, operation_name: str | None, ctx: Context) -> Hashable:
-    """(document, operation, dialect, the caller's rule set: role and rows)."""
-    return rules_key(query, operation_name, ctx.engine.dialect.name, ctx.principal, ctx.scope)
-
-
-def rules_key(
-    query: str, operation_name: str | None, dialect: str, principal: Any, scope: Any
-) -> Hashable:
-    rules = (principal.role, principal.row_scoped, scope.accounts, scope.owner)
-    return (query, operation_name, dialect, rules)
+def rules_key(query: str, operation_name: str | None, dialect: str, principal: Any) -> Hashable:
+    """(document, operation, dialect, the caller's rule set): a context's row scope is its
+    principal's accounts and owner (gateway/context.py), so its role and those name the set."""
+    return (query, operation_name, dialect, (principal.role, principal.accounts, principal.owner))
 
 
 def proven(key: Hashable) -> _Compiled | None:
@@ -219,7 +213,7 @@ async def _compiled(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return "not_compiled", None
-    key = plan_key(query, operation_name, ctx)
+    key = rules_key(query, operation_name, ctx.engine.dialect.name, ctx.principal)
     compiled = _plan(schema, document, key, operation, ctx)
     if compiled is _NOT_COMPILED:
         return "not_compiled", None

@@ -47,9 +47,10 @@ async def ask(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) 
     return Answer(response.status_code, ordered(response.text), statements, content_type)
 
 
-def short_path_answers() -> float:
-    """How many answers the gateway's short path gave so far (gateway/short_path.py)."""
-    return REGISTRY.get_sample_value(f"{SHORT_PATH._name}_total", {"outcome": "answered"}) or 0.0
+def short_path_answers(outcome: str = "answered") -> float:
+    """How many requests of proven plans the gateway's short path (gateway/short_path.py)
+    answered so far, or (``pipeline``) left to the pipeline."""
+    return REGISTRY.get_sample_value(f"{SHORT_PATH._name}_total", {"outcome": outcome}) or 0.0
 
 
 async def ask_twice(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Answer:

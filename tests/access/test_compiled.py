@@ -254,13 +254,9 @@ async def test_outcomes_are_counted(paths: TwoPaths) -> None:
         )
         return found or 0.0
 
-    def short(name: str) -> float:
-        found = REGISTRY.get_sample_value("clientgraph_graphql_short_path_total", {"outcome": name})
-        return found or 0.0
-
     names = ("compiled", "not_compiled", "fallback")
     before = {n: outcome(n) for n in names}
-    short_before = {n: short(n) for n in ("answered", "pipeline")}
+    short_before = {n: short_path_answers(n) for n in ("answered", "pipeline")}
     admin = paths.compiled[Role.ADMIN]
     inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
     view = UNIFIED_VIEW + "\n# a text no other test asks: its plan is new"
@@ -274,10 +270,13 @@ async def test_outcomes_are_counted(paths: TwoPaths) -> None:
         "not_compiled": 1.0,
         "fallback": 0.0,
     }
-    assert {n: short(n) - v for n, v in short_before.items()} == {"answered": 0, "pipeline": 1}
+    assert {n: short_path_answers(n) - v for n, v in short_before.items()} == {
+        "answered": 0,
+        "pipeline": 1,
+    }
     assert missing.statements >= 1 and "errors" in dict(missing.body)
     await ask(admin, view, inside)  # the proof stays: the short path
-    assert short("answered") - short_before["answered"] == 1
+    assert short_path_answers() - short_before["answered"] == 1
 
 
 MASKED_PAGE = """

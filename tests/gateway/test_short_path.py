@@ -12,10 +12,11 @@ import httpx
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from clientgraph.metrics import SHORT_PATH, SQL_STATEMENTS, operation_label
+from clientgraph.metrics import SQL_STATEMENTS, operation_label
 from clientgraph.settings import GraphQLSettings
 from readmodel import trusted_documents
 from readmodel.db import count_statements
+from tests.access.compiled import short_path_answers
 from tests.conftest import FIRM_NOW, http_client
 from tests.gateway.test_authentication import _two_clients, gateway, new_key
 from tests.resolvers.commands.world import gid
@@ -25,11 +26,6 @@ PAGE = """query Page%s($first: Int) {
 }
 """
 UNCHANGING = ("date", "traceparent")  # the only headers that differ from answer to answer
-
-
-def short(outcome: str) -> float:
-    found = REGISTRY.get_sample_value(f"{SHORT_PATH._name}_total", {"outcome": outcome})
-    return found or 0.0
 
 
 async def post(
@@ -51,11 +47,11 @@ async def test_a_proven_plan_is_answered_with_the_pipelines_bytes(engine: AsyncE
     media = "application/graphql-response+json"
     async with gateway(engine) as app, http_client(app) as client:
         for key, accept in ((admin, "application/json"), (partner, media)):
-            before = short("answered")
+            before = short_path_answers("answered")
             first = await post(client, key, body, accept=accept)
-            assert short("answered") == before  # the pipeline's: it proves the plan
+            assert short_path_answers("answered") == before  # the pipeline's: it proves the plan
             again = await post(client, key, body, accept=accept)
-            assert short("answered") == before + 1
+            assert short_path_answers("answered") == before + 1
             assert again.content == first.content and again.status_code == 200
             assert _headers(again) == _headers(first)
             assert again.headers["content-type"].startswith(accept)
@@ -72,7 +68,7 @@ async def test_the_guards_before_it_still_hold(engine: AsyncEngine) -> None:
     limits = GraphQLSettings(trusted_documents_only_roles=[], max_cost=60)
     async with gateway(engine, graphql=limits) as app, http_client(app) as client:
         await post(client, admin, body)  # proven
-        before = {o: short(o) for o in ("answered", "pipeline")}
+        before = {o: short_path_answers(o) for o in ("answered", "pipeline")}
         nobody = await post(client, None, body)
         revoked_like = await post(client, "cg_not-a-key", body)
         over = await post(client, admin, {**body, "variables": {"first": 50}})
@@ -97,8 +93,8 @@ async def test_the_guards_before_it_still_hold(engine: AsyncEngine) -> None:
         assert ran.json()["data"]["accounts"]["totalCount"] == 2, ran.text
     # the limit was over before the statement; the variable refused when bound; the others
     # never asked the short path (a token, extensions, GET); the last one was answered by it
-    assert short("pipeline") - before["pipeline"] == 2
-    assert short("answered") - before["answered"] == 1
+    assert short_path_answers("pipeline") - before["pipeline"] == 2
+    assert short_path_answers("answered") - before["answered"] == 1
 
 
 async def test_a_proven_plan_never_opens_a_door_the_pipeline_keeps_shut(
@@ -118,11 +114,11 @@ async def test_a_proven_plan_never_opens_a_door_the_pipeline_keeps_shut(
         by_id = await post(
             client, partner, {"documentId": f"sha256:{digest}", "variables": variables}
         )
-        before = short("answered")
+        before = short_path_answers("answered")
         by_text = await post(client, partner, {"query": query, "variables": variables})
         unregistered = await post(client, partner, {"query": query + " ", "variables": variables})
         theirs = await post(client, other, {"query": query, "variables": variables})
-    assert short("answered") == before  # a role held to documents never takes it
+    assert short_path_answers("answered") == before  # a role held to documents never takes it
     assert by_id.json()["data"] == by_text.json()["data"]
     assert [n["name"] for n in by_text.json()["data"]["accounts"]["nodes"]] == ["Acme"]
     assert unregistered.status_code == 403
@@ -144,10 +140,10 @@ async def test_its_answers_are_counted_under_their_operation(engine: AsyncEngine
 
     async with gateway(engine) as app, http_client(app) as client:
         await post(client, admin, body)
-        before, answered = statements(), short("answered")
+        before, answered = statements(), short_path_answers("answered")
         await post(client, admin, body)
         await post(client, admin, body)
-    assert short("answered") == answered + 2
+    assert short_path_answers("answered") == answered + 2
     total, count = statements()
     assert (total - before[0], count - before[1]) == (2.0, 2.0)
 
@@ -174,11 +170,14 @@ async def test_values_it_cannot_answer_cost_no_second_statement(engine: AsyncEng
         seen.clear()
         alone = await post(client, admin, {"query": ONE % "Latf", "variables": {"id": missing}})
         by_pipeline = len(seen)
-        before = short("answered")
+        before = short_path_answers("answered")
         found = await post(
             client, admin, {"query": ONE % "Late", "variables": {"id": gid("Account", ids["acme"])}}
         )
     assert late.json() == alone.json()
     assert late.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert by_short_path == by_pipeline
-    assert short("answered") == before + 1 and found.json()["data"]["account"]["name"] == "Acme"
+    assert (
+        short_path_answers("answered") == before + 1
+        and found.json()["data"]["account"]["name"] == "Acme"
+    )
