@@ -18,11 +18,10 @@ from typing import Any
 
 from sqlalchemy import Row, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from clientgraph.access.principal import SYSTEM_ID as SYSTEM_PRINCIPAL
-from readmodel.db import autocommit
 from readmodel.tables import Command, table_of
 
 COMMANDS: Table = table_of(Command)
@@ -78,6 +77,10 @@ class Accepted:
 
     row: Row[Any]
     created: bool
+    audited: bool = False
+    """The statement that logged it also wrote its audit entry (``command_intake.accept``)."""
+    read_along: Any = None
+    """The value of the select-list item read in the same statement, if one was asked for."""
 
 
 class IdempotencyKeyReused(Exception):
@@ -126,23 +129,6 @@ def source_key(row: Any) -> str:
     return str(data["source_key"] or f"clientgraph-command-{data['id']}")
 
 
-async def accept(engine: AsyncEngine, new: NewCommand, *, now: datetime) -> Accepted:
-    """Log ``new`` as ACCEPTED in a transaction of its own, or fetch the command with its key.
-
-    One statement and one round trip to the database when the key is new (the usual case):
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING *`` on a connection in autocommit, so the
-    statement commits itself — the row is durable when the call returns, before the relay
-    queues it. A replay or a concurrent twin costs a second statement (the read of the winner).
-
-    Raises ``IdempotencyKeyReused`` when the key's command was logged with another input.
-    """
-    async with autocommit(engine) as conn:  # the INSERT is the transaction: one round trip
-        accepted = await insert_or_fetch(conn, new, now=now)
-    if not accepted.created and accepted.row.input_hash != new.input_hash:
-        raise IdempotencyKeyReused(accepted.row)
-    return accepted
-
-
 async def insert_or_fetch(
     conn: AsyncConnection,
     new: NewCommand,
@@ -169,7 +155,15 @@ async def insert_or_fetch(
 
 def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    values = {
+    stmt = dialect.insert(COMMANDS).values(**values_of(new, now, status))
+    return stmt.on_conflict_do_nothing(index_elements=["principal_id", "idempotency_key"])
+
+
+def values_of(
+    new: NewCommand, now: datetime, status: str = CommandStatus.ACCEPTED
+) -> dict[str, Any]:
+    """The row ``new`` is logged as, with ``status``, column by column."""
+    return {
         "kind": new.kind,
         "status": str(status),
         "target_system": new.target_system,
@@ -190,8 +184,6 @@ def _insert(conn: AsyncConnection, new: NewCommand, now: datetime, status: str) 
         "updated_at": now,
         "completed_at": now if status in FINAL_STATUSES else None,
     }
-    stmt = dialect.insert(COMMANDS).values(**values)
-    return stmt.on_conflict_do_nothing(index_elements=["principal_id", "idempotency_key"])
 
 
 async def transition(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from readmodel import audit
 from readmodel.audit import AuditQuery, Entry, Outcome
+from readmodel.command_intake import Audited
 from resolvers import inputs
-from resolvers.commands.accept import correlation_id
+from resolvers.commands.accept import PENDING_AUDIT, PendingAudit, correlation_id
 from resolvers.commands.queries import id_of_cursor
 from resolvers.connections import RowPage, request_page
 from resolvers.context import Context
@@ -19,15 +21,27 @@ ORDERING = "audit:newest"
 
 
 class Audit:
-    """The audit entry of one mutation call, written once its outcome is known."""
+    """The audit entry of one mutation call, written once its outcome is known — by the
+    statement that logs the call's command when it logs one (``calling``)."""
 
     def __init__(self, ctx: Context, operation: str, arguments: Mapping[str, Any]) -> None:
         self._ctx = ctx
         self._operation = operation
         self._digest = audit.digest(arguments)
+        self._pending = PendingAudit(Audited(operation, self._digest))
+
+    @contextmanager
+    def calling(self) -> Iterator[None]:
+        """While the mutation runs: a command it logs carries this entry (its ACCEPTED)."""
+        token = PENDING_AUDIT.set(self._pending)
+        try:
+            yield
+        finally:
+            PENDING_AUDIT.reset(token)
 
     async def accepted(self, command_id: int) -> None:
-        await self._write(Outcome.ACCEPTED, command_id=command_id)
+        if not self._pending.written:  # a replay, an operator's action: written here
+            await self._write(Outcome.ACCEPTED, command_id=command_id)
 
     async def rejected(self, code: str) -> None:
         await self._write(Outcome.REJECTED, code=code)

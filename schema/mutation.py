@@ -54,7 +54,8 @@ async def _run(info: strawberry.Info, resolver: Resolver, data: Any) -> CommandR
         await audit.forbidden()
         raise
     try:
-        row = await resolver(ctx, data.idempotency_key, arguments)
+        with audit.calling():
+            row = await resolver(ctx, data.idempotency_key, arguments)
     except CommandRefused as refusal:
         await audit.rejected(refusal.code.value)
         return CommandRejected.from_refusal(refusal)

@@ -1,10 +1,13 @@
-"""The flow every mutation shares: replay check, validation, one logged row, hand-off.
+"""The flow every mutation shares: validation, one logged row with its audit entry, hand-off.
 
-1. The idempotency key is looked up first: a replay (same key, same input) gets its command
-   back even if validation would now refuse it (the first call changed the record).
-2. The mutation's ``build`` validates and resolves its targets on a read connection; any
+1. The mutation's ``build`` validates and resolves its targets on a read connection (one
+   statement for most).
+2. ``command_intake.accept`` logs the row, the call's audit entry and the ``sync_state`` rows
+   of the answer's freshness in one statement (PostgreSQL; SQLite: one transaction). A
    ``CommandRefused`` leaves the log untouched.
-3. ``command_log.accept`` inserts the row (or finds a concurrent twin) in one transaction.
+3. A replay (same key, same input) gets its command back: the INSERT finds the key taken and
+   reads the winner — or, when validation now refuses it (the first call changed the record),
+   the refusal looks the key up before it stands. A new command costs no replay check.
 4. Only after that commit is the command handed to the relay (``app.state.command_relay``),
    and a failed hand-off never fails the mutation: the row stays ACCEPTED for the sweep.
 """
@@ -15,19 +18,24 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clientgraph.telemetry import context as telemetry
-from readmodel import command_log
+from readmodel import command_intake, command_log
+from readmodel.command_intake import Audited
 from readmodel.command_log import IdempotencyKeyReused, NewCommand
 from readmodel.db import autocommit
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.commands.validation import Checker
 from resolvers.context import Context
+from resolvers.planner import sync_states
+from resolvers.planner.dialect import Dialect
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,19 @@ class Write:
 Build = Callable[[AsyncConnection], Awaitable[Write]]
 
 
+@dataclass
+class PendingAudit:
+    """The audit entry of the mutation call being run (``resolvers.audit.Audit``): a new
+    command is logged with it, in the same statement; ``written`` then says so."""
+
+    entry: Audited
+    written: bool = False
+
+
+PENDING_AUDIT: ContextVar[PendingAudit | None] = ContextVar("cg_pending_audit", default=None)
+"""Set by ``Audit.calling()`` around one mutation field (mutations run one after another)."""
+
+
 async def accept_command(
     ctx: Context, kind: str, key: str, arguments: Mapping[str, Any], build: Build
 ) -> Row[Any]:
@@ -56,11 +77,14 @@ async def accept_command(
     checker.idempotency_key(key)
     checker.refuse_if_any()
     digest = command_log.input_hash(kind, arguments)
-    async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
-        existing = await command_log.by_key(conn, key, ctx.principal.id)
-        if existing is not None:
-            return replay(existing, digest)
-        write = await build(conn)
+    try:
+        async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
+            write = await build(conn)
+    except CommandRefused:
+        existing = await _logged(ctx, key)  # a replay this refusal must not turn away
+        if existing is None:
+            raise
+        return replay(existing, digest)
     new = NewCommand(
         kind=kind,
         target_system=write.target_system,
@@ -73,14 +97,56 @@ async def accept_command(
         trace_context=telemetry.traceparent(),  # the worker continues this request's trace
         **asked_by(ctx),
     )
+    pending = PENDING_AUDIT.get()
     try:
-        accepted = await command_log.accept(ctx.engine, new, now=ctx.now)
+        accepted = await command_intake.accept(
+            ctx.engine,
+            new,
+            now=ctx.now,
+            audited=None if pending is None else pending.entry,
+            read_along=_freshness_rows(ctx),
+        )
     except IdempotencyKeyReused as error:
         return replay(error.existing, digest)
+    if pending is not None and accepted.audited:
+        pending.written = True
+    _keep_freshness(ctx, accepted.read_along)
     if accepted.created:
         log.info("command %s accepted: %s on %s", accepted.row.id, kind, write.target_system)
         await hand_off(ctx, accepted.row.id)
     return accepted.row
+
+
+async def _logged(ctx: Context, key: str) -> Row[Any] | None:
+    async with autocommit(ctx.engine) as conn:
+        return await command_log.by_key(conn, key, ctx.principal.id)
+
+
+def _freshness_rows(ctx: Context) -> str | None:
+    """The ``sync_state`` rows as the compiled read path reads them, when the answer's
+    ``extensions.freshness`` will take them (an HTTP request's state: gateway/consistency.py)."""
+    if _http_state(ctx) is None:
+        return None
+    return _sync_rows(ctx.engine.dialect.name)
+
+
+@lru_cache(maxsize=2)
+def _sync_rows(dialect: str) -> str:
+    return sync_states.expression(Dialect(dialect, None))
+
+
+def _keep_freshness(ctx: Context, text: str | None) -> None:
+    state = _http_state(ctx)
+    if state is not None and text is not None:
+        state.sync_text = text
+
+
+def _http_state(ctx: Context) -> Any:
+    """The request's state, for an HTTP request (a WebSocket's outlives its operations)."""
+    scope = getattr(ctx.request, "scope", None)
+    if not isinstance(scope, dict) or scope.get("type") != "http":
+        return None
+    return ctx.request.state
 
 
 def replay(existing: Row[Any], digest: str) -> Row[Any]:

@@ -21,11 +21,16 @@ ORDER = "system, object_type"
 
 def column(d: Dialect) -> str:
     """The select-list item ``… AS cg_sync``: a JSON array of every row, in order."""
+    return f"{expression(d)} AS cg_sync"
+
+
+def expression(d: Dialect) -> str:
+    """``sync_state``'s rows as one JSON text (a scalar subquery), to read in any statement."""
     pairs = [(name, f"cg_s.{name}") for name in PLAIN]
     pairs += [(name, d.utc_time(f"cg_s.{name}")) for name in TIMES]
     rows = f"(SELECT * FROM sync_state ORDER BY {ORDER}) cg_s"
     # as text (not decoded by the driver): the same text between two syncs is parsed once
-    return f"{d.json_text(f'(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows})')} AS cg_sync"
+    return d.json_text(f"(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows})")
 
 
 @lru_cache(maxsize=16)

@@ -1,12 +1,15 @@
-"""A command is accepted with one round trip: its row is written by one statement that is its
-own transaction (``INSERT … ON CONFLICT DO NOTHING RETURNING *`` in autocommit), and the
-mutation's document is validated from the validation cache after its first use.
+"""A new command is accepted in two statements: the target's read and one statement that logs
+the command with its audit entry and reads the answer's freshness (PostgreSQL: one statement,
+its own transaction, ``WITH … INSERT … RETURNING``; SQLite, which has no data-modifying CTEs:
+the same steps in one transaction). No replay check runs for a new key: the INSERT's conflict
+finds a replay. The mutation's document is validated from the validation cache after its
+first use.
 
 Through HTTP on the real app, both backends; the statements are the engine's own
-(``before_cursor_execute``), with the isolation level of the connection that ran them.
+(``before_cursor_execute``), with the connection and isolation level that ran them.
 
-Verified: the former acceptance (``engine.begin()``, the INSERT returning the id, then a SELECT
-of the row by id) fails here on both counts.
+Verified: the former acceptance (a replay check, the target's read, the INSERT, the audit
+entry's INSERT and a read of ``sync_state``: five statements) fails here on both backends.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import REGISTRY
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from readmodel.audit import AUDIT
 from tests.conftest import graphql, http_client
 from tests.resolvers.commands.world import (
     command_count,
@@ -38,35 +42,74 @@ def validation_hits() -> float:
     return found or 0.0
 
 
-async def test_a_new_command_is_one_autocommitted_statement(engine: AsyncEngine) -> None:
+async def test_a_new_command_is_its_read_and_one_statement(engine: AsyncEngine) -> None:
     ids = await small_firm(engine)
-    seen: list[tuple[str, Any]] = []
+    seen: list[tuple[str, Any, Any]] = []
 
     def _record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append((statement, conn.get_execution_options().get("isolation_level")))
+        level = conn.get_execution_options().get("isolation_level")
+        seen.append((" ".join(statement.split()), level, conn.connection.dbapi_connection))
 
+    calls: list[list[tuple[str, Any, Any]]] = []
     async with writable_app(engine) as app, http_client(app) as client:
         event.listen(app.state.engine.sync_engine, "before_cursor_execute", _record)
         answers = []
-        for n, key in enumerate(("one", "two")):
+        for n, key in enumerate(("one", "two", "two")):  # the third: a replay of the second
             hits = validation_hits()
-            data = {"opportunityId": gid("Opportunity", ids["deal"]), "probability": 40 + n}
+            data = {"opportunityId": gid("Opportunity", ids["deal"]), "probability": 41 + min(n, 1)}
+            seen.clear()
             body = await graphql(client, UPDATE, {"input": {**data, "idempotencyKey": key}})
-            answers.append(body["data"]["updateOpportunity"])
-            if n == 1:  # the same document again: validated from the cache
+            calls.append(list(seen))
+            answers.append(body)
+            if n >= 1:  # the same document again: validated from the cache
                 assert validation_hits() == hits + 1
+        seen.clear()
+        query = await graphql(client, "{ __typename }")
 
-    writes = [
-        (s, level) for s, level in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE"))
-    ]
-    inserts = [s for s, _ in writes if s.startswith("INSERT INTO command ")]
-    assert len(inserts) == 2, writes  # one per command
-    for statement in inserts:
-        assert "RETURNING" in statement.upper(), statement
-    assert {level for _, level in writes} == {"AUTOCOMMIT"}, writes  # the audit entry's too
-    by_id = [s for s, _ in seen if "WHERE command.id =" in s and s.startswith("SELECT")]
-    assert by_id == []  # the row came back from the INSERT itself
-    assert [a["status"] for a in answers] == ["ACCEPTED", "ACCEPTED"]
-    for answer in answers:  # durable: committed by the statement, seen from elsewhere
-        assert (await command_row(engine, command_id(answer["id"]))).status == "ACCEPTED"
+    postgres = engine.dialect.name == "postgresql"
+    for statements in calls[:2]:  # each new command
+        text = [s for s, _, _ in statements]
+        logged = [s for s in text if "INSERT INTO command " in s]
+        assert len(logged) == 1, text
+        assert not [s for s in text if "command.idempotency_key =" in s], text  # no replay check
+        assert not [s for s in text if s.startswith("SELECT sync_state.")], text
+        if postgres:  # one statement: the command, its audit entry, freshness; autocommitted
+            assert text.index(logged[0]) == 1, text  # the deal's read, then that statement
+            assert "INSERT INTO audit_entry" in logged[0] and "FROM sync_state" in logged[0]
+            assert [level for s, level, _ in statements if s == logged[0]] == ["AUTOCOMMIT"]
+        else:  # the same steps, one transaction on one connection
+            steps = [(s, level, c) for s, level, c in statements if s not in text[:1]]
+            assert [s.split(" (")[0] for s, _, _ in steps[:2]] == [
+                "INSERT INTO command",
+                "INSERT INTO audit_entry",
+            ], text
+            assert "sync_state" in steps[2][0], text
+            assert {level for _, level, _ in steps} == {None}  # in a transaction, not autocommit
+            assert len({c for _, _, c in steps}) == 1
+    replay = [s for s, _, _ in calls[2]]
+    assert [s for s in replay if "command.idempotency_key =" in s], replay  # found on conflict
+
+    results = [a["data"]["updateOpportunity"] for a in answers]
+    assert [r["status"] for r in results] == ["ACCEPTED"] * 3
+    assert results[2]["id"] == results[1]["id"]
     assert await command_count(engine) == 2
+    for answer in answers:  # the freshness of the statement's snapshot, as a query reports it
+        assert answer["extensions"]["freshness"] == query["extensions"]["freshness"]
+
+    async with engine.connect() as conn:
+        entries = list(await conn.execute(select(AUDIT).order_by(AUDIT.c.id)))
+    assert [(e.operation, e.outcome) for e in entries] == [("updateOpportunity", "ACCEPTED")] * 3
+    assert [e.command_id for e in entries] == [command_id(r["id"]) for r in results]
+    for n, entry in enumerate(entries):  # who and when agree with the command's
+        row = await command_row(engine, entry.command_id)
+        assert row.status == "ACCEPTED"  # durable: committed, seen from elsewhere
+        assert (entry.actor_id, entry.actor_role, entry.credential_id, entry.at) == (
+            row.principal_id,
+            row.principal_role,
+            row.credential_id,
+            row.created_at,
+        )
+        assert len(entry.input_digest) == 64
+        if n < 2:  # written with the command (a replay's entry is its own request's)
+            assert entry.correlation_id == row.correlation_id
+    assert entries[1].input_digest == entries[2].input_digest != entries[0].input_digest

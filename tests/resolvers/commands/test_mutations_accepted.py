@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel import command_log
+from readmodel import command_intake
 from readmodel.command_log import IdempotencyKeyReused, NewCommand, input_hash
 from readmodel.tables import Opportunity, table_of
 from tests.conftest import FIRM_NOW, graphql
@@ -227,23 +227,23 @@ async def test_concurrent_twins_make_one_command(engine: AsyncEngine) -> None:
 async def test_the_log_refuses_a_key_reused_with_another_input_naming_the_first_command(
     engine: AsyncEngine,
 ) -> None:
-    """The mutation's early check answers a reused key before validation; two requests racing
-    with one key both pass it, and the log's unique key decides: the loser learns which
-    command holds the key (``accept`` itself, as the loser's request calls it)."""
+    """Two requests racing with one key both validate, and the log's unique key decides: the
+    loser learns which command holds the key (``accept`` itself, as the loser's request
+    calls it)."""
     new = NewCommand(
         kind="log_time", target_system="netsuite", target_object="time_entry",
         target_source_id=None, idempotency_key="raced", input_hash=input_hash("log_time", {}),
         payload={}, correlation_id="c1", principal_id="key:1",
     )  # fmt: skip
-    first = await command_log.accept(engine, new, now=FIRM_NOW)
+    first = await command_intake.accept(engine, new, now=FIRM_NOW)
     other = replace(new, input_hash=input_hash("log_time", {"hours": "1"}), correlation_id="c2")
     try:
-        await command_log.accept(engine, other, now=FIRM_NOW)
+        await command_intake.accept(engine, other, now=FIRM_NOW)
     except IdempotencyKeyReused as error:
         refused = error
     else:
         raise AssertionError("a reused key with another input was accepted")
-    replayed = await command_log.accept(engine, new, now=FIRM_NOW)
+    replayed = await command_intake.accept(engine, new, now=FIRM_NOW)
 
     assert first.created and not replayed.created and replayed.row.id == first.row.id
     assert refused.existing.id == first.row.id

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import NetSuiteSettings, SalesforceSettings, Settings, SyncSettings
-from readmodel import command_log
+from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus, NewCommand, input_hash, source_key
 from readmodel.tables import metadata
 from readmodel.types import utcnow
@@ -161,7 +161,7 @@ async def add_command(
         payload=payload,
         correlation_id=uuid.uuid4().hex,
     )
-    accepted = await command_log.accept(engine, new, now=utcnow())
+    accepted = await command_intake.accept(engine, new, now=utcnow())
     command_id = int(accepted.row.id)
     if max_attempts != accepted.row.max_attempts:
         await set_command(engine, command_id, CommandStatus.ACCEPTED, max_attempts=max_attempts)

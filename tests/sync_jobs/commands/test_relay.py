@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel import command_log
+from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus, NewCommand
 from readmodel.types import utcnow
 from sync_jobs.commands.relay import (
@@ -72,7 +72,7 @@ async def _accepted(engine: AsyncEngine, key: str) -> int:
         payload={"milestone_source_id": "task-3", "completed_on": "2026-06-30"},
         correlation_id="test",
     )
-    command_id = int((await command_log.accept(engine, new, now=utcnow())).row.id)
+    command_id = int((await command_intake.accept(engine, new, now=utcnow())).row.id)
     if command_id < ID_FLOOR:  # this database's first: move its ids out of other tests' way
         command_id = await _renumber(engine, command_id)
     return command_id

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select
 
-from readmodel import command_log
+from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus
 from readmodel.tables import AccountXref, table_of
 from readmodel.types import utcnow
@@ -323,7 +323,7 @@ async def test_a_step_whose_key_another_command_holds_fails_and_adopts_nothing(
         payload={"opportunity_id": deal["source_id"], "stage": "negotiation"},
         correlation_id="squatter",
     )
-    taken = await command_log.accept(sources.engine, squatter, now=utcnow())
+    taken = await command_intake.accept(sources.engine, squatter, now=utcnow())
     jobs_before = len(sources.ns.records["job"])
 
     assert await drive(sources, handoff_id) == "FAILED"  # the customer step, then this

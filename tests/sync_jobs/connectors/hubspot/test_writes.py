@@ -18,7 +18,7 @@ from arq import Retry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel import command_log
+from readmodel import command_intake, command_log
 from readmodel.command_log import NewCommand, input_hash
 from readmodel.tables import metadata
 from readmodel.types import utcnow
@@ -71,7 +71,7 @@ async def run_command(deps: SyncDeps, kind: str, payload: dict[str, Any]) -> dic
         payload=payload,
         correlation_id="test",
     )
-    command_id = int((await command_log.accept(deps.engine, new, now=utcnow())).row.id)
+    command_id = int((await command_intake.accept(deps.engine, new, now=utcnow())).row.id)
     for attempt in range(1, 10):
         try:
             await apply_command({DEPS_KEY: deps, "job_try": attempt}, command_id)

@@ -1,0 +1,166 @@
+"""Accepting a command: its row, its audit entry and what the answer reads along, in one statement.
+
+On PostgreSQL a new command costs one statement and one round trip, its own transaction
+(autocommit)::
+
+    WITH cg_c AS (INSERT INTO command (…) VALUES (…)
+                  ON CONFLICT (principal_id, idempotency_key) DO NOTHING RETURNING command.*),
+         cg_a AS (INSERT INTO audit_entry (…) SELECT cg_c.created_at, … FROM cg_c)
+    SELECT cg_c.id, …, <read along> FROM cg_c
+
+The command and its audit entry commit together, and a key already logged (a replay, a
+concurrent twin) writes neither and returns no row: then the winner is read (a second
+statement) and the caller audits the replay itself. ``read_along`` is one more select-list item
+of the same snapshot — the gateway's ``sync_state`` column, so the answer's
+``extensions.freshness`` needs no statement of its own. SQLite has no data-modifying CTEs: there
+the same steps are three statements in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import String, TextualSelect, bindparam, column, insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from readmodel.audit import AUDIT, Outcome
+from readmodel.command_log import (
+    COMMANDS,
+    Accepted,
+    IdempotencyKeyReused,
+    NewCommand,
+    by_key,
+    insert_or_fetch,
+    values_of,
+)
+from readmodel.db import autocommit
+
+READ_ALONG = "cg_read_along"
+"""The name of the read-along item's column in the statement's row."""
+
+
+@dataclass(frozen=True)
+class Audited:
+    """The audit entry a new command is logged with: the rest (who, when, correlation) is the
+    command's own, so the entry and the command always agree."""
+
+    operation: str
+    input_digest: str
+
+
+async def accept(
+    engine: AsyncEngine,
+    new: NewCommand,
+    *,
+    now: datetime,
+    audited: Audited | None = None,
+    read_along: str | None = None,
+) -> Accepted:
+    """Log ``new`` as ACCEPTED (with its audit entry, if ``audited``), or fetch the command
+    already logged under its key; ``read_along``: an SQL expression read in the same snapshot
+    (``Accepted.read_along``).
+
+    Raises ``IdempotencyKeyReused`` when the key's command was logged with another input.
+    """
+    if engine.dialect.name == "postgresql":
+        async with autocommit(engine) as conn:  # the statement is the transaction
+            accepted = await _in_one_statement(conn, new, now, audited, read_along)
+    else:
+        async with engine.begin() as conn:  # SQLite: the same steps, one transaction
+            accepted = await _in_steps(conn, new, now, audited, read_along)
+    if not accepted.created and accepted.row.input_hash != new.input_hash:
+        raise IdempotencyKeyReused(accepted.row)
+    return accepted
+
+
+async def _in_one_statement(
+    conn: AsyncConnection,
+    new: NewCommand,
+    now: datetime,
+    audited: Audited | None,
+    read_along: str | None,
+) -> Accepted:
+    params = values_of(new, now)
+    statement = _statement(tuple(params), audited is not None, read_along)
+    if audited is not None:
+        params["cg_operation"] = audited.operation
+        params["cg_digest"] = audited.input_digest
+    row = (await conn.execute(statement, params)).first()
+    if row is not None:
+        along = getattr(row, READ_ALONG) if read_along else None
+        return Accepted(row, created=True, audited=audited is not None, read_along=along)
+    winner = await by_key(conn, new.idempotency_key, new.principal_id)
+    if winner is None:  # pragma: no cover - the key's row exists by construction
+        raise RuntimeError(f"command with key {new.idempotency_key!r} vanished")
+    return Accepted(winner, created=False, read_along=await _read(conn, read_along))
+
+
+async def _in_steps(
+    conn: AsyncConnection,
+    new: NewCommand,
+    now: datetime,
+    audited: Audited | None,
+    read_along: str | None,
+) -> Accepted:
+    accepted = await insert_or_fetch(conn, new, now=now)
+    wrote = accepted.created and audited is not None
+    if wrote:
+        assert audited is not None
+        row = accepted.row
+        entry = {
+            "at": row.created_at,
+            "actor_id": row.principal_id,
+            "actor_role": row.principal_role,
+            "credential_id": row.credential_id,
+            "operation": audited.operation,
+            "input_digest": audited.input_digest,
+            "command_id": row.id,
+            "outcome": Outcome.ACCEPTED,
+            "correlation_id": row.correlation_id,
+        }
+        await conn.execute(insert(AUDIT).values(**entry))
+    along = await _read(conn, read_along)
+    return Accepted(accepted.row, accepted.created, audited=wrote, read_along=along)
+
+
+async def _read(conn: AsyncConnection, read_along: str | None) -> Any:
+    if not read_along:
+        return None
+    return (await conn.execute(text(f"SELECT {read_along}"))).scalar()
+
+
+AUDITED = (
+    "at", "actor_id", "actor_role", "credential_id", "operation", "input_digest",
+    "command_id", "outcome", "correlation_id",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8)
+def _statement(names: tuple[str, ...], audited: bool, read_along: str | None) -> TextualSelect:
+    """The PostgreSQL statement inserting columns ``names`` (built once per shape: its text
+    is prepared once per connection). Its row: the command's columns in the model's order,
+    then ``read_along`` as ``cg_read_along``."""
+    sql = (
+        f"WITH cg_c AS (INSERT INTO command ({', '.join(names)}) "
+        f"VALUES ({', '.join(':' + n for n in names)}) "
+        "ON CONFLICT (principal_id, idempotency_key) DO NOTHING RETURNING command.*)"
+    )
+    if audited:
+        sql += (
+            f", cg_a AS (INSERT INTO audit_entry ({', '.join(AUDITED)}) "
+            "SELECT cg_c.created_at, cg_c.principal_id, cg_c.principal_role, "
+            "cg_c.credential_id, CAST(:cg_operation AS VARCHAR), CAST(:cg_digest AS VARCHAR), "
+            f"cg_c.id, '{Outcome.ACCEPTED}', cg_c.correlation_id FROM cg_c)"
+        )
+    selected = [f"cg_c.{c.name}" for c in COMMANDS.c]
+    if read_along:
+        selected.append(f"{read_along} AS {READ_ALONG}")
+    typed_params = (bindparam(n, type_=COMMANDS.c[n].type) for n in names)
+    statement = text(f"{sql} SELECT {', '.join(selected)} FROM cg_c").bindparams(*typed_params)
+    typed = [column(c.name, c.type) for c in COMMANDS.c]
+    if read_along:
+        typed.append(column(READ_ALONG, String))
+    return statement.columns(*typed)
