@@ -222,6 +222,19 @@ async def transition(
     return bool(result.rowcount == 1)
 
 
+async def mark_dispatched(conn: AsyncConnection, ids: Sequence[int], *, now: datetime) -> int:
+    """Move the commands ``ids`` ACCEPTED → DISPATCHED in one statement, each a guarded move
+    (one whose job already started, or that an operator cancelled, is left as it is); how
+    many moved. The caller's connection commits."""
+    c = COMMANDS.c
+    stmt = (
+        update(COMMANDS)
+        .where(c.id.in_(list(ids)), c.status == str(CommandStatus.ACCEPTED))
+        .values(status=str(CommandStatus.DISPATCHED), updated_at=now, dispatched_at=now)
+    )
+    return int((await conn.execute(stmt)).rowcount)
+
+
 CLAIMABLE = frozenset({CommandStatus.ACCEPTED, CommandStatus.DISPATCHED, CommandStatus.APPLIED})
 """States an attempt may start from; RUNNING too, once its lease has lapsed (``claim``)."""
 

@@ -9,7 +9,8 @@
    reads the winner — or, when validation now refuses it (the first call changed the record),
    the refusal looks the key up before it stands. A new command costs no replay check.
 4. Only after that commit is the command handed to the relay (``app.state.command_relay``),
-   and a failed hand-off never fails the mutation: the row stays ACCEPTED for the sweep.
+   which queues it off the request's path: the answer never waits for the queue, and a
+   failed hand-off never fails the mutation (the row stays ACCEPTED for the sweep).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ async def accept_command(
     _keep_freshness(ctx, accepted.read_along)
     if accepted.created:
         log.info("command %s accepted: %s on %s", accepted.row.id, kind, write.target_system)
-        await hand_off(ctx, accepted.row.id)
+        hand_off(ctx, accepted.row.id)
     return accepted.row
 
 
@@ -159,16 +160,13 @@ def replay(existing: Row[Any], digest: str) -> Row[Any]:
     return existing
 
 
-async def hand_off(ctx: Context, command_id: int) -> None:
-    """Ask the relay to queue the command now; on any failure the periodic sweep will."""
+def hand_off(ctx: Context, command_id: int) -> None:
+    """Ask the relay to queue the command (off this request's path: it never waits or fails
+    for the queue); should the relay not get to it, the periodic sweep will."""
     state = getattr(getattr(ctx.request, "app", None), "state", None)
     relay = getattr(state, "command_relay", None)
-    if relay is None:
-        return
-    try:
-        await relay.dispatch(command_id)
-    except Exception:  # the command is safely ACCEPTED; never fail the mutation for this
-        log.exception("command %s accepted but not handed to the queue", command_id)
+    if relay is not None:
+        relay.hand_off(command_id)
 
 
 def asked_by(ctx: Context) -> dict[str, Any]:

@@ -60,7 +60,7 @@ async def move_command(
         row = await command_log.get(conn, command_id)
     assert row is not None
     if logged.created and to_status == CommandStatus.ACCEPTED:
-        await hand_off(ctx, command_id)
+        hand_off(ctx, command_id)
     return row
 
 

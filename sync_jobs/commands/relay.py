@@ -12,8 +12,9 @@ worker claims it within ``writes.lease_seconds`` plus one sweep.
 
 Who calls it:
 
-* the gateway, right after a mutation's transaction commits (``CommandRelay.dispatch``), and
-  every ``writes.relay_interval_seconds`` in the background (``CommandRelay.start``);
+* the gateway, right after a mutation's statement commits (``CommandRelay.hand_off``: off the
+  request's path, commands handed off together queued together, ``hand_off.py``), and every
+  ``writes.relay_interval_seconds`` in the background (``CommandRelay.start``);
 * an arq worker may run ``relay_commands(ctx)`` as a cron job (it uses the worker's own
   Redis pool, ``ctx["redis"]``, and ``ctx["deps"].engine``).
 """
@@ -40,6 +41,7 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.db import autocommit
 from readmodel.types import utcnow
+from sync_jobs.commands.hand_off import APPLY_COMMAND, HandOffs
 from sync_jobs.context import deps_of
 from sync_jobs.dispatch import (
     COMMAND_QUEUE_NAME,
@@ -52,7 +54,6 @@ from sync_jobs.tracing import span
 
 log = logging.getLogger(__name__)
 
-APPLY_COMMAND = "apply_command"  # the executor's job: apply_command(ctx, command_id)
 RELAY_INTERVAL_SECONDS = 5.0  # default sweep interval (setting writes.relay_interval_seconds)
 RELAY_BATCH = 100  # commands queued per sweep (the rest wait for the next one)
 # A waiting command this far past its due time is queued again: a no-op while arq still
@@ -214,22 +215,29 @@ class CommandRelay:
         self.dispatcher = dispatcher
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._hand_offs = HandOffs(engine, dispatcher)
 
     async def dispatch(self, command_id: int) -> bool:
-        """Queue a just-accepted command (called after its transaction committed)."""
+        """Queue a just-accepted command now (called after its transaction committed)."""
         return await relay_one(self.engine, self.dispatcher, command_id)
+
+    def hand_off(self, command_id: int) -> None:
+        """Queue a just-accepted command soon, off the caller's path (``hand_off.py``)."""
+        self._hand_offs.hand_off(command_id)
 
     async def sweep(self) -> RelayReport:
         return await relay_accepted(self.engine, self.dispatcher)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._every(), name="clientgraph-command-relay")
+        self._hand_offs.start()
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
+        await self._hand_offs.stop()
 
     async def _every(self) -> None:
         while True:

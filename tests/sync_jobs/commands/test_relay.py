@@ -17,9 +17,12 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from clientgraph.settings import Settings
+from clientgraph.settings_http import RateLimitSettings
+from gateway.app import create_app
 from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus, NewCommand
 from readmodel.types import utcnow
@@ -32,7 +35,9 @@ from sync_jobs.commands.relay import (
 )
 from sync_jobs.context import DEPS_KEY
 from sync_jobs.dispatch import COMMAND_QUEUE_NAME
-from tests.conftest import REDIS_URL, unreachable
+from tests.conftest import FIRM_NOW, REDIS_URL, graphql, http_client, unreachable
+from tests.resolvers.commands.world import command_id as id_of_command
+from tests.resolvers.commands.world import gid, mutation, small_firm, url_of
 
 
 @pytest.fixture
@@ -442,3 +447,74 @@ async def test_the_background_sweep_goes_on_after_a_sweep_broke(
     assert flaky.queued == [("apply_command", command_id)]
     broke = [r for r in caplog.records if r.getMessage() == "command relay sweep failed"]
     assert broke and broke[0].exc_info is not None
+
+
+async def test_commands_handed_off_together_are_queued_together(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """``CommandRelay.hand_off``: returns at once; the relay's task queues every command
+    handed off since its last round, and marks them DISPATCHED in one statement."""
+    ids = [await _accepted(engine, f"together-{n}") for n in range(3)]
+    marks: list[str] = []
+
+    def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("UPDATE command"):
+            marks.append(statement)
+
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    relay = CommandRelay(engine, up, interval=3600)
+    event.listen(engine.sync_engine, "before_cursor_execute", _record)
+    relay.start()
+    try:
+        for command_id in ids:  # one after another, with no await between: one round
+            relay.hand_off(command_id)
+        for _ in range(100):
+            if [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+        await up.close()
+        event.remove(engine.sync_engine, "before_cursor_execute", _record)
+    assert [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 3
+    assert len(marks) == 1, marks  # one statement for the three
+    for command_id in ids:
+        job = Job(f"command-{command_id}", redis, _queue_name=queue)
+        assert await job.status() == JobStatus.queued
+
+
+async def test_a_hung_queue_does_not_hold_the_mutations_answer(engine: AsyncEngine) -> None:
+    """A "Redis" that takes the connection and never answers: the mutation is answered
+    (ACCEPTED, durable) all the same — before, its hand-off waited on the queue inline and
+    the answer never came. The command stays ACCEPTED for the sweep."""
+    connected = asyncio.Event()
+    held: list[asyncio.StreamWriter] = []
+
+    async def _hang(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        connected.set()
+
+    server = await asyncio.start_server(_hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    ids = await small_firm(engine)
+    settings = Settings(
+        database_url=url_of(engine),
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        rate_limit=RateLimitSettings(enabled=False),
+    )
+    update = mutation("updateOpportunity", "UpdateOpportunityInput")
+    data = {"opportunityId": gid("Opportunity", ids["deal"]), "probability": 40}
+    try:
+        app = create_app(settings, clock=lambda: FIRM_NOW)
+        async with app.router.lifespan_context(app), http_client(app) as client:
+            answer = await asyncio.wait_for(
+                graphql(client, update, {"input": {**data, "idempotencyKey": "hung"}}), 10
+            )
+            await asyncio.wait_for(connected.wait(), 10)  # the relay is at the hung queue
+            accepted = answer["data"]["updateOpportunity"]
+            assert accepted["status"] == "ACCEPTED"
+            assert await _status(engine, id_of_command(accepted["id"])) == CommandStatus.ACCEPTED
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
