@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from clientgraph.settings import Settings
 from clientgraph.telemetry.logs import Format
 from clientgraph.telemetry.setup import observe
+from gateway.collector import settle
 
 UVICORN_OPTIONS: dict[str, Any] = {
     "server_header": False,  # no "server: uvicorn" banner naming what to attack
@@ -38,6 +39,7 @@ def serve_app(
 ) -> None:
     """Serve one app in this process (the demo's carries its simulators)."""
     observe(settings, "gateway", log_format)  # a no-op for tracing if serve() did it
+    settle()  # startup's objects are left out of every later collection
     uvicorn.run(app, host=host, port=port, **(UVICORN_OPTIONS | _from_settings(settings)))
 
 
