@@ -7,8 +7,11 @@ due at ``start + i / rate`` and its latency runs from when it was due to when it
 arrived. Each request is ``updateOpportunity`` with a fresh idempotency key on one of the
 open opportunities (probability cycling), so every one is a new command: the mutation
 validates, logs one command row and hands it to the relay; the downstream write to the CRM is
-not part of acceptance. It writes command rows into the bench database (never into the read
-model's tables). Results: bench/results/mutations-<scale>-<UTC time>.json.
+not part of acceptance. The gateway runs as in production, with Redis: its relay queues each
+command into arq (Redis database 11, the bench's own, emptied before and after: no worker
+runs, so the jobs only wait there) and marks it DISPATCHED, off the answer's path. It writes
+command rows into the bench database (never into the read model's tables). Results:
+bench/results/mutations-<scale>-<UTC time>.json.
 
 `make bench` runs it too (bench/run.py, after the read workloads, on its own gateway process).
 """
@@ -29,12 +32,15 @@ from typing import Any
 
 import asyncpg
 import httpx
+from redis.asyncio import Redis
 
 from bench import database, load, machine, servers
 from bench import profile as profiling
 from resolvers.ids import to_global_id
+from sync_jobs.dispatch import COMMAND_QUEUE_NAME
 
 RESULTS = Path(__file__).parent / "results"
+QUEUE = "redis://127.0.0.1:6379/11"  # the bench's own Redis database (see the docstring)
 MUTATION = """
 mutation Update($input: UpdateOpportunityInput!) {
   updateOpportunity(input: $input) {
@@ -65,15 +71,18 @@ def measure(
     """Drive a fresh gateway on ``url`` at ``rate`` mutations/s for ``seconds``, py-spy on."""
     cleared = asyncio.run(_clear_earlier_runs(servers.plain_url(url)))
     ids = asyncio.run(_open_opportunities(servers.plain_url(url)))
+    asyncio.run(_empty_queue())
     load_before = machine.load_average()
-    with servers.gateway(url, port) as gateway:
+    with servers.gateway(url, port, redis_url=QUEUE) as gateway:
         asyncio.run(_drive(gateway.url, ids, rate, 2.0))  # warm-up: pools, caches
         cpu_before = load.process_cpu(gateway.pid)
         recording = profiling.Recording(gateway.pid, int(seconds)) if profile else None
         outcomes = asyncio.run(_drive(gateway.url, ids, rate, seconds))
         cpu = (load.process_cpu(gateway.pid) - cpu_before) / seconds
         peak = servers.peak_memory_mb(gateway.pid)
+    queued = asyncio.run(_empty_queue())
     result = _result(rate, seconds, outcomes, peak, load_before)
+    result["jobs_queued"] = queued
     result["gateway_cpu_percent"] = round(100 * cpu, 1)
     result["earlier_bench_commands_cleared"] = cleared
     if recording:
@@ -107,6 +116,17 @@ async def _clear_earlier_runs(dsn: str) -> int:
     finally:
         await conn.close()
     return int(done.rsplit(" ", 1)[-1])
+
+
+async def _empty_queue() -> int:
+    """Empty the bench's Redis database; how many jobs the commands' queue held."""
+    redis = Redis.from_url(QUEUE)
+    try:
+        held = int(await redis.zcard(COMMAND_QUEUE_NAME))
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+    return held
 
 
 async def _open_opportunities(dsn: str) -> list[int]:

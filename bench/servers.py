@@ -56,11 +56,16 @@ def postgraphile_version() -> str:
 
 
 @contextmanager
-def gateway(database_url: str, port: int, *, response_cache_mb: int = 0) -> Iterator[Server]:
+def gateway(
+    database_url: str, port: int, *, response_cache_mb: int = 0, redis_url: str | None = None
+) -> Iterator[Server]:
     """``clientgraph serve``: one process, as users run it, with the bench's pool size. The
     response cache is off unless ``response_cache_mb`` says otherwise: wrk repeats one request,
-    so with it on every answer after the first is a hit (the *warm* target measures that)."""
+    so with it on every answer after the first is a hit (the *warm* target measures that).
+    ``redis_url``: the production setup's job queue (the commands' relay queues into it)."""
+    queue = {} if redis_url is None else {"CLIENTGRAPH_REDIS_URL": redis_url}
     env = {
+        **queue,
         **os.environ,
         "CLIENTGRAPH_DATABASE_URL": database_url,
         "CLIENTGRAPH_GRAPHQL__RESPONSE_CACHE_MB": str(response_cache_mb),
