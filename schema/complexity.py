@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,17 @@ def measure(
 
     ``default_first`` is the page size of a root connection called without ``first``.
     """
+    return _measure(schema, document, operation_name, variables, default_first)[0]
+
+
+def _measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    default_first: int,
+) -> tuple[Measure, bool]:
+    """``measure``, and whether it read the variables (a ``first`` given as one)."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -105,16 +116,19 @@ def measure(
     )
     aliases = _aliases(document)
     if chosen is None:
-        return Measure(0, aliases, 0)
+        return Measure(0, aliases, 0), False
     root = schema.get_root_type(chosen.operation)
-    walk = _Walk(schema, fragments, _coerced(schema, chosen, variables), default_first)
+    walk = _Walk(schema, fragments, lambda: _coerced(schema, chosen, variables), default_first)
     cost, levels = walk.selection(chosen.selection_set, root, 0, frozenset())
-    return Measure(max(levels - 1, 0), aliases, cost, walk.firm_wide)  # root fields: depth 0
+    depth = max(levels - 1, 0)  # root fields: depth 0
+    return Measure(depth, aliases, cost, walk.firm_wide), walk.read_variables
 
 
 MEMO_SIZE = 1024
 MEMO_VARIABLES_BYTES = 4096
 _memo: OrderedDict[tuple[Any, ...], Measure] = OrderedDict()
+ANY_VARIABLES = object()
+"""The memo's key for a measure that no variable changes (no ``first`` given as one)."""
 
 
 def measure_text(
@@ -126,25 +140,42 @@ def measure_text(
     *,
     default_first: int,
 ) -> Measure:
-    """``measure``, remembered per (schema, document text, operation, variables, default page
-    size) — a pure function of those — for the last ``MEMO_SIZE`` of them; variables of more
-    than ``MEMO_VARIABLES_BYTES`` as JSON (or not JSON) are measured every time."""
+    """``measure``, remembered per (schema, document text, operation, default page size) and,
+    when a ``first`` is given as a variable, the variables — a pure function of those — for
+    the last ``MEMO_SIZE`` of them; variables of more than ``MEMO_VARIABLES_BYTES`` as JSON
+    (or not JSON) are measured every time. A measure that reads no variable is found without
+    coercing or encoding them (a mutation's input, say)."""
+    if query is None:
+        return measure(schema, document, operation_name, variables, default_first=default_first)
+    found = _remembered((schema, query, operation_name, ANY_VARIABLES, default_first))
+    if found is not None:
+        return found
     try:
         bound = json.dumps(variables or {}, sort_keys=True)
     except (TypeError, ValueError):
         bound = None
-    if query is None or bound is None or len(bound) > MEMO_VARIABLES_BYTES:
-        return measure(schema, document, operation_name, variables, default_first=default_first)
     key = (schema, query, operation_name, bound, default_first)
-    found = _memo.get(key)
+    found = None if bound is None else _remembered(key)
     if found is None:
-        found = measure(schema, document, operation_name, variables, default_first=default_first)
-        _memo[key] = found
-        if len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
-    else:
+        found, read = _measure(schema, document, operation_name, variables, default_first)
+        if not read:
+            _remember((schema, query, operation_name, ANY_VARIABLES, default_first), found)
+        elif bound is not None and len(bound) <= MEMO_VARIABLES_BYTES:
+            _remember(key, found)
+    return found
+
+
+def _remembered(key: tuple[Any, ...]) -> Measure | None:
+    found = _memo.get(key)
+    if found is not None:
         _memo.move_to_end(key)
     return found
+
+
+def _remember(key: tuple[Any, ...], found: Measure) -> None:
+    _memo[key] = found
+    if len(_memo) > MEMO_SIZE:
+        _memo.popitem(last=False)
 
 
 def _coerced(
@@ -180,14 +211,26 @@ class _Walk:
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
+        variables: Callable[[], dict[str, Any]],
         default_first: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = variables
+        self._variables_of = variables
+        self._variables: dict[str, Any] | None = None
         self.default_first = default_first
         self.firm_wide = 0
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """The coerced variables, made on first use (most operations never need them)."""
+        if self._variables is None:
+            self._variables = self._variables_of()
+        return self._variables
+
+    @property
+    def read_variables(self) -> bool:
+        return self._variables is not None
 
     def selection(
         self, selection_set: SelectionSetNode | None, parent: Any, depth: int, seen: frozenset[str]
@@ -247,7 +290,7 @@ class _Walk:
             if isinstance(argument.value, VariableNode):
                 given = self.variables.get(argument.value.name.value)
                 return given if given is not None else _default(argument_def.default_value)
-            return value_from_ast(argument.value, argument_def.type, self.variables)
+            return value_from_ast(argument.value, argument_def.type)  # a literal: no variable
         return _default(argument_def.default_value)
 
     def _type(self, name: str, fallback: Any) -> Any:
