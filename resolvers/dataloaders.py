@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -134,36 +135,85 @@ class Loaders:
     """
 
     def __init__(self, engine: Reads, today: date, scope: RowScope = EVERYTHING) -> None:
-        def one(fetch: Batch) -> _Loader:
-            return _Loader(engine, fetch)
-
-        def many(fetch: Batch) -> _Loader:
-            return _Loader(engine, fetch, missing=list)
-
         self._engine = engine
+        self._today = today
         self._scope = scope
         self._sync_states: asyncio.Task[list[Row[Any]]] | None = None
         self._time_entries: dict[tuple[TimeEntryQuery, int], _Loader] = {}
         self._children: dict[tuple[str, int | None, Filter, int | None], _Loader] = {}
         self._keyed: dict[str, _Loader] = {}
-        self.account_by_id = one(_by_id(tables.Account, scope))
-        self.contact_by_id = one(_by_id(tables.Contact, scope))
-        self.opportunity_by_id = one(_by_id(tables.Opportunity, scope))
-        self.engagement_by_id = one(_by_id(tables.Engagement, scope))
-        self.project_by_id = one(_by_id(tables.Project, scope))
-        self.milestone_by_id = one(_by_id(tables.Milestone, scope))
-        self.invoice_by_id = one(_by_id(tables.Invoice, scope))
-        self.payment_by_id = one(_by_id(tables.Payment, scope))
-        self.person_by_id = one(_by_id(tables.Person, scope))
-        self.time_entry_by_id = one(_by_id(tables.TimeEntry, scope))
-        projects = scope.conditions(tables.table_of(tables.Project))
-        self.projects_by_opportunity = many(
+
+    # Each loader is made on first use (a request uses few of them; a mutation none).
+
+    def _one(self, fetch: Batch) -> _Loader:
+        return _Loader(self._engine, fetch)
+
+    def _many(self, fetch: Batch) -> _Loader:
+        return _Loader(self._engine, fetch, missing=list)
+
+    @cached_property
+    def account_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Account, self._scope))
+
+    @cached_property
+    def contact_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Contact, self._scope))
+
+    @cached_property
+    def opportunity_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Opportunity, self._scope))
+
+    @cached_property
+    def engagement_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Engagement, self._scope))
+
+    @cached_property
+    def project_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Project, self._scope))
+
+    @cached_property
+    def milestone_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Milestone, self._scope))
+
+    @cached_property
+    def invoice_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Invoice, self._scope))
+
+    @cached_property
+    def payment_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Payment, self._scope))
+
+    @cached_property
+    def person_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.Person, self._scope))
+
+    @cached_property
+    def time_entry_by_id(self) -> _Loader:
+        return self._one(_by_id(tables.TimeEntry, self._scope))
+
+    @cached_property
+    def projects_by_opportunity(self) -> _Loader:
+        projects = self._scope.conditions(tables.table_of(tables.Project))
+        return self._many(
             lambda conn, keys: deal_projects.projects_by_opportunity(conn, keys, where=projects)
         )
-        self.xrefs_by_account = many(lineage.xrefs_by_account)
-        self.project_figures = one(figures.project_figures)
-        self.engagement_figures = one(figures.engagement_figures)
-        self.health_by_account = one(lambda conn, keys: figures.account_health(conn, keys, today))
+
+    @cached_property
+    def xrefs_by_account(self) -> _Loader:
+        return self._many(lineage.xrefs_by_account)
+
+    @cached_property
+    def project_figures(self) -> _Loader:
+        return self._one(figures.project_figures)
+
+    @cached_property
+    def engagement_figures(self) -> _Loader:
+        return self._one(figures.engagement_figures)
+
+    @cached_property
+    def health_by_account(self) -> _Loader:
+        today = self._today
+        return self._one(lambda conn, keys: figures.account_health(conn, keys, today))
 
     def children(
         self, name: str, first: int | None = None, only: Filter = (), after: int | None = None
