@@ -217,7 +217,10 @@ def _hooks(args: argparse.Namespace, url: str) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     for key, run in (
-        ("mutations", lambda: mutations.measure(url, 100.0, 20.0, args.port + 20)),
+        (
+            "mutations",
+            lambda: mutations.measure(url, 100.0, 20.0, args.port + 20, profile=args.profile),
+        ),
         ("sync_ingest", lambda: sync_ingest.measure(args.server, 5000, args.port + 21)),
     ):
         try:
