@@ -98,7 +98,7 @@ async def queue_together(
     """Queue each handed command's job (concurrently), then mark those queued DISPATCHED in
     one guarded statement; returns the ids queued. A command whose job could not be queued
     stays ACCEPTED, said once in the log."""
-    queued = await asyncio.gather(*(_queue(dispatcher, c, parent) for c, parent in handed))
+    queued = await asyncio.gather(*(queue_job(dispatcher, c, parent) for c, parent in handed))
     ids = [command_id for (command_id, _), ok in zip(handed, queued, strict=True) if ok]
     if ids:
         moment = now()
@@ -107,8 +107,13 @@ async def queue_together(
     return ids
 
 
-async def _queue(dispatcher: JobDispatcher, command_id: int, parent: otel.Context) -> bool:
-    token = otel.attach(parent)  # this task's own context (gather): the request's span
+async def queue_job(
+    dispatcher: JobDispatcher, command_id: int, parent: otel.Context | None = None
+) -> bool:
+    """Queue the command's job under a ``command.relay`` span, a child of ``parent`` (the
+    accepting request's; else the current span); ``False`` if the queue could not take it —
+    the command stays ACCEPTED, said once in the log."""
+    token = otel.attach(otel.get_current() if parent is None else parent)
     try:
         with span("command.relay", kind=SpanKind.PRODUCER, command=command_id) as current:
             current.set_attribute("messaging.system", "arq")

@@ -32,7 +32,6 @@ from typing import Any
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
-from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,7 +40,7 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.db import autocommit
 from readmodel.types import utcnow
-from sync_jobs.commands.hand_off import APPLY_COMMAND, HandOffs
+from sync_jobs.commands.hand_off import APPLY_COMMAND, HandOffs, queue_job
 from sync_jobs.context import deps_of
 from sync_jobs.dispatch import (
     COMMAND_QUEUE_NAME,
@@ -50,7 +49,6 @@ from sync_jobs.dispatch import (
     QueueUnavailable,
 )
 from sync_jobs.runner import UnknownJob
-from sync_jobs.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -181,12 +179,7 @@ async def relay_one(
     The mark is a guarded ACCEPTED → DISPATCHED move: if the job already started (embedded
     mode runs it at once) or an operator cancelled meanwhile, the row is left as they set it.
     """
-    try:
-        with span("command.relay", kind=SpanKind.PRODUCER, command=command_id) as current:
-            current.set_attribute("messaging.system", "arq")
-            await dispatcher.enqueue(APPLY_COMMAND, command_id)
-    except (QueueUnavailable, UnknownJob) as error:
-        log.warning("command %s stays ACCEPTED: %s", command_id, error)
+    if not await queue_job(dispatcher, command_id):
         return False
     moment = now()
     async with autocommit(engine) as conn:  # one guarded UPDATE: its own transaction
