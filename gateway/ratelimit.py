@@ -16,8 +16,9 @@ minute window, or the window that refused: ``RateLimit-Limit``, ``RateLimit-Rema
 (``300;w=60, 10;w=1``). Over a limit: HTTP 429, ``Retry-After`` in seconds, and a GraphQL
 error with ``extensions.code`` RATE_LIMITED and ``extensions.retryAfter``.
 
-When Redis cannot be reached the request is let through (logged): an outage of the counters
-should not become an outage of the API.
+When Redis cannot be reached, or does not answer within ``REDIS_TIMEOUT_SECONDS``, the request
+is let through (logged), and so is every request of the next ``RESTING_SECONDS`` without
+asking Redis: an outage of the counters should not become an outage of the API.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ log = logging.getLogger("clientgraph.ratelimit")
 RATE_LIMITED = "RATE_LIMITED"
 NAMESPACE = "graphql"
 ANONYMOUS = "anonymous"  # the principal id of a caller without credentials
+REDIS_TIMEOUT_SECONDS = 0.5
+"""How long the counters' Redis may take to connect or answer before a request is let through."""
+RESTING_SECONDS = 5.0
+"""After the counters failed, how long requests are let through without asking Redis (so a
+hung or dead Redis costs one request the wait, not every one)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class RateLimiter:
     ) -> None:
         self._trusted_proxies = tuple(settings.http.trusted_proxies)
         self._pool = pool  # Redis connections, closed with the limiter
+        self._resting_until = 0.0  # monotonic time until which Redis is not asked (it failed)
         self._limiter = MovingWindowRateLimiter(storage)
         limits = settings.rate_limit
         self._quotas = {
@@ -130,12 +137,19 @@ class RateLimiter:
 
     async def admit(self, connection: HTTPConnection, principal: Principal) -> Admission:
         """Count one request of ``principal`` (``connection`` gives an anonymous one's address)."""
+        if time.monotonic() < self._resting_until:
+            return ADMITTED
         quota = self._quotas[principal.role]
         caller = self.caller(connection, principal)
         try:
             return await self._count(quota, caller, principal.role.value)
         except StorageError as error:
-            log.warning("rate limit counters unreachable, request let through: %r", error)
+            self._resting_until = time.monotonic() + RESTING_SECONDS
+            log.warning(
+                "rate limit counters unreachable, requests let through for %s s: %r",
+                RESTING_SECONDS,
+                error,
+            )
             return ADMITTED
 
     def caller(self, connection: HTTPConnection, principal: Principal) -> str:
@@ -190,7 +204,11 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
         return None
     if settings.redis_url is None:
         return RateLimiter(settings, MemoryStorage())
-    pool = ConnectionPool.from_url(settings.redis_url.get_secret_value())
+    pool = ConnectionPool.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=REDIS_TIMEOUT_SECONDS,  # a hung Redis must not hold requests
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
     storage = RedisStorage(
         "async+redis://",  # where to: the pool's URL
         implementation="redispy",

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "clientgraph:queue"  # the arq queue of sync jobs (pulls, refreshes, handoffs)
 COMMAND_QUEUE_NAME = "clientgraph:commands"  # the commands' own queue, short job timeouts
 REDIS_CONNECT_TIMEOUT_SECONDS = 1  # a request waiting on a dead Redis fails fast
+REDIS_ENQUEUE_TIMEOUT_SECONDS = 2.0
+"""How long queueing one job may take: a Redis that takes the connection and never answers
+(a hung server, a half-open link) fails the enqueue instead of holding its caller for ever."""
 
 
 class QueueUnavailable(Exception):
@@ -58,8 +61,9 @@ class ArqDispatcher:
     async def enqueue(self, function_name: str, *args: Any) -> str | None:
         check_job(function_name)
         try:
-            pool = await self._connect()
-            job = await pool.enqueue_job(function_name, *args, _queue_name=self._queue_name)
+            async with asyncio.timeout(REDIS_ENQUEUE_TIMEOUT_SECONDS):
+                pool = await self._connect()
+                job = await pool.enqueue_job(function_name, *args, _queue_name=self._queue_name)
         except (TimeoutError, RedisError, OSError) as error:
             # the URL is not logged: it may carry a password
             log.warning("job %s not queued: Redis unavailable (%r)", function_name, error)

@@ -45,6 +45,7 @@ from sync_jobs.context import deps_of
 from sync_jobs.dispatch import (
     COMMAND_QUEUE_NAME,
     REDIS_CONNECT_TIMEOUT_SECONDS,
+    REDIS_ENQUEUE_TIMEOUT_SECONDS,
     JobDispatcher,
     QueueUnavailable,
 )
@@ -82,10 +83,11 @@ class ArqCommandDispatcher:
     async def enqueue(self, function_name: str, *args: Any) -> str | None:
         """Queue the job; ``None`` when a job with its id is already queued (or its result kept)."""
         try:
-            pool = await self._connect()
-            job = await pool.enqueue_job(
-                function_name, *args, _job_id=job_id_of(args[0]), _queue_name=self._queue_name
-            )
+            async with asyncio.timeout(REDIS_ENQUEUE_TIMEOUT_SECONDS):  # a hung Redis: fail
+                pool = await self._connect()
+                job = await pool.enqueue_job(
+                    function_name, *args, _job_id=job_id_of(args[0]), _queue_name=self._queue_name
+                )
         except (TimeoutError, RedisError, OSError) as error:
             raise QueueUnavailable("the job queue (Redis) is unavailable") from error
         return None if job is None else job.job_id
@@ -93,8 +95,9 @@ class ArqCommandDispatcher:
     async def release(self, command_id: int) -> None:
         """Drop arq's lock on a command's job (its worker died): any worker may now run it."""
         try:
-            pool = await self._connect()
-            await pool.delete(in_progress_key_prefix + job_id_of(command_id))
+            async with asyncio.timeout(REDIS_ENQUEUE_TIMEOUT_SECONDS):
+                pool = await self._connect()
+                await pool.delete(in_progress_key_prefix + job_id_of(command_id))
         except (TimeoutError, RedisError, OSError) as error:
             raise QueueUnavailable("the job queue (Redis) is unavailable") from error
 

@@ -246,3 +246,32 @@ async def _operation(ws: Any, operation_id: str) -> list[dict[str, Any]]:
 
 def _from(forwarded_for: str) -> dict[str, str]:
     return {"X-Forwarded-For": forwarded_for}
+
+
+async def test_a_hung_redis_lets_requests_through_without_holding_them(
+    engine: AsyncEngine,
+) -> None:
+    """A "Redis" that takes the connection and never answers: the first request waits out
+    the counters' timeout and is let through; the next ones do not ask it for a while. Before,
+    every request waited for an answer that never came."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def _hang(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(_hang, "127.0.0.1", 0)
+    hung = f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
+    settings = limits({"admin": 1})
+    try:
+        app_at = edge_app(engine, redis_url=hung, rate_limit=settings)
+        async with app_at as app, http_client(app) as c:
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(c.post("/graphql", json=QUERY) for _ in range(3))), 10
+            )
+        assert held, "the limiter asked the hung Redis"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert not any(name.startswith("ratelimit") for name in answers[0].headers)

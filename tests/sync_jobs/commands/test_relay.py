@@ -518,3 +518,30 @@ async def test_a_hung_queue_does_not_hold_the_mutations_answer(engine: AsyncEngi
         for writer in held:
             writer.close()
         server.close()
+
+
+async def test_a_hung_redis_fails_the_enqueue_instead_of_holding_the_relay(
+    engine: AsyncEngine,
+) -> None:
+    """The relay's queueing gives up on a Redis that never answers (``REDIS_ENQUEUE_TIMEOUT_
+    SECONDS``): the command stays ACCEPTED and the relay's loop goes on (before, the hand-offs'
+    task and every sweep after it waited for ever)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def _hang(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(_hang, "127.0.0.1", 0)
+    hung = ArqCommandDispatcher(f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0")
+    command_id = await _accepted(engine, "hung")
+    try:
+        queued = await asyncio.wait_for(relay_one(engine, hung, command_id), 10)
+        report = await asyncio.wait_for(relay_accepted(engine, hung), 10)
+    finally:
+        await hung.close()
+        for writer in held:
+            writer.close()
+        server.close()
+    assert held, "the relay asked the hung Redis"
+    assert queued is False and report.pending is True
+    assert await _status(engine, command_id) == CommandStatus.ACCEPTED
