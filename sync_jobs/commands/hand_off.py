@@ -2,9 +2,9 @@
 
 A mutation's answer waits only for its command's row (durable once its statement commits);
 ``HandOffs.hand_off`` notes the command and returns. A background task of the gateway then
-queues every command noted since its last round — the jobs concurrently, one statement for
-all their DISPATCHED marks — so under load a round's Redis round trips overlap and its marks
-cost one commit, not one each. Each job's ``command.relay`` span is a child of the span of the
+queues the commands noted since its last round (``ROUND`` at most; the rest in the next) —
+the jobs concurrently, one statement for all their DISPATCHED marks — so under load a round's
+Redis round trips overlap and its marks cost one commit, not one each. Each job's ``command.relay`` span is a child of the span of the
 request that accepted it.
 
 Nothing is lost if a round fails or the process ends first: the rows stay ACCEPTED and the
@@ -33,6 +33,9 @@ from sync_jobs.tracing import span
 log = logging.getLogger(__name__)
 
 APPLY_COMMAND = "apply_command"
+ROUND = 100
+"""The most commands one round queues at once (so many Redis connections at most); the rest
+wait for the next round, right after."""
 DRAIN_SECONDS = 5.0
 """At shutdown, how long the last round may take before its commands are left to the sweep."""
 
@@ -81,7 +84,9 @@ class HandOffs:
             await self._round()
 
     async def _round(self) -> None:
-        handed, self._waiting = self._waiting, []
+        handed, self._waiting = self._waiting[:ROUND], self._waiting[ROUND:]
+        if self._waiting:  # more than a round's worth: another round right after this one
+            self._wake.set()
         try:
             await queue_together(self.engine, self.dispatcher, handed, now=self._now)
         except Exception:  # a database blip: the rows stay ACCEPTED for the sweep

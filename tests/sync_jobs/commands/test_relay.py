@@ -26,6 +26,7 @@ from gateway.app import create_app
 from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus, NewCommand
 from readmodel.types import utcnow
+from sync_jobs.commands import hand_off
 from sync_jobs.commands.relay import (
     ArqCommandDispatcher,
     CommandRelay,
@@ -545,3 +546,35 @@ async def test_a_hung_redis_fails_the_enqueue_instead_of_holding_the_relay(
     assert held, "the relay asked the hung Redis"
     assert queued is False and report.pending is True
     assert await _status(engine, command_id) == CommandStatus.ACCEPTED
+
+
+async def test_a_round_queues_at_most_its_share_and_the_next_follows(
+    engine: AsyncEngine, redis: ArqRedis, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More handed off than a round takes (``hand_off.ROUND``, 2 here): the rest are queued
+    by the next round, right after, without a new hand-off to wake it."""
+    monkeypatch.setattr(hand_off, "ROUND", 2)
+    ids = [await _accepted(engine, f"rounds-{n}") for n in range(5)]
+    marks: list[str] = []
+
+    def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("UPDATE command"):
+            marks.append(statement)
+
+    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
+    relay = CommandRelay(engine, up, interval=3600)
+    event.listen(engine.sync_engine, "before_cursor_execute", _record)
+    relay.start()
+    try:
+        for command_id in ids:
+            relay.hand_off(command_id)
+        for _ in range(100):
+            if [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 5:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+        await up.close()
+        event.remove(engine.sync_engine, "before_cursor_execute", _record)
+    assert [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 5
+    assert len(marks) == 3  # rounds of 2, 2 and 1
