@@ -4,8 +4,8 @@ A mutation's answer waits only for its command's row (durable once its statement
 ``HandOffs.hand_off`` notes the command and returns. A background task of the gateway then
 queues the commands noted since its last round (``ROUND`` at most; the rest in the next) —
 the jobs concurrently, one statement for all their DISPATCHED marks — so under load a round's
-Redis round trips overlap and its marks cost one commit, not one each. Each job's ``command.relay`` span is a child of the span of the
-request that accepted it.
+Redis round trips overlap and its marks cost one commit, not one each. Each job's
+``command.relay`` span is a child of the span of the request that accepted it.
 
 Nothing is lost if a round fails or the process ends first: the rows stay ACCEPTED and the
 relay's sweep (this gateway's, another's, a worker's) queues them — ``relay.py``.

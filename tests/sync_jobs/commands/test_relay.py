@@ -450,12 +450,9 @@ async def test_the_background_sweep_goes_on_after_a_sweep_broke(
     assert broke and broke[0].exc_info is not None
 
 
-async def test_commands_handed_off_together_are_queued_together(
-    engine: AsyncEngine, redis: ArqRedis, queue: str
-) -> None:
-    """``CommandRelay.hand_off``: returns at once; the relay's task queues every command
-    handed off since its last round, and marks them DISPATCHED in one statement."""
-    ids = [await _accepted(engine, f"together-{n}") for n in range(3)]
+async def _handed_off(engine: AsyncEngine, queue: str, ids: list[int]) -> list[str]:
+    """Hand ``ids`` off to a running relay (one after another, no await between: one round
+    unless a round takes fewer), wait until all are DISPATCHED; the UPDATEs it ran."""
     marks: list[str] = []
 
     def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -467,17 +464,27 @@ async def test_commands_handed_off_together_are_queued_together(
     event.listen(engine.sync_engine, "before_cursor_execute", _record)
     relay.start()
     try:
-        for command_id in ids:  # one after another, with no await between: one round
+        for command_id in ids:
             relay.hand_off(command_id)
         for _ in range(100):
-            if [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 3:
+            if {await _status(engine, c) for c in ids} == {CommandStatus.DISPATCHED}:
                 break
             await asyncio.sleep(0.05)
     finally:
         await relay.stop()
         await up.close()
         event.remove(engine.sync_engine, "before_cursor_execute", _record)
-    assert [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 3
+    assert [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * len(ids)
+    return marks
+
+
+async def test_commands_handed_off_together_are_queued_together(
+    engine: AsyncEngine, redis: ArqRedis, queue: str
+) -> None:
+    """``CommandRelay.hand_off``: returns at once; the relay's task queues every command
+    handed off since its last round, and marks them DISPATCHED in one statement."""
+    ids = [await _accepted(engine, f"together-{n}") for n in range(3)]
+    marks = await _handed_off(engine, queue, ids)
     assert len(marks) == 1, marks  # one statement for the three
     for command_id in ids:
         job = Job(f"command-{command_id}", redis, _queue_name=queue)
@@ -555,26 +562,5 @@ async def test_a_round_queues_at_most_its_share_and_the_next_follows(
     by the next round, right after, without a new hand-off to wake it."""
     monkeypatch.setattr(hand_off, "ROUND", 2)
     ids = [await _accepted(engine, f"rounds-{n}") for n in range(5)]
-    marks: list[str] = []
-
-    def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("UPDATE command"):
-            marks.append(statement)
-
-    up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
-    relay = CommandRelay(engine, up, interval=3600)
-    event.listen(engine.sync_engine, "before_cursor_execute", _record)
-    relay.start()
-    try:
-        for command_id in ids:
-            relay.hand_off(command_id)
-        for _ in range(100):
-            if [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 5:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        await relay.stop()
-        await up.close()
-        event.remove(engine.sync_engine, "before_cursor_execute", _record)
-    assert [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * 5
+    marks = await _handed_off(engine, queue, ids)
     assert len(marks) == 3  # rounds of 2, 2 and 1
