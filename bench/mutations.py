@@ -1,4 +1,4 @@
-"""Workload 5 (hook): mutation acceptance latency at a fixed rate — target p99 < 25 ms at 100/s.
+"""Workload 5 (hook): mutation acceptance latency at a fixed rate — issue 14: p99 < 10 ms at 100/s.
 
     python -m bench.mutations --scale S --rate 100 --seconds 20
 
@@ -8,10 +8,10 @@ arrived. Each request is ``updateOpportunity`` with a fresh idempotency key on o
 open opportunities (probability cycling), so every one is a new command: the mutation
 validates, logs one command row and hands it to the relay; the downstream write to the CRM is
 not part of acceptance. The gateway runs as in production, with Redis: its relay queues each
-command into arq (Redis database 11, the bench's own, emptied before and after: no worker
-runs, so the jobs only wait there) and marks it DISPATCHED, off the answer's path. It writes
-command rows into the bench database (never into the read model's tables). Results:
-bench/results/mutations-<scale>-<UTC time>.json.
+command into arq (``BENCH_REDIS_URL``, default Redis database 11: the bench's own, emptied
+before and after; no worker runs, so the jobs only wait there) and marks it DISPATCHED, off
+the answer's path. It writes command rows into the bench database (never into the read
+model's tables). Results: bench/results/mutations-<scale>-<UTC time>.json.
 
 `make bench` runs it too (bench/run.py, after the read workloads, on its own gateway process).
 """
@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -40,7 +41,8 @@ from resolvers.ids import to_global_id
 from sync_jobs.dispatch import COMMAND_QUEUE_NAME
 
 RESULTS = Path(__file__).parent / "results"
-QUEUE = "redis://127.0.0.1:6379/11"  # the bench's own Redis database (see the docstring)
+QUEUE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+"""The bench's own Redis database (see the docstring): emptied before and after each run."""
 MUTATION = """
 mutation Update($input: UpdateOpportunityInput!) {
   updateOpportunity(input: $input) {

@@ -31,7 +31,8 @@ Workloads (bench/queries/*.graphql, the peer's equivalents in bench/queries/post
   portfolio_list       accounts(first: 50) with health and open invoices
   overdue_invoices     a deep page (--deep-pages pages in) of 100 overdue invoices
 
-Needs: wrk, npm (for Node 22 and PostGraphile), PostgreSQL with trust auth, py-spy (profile).
+Needs: wrk, npm (for Node 22 and PostGraphile), PostgreSQL with trust auth, py-spy (profile),
+Redis for workload 5 (BENCH_REDIS_URL, default redis://127.0.0.1:6379/11: emptied by the run).
 """
 
 from __future__ import annotations
