@@ -52,7 +52,12 @@ def digest(value: Mapping[str, Any]) -> str:
 async def record(engine: AsyncEngine, entry: Entry) -> None:
     """One INSERT, its own transaction (one round trip)."""
     async with autocommit(engine) as conn:
-        await conn.execute(insert(AUDIT).values(**entry.__dict__))
+        await record_on(conn, entry)
+
+
+async def record_on(conn: AsyncConnection, entry: Entry) -> None:
+    """The INSERT of ``entry`` on the caller's connection (its transaction)."""
+    await conn.execute(insert(AUDIT).values(**entry.__dict__))
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, TextualSelect, bindparam, column, insert, text
+from sqlalchemy import String, TextualSelect, bindparam, column, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from readmodel.audit import AUDIT, Outcome
+from readmodel.audit import Entry, Outcome, record_on
 from readmodel.command_log import (
     COMMANDS,
     Accepted,
@@ -110,18 +110,18 @@ async def _in_steps(
     if wrote:
         assert audited is not None
         row = accepted.row
-        entry = {
-            "at": row.created_at,
-            "actor_id": row.principal_id,
-            "actor_role": row.principal_role,
-            "credential_id": row.credential_id,
-            "operation": audited.operation,
-            "input_digest": audited.input_digest,
-            "command_id": row.id,
-            "outcome": Outcome.ACCEPTED,
-            "correlation_id": row.correlation_id,
-        }
-        await conn.execute(insert(AUDIT).values(**entry))
+        entry = Entry(
+            at=row.created_at,
+            actor_id=row.principal_id,
+            actor_role=row.principal_role,
+            credential_id=row.credential_id,
+            operation=audited.operation,
+            input_digest=audited.input_digest,
+            command_id=row.id,
+            outcome=Outcome.ACCEPTED,
+            correlation_id=row.correlation_id,
+        )
+        await record_on(conn, entry)
     along = await _read(conn, read_along)
     return Accepted(accepted.row, accepted.created, audited=wrote, read_along=along)
 

@@ -139,7 +139,7 @@ def _sync_rows(dialect: str) -> str:
 def _keep_freshness(ctx: Context, text: str | None) -> None:
     state = _http_state(ctx)
     if state is not None and text is not None:
-        state.sync_text = text
+        sync_states.keep(state, text)
 
 
 def _http_state(ctx: Context) -> Any:

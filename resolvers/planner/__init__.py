@@ -287,4 +287,4 @@ def _keep_sync_states(run: PlanRun, row: Any) -> None:
     """The answer's ``sync_state`` rows (JSON text), for its ``extensions.freshness`` (same
     snapshot): ``sync_states.states`` reads them."""
     if run.state is not None:
-        run.state.sync_text = row.cg_sync
+        sync_states.keep(run.state, row.cg_sync)

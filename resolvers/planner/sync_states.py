@@ -33,6 +33,13 @@ def expression(d: Dialect) -> str:
     return d.json_text(f"(SELECT {d.agg(d.obj(pairs), ORDER)} FROM {rows})")
 
 
+def keep(state: Any, text: str) -> None:
+    """Keep ``text`` (this column's value, from any statement of the request) on the request's
+    ASGI ``state``: the answer's ``extensions.freshness`` reads it (gateway/consistency.py)
+    instead of reading ``sync_state`` again."""
+    state.sync_text = text
+
+
 @lru_cache(maxsize=16)
 def states(text: str, expected: tuple[tuple[str, str], ...]) -> tuple[SourceState, ...]:
     """The column's rows as ``readmodel.reads.freshness.source_states`` makes them from

@@ -213,10 +213,6 @@ class CommandRelay:
         self._task: asyncio.Task[None] | None = None
         self._hand_offs = HandOffs(engine, dispatcher)
 
-    async def dispatch(self, command_id: int) -> bool:
-        """Queue a just-accepted command now (called after its transaction committed)."""
-        return await relay_one(self.engine, self.dispatcher, command_id)
-
     def hand_off(self, command_id: int) -> None:
         """Queue a just-accepted command soon, off the caller's path (``hand_off.py``)."""
         self._hand_offs.hand_off(command_id)

@@ -353,11 +353,11 @@ async def test_a_dead_redis_is_given_up_on_at_once(
 async def test_a_just_accepted_command_is_queued_by_the_gateways_relay(
     engine: AsyncEngine, redis: ArqRedis, queue: str
 ) -> None:
-    """``CommandRelay.dispatch``, called once the mutation's transaction committed."""
+    """``relay_one``, the relay's step for one command: queued, then marked DISPATCHED."""
     command_id = await _accepted(engine, "dispatch")
     up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
     try:
-        queued = await CommandRelay(engine, up, interval=3600).dispatch(command_id)
+        queued = await relay_one(engine, up, command_id)
     finally:
         await up.close()
     assert queued is True and await _status(engine, command_id) == CommandStatus.DISPATCHED
