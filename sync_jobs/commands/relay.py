@@ -40,6 +40,7 @@ from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.db import autocommit
 from readmodel.types import utcnow
+from sync_jobs.commands.enqueue import Enqueue
 from sync_jobs.commands.hand_off import APPLY_COMMAND, HandOffs, queue_job
 from sync_jobs.context import deps_of
 from sync_jobs.dispatch import (
@@ -79,18 +80,20 @@ class ArqCommandDispatcher:
         self._settings = None if isinstance(redis, ArqRedis) else _redis_settings(redis)
         self._queue_name = queue_name
         self._lock = asyncio.Lock()
+        self._enqueue: Enqueue | None = None
 
     async def enqueue(self, function_name: str, *args: Any) -> str | None:
         """Queue the job; ``None`` when a job with its id is already queued (or its result kept)."""
         try:
             async with asyncio.timeout(REDIS_ENQUEUE_TIMEOUT_SECONDS):  # a hung Redis: fail
-                pool = await self._connect()
-                job = await pool.enqueue_job(
-                    function_name, *args, _job_id=job_id_of(args[0]), _queue_name=self._queue_name
+                enqueue = await self._enqueuer()
+                job_id = job_id_of(args[0])
+                queued = await enqueue(
+                    function_name, args, job_id=job_id, queue_name=self._queue_name
                 )
         except (TimeoutError, RedisError, OSError) as error:
             raise QueueUnavailable("the job queue (Redis) is unavailable") from error
-        return None if job is None else job.job_id
+        return job_id if queued else None
 
     async def release(self, command_id: int) -> None:
         """Drop arq's lock on a command's job (its worker died): any worker may now run it."""
@@ -105,6 +108,12 @@ class ArqCommandDispatcher:
         if self._owns_pool and self._pool is not None:
             await self._pool.aclose()
             self._pool = None
+
+    async def _enqueuer(self) -> Enqueue:
+        pool = await self._connect()
+        if self._enqueue is None or self._enqueue.pool is not pool:
+            self._enqueue = Enqueue(pool)  # one round trip a job: sync_jobs/commands/enqueue.py
+        return self._enqueue
 
     async def _connect(self) -> ArqRedis:
         async with self._lock:
