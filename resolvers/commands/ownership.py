@@ -9,9 +9,10 @@ from Tryton while NetSuite owns projects) cannot be written there, hence ``NOT_O
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clientgraph.settings import WritesSettings
@@ -62,6 +63,14 @@ async def live_records(
     return {row.id: row for row in await conn.execute(stmt)}
 
 
+@cache
+def _live_one(entity: str) -> Select[Any]:
+    """``live_records`` of one key for a caller who sees every row, as a statement kept (not
+    built and keyed again for every write)."""
+    table = ENTITY_TABLES[entity]
+    return select(table).where(table.c.id == bindparam("key"), table.c.deleted_at.is_(None))
+
+
 async def owned_record(
     conn: AsyncConnection,
     entity: str,
@@ -72,7 +81,10 @@ async def owned_record(
 ) -> Row[Any]:
     """The live ``entity`` row ``key`` in ``scope``, held from ``owner``; else NOT_FOUND /
     NOT_OWNED."""
-    row = (await live_records(conn, entity, [key], scope)).get(key)
+    if scope.unrestricted:  # most writes: one statement made once per entity
+        row = (await conn.execute(_live_one(entity), {"key": key})).first()
+    else:
+        row = (await live_records(conn, entity, [key], scope)).get(key)
     if row is None:
         raise CommandRefused(RefusalCode.NOT_FOUND, f"{field}: no such {entity}")
     check_owned(row, entity, owner, field)
