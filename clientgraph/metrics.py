@@ -45,9 +45,9 @@ COMPILED_READS = Counter(
 )
 SHORT_PATH = Counter(
     "clientgraph_graphql_short_path",
-    "HTTP queries of a proven plan (gateway/short_path.py), by outcome: answered (without "
-    "strawberry's pipeline), pipeline (over a limit, or this request needed the per-field "
-    "path: the whole pipeline answered it).",
+    "HTTP queries of a proven plan and mutations of a proven document (gateway/short_path.py), "
+    "by outcome: answered (without strawberry's pipeline), pipeline (over a limit, or this "
+    "request needed the per-field path: the whole pipeline answered it).",
     ["outcome"],
 )
 RATE_LIMIT_REFUSALS = Counter(

@@ -54,6 +54,12 @@ class GraphQLSettings(BaseModel):
         "statement whose JSON is passed through; others run field by field "
         "(resolvers/planner/README.md).",
     )
+    short_mutations: bool = Field(
+        True,
+        description="Run a mutation document the whole pipeline has validated for the same "
+        "caller's rules on strawberry's executor alone, without the per-request extensions "
+        "(gateway/short_path.py); needs compiled_reads (the short path's switch).",
+    )
     response_cache_mb: int = Field(
         64,
         ge=0,

@@ -1,5 +1,6 @@
 """The short path: a query the whole pipeline has already answered with one compiled
-statement is answered again without strawberry's per-request machinery.
+statement, or a mutation it has already validated, is answered again without strawberry's
+per-request machinery.
 
 The first request of a (document, operation, dialect, rule set) goes the whole way (documents,
 parse, validation, limits, access, ``schema/compiled.py``); when the planner answered it, its
@@ -21,6 +22,13 @@ never withdrawn: one caller's values cannot slow the plan down for the others. A
 and rate limits run before either path (``gateway/graphql.py``); the operation's span name
 and its metrics (latency, statements, errors by operation name) are the pipeline's; a
 statement of the short path that the pipeline then answers is not in them.
+
+A mutation (``graphql.short_mutations``) is proven when the whole pipeline has run one of the
+same key as far as its execution (``schema.proven``). A later plain POST of it, within its
+limits, is executed by strawberry's executor alone (gateway/short_mutation.py: the same
+context, resolvers, deadline, masked fields, span name and metrics) and answered by the
+endpoint's ``process_result``; its variables' errors are graphql-core's, as in the pipeline.
+Once it runs, it is answered here: a mutation never runs twice.
 """
 
 from __future__ import annotations
@@ -31,13 +39,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, get_operation_ast
+from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
 from clientgraph.access.principal import Principal
 from clientgraph.metrics import SHORT_PATH, counting_sql
+from clientgraph.settings import GraphQLSettings
+from gateway import short_mutation
 from gateway.consistency import HEADER as CONSISTENCY_HEADER
 from gateway.http_input import as_negotiated
 from gateway.ops.request_metrics import answered
@@ -46,6 +56,7 @@ from resolvers.planner import PlanRun, proven, proven_data, rules_key
 from schema.caches import cached_parse
 from schema.complexity import measure_text
 from schema.limits import over_limits
+from schema.proven import proven_mutation
 from schema.tracing import name_request_span
 
 KEYS = frozenset({"query", "variables", "operationName"})
@@ -101,33 +112,83 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
     if operation is None:
         return None
     name = None if operation.name is None else operation.name.value  # as execution names it
-    compiled = proven(rules_key(found.query, name, state.engine.dialect.name, principal))
-    if compiled is None:
+    key = rules_key(found.query, name, state.engine.dialect.name, principal)
+    asking = Asking(endpoint, request, principal, found, document, name, started)
+    if operation.operation is OperationType.MUTATION:
+        if not limits.short_mutations or endpoint.schema.resolves_through_extensions:
+            return None  # (an extension around every resolver: the executor alone skips it)
+        return await _mutation(asking) if proven_mutation(key) else None
+    compiled = proven(key)
+    return None if compiled is None else await _query(asking, compiled)
+
+
+@dataclass(frozen=True)
+class Asking:
+    """A request the short path may answer, parsed."""
+
+    endpoint: Any
+    request: Request
+    principal: Principal
+    found: Asked
+    document: DocumentNode
+    name: str | None  # the operation's, as execution names it
+    started: float
+
+    def within_limits(self) -> bool:
+        return _within_limits(
+            self.endpoint.schema,
+            self.found,
+            self.document,
+            self.name,
+            self.principal,
+            self.request.app.state.settings.graphql,
+        )
+
+    async def answered(self, statements: int, result: ExecutionResult) -> Response:
+        answered(self.found.operation_name, self.found.query, self.started, statements, result)
+        SHORT_PATH.labels("answered").inc()
+        return await respond(self.endpoint, self.request, result)
+
+
+async def _mutation(asking: Asking) -> Response | None:
+    if not asking.within_limits():
         return None
-    schema = endpoint.schema
-    measured = measure_text(
-        schema._schema,
-        found.query,
-        document,
-        name,  # as the pipeline measures it: the same remembered measure
-        found.variables,
-        default_first=limits.default_page_size,
-    )
-    if over_limits(measured, limits, principal.role.value) is not None:
-        SHORT_PATH.labels("pipeline").inc()  # which gives the error
+    found = asking.found
+    with counting_sql() as statements:
+        result = await short_mutation.run(
+            asking.endpoint,
+            asking.request,
+            asking.principal,
+            asking.document,
+            found.variables,
+            found.operation_name,
+            asking.name,
+        )
+    return await asking.answered(statements[0], result)
+
+
+async def _query(asking: Asking, compiled: Any) -> Response | None:
+    if not asking.within_limits():
         return None
-    now = state.clock()
+    request, schema = asking.request, asking.endpoint.schema
+    state = request.app.state
+    limits = state.settings.graphql
     request.state.reads = RequestConnection(state.engine)
     window = state.settings.forecasts.outlook_window_days
     run = PlanRun(
-        request.state.reads, limits, now.date(), window, state.response_cache, request.state
+        request.state.reads,
+        limits,
+        state.clock().date(),
+        window,
+        state.response_cache,
+        request.state,
     )
     # the request's one deadline: the pipeline keeps it if it has to answer after all
     request.state.deadline = asyncio.get_running_loop().time() + schema.request_timeout
     with counting_sql() as statements:
         try:
             async with asyncio.timeout_at(request.state.deadline):
-                data = await proven_data(schema._schema, compiled, found.variables, run)
+                data = await proven_data(schema._schema, compiled, asking.found.variables, run)
         except TimeoutError:
             result = schema.timed_out()
         else:
@@ -137,9 +198,37 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
                 return None
             masked = {"masked": sorted(set(data.masked))} if data.masked else None
             result = ExecutionResult(data=data, errors=None, extensions=masked)  # type: ignore[arg-type]
-    answered(found.operation_name, found.query, started, statements[0], result)
-    SHORT_PATH.labels("answered").inc()
-    name_request_span("query", name, principal)
+    name_request_span("query", asking.name, asking.principal)
+    return await asking.answered(statements[0], result)
+
+
+def _within_limits(
+    schema: Any,
+    found: Asked,
+    document: DocumentNode,
+    name: str | None,
+    principal: Principal,
+    limits: GraphQLSettings,
+) -> bool:
+    """The limits, measured for these variables as the pipeline measures them (the same
+    remembered measure and budgets); over one, the pipeline answers (with the error)."""
+    measured = measure_text(
+        schema._schema,
+        found.query,
+        document,
+        name,
+        found.variables,
+        default_first=limits.default_page_size,
+    )
+    if over_limits(measured, limits, principal.role.value) is None:
+        return True
+    SHORT_PATH.labels("pipeline").inc()
+    return False
+
+
+async def respond(endpoint: Any, request: Request, result: ExecutionResult) -> Response:
+    """The endpoint's answer to ``result``, as the pipeline makes it (freshness, error codes,
+    media type)."""
     body = endpoint.encode_json(await endpoint.process_result(request, result))
     response = Response(body, media_type="application/json")
     as_negotiated(request, response)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any, Final
 
 import strawberry
 import strawberry.federation
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, MiddlewareManager
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
+from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.utils.await_maybe import await_maybe
 
 from clientgraph.settings import GraphQLSettings
 from resolvers.errors import RequestTimeout
@@ -23,6 +27,7 @@ from schema.introspection import IntrospectionRules
 from schema.limits import OperationLimits
 from schema.mutation import Mutation
 from schema.operations import OneOperation
+from schema.proven import ProvenMutations
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.tracing import OperationSpan
@@ -76,6 +81,43 @@ class ClientGraphSchema(strawberry.federation.Schema):
     ) -> None:
         log_internal_errors(errors)
 
+    @cached_property
+    def resolves_through_extensions(self) -> bool:
+        """Whether an extension wraps every field's resolver (none does today): then an
+        operation must go through ``execute``, never ``execute_validated``."""
+        return any(e._implements_resolve() for e in self.get_extensions())
+
+    async def execute_validated(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Any,
+    ) -> ExecutionResult:
+        """Execute ``document``, which this schema's whole pipeline has parsed, validated and
+        run before for the same caller's rules (gateway/short_path.py), as ``execute``'s
+        execution step does, without the extensions' per-request hooks: graphql-core's
+        executor with strawberry's execution context (variables coerced, resolvers, exception
+        handlers), errors logged by ``process_errors``. No deadline: the caller keeps one."""
+        assert not self.resolves_through_extensions
+        result = await await_maybe(
+            self._get_execute_function()(
+                self._schema,
+                document,
+                root_value=None,
+                middleware=MiddlewareManager(),
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=context,
+                is_awaitable=optimized_is_awaitable,
+                **execution_context_class_kwargs(self.execution_context_class),
+                **self._get_custom_context_kwargs(None),
+            )
+        )
+        if result.errors:
+            self.process_errors(result.errors)
+        return ExecutionResult(data=result.data, errors=result.errors)
+
 
 def guarded_types() -> dict[str, Any]:
     """The object types the field rules name, by GraphQL name."""
@@ -115,6 +157,7 @@ def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
         lambda: OperationLimits(limits),
         lambda: CountedValidationCache(maxsize=CACHE_SIZE),
         lambda: IntrospectionRules(limits),  # after validation: it edits validation's errors
+        ProvenMutations,  # at execution: validated (gateway/short_path.py)
         CompiledReads,  # last: its result replaces execution (resolvers/planner)
     ]
     schema = ClientGraphSchema(

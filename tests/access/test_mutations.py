@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from clientgraph.settings import Settings
 from readmodel.db import create_engine
 from resolvers.handoffs.queries import to_handoff_id
 from resolvers.ids import key_of, to_global_id
+from tests.access.compiled import short_path_answers
 from tests.access.generate import graphql_schema
 from tests.access.oracle import allowed_keys
 from tests.access.world import (
@@ -174,29 +176,36 @@ def test_a_deployment_opens_mutations_to_partners_but_never_an_operator_action(
 
 @pytest.mark.parametrize("role", ROLES, ids=str)
 async def test_each_mutation_is_refused_or_run_as_the_table_says(firm: World, role: Role) -> None:
+    """Each document twice: the first request through the whole pipeline proves it, the second
+    takes the gateway's short path (gateway/short_path.py), under the same rules."""
     caller, targets, table = firm.caller(role), await _targets(firm), mutation_roles()
     failures = []
-    for name, input_type in mutations():
+    run = uuid.uuid4().hex[:8]  # documents of this run's own: the proofs are the process's
+    for (name, input_type), path in itertools.product(mutations(), ("pipeline", "short path")):
         document = (
-            f"mutation($input: {input_type.name}!) {{ {name}(input: $input) {{ {RESULT} }} }}"
+            f"mutation M{run}($input: {input_type.name}!) "
+            f"{{ {name}(input: $input) {{ {RESULT} }} }}"
         )
         commands = await _count(firm, "SELECT count(*) FROM command")
         audited = await _forbidden_entries(firm, name, caller.principal_id)
+        short = short_path_answers()
         body = await caller.post(document, {"input": _input(input_type, targets)})
+        if short_path_answers() != short + (path == "short path"):
+            failures.append(f"{role} × {name}: not answered by the {path}")
         codes = [e["extensions"]["code"] for e in body.get("errors") or []]
         if role in table[name]:
             if codes or body["data"][name]["__typename"] not in {"Command", "CommandRejected"}:
-                failures.append(f"{role} × {name}: allowed by the table, got {body}")
+                failures.append(f"{role} × {name} ({path}): allowed by the table, got {body}")
             continue
         error = (body.get("errors") or [{}])[0]
         if codes != ["FORBIDDEN"] or body.get("data") is not None:
-            failures.append(f"{role} × {name}: must be FORBIDDEN, got {body}")
+            failures.append(f"{role} × {name} ({path}): must be FORBIDDEN, got {body}")
         elif error["extensions"].get("operation") != name or name not in error["message"]:
-            failures.append(f"{role} × {name}: the refusal must name the operation: {error}")
+            failures.append(f"{role} × {name} ({path}): the refusal must name it: {error}")
         if await _count(firm, "SELECT count(*) FROM command") != commands:
-            failures.append(f"{role} × {name}: refused, yet a command was logged")
+            failures.append(f"{role} × {name} ({path}): refused, yet a command was logged")
         if await _forbidden_entries(firm, name, caller.principal_id) != audited + 1:
-            failures.append(f"{role} × {name}: refused, but no FORBIDDEN audit entry")
+            failures.append(f"{role} × {name} ({path}): refused, but no FORBIDDEN audit entry")
     assert not failures, "\n".join(failures)
 
 
@@ -206,6 +215,8 @@ async def test_a_partner_opened_to_log_time_logs_it_on_its_own_clients_only(firm
     other_project, other_person = await staffed(firm.engine, OTHER)
     nowhere_project = to_global_id("Project", 987_654_321)
     operator_action = 'mutation { cancelCommand(input: {commandId: "x", idempotencyKey: "k"}) {'
+    log_time = LOG_TIME.replace("mutation(", f"mutation Own{uuid.uuid4().hex[:8]}(")  # its own
+    short = short_path_answers()
     async with partner_client(firm, ["logTime"]) as client:
 
         async def ask(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -215,11 +226,12 @@ async def test_a_partner_opened_to_log_time_logs_it_on_its_own_clients_only(firm
         def log(project: str, person: str) -> dict[str, Any]:
             return {"input": log_time_input(project, person, f"{project}/{person}")}
 
-        own = await ask(LOG_TIME, log(own_project, own_person))
-        other = await ask(LOG_TIME, log(other_project, own_person))
-        nowhere = await ask(LOG_TIME, log(nowhere_project, own_person))
-        mixed = await ask(LOG_TIME, log(own_project, other_person))
+        own = await ask(log_time, log(own_project, own_person))
+        other = await ask(log_time, log(other_project, own_person))
+        nowhere = await ask(log_time, log(nowhere_project, own_person))
+        mixed = await ask(log_time, log(own_project, other_person))
         refused = await ask(operator_action + " __typename } }")
+    assert short_path_answers() == short + 3  # after the first: the short path's, same rules
 
     assert own["data"]["logTime"]["__typename"] == "Command", own
     assert other["data"]["logTime"]["code"] == "NOT_FOUND", other

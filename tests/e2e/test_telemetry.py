@@ -131,6 +131,15 @@ async def test_one_mutation_is_one_trace_across_gateway_and_worker_with_logs_in_
                             "idempotencyKey": "telemetry-1",
                         }
                     }
+                    # a first request proves the document: the traced one takes the gateway's
+                    # short path (gateway/short_path.py), and must be traced as the pipeline's
+                    proving = {"input": {**variables["input"], "idempotencyKey": "telemetry-0"}}
+                    first = await client.post(
+                        "/graphql",
+                        json={"query": DOCUMENT, "variables": proving},
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
+                    assert first.json()["data"]["logTime"]["__typename"] == "Command", first.text
                     answer = await client.post(
                         "/graphql",
                         json={"query": DOCUMENT, "variables": variables},
@@ -141,6 +150,10 @@ async def test_one_mutation_is_one_trace_across_gateway_and_worker_with_logs_in_
                         },
                     )
                     accepted = answer.json()["data"]["logTime"]
+                    metrics = (
+                        await client.get("/metrics", headers={"Authorization": f"Bearer {key}"})
+                    ).text
+                    assert 'clientgraph_graphql_short_path_total{outcome="answered"} 1.0' in metrics
                     command_id = command_id_of(accepted["id"])
 
                     async def succeeded() -> bool:
@@ -185,6 +198,9 @@ async def test_one_mutation_is_one_trace_across_gateway_and_worker_with_logs_in_
     assert request["attributes"]["graphql.operation.type"] == "mutation"
     assert request["attributes"]["graphql.operation.name"] == "LogHours"
     assert request["attributes"]["clientgraph.role"] == "admin"
+    served = [s for s in read_lines(spans["gateway"]) if s["kind"] == "SERVER"]
+    named = [s["attributes"].get("graphql.operation.name") for s in served]
+    assert named.count("LogHours") == 2  # the pipeline's request, then the short path's
 
     def chain(span: dict[str, Any]) -> list[str]:
         names = []
