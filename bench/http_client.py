@@ -75,7 +75,7 @@ class Client:
 
     async def post_json(self, body: bytes) -> tuple[int, bytes]:
         """The status and body of the answer to a POST of ``body`` (JSON)."""
-        connection = self._idle.pop() if self._idle else await self._connect()
+        connection = self._kept() or await self._connect()
         request = (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -90,6 +90,15 @@ class Client:
         if not connection.closed:
             self._idle.append(connection)
         return answer
+
+    def _kept(self) -> _Connection | None:
+        """The most recently used kept connection the server has not closed (uvicorn closes
+        one idle for 5 s)."""
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                return connection
+        return None
 
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
