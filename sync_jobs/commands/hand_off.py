@@ -3,8 +3,8 @@
 A mutation's answer waits only for its command's row (durable once its statement commits);
 ``HandOffs.hand_off`` notes the command and returns. A background task of the gateway then
 queues the commands noted since its last round (``ROUND`` at most; the rest in the next) —
-the jobs concurrently, one statement for all their DISPATCHED marks — so under load a round's
-Redis round trips overlap and its marks cost one commit, not one each. Each job's
+their jobs in one Redis round trip (enqueue.py), one statement for all their DISPATCHED
+marks — so under load a round costs two round trips, not two a command. Each job's
 ``command.relay`` span is a child of the span of the request that accepted it.
 
 Nothing is lost if a round fails or the process ends first: the rows stay ACCEPTED and the

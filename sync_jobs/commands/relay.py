@@ -79,7 +79,7 @@ class ArqCommandDispatcher:
         self._owns_pool = self._pool is None
         self._settings = None if isinstance(redis, ArqRedis) else _redis_settings(redis)
         self._queue_name = queue_name
-        self._lock = asyncio.Lock()
+        self._connecting: asyncio.Future[ArqRedis] | None = None
         self._enqueue: Enqueue | None = None
 
     async def enqueue(self, function_name: str, *args: Any) -> str | None:
@@ -116,11 +116,21 @@ class ArqCommandDispatcher:
         return self._enqueue
 
     async def _connect(self) -> ArqRedis:
-        async with self._lock:
-            if self._pool is None:
-                assert self._settings is not None
-                self._pool = await create_pool(self._settings, default_queue_name=self._queue_name)
+        """The pool, connected once: callers waiting for it all go on in one turn of the loop
+        (their jobs then share a round trip: enqueue.py); a failed attempt is not kept."""
+        if self._pool is not None:
             return self._pool
+        if self._connecting is None:
+            assert self._settings is not None
+            pool = create_pool(self._settings, default_queue_name=self._queue_name)
+            self._connecting = asyncio.ensure_future(pool)
+        connecting = self._connecting
+        try:
+            self._pool = await asyncio.shield(connecting)
+        finally:
+            if connecting.done() and self._connecting is connecting:
+                self._connecting = None
+        return self._pool
 
 
 def _redis_settings(url: str) -> RedisSettings:

@@ -26,7 +26,7 @@ from gateway.app import create_app
 from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus, NewCommand
 from readmodel.types import utcnow
-from sync_jobs.commands import hand_off
+from sync_jobs.commands import enqueue, hand_off
 from sync_jobs.commands.relay import (
     ArqCommandDispatcher,
     CommandRelay,
@@ -479,13 +479,23 @@ async def _handed_off(engine: AsyncEngine, queue: str, ids: list[int]) -> list[s
 
 
 async def test_commands_handed_off_together_are_queued_together(
-    engine: AsyncEngine, redis: ArqRedis, queue: str
+    engine: AsyncEngine, redis: ArqRedis, queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``CommandRelay.hand_off``: returns at once; the relay's task queues every command
-    handed off since its last round, and marks them DISPATCHED in one statement."""
+    handed off since its last round — their jobs in one Redis round trip — and marks them
+    DISPATCHED in one statement."""
     ids = [await _accepted(engine, f"together-{n}") for n in range(3)]
+    calls: list[int] = []
+    send = enqueue.Enqueue._queue
+
+    async def counted(self: enqueue.Enqueue, queue_name: str, jobs: list[Any]) -> None:
+        calls.append(len(jobs))
+        await send(self, queue_name, jobs)
+
+    monkeypatch.setattr(enqueue.Enqueue, "_queue", counted)
     marks = await _handed_off(engine, queue, ids)
     assert len(marks) == 1, marks  # one statement for the three
+    assert calls == [3]  # one call of the script (sync_jobs/commands/enqueue.py) for the three
     for command_id in ids:
         job = Job(f"command-{command_id}", redis, _queue_name=queue)
         assert await job.status() == JobStatus.queued
