@@ -46,7 +46,6 @@ from strawberry.types import ExecutionResult
 
 from clientgraph.access.principal import Principal
 from clientgraph.metrics import SHORT_PATH, counting_sql
-from clientgraph.settings import GraphQLSettings
 from gateway import short_mutation
 from gateway.consistency import HEADER as CONSISTENCY_HEADER
 from gateway.http_input import as_negotiated
@@ -135,14 +134,21 @@ class Asking:
     started: float
 
     def within_limits(self) -> bool:
-        return _within_limits(
-            self.endpoint.schema,
-            self.found,
+        """The limits, measured for these variables as the pipeline measures them (the same
+        remembered measure and budgets); over one, the pipeline answers (with the error)."""
+        limits = self.request.app.state.settings.graphql
+        measured = measure_text(
+            self.endpoint.schema._schema,
+            self.found.query,
             self.document,
             self.name,
-            self.principal,
-            self.request.app.state.settings.graphql,
+            self.found.variables,
+            default_first=limits.default_page_size,
         )
+        if over_limits(measured, limits, self.principal.role.value) is None:
+            return True
+        SHORT_PATH.labels("pipeline").inc()
+        return False
 
     async def answered(self, statements: int, result: ExecutionResult) -> Response:
         answered(self.found.operation_name, self.found.query, self.started, statements, result)
@@ -200,30 +206,6 @@ async def _query(asking: Asking, compiled: Any) -> Response | None:
             result = ExecutionResult(data=data, errors=None, extensions=masked)  # type: ignore[arg-type]
     name_request_span("query", asking.name, asking.principal)
     return await asking.answered(statements[0], result)
-
-
-def _within_limits(
-    schema: Any,
-    found: Asked,
-    document: DocumentNode,
-    name: str | None,
-    principal: Principal,
-    limits: GraphQLSettings,
-) -> bool:
-    """The limits, measured for these variables as the pipeline measures them (the same
-    remembered measure and budgets); over one, the pipeline answers (with the error)."""
-    measured = measure_text(
-        schema._schema,
-        found.query,
-        document,
-        name,
-        found.variables,
-        default_first=limits.default_page_size,
-    )
-    if over_limits(measured, limits, principal.role.value) is None:
-        return True
-    SHORT_PATH.labels("pipeline").inc()
-    return False
 
 
 async def respond(endpoint: Any, request: Request, result: ExecutionResult) -> Response:
