@@ -90,6 +90,7 @@ def measure(
             asyncio.run(_drive(gateway.url, ids, rate, seconds / 2))
             stacks = recording.stacks()
     queued = asyncio.run(_empty_queue())
+    asyncio.run(_clear_earlier_runs(servers.plain_url(url)))  # nor a backlog for the next gateway
     result = _result(rate, seconds, outcomes, peak, load_before)
     result["jobs_queued"] = queued
     result["gateway_cpu_percent"] = round(100 * cpu, 1)
@@ -115,9 +116,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _clear_earlier_runs(dsn: str) -> int:
-    """Delete the commands (and their audit entries) earlier runs left ACCEPTED: no worker
-    runs here, so each run would add 2,000 to the backlog the gateway's relay sweeps, and the
-    next run would measure the sweep as well (a run after one left 2,000: p50 1.7 s → 11.8 s)."""
+    """Delete the commands (and their audit entries) bench runs left: no worker runs here, so
+    each run would add 2,000 to the backlog a gateway's relay sweeps, and the next run would
+    measure the sweep as well (a run after one left 2,000: p50 1.7 s → 11.8 s). Called before
+    and after each run: a read workload's gateway (embedded, no Redis) after a mutation run
+    would otherwise take the 2,000 DISPATCHED commands for lost after 15 s and sweep them."""
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():

@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         # today is the real one, and the compiled path reads stored health only as of today
         asyncio.run(refresh_figures(Settings(database_url=database_url), today=None, progress=True))
     account_id = measure.busiest_account(url)
+    if waiting := measure.waiting_commands(url):
+        print(
+            f"warning: {waiting:,} commands wait in {url.rsplit('/', 1)[-1]}: the gateways' relays"
+            " will sweep them while the reads are measured (bench/mutations.py removes its own)",
+            file=sys.stderr,
+        )
     with ExitStack() as stack:
         gateway = stack.enter_context(servers.gateway(url, args.port))
         peer = stack.enter_context(servers.peer(url, args.port + 1))
