@@ -51,7 +51,8 @@ def statements_per_request(
     return asyncio.run(_check(url, bodies, response_cache_mb))
 
 
-async def _busiest_account(url: str) -> int:
+async def _scalar(url: str, sql: str) -> int:
+    """One integer read from the bench database."""
     from sqlalchemy import text
 
     from readmodel.db import create_engine
@@ -59,29 +60,7 @@ async def _busiest_account(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            row = await conn.execute(
-                text(
-                    "SELECT account_id FROM project GROUP BY account_id "
-                    "ORDER BY COUNT(*) DESC, account_id LIMIT 1"
-                )
-            )
-            return int(row.scalar_one())
-    finally:
-        await engine.dispose()
-
-
-async def _waiting_commands(url: str) -> int:
-    from sqlalchemy import text
-
-    from readmodel.db import create_engine
-
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            found = await conn.execute(
-                text("SELECT count(*) FROM command WHERE status IN ('ACCEPTED', 'DISPATCHED')")
-            )
-            return int(found.scalar_one())
+            return int((await conn.execute(text(sql))).scalar_one())
     finally:
         await engine.dispose()
 
@@ -89,12 +68,17 @@ async def _waiting_commands(url: str) -> int:
 def waiting_commands(url: str) -> int:
     """Commands waiting to be run in the bench database: a gateway's relay sweeps them (no
     worker runs here), which would be measured with the reads."""
-    return asyncio.run(_waiting_commands(url))
+    waiting = "SELECT count(*) FROM command WHERE status IN ('ACCEPTED', 'DISPATCHED')"
+    return asyncio.run(_scalar(url, waiting))
 
 
 def busiest_account(url: str) -> int:
     """The client view is measured on the account with the most projects (the worst case)."""
-    return asyncio.run(_busiest_account(url))
+    busiest = (
+        "SELECT account_id FROM project GROUP BY account_id "
+        "ORDER BY COUNT(*) DESC, account_id LIMIT 1"
+    )
+    return asyncio.run(_scalar(url, busiest))
 
 
 def unified_view_variables(url: str) -> dict[str, Any]:

@@ -57,18 +57,18 @@ async def live_records(
     """The live (not soft-deleted) rows of ``entity`` among ``keys`` that the caller's
     ``scope`` holds, by id; one statement. A row outside the scope is as absent as a missing
     one (NOT_FOUND), so a write cannot probe for other clients' records."""
-    table = ENTITY_TABLES[entity]
-    where = scope.conditions(table)
-    stmt = select(table).where(table.c.id.in_(list(keys)), table.c.deleted_at.is_(None), *where)
-    return {row.id: row for row in await conn.execute(stmt)}
+    where = scope.conditions(ENTITY_TABLES[entity])
+    stmt = _live(entity).where(*where) if where else _live(entity)  # most writes: kept as is
+    return {row.id: row for row in await conn.execute(stmt, {"keys": list(keys)})}
 
 
 @cache
-def _live_one(entity: str) -> Select[Any]:
-    """``live_records`` of one key for a caller who sees every row, as a statement kept (not
-    built and keyed again for every write)."""
+def _live(entity: str) -> Select[Any]:
+    """The live rows of ``entity`` among the ``keys`` parameter, a statement made once per
+    entity (not built and keyed again for every write)."""
     table = ENTITY_TABLES[entity]
-    return select(table).where(table.c.id == bindparam("key"), table.c.deleted_at.is_(None))
+    keys = table.c.id.in_(bindparam("keys", expanding=True))
+    return select(table).where(keys, table.c.deleted_at.is_(None))
 
 
 async def owned_record(
@@ -81,10 +81,7 @@ async def owned_record(
 ) -> Row[Any]:
     """The live ``entity`` row ``key`` in ``scope``, held from ``owner``; else NOT_FOUND /
     NOT_OWNED."""
-    if scope.unrestricted:  # most writes: one statement made once per entity
-        row = (await conn.execute(_live_one(entity), {"key": key})).first()
-    else:
-        row = (await live_records(conn, entity, [key], scope)).get(key)
+    row = (await live_records(conn, entity, [key], scope)).get(key)
     if row is None:
         raise CommandRefused(RefusalCode.NOT_FOUND, f"{field}: no such {entity}")
     check_owned(row, entity, owner, field)
