@@ -38,43 +38,42 @@ return queued
 """KEYS: the queue, then each job's key and its result's key; ARGV: the expiry (ms), then each
 job's serialized bytes, score and id. Returns 1 for each job queued, 0 for each kept already."""
 
-Waiting = tuple[str, tuple[Any, ...], str, "asyncio.Future[bool]"]
+Waiting = tuple[str, tuple[Any, ...], str, "asyncio.Future[bool]"]  # function, args, id, answer
 
 
 class Enqueue:
-    """The script on one arq pool (redis-py sends its SHA1, loading it on ``NOSCRIPT``).
+    """The script on one arq pool and queue (redis-py sends its SHA1, loading it on
+    ``NOSCRIPT``).
 
     Jobs asked for in the same turn of the event loop (a hand-off round's, queued together)
     go in one call of the script: one round trip for all of them."""
 
-    def __init__(self, pool: ArqRedis) -> None:
+    def __init__(self, pool: ArqRedis, queue_name: str) -> None:
         self.pool = pool
+        self.queue_name = queue_name
         self._script = pool.register_script(SCRIPT)
-        self._waiting: dict[str, list[Waiting]] = {}  # by queue
+        self._waiting: list[Waiting] = []
 
-    async def __call__(
-        self, function: str, args: tuple[Any, ...], *, job_id: str, queue_name: str
-    ) -> bool:
+    async def __call__(self, function: str, args: tuple[Any, ...], *, job_id: str) -> bool:
         """Queue ``function(*args)`` as job ``job_id`` unless a job or result with that id is
         kept (``False``: as arq's ``enqueue_job`` returning ``None``)."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[bool] = loop.create_future()
         if not self._waiting:
             loop.call_soon(self._send)  # after the others asked for in this turn
-        self._waiting.setdefault(queue_name, []).append((function, args, job_id, answer))
+        self._waiting.append((function, args, job_id, answer))
         return await answer
 
     def _send(self) -> None:
-        waiting, self._waiting = self._waiting, {}
-        for queue_name, jobs in waiting.items():
-            task = asyncio.create_task(self._queue(queue_name, jobs))
-            _sending.add(task)
-            task.add_done_callback(_sending.discard)
+        jobs, self._waiting = self._waiting, []
+        task = asyncio.create_task(self._queue(jobs))
+        _sending.add(task)
+        task.add_done_callback(_sending.discard)
 
-    async def _queue(self, queue_name: str, jobs: list[Waiting]) -> None:
+    async def _queue(self, jobs: list[Waiting]) -> None:
         pool = self.pool
         queued_at = timestamp_ms()
-        keys: list[Any] = [queue_name]
+        keys: list[Any] = [self.queue_name]
         values: list[Any] = [pool.expires_extra_ms]
         for function, args, job_id, _ in jobs:
             job = serialize_job(function, args, {}, None, queued_at, serializer=pool.job_serializer)

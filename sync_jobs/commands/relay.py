@@ -88,9 +88,7 @@ class ArqCommandDispatcher:
             async with asyncio.timeout(REDIS_ENQUEUE_TIMEOUT_SECONDS):  # a hung Redis: fail
                 enqueue = await self._enqueuer()
                 job_id = job_id_of(args[0])
-                queued = await enqueue(
-                    function_name, args, job_id=job_id, queue_name=self._queue_name
-                )
+                queued = await enqueue(function_name, args, job_id=job_id)
         except (TimeoutError, RedisError, OSError) as error:
             raise QueueUnavailable("the job queue (Redis) is unavailable") from error
         return job_id if queued else None
@@ -112,7 +110,7 @@ class ArqCommandDispatcher:
     async def _enqueuer(self) -> Enqueue:
         pool = await self._connect()
         if self._enqueue is None or self._enqueue.pool is not pool:
-            self._enqueue = Enqueue(pool)  # one round trip a job: sync_jobs/commands/enqueue.py
+            self._enqueue = Enqueue(pool, self._queue_name)  # one round trip: enqueue.py
         return self._enqueue
 
     async def _connect(self) -> ArqRedis:

@@ -488,9 +488,9 @@ async def test_commands_handed_off_together_are_queued_together(
     calls: list[int] = []
     send = enqueue.Enqueue._queue
 
-    async def counted(self: enqueue.Enqueue, queue_name: str, jobs: list[Any]) -> None:
+    async def counted(self: enqueue.Enqueue, jobs: list[Any]) -> None:
         calls.append(len(jobs))
-        await send(self, queue_name, jobs)
+        await send(self, jobs)
 
     monkeypatch.setattr(enqueue.Enqueue, "_queue", counted)
     marks = await _handed_off(engine, queue, ids)
