@@ -241,12 +241,14 @@ async def run_plan(
     except Fallback:
         return "fallback", None
     if run.cache is None or compiled.counters is None:
+        held = sync_states.held(run.reader)
+        params[sync_states.KNOWN] = held.version
         # no BEGIN / ROLLBACK: one statement is one snapshot (answer, counters, sync_state)
         async with autocommit(run.reader) as conn:
             row = (await conn.execute(compiled.statement, params)).one()
         if row.fallback:
             return "fallback", None
-        _keep_sync_states(run, row)
+        _keep_sync_states(run, held, row)
         return "compiled", compiled.answer(row)
     cached = entry_key(compiled.digest, params)  # not the document's text again per request
     return await _cached(compiled, cached, params, run)
@@ -265,26 +267,30 @@ async def _cached(
     entry = cache.get(key)
     async with autocommit(run.reader) as conn:
         if entry is not None:
-            checked = (await conn.execute(compiled.check)).one()
+            held = sync_states.held(run.reader)
+            checked = (await conn.execute(compiled.check, {sync_states.KNOWN: held.version})).one()
             now = counters.of(checked)
             counted_lookup(now == entry.counters)
             if now == entry.counters:
-                _keep_sync_states(run, checked)
+                _keep_sync_states(run, held, checked)
                 return "compiled", RawJSON(entry.data, entry.masked)
         else:
             counted_lookup(False)
-        row = (await conn.execute(compiled.counted, params)).one()
+        held = sync_states.held(run.reader)
+        known = {sync_states.KNOWN: held.version}
+        row = (await conn.execute(compiled.counted, {**params, **known})).one()
     if row.fallback:
         cache.discard(key)
         return "fallback", None
     answer = compiled.answer(row)
     cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
-    _keep_sync_states(run, row)
+    _keep_sync_states(run, held, row)
     return "compiled", answer
 
 
-def _keep_sync_states(run: PlanRun, row: Any) -> None:
+def _keep_sync_states(run: PlanRun, held: sync_states.Held, row: Any) -> None:
     """The answer's ``sync_state`` rows (JSON text), for its ``extensions.freshness`` (same
     snapshot): ``sync_states.states`` reads them."""
+    text = sync_states.text_of(run.reader, held, row)
     if run.state is not None:
-        sync_states.keep(run.state, row.cg_sync)
+        sync_states.keep(run.state, text)

@@ -26,6 +26,7 @@ from gateway.app import create_app
 from readmodel.db import count_statements
 from readmodel.figures.stored import refresh_stale
 from readmodel.tables import SyncState, table_of
+from resolvers.planner.sync_states import VERSION as SYNC_VERSION
 from resolvers.response_cache import COUNTED
 from tests.access.compiled import ordered
 from tests.access.world import LIMITS, ROLES, World, _client
@@ -82,6 +83,12 @@ def data_of(body: Any) -> Any:
     return dict(body)["data"]
 
 
+def reads_counters(statement: str) -> bool:
+    """Does ``statement`` read the response cache's counters (not only ``sync_state``'s, which
+    every compiled statement reads: resolvers/planner/sync_states.py)?"""
+    return "change_counter" in statement.replace(SYNC_VERSION, "")
+
+
 def reads_a_read_model_table(statement: str) -> bool:
     words = set(statement.replace("(", " ").replace(")", " ").replace(",", " ").split())
     return bool(words & COUNTED)
@@ -93,12 +100,12 @@ async def test_a_hit_reads_only_the_counters(world: World) -> None:
         hits = lookups("hit")
         seen.clear()
         again = await ask(Role.ADMIN, PAGE, {"first": 3})
-        operation = [s for s in seen if "change_counter" in s or reads_a_read_model_table(s)]
+        operation = [s for s in seen if reads_counters(s) or reads_a_read_model_table(s)]
 
     assert lookups("hit") == hits + 1
     assert again == first
     assert len(operation) == 1, operation  # one statement for the whole operation
-    assert "change_counter" in operation[0]
+    assert reads_counters(operation[0])
     assert not reads_a_read_model_table(operation[0].replace("change_counter", ""))
     assert dict(again)["extensions"]  # freshness is built on a hit as on a miss
 
@@ -150,7 +157,7 @@ async def test_the_setting_turns_it_off(world: World) -> None:
         before = lookups("hit") + lookups("miss")
         for _ in range(2):
             await ask(Role.ADMIN, PAGE, {"first": 3})
-        assert not any("change_counter" in s for s in seen)
+        assert not any(reads_counters(s) for s in seen)
     assert lookups("hit") + lookups("miss") == before
 
 
@@ -190,7 +197,7 @@ async def test_a_compiled_answer_and_its_freshness_are_one_statement(world: Worl
             answer = await ask(Role.ADMIN, HEALTH, {"first": 3})
             operation = [s for s in seen if "FROM api_key" not in s]  # the caller's key
             assert len(operation) == 1, operation
-            assert ("change_counter" in operation[0]) == (cache_mb > 0)
+            assert reads_counters(operation[0]) == (cache_mb > 0)
         assert answer == expected
 
 
@@ -258,3 +265,56 @@ async def test_a_compiled_answer_is_one_statement_on_the_wire(world: World) -> N
                     await ask(Role.ADMIN, HEALTH, {"first": 3})
                 # each request: its caller's key looked up (one statement), then the answer
                 assert counter.statements == 3 * 2, (cache_mb, counter.statements)
+
+
+@pytest.mark.parametrize("cache_mb", [0, 64])
+async def test_freshness_rows_are_read_once_per_change(world: World, cache_mb: int) -> None:
+    """A compiled statement builds ``sync_state``'s rows only when their change counter is not
+    the one the process holds the rows of (resolvers/planner/sync_states.py); a pull bumps it
+    and is in the very next answer's freshness. Shown by breaking the rule on purpose: a row
+    changed with its counter set back is *not* seen (the held rows answer), a pull is."""
+    async with world.engine.connect() as conn:
+        t = table_of(SyncState)
+        row = (
+            await conn.execute(
+                select(t.c.system, t.c.object_type, t.c.last_success_at)
+                .where(t.c.last_success_at.is_not(None))
+                .order_by(t.c.last_success_at)
+            )
+        ).first()
+        version = (await conn.execute(text(f"SELECT {SYNC_VERSION}"))).scalar()
+    assert row is not None and version is not None
+    earlier = row.last_success_at - timedelta(days=3)  # the oldest pull, made older
+
+    def oldest(answer: Any) -> str:
+        return str(dict(dict(dict(answer)["extensions"])["freshness"])["oldestSourceSyncAt"])
+
+    async with served(world, response_cache_mb=cache_mb) as (_, ask):
+        try:
+            first = oldest(await ask(Role.ADMIN, HEALTH, {"first": 2}))
+            assert first == row.last_success_at.astimezone(UTC).isoformat()
+            await _pulled_unannounced(world, row, earlier)
+            assert oldest(await ask(Role.ADMIN, HEALTH, {"first": 2})) == first  # held rows
+            await _pulled(world, row, earlier)  # a real write: the counter moves with it
+            seen = oldest(await ask(Role.ADMIN, HEALTH, {"first": 2}))
+            assert seen == earlier.astimezone(UTC).isoformat()
+        finally:
+            await _pulled(world, row, row.last_success_at)
+        assert oldest(await ask(Role.ADMIN, HEALTH, {"first": 2})) == first
+
+
+async def _pulled_unannounced(world: World, row: Any, at: datetime) -> None:
+    """``_pulled``, then the counter set back to what it was: a write no reader is told of."""
+    t = table_of(SyncState)
+    async with world.engine.begin() as conn:
+        before = (await conn.execute(text(f"SELECT {SYNC_VERSION}"))).scalar()
+        await conn.execute(
+            update(t)
+            .where(t.c.system == row.system, t.c.object_type == row.object_type)
+            .values(last_success_at=at)
+        )
+        if world.engine.dialect.name == "postgresql":
+            await conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the bump, now
+        await conn.execute(
+            text("UPDATE change_counter SET value = :v WHERE name = 'sync_state'"), {"v": before}
+        )
