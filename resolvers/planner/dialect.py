@@ -107,11 +107,9 @@ class Dialect:
         """An integer count of hundredths as Python's ``Decimal`` quantized to 0.01 prints it
         (``-5`` → ``-0.05``; null counts as 0), as a JSON string."""
         n = f"coalesce({hundredths}, 0)"
+        if self.postgres:  # an exact numeric of scale 2 (0 + 2) prints as Decimal does
+            return f"CAST({n} * 0.01 AS TEXT)"
         sign = f"CASE WHEN {n} < 0 THEN '-' ELSE '' END"
-        if self.postgres:
-            return (
-                f"({sign} || (abs({n}) / 100)::text || '.' || lpad((abs({n}) % 100)::text, 2, '0'))"
-            )
         return f"printf('%s%d.%02d', {sign}, abs({n}) / 100, abs({n}) % 100)"
 
     def ten_thousandths(self, column: str) -> str:
