@@ -13,12 +13,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from readmodel.db import on_statement
 
 REQUEST_SECONDS = Histogram(
     "clientgraph_graphql_request_seconds",
@@ -116,12 +116,12 @@ _statements: ContextVar[list[int] | None] = ContextVar("clientgraph_sql_statemen
 def count_sql(engine: AsyncEngine) -> None:
     """Count each statement ``engine`` runs into the current ``counting_sql`` block, if any."""
 
-    def _before(*_args: Any) -> None:
+    def _before(_sql: str) -> None:
         counter = _statements.get()
         if counter is not None:
             counter[0] += 1
 
-    event.listen(engine.sync_engine, "before_cursor_execute", _before)
+    on_statement(engine, _before)
 
 
 @contextmanager

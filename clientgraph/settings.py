@@ -437,7 +437,8 @@ class Settings(BaseSettings):
         le=200,
         description="PostgreSQL connections a process keeps (opened when first needed); as many "
         "again in overflow, closed on release. A gateway request reads on one connection, so "
-        "this many requests in flight never open a new session.",
+        "this many requests in flight never open a new session. A gateway also keeps up to "
+        "this many for its compiled statements (readmodel/raw_reads.py).",
     )
     redis_url: SecretStr | None = Field(
         None, description="Redis URL for arq queues; unset means embedded (in-process) jobs."

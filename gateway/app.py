@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -13,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from clientgraph.metrics import count_sql
 from clientgraph.settings import Settings
+from clientgraph.telemetry.tracing import sql_traced
 from gateway.auth.authenticate import Authenticator, jwt_verifier
 from gateway.documents import Documents
 from gateway.graphql import GraphQLEndpoint
@@ -27,6 +29,7 @@ from gateway.sse_single import Reservations
 from gateway.streams import StreamSlots
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
+from readmodel.raw_reads import RawReads
 from readmodel.types import utcnow
 from resolvers.response_cache import response_cache
 from schema.build import build_schema
@@ -66,6 +69,7 @@ def create_app(
         app.state.stream_slots = StreamSlots(streams.max_per_caller, settings.http.trusted_proxies)
         app.state.reservations = Reservations(streams.reservation_seconds, streams.max_per_caller)
         app.state.response_cache = response_cache(settings.graphql.response_cache_mb)
+        app.state.raw_reads = raw_reads(settings, app.state.engine)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:
@@ -83,6 +87,8 @@ def create_app(
                 await app.state.rate_limiter.aclose()
             if app.state.queue_redis is not None:
                 await app.state.queue_redis.aclose()
+            if app.state.raw_reads is not None:
+                await app.state.raw_reads.aclose()
             await app.state.engine.dispose()
 
     limit = settings.graphql.max_body_bytes
@@ -95,6 +101,18 @@ def create_app(
         *ops_routes(settings),  # /metrics, /ops, GraphiQL's own assets: gateway/ops/
     ]
     return Starlette(routes=routes, middleware=edge_middleware(settings), lifespan=lifespan)
+
+
+def raw_reads(settings: Settings, engine: AsyncEngine) -> RawReads | None:
+    """The compiled statements' own asyncpg connections (readmodel/raw_reads.py), as many as
+    the engine's pool keeps; none on SQLite, with compiled reads off, or when SQL is traced
+    (its statements would make no span)."""
+    if engine.dialect.name != "postgresql" or not settings.graphql.compiled_reads:
+        return None
+    if sql_traced():
+        return None
+    timeout_ms = round(settings.graphql.request_timeout_seconds * 1000)
+    return RawReads(engine, settings.database_pool_size, timeout_ms)
 
 
 EXPOSED_HEADERS = [

@@ -144,6 +144,7 @@ class GraphQLEndpoint(StrictGraphQL):
             tried = getattr(request.state, "compiled_tried", False)
             context.compiled_reads = settings.compiled_reads and not tried
             context.response_cache = getattr(request.app.state, "response_cache", None)
+            context.raw_reads = getattr(request.app.state, "raw_reads", None)
             return context
         return build_context(request, NOBODY)  # until connection_init is authenticated
 

@@ -188,6 +188,7 @@ async def _query(asking: Asking, compiled: Any) -> Response | None:
         window,
         state.response_cache,
         request.state,
+        getattr(state, "raw_reads", None),
     )
     # the request's one deadline: the pipeline keeps it if it has to answer after all
     request.state.deadline = asyncio.get_running_loop().time() + schema.request_timeout

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -59,12 +60,8 @@ def create_engine(
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    connect_args: dict[str, Any] = {}
-    if statement_timeout_ms is not None:
-        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    connect_args = _connect_args(make_url(url), statement_timeout_ms)
     parsed = make_url(url)
-    if _loopback(parsed) and not {"ssl", "sslmode"} & set(parsed.query):
-        connect_args["ssl"] = False  # no TLS handshake to this machine's own server
     if "prepared_statement_cache_size" not in parsed.query:
         size = str(PREPARED_STATEMENTS_PER_CONNECTION)
         parsed = parsed.update_query_dict({"prepared_statement_cache_size": size})
@@ -78,6 +75,31 @@ def create_engine(
         connect_args=connect_args,
         hide_parameters=True,
     )
+
+
+def _connect_args(url: URL, statement_timeout_ms: int | None) -> dict[str, Any]:
+    """What the engine adds to asyncpg's connect arguments: the statement timeout, and no TLS
+    to this machine's own server unless the URL asks for it."""
+    connect_args: dict[str, Any] = {}
+    if statement_timeout_ms is not None:
+        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    if _loopback(url) and not {"ssl", "sslmode"} & set(url.query):
+        connect_args["ssl"] = False  # no TLS handshake to this machine's own server
+    return connect_args
+
+
+def connect_kwargs(url: URL, statement_timeout_ms: int | None) -> dict[str, Any]:
+    """``asyncpg.connect``'s arguments for a PostgreSQL engine's ``url``, as the engine
+    connects (readmodel/raw_reads.py): the dialect's own translation of the URL, its
+    prepared-statement cache size, and ``_connect_args``."""
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    _, kwargs = dialect().create_connect_args(url)
+    cache = kwargs.pop("prepared_statement_cache_size", PREPARED_STATEMENTS_PER_CONNECTION)
+    for adapter_only in ("prepared_statement_name_func", "async_creator_fn"):
+        kwargs.pop(adapter_only, None)
+    kwargs["statement_cache_size"] = int(cache)
+    return {**kwargs, **_connect_args(url, statement_timeout_ms)}
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -119,12 +141,24 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
+_listeners: WeakKeyDictionary[Any, list[Callable[[str], None]]] = WeakKeyDictionary()
+
+
+def on_statement(engine: AsyncEngine, listener: Callable[[str], None]) -> None:
+    """Call ``listener(sql)`` before every statement run on ``engine``'s database: by the
+    engine itself (SQLAlchemy's ``before_cursor_execute``) or beside it on the bare driver
+    (readmodel/raw_reads.py)."""
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: listener(a[2]))
+    _listeners.setdefault(engine.sync_engine, []).append(listener)
+
+
+def statement_listeners(engine: AsyncEngine) -> list[Callable[[str], None]]:
+    """The ``on_statement`` listeners of ``engine``, for statements run beside it."""
+    return _listeners.get(engine.sync_engine, [])
+
+
 def count_statements(engine: AsyncEngine) -> list[str]:
     """Record every SQL statement the engine runs from now on (for N+1 tests and benchmarks)."""
     seen: list[str] = []
-
-    def _before(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", _before)
+    on_statement(engine, seen.append)
     return seen

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.access.principal import ADMIN, Principal
 from clientgraph.settings import GraphQLSettings, SyncSettings
 from clientgraph.settings_forecasts import ForecastSettings
+from readmodel.raw_reads import RawReads
 from readmodel.reads.scope import EVERYTHING, RowScope
 from readmodel.request_connection import Reads
 from resolvers.dataloaders import Loaders
@@ -39,6 +40,7 @@ class Context:
     forecasts: ForecastSettings = field(default_factory=ForecastSettings)  # warning thresholds
     compiled_reads: bool = False  # may a query be answered by one statement's JSON (HTTP)
     response_cache: ResponseCache | None = None  # the compiled path's answers (the process's)
+    raw_reads: RawReads | None = None  # the compiled path's bare-driver connections, if any
     reads: Reads | None = None  # an HTTP request's reads, one connection at a time
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)

@@ -37,6 +37,7 @@ from clientgraph.telemetry.files import JsonLinesSpanExporter
 
 TRACER_NAME = "clientgraph"
 _installed: TracerProvider | None = None
+_sql_traced = False
 
 
 class BusinessRoots(Sampler):
@@ -106,9 +107,17 @@ def instrument(provider: TracerProvider) -> None:
 
     # 0.66b2 declares "sqlalchemy < 2.1" but its engine events are unchanged in 2.1 (the
     # process test, tests/e2e/test_telemetry.py, checks the statements are traced)
+    global _sql_traced
     SQLAlchemyInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
+    _sql_traced = True
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
+
+
+def sql_traced() -> bool:
+    """Does this process trace SQL statements (``instrument`` ran)? Statements run beside
+    SQLAlchemy (readmodel/raw_reads.py) would make no span, so they are not run beside it."""
+    return _sql_traced
 
 
 def tracer() -> trace.Tracer:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
+from asyncpg import PostgresError
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -22,11 +24,13 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.metrics import COMPILED_READS
 from clientgraph.settings import GraphQLSettings
 from readmodel.db import autocommit
+from readmodel.raw_reads import RawReads
 from readmodel.request_connection import Reads
 from resolvers.access import allowed
 from resolvers.context import Context
@@ -150,12 +154,38 @@ class PlanRun:
     outlook_window: int
     cache: ResponseCache | None
     state: Any  # the request's ASGI state: the answer's ``sync_state`` text is kept there
+    raw: RawReads | None = None  # the bare driver's connections, where they run the statement
 
     @classmethod
     def of(cls, ctx: Context) -> PlanRun:
         window = ctx.forecasts.outlook_window_days
         state = getattr(ctx.request, "state", None)
-        return cls(ctx.reader, ctx.limits, ctx.today, window, ctx.response_cache, state)
+        cache, raw = ctx.response_cache, ctx.raw_reads
+        return cls(ctx.reader, ctx.limits, ctx.today, window, cache, state, raw)
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[OneRow]:
+        """A connection for the plan's statements: the bare driver's (readmodel/raw_reads.py)
+        when there is one, else the request's reads, each statement its own transaction."""
+        if self.raw is not None:
+            async with self.raw.connect() as conn:
+                yield conn
+            return
+        # no BEGIN / ROLLBACK: one statement is one snapshot (answer, counters, sync_state)
+        async with autocommit(self.reader) as conn:
+            yield _OneRow(conn)
+
+
+class OneRow(Protocol):
+    async def one(self, statement: TextClause, params: dict[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _OneRow:
+    conn: AsyncConnection
+
+    async def one(self, statement: TextClause, params: dict[str, Any]) -> Any:
+        return (await self.conn.execute(statement, params)).one()
 
 
 async def compiled_data(
@@ -187,11 +217,12 @@ async def _counted(
 ) -> RawJSON | None:
     try:
         outcome, data = await answering
-    except DBAPIError as error:  # a guard failing on purpose (stale figures, a bad cursor, a
-        # stored value the schema's enum lacks): expected, so one line at debug, no traceback
+    except (DBAPIError, PostgresError) as error:  # a guard failing on purpose (stale figures,
+        # a bad cursor, a stored value the schema's enum lacks): expected, so one line at debug
+        refused = error.orig if isinstance(error, DBAPIError) else error
         log.debug(
             "compiled read refused by the database (%s); answered field by field",
-            type(error.orig).__name__,
+            type(refused).__name__,
         )
         outcome, data = "fallback", None
     except Exception:
@@ -243,9 +274,8 @@ async def run_plan(
     if run.cache is None or compiled.counters is None:
         held = sync_states.held(run.reader)
         params[sync_states.KNOWN] = held.version
-        # no BEGIN / ROLLBACK: one statement is one snapshot (answer, counters, sync_state)
-        async with autocommit(run.reader) as conn:
-            row = (await conn.execute(compiled.statement, params)).one()
+        async with run.connect() as conn:
+            row = await conn.one(compiled.statement, params)
         if row.fallback:
             return "fallback", None
         _keep_sync_states(run, held, row)
@@ -265,10 +295,10 @@ async def _cached(
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
-    async with autocommit(run.reader) as conn:
+    async with run.connect() as conn:
         if entry is not None:
             held = sync_states.held(run.reader)
-            checked = (await conn.execute(compiled.check, {sync_states.KNOWN: held.version})).one()
+            checked = await conn.one(compiled.check, {sync_states.KNOWN: held.version})
             now = counters.of(checked)
             counted_lookup(now == entry.counters)
             if now == entry.counters:
@@ -277,8 +307,7 @@ async def _cached(
         else:
             counted_lookup(False)
         held = sync_states.held(run.reader)
-        known = {sync_states.KNOWN: held.version}
-        row = (await conn.execute(compiled.counted, {**params, **known})).one()
+        row = await conn.one(compiled.counted, {**params, sync_states.KNOWN: held.version})
     if row.fallback:
         cache.discard(key)
         return "fallback", None

@@ -1,5 +1,5 @@
 """Connections: a request reads on one pooled connection at a time, and the pool keeps its
-sessions.
+sessions (the engine's, and the compiled statements' own: readmodel/raw_reads.py).
 
 16 requests in flight used to hold several connections each (one per DataLoader batch), more
 than the pool keeps, so SQLAlchemy closed the overflow on release and opened new PostgreSQL
@@ -73,19 +73,26 @@ async def test_a_warm_pool_opens_no_session_at_sixteen_in_flight(firm: Firm, nam
     query = (QUERIES / f"{name}.graphql").read_text()
     variables = {"id": to_global_id("Account", 1)} if "$id" in query else {}
     async with running_app(firm.url, request_timeout_seconds=120) as app:
-        pool = Pool()
+        pool, raw = Pool(), app.state.raw_reads  # the engine's, and the compiled statements'
         pool.watch(app.state.engine)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=120) as c:
             await wave(c, query, variables)
-            warmed = pool.opened
+            warmed = pool.opened, raw.opened
             await wave(c, query, variables)
-        async with app.state.engine.connect() as conn:  # and TLS is off on loopback
-            ssl = (
-                await conn.execute(text("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
-            ).scalar()
+            opened = pool.opened, raw.opened
+        async with app.state.engine.connect() as conn:  # and TLS is off on loopback, for all
+            ssl = (await conn.execute(text(TLS_SESSIONS))).scalar()
 
-    assert pool.opened == warmed, f"the second wave opened {pool.opened - warmed} sessions"
+    assert opened == warmed, f"the second wave opened sessions: {warmed} then {opened}"
     assert pool.most <= CONCURRENCY + 2, pool.most
-    assert warmed <= app.state.settings.database_pool_size
+    size = app.state.settings.database_pool_size
+    assert warmed[0] <= size and warmed[1] <= min(size, CONCURRENCY), warmed
+    assert raw.opened > 0  # the compiled statements ran on the bare driver's connections
     assert ssl is False
+
+
+TLS_SESSIONS = """
+SELECT bool_or(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid
+WHERE a.datname = current_database()
+"""

@@ -1,0 +1,167 @@
+"""One-row reads on the bare asyncpg driver, for the compiled read path's statements.
+
+A compiled answer is one prepared statement returning one row (resolvers/planner). Through
+SQLAlchemy, that statement cost the gateway ~0.4 ms of CPU (pool checkout and return through
+greenlets, the connection's execution options, the cursor adaptation, the result object) for
+~0.1 ms on asyncpg itself (measured on the bench's unified view, 1,000 runs each), about half of
+all the CPU a compiled request costs. ``RawReads`` keeps a few asyncpg connections of its own
+and runs such a statement on one of them: the same SQL (SQLAlchemy compiles the ``text()``
+once to ``$n`` placeholders), parameters, prepared-statement cache and server settings
+(statement timeout, no TLS on loopback) as the engine's.
+
+What it keeps and costs, precisely:
+
+- **Connections**: up to ``size`` (the engine's ``database_pool_size``), opened when first
+  needed, besides the engine's pool. Each statement is its own transaction (autocommit, as
+  ``readmodel.db.autocommit``): nothing outlives it on the connection but prepared statements,
+  so a connection goes back as it came (also after the server refused a statement: the
+  planner's guards fail statements on purpose). One whose statement was cancelled (a request's
+  deadline) or whose connection failed is never reused: it is closed in the background, after
+  asyncpg has asked the server to cancel the statement (within ``CLOSE_TIMEOUT_SECONDS``); a
+  failed connection takes the idle ones with it (a restarted server: one request answered
+  per field finds out for all, not one per kept connection).
+  A caller finding all ``size`` in use waits for one.
+- **Counting**: every statement is reported to ``readmodel.db.on_statement`` listeners, as
+  SQLAlchemy's ``before_cursor_execute`` reports the engine's (``count_statements``,
+  ``/metrics``' statements per operation).
+- **Not used** on SQLite, or when SQL is traced (``telemetry.exporter`` other than ``none``
+  instruments SQLAlchemy: its spans are the statements'), where the engine runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import asyncpg
+from sqlalchemy import TextClause
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from readmodel.db import connect_kwargs, statement_listeners
+
+CLOSE_TIMEOUT_SECONDS = 5.0  # a connection's goodbye (and a cancelled statement's cancel)
+
+
+class RawRow:
+    """A row read as SQLAlchemy's ``Row`` is read by the planner: ``row.name``, ``row._mapping``."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self._mapping = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class RawReads:
+    """A few asyncpg connections to the engine's database, for one-row statements."""
+
+    def __init__(self, engine: AsyncEngine, size: int, statement_timeout_ms: int | None) -> None:
+        self.engine = engine
+        self._kwargs = connect_kwargs(engine.url, statement_timeout_ms)
+        self._idle: list[asyncpg.Connection] = []
+        self._slots = asyncio.Semaphore(size)
+        self._sql: WeakKeyDictionary[TextClause, tuple[str, tuple[str, ...]]] = WeakKeyDictionary()
+        self._closed = False
+        self.opened = 0  # sessions opened so far
+        self._closing: set[asyncio.Future[None]] = set()
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[RawConnection]:
+        """A connection for this block's statements; closed, not kept, if the block was
+        cancelled or failed otherwise than by the server refusing a statement."""
+        async with self._slots:
+            conn = self._idle_one() or await self._open()
+            try:
+                yield RawConnection(self, conn)
+            except asyncpg.PostgresError:  # the server refused a statement: the connection
+                self._keep(conn)  # is idle and well (no transaction was open), unless closed
+                raise
+            except asyncio.CancelledError:  # a deadline: this statement's connection only
+                self._discard(conn)
+                raise
+            except BaseException:  # the connection failed (a restarted server, a broken
+                self._discard(conn)  # network): so, likely, did the idle ones
+                idle, self._idle = self._idle, []
+                for other in idle:
+                    self._discard(other)
+                raise
+            self._keep(conn)
+
+    def _idle_one(self) -> asyncpg.Connection | None:
+        """The last kept connection still open (asyncpg has seen the others end: a server
+        restarted, a session terminated)."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            conn.terminate()
+        return None
+
+    def _keep(self, conn: asyncpg.Connection) -> None:
+        if self._closed or conn.is_closed():  # (the server shutting down, say)
+            conn.terminate()
+        else:
+            self._idle.append(conn)
+
+    def _discard(self, conn: asyncpg.Connection) -> None:
+        """Close ``conn`` in the background: after a cancelled statement, asyncpg first asks
+        the server to cancel it (``close`` waits for that; ``terminate`` would drop the request
+        and leave the statement running on the server until its timeout)."""
+        closing = asyncio.ensure_future(_close(conn))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    async def _open(self) -> asyncpg.Connection:
+        conn = await asyncpg.connect(**self._kwargs)
+        self.opened += 1
+        return conn
+
+    def positional(self, statement: TextClause) -> tuple[str, tuple[str, ...]]:
+        """The statement's SQL with ``$n`` placeholders and the parameter names in their order
+        (compiled by the engine's dialect once per statement)."""
+        found = self._sql.get(statement)
+        if found is None:
+            compiled = statement.compile(dialect=self.engine.dialect)
+            found = (compiled.string, tuple(compiled.positiontup or ()))
+            self._sql[statement] = found
+        return found
+
+    async def aclose(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _close(conn)
+        if self._closing:
+            await asyncio.gather(*self._closing)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    try:
+        await conn.close(timeout=CLOSE_TIMEOUT_SECONDS)
+    except Exception:  # a broken connection: nothing to say goodbye to
+        conn.terminate()
+
+
+class RawConnection:
+    def __init__(self, reads: RawReads, conn: asyncpg.Connection) -> None:
+        self._reads = reads
+        self._conn = conn
+
+    async def one(self, statement: TextClause, params: Mapping[str, Any]) -> RawRow:
+        """The one row of ``statement`` with ``params`` (bound by name, as SQLAlchemy binds a
+        ``text()``)."""
+        sql, names = self._reads.positional(statement)
+        for listener in statement_listeners(self._reads.engine):
+            listener(sql)
+        record = await self._conn.fetchrow(sql, *(params[n] for n in names))
+        if record is None:  # pragma: no cover - the planner's statements select one row
+            raise LookupError("the statement returned no row")
+        return RawRow(record)

@@ -1,0 +1,120 @@
+"""The compiled statements' own asyncpg connections (readmodel/raw_reads.py), on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from readmodel.db import count_statements
+from readmodel.raw_reads import RawReads
+from tests.conftest import running_app
+
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+
+ROW = text("SELECT CAST(:n AS BIGINT) + 1 AS next, CAST(:word AS TEXT) AS word, :n AS n")
+
+
+async def test_a_row_is_read_by_name_and_counted_as_the_engines(engine: AsyncEngine) -> None:
+    seen = count_statements(engine)
+    reads = RawReads(engine, 2, statement_timeout_ms=None)
+    try:
+        async with reads.connect() as conn:
+            row = await conn.one(ROW, {"word": "ok", "n": 41})
+    finally:
+        await reads.aclose()
+    assert (row.next, row.word, row._mapping["n"]) == (42, "ok", 41)
+    assert seen == ["SELECT CAST($1 AS BIGINT) + 1 AS next, CAST($2 AS TEXT) AS word, $1 AS n"]
+    with pytest.raises(AttributeError):
+        row.missing  # noqa: B018
+
+
+async def test_a_refused_statement_keeps_its_connection_a_cancelled_one_does_not(
+    engine: AsyncEngine,
+) -> None:
+    reads = RawReads(engine, 1, statement_timeout_ms=None)
+    try:
+        with pytest.raises(asyncpg.PostgresError):  # the planner's guards fail statements so
+            async with reads.connect() as conn:
+                await conn.one(text("SELECT CAST(CAST(:x AS TEXT) AS json) AS j"), {"x": "{"})
+        async with reads.connect() as conn:
+            pid = (await conn.one(text("SELECT pg_backend_pid() AS pid"), {})).pid
+        assert reads.opened == 1  # the same session, well
+
+        with pytest.raises(TimeoutError):  # a request's deadline: cancelled mid-statement
+            async with asyncio.timeout(0.2), reads.connect() as conn:
+                await conn.one(text("SELECT pg_sleep(30) AS slept"), {})
+        async with reads.connect() as conn:
+            again = (await conn.one(text("SELECT pg_backend_pid() AS pid"), {})).pid
+        assert reads.opened == 2 and again != pid  # never reused: a new session
+    finally:
+        await reads.aclose()
+    # the cancelled statement was cancelled on the server too (not left to sleep 30 s), and
+    # both sessions end: the cancelled one terminated, the other closed by aclose
+    for _ in range(50):
+        async with engine.connect() as conn:
+            left = await conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                {"pids": [pid, again]},
+            )
+            if left.scalar() == 0:
+                break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("a session outlived its connection by 5 s")
+
+
+async def test_a_statement_timeout_is_the_engines(engine: AsyncEngine) -> None:
+    reads = RawReads(engine, 1, statement_timeout_ms=150)
+    try:
+        with pytest.raises(asyncpg.QueryCanceledError):
+            async with reads.connect() as conn:
+                await conn.one(text("SELECT pg_sleep(5) AS slept"), {})
+        async with reads.connect() as conn:
+            row = await conn.one(text("SELECT current_setting('statement_timeout') AS t"), {})
+    finally:
+        await reads.aclose()
+    assert row.t == "150ms" and reads.opened == 1
+
+
+@pytest.mark.parametrize("compiled_reads", [True, False])
+async def test_the_gateway_keeps_them_only_for_compiled_reads_on_postgresql(
+    engine: AsyncEngine, compiled_reads: bool
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    async with running_app(url, compiled_reads=compiled_reads) as app:
+        assert (app.state.raw_reads is not None) == compiled_reads
+    async with running_app("sqlite+aiosqlite:///:memory:") as app:
+        assert app.state.raw_reads is None
+
+
+async def test_sessions_ended_by_the_server_are_not_used_again(engine: AsyncEngine) -> None:
+    """Kept connections whose sessions the server ended (a restart, an operator's
+    ``pg_terminate_backend``) are left for new ones: no statement fails on them."""
+    reads = RawReads(engine, 2, statement_timeout_ms=None)
+    pid = text("SELECT pg_backend_pid() AS pid")
+    pids: list[int] = []
+
+    async def hold() -> None:
+        async with reads.connect() as conn:
+            pids.append((await conn.one(pid, {})).pid)
+            await asyncio.sleep(0.05)  # both in use at once: two sessions kept
+
+    try:
+        await asyncio.gather(hold(), hold())
+        assert reads.opened == 2
+        async with engine.connect() as conn:
+            await conn.execute(
+                text("SELECT pg_terminate_backend(p) FROM unnest(CAST(:pids AS INT[])) p"),
+                {"pids": pids},
+            )
+        await asyncio.sleep(0.3)
+        for _ in range(2):
+            async with reads.connect() as conn:
+                now = (await conn.one(pid, {})).pid
+        assert now not in pids and reads.opened == 3
+    finally:
+        await reads.aclose()
