@@ -1,6 +1,6 @@
 """The request's span is named after its operation: ``mutation LogTime``, never the document.
 
-OpenTelemetry's ASGI middleware opens the span (``gateway/middleware/telemetry.py``); once
+The gateway's middleware opens the span (``gateway/middleware/telemetry.py``); once
 the document is parsed this names it and adds the operation's type and name and the
 caller's role. Strawberry's own ``OpenTelemetryExtension`` is not used: it puts the document
 on the span and every resolver's arguments (the variables) on a span each.

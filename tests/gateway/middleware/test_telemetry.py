@@ -5,6 +5,7 @@ but the application still gets it; the correlation id is bound for the request."
 from __future__ import annotations
 
 import httpx
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from clientgraph.telemetry import context
-from gateway.middleware.telemetry import Telemetry
+from gateway.middleware.telemetry import Telemetry, _semconv
 
 CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -71,3 +72,64 @@ async def test_probes_make_no_spans_and_no_header_without_a_valid_span() -> None
 
     assert answer.status_code == 200 and exporter.get_finished_spans() == ()
     assert "traceparent" not in answer.headers
+
+
+async def broken(request: Request) -> JSONResponse:
+    return JSONResponse({"error": "down"}, status_code=503)
+
+
+async def test_the_span_has_the_http_server_attributes_and_a_5xx_is_an_error() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    routes = [Route("/graphql", echo, methods=["POST"]), Route("/down", broken)]
+    app = Telemetry(Starlette(routes=routes), tracer_provider=provider)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.post("/graphql?x=1", json={}, headers={"User-Agent": "probe/1"})
+        await c.get("/down")
+
+    ok, down = exporter.get_finished_spans()
+    assert ok.name == "POST /graphql" and ok.kind.name == "SERVER"
+    assert dict(ok.attributes or {}) == {
+        "http.scheme": "http",
+        "http.host": "t",
+        "http.flavor": "1.1",
+        "http.target": "/graphql",
+        "http.url": "http://t/graphql",
+        "http.server_name": "t",
+        "http.method": "POST",
+        "http.user_agent": "probe/1",
+        "net.peer.ip": "127.0.0.1",
+        "net.peer.port": 123,
+        "http.status_code": 200,
+    }
+    assert ok.status.status_code.name == "UNSET"
+    assert down.attributes is not None and down.attributes["http.status_code"] == 503
+    assert down.status.status_code.name == "ERROR"
+
+
+@pytest.mark.parametrize(
+    ("opt_in", "method", "status"),
+    [
+        ("http", ("http.request.method",), ("http.response.status_code",)),
+        ("http/dup", ("http.method", "http.request.method"), ("http.status_code",)),
+    ],
+)
+async def test_the_stable_names_when_asked_for(
+    monkeypatch: pytest.MonkeyPatch, opt_in: str, method: tuple[str, ...], status: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", opt_in)
+    _semconv.cache_clear()
+    try:
+        app, exporter = traced()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            await c.get("/graphql")
+    finally:
+        _semconv.cache_clear()
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert all(attributes[name] == "GET" for name in method)
+    assert all(attributes[name] == 200 for name in status)
+    assert ("http.method" in attributes) == (opt_in == "http/dup")
