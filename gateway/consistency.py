@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +32,13 @@ from starlette.requests import HTTPConnection
 
 from readmodel.command_log import COMMANDS, FINAL_STATUSES
 from readmodel.db import autocommit
-from readmodel.reads.freshness import SourceState, behind, source_states, sync_states
+from readmodel.reads.freshness import (
+    STALE_AFTER_INTERVALS,
+    SourceState,
+    behind,
+    source_states,
+    sync_states,
+)
 from readmodel.request_connection import Reads
 from resolvers.commands.tokens import command_id_of
 from resolvers.planner.sync_states import states as statement_states
@@ -113,20 +119,79 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     except SQLAlchemyError:  # the answer itself reports the outage; freshness is unknown
         log.warning("freshness unknown: sync_state unreadable", exc_info=True)
         return {"asOf": now.isoformat(), "oldestSourceSyncAt": None, "behind": [], "stale": True}
-    late = behind(states, now, state.settings.sync.interval_seconds)
-    oldest = min((s.last_success_at for s in states if s.last_success_at), default=None)
+    lateness = _lateness(states, now, state.settings.sync.interval_seconds)
     body: dict[str, Any] = {
         "asOf": now.isoformat(),
-        "oldestSourceSyncAt": None if oldest is None else oldest.isoformat(),
-        "behind": [
-            {"system": s.system, "objectType": s.object_type, "status": status.name}
-            for s, status in late
-        ],
-        "stale": bool(late) or (consistency is not None and not consistency.reached),
+        "oldestSourceSyncAt": lateness.oldest,
+        "behind": list(lateness.behind),
+        "stale": bool(lateness.behind) or (consistency is not None and not consistency.reached),
     }
     if consistency is not None:
         body["consistency"] = {"reached": consistency.reached, "waitedMs": consistency.waited_ms}
     return body
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """``behind`` and ``oldestSourceSyncAt`` of some states, the same for every ``now``
+    strictly between ``after`` and ``before`` (the instants where a status can change: a
+    pause's end, a pull's stale limit)."""
+
+    states: Sequence[SourceState]
+    interval: float
+    after: datetime
+    before: datetime
+    behind: tuple[dict[str, str], ...]
+    oldest: str | None
+
+
+_last: Lateness | None = None
+
+
+def _lateness(states: Sequence[SourceState], now: datetime, interval: float) -> Lateness:
+    """The states' lateness at ``now``: remembered for the states of the last answer (the
+    compiled path's, one object between two syncs) until the next instant it can change."""
+    global _last
+    last = _last
+    if (
+        last is not None
+        and last.states is states
+        and last.interval == interval
+        and last.after < now < last.before
+    ):
+        return last
+    late = behind(states, now, interval)
+    oldest = min((s.last_success_at for s in states if s.last_success_at), default=None)
+    limit = timedelta(seconds=STALE_AFTER_INTERVALS * interval)
+    changes = [s.paused_until for s in states if s.paused_until is not None]
+    changes += [s.last_success_at + limit for s in states if s.last_success_at is not None]
+    found = Lateness(
+        states,
+        interval,
+        max((_shifted(t, MARGIN) for t in changes if t <= now), default=EARLIEST),  # (a
+        min((_shifted(t, -MARGIN) for t in changes if t >= now), default=LATEST),  # margin:
+        # the statuses compare seconds as floats, these instants are whole microseconds)
+        tuple(
+            {"system": s.system, "objectType": s.object_type, "status": status.name}
+            for s, status in late
+        ),
+        None if oldest is None else oldest.isoformat(),
+    )
+    if isinstance(states, tuple) and found.after < now < found.before:
+        _last = found
+    return found
+
+
+MARGIN = timedelta(milliseconds=1)
+EARLIEST = datetime.min.replace(tzinfo=UTC) + MARGIN
+LATEST = datetime.max.replace(tzinfo=UTC) - MARGIN
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime:
+    try:
+        return moment + by
+    except OverflowError:  # a pause "until the end of time": the window just stops there
+        return moment
 
 
 async def _states(engine: Reads, expected: tuple[tuple[str, str], ...]) -> list[SourceState]:

@@ -111,3 +111,46 @@ async def test_a_recovered_source_is_ok_again(engine: AsyncEngine, org: Org) -> 
     rows, _ = await ask(engine)
     assert statuses(rows, "salesforce") == {"OK"}
     assert all(r["lastError"] is None for key, r in rows.items() if key[0] == "salesforce")
+
+
+def test_lateness_is_remembered_only_until_a_status_can_change() -> None:
+    """``extensions.freshness``' ``behind`` for the compiled path's states is kept between the
+    instants where a status changes (a pull's stale limit, a pause's end), and recomputed
+    across them: every ``now`` gets what ``behind`` says for it."""
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.consistency import _lateness
+    from readmodel.reads.freshness import SourceState, behind
+
+    base = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+    states = (
+        SourceState("salesforce", "account", last_success_at=base),
+        SourceState(
+            "netsuite",
+            "invoice",
+            last_success_at=base + timedelta(seconds=40),
+            paused_until=base + timedelta(seconds=70),
+        ),
+        SourceState("tryton", "invoice", last_success_at=base, last_error="down"),
+    )
+    interval = 30.0  # stale after 90 s
+    moments = [base + timedelta(seconds=s) for s in range(0, 200, 1)]
+    moments += [base + timedelta(seconds=90, microseconds=d) for d in (-1, 0, 1, 999, 1001)]
+    for now in moments + moments[::-1]:
+        expected = [
+            (s.system, s.object_type, status.name) for s, status in behind(states, now, interval)
+        ]
+        got = [
+            (b["system"], b["objectType"], b["status"])
+            for b in _lateness(states, now, interval).behind
+        ]
+        assert got == expected, now
+    statuses = {
+        m: [b["status"] for b in _lateness(states, base + timedelta(seconds=m), interval).behind]
+        for m in (60, 100, 150)
+    }
+    assert statuses == {
+        60: ["FAILING"],
+        100: ["STALE", "FAILING"],
+        150: ["STALE", "STALE", "FAILING"],
+    }
