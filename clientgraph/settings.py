@@ -60,6 +60,16 @@ class GraphQLSettings(BaseModel):
         "caller's rules on strawberry's executor alone, without the per-request extensions "
         "(gateway/short_path.py); needs compiled_reads (the short path's switch).",
     )
+    compiled_statements_in_flight: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="Compiled statements a gateway process runs at once on PostgreSQL "
+        "(readmodel/raw_reads.py; more wait their turn in the gateway). Default: twice this "
+        "machine's cores when the database is on this machine (a loopback host or a Unix "
+        "socket: its backends share the cores with the gateway, and more runnable backends "
+        "only take them from it), else database_pool_size.",
+    )
     response_cache_mb: int = Field(
         64,
         ge=0,

@@ -29,7 +29,7 @@ from gateway.sse_single import Reservations
 from gateway.streams import StreamSlots
 from gateway.webhooks import webhook
 from readmodel.db import create_engine
-from readmodel.raw_reads import RawReads
+from readmodel.raw_reads import RawReads, in_flight
 from readmodel.types import utcnow
 from resolvers.response_cache import response_cache
 from schema.build import build_schema
@@ -105,14 +105,17 @@ def create_app(
 
 def raw_reads(settings: Settings, engine: AsyncEngine) -> RawReads | None:
     """The compiled statements' own asyncpg connections (readmodel/raw_reads.py), as many as
-    the engine's pool keeps; none on SQLite, with compiled reads off, or when SQL is traced
-    (its statements would make no span)."""
+    ``graphql.compiled_statements_in_flight`` (``in_flight`` by default); none on SQLite, with
+    compiled reads off, or when SQL is traced (its statements would make no span)."""
     if engine.dialect.name != "postgresql" or not settings.graphql.compiled_reads:
         return None
     if sql_traced():
         return None
     timeout_ms = round(settings.graphql.request_timeout_seconds * 1000)
-    return RawReads(engine, settings.database_pool_size, timeout_ms)
+    size = settings.graphql.compiled_statements_in_flight
+    if size is None:
+        size = in_flight(engine.url, settings.database_pool_size)
+    return RawReads(engine, size, timeout_ms)
 
 
 EXPOSED_HEADERS = [
