@@ -60,8 +60,8 @@ def create_engine(
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    connect_args = _connect_args(make_url(url), statement_timeout_ms)
     parsed = make_url(url)
+    connect_args = _connect_args(parsed, statement_timeout_ms)
     if "prepared_statement_cache_size" not in parsed.query:
         size = str(PREPARED_STATEMENTS_PER_CONNECTION)
         parsed = parsed.update_query_dict({"prepared_statement_cache_size": size})

@@ -204,15 +204,7 @@ async def test_a_compiled_answer_and_its_freshness_are_one_statement(world: Worl
 async def test_health_as_of_is_kept_until_the_oldest_pull_moves(world: World) -> None:
     """An answer with ``health.asOf`` (the oldest successful pull) is cached; a pull that does
     not move the oldest keeps it (its freshness still current), one that does is seen at once."""
-    async with world.engine.connect() as conn:
-        t = table_of(SyncState)
-        rows = (
-            await conn.execute(
-                select(t.c.system, t.c.object_type, t.c.last_success_at)
-                .where(t.c.last_success_at.is_not(None))
-                .order_by(t.c.last_success_at)
-            )
-        ).all()
+    rows = await _successful_pulls(world)
     assert len(rows) >= 2, rows
     oldest, newest = rows[0], rows[-1]
     async with served(world) as (_, ask):
@@ -235,6 +227,15 @@ async def test_health_as_of_is_kept_until_the_oldest_pull_moves(world: World) ->
     assert as_of == {moved.astimezone(UTC).isoformat()}, as_of
     freshness = dict(dict(after)["extensions"])["freshness"]
     assert dict(freshness)["oldestSourceSyncAt"] == moved.astimezone(UTC).isoformat()
+
+
+async def _successful_pulls(world: World) -> list[Any]:
+    """``sync_state``'s rows with a successful pull, the oldest first."""
+    t = table_of(SyncState)
+    async with world.engine.connect() as conn:
+        query = select(t.c.system, t.c.object_type, t.c.last_success_at)
+        pulled = query.where(t.c.last_success_at.is_not(None)).order_by(t.c.last_success_at)
+        return list((await conn.execute(pulled)).all())
 
 
 async def _pulled(world: World, row: Any, at: datetime) -> None:
@@ -273,17 +274,9 @@ async def test_freshness_rows_are_read_once_per_change(world: World, cache_mb: i
     the one the process holds the rows of (resolvers/planner/sync_states.py); a pull bumps it
     and is in the very next answer's freshness. Shown by breaking the rule on purpose: a row
     changed with its counter set back is *not* seen (the held rows answer), a pull is."""
-    async with world.engine.connect() as conn:
-        t = table_of(SyncState)
-        row = (
-            await conn.execute(
-                select(t.c.system, t.c.object_type, t.c.last_success_at)
-                .where(t.c.last_success_at.is_not(None))
-                .order_by(t.c.last_success_at)
-            )
-        ).first()
-        version = (await conn.execute(text(f"SELECT {SYNC_VERSION}"))).scalar()
-    assert row is not None and version is not None
+    row = (await _successful_pulls(world))[0]
+    async with world.engine.connect() as conn:  # (migration 0017's counter)
+        assert (await conn.execute(text(f"SELECT {SYNC_VERSION}"))).scalar() is not None
     earlier = row.last_success_at - timedelta(days=3)  # the oldest pull, made older
 
     def oldest(answer: Any) -> str:
