@@ -26,14 +26,17 @@ planned by PostgreSQL once per connection."""
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def _loopback(url: URL) -> bool:
+def on_this_machine(url: URL) -> bool:
     """A server named as this machine's: a loopback host, or a Unix socket (``host=/…``). A URL
-    without a host is not (libpq's ``PGHOST`` may name any server), and neither is any URL when
-    the environment asks for TLS (``PGSSLMODE``, ``PGSSL…``)."""
+    without a host is not (libpq's ``PGHOST`` may name any server)."""
+    return url.host in LOOPBACK or str(url.query.get("host", "")).startswith("/")
+
+
+def _loopback(url: URL) -> bool:
+    """``on_this_machine``, unless the environment asks for TLS (``PGSSLMODE``, ``PGSSL…``)."""
     if any(name.startswith("PGSSL") for name in os.environ):
         return False
-    socket_dir = str(url.query.get("host", ""))
-    return url.host in LOOPBACK or socket_dir.startswith("/")
+    return on_this_machine(url)
 
 
 def is_sqlite(url: str) -> bool:

@@ -42,7 +42,7 @@ import asyncpg
 from sqlalchemy import URL, TextClause
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel.db import LOOPBACK, connect_kwargs, statement_listeners
+from readmodel.db import connect_kwargs, on_this_machine, statement_listeners
 
 CLOSE_TIMEOUT_SECONDS = 5.0  # a connection's goodbye (and a cancelled statement's cancel)
 
@@ -54,8 +54,7 @@ def in_flight(url: URL, pool_size: int) -> int:
     gave the throughput of 8 or 20 with a p99 of 23–28 ms against 48–75 (8) and 62–124 (20):
     the backends beyond the cores only queue in the kernel, where they take the cores from
     the gateway process."""
-    socket = str(url.query.get("host", "")).startswith("/")
-    if url.host in LOOPBACK or socket:
+    if on_this_machine(url):
         return max(1, min(pool_size, 2 * (os.cpu_count() or 1)))
     return pool_size
 

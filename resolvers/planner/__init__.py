@@ -295,9 +295,9 @@ async def _cached(
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
+    held = sync_states.held(run.reader)  # for both statements: one request, one known text
     async with run.connect() as conn:
         if entry is not None:
-            held = sync_states.held(run.reader)
             checked = await conn.one(compiled.check, {sync_states.KNOWN: held.version})
             now = counters.of(checked)
             counted_lookup(now == entry.counters)
@@ -306,7 +306,6 @@ async def _cached(
                 return "compiled", RawJSON(entry.data, entry.masked)
         else:
             counted_lookup(False)
-        held = sync_states.held(run.reader)
         row = await conn.one(compiled.counted, {**params, sync_states.KNOWN: held.version})
     if row.fallback:
         cache.discard(key)
