@@ -50,6 +50,12 @@ SHORT_PATH = Counter(
     "request needed the per-field path: the whole pipeline answered it).",
     ["outcome"],
 )
+HIT_CHECKS = Counter(
+    "clientgraph_response_cache_checks",
+    "Statements reading the change counters for response-cache hits on PostgreSQL, each "
+    "shared by the hits asking at once (resolvers/planner/hit_check.py): divided by the hits "
+    "(clientgraph_cache_lookups_total), the statements per hit.",
+)
 RATE_LIMIT_REFUSALS = Counter(
     "clientgraph_rate_limit_refusals_total",
     "Requests refused with 429 by the caller's rate limit, by role and window.",

@@ -9,9 +9,10 @@ the data and the bump become visible together, so a snapshot sees both or neithe
 stored with the counters read *by the same statement* that read its rows (one snapshot), and is
 served only after a statement of this request read the same counters again. So a served answer
 is exactly what the statement would return now: a write committed before the request's counter
-read is always seen, on any process, with no notification to wait for. A hit costs one
-statement on ``change_counter`` (a few rows by primary key; it also reads ``sync_state`` for
-the answer's ``extensions.freshness``), none on the read-model tables.
+read is always seen, on any process, with no notification to wait for. A hit costs at most
+one statement on ``change_counter`` (it also reads ``sync_state`` for the answer's
+``extensions.freshness``), none on the read-model tables; on PostgreSQL the hits asking at the
+same time share one (resolvers/planner/hit_check.py).
 
 The key is the plan's key (document, operation, dialect, the caller's role and row rules) and
 every bound value (variables after coercion, the request's today, ids, cursors): two callers

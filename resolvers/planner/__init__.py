@@ -38,6 +38,7 @@ from resolvers.planner import sync_states
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
+from resolvers.planner.hit_check import shared_check
 from resolvers.response_cache import (
     Counters,
     Entry,
@@ -289,23 +290,33 @@ async def _cached(
 ) -> tuple[str, RawJSON | None]:
     """Through the response cache (resolvers/response_cache.py): a kept answer whose tables'
     counters are unchanged costs one statement on ``change_counter`` (which also reads the
-    answer's freshness); otherwise the statement runs with the counters read in its snapshot,
-    and a compiled answer is kept."""
+    answer's freshness) — on PostgreSQL's bare connections one shared by the hits asking at
+    the same time (hit_check.py); otherwise the statement runs with the counters read in its
+    snapshot, and a compiled answer is kept."""
     cache, counters = run.cache, compiled.counters
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
+    if entry is None:
+        counted_lookup(False)
+    elif run.raw is not None:
+        snapshot = await shared_check(run.raw).started_after_now()
+        fresh = snapshot.of(counters.tables) == entry.counters
+        counted_lookup(fresh)
+        if fresh:
+            if run.state is not None:
+                sync_states.keep(run.state, snapshot.sync_text)
+            return "compiled", RawJSON(entry.data, entry.masked)
+        entry = None  # changed since: read again, below
     held = sync_states.held(run.reader)  # for both statements: one request, one known text
     async with run.connect() as conn:
         if entry is not None:
             checked = await conn.one(compiled.check, {sync_states.KNOWN: held.version})
-            now = counters.of(checked)
-            counted_lookup(now == entry.counters)
-            if now == entry.counters:
+            fresh = counters.of(checked) == entry.counters
+            counted_lookup(fresh)
+            if fresh:
                 _keep_sync_states(run, held, checked)
                 return "compiled", RawJSON(entry.data, entry.masked)
-        else:
-            counted_lookup(False)
         row = await conn.one(compiled.counted, {**params, sync_states.KNOWN: held.version})
     if row.fallback:
         cache.discard(key)

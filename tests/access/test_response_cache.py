@@ -9,6 +9,7 @@ makes the renamed account's old name come back.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -311,3 +312,22 @@ async def _pulled_unannounced(world: World, row: Any, at: datetime) -> None:
         await conn.execute(
             text("UPDATE change_counter SET value = :v WHERE name = 'sync_state'"), {"v": before}
         )
+
+
+def hit_checks() -> float:
+    return REGISTRY.get_sample_value("clientgraph_response_cache_checks_total") or 0.0
+
+
+@pytest.mark.parametrize("world", ["postgresql"], indirect=True)  # the bare driver's
+async def test_hits_at_once_share_their_check(world: World) -> None:
+    """Hits asking at the same time are checked by one read of the counters, not one each
+    (resolvers/planner/hit_check.py), and every answer is the kept one; a write is still seen
+    by the next query (the tests above). Verified: with a check per hit, checks == hits."""
+    async with served(world) as (_, ask):
+        first = await ask(Role.ADMIN, PAGE, {"first": 3})
+        hits, checks = lookups("hit"), hit_checks()
+        answers = await asyncio.gather(*(ask(Role.ADMIN, PAGE, {"first": 3}) for _ in range(24)))
+        hits, checks = lookups("hit") - hits, hit_checks() - checks
+    assert all(answer == first for answer in answers)
+    assert hits == 24
+    assert 1 <= checks <= hits / 2, checks
