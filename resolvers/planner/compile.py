@@ -31,7 +31,7 @@ from readmodel import tables
 from readmodel.reads.scope import RowScope
 from resolvers.planner import catalog
 from resolvers.planner.binding import Binding, Fallback
-from resolvers.planner.dialect import At, Dialect
+from resolvers.planner.dialect import At, Dialect, Json, Number, Quoted
 from resolvers.planner.page import Page
 from resolvers.planner.readiness import readiness_sql
 from resolvers.planner.selections import selection_sets
@@ -197,7 +197,7 @@ class _Compiler:
         entity = catalog.ENTITIES.get(type_name)
         if entity is None:
             raise Fallback(type_name)
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         stored = False
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
@@ -228,7 +228,7 @@ class _Compiler:
             raise Fallback(f"{gql.name}.{name} with arguments")
         assert at, "a guarded field belongs to an object under the root"
         self.masked[".".join([k for k, _ in at] + [key])] = at
-        return "NULL"
+        return Json("NULL")
 
     def source(self, at: At, rows: str, *, top: bool = False) -> None:
         """Note where the objects at ``at`` come from: ``rows`` (``FROM … WHERE …``: the row
@@ -293,7 +293,7 @@ class _Compiler:
                 # a value the enum lacks: the statement fails (invalid JSON), so the
                 # per-field path answers (with its error), never a null in its place
                 broken = d.as_text(d.invalid_json(f"{alias}.{column}"))
-                return f"(CASE {alias}.{column} {whens} ELSE {broken} END)"
+                return Quoted(f"(CASE {alias}.{column} {whens} ELSE {broken} END)")
             case catalog.GlobalId(type_name):
                 return d.b64url(f"{d.literal(type_name + ':')} || {d.as_text(alias + '.id')}")
             case catalog.MoneyOf(minor, currency):
@@ -315,7 +315,7 @@ class _Compiler:
     def money(self, nodes: list[FieldNode], minor: str, currency: str) -> str:
         gql = self.schema.get_type("Money")
         assert isinstance(gql, GraphQLObjectType)
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             values = {
@@ -354,7 +354,9 @@ class _Compiler:
         else:
             value = d.ten_thousandths(f"{f}.{column}")
         found = f"(SELECT {value} FROM {table} {f} WHERE {f}.{key} = {alias}.id)"
-        return d.nested(found) if kind == "money" else found
+        if kind == "money":
+            return d.nested(found)
+        return Quoted(found) if kind == "hundredths" else Number(found)
 
     def health(self, nodes: list[FieldNode], alias: str) -> str:
         """``Account.health`` as stored for the request's today; otherwise (not refreshed
@@ -364,13 +366,13 @@ class _Compiler:
         gql = self.schema.get_type("AccountHealth")
         assert isinstance(gql, GraphQLObjectType)
         h = self.name("h")
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             if name == "__typename":
                 pairs.append((key, d.literal("AccountHealth")))
             elif name == "score":
-                pairs.append((key, f"{h}.score"))
+                pairs.append((key, Number(f"{h}.score")))
             elif name == "status":
                 pairs.append((key, self.enum_of("HealthStatus", f"{h}.status")))
             elif name == "asOf":
@@ -402,7 +404,7 @@ class _Compiler:
         gql = self.schema.get_type(type_name)
         assert isinstance(gql, GraphQLObjectType)
         x, rows = self.name("x"), self.name("s")
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             if name == "__typename":
@@ -425,7 +427,7 @@ class _Compiler:
         gql = self.schema.get_type("ProjectOutlook")
         assert isinstance(gql, GraphQLObjectType)
         o = self.name("o")
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             guarded = ("ProjectOutlook", name)
@@ -473,7 +475,7 @@ class _Compiler:
             f"WHEN {d.literal(str(getattr(v.value, 'value', v.value)))} THEN {d.literal(n)}"
             for n, v in gql.values.items()
         )
-        return f"(CASE {column} {whens} ELSE {d.as_text(d.invalid_json(column))} END)"
+        return Quoted(f"(CASE {column} {whens} ELSE {d.as_text(d.invalid_json(column))} END)")
 
     def derived(self, name: str, alias: str) -> str:
         d = self.dialect
@@ -484,7 +486,7 @@ class _Compiler:
             return d.boolean(f"{alias}.status = 'planned' AND {alias}.due_date < {today}")
         if name == "days_overdue":
             open_ = ", ".join(d.literal(s) for s in catalog.OPEN_INVOICE)
-            return (
+            return Number(
                 f"(CASE WHEN {alias}.status IN ({open_}) AND {alias}.balance_minor > 0 "
                 f"AND {alias}.due_date < {today} "
                 f"THEN {d.days_between(today, alias + '.due_date')} ELSE 0 END)"
@@ -534,7 +536,7 @@ class _Compiler:
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :{first}"
         )
         agg_order = ", ".join(f"{rows}.o{i}" for i in range(len(spec.order_by)))
-        agg = self.dialect.agg(f"{rows}.j", agg_order)
+        agg: str = self.dialect.agg(f"{rows}.j", agg_order)
         if after is not None:  # a cursor outside this parent's list: the per-field path's error
             broken = self.dialect.invalid_json(self.dialect.as_text(f"{alias}.id"))
             agg = f"(CASE WHEN {after.foreign()} THEN {broken} ELSE {agg} END)"
@@ -571,7 +573,7 @@ class _Compiler:
     def root(self, operation: OperationDefinitionNode) -> str:
         query = self.schema.query_type
         assert query is not None
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect([operation.selection_set], query).items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -620,7 +622,7 @@ class _Compiler:
                 raise Fallback("a root filter or ordering")
         self.arguments(definition, {"first", "after", "filter", "orderBy"})
         page = Page(self, spec, definition, nodes[0])
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.collect(selection_sets(nodes), named).items():
             name = fields[0].name.value
             if name == "__typename":

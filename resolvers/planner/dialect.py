@@ -3,12 +3,43 @@
 Every method returns SQL text. Values that are JSON already (objects, arrays, booleans built
 here) are marked by the callers with ``nested``: SQLite forgets that a subquery's text is JSON,
 so it must be wrapped in ``json(…)`` to be embedded rather than quoted.
+
+On PostgreSQL an object is *text* made by concatenation (``'{"id":' || … || '}'``), not
+``json_build_object``, and a list is ``string_agg`` of its objects' text: ``json_build_object``
+looks up every argument's type and output function at each call, which made most of the
+statement's JSON cost (an invoice with two ``Money`` objects: 2.6–3.1 µs per row against
+1.1–1.8 µs concatenated, 100,000 rows). So each value says how it becomes JSON, by its class:
+``Json`` (JSON text already: objects, lists, booleans, ``null``), ``Quoted`` (text that needs no
+escaping: enum names, money amounts, ids, times — put between quotes), ``Number`` (its text is
+a JSON number), ``Literal`` (a constant: its JSON is written into the statement); any other
+value is encoded by ``to_json`` (names, dates, anything whose type the planner does not know).
+Null is ``null`` for every kind. SQLite builds its JSON with its functions, as before.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+
+class Json(str):
+    """SQL whose value is JSON text already (PostgreSQL) or a JSON value (SQLite)."""
+
+
+class Quoted(str):
+    """SQL text whose characters need no escaping in JSON: a JSON string between quotes."""
+
+
+class Number(str):
+    """SQL of a number type: its text is a JSON number (never NaN or infinite here)."""
+
+
+class Literal(str):
+    """A quoted SQL constant; ``text`` is its value (its JSON is made when it is embedded)."""
+
+    text: str
+
 
 At = tuple[tuple[str, bool], ...]
 """A place in the response: its response keys from the root, each with whether its value is
@@ -23,7 +54,10 @@ class TooWide(Exception):
 
 
 def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    """An SQL string literal of ``text`` for a ``text()`` statement, whose ``:name`` would be
+    a bind parameter even between quotes: its colons are escaped (``\\:``, which SQLAlchemy
+    unescapes)."""
+    return "'" + text.replace("'", "''").replace(":", "\\:") + "'"
 
 
 @dataclass(frozen=True)
@@ -35,39 +69,51 @@ class Dialect:
     def postgres(self) -> bool:
         return self.name == "postgresql"
 
-    def literal(self, text: str) -> str:
-        return _quote(text)
+    def literal(self, text: str) -> Literal:
+        quoted = Literal(_quote(text))
+        quoted.text = text
+        return quoted
 
-    def obj(self, pairs: list[tuple[str, str]]) -> str:
+    def obj(self, pairs: list[tuple[str, str]]) -> Json:
         """A JSON object from (key, SQL value) pairs, keys in order."""
         if len(pairs) > MAX_PAIRS:
             raise TooWide(len(pairs))
-        args = ", ".join(f"{_quote(k)}, {v}" for k, v in pairs)
-        return f"json_build_object({args})" if self.postgres else f"json_object({args})"
+        if not self.postgres:
+            return Json(f"json_object({', '.join(f'{_quote(k)}, {v}' for k, v in pairs)})")
+        if not pairs:  # pragma: no cover - a selection set is never empty
+            return Json("'{}'")
+        parts = []
+        for i, (key, value) in enumerate(pairs):
+            parts.append(_quote(("{" if i == 0 else ",") + json.dumps(key) + ":"))
+            parts.append(_json_text(value))
+        return Json("(" + " || ".join(parts) + " || '}')")
 
-    def nested(self, sql: str) -> str:
+    def nested(self, sql: str) -> Json:
         """A JSON value that comes out of a subquery, embedded as JSON (not as a string)."""
-        return sql if self.postgres else f"json({sql})"
+        return Json(sql if self.postgres else f"json({sql})")
 
-    def agg(self, value: str, order: str) -> str:
-        """The JSON array of ``value`` over the rows, in ``order`` (``[]`` when none)."""
+    def agg(self, value: str, order: str) -> Json:
+        """The JSON array of ``value`` (objects) over the rows, in ``order`` (``[]`` when
+        none)."""
         if self.postgres:
-            return f"coalesce(json_agg({value} ORDER BY {order}), '[]'::json)"
-        return f"json_group_array(json({value}))"  # rows arrive ordered (see compile.many)
+            return Json(f"('[' || coalesce(string_agg({value}, ',' ORDER BY {order}), '') || ']')")
+        return Json(f"json_group_array(json({value}))")  # rows arrive ordered (compile.many)
 
-    def boolean(self, condition: str) -> str:
+    def boolean(self, condition: str) -> Json:
         """A JSON boolean (or null) from an SQL condition."""
         if self.postgres:
-            return f"({condition})"
-        return (
+            return Json(
+                f"(CASE WHEN ({condition}) THEN 'true' WHEN NOT ({condition}) THEN 'false' END)"
+            )
+        return Json(
             f"json(CASE WHEN ({condition}) IS NULL THEN NULL WHEN ({condition}) "
             "THEN 'true' ELSE 'false' END)"
         )
 
-    def bool_param(self, name: str) -> str:
+    def bool_param(self, name: str) -> Json:
         if self.postgres:
-            return f"CAST(:{name} AS BOOLEAN)"
-        return f"json(CASE WHEN :{name} THEN 'true' ELSE 'false' END)"
+            return self.boolean(f"CAST(:{name} AS BOOLEAN)")
+        return Json(f"json(CASE WHEN :{name} THEN 'true' ELSE 'false' END)")
 
     def cond_param(self, name: str) -> str:
         """A boolean parameter as an SQL condition."""
@@ -77,18 +123,21 @@ class Dialect:
         """An integer parameter that may be null (typed, so PostgreSQL need not guess)."""
         return f"CAST(:{name} AS BIGINT)"
 
-    def b64url(self, text: str) -> str:
+    def b64url(self, text: str) -> Quoted:
         """Unpadded base64url of ``text`` (ids, cursors)."""
         if self.postgres:
-            return (
+            return Quoted(
                 f"rtrim(translate(encode(convert_to({text}, 'UTF8'), 'base64'), "
                 "E'+/\\n', '-_'), '=')"
             )
-        return f"cg_b64url({text})"
+        return Quoted(f"cg_b64url({text})")
 
     def invalid_json(self, text: str) -> str:
-        """An expression that fails when evaluated (not when planned: it reads a column)."""
-        return f"CAST({text} || '{{' AS json)" if self.postgres else f"json({text} || '{{')"
+        """An expression that fails when evaluated (not when planned: it reads a column); of
+        the type of the JSON built here (PostgreSQL: text)."""
+        if self.postgres:
+            return f"CAST(CAST({text} || '{{' AS json) AS TEXT)"
+        return f"json({text} || '{{')"
 
     def unless_fails(self, condition: str, key: str) -> str:
         """A condition that is true when ``condition`` holds and fails the statement
@@ -103,23 +152,23 @@ class Dialect:
         """The statement's result column: JSON text."""
         return f"CAST({sql} AS TEXT)" if self.postgres else sql
 
-    def decimal2(self, hundredths: str) -> str:
+    def decimal2(self, hundredths: str) -> Quoted:
         """An integer count of hundredths as Python's ``Decimal`` quantized to 0.01 prints it
         (``-5`` → ``-0.05``; null counts as 0), as a JSON string."""
         n = f"coalesce({hundredths}, 0)"
         if self.postgres:  # an exact numeric of scale 2 (0 + 2) prints as Decimal does
-            return f"CAST({n} * 0.01 AS TEXT)"
+            return Quoted(f"CAST({n} * 0.01 AS TEXT)")
         sign = f"CASE WHEN {n} < 0 THEN '-' ELSE '' END"
-        return f"printf('%s%d.%02d', {sign}, abs({n}) / 100, abs({n}) % 100)"
+        return Quoted(f"printf('%s%d.%02d', {sign}, abs({n}) / 100, abs({n}) % 100)")
 
-    def ten_thousandths(self, column: str) -> str:
+    def ten_thousandths(self, column: str) -> Number:
         """An integer count of ten-thousandths as ``float(Decimal)`` gives it (null stays
         null): the integer is exact as a double and one IEEE division rounds correctly."""
         if self.postgres:
-            return f"(CAST({column} AS DOUBLE PRECISION) / 10000)"
-        return f"({column} / 10000.0)"
+            return Number(f"(CAST({column} AS DOUBLE PRECISION) / 10000)")
+        return Number(f"({column} / 10000.0)")
 
-    def utc_time(self, column: str) -> str:
+    def utc_time(self, column: str) -> Quoted:
         """A ``UTCDateTime`` as ``datetime.isoformat()`` prints it aware in UTC
         (``2026-01-05T09:30:00+00:00``, microseconds only when not zero), as a JSON string.
         SQLite text not in SQLAlchemy's storage format fails the statement (see
@@ -127,7 +176,7 @@ class Dialect:
         if self.postgres:
             utc = f"({column} AT TIME ZONE 'UTC')"
             micro = f"CAST(extract(microseconds FROM {utc}) AS BIGINT) % 1000000"
-            return (
+            return Quoted(
                 f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN {micro} = 0 "
                 f"THEN '' ELSE '.' || to_char({utc}, 'US') END || '+00:00')"
             )
@@ -138,7 +187,7 @@ class Dialect:
             f"substr({column}, 21, 6) = '000000' THEN '' ELSE '.' || substr({column}, 21, 6) "
             "END || '+00:00'"
         )
-        return (
+        return Quoted(
             f"(CASE WHEN {column} IS NULL THEN NULL WHEN {column} GLOB {stored} THEN {text} "
             f"ELSE {self.as_text(self.invalid_json(column))} END)"
         )
@@ -146,10 +195,10 @@ class Dialect:
     def date_param(self, name: str) -> str:
         return f"CAST(:{name} AS DATE)" if self.postgres else f":{name}"
 
-    def days_between(self, later: str, earlier: str) -> str:
+    def days_between(self, later: str, earlier: str) -> Number:
         if self.postgres:
-            return f"({later} - {earlier})"
-        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+            return Number(f"({later} - {earlier})")
+        return Number(f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)")
 
     def plain_ascii(self, column: str) -> str:
         """SQL: ``column`` needs no escaping in Python's ``json.dumps`` (printable ASCII, no
@@ -163,3 +212,16 @@ class Dialect:
             f"({column} NOT GLOB '*[^ -~]*' AND instr({column}, '\"') = 0 "
             f"AND instr({column}, '\\') = 0)"
         )
+
+
+def _json_text(value: str) -> str:
+    """PostgreSQL: ``value``'s JSON text (``null`` when it is null), by its kind."""
+    if isinstance(value, Literal):
+        return _quote(json.dumps(value.text))
+    if isinstance(value, Json):
+        return f"coalesce({value}, 'null')"
+    if isinstance(value, Quoted):
+        return f"coalesce('\"' || {value} || '\"', 'null')"
+    if isinstance(value, Number):
+        return f"coalesce(CAST({value} AS TEXT), 'null')"
+    return f"coalesce(CAST(to_json({value}) AS TEXT), 'null')"

@@ -99,7 +99,7 @@ class Page:
                 f"ORDER BY {x}.cg_rn DESC LIMIT 1)"
             ),
         }
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.c.collect(selection_sets(nodes), gql).items():
             make = values.get(fields[0].name.value)
             if make is None:
@@ -125,7 +125,7 @@ class Page:
         d = self.c.dialect
         edge_type = get_named_type(self.c.schema.get_type(self.spec.type_name + "Edge"))
         assert isinstance(edge_type, GraphQLObjectType)
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in self.c.collect(selection_sets(nodes), edge_type).items():
             name = fields[0].name.value
             if name == "__typename":

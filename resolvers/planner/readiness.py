@@ -104,7 +104,7 @@ def readiness_sql(c: _Compiler, nodes: list[FieldNode], t: str) -> str:
     missing = " + ".join(f"{k}.f{i}" for i in range(len(failed)))
     gql = c.schema.get_type("DealReadiness")
     assert isinstance(gql, GraphQLObjectType)
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for key, fields in c.collect(selection_sets(nodes), gql).items():
         name = fields[0].name.value
         if name == "__typename":
@@ -152,7 +152,7 @@ def _issues(c: _Compiler, nodes: list[FieldNode], k: str, s: str) -> str:
             "message": message,
             "owner": owner,
         }
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, fields in c.collect(selection_sets(nodes), gql).items():
             name = fields[0].name.value
             if name not in values:
