@@ -35,7 +35,8 @@ request, so after the first every request takes the short path, gateway/short_pa
 proven plan's statement without strawberry's per-request machinery), its response cache
 **off** (*cold*: every request runs its statement). *clientgraph_warm*: a second gateway
 with the response cache on (64 MiB): wrk repeats one request, so every request after the first
-is a hit (one statement on `change_counter`, none on the read model). *clientgraph_sqlite*: the
+is a hit (a read of `change_counter`, shared by the hits asking at once; none of the read
+model). *clientgraph_sqlite*: the
 embedded default — the same firm seeded into a SQLite file (`BENCH_SQLITE_DIR`, default
 /var/tmp), one gateway, cache off. *PostGraphile*: v5 on Node 22 (bench/peer/: the Amber preset plus
 `postgraphile-plugin-connection-filter`, index-based behaviours off so that any column can be
