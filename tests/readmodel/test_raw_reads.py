@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from readmodel.db import count_statements
-from readmodel.raw_reads import RawReads
+from readmodel.db import connect_kwargs, count_statements
+from readmodel.raw_reads import LargeStatements, RawReads
 from tests.conftest import running_app
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -118,3 +118,49 @@ async def test_sessions_ended_by_the_server_are_not_used_again(engine: AsyncEngi
         assert now not in pids and reads.opened == 3
     finally:
         await reads.aclose()
+
+
+def large(tag: str) -> str:
+    """A statement over asyncpg's 15 KiB cache limit (padded by a comment)."""
+    return f"SELECT CAST(:n AS BIGINT) + 1 AS next, '{tag}' AS tag -- {'x' * 16_000}\n"
+
+
+PREPARED = text(
+    "SELECT count(*) AS n, coalesce(max(generic_plans + custom_plans), 0) AS runs "
+    "FROM pg_prepared_statements WHERE statement LIKE :tag"
+)
+
+
+async def test_a_large_statement_is_prepared_once_per_connection(engine: AsyncEngine) -> None:
+    """asyncpg would parse it (and PostgreSQL parse and plan it) at every execution.
+    Verified: with the statement run by ``fetchrow`` as before, the server holds none."""
+    reads = RawReads(engine, 1, statement_timeout_ms=None)
+    statement = text(large("once"))
+    try:
+        for n in range(3):
+            async with reads.connect() as conn:
+                assert (await conn.one(statement, {"n": n})).next == n + 1
+        async with reads.connect() as conn:
+            held = await conn.one(PREPARED, {"tag": "%'once'%"})
+    finally:
+        await reads.aclose()
+    assert (held.n, held.runs) == (1, 3)
+
+
+async def test_large_statements_kept_are_bounded_by_their_text(engine: AsyncEngine) -> None:
+    """Least recently used out first; an evicted one is closed on the server."""
+    conn = await asyncpg.connect(**connect_kwargs(engine.url, None))
+    try:
+        kept = LargeStatements(conn, max_bytes=40_000)
+        sql = {tag: large(tag).replace(":n", "$1") for tag in "abcd"}
+        for tag in "abc":
+            assert (await (await kept.prepared(sql[tag])).fetchrow(1))["next"] == 2
+        assert sql["a"] not in kept and sql["b"] in kept and sql["c"] in kept
+        await kept.prepared(sql["d"])  # (asyncpg closes the evicted before a new prepare)
+        held = {r["statement"][:60] for r in await conn.fetch(
+            "SELECT statement FROM pg_prepared_statements"
+        )}  # fmt: skip
+    finally:
+        await conn.close()
+    assert not any("'a'" in s for s in held)
+    assert any("'c'" in s for s in held) and any("'d'" in s for s in held)
