@@ -77,7 +77,10 @@ class Project(Lineage, table=True):
     """
 
     __tablename__ = "project"
-    __table_args__ = (unique_source(),)
+    __table_args__ = (
+        unique_source(),
+        Index("ix_project_code_id", "code", "id"),  # the projects connection's order
+    )
 
     engagement_id: int | None = Field(
         default=None, foreign_key="engagement.id", index=True, sa_type=BigInteger

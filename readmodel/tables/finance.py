@@ -20,6 +20,7 @@ class Invoice(Lineage, table=True):
     __table_args__ = (
         unique_source(),
         Index("ix_invoice_status_due", "status", "due_date"),
+        Index("ix_invoice_due_date_id", "due_date", "id"),  # the invoices connection's order
     )
 
     account_id: int = Field(foreign_key="account.id", index=True, sa_type=BigInteger)
