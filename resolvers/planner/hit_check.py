@@ -25,7 +25,7 @@ import contextvars
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from sqlalchemy import TextClause, text
 
@@ -102,13 +102,18 @@ _shared: WeakKeyDictionary[RawReads, SharedRead[Snapshot]] = WeakKeyDictionary()
 
 
 def shared_check(raw: RawReads) -> SharedRead[Snapshot]:
-    """The process's shared check of ``raw``'s database."""
+    """The process's shared check of ``raw``'s database (kept as long as ``raw``: the read
+    holds it weakly, so an app's connections and engine go with the app)."""
     found = _shared.get(raw)
     if found is None:
         sa_dialect = raw.engine.dialect
         check = statement(Dialect(sa_dialect.name, sa_dialect))
+        reads = ref(raw)
 
         async def read() -> Snapshot:
+            raw = reads()
+            if raw is None:  # pragma: no cover - its app is gone, and its requests with it
+                raise RuntimeError("the read model's connections are closed")
             HIT_CHECKS.inc()
             held = sync_states.held(raw.engine)
             async with raw.connect() as conn:
