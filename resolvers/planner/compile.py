@@ -98,6 +98,9 @@ class _Compiler:
     counter: int = 0
     today: str | None = None
     stored_rows: set[str] = field(default_factory=set)  # aliases whose objects read figures
+    figures: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    """An object's alias → the stored figures tables it reads → (their alias, key column):
+    joined once to its row (``joined``), whatever the number of figures read."""
     masked: dict[str, At] = field(default_factory=dict)  # a masked field's path → its parent's
     sources: dict[At, Source] = field(default_factory=dict)  # objects' places → their rows
 
@@ -344,19 +347,29 @@ class _Compiler:
     def stored(
         self, table: str, key: str, column: str, kind: str, nodes: list[FieldNode], alias: str
     ) -> str:
-        """A figure of ``readmodel/figures/stored.py`` (its object checks it is current)."""
+        """A figure of ``readmodel/figures/stored.py`` (its object checks it is current), from
+        the figures row joined to the object's row (null without one)."""
         d = self.dialect
-        f = self.name("f")
+        joined = self.figures.setdefault(alias, {})
+        f, _ = joined.setdefault(table, (self.name("f"), key))
         if kind == "money":
-            value = self.money(nodes, f"{f}.{column}", f"{f}.currency")
+            value: str = self.money(nodes, f"{f}.{column}", f"{f}.currency")
         elif kind == "hundredths":
             value = d.decimal2(f"{f}.{column}")
         else:
             value = d.ten_thousandths(f"{f}.{column}")
-        found = f"(SELECT {value} FROM {table} {f} WHERE {f}.{key} = {alias}.id)"
+        found = f"(CASE WHEN {f}.{key} IS NULL THEN NULL ELSE {value} END)"
         if kind == "money":
             return d.nested(found)
         return Quoted(found) if kind == "hundredths" else Number(found)
+
+    def joined(self, alias: str) -> str:
+        """The stored figures rows ``alias``'s object reads, joined to its row (by key: one
+        row at most), for the ``FROM`` that makes the object."""
+        return "".join(
+            f" LEFT JOIN {table} {f} ON {f}.{key} = {alias}.id"
+            for table, (f, key) in self.figures.get(alias, {}).items()
+        )
 
     def health(self, nodes: list[FieldNode], alias: str) -> str:
         """``Account.health`` as stored for the request's today; otherwise (not refreshed
@@ -502,7 +515,8 @@ class _Compiler:
         scoped = [f"{inner}.id = {alias}.{column}", *self.rows(entity.table, inner)]
         self.source(at, f"FROM {entity.table} {inner} WHERE {' AND '.join(scoped)}")
         where = " AND ".join([*scoped, *self.current(inner)])
-        return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
+        rows = f"{entity.table} {inner}{self.joined(inner)}"
+        return self.dialect.nested(f"(SELECT {body} FROM {rows} WHERE {where})")
 
     def many(
         self,
@@ -532,7 +546,7 @@ class _Compiler:
         self.source(at, f"FROM ({limited}) {inner} WHERE 1 = 1")
         where += self.current(inner)
         select = (
-            f"SELECT {body} AS j, {keys} FROM {entity.table} {inner} "
+            f"SELECT {body} AS j, {keys} FROM {entity.table} {inner}{self.joined(inner)} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :{first}"
         )
         agg_order = ", ".join(f"{rows}.o{i}" for i in range(len(spec.order_by)))
@@ -606,7 +620,8 @@ class _Compiler:
         scoped = [f"{inner}.id = :{key}", *self.rows(entity.table, inner)]
         self.source(at, f"FROM {entity.table} {inner} WHERE {' AND '.join(scoped)}")
         where = " AND ".join([*scoped, *self.current(inner)])
-        return self.dialect.nested(f"(SELECT {body} FROM {entity.table} {inner} WHERE {where})")
+        rows = f"{entity.table} {inner}{self.joined(inner)}"
+        return self.dialect.nested(f"(SELECT {body} FROM {rows} WHERE {where})")
 
     def connection(
         self,

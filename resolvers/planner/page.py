@@ -121,7 +121,7 @@ class Page:
         self.c.source(at, page, top=True)
         where = " AND ".join([f"{x}.cg_rn <= :{self.first}", *self.c.current(x)])
         select = (
-            f"SELECT {body} AS j, {x}.cg_rn AS o0 FROM {self.name} {x} "
+            f"SELECT {body} AS j, {x}.cg_rn AS o0 FROM {self.name} {x}{self.c.joined(x)} "
             f"WHERE {where} ORDER BY {x}.cg_rn"
         )
         return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
