@@ -45,6 +45,7 @@ import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -93,11 +94,10 @@ class RawReads:
     def __init__(self, engine: AsyncEngine, size: int, statement_timeout_ms: int | None) -> None:
         self.engine = engine
         self._kwargs = connect_kwargs(engine.url, statement_timeout_ms)
-        self._idle: list[asyncpg.Connection] = []
+        self._idle: list[_Session] = []
         self._slots = asyncio.Semaphore(size)
         self._sql: WeakKeyDictionary[TextClause, tuple[str, tuple[str, ...]]] = WeakKeyDictionary()
         self._closed = False
-        self._large: dict[asyncpg.Connection, LargeStatements] = {}  # until it is let go
         self.opened = 0  # sessions opened so far
         self._closing: set[asyncio.Future[None]] = set()
 
@@ -106,64 +106,51 @@ class RawReads:
         """A connection for this block's statements; closed, not kept, if the block was
         cancelled or failed otherwise than by the server refusing a statement."""
         async with self._slots:
-            conn = self._idle_one() or await self._open()
+            session = self._idle_one() or await self._open()
             try:
-                yield RawConnection(self, conn)
+                yield RawConnection(self, session)
             except asyncpg.PostgresError:  # the server refused a statement: the connection
-                self._keep(conn)  # is idle and well (no transaction was open), unless closed
+                self._keep(session)  # is idle and well (no transaction was open), unless closed
                 raise
             except asyncio.CancelledError:  # a deadline: this statement's connection only
-                self._discard(conn)
+                self._discard(session)
                 raise
             except BaseException:  # the connection failed (a restarted server, a broken
-                self._discard(conn)  # network): so, likely, did the idle ones
+                self._discard(session)  # network): so, likely, did the idle ones
                 idle, self._idle = self._idle, []
                 for other in idle:
                     self._discard(other)
                 raise
-            self._keep(conn)
+            self._keep(session)
 
-    def _idle_one(self) -> asyncpg.Connection | None:
+    def _idle_one(self) -> _Session | None:
         """The last kept connection still open (asyncpg has seen the others end: a server
         restarted, a session terminated)."""
         while self._idle:
-            conn = self._idle.pop()
-            if not conn.is_closed():
-                return conn
-            self._let_go(conn)
-            conn.terminate()
+            session = self._idle.pop()
+            if not session.conn.is_closed():
+                return session
+            session.conn.terminate()
         return None
 
-    def _keep(self, conn: asyncpg.Connection) -> None:
-        if self._closed or conn.is_closed():  # (the server shutting down, say)
-            self._let_go(conn)
-            conn.terminate()
+    def _keep(self, session: _Session) -> None:
+        if self._closed or session.conn.is_closed():  # (the server shutting down, say)
+            session.conn.terminate()
         else:
-            self._idle.append(conn)
+            self._idle.append(session)
 
-    def _let_go(self, conn: asyncpg.Connection) -> None:
-        self._large.pop(conn, None)
-
-    def _discard(self, conn: asyncpg.Connection) -> None:
-        """Close ``conn`` in the background: after a cancelled statement, asyncpg first asks
-        the server to cancel it (``close`` waits for that; ``terminate`` would drop the request
-        and leave the statement running on the server until its timeout)."""
-        self._let_go(conn)
-        closing = asyncio.ensure_future(_close(conn))
+    def _discard(self, session: _Session) -> None:
+        """Close the connection in the background: after a cancelled statement, asyncpg first
+        asks the server to cancel it (``close`` waits for that; ``terminate`` would drop the
+        request and leave the statement running on the server until its timeout)."""
+        closing = asyncio.ensure_future(_close(session.conn))
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
-    async def _open(self) -> asyncpg.Connection:
+    async def _open(self) -> _Session:
         conn = await asyncpg.connect(**self._kwargs)
         self.opened += 1
-        return conn
-
-    def large(self, conn: asyncpg.Connection) -> LargeStatements:
-        """``conn``'s large prepared statements (kept while ``conn`` is in use or idle)."""
-        found = self._large.get(conn)
-        if found is None:
-            found = self._large[conn] = LargeStatements(conn, LARGE_STATEMENTS_BYTES)
-        return found
+        return _Session(conn, LargeStatements(conn, LARGE_STATEMENTS_BYTES))
 
     def positional(self, statement: TextClause) -> tuple[str, tuple[str, ...]]:
         """The statement's SQL with ``$n`` placeholders and the parameter names in their order
@@ -178,9 +165,8 @@ class RawReads:
     async def aclose(self) -> None:
         self._closed = True
         idle, self._idle = self._idle, []
-        for conn in idle:
-            self._let_go(conn)
-            await _close(conn)
+        for session in idle:
+            await _close(session.conn)
         if self._closing:
             await asyncio.gather(*self._closing)
 
@@ -192,10 +178,18 @@ async def _close(conn: asyncpg.Connection) -> None:
         conn.terminate()
 
 
+@dataclass(frozen=True)
+class _Session:
+    """A connection, and the large statements it keeps prepared."""
+
+    conn: asyncpg.Connection
+    large: LargeStatements
+
+
 class RawConnection:
-    def __init__(self, reads: RawReads, conn: asyncpg.Connection) -> None:
+    def __init__(self, reads: RawReads, session: _Session) -> None:
         self._reads = reads
-        self._conn = conn
+        self._session = session
 
     async def one(self, statement: TextClause, params: Mapping[str, Any]) -> RawRow:
         """The one row of ``statement`` with ``params`` (bound by name, as SQLAlchemy binds a
@@ -205,10 +199,10 @@ class RawConnection:
             listener(sql)
         args = [params[n] for n in names]
         if len(sql) > ASYNCPG_CACHEABLE:
-            prepared = await self._reads.large(self._conn).prepared(sql)
+            prepared = await self._session.large.prepared(sql)
             record = await prepared.fetchrow(*args)
         else:
-            record = await self._conn.fetchrow(sql, *args)
+            record = await self._session.conn.fetchrow(sql, *args)
         if record is None:  # pragma: no cover - the planner's statements select one row
             raise LookupError("the statement returned no row")
         return RawRow(record)

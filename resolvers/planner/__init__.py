@@ -297,26 +297,22 @@ async def _cached(
     assert cache is not None and counters is not None
     assert compiled.check is not None and compiled.counted is not None
     entry = cache.get(key)
-    if entry is None:
-        counted_lookup(False)
-    elif run.raw is not None:
-        snapshot = await shared_check(run.raw).started_after_now()
-        fresh = snapshot.of(counters.tables) == entry.counters
-        counted_lookup(fresh)
-        if fresh:
-            if run.state is not None:
-                sync_states.keep(run.state, snapshot.sync_text)
-            return "compiled", RawJSON(entry.data, entry.masked)
-        entry = None  # changed since: read again, below
     held = sync_states.held(run.reader)  # for both statements: one request, one known text
+    if entry is not None:
+        if run.raw is not None:
+            snapshot = await shared_check(run.raw).started_after_now()
+            now, sync_text = snapshot.of(counters.tables), snapshot.sync_text
+        else:
+            async with run.connect() as conn:
+                checked = await conn.one(compiled.check, {sync_states.KNOWN: held.version})
+            now, sync_text = counters.of(checked), sync_states.text_of(run.reader, held, checked)
+        if now == entry.counters:
+            counted_lookup(True)
+            if run.state is not None:
+                sync_states.keep(run.state, sync_text)
+            return "compiled", RawJSON(entry.data, entry.masked)
+    counted_lookup(False)  # none kept, or its tables changed since: read again
     async with run.connect() as conn:
-        if entry is not None:
-            checked = await conn.one(compiled.check, {sync_states.KNOWN: held.version})
-            fresh = counters.of(checked) == entry.counters
-            counted_lookup(fresh)
-            if fresh:
-                _keep_sync_states(run, held, checked)
-                return "compiled", RawJSON(entry.data, entry.masked)
         row = await conn.one(compiled.counted, {**params, sync_states.KNOWN: held.version})
     if row.fallback:
         cache.discard(key)

@@ -350,8 +350,8 @@ class _Compiler:
         """A figure of ``readmodel/figures/stored.py`` (its object checks it is current), from
         the figures row joined to the object's row (null without one)."""
         d = self.dialect
-        joined = self.figures.setdefault(alias, {})
-        f, _ = joined.setdefault(table, (self.name("f"), key))
+        tables = self.figures.setdefault(alias, {})
+        f, _ = tables.setdefault(table, (self.name("f"), key))
         if kind == "money":
             value: str = self.money(nodes, f"{f}.{column}", f"{f}.currency")
         elif kind == "hundredths":

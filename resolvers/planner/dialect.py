@@ -40,6 +40,11 @@ class Literal(str):
 
     text: str
 
+    def __new__(cls, text: str) -> Literal:
+        quoted = super().__new__(cls, _quote(text))
+        quoted.text = text
+        return quoted
+
 
 At = tuple[tuple[str, bool], ...]
 """A place in the response: its response keys from the root, each with whether its value is
@@ -70,9 +75,7 @@ class Dialect:
         return self.name == "postgresql"
 
     def literal(self, text: str) -> Literal:
-        quoted = Literal(_quote(text))
-        quoted.text = text
-        return quoted
+        return Literal(text)
 
     def obj(self, pairs: list[tuple[str, str]]) -> Json:
         """A JSON object from (key, SQL value) pairs, keys in order."""
