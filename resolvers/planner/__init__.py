@@ -39,6 +39,7 @@ from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
 from resolvers.planner.hit_check import shared_check
+from resolvers.planner.shapes import Shapes
 from resolvers.response_cache import (
     Counters,
     Entry,
@@ -62,13 +63,20 @@ class RawJSON:
     masked: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """A plan's statements for one shape of its pages (shapes.py)."""
+
+    plain: TextClause  # the plan's, with ``cg_sync`` (sync_states.py)
+    counted: TextClause | None  # with its tables' counters too (same snapshot)
+
+
 @dataclass
 class _Compiled:
     operation: OperationDefinitionNode
-    statement: TextClause  # the plan's, with ``cg_sync`` (sync_states.py)
+    statements: Shapes[_Statements]
     binders: list[Any]
     counters: Counters | None  # None: it reads a table no change counter follows
-    counted: TextClause | None  # the statement with its tables' counters (same snapshot)
     check: TextClause | None  # a cache hit's statement: the counters and ``cg_sync``
     digest: bytes  # the plan's key, hashed once: the response cache keys by it and the values
     masked: tuple[tuple[str, int], ...]  # a masked path and its flag in the ``masked`` column
@@ -111,15 +119,16 @@ def _plan(
         )
         sync = sync_states.column(dialect)
         counters = counters_for(plan.sql)
-        counted = check = None
-        if counters is not None:
-            counted = text(f"{plan.sql}, {counters.columns}, {sync}")
-            check = text(f"SELECT {counters.columns}, {sync}")
+        check = None if counters is None else text(f"SELECT {counters.columns}, {sync}")
+
+        def statements(sql: str) -> _Statements:
+            if counters is None:
+                return _Statements(text(f"{sql}, {sync}"), None)
+            return _Statements(text(f"{sql}, {sync}"), text(f"{sql}, {counters.columns}, {sync}"))
+
+        shapes = Shapes(plan.sql, plan.shapes, dialect.postgres, statements)
         digest = hashlib.sha256(repr(key).encode()).digest()
-        statement = text(f"{plan.sql}, {sync}")
-        found = _Compiled(
-            operation, statement, plan.binders, counters, counted, check, digest, plan.masked
-        )
+        found = _Compiled(operation, shapes, plan.binders, counters, check, digest, plan.masked)
     except (Fallback, TooWide):
         found = _NOT_COMPILED
     _plans[key] = found
@@ -276,7 +285,7 @@ async def run_plan(
         held = sync_states.held(run.reader)
         params[sync_states.KNOWN] = held.version
         async with run.connect() as conn:
-            row = await conn.one(compiled.statement, params)
+            row = await conn.one(compiled.statements.of(params).plain, params)
         if row.fallback:
             return "fallback", None
         _keep_sync_states(run, held, row)
@@ -295,7 +304,8 @@ async def _cached(
     snapshot, and a compiled answer is kept."""
     cache, counters = run.cache, compiled.counters
     assert cache is not None and counters is not None
-    assert compiled.check is not None and compiled.counted is not None
+    counted = compiled.statements.of(params).counted
+    assert compiled.check is not None and counted is not None
     entry = cache.get(key)
     held = sync_states.held(run.reader)  # for both statements: one request, one known text
     if entry is not None:
@@ -313,7 +323,7 @@ async def _cached(
             return "compiled", RawJSON(entry.data, entry.masked)
     counted_lookup(False)  # none kept, or its tables changed since: read again
     async with run.connect() as conn:
-        row = await conn.one(compiled.counted, {**params, sync_states.KNOWN: held.version})
+        row = await conn.one(counted, {**params, sync_states.KNOWN: held.version})
     if row.fallback:
         cache.discard(key)
         return "fallback", None

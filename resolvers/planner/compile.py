@@ -34,7 +34,7 @@ from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.dialect import At, Dialect, Json, Number, Quoted
 from resolvers.planner.page import Page
 from resolvers.planner.readiness import readiness_sql
-from resolvers.planner.selections import selection_sets
+from resolvers.planner.selections import fixed, selection_sets
 from resolvers.response_cache import OLDEST_SUCCESS
 
 Binder = Callable[[Binding, dict[str, Any]], None]
@@ -82,6 +82,7 @@ class Plan:
     sql: str
     binders: list[Binder]
     masked: tuple[tuple[str, int], ...] = ()  # a masked field's path, its parent's flag
+    shapes: tuple[str, ...] = ()  # the parameters written in as constants per shape (shapes.py)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class _Compiler:
     allowed: Callable[[str], bool]
     may_see: Callable[[tuple[str, str]], bool]
     binders: list[Binder] = field(default_factory=list)
+    shapes: list[str] = field(default_factory=list)  # parameters of the pages' shape
     ctes: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     counter: int = 0
@@ -110,9 +112,13 @@ class _Compiler:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def param(self, binder: Callable[[Binding], Any]) -> str:
+    def param(self, binder: Callable[[Binding], Any], *, shape: bool = False) -> str:
+        """A bound parameter's name; ``shape``: a page's size or after-or-not, written into
+        the statement as a constant per request shape (shapes.py)."""
         name = self.name("p")
         self.binders.append(lambda b, out: out.__setitem__(name, binder(b)))
+        if shape:
+            self.shapes.append(name)
         return name
 
     def table(self, name: str) -> Table:
@@ -529,7 +535,7 @@ class _Compiler:
         entity = catalog.ENTITIES[spec.type_name]
         inner, rows = self.name("t"), self.name("s")
         node = nodes[0]
-        first = self.param(lambda b: b.nested_first(definition, node))
+        first = self.param(lambda b: b.nested_first(definition, node), shape=fixed(node, "first"))
         where = [f"{inner}.{spec.parent} = {alias}.id", *self.rows(entity.table, inner)]
         for argument, (column, how) in spec.filters.items():
             where.append(self.filter(definition, node, argument, f"{inner}.{column}", how))
@@ -714,9 +720,8 @@ def compile_operation(
     fallback = f"CASE WHEN {checks} THEN 1 ELSE 0 END AS fallback"
     if not compiler.masked:
         with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""
-        return Plan(
-            f"{with_}SELECT {dialect.json_text(data)} AS data, {fallback}", compiler.binders
-        )
+        sql = f"{with_}SELECT {dialect.json_text(data)} AS data, {fallback}"
+        return Plan(sql, compiler.binders, shapes=tuple(compiler.shapes))
     # guarded fields masked for the caller: which of their paths occur depends on the rows (the
     # per-field path notes one when some object holds the field), so the statement says, per
     # parent place, whether an object is there: the same row sources, as EXISTS. (Not read back
@@ -726,4 +731,4 @@ def compile_operation(
     flags = " || ".join(f"CASE WHEN {compiler.exists(at)} THEN '1' ELSE '0' END" for at in parents)
     with_ = f"WITH {', '.join(compiler.ctes)} " if compiler.ctes else ""
     sql = f"{with_}SELECT {dialect.json_text(data)} AS data, {flags} AS masked, {fallback}"
-    return Plan(sql, compiler.binders, masked)
+    return Plan(sql, compiler.binders, masked, tuple(compiler.shapes))

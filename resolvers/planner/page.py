@@ -14,7 +14,7 @@ from sqlalchemy import Date, Integer
 from resolvers.planner import catalog
 from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.dialect import At, Dialect
-from resolvers.planner.selections import selection_sets
+from resolvers.planner.selections import fixed, selection_sets
 
 if TYPE_CHECKING:
     from resolvers.planner.compile import _Compiler
@@ -34,9 +34,10 @@ class Page:
         compiler.binders.append(
             lambda b, out: b.pages.__setitem__(request, b.page(definition, node, spec, self.table))
         )
-        self.first = compiler.param(lambda b: b.pages[request][0])
-        limit = compiler.param(lambda b: b.pages[request][0] + 1)
-        self.after = compiler.param(lambda b: b.pages[request][1] is not None)
+        sized = fixed(node, "first")  # the page's shape: its size, and after a cursor or not
+        self.first = compiler.param(lambda b: b.pages[request][0], shape=sized)
+        limit = compiler.param(lambda b: b.pages[request][0] + 1, shape=sized)
+        self.after = compiler.param(lambda b: b.pages[request][1] is not None, shape=True)
         keys = [
             compiler.param(_key_part(request, i, compiler.dialect))
             for i in range(len(spec.ordering))

@@ -10,8 +10,9 @@ makes the renamed account's old name come back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,7 +55,7 @@ def lookups(result: str) -> float:
 @asynccontextmanager
 async def served(
     world: World, url: str | None = None, **graphql: Any
-) -> AsyncIterator[tuple[Any, Callable[..., Any]]]:
+) -> AsyncIterator[tuple[list[str], Asker]]:
     """A compiled-reads app of its own on the world (its own cache), its engine's statements
     recorded, and ``ask(role, query, variables)``."""
     settings = Settings(
@@ -69,15 +70,24 @@ async def served(
         for role in ROLES:
             clients[role] = await stack.enter_async_context(_client(app, world.caller(role).key))
         seen = count_statements(app.state.engine)
+        yield seen, Asker(app, clients)
 
-        async def ask(role: Role, query: str, variables: dict[str, Any] | None = None) -> Any:
-            response = await clients[role].post(
-                "/graphql", json={"query": query, "variables": variables or {}}
-            )
-            assert response.status_code == 200, response.text
-            return ordered(response.text)
 
-        yield seen, ask
+@dataclass(frozen=True)
+class Asker:
+    """``ask(role, query, variables)``: the answer, ordered; ``app``: the app asked."""
+
+    app: Any
+    clients: dict[Role, httpx.AsyncClient]
+
+    async def __call__(
+        self, role: Role, query: str, variables: dict[str, Any] | None = None
+    ) -> Any:
+        response = await self.clients[role].post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
+        assert response.status_code == 200, response.text
+        return ordered(response.text)
 
 
 def data_of(body: Any) -> Any:
