@@ -436,7 +436,7 @@ class _Compiler:
             f"SELECT {d.obj(pairs)} AS j, {x}.position AS o0 FROM {table} {x} "
             f"WHERE {x}.{parent} ORDER BY {x}.position"
         )
-        return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
+        return d.nested(d.array(select, rows, f"{rows}.o0"))
 
     def outlook(self, nodes: list[FieldNode], alias: str) -> str:
         """``Project.outlook`` as stored for the request's today and trend window; otherwise
@@ -555,12 +555,12 @@ class _Compiler:
             f"SELECT {body} AS j, {keys} FROM {entity.table} {inner}{self.joined(inner)} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :{first}"
         )
-        agg_order = ", ".join(f"{rows}.o{i}" for i in range(len(spec.order_by)))
-        agg: str = self.dialect.agg(f"{rows}.j", agg_order)
+        ordered = ", ".join(f"{rows}.o{i}" for i in range(len(spec.order_by)))
+        array = self.dialect.array(select, rows, ordered)
         if after is not None:  # a cursor outside this parent's list: the per-field path's error
             broken = self.dialect.invalid_json(self.dialect.as_text(f"{alias}.id"))
-            agg = f"(CASE WHEN {after.foreign()} THEN {broken} ELSE {agg} END)"
-        return self.dialect.nested(f"(SELECT {agg} FROM ({select}) {rows})")
+            array = f"(CASE WHEN {after.foreign()} THEN {broken} ELSE {array} END)"
+        return self.dialect.nested(array)
 
     def after(
         self, spec: catalog.Many, definition: GraphQLField, node: FieldNode, alias: str

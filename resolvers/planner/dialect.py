@@ -97,10 +97,24 @@ class Dialect:
 
     def agg(self, value: str, order: str) -> Json:
         """The JSON array of ``value`` (objects) over the rows, in ``order`` (``[]`` when
-        none)."""
+        none): an aggregate (``array`` is the cheaper form for a subquery's rows)."""
         if self.postgres:
             return Json(f"('[' || coalesce(string_agg({value}, ',' ORDER BY {order}), '') || ']')")
         return Json(f"json_group_array(json({value}))")  # rows arrive ordered (compile.many)
+
+    def array(self, select: str, rows: str, order: str) -> str:
+        """The JSON array of the objects (column ``j``) of ``select`` (aliased ``rows``) in
+        ``order`` (``[]`` when none): a scalar subquery, to be ``nested``.
+
+        On PostgreSQL an array of the texts, in the order of the subquery's own ``ORDER BY``
+        (which the outer one repeats, so it is defined, and costs no second sort), joined:
+        ``string_agg(… ORDER BY …)`` sorted every list again inside the aggregate (the
+        portfolio's statement, 50 lists of invoices and one of accounts: 0.96 → 0.88 ms of
+        PostgreSQL's CPU)."""
+        if self.postgres:
+            inner = f"SELECT {rows}.j FROM ({select}) {rows} ORDER BY {order}"
+            return f"('[' || array_to_string(ARRAY({inner}), ',') || ']')"
+        return f"(SELECT json_group_array(json({rows}.j)) FROM ({select}) {rows})"
 
     def boolean(self, condition: str) -> Json:
         """A JSON boolean (or null) from an SQL condition."""

@@ -125,7 +125,7 @@ class Page:
             f"SELECT {body} AS j, {x}.cg_rn AS o0 FROM {self.name} {x}{self.c.joined(x)} "
             f"WHERE {where} ORDER BY {x}.cg_rn"
         )
-        return d.nested(f"(SELECT {d.agg(rows + '.j', rows + '.o0')} FROM ({select}) {rows})")
+        return d.nested(d.array(select, rows, f"{rows}.o0"))
 
     def edge(self, nodes: list[FieldNode], x: str, at: At) -> str:
         d = self.c.dialect

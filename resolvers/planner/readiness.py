@@ -160,4 +160,4 @@ def _issues(c: _Compiler, nodes: list[FieldNode], k: str, s: str) -> str:
             pairs.append((key, values[name]))
         selects.append(f"SELECT {d.obj(pairs)} AS j, {i} AS o0 WHERE {k}.f{i} = 1")
     rows = f"{' UNION ALL '.join(selects)} ORDER BY o0"
-    return d.nested(f"(SELECT {d.agg(s + '.j', s + '.o0')} FROM ({rows}) {s})")
+    return d.nested(d.array(rows, s, f"{s}.o0"))
