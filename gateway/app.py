@@ -25,6 +25,7 @@ from gateway.middleware.telemetry import Telemetry
 from gateway.ops.metrics import queue_client
 from gateway.ops.routes import ops_routes
 from gateway.ratelimit import rate_limiter
+from gateway.repeated import Repeated
 from gateway.sse_single import Reservations
 from gateway.streams import StreamSlots
 from gateway.webhooks import webhook
@@ -69,6 +70,7 @@ def create_app(
         app.state.stream_slots = StreamSlots(streams.max_per_caller, settings.http.trusted_proxies)
         app.state.reservations = Reservations(streams.reservation_seconds, streams.max_per_caller)
         app.state.response_cache = response_cache(settings.graphql.response_cache_mb)
+        app.state.repeated_requests = Repeated()  # the short path's: gateway/repeated.py
         app.state.raw_reads = raw_reads(settings, app.state.engine)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness

@@ -222,6 +222,11 @@ async def proven_data(
     return await _counted(run_plan(schema, compiled, variables, run), offered=False)
 
 
+async def bound_data(bound: Bound, run: PlanRun) -> RawJSON | None:
+    """``proven_data`` of a plan whose values are bound already (``bind``)."""
+    return await _counted(run_bound(bound, run), offered=False)
+
+
 async def _counted(
     answering: Awaitable[tuple[str, RawJSON | None]], *, offered: bool = True
 ) -> RawJSON | None:
@@ -264,34 +269,71 @@ async def _compiled(
     return outcome, data
 
 
+class Bound:
+    """A plan with one request's values bound: its parameters (never changed once made, so a
+    request with the same values may use them again) and its response cache key."""
+
+    def __init__(self, compiled: _Compiled, params: dict[str, Any]) -> None:
+        self.compiled, self.params = compiled, params
+        self._key: Hashable | None = None
+
+    @property
+    def cache_key(self) -> Hashable:
+        if self._key is None:  # not the document's text again per request: the plan's digest
+            self._key = entry_key(self.compiled.digest, self.params)
+        return self._key
+
+
+def bind(
+    schema: GraphQLSchema,
+    compiled: _Compiled,
+    variables: dict[str, Any] | None,
+    limits: GraphQLSettings,
+    today: date,
+    outlook_window: int,
+) -> Bound | None:
+    """The plan's parameters for these variables (coerced as execution coerces them), the
+    limits' page sizes, today and the trend window; ``None`` when this request needs the
+    per-field path (a variable that does not coerce, a value it must refuse)."""
+    definitions = compiled.operation.variable_definitions or ()
+    coerced = get_variable_values(schema, definitions, variables or {})
+    if isinstance(coerced, list):  # the per-field path reports the variables' errors
+        return None
+    binding = Binding(coerced, limits, today, outlook_window)
+    params: dict[str, Any] = {}
+    try:
+        for binder in compiled.binders:
+            binder(binding, params)
+    except Fallback:
+        return None
+    return Bound(compiled, params)
+
+
 async def run_plan(
     schema: GraphQLSchema, compiled: _Compiled, variables: dict[str, Any] | None, run: PlanRun
 ) -> tuple[str, RawJSON | None]:
     """One request of a compiled plan: its variables bound, its statement run (through the
     response cache when there is one); ``fallback`` when this request needs the per-field path.
     Raises what the database raises."""
-    definitions = compiled.operation.variable_definitions or ()
-    coerced = get_variable_values(schema, definitions, variables or {})
-    if isinstance(coerced, list):  # the per-field path reports the variables' errors
+    bound = bind(schema, compiled, variables, run.limits, run.today, run.outlook_window)
+    if bound is None:
         return "fallback", None
-    binding = Binding(coerced, run.limits, run.today, run.outlook_window)
-    params: dict[str, Any] = {}
-    try:
-        for bind in compiled.binders:
-            bind(binding, params)
-    except Fallback:
-        return "fallback", None
+    return await run_bound(bound, run)
+
+
+async def run_bound(bound: Bound, run: PlanRun) -> tuple[str, RawJSON | None]:
+    """``run_plan`` with its values bound."""
+    compiled, params = bound.compiled, bound.params
     if run.cache is None or compiled.counters is None:
         held = sync_states.held(run.reader)
-        params[sync_states.KNOWN] = held.version
+        known = {**params, sync_states.KNOWN: held.version}
         async with run.connect() as conn:
-            row = await conn.one(compiled.statements.of(params).plain, params)
+            row = await conn.one(compiled.statements.of(params).plain, known)
         if row.fallback:
             return "fallback", None
         _keep_sync_states(run, held, row)
         return "compiled", compiled.answer(row)
-    cached = entry_key(compiled.digest, params)  # not the document's text again per request
-    return await _cached(compiled, cached, params, run)
+    return await _cached(compiled, bound.cache_key, params, run)
 
 
 async def _cached(
