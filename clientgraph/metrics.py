@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.registry import Collector
@@ -93,7 +94,14 @@ CACHE_LOOKUPS = Counter(
 
 def cache_lookup(cache: str, hit: bool) -> None:
     """Count one lookup in ``cache``."""
-    CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss").inc()
+    _lookups(cache, hit).inc()
+
+
+@lru_cache(maxsize=64)
+def _lookups(cache: str, hit: bool) -> Counter:
+    """One cache's hits or misses (``labels`` takes a lock at each call; a hot path's cache
+    is looked up at every request)."""
+    return CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss")
 
 
 OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")

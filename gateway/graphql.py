@@ -123,15 +123,11 @@ class GraphQLEndpoint(StrictGraphQL):
     def _asks_for_ide(self, request: Request) -> bool:
         """A browser's GET of the IDE page itself: no document in it, so nothing runs (any GET
         that names a query, a document or an extension is authenticated like a POST)."""
-        accept = request.headers.get("accept", "")
+        if self.graphql_ide is None or request.method != "GET":
+            return False
         params = request.query_params
         names_nothing = not any(params.get(n) for n in ("query", "documentId", "extensions"))
-        return (
-            self.graphql_ide is not None
-            and request.method == "GET"
-            and "text/html" in accept
-            and names_nothing
-        )
+        return "text/html" in request.headers.get("accept", "") and names_nothing
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from graphql import GraphQLError
 
@@ -49,13 +50,15 @@ def _quality(offered: str, ranges: list[tuple[str, float]]) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=256)
 def answer_type(accept: str | None) -> str:
     """The media type to answer with.
 
     graphql-response+json only when the client names it (a wildcard is a legacy client's
     default: fetch sends ``*/*``) with a q at least that of application/json; application/json
     otherwise, also when Accept allows neither (the spec lets a server ignore an Accept it
-    cannot meet rather than refuse with 406).
+    cannot meet rather than refuse with 406). Remembered per ``Accept`` (a client sends the
+    same one with every request).
     """
     ranges = _ranges(accept or "")
     named = max((q for kind, q in ranges if kind == GRAPHQL_RESPONSE), default=0.0)

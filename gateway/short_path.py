@@ -61,6 +61,7 @@ from schema.limits import over_limits
 from schema.proven import proven_mutation
 from schema.tracing import name_request_span
 
+ANSWERED = SHORT_PATH.labels("answered")
 KEYS = frozenset({"query", "variables", "operationName"})
 """What a body may hold to take the short path (``extensions``, ``documentId``: the pipeline)."""
 
@@ -181,7 +182,7 @@ class Asking:
 
     async def answered(self, statements: int, result: ExecutionResult) -> Response:
         answered(self.found.operation_name, self.found.query, self.started, statements, result)
-        SHORT_PATH.labels("answered").inc()
+        ANSWERED.inc()
         return await respond(self.endpoint, self.request, result)
 
 

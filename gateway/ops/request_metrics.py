@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any
 
 from strawberry.types import ExecutionResult
 
 from clientgraph.metrics import (
+    MAX_OPERATION_NAMES,
     REQUEST_ERRORS,
     REQUEST_SECONDS,
     SQL_STATEMENTS,
@@ -59,8 +62,16 @@ def answered(
 
 
 def _timed(label: str, started: float, statements: int) -> None:
-    REQUEST_SECONDS.labels(label).observe(time.perf_counter() - started)
-    SQL_STATEMENTS.labels(label).observe(statements)
+    seconds, sql = _series(label)
+    seconds.observe(time.perf_counter() - started)
+    sql.observe(statements)
+
+
+@lru_cache(maxsize=MAX_OPERATION_NAMES + 8)
+def _series(label: str) -> tuple[Any, Any]:
+    """An operation's latency and statements histograms (``labels`` looks them up under a
+    lock at each call; the labels are bounded by ``operation_label``)."""
+    return REQUEST_SECONDS.labels(label), SQL_STATEMENTS.labels(label)
 
 
 def _code(result: ExecutionResult) -> str:
