@@ -12,8 +12,10 @@ own checks (method, headers) and the statement (or the response cache's check) s
 every request.
 
 Bounds: ``MAX_ENTRIES`` bodies per app, least recently used out first, each at most
-``MAX_BODY_BYTES`` (a larger body is worked out every time): at most ~4 MiB with the
-variables and parameters kept.
+``MAX_BODY_BYTES`` (a larger body is worked out every time). An entry holds its body, its
+document's text and variables and the bound values, and keeps its plan (the statement's text
+for each page shape used, 10–40 KiB for a front end's view) in memory while it is kept, even
+once the plan cache (512 plans) has let it go: a few MiB when every entry is another document.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Generic, TypeVar
 
 from clientgraph.access.principal import Principal
 
-MAX_ENTRIES = 512
+MAX_ENTRIES = 256
 MAX_BODY_BYTES = 8192
 
 T = TypeVar("T")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from schema.proven import proven_mutation
 from schema.tracing import name_request_span
 
 ANSWERED = SHORT_PATH.labels("answered")
+log = logging.getLogger(__name__)
 KEYS = frozenset({"query", "variables", "operationName"})
 """What a body may hold to take the short path (``extensions``, ``documentId``: the pipeline)."""
 
@@ -213,7 +215,11 @@ async def _query(
     window = state.settings.forecasts.outlook_window_days
     variables = asking.found.variables
     schema = asking.endpoint.schema._schema
-    bound = bind(schema, compiled, variables, state.settings.graphql, today, window)
+    try:
+        bound = bind(schema, compiled, variables, state.settings.graphql, today, window)
+    except Exception:  # as for the statement (planner._counted): the pipeline answers
+        log.exception("compiled read failed; answered field by field")
+        bound = None
     if bound is None:  # these values need the per-field path
         _to_pipeline(request)
         return None

@@ -47,7 +47,7 @@ def decode_cursor(cursor: str, ordering: str) -> tuple[Any, ...]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         version, made_for, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
+    except (binascii.Error, UnicodeError, ValueError, TypeError, RecursionError):
         raise BadUserInput("after: not a valid cursor", argument="after") from None
     if version != CURSOR_VERSION or not isinstance(values, list):
         raise BadUserInput("after: not a valid cursor", argument="after")

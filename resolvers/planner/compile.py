@@ -141,7 +141,9 @@ class _Compiler:
             compiled = adapted.compile(
                 dialect=self.dialect.sa_dialect, compile_kwargs={"literal_binds": True}
             )
-            out.append(f"({compiled})")
+            # its literals' colons escaped, as dialect._quote does: an owner named "Ops:p7"
+            # was a bind parameter to text() (and so to the shapes written in: shapes.py)
+            out.append(f"({compiled})".replace(":", "\\:"))
         return out
 
     # --- selections -------------------------------------------------------------------------

@@ -11,16 +11,23 @@ generic plan); with shapes it keeps one.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.access.roles import Role
+from clientgraph.settings import GraphQLSettings
 from resolvers.planner import shapes
 from resolvers.planner.shapes import Shapes, constant, written
 from tests.access.test_response_cache import data_of, served
 from tests.access.world import World
 from tests.conftest import Firm, http_client, running_app
+from tests.gateway.test_authentication import gateway, new_key
+from tests.gateway.test_short_path import post
+from tests.readmodel.firm_builder import FirmBuilder, build
 
 PAGES = """
 query Pages($after: String) {
@@ -124,3 +131,45 @@ def test_shapes_are_bounded_and_never_confuse_a_boolean_with_a_number() -> None:
         statements.of({"p1": n})
     assert len(statements._made) == shapes.MAX_SHAPES
     assert statements.of({"p1": 99}) == "LIMIT :p1"  # beyond the bound: every value bound
+
+
+OWNER = "Ops" + "-".join(f":p{n}" for n in range(1, 25))  # every early parameter's name
+BOOK = "query Book { accounts(first: 10) { totalCount nodes { name } } }"
+
+
+async def test_an_owner_named_like_a_parameter_is_compared_as_written(
+    engine: AsyncEngine,
+) -> None:
+    """An account team's book is a row rule rendered into the statement with its literal:
+    its colons were a bind parameter to ``text()`` (and a page's shape, written in, replaced
+    one: found in review), so the compiled answer compared another name. It is the per-field
+    answer now, and compiled."""
+
+    async def recipe(b: FirmBuilder, ids: dict[str, Any]) -> None:
+        await b.account("Mine", owner_name=OWNER)
+        await b.account("Theirs", owner_name="Ops")
+
+    await build(engine, recipe)
+    key = await new_key(engine, "account_team", owner=OWNER)
+    answers = []
+    for compiled_reads in (False, True):
+        limits = GraphQLSettings(trusted_documents_only_roles=[], compiled_reads=compiled_reads)
+        async with (
+            gateway(engine, graphql=limits, book_scoped_account_teams=True) as app,
+            http_client(app) as client,
+        ):
+            before = compiled_so_far()
+            for _ in range(2):
+                answer = await post(client, key, {"query": BOOK})
+                answers.append(answer.json())
+            if compiled_reads:
+                assert compiled_so_far() == before + 1  # the pipeline's, compiled; then short
+    assert all(a == answers[0] for a in answers)
+    assert answers[0]["data"]["accounts"]["nodes"] == [{"name": "Mine"}]
+
+
+def compiled_so_far() -> float:
+    found = REGISTRY.get_sample_value(
+        "clientgraph_graphql_compiled_reads_total", {"outcome": "compiled"}
+    )
+    return found or 0.0

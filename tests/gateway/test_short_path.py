@@ -6,6 +6,7 @@ edges. Each test's documents are its own (the plans and their proofs are the pro
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -181,3 +182,23 @@ async def test_values_it_cannot_answer_cost_no_second_statement(engine: AsyncEng
         short_path_answers("answered") == before + 1
         and found.json()["data"]["account"]["name"] == "Acme"
     )
+
+
+AFTER = "query After%s($after: String) { accounts(first: 5, after: $after) { nodes { name } } }"
+
+
+async def test_a_cursor_nested_too_deep_is_refused_as_a_bad_cursor(engine: AsyncEngine) -> None:
+    """A cursor whose JSON nests thousands deep (``RecursionError`` in its decoding) is a bad
+    cursor, answered by the pipeline with its error, never a 500 from the short path's
+    binding (found in review: binding ran outside the statement's guard)."""
+    await _two_clients(engine)
+    admin = await new_key(engine, "admin")
+    deep = base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=")
+    async with gateway(engine) as app, http_client(app) as client:
+        for _ in range(2):  # proven, then the short path's
+            ok = await post(client, admin, {"query": AFTER % "Deep", "variables": {}})
+            assert ok.json()["data"]["accounts"]["nodes"]
+        refused = await post(client, admin, {"query": AFTER % "Deep", "variables": {"after": deep}})
+        alone = await post(client, admin, {"query": AFTER % "Deeq", "variables": {"after": deep}})
+    assert refused.status_code == 200 and refused.json() == alone.json()
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
