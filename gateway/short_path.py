@@ -13,6 +13,11 @@ not an event stream; a role not held to trusted documents), is answered here:
   code, response cache and counts) → ``process_result`` and ``encode_json`` of the endpoint
   (masked paths, freshness, media type, status) → the same bytes.
 
+A body answered here before, for a caller with the same role and row rules on the same day,
+is answered from what was worked out then (gateway/repeated.py): its parse, limits and bound
+values; the request's own checks (method, content type, token), authentication and rate
+limits before, and the statement or the response cache's check, run every time.
+
 Whatever it does not answer — any limit over, a variable that does not coerce, values or rows
 that need the per-field path — it leaves to the whole pipeline, untouched (the body is
 replayed), which then gives the error or the per-field answer; after a statement of its own,

@@ -213,17 +213,11 @@ async def compiled_data(
     return await _counted(_compiled(schema, document, query, operation_name, variables, ctx))
 
 
-async def proven_data(
-    schema: GraphQLSchema, compiled: _Compiled, variables: dict[str, Any] | None, run: PlanRun
-) -> RawJSON | None:
-    """``compiled_data`` of a proven plan (``proven``), for the gateway's short path: the same
-    statement and checks; ``None`` when the whole pipeline must answer. Counted by the short
-    path's own outcomes (``clientgraph_graphql_short_path``), not as an offer to the planner."""
-    return await _counted(run_plan(schema, compiled, variables, run), offered=False)
-
-
 async def bound_data(bound: Bound, run: PlanRun) -> RawJSON | None:
-    """``proven_data`` of a plan whose values are bound already (``bind``)."""
+    """``compiled_data`` of a proven plan (``proven``) whose values are bound (``bind``), for
+    the gateway's short path: the same statement and checks; ``None`` when the whole pipeline
+    must answer. Counted by the short path's own outcomes (``clientgraph_graphql_short_path``),
+    not as an offer to the planner."""
     return await _counted(run_bound(bound, run), offered=False)
 
 
