@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Protocol
 
 from asyncpg import PostgresError
@@ -269,13 +270,11 @@ class Bound:
 
     def __init__(self, compiled: _Compiled, params: dict[str, Any]) -> None:
         self.compiled, self.params = compiled, params
-        self._key: Hashable | None = None
 
-    @property
+    @cached_property
     def cache_key(self) -> Hashable:
-        if self._key is None:  # not the document's text again per request: the plan's digest
-            self._key = entry_key(self.compiled.digest, self.params)
-        return self._key
+        """Not the document's text again per request: the plan's digest and the values."""
+        return entry_key(self.compiled.digest, self.params)
 
 
 def bind(

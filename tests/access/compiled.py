@@ -60,9 +60,9 @@ async def ask_twice(client: httpx.AsyncClient, query: str, variables: dict[str, 
     per-field path is not asked again: one with errors may differ from one request to the
     next in which sibling fields still ran — graphql-core cancels them — and so in its
     statements and its list of errors.)"""
-    proven_before = _proven_so_far()
+    proven_before = compiled_so_far()
     first = await ask(client, query, variables)
-    if _proven_so_far() == proven_before:
+    if compiled_so_far() == proven_before:
         return first
     answered_before = short_path_answers()
     again = await ask(client, query, variables)
@@ -79,7 +79,7 @@ def _difference(first: Answer, again: Answer) -> str:
     return f"\n…{one[max(0, at - 300) : at + 300]}\n…{two[max(0, at - 300) : at + 300]}"
 
 
-def _proven_so_far() -> float:
+def compiled_so_far() -> float:
     found = REGISTRY.get_sample_value(f"{COMPILED_READS._name}_total", {"outcome": "compiled"})
     return found or 0.0
 

@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +21,7 @@ from clientgraph.access.roles import Role
 from clientgraph.settings import GraphQLSettings
 from resolvers.planner import shapes
 from resolvers.planner.shapes import Shapes, constant, written
+from tests.access.compiled import compiled_so_far
 from tests.access.test_response_cache import data_of, served
 from tests.access.world import World
 from tests.conftest import Firm, http_client, running_app
@@ -166,10 +166,3 @@ async def test_an_owner_named_like_a_parameter_is_compared_as_written(
                 assert compiled_so_far() == before + 1  # the pipeline's, compiled; then short
     assert all(a == answers[0] for a in answers)
     assert answers[0]["data"]["accounts"]["nodes"] == [{"name": "Mine"}]
-
-
-def compiled_so_far() -> float:
-    found = REGISTRY.get_sample_value(
-        "clientgraph_graphql_compiled_reads_total", {"outcome": "compiled"}
-    )
-    return found or 0.0

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.tables import Opportunity, table_of
-from tests.access.compiled import ordered
+from tests.access.compiled import compiled_so_far, ordered
 from tests.conftest import gateway_client
 
 ACCOUNTS = (
@@ -30,13 +29,6 @@ async def _account(engine: AsyncEngine, key: int, name: str, status: str = "acti
             ),
             {"id": key, "sid": f"a{key}", "when": when, "name": name, "status": status},
         )
-
-
-def _compiled_so_far() -> float:
-    found = REGISTRY.get_sample_value(
-        "clientgraph_graphql_compiled_reads_total", {"outcome": "compiled"}
-    )
-    return found or 0.0
 
 
 async def _both(engine: AsyncEngine, query: str) -> tuple[Any, Any]:
@@ -68,10 +60,10 @@ async def test_a_stored_value_the_enum_lacks_falls_back(engine: AsyncEngine) -> 
 async def test_plain_rows_compile_alike(engine: AsyncEngine) -> None:
     for key in range(1, 4):
         await _account(engine, key, f"Client {key}")
-    before = _compiled_so_far()
+    before = compiled_so_far()
     per_field, compiled = await _both(engine, ACCOUNTS)
     assert compiled == per_field
-    assert _compiled_so_far() == before + 1
+    assert compiled_so_far() == before + 1
 
 
 async def test_times_print_as_isoformat_does(engine: AsyncEngine) -> None:
@@ -108,8 +100,8 @@ async def test_times_print_as_isoformat_does(engine: AsyncEngine) -> None:
                 )
             )
     query = "{ accounts { nodes { opportunities { name closedAt } } } }"
-    before = _compiled_so_far()
+    before = compiled_so_far()
     per_field, compiled = await _both(engine, query)
     assert compiled == per_field
-    assert _compiled_so_far() == before + 1  # in SQL, not fallen back
+    assert compiled_so_far() == before + 1  # in SQL, not fallen back
     assert "2026-03-02T04:59:59.999999+00:00" in str(per_field)
