@@ -78,7 +78,9 @@ def create_app(
             # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner
             async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
                 # app.state.command_relay: queues accepted commands (issue 4, writes)
-                relay = command_relay(settings, app.state.engine, app.state.jobs)
+                relay = command_relay(
+                    settings, app.state.engine, app.state.jobs, app.state.raw_reads
+                )
                 async with relay as app.state.command_relay:
                     yield
         finally:

@@ -1,7 +1,7 @@
 """Accepting a command: its row, its audit entry and what the answer reads along, in one statement.
 
 On PostgreSQL a new command costs one statement and one round trip, its own transaction
-(autocommit)::
+(autocommit; on the gateway's bare connections, readmodel/raw_reads.py, when it has them)::
 
     WITH cg_c AS (INSERT INTO command (…) VALUES (…)
                   ON CONFLICT (principal_id, idempotency_key) DO NOTHING RETURNING command.*),
@@ -37,6 +37,7 @@ from readmodel.command_log import (
     values_of,
 )
 from readmodel.db import autocommit
+from readmodel.raw_reads import RawReads
 
 READ_ALONG = "cg_read_along"
 """The name of the read-along item's column in the statement's row."""
@@ -58,16 +59,17 @@ async def accept(
     now: datetime,
     audited: Audited | None = None,
     read_along: str | None = None,
+    raw: RawReads | None = None,
 ) -> Accepted:
     """Log ``new`` as ACCEPTED (with its audit entry, if ``audited``), or fetch the command
     already logged under its key; ``read_along``: an SQL expression read in the same snapshot
-    (``Accepted.read_along``).
+    (``Accepted.read_along``). With ``raw`` (PostgreSQL's bare connections: readmodel/
+    raw_reads.py) the statement runs on the driver itself, the same text and values.
 
     Raises ``IdempotencyKeyReused`` when the key's command was logged with another input.
     """
     if engine.dialect.name == "postgresql":
-        async with autocommit(engine) as conn:  # the statement is the transaction
-            accepted = await _in_one_statement(conn, new, now, audited, read_along)
+        accepted = await _in_one_statement(engine, raw, new, now, audited, read_along)
     else:
         async with engine.begin() as conn:  # SQLite: the same steps, one transaction
             accepted = await _in_steps(conn, new, now, audited, read_along)
@@ -77,7 +79,8 @@ async def accept(
 
 
 async def _in_one_statement(
-    conn: AsyncConnection,
+    engine: AsyncEngine,
+    raw: RawReads | None,
     new: NewCommand,
     now: datetime,
     audited: Audited | None,
@@ -88,14 +91,21 @@ async def _in_one_statement(
     if audited is not None:
         params["cg_operation"] = audited.operation
         params["cg_digest"] = audited.input_digest
-    row = (await conn.execute(statement, params)).first()
+    row: Any  # a Row, or a RawRow off the bare driver: read alike
+    if raw is not None:
+        async with raw.connect() as bare:  # each statement its own transaction
+            row = await bare.first(statement, params)
+    else:
+        async with autocommit(engine) as conn:  # the statement is the transaction
+            row = (await conn.execute(statement, params)).first()
     if row is not None:
         along = getattr(row, READ_ALONG) if read_along else None
         return Accepted(row, created=True, audited=audited is not None, read_along=along)
-    winner = await by_key(conn, new.idempotency_key, new.principal_id)
-    if winner is None:  # pragma: no cover - the key's row exists by construction
-        raise RuntimeError(f"command with key {new.idempotency_key!r} vanished")
-    return Accepted(winner, created=False, read_along=await _read(conn, read_along))
+    async with autocommit(engine) as conn:  # the key was taken (a replay, a concurrent twin)
+        winner = await by_key(conn, new.idempotency_key, new.principal_id)
+        if winner is None:  # pragma: no cover - the key's row exists by construction
+            raise RuntimeError(f"command with key {new.idempotency_key!r} vanished")
+        return Accepted(winner, created=False, read_along=await _read(conn, read_along))
 
 
 async def _in_steps(

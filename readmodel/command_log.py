@@ -14,15 +14,31 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    String,
+    Table,
+    Update,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from clientgraph.access.principal import SYSTEM_ID as SYSTEM_PRINCIPAL
+from readmodel.raw_reads import RawConnection, Reading
 from readmodel.tables import Command, table_of
+from readmodel.types import UTCDateTime
 
 COMMANDS: Table = table_of(Command)
 
@@ -75,7 +91,9 @@ class NewCommand:
 class Accepted:
     """The logged command, and whether this call created it (``False``: a replay)."""
 
-    row: Row[Any]
+    row: Any
+    """The command's row: SQLAlchemy's ``Row``, or a ``RawRow`` off the bare driver (read alike,
+    by attribute)."""
     created: bool
     audited: bool = False
     """The statement that logged it also wrote its audit entry (``command_intake.accept``)."""
@@ -86,7 +104,7 @@ class Accepted:
 class IdempotencyKeyReused(Exception):
     """The key names a command whose input differs from this one's."""
 
-    def __init__(self, existing: Row[Any]) -> None:
+    def __init__(self, existing: Any) -> None:
         super().__init__(f"idempotency key already used by command {existing.id}")
         self.existing = existing
 
@@ -222,17 +240,37 @@ async def transition(
     return bool(result.rowcount == 1)
 
 
-async def mark_dispatched(conn: AsyncConnection, ids: Sequence[int], *, now: datetime) -> int:
+DISPATCHED = str(CommandStatus.DISPATCHED)
+
+
+async def mark_dispatched(conn: Reading, ids: Sequence[int], *, now: datetime) -> int:
     """Move the commands ``ids`` ACCEPTED → DISPATCHED in one statement, each a guarded move
     (one whose job already started, or that an operator cancelled, is left as it is); how
-    many moved. The caller's connection commits."""
+    many moved. The caller's connection commits (a bare one: the statement is its own
+    transaction, its text the same for any number of ids)."""
+    if isinstance(conn, RawConnection):
+        values = {"ids": list(ids), "now": now, "accepted": str(CommandStatus.ACCEPTED)}
+        return await conn.execute(_dispatched_any(), values | {"dispatched": DISPATCHED})
     c = COMMANDS.c
     stmt = (
         update(COMMANDS)
         .where(c.id.in_(list(ids)), c.status == str(CommandStatus.ACCEPTED))
-        .values(status=str(CommandStatus.DISPATCHED), updated_at=now, dispatched_at=now)
+        .values(status=DISPATCHED, updated_at=now, dispatched_at=now)
     )
     return int((await conn.execute(stmt)).rowcount)
+
+
+@cache
+def _dispatched_any() -> Update:
+    """``mark_dispatched``'s statement for PostgreSQL's bare driver (ids as one array)."""
+    c = COMMANDS.c
+    ids = c.id == any_(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+    now = bindparam("now", type_=UTCDateTime)
+    return (
+        update(COMMANDS)
+        .where(ids, c.status == bindparam("accepted", type_=String))
+        .values(status=bindparam("dispatched", type_=String), updated_at=now, dispatched_at=now)
+    )
 
 
 CLAIMABLE = frozenset({CommandStatus.ACCEPTED, CommandStatus.DISPATCHED, CommandStatus.APPLIED})

@@ -1,7 +1,8 @@
 """The flow every mutation shares: validation, one logged row with its audit entry, hand-off.
 
 1. The mutation's ``build`` validates and resolves its targets on a read connection (one
-   statement for most).
+   statement for most): on PostgreSQL one of the gateway's bare connections
+   (readmodel/raw_reads.py), as is step 2's statement; else the engine's.
 2. ``command_intake.accept`` logs the row, the call's audit entry and the ``sync_state`` rows
    of the answer's freshness in one statement (PostgreSQL; SQLite: one transaction). A
    ``CommandRefused`` leaves the log untouched.
@@ -25,13 +26,14 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.telemetry import context as telemetry
 from readmodel import command_intake, command_log
 from readmodel.command_intake import Audited
 from readmodel.command_log import IdempotencyKeyReused, NewCommand
 from readmodel.db import autocommit
+from readmodel.raw_reads import RawReads, Reading
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.commands.validation import Checker
 from resolvers.context import Context
@@ -54,7 +56,7 @@ class Write:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-Build = Callable[[AsyncConnection], Awaitable[Write]]
+Build = Callable[[Reading], Awaitable[Write]]
 
 
 @dataclass
@@ -78,9 +80,9 @@ async def accept_command(
     checker.idempotency_key(key)
     checker.refuse_if_any()
     digest = command_log.input_hash(kind, arguments)
+    raw = getattr(ctx, "raw_reads", None)
     try:
-        async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
-            write = await build(conn)
+        write = await _built(ctx.engine, raw, build)
     except CommandRefused:
         existing = await _logged(ctx, key)  # a replay this refusal must not turn away
         if existing is None:
@@ -106,6 +108,7 @@ async def accept_command(
             now=ctx.now,
             audited=None if pending is None else pending.entry,
             read_along=_freshness_rows(ctx),
+            raw=raw,
         )
     except IdempotencyKeyReused as error:
         return replay(error.existing, digest)
@@ -116,6 +119,21 @@ async def accept_command(
         log.info("command %s accepted: %s on %s", accepted.row.id, kind, write.target_system)
         hand_off(ctx, accepted.row.id)
     return accepted.row
+
+
+async def _built(engine: AsyncEngine, raw: RawReads | None, build: Build) -> Write:
+    """What ``build`` resolved, reading on a bare connection if there are any (PostgreSQL,
+    readmodel/raw_reads.py), else on the engine's."""
+    if raw is None:
+        async with autocommit(engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
+            return await build(conn)
+    refused = None
+    async with raw.connect() as bare:  # (a refusal is not the connection's failure)
+        try:
+            return await build(bare)
+        except CommandRefused as refusal:
+            refused = refusal
+    raise refused
 
 
 async def _logged(ctx: Context, key: str) -> Row[Any] | None:

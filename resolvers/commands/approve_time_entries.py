@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.enums import TimeEntryStatus
+from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.commands.ownership import check_owned, live_records, owner_of, ownership_of
@@ -27,7 +27,7 @@ async def approve_time_entries(ctx: Context, key: str, args: Mapping[str, Any]) 
     always lists every entry's source id.
     """
 
-    async def build(conn: AsyncConnection) -> Write:
+    async def build(conn: Reading) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
         keys = _keys(args["time_entry_ids"])
         rows = await live_records(conn, ENTITY, keys, ctx.scope)

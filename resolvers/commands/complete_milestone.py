@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from readmodel.enums import MilestoneStatus
+from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
 from resolvers.commands.ownership import owned_record, owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
@@ -21,7 +21,7 @@ ENTITY = "milestone"
 async def complete_milestone(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[Any]:
     """Accept the completion; ``completedOn`` defaults to today and may not be in the future."""
 
-    async def build(conn: AsyncConnection) -> Write:
+    async def build(conn: Reading) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
         check = Checker()
         milestone = check.key("milestoneId", args["milestone_id"], "Milestone")

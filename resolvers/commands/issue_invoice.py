@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
 from resolvers.commands.ownership import owned_record, owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
@@ -25,7 +25,7 @@ async def issue_invoice(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[
     the project's currency.
     """
 
-    async def build(conn: AsyncConnection) -> Write:
+    async def build(conn: Reading) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
         check = Checker()
         project = check.key("projectId", args["project_id"], "Project")

@@ -12,11 +12,13 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Select, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from clientgraph.settings import WritesSettings
 from readmodel import tables
+from readmodel.db import autocommit
+from readmodel.raw_reads import RawConnection, Reading
 from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.context import Context
@@ -52,12 +54,21 @@ def owner_of(ownership: Mapping[str, str], entity: str) -> str:
 
 
 async def live_records(
-    conn: AsyncConnection, entity: str, keys: Sequence[int], scope: RowScope = EVERYTHING
-) -> dict[int, Row[Any]]:
+    conn: Reading, entity: str, keys: Sequence[int], scope: RowScope = EVERYTHING
+) -> dict[int, Any]:
     """The live (not soft-deleted) rows of ``entity`` among ``keys`` that the caller's
     ``scope`` holds, by id; one statement. A row outside the scope is as absent as a missing
-    one (NOT_FOUND), so a write cannot probe for other clients' records."""
+    one (NOT_FOUND), so a write cannot probe for other clients' records.
+
+    On a bare connection (readmodel/raw_reads.py) the rows are read by the driver itself,
+    unless the scope has row rules: those the engine compiles, with the values of each caller.
+    """
     where = scope.conditions(ENTITY_TABLES[entity])
+    if isinstance(conn, RawConnection):
+        if not where:
+            return {row.id: row for row in await conn.all(_live_any(entity), {"keys": keys})}
+        async with autocommit(conn.engine) as engine_conn:
+            return await live_records(engine_conn, entity, keys, scope)
     stmt = _live(entity).where(*where) if where else _live(entity)  # most writes: kept as is
     return {row.id: row for row in await conn.execute(stmt, {"keys": list(keys)})}
 
@@ -71,14 +82,23 @@ def _live(entity: str) -> Select[Any]:
     return select(table).where(keys, table.c.deleted_at.is_(None))
 
 
+@cache
+def _live_any(entity: str) -> Select[Any]:
+    """``_live`` for PostgreSQL's bare driver: the keys as one array parameter (``= ANY``),
+    so the statement's text is the same for any number of keys (and prepared once)."""
+    table = ENTITY_TABLES[entity]
+    keys = table.c.id == any_(bindparam("keys", type_=ARRAY(BigInteger)))
+    return select(table).where(keys, table.c.deleted_at.is_(None))
+
+
 async def owned_record(
-    conn: AsyncConnection,
+    conn: Reading,
     entity: str,
     key: int,
     owner: str,
     field: str,
     scope: RowScope = EVERYTHING,
-) -> Row[Any]:
+) -> Any:
     """The live ``entity`` row ``key`` in ``scope``, held from ``owner``; else NOT_FOUND /
     NOT_OWNED."""
     row = (await live_records(conn, entity, [key], scope)).get(key)
@@ -88,7 +108,7 @@ async def owned_record(
     return row
 
 
-def check_owned(row: Row[Any], entity: str, owner: str, field: str) -> None:
+def check_owned(row: Any, entity: str, owner: str, field: str) -> None:
     """Refuse a record the read model holds from a system other than ``owner``."""
     if row.source_system != owner:
         raise CommandRefused(

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
 from resolvers.commands.ownership import owned_record, owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
@@ -21,7 +21,7 @@ CHANGES = ("stage", "close_date", "amount", "probability")
 async def update_opportunity(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[Any]:
     """Accept the update; winning goes through ``markOpportunityWon`` (it has its own rules)."""
 
-    async def build(conn: AsyncConnection) -> Write:
+    async def build(conn: Reading) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
         check = Checker()
         opportunity = check.key("opportunityId", args["opportunity_id"], "Opportunity")

@@ -4,7 +4,8 @@ A mutation's answer waits only for its command's row (durable once its statement
 ``HandOffs.hand_off`` notes the command and returns. A background task of the gateway then
 queues the commands noted since its last round (``ROUND`` at most; the rest in the next) —
 their jobs in one Redis round trip (enqueue.py), one statement for all their DISPATCHED
-marks — so under load a round costs two round trips, not two a command. Each job's
+marks (on the gateway's bare connections on PostgreSQL: readmodel/raw_reads.py) — so under
+load a round costs two round trips, not two a command. Each job's
 ``command.relay`` span is a child of the span of the request that accepted it.
 
 Nothing is lost if a round fails or the process ends first: the rows stay ACCEPTED and the
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel import command_log
 from readmodel.db import autocommit
+from readmodel.raw_reads import RawReads
 from readmodel.types import utcnow
 from sync_jobs.dispatch import JobDispatcher, QueueUnavailable
 from sync_jobs.runner import UnknownJob
@@ -51,10 +53,12 @@ class HandOffs:
         dispatcher: JobDispatcher,
         *,
         now: Callable[[], datetime] = utcnow,
+        raw: RawReads | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self._now = now
+        self._raw = raw
         self._waiting: list[Handed] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -88,7 +92,9 @@ class HandOffs:
         if self._waiting:  # more than a round's worth: another round right after this one
             self._wake.set()
         try:
-            await queue_together(self.engine, self.dispatcher, handed, now=self._now)
+            await queue_together(
+                self.engine, self.dispatcher, handed, now=self._now, raw=self._raw
+            )
         except Exception:  # a database blip: the rows stay ACCEPTED for the sweep
             log.exception("commands %s accepted but not marked DISPATCHED", [c for c, _ in handed])
 
@@ -99,16 +105,22 @@ async def queue_together(
     handed: Sequence[Handed],
     *,
     now: Callable[[], datetime] = utcnow,
+    raw: RawReads | None = None,
 ) -> list[int]:
     """Queue each handed command's job (concurrently), then mark those queued DISPATCHED in
-    one guarded statement; returns the ids queued. A command whose job could not be queued
-    stays ACCEPTED, said once in the log."""
+    one guarded statement (on a bare connection of ``raw``'s, if given: readmodel/
+    raw_reads.py); returns the ids queued. A command whose job could not be queued stays
+    ACCEPTED, said once in the log."""
     queued = await asyncio.gather(*(queue_job(dispatcher, c, parent) for c, parent in handed))
     ids = [command_id for (command_id, _), ok in zip(handed, queued, strict=True) if ok]
     if ids:
         moment = now()
-        async with autocommit(engine) as conn:  # one guarded UPDATE: its own transaction
-            await command_log.mark_dispatched(conn, ids, now=moment)
+        if raw is not None:
+            async with raw.connect() as bare:  # each statement its own transaction
+                await command_log.mark_dispatched(bare, ids, now=moment)
+        else:
+            async with autocommit(engine) as conn:  # one guarded UPDATE: its own transaction
+                await command_log.mark_dispatched(conn, ids, now=moment)
     return ids
 
 

@@ -39,6 +39,7 @@ from clientgraph.settings import Settings
 from readmodel import command_log
 from readmodel.command_log import CommandStatus
 from readmodel.db import autocommit
+from readmodel.raw_reads import RawReads
 from readmodel.types import utcnow
 from sync_jobs.commands.enqueue import Enqueue
 from sync_jobs.commands.hand_off import APPLY_COMMAND, HandOffs, queue_job
@@ -223,12 +224,13 @@ class CommandRelay:
         dispatcher: JobDispatcher,
         *,
         interval: float = RELAY_INTERVAL_SECONDS,
+        raw: RawReads | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
-        self._hand_offs = HandOffs(engine, dispatcher)
+        self._hand_offs = HandOffs(engine, dispatcher, raw=raw)
 
     def hand_off(self, command_id: int) -> None:
         """Queue a just-accepted command soon, off the caller's path (``hand_off.py``)."""
@@ -259,13 +261,15 @@ class CommandRelay:
 
 @asynccontextmanager
 async def command_relay(
-    settings: Settings, engine: AsyncEngine, jobs: JobDispatcher
+    settings: Settings, engine: AsyncEngine, jobs: JobDispatcher, raw: RawReads | None = None
 ) -> AsyncIterator[CommandRelay]:
-    """The gateway's relay for its lifespan: arq with a Redis URL, else the app's dispatcher."""
+    """The gateway's relay for its lifespan: arq with a Redis URL, else the app's dispatcher;
+    its hand-offs mark commands on ``raw``'s bare connections, if given."""
     arq = None
     if settings.redis_url is not None:
         arq = ArqCommandDispatcher(settings.redis_url.get_secret_value())
-    relay = CommandRelay(engine, arq or jobs, interval=settings.writes.relay_interval_seconds)
+    interval = settings.writes.relay_interval_seconds
+    relay = CommandRelay(engine, arq or jobs, interval=interval, raw=raw)
     relay.start()
     try:
         yield relay

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.db import connect_kwargs, count_statements
 from readmodel.raw_reads import LargeStatements, RawReads
+from readmodel.types import UTCDateTime
 from tests.conftest import running_app
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -30,6 +32,33 @@ async def test_a_row_is_read_by_name_and_counted_as_the_engines(engine: AsyncEng
     assert seen == ["SELECT CAST($1 AS BIGINT) + 1 AS next, CAST($2 AS TEXT) AS word, $1 AS n"]
     with pytest.raises(AttributeError):
         row.missing  # noqa: B018
+
+
+async def test_rows_and_writes_bind_as_the_engine_binds(engine: AsyncEngine) -> None:
+    """``first`` (no row: ``None``), ``all`` and ``execute`` (how many rows it touched), with
+    each parameter's type doing what it does on the engine: a ``UTCDateTime`` refuses a naive
+    time and stores an aware one as the same instant."""
+    stamp = bindparam("at", type_=UTCDateTime)
+    made = text("CREATE TEMP TABLE IF NOT EXISTS t (n int, at timestamptz)")
+    insert = text("INSERT INTO t VALUES (:n, :at)").bindparams(stamp)
+    bump = text("UPDATE t SET n = n + 1 WHERE n >= :n")
+    some = text("SELECT n, at FROM t WHERE n >= :n ORDER BY n")
+    aware = datetime(2026, 6, 30, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    reads = RawReads(engine, 1, statement_timeout_ms=None)
+    try:
+        async with reads.connect() as conn:
+            await conn.execute(made, {})
+            assert await conn.execute(insert, {"n": 1, "at": aware}) == 1
+            assert await conn.execute(insert, {"n": 5, "at": aware}) == 1
+            with pytest.raises(ValueError, match="naive datetime"):
+                await conn.execute(insert, {"n": 9, "at": datetime(2026, 6, 30, 12, 0)})
+            assert await conn.execute(bump, {"n": 2}) == 1
+            rows = await conn.all(some, {"n": 0})
+            assert await conn.first(some, {"n": 100}) is None
+    finally:
+        await reads.aclose()
+    assert [(r.n, r.at) for r in rows] == [(1, aware), (6, aware)]
+    assert rows[0].at.utcoffset() == timedelta(0)  # read back in UTC
 
 
 async def test_a_refused_statement_keeps_its_connection_a_cancelled_one_does_not(

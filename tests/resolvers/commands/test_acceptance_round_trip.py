@@ -6,7 +6,9 @@ finds a replay. The mutation's document is validated once: later requests of it 
 gateway's short path (gateway/short_path.py), with no validation at all.
 
 Through HTTP on the real app, both backends; the statements are the engine's own
-(``before_cursor_execute``), with the connection and isolation level that ran them.
+(``before_cursor_execute``), with the connection and isolation level that ran them, and on
+PostgreSQL those of the gateway's bare driver (readmodel/raw_reads.py: the deal's read and the
+command's statement run there, each its own transaction; without it, on the engine).
 
 Verified: the former acceptance (a replay check, the target's read, the INSERT, the audit
 entry's INSERT and a read of ``sync_state``: five statements) fails here on both backends.
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.audit import AUDIT
+from readmodel.db import on_statement
 from tests.access.compiled import short_path_answers
 from tests.conftest import graphql, http_client
 from tests.resolvers.commands.world import (
@@ -43,7 +47,10 @@ def validation_hits() -> float:
     return found or 0.0
 
 
-async def test_a_new_command_is_its_read_and_one_statement(engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("bare_driver", [True, False], ids=["bare-driver", "engine"])
+async def test_a_new_command_is_its_read_and_one_statement(
+    engine: AsyncEngine, bare_driver: bool
+) -> None:
     ids = await small_firm(engine)
     seen: list[tuple[str, Any, Any]] = []
 
@@ -51,33 +58,46 @@ async def test_a_new_command_is_its_read_and_one_statement(engine: AsyncEngine) 
         level = conn.get_execution_options().get("isolation_level")
         seen.append((" ".join(statement.split()), level, conn.connection.dbapi_connection))
 
+    every: list[str] = []  # the engine's and, on PostgreSQL, the bare driver's
     calls: list[list[tuple[str, Any, Any]]] = []
-    async with writable_app(engine) as app, http_client(app) as client:
+    bare: list[list[str]] = []
+    async with writable_app(engine, bare_driver=bare_driver) as app, http_client(app) as client:
         event.listen(app.state.engine.sync_engine, "before_cursor_execute", _record)
+        on_statement(app.state.engine, lambda sql: every.append(" ".join(sql.split())))
         answers = []
         for n, key in enumerate(("one", "two", "two")):  # the third: a replay of the second
             hits, short = validation_hits(), short_path_answers()
             data = {"opportunityId": gid("Opportunity", ids["deal"]), "probability": 41 + min(n, 1)}
             seen.clear()
+            every.clear()
             body = await graphql(client, UPDATE, {"input": {**data, "idempotencyKey": key}})
             calls.append(list(seen))
+            bare.append([s for s in every if s not in {s for s, _, _ in seen}])
             answers.append(body)
-            if n >= 1:  # the same document again: proven, so not validated again
+            if n >= 1 and bare_driver:  # the same document again: proven, not validated again
+                # (with compiled reads off, there is no short path: bare_driver=False)
                 assert (validation_hits(), short_path_answers()) == (hits, short + 1)
         seen.clear()
         query = await graphql(client, "{ __typename }")
 
     postgres = engine.dialect.name == "postgresql"
-    for statements in calls[:2]:  # each new command
+    on_bare_driver = postgres and bare_driver
+    for statements, on_driver in zip(calls[:2], bare[:2], strict=True):  # each new command
         text = [s for s, _, _ in statements]
+        if on_bare_driver:  # the deal's read and the command's statement, each its own
+            assert len(on_driver) == 2, (on_driver, text)  # transaction (readmodel/raw_reads.py)
+            text = on_driver + text
+        else:
+            assert on_driver == [], on_driver
         logged = [s for s in text if "INSERT INTO command " in s]
         assert len(logged) == 1, text
         assert not [s for s in text if "command.idempotency_key =" in s], text  # no replay check
         assert not [s for s in text if s.startswith("SELECT sync_state.")], text
         if postgres:  # one statement: the command, its audit entry, freshness; autocommitted
-            assert text.index(logged[0]) == 1, text  # the deal's read, then that statement
+            assert text.index(logged[0]) == 1 and "FROM opportunity" in text[0], text
             assert "INSERT INTO audit_entry" in logged[0] and "FROM sync_state" in logged[0]
-            assert [level for s, level, _ in statements if s == logged[0]] == ["AUTOCOMMIT"]
+            if not bare_driver:
+                assert [level for s, level, _ in statements if s == logged[0]] == ["AUTOCOMMIT"]
         else:  # the same steps, one transaction on one connection
             steps = [(s, level, c) for s, level, c in statements if s not in text[:1]]
             assert [s.split(" (")[0] for s, _, _ in steps[:2]] == [

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from clientgraph.settings import Settings, WritesSettings
+from clientgraph.settings import GraphQLSettings, Settings, WritesSettings
 from gateway.app import create_app
 from readmodel.command_log import COMMANDS
 from resolvers.ids import to_global_id
@@ -82,9 +82,15 @@ def gid(type_name: str, key: int) -> str:
 
 
 @asynccontextmanager
-async def writable_app(engine: AsyncEngine, **writes: Any) -> AsyncIterator[Starlette]:
-    """The gateway on ``engine``'s database (embedded: commands stay ACCEPTED), clock pinned."""
+async def writable_app(
+    engine: AsyncEngine, *, bare_driver: bool = True, **writes: Any
+) -> AsyncIterator[Starlette]:
+    """The gateway on ``engine``'s database (embedded: commands stay ACCEPTED), clock pinned;
+    with ``bare_driver=False``, a PostgreSQL gateway without its bare connections
+    (readmodel/raw_reads.py: compiled reads off), as when SQL is traced."""
     settings = Settings(database_url=url_of(engine), writes=WritesSettings(**writes))
+    if not bare_driver:
+        settings.graphql = GraphQLSettings(compiled_reads=False)
     app = create_app(settings, clock=lambda: FIRM_NOW)
     async with app.router.lifespan_context(app):
         yield app

@@ -17,7 +17,7 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import Settings
@@ -25,6 +25,8 @@ from clientgraph.settings_http import RateLimitSettings
 from gateway.app import create_app
 from readmodel import command_intake, command_log
 from readmodel.command_log import CommandStatus, NewCommand
+from readmodel.db import autocommit, on_statement
+from readmodel.raw_reads import RawReads
 from readmodel.types import utcnow
 from sync_jobs.commands import enqueue, hand_off
 from sync_jobs.commands.relay import (
@@ -452,16 +454,18 @@ async def test_the_background_sweep_goes_on_after_a_sweep_broke(
 
 async def _handed_off(engine: AsyncEngine, queue: str, ids: list[int]) -> list[str]:
     """Hand ``ids`` off to a running relay (one after another, no await between: one round
-    unless a round takes fewer), wait until all are DISPATCHED; the UPDATEs it ran."""
+    unless a round takes fewer), wait until all are DISPATCHED; the UPDATEs it ran. On
+    PostgreSQL the relay marks them on bare connections, as the gateway's does."""
     marks: list[str] = []
 
-    def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def _record(statement: str) -> None:
         if statement.lstrip().startswith("UPDATE command"):
             marks.append(statement)
 
     up = ArqCommandDispatcher(REDIS_URL, queue_name=queue)
-    relay = CommandRelay(engine, up, interval=3600)
-    event.listen(engine.sync_engine, "before_cursor_execute", _record)
+    raw = RawReads(engine, 2, None) if engine.dialect.name == "postgresql" else None
+    relay = CommandRelay(engine, up, interval=3600, raw=raw)
+    on_statement(engine, _record)  # the engine's statements and the bare connections'
     relay.start()
     try:
         for command_id in ids:
@@ -473,9 +477,45 @@ async def _handed_off(engine: AsyncEngine, queue: str, ids: list[int]) -> list[s
     finally:
         await relay.stop()
         await up.close()
-        event.remove(engine.sync_engine, "before_cursor_execute", _record)
+        if raw is not None:
+            await raw.aclose()
     assert [await _status(engine, c) for c in ids] == [CommandStatus.DISPATCHED] * len(ids)
+    if raw is not None:
+        assert raw.opened == 1  # the marks ran there
     return marks
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["engine", "bare-driver"])
+async def test_a_mark_moves_only_the_commands_still_accepted(
+    engine: AsyncEngine, bare: bool
+) -> None:
+    """``mark_dispatched``, one statement for any number of commands, on the engine or on a
+    bare connection (PostgreSQL): a command whose job already started or that an operator
+    cancelled is left as it is, and the count says how many moved."""
+    ids = [await _accepted(engine, f"mark-{n}") for n in range(4)]
+    async with engine.begin() as conn:
+        for command_id, status in zip(ids[2:], ("RUNNING", "CANCELLED"), strict=True):
+            await command_log.transition(
+                conn, command_id, {CommandStatus.ACCEPTED}, status, now=utcnow()
+            )
+    moment = utcnow()
+    raw = RawReads(engine, 1, None) if bare and engine.dialect.name == "postgresql" else None
+    try:
+        if raw is not None:
+            async with raw.connect() as conn:
+                moved = await command_log.mark_dispatched(conn, ids, now=moment)
+        else:
+            async with autocommit(engine) as conn:
+                moved = await command_log.mark_dispatched(conn, ids, now=moment)
+    finally:
+        if raw is not None:
+            await raw.aclose()
+    assert moved == 2
+    statuses = [await _status(engine, c) for c in ids]
+    assert statuses == ["DISPATCHED", "DISPATCHED", "RUNNING", "CANCELLED"]
+    async with engine.connect() as conn:
+        rows = [await command_log.get(conn, c) for c in ids]
+    assert [r.dispatched_at for r in rows if r is not None] == [moment, moment, None, None]
 
 
 async def test_commands_handed_off_together_are_queued_together(
