@@ -72,6 +72,7 @@ def create_app(
         app.state.response_cache = response_cache(settings.graphql.response_cache_mb)
         app.state.repeated_requests = Repeated()  # the short path's: gateway/repeated.py
         app.state.raw_reads = raw_reads(settings, app.state.engine)
+        app.state.raw_writes = raw_reads(settings, app.state.engine)  # mutations': their own
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:
@@ -79,7 +80,7 @@ def create_app(
             async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
                 # app.state.command_relay: queues accepted commands (issue 4, writes)
                 relay = command_relay(
-                    settings, app.state.engine, app.state.jobs, app.state.raw_reads
+                    settings, app.state.engine, app.state.jobs, app.state.raw_writes
                 )
                 async with relay as app.state.command_relay:
                     yield
@@ -91,8 +92,9 @@ def create_app(
                 await app.state.rate_limiter.aclose()
             if app.state.queue_redis is not None:
                 await app.state.queue_redis.aclose()
-            if app.state.raw_reads is not None:
-                await app.state.raw_reads.aclose()
+            for bare in (app.state.raw_reads, app.state.raw_writes):
+                if bare is not None:
+                    await bare.aclose()
             await app.state.engine.dispose()
 
     limit = settings.graphql.max_body_bytes
@@ -110,7 +112,9 @@ def create_app(
 def raw_reads(settings: Settings, engine: AsyncEngine) -> RawReads | None:
     """The compiled statements' own asyncpg connections (readmodel/raw_reads.py), as many as
     ``graphql.compiled_statements_in_flight`` (``in_flight`` by default); none on SQLite, with
-    compiled reads off, or when SQL is traced (its statements would make no span)."""
+    compiled reads off, or when SQL is traced (its statements would make no span). A gateway
+    keeps two such sets: the reads', and the mutations' and relay's (so a write never waits
+    behind a burst of reads for a connection)."""
     if engine.dialect.name != "postgresql" or not settings.graphql.compiled_reads:
         return None
     if sql_traced():

@@ -141,6 +141,7 @@ class GraphQLEndpoint(StrictGraphQL):
             context.compiled_reads = settings.compiled_reads and not tried
             context.response_cache = getattr(request.app.state, "response_cache", None)
             context.raw_reads = getattr(request.app.state, "raw_reads", None)
+            context.raw_writes = getattr(request.app.state, "raw_writes", None)
             return context
         return build_context(request, NOBODY)  # until connection_init is authenticated
 

@@ -166,10 +166,15 @@ class RawReads:
         their types' bind processors (compiled by the engine's dialect once per statement)."""
         found = self._sql.get(statement)
         if found is None:
-            compiled = cast(SQLCompiler, statement.compile(dialect=self.engine.dialect))
+            dialect = self.engine.dialect
+            compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
             names = tuple(compiled.positiontup or ())
-            processors: Mapping[str, Any] = compiled._bind_processors  # as SQLAlchemy binds
-            found = Positional(compiled.string, names, tuple(processors.get(n) for n in names))
+            binds = compiled.binds  # by the names the SQL gives them
+            processors = tuple(
+                binds[n].type.dialect_impl(dialect).bind_processor(dialect) if n in binds else None
+                for n in names
+            )
+            found = Positional(compiled.string, names, processors)
             self._sql[statement] = found
         return found
 

@@ -41,6 +41,7 @@ class Context:
     compiled_reads: bool = False  # may a query be answered by one statement's JSON (HTTP)
     response_cache: ResponseCache | None = None  # the compiled path's answers (the process's)
     raw_reads: RawReads | None = None  # the compiled path's bare-driver connections, if any
+    raw_writes: RawReads | None = None  # mutations' own (resolvers/commands/accept.py), if any
     reads: Reads | None = None  # an HTTP request's reads, one connection at a time
     renew: Callable[[Context], None] | None = None  # per operation (a WebSocket's context
     # lives as long as the socket: its clock and loaders are renewed for each operation)

@@ -26,7 +26,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.telemetry import context as telemetry
 from readmodel import command_intake, command_log
@@ -80,9 +79,9 @@ async def accept_command(
     checker.idempotency_key(key)
     checker.refuse_if_any()
     digest = command_log.input_hash(kind, arguments)
-    raw = getattr(ctx, "raw_reads", None)
+    raw = getattr(ctx, "raw_writes", None)
     try:
-        write = await _built(ctx.engine, raw, build)
+        write = await _built(ctx, raw, build)
     except CommandRefused:
         existing = await _logged(ctx, key)  # a replay this refusal must not turn away
         if existing is None:
@@ -121,11 +120,12 @@ async def accept_command(
     return accepted.row
 
 
-async def _built(engine: AsyncEngine, raw: RawReads | None, build: Build) -> Write:
+async def _built(ctx: Context, raw: RawReads | None, build: Build) -> Write:
     """What ``build`` resolved, reading on a bare connection if there are any (PostgreSQL,
-    readmodel/raw_reads.py), else on the engine's."""
-    if raw is None:
-        async with autocommit(engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
+    readmodel/raw_reads.py) and the caller has no row rules; else on the engine's (the rules'
+    values differ per caller: the engine compiles them)."""
+    if raw is None or not ctx.scope.unrestricted:
+        async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
             return await build(conn)
     refused = None
     async with raw.connect() as bare:  # (a refusal is not the connection's failure)

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from clientgraph.settings import WritesSettings
 from readmodel import tables
-from readmodel.db import autocommit
 from readmodel.raw_reads import RawConnection, Reading
 from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.commands.errors import CommandRefused, RefusalCode
@@ -61,14 +60,15 @@ async def live_records(
     one (NOT_FOUND), so a write cannot probe for other clients' records.
 
     On a bare connection (readmodel/raw_reads.py) the rows are read by the driver itself,
-    unless the scope has row rules: those the engine compiles, with the values of each caller.
+    with the keys as one array (``= ANY``), for a caller without row rules only: the engine
+    compiles the rules with each caller's values (resolvers/commands/accept.py gives such a
+    caller's checks the engine's connection).
     """
     where = scope.conditions(ENTITY_TABLES[entity])
     if isinstance(conn, RawConnection):
-        if not where:
-            return {row.id: row for row in await conn.all(_live_any(entity), {"keys": keys})}
-        async with autocommit(conn.engine) as engine_conn:
-            return await live_records(engine_conn, entity, keys, scope)
+        if where:
+            raise TypeError("a scope with row rules is read on the engine's connection")
+        return {row.id: row for row in await conn.all(_live_any(entity), {"keys": keys})}
     stmt = _live(entity).where(*where) if where else _live(entity)  # most writes: kept as is
     return {row.id: row for row in await conn.execute(stmt, {"keys": list(keys)})}
 

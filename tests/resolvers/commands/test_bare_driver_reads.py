@@ -1,22 +1,27 @@
 """A mutation's target read on the gateway's bare connections (readmodel/raw_reads.py) gives
 what the engine gives: the same rows, the same values and types, the same absences, for every
-entity a command can target and for callers with and without row rules. PostgreSQL only
-(SQLite has no bare connections)."""
+entity a command can target; a caller with row rules has its targets read by the engine.
+PostgreSQL only (SQLite has no bare connections)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from clientgraph.settings import AuthSettings, Settings
+from gateway.app import create_app
+from readmodel import api_keys
 from readmodel.db import autocommit, count_statements
 from readmodel.raw_reads import RawReads, RawRow
-from readmodel.reads.scope import EVERYTHING, RowScope
+from readmodel.reads.scope import ACCOUNT, RowScope
 from resolvers.commands.ownership import ENTITY_TABLES, live_records
-from tests.conftest import Firm
-from tests.resolvers.commands.world import small_firm
+from tests.conftest import FIRM_NOW, Firm, http_client
+from tests.resolvers.commands.world import gid, mutation, small_firm, url_of
+
+UPDATE = mutation("updateOpportunity", "UpdateOpportunityInput")
 
 ON_POSTGRESQL = pytest.mark.parametrize("firm", ["postgresql"], indirect=True)
 
@@ -49,33 +54,32 @@ async def _keys(firm: Firm, entity: str) -> list[int]:
 @pytest.mark.parametrize("entity", sorted(ENTITY_TABLES))
 async def test_the_bare_driver_reads_the_targets_the_engine_reads(firm: Firm, entity: str) -> None:
     keys = await _keys(firm, entity)
-    async with firm.engine.connect() as conn:
-        accounts = list(
-            (await conn.execute(select(ENTITY_TABLES["project"].c.account_id).limit(3))).scalars()
-        )
-        owner = (
-            await conn.execute(select(func.min(ENTITY_TABLES["opportunity"].c.owner_name)))
-        ).scalar()
-    scopes = [EVERYTHING, RowScope(accounts=frozenset(accounts)), RowScope(owner=owner)]
+    async with autocommit(firm.engine) as conn:
+        expected = await live_records(conn, entity, keys)
     raw = RawReads(firm.engine, 1, None)
     seen = count_statements(firm.engine)
     try:
-        for scope in scopes:
-            async with autocommit(firm.engine) as conn:
-                expected = await live_records(conn, entity, keys, scope)
-            seen.clear()
-            async with raw.connect() as bare:
-                got = await live_records(bare, entity, keys, scope)
-            assert _values(got) == _values(expected), scope
-            assert len(seen) == 1, seen  # one statement, wherever it ran
-            if scope is EVERYTHING:  # on the driver itself; row rules: compiled by the engine
-                assert {type(row) for row in got.values()} <= {RawRow}
-                assert "= ANY ($1::BIGINT[])" in seen[0]
-            else:
-                assert {type(row) for row in got.values()}.isdisjoint({RawRow})
+        async with raw.connect() as bare:
+            got = await live_records(bare, entity, keys)
     finally:
         await raw.aclose()
-    assert raw.opened == 1
+    assert _values(got) == _values(expected)
+    assert {type(row) for row in got.values()} <= {RawRow}
+    assert len(seen) == 1 and "= ANY ($1::BIGINT[])" in seen[0], seen
+
+
+@ON_POSTGRESQL
+async def test_row_rules_are_never_read_on_the_bare_driver(firm: Firm) -> None:
+    """A scope's rules carry each caller's values: only the engine compiles them (a mutation
+    by such a caller reads on the engine: the HTTP test below)."""
+    raw = RawReads(firm.engine, 1, None)
+    try:
+        for scope in (RowScope(accounts=frozenset({1})), RowScope(owner="Ann Book")):
+            with pytest.raises(TypeError, match="row rules"):
+                async with raw.connect() as bare:
+                    await live_records(bare, "opportunity", [1], scope)
+    finally:
+        await raw.aclose()
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -96,3 +100,54 @@ async def test_a_soft_deleted_target_is_absent_on_the_bare_driver(engine: AsyncE
     finally:
         await raw.aclose()
     assert list(before) == [deal] and after == {}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_caller_with_row_rules_checks_its_target_on_the_engine(engine: AsyncEngine) -> None:
+    """Through HTTP: an account team's key limited to one owner's book has its deal read by
+    the engine, with the book's rule in the statement (no bare connection held meanwhile);
+    its command's statement still runs bare. A key for another book finds no such deal."""
+    deal = (await small_firm(engine))["deal"]
+    opportunities, accounts = ENTITY_TABLES["opportunity"], ACCOUNT
+    async with engine.begin() as conn:
+        account_id = (
+            await conn.execute(select(opportunities.c.account_id).where(opportunities.c.id == deal))
+        ).scalar_one()
+        await conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(owner_name="Ann Book")
+        )
+    books = AuthSettings(anonymous_role=None, book_scoped_account_teams=True)
+    settings = Settings(database_url=url_of(engine), auth=books)
+    app = create_app(settings, clock=lambda: FIRM_NOW)
+    engine_side: list[str] = []
+    async with app.router.lifespan_context(app), http_client(app) as client:
+        event.listen(
+            app.state.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _k, statement, *_: engine_side.append(" ".join(statement.split())),
+        )
+        answers = {}
+        for owner in ("Ann Book", "Someone Else"):
+            key, _ = await api_keys.create(
+                engine, name=owner, role="account_team", owner=owner, now=FIRM_NOW
+            )
+            variables = {
+                "input": {
+                    "opportunityId": gid("Opportunity", deal),
+                    "probability": 55,
+                    "idempotencyKey": f"book-{owner}",
+                }
+            }
+            response = await client.post(
+                "/graphql",
+                json={"query": UPDATE, "variables": variables},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            answers[owner] = response.json()["data"]["updateOpportunity"]
+        writes = app.state.raw_writes
+        assert writes is not None and writes.opened == 1  # the one command's statement
+    assert answers["Ann Book"]["status"] == "ACCEPTED"
+    assert answers["Someone Else"]["code"] == "NOT_FOUND"
+    reads = [s for s in engine_side if s.startswith("SELECT opportunity.id")]
+    assert len(reads) == 2 and all("account.owner_name" in s for s in reads), reads
+    assert not [s for s in engine_side if "INSERT INTO command " in s]  # on the bare driver
