@@ -18,11 +18,13 @@ and ``stale`` (the consistency wait ran out, or ``behind`` is not empty), plus
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
+from gateway.encoded import EncodedList
 from readmodel.command_log import COMMANDS, FINAL_STATUSES
 from readmodel.db import autocommit
 from readmodel.reads.freshness import (
@@ -123,7 +126,7 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     body: dict[str, Any] = {
         "asOf": now.isoformat(),
         "oldestSourceSyncAt": lateness.oldest,
-        "behind": list(lateness.behind),
+        "behind": EncodedList(lateness.behind, lateness.behind_json),
         "stale": bool(lateness.behind) or (consistency is not None and not consistency.reached),
     }
     if consistency is not None:
@@ -143,6 +146,11 @@ class Lateness:
     before: datetime
     behind: tuple[dict[str, str], ...]
     oldest: str | None
+
+    @cached_property
+    def behind_json(self) -> str:
+        """``behind``'s compact JSON, made once for every answer it is remembered for."""
+        return json.dumps(list(self.behind), separators=(",", ":"))
 
 
 _last: Lateness | None = None

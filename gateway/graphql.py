@@ -33,6 +33,7 @@ from gateway.auth.authenticate import Refused, bearer_of
 from gateway.consistency import freshness, wait_for_tokens
 from gateway.context import build_context
 from gateway.documents import DocumentRefused, Documents
+from gateway.encoded import compact
 from gateway.http_input import Refused as HTTPRefused
 from gateway.http_input import StrictGraphQL, content_type_of, error_response
 from gateway.middleware.body_limit import replay
@@ -262,13 +263,9 @@ class GraphQLEndpoint(StrictGraphQL):
         database's JSON text, put in the body as it is (never parsed and encoded again)."""
         if isinstance(data, dict) and isinstance(data.get("data"), RawJSON):
             parts = [f'"data":{data["data"].text}']
-            parts += [f"{json.dumps(k)}:{self._compact(v)}" for k, v in data.items() if k != "data"]
+            parts += [f"{json.dumps(k)}:{compact(v)}" for k, v in data.items() if k != "data"]
             return "{" + ",".join(parts) + "}"
         return super().encode_json(data)
-
-    @staticmethod
-    def _compact(value: object) -> str:
-        return json.dumps(value, separators=(",", ":"))
 
     async def get_root_value(self, request: Any) -> None:
         return None
