@@ -249,8 +249,9 @@ async def mark_dispatched(conn: Reading, ids: Sequence[int], *, now: datetime) -
     many moved. The caller's connection commits (a bare one: the statement is its own
     transaction, its text the same for any number of ids)."""
     if isinstance(conn, RawConnection):
-        values = {"ids": list(ids), "now": now, "accepted": str(CommandStatus.ACCEPTED)}
-        return await conn.execute(_dispatched_any(), values | {"dispatched": DISPATCHED})
+        accepted = str(CommandStatus.ACCEPTED)
+        values = {"ids": list(ids), "now": now, "accepted": accepted, "dispatched": DISPATCHED}
+        return await conn.execute(_dispatched_any(), values)
     c = COMMANDS.c
     stmt = (
         update(COMMANDS)

@@ -9,12 +9,14 @@ and runs such a statement on one of them: the same SQL (SQLAlchemy compiles the 
 once to ``$n`` placeholders), parameters, prepared-statement cache and server settings
 (statement timeout, no TLS on loopback) as the engine's.
 
-Accepting a command goes through the same connections (resolvers/commands/accept.py): the
-target's read (``first``/``all``), the command's one statement and the relay's DISPATCHED
-mark (``execute``), each its own transaction. Through SQLAlchemy those three cost the gateway
-more CPU than the rest of the mutation: 2.8 → 1.4 ms per acceptance in process. Parameters
-are bound as SQLAlchemy binds them (by name, through their types' bind processors: a
-``UTCDateTime`` refuses a naive time here too); rows are read by attribute, as a ``Row``.
+Accepting a command goes through connections of the same kind, a set of their own (the
+gateway's ``raw_writes``: a write never waits behind a burst of reads for one;
+resolvers/commands/accept.py): the target's read (``first``/``all``), the command's one
+statement and the relay's DISPATCHED mark (``execute``), each its own transaction. Through
+SQLAlchemy those three cost the gateway more CPU than the rest of the mutation: 2.8 → 1.4 ms
+per acceptance in process. Parameters are bound as SQLAlchemy binds them (by name, through
+their types' bind processors: a ``UTCDateTime`` refuses a naive time here too); rows are read
+by attribute, as a ``Row``.
 
 What it keeps and costs, precisely:
 
