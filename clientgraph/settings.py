@@ -64,11 +64,13 @@ class GraphQLSettings(BaseModel):
         None,
         ge=1,
         le=200,
-        description="Compiled statements a gateway process runs at once on PostgreSQL "
-        "(readmodel/raw_reads.py; more wait their turn in the gateway). Default: twice this "
-        "machine's cores when the database is on this machine (a loopback host or a Unix "
-        "socket: its backends share the cores with the gateway, and more runnable backends "
-        "only take them from it), else database_pool_size.",
+        description="Compiled statements a gateway process runs at once (more wait their "
+        "turn in the gateway). On PostgreSQL (readmodel/raw_reads.py) the default is twice "
+        "this machine's cores when the database is on this machine (a loopback host or a "
+        "Unix socket: its backends share the cores with the gateway, and more runnable "
+        "backends only take them from it), else database_pool_size; on SQLite "
+        "(resolvers/planner/turns.py: the statements run in the gateway's process) the "
+        "cores.",
     )
     response_cache_mb: int = Field(
         64,

@@ -8,7 +8,7 @@ import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Hashable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -41,6 +41,7 @@ from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
 from resolvers.planner.hit_check import shared_check
 from resolvers.planner.shapes import Shapes
+from resolvers.planner.turns import turns
 from resolvers.response_cache import (
     Counters,
     Entry,
@@ -182,8 +183,10 @@ class PlanRun:
             async with self.raw.connect() as conn:
                 yield conn
             return
+        engine = getattr(self.reader, "engine", self.reader)  # a request's reads, or an engine
+        slots = turns(engine, self.limits.compiled_statements_in_flight)  # SQLite: turns.py
         # no BEGIN / ROLLBACK: one statement is one snapshot (answer, counters, sync_state)
-        async with autocommit(self.reader) as conn:
+        async with slots or nullcontext(), autocommit(self.reader) as conn:
             yield _OneRow(conn)
 
 
