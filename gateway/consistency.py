@@ -126,6 +126,7 @@ async def freshness(connection: HTTPConnection, consistency: Consistency | None)
     body: dict[str, Any] = {
         "asOf": now.isoformat(),
         "oldestSourceSyncAt": lateness.oldest,
+        # its text made once per Lateness: the items (shared by answers) are never changed
         "behind": EncodedList(lateness.behind, lateness.behind_json),
         "stale": bool(lateness.behind) or (consistency is not None and not consistency.reached),
     }

@@ -7,7 +7,9 @@ wrk 8 s, two rounds each): the pool's 15 connections at once 173–179 req/s, p9
 at once 195–206 req/s; 2 at once 223–225 req/s, p99 90–100 ms; 1 at once 218–222 req/s. So
 by default as many as the cores (``graphql.compiled_statements_in_flight`` sets another
 number); more wait their turn, within their request's deadline. Other reads and the writes
-keep the pool as it is (no request waits for a turn while holding one). PostgreSQL's compiled
+keep the pool as it is. A turn is taken before the request's connection, never while holding
+one (so turns and connections cannot wait on each other); a turn may wait, held, for the
+pool's connection. PostgreSQL's compiled
 statements have their own bound: readmodel/raw_reads.py.
 """
 
@@ -25,12 +27,14 @@ _turns: WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, asyncio.Semaphor
 
 def turns(engine: Any, size: int | None) -> asyncio.Semaphore | None:
     """The turns of ``engine``'s compiled statements on SQLite (``size`` at once, or the cores);
-    ``None`` for another database. One per engine and event loop."""
+    ``None`` for another database. ``engine``: an ``AsyncEngine`` or its sync ``Engine`` (what
+    ``AsyncEngine.engine`` gives), one set of turns for both, per event loop."""
     if engine.dialect.name != "sqlite":
         return None
+    key = getattr(engine, "sync_engine", engine)
     loop = asyncio.get_running_loop()
-    found = _turns.get(engine.sync_engine)
+    found = _turns.get(key)
     if found is None or found[0] is not loop:
         found = (loop, asyncio.Semaphore(size or os.cpu_count() or 1))
-        _turns[engine.sync_engine] = found
+        _turns[key] = found
     return found[1]

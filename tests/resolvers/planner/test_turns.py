@@ -9,11 +9,15 @@ statements at a time here and ``test_one_at_a_time_still_answers_everyone`` fail
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
+from clientgraph.settings import GraphQLSettings
+from resolvers.planner import PlanRun
+from resolvers.planner.turns import turns
 from tests.conftest import Firm, graphql, http_client, running_app
 
 pytestmark = pytest.mark.parametrize("firm", ["sqlite"], indirect=True)
@@ -61,3 +65,13 @@ async def test_one_at_a_time_still_answers_everyone(firm: Firm) -> None:
     most, answers = await _at_once(firm, 1, 6)
     assert most == 1
     assert len({str(a["data"]) for a in answers}) == 1
+
+
+async def test_a_plan_run_on_an_engine_itself_takes_its_turns(firm: Firm) -> None:
+    """A run whose reader is the engine (no request's reads: scripts, tests) finds the same
+    turns as one reading through a request (``AsyncEngine.engine`` is the sync engine)."""
+    run = PlanRun(firm.engine, GraphQLSettings(), date(2026, 6, 30), 90, None, None)
+    async with run.connect() as conn:
+        row = await conn.one(text("SELECT 41 + 1 AS answer"), {})
+    assert row.answer == 42
+    assert turns(firm.engine, None) is turns(firm.engine.engine, None) is not None
