@@ -26,7 +26,8 @@ What it keeps and costs, precisely:
   ``readmodel.db.autocommit``): nothing outlives it on the connection but prepared statements,
   so a connection goes back as it came (also after the server refused a statement: the
   planner's guards fail statements on purpose). One whose statement was cancelled (a request's
-  deadline) or whose connection failed is never reused: it is closed in the background, after
+  deadline) or whose connection failed is never reused (an exception of the caller's own, a
+  mutation's refusal, leaves it as it came): it is closed in the background, after
   asyncpg has asked the server to cancel the statement (within ``CLOSE_TIMEOUT_SECONDS``); a
   failed connection takes the idle ones with it (a restarted server: one request answered
   per field finds out for all, not one per kept connection).
@@ -115,7 +116,9 @@ class RawReads:
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[RawConnection]:
         """A connection for this block's statements; closed, not kept, if the block was
-        cancelled or failed otherwise than by the server refusing a statement."""
+        cancelled or the connection failed (with the idle ones: ``OSError``, asyncpg's
+        interface errors). The server refusing a statement, or the block raising its own
+        exception, leaves it well and kept."""
         async with self._slots:
             session = self._idle_one() or await self._open()
             try:
@@ -126,11 +129,17 @@ class RawReads:
             except asyncio.CancelledError:  # a deadline: this statement's connection only
                 self._discard(session)
                 raise
-            except BaseException:  # the connection failed (a restarted server, a broken
-                self._discard(session)  # network): so, likely, did the idle ones
-                idle, self._idle = self._idle, []
+            except (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError):  # the
+                self._discard(session)  # connection failed (a restarted server, a broken
+                idle, self._idle = self._idle, []  # network): so, likely, did the idle ones
                 for other in idle:
                     self._discard(other)
+                raise
+            except Exception:  # the block's own (a mutation's refusal, a bug): its statements
+                self._keep(session)  # had ended (one block, one task), the connection is well
+                raise
+            except BaseException:
+                self._discard(session)
                 raise
             self._keep(session)
 

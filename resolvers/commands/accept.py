@@ -127,13 +127,8 @@ async def _built(ctx: Context, raw: RawReads | None, build: Build) -> Write:
     if raw is None or not ctx.scope.unrestricted:
         async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
             return await build(conn)
-    refused = None
-    async with raw.connect() as bare:  # (a refusal is not the connection's failure)
-        try:
-            return await build(bare)
-        except CommandRefused as refusal:
-            refused = refusal
-    raise refused
+    async with raw.connect() as bare:  # a refusal leaves the connection kept
+        return await build(bare)
 
 
 async def _logged(ctx: Context, key: str) -> Row[Any] | None:

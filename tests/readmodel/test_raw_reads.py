@@ -34,6 +34,24 @@ async def test_a_row_is_read_by_name_and_counted_as_the_engines(engine: AsyncEng
         row.missing  # noqa: B018
 
 
+async def test_the_callers_own_exception_keeps_the_connection(engine: AsyncEngine) -> None:
+    """A block that raises on its own (a mutation's refusal), its statements ended: the
+    connection goes back as it came, the idle ones with it."""
+    reads = RawReads(engine, 2, statement_timeout_ms=None)
+    try:
+        async with reads.connect() as conn:
+            pid = (await conn.one(text("SELECT pg_backend_pid() AS pid"), {})).pid
+        with pytest.raises(ValueError, match="refused"):
+            async with reads.connect() as conn:
+                await conn.one(text("SELECT 1 AS one"), {})
+                raise ValueError("refused by the caller")
+        async with reads.connect() as conn:
+            again = (await conn.one(text("SELECT pg_backend_pid() AS pid"), {})).pid
+    finally:
+        await reads.aclose()
+    assert again == pid and reads.opened == 1
+
+
 async def test_rows_and_writes_bind_as_the_engine_binds(engine: AsyncEngine) -> None:
     """``first`` (no row: ``None``), ``all`` and ``execute`` (how many rows it touched), with
     each parameter's type doing what it does on the engine: a ``UTCDateTime`` refuses a naive
