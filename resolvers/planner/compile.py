@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    is_abstract_type,
 )
 from sqlalchemy import Table
 from sqlalchemy.sql import util as sql_util
@@ -153,16 +154,22 @@ class _Compiler:
     ) -> dict[str, list[FieldNode]]:
         """Fields by response key, in document order, fragments merged (no directives)."""
         found: dict[str, list[FieldNode]] = {}
-        interfaces = {i.name for i in owner.interfaces}
         for selection_set in sets:
-            self._collect(selection_set, owner.name, interfaces, found)
+            self._collect(selection_set, owner, found)
         return found
+
+    def applies(self, condition: str, owner: GraphQLObjectType) -> bool:
+        """Whether a fragment on ``condition`` applies to an object of ``owner``, as
+        graphql-core decides it: the type itself, or an interface or union it belongs to."""
+        if condition == owner.name:
+            return True
+        abstract = self.schema.get_type(condition)
+        return is_abstract_type(abstract) and self.schema.is_sub_type(abstract, owner)
 
     def _collect(
         self,
         selection_set: SelectionSetNode,
-        owner: str,
-        interfaces: set[str],
+        owner: GraphQLObjectType,
         found: dict[str, list[FieldNode]],
     ) -> None:
         for selection in selection_set.selections:
@@ -179,11 +186,12 @@ class _Compiler:
                 condition, inner = fragment.type_condition.name.value, fragment.selection_set
             elif isinstance(selection, InlineFragmentNode):
                 tc = selection.type_condition
-                condition, inner = (owner if tc is None else tc.name.value), selection.selection_set
+                condition = owner.name if tc is None else tc.name.value
+                inner = selection.selection_set
             else:  # pragma: no cover - graphql has no other selection
                 raise Fallback("an unknown selection")
-            if condition == owner or condition in interfaces:
-                self._collect(inner, owner, interfaces, found)
+            if self.applies(condition, owner):
+                self._collect(inner, owner, found)
 
     def object_type(self, parent: GraphQLObjectType, name: str) -> tuple[GraphQLField, Any]:
         definition = parent.fields.get(name)

@@ -59,6 +59,8 @@ READINESS = (
     "issues { field message owner }",
     "issues { __typename o: owner field }",
 )
+ENTITY_UNION = ("Account", "Engagement", "Invoice", "Opportunity", "Project")
+"""The federation's ``_Entity`` union (of the catalog's types, these)."""
 STATUSES = ["DRAFT", "POSTED", "PARTIALLY_PAID", "PAID", "VOID"]
 
 
@@ -149,12 +151,21 @@ def selection(draw: st.DrawFn, doc: Document, type_name: str, depth: int) -> str
         parts.append(draw(st.sampled_from(OUTSIDE[type_name])))
     if type_name in GUARDED and draw(st.integers(0, 2)) == 0:
         parts.append(draw(st.sampled_from(GUARDED[type_name])))
-    how = draw(st.integers(0, 5))
+    how = draw(st.integers(0, 7))
     if how == 0:  # an inline fragment
         parts = [f"... on {type_name} {{ {' '.join(parts)} }}"]
     elif how == 1:  # a named fragment
         name = doc.fresh("F")
         doc.fragments.append(f"fragment {name} on {type_name} {{ {' '.join(parts)} }}")
+        parts = [f"...{name} id"]
+    elif how == 2:  # on an interface of the type (every catalog type is a Node)
+        parts = [f"... on Node {{ __typename ... on {type_name} {{ {' '.join(parts)} }} }}"]
+    elif how == 3 and type_name in ENTITY_UNION:  # on a union the type belongs to, with a
+        # fragment on another member of it, which does not apply
+        other = draw(st.sampled_from([t for t in ENTITY_UNION if t != type_name]))
+        name = doc.fresh("U")
+        inner = f"... on {type_name} {{ {' '.join(parts)} }} ... on {other} {{ id }}"
+        doc.fragments.append(f"fragment {name} on _Entity {{ __typename {inner} }}")
         parts = [f"...{name} id"]
     return " ".join(parts)
 

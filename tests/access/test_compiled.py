@@ -58,6 +58,18 @@ query Filtered($filter: InvoiceFilter, $first: Int) {
 }
 """
 FIGURES = "query { projects(first: 2) { nodes { code budgetBurn percentComplete } } }"
+ABSTRACT = """
+query Abstract($id: ID!) {
+  account(id: $id) {
+    id
+    ... on _Entity { __typename ... on Account { name } ... on Invoice { number } }
+    ... on Node { ... on Account { currency } }
+    engagements { ...E projects { ... on Node { id ... on Project { code } } } }
+  }
+  invoices(first: 2) { nodes { ...E } }
+}
+fragment E on _Entity { ... on Engagement { name } ... on Invoice { number } ... on Project { id } }
+"""
 NOT_COMPILED = "query { projects(first: 2) { nodes { code sourceRefs { system } } } }"
 UNIFIED_FIGURES = (QUERIES / "unified_client_view.graphql").read_text()  # bench workload 1
 PORTFOLIO_HEALTH = (QUERIES / "portfolio_list.graphql").read_text()  # bench workload 2
@@ -172,6 +184,8 @@ async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None
         await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
     await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
     await _same(paths, role, FIGURES, compiled=True)  # budgetBurn masked for a partner
+    # fragments on an interface or a union the object belongs to apply (not the others)
+    await _same(paths, role, ABSTRACT, {"id": inside}, compiled=True)
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
