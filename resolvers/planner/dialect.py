@@ -179,10 +179,15 @@ class Dialect:
         return Quoted(f"printf('%s%d.%02d', {sign}, abs({n}) / 100, abs({n}) % 100)")
 
     def ten_thousandths(self, column: str) -> Number:
-        """An integer count of ten-thousandths as ``float(Decimal)`` gives it (null stays
-        null): the integer is exact as a double and one IEEE division rounds correctly."""
+        """An integer count of ten-thousandths as ``float(Decimal)`` gives it and ``json``
+        writes it (null stays null): the integer is exact as a double and one IEEE division
+        rounds correctly. PostgreSQL writes a whole double without its fraction (``1``), Python
+        with it (``1.0``): a whole value is written as its integer and ``.0`` (the counts'
+        range, under 2^63 / 10^4, stays below 10^16, where Python turns to exponents)."""
         if self.postgres:
-            return Number(f"(CAST({column} AS DOUBLE PRECISION) / 10000)")
+            whole = f"CAST({column} / 10000 AS TEXT) || '.0'"
+            ratio = f"CAST(CAST({column} AS DOUBLE PRECISION) / 10000 AS TEXT)"
+            return Number(f"(CASE WHEN {column} % 10000 = 0 THEN {whole} ELSE {ratio} END)")
         return Number(f"({column} / 10000.0)")
 
     def utc_time(self, column: str) -> Quoted:

@@ -24,9 +24,23 @@ from tests.access.world import LIMITS, ROLES, World, _client
 from tests.conftest import FIRM_NOW
 
 
+class Floating(float):
+    """A JSON number written with a fraction or an exponent: equal only to another such
+    (``0.0`` is not ``0`` here, as the texts are not the same)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, float) and float.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = float.__hash__
+
+
 def ordered(text: str) -> Any:
-    """JSON with its objects as lists of pairs: equal only if the keys come in the same order."""
-    return json.loads(text, object_pairs_hook=list)
+    """JSON with its objects as lists of pairs: equal only if the keys come in the same order,
+    and its numbers only if both are integers or both are not (``Floating``)."""
+    return json.loads(text, object_pairs_hook=list, parse_float=Floating)
 
 
 @dataclass
