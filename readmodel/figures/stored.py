@@ -58,7 +58,8 @@ async def lock_figures(conn: AsyncConnection) -> None:
     a transaction-level advisory lock, taken before the first write; SQLite has one writer).
 
     Without it two writers of one account could each refresh it from a snapshot lacking the
-    other's change, and the later commit would store figures missing the earlier one's."""
+    other's change, and the later commit would store figures missing the earlier one's. Other
+    writers of inputs (an operator's SQL) take it shared, by trigger (migration 0020)."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
