@@ -93,6 +93,16 @@ class Counters:
         mapping = row._mapping
         return tuple(mapping[f"cg_c{i}"] for i in range(len(self.tables)))
 
+    def kept_by(self, values: tuple[Any, ...]) -> bool:
+        """Whether an answer read with these counter values may be kept: every counted table
+        has its counter row. Without one (deleted by hand, a table added to ``COUNTED``
+        without its row) the value reads as null, before and after a write alike, so an
+        answer kept with it would never be refused; such answers are not kept. (``sync_state``
+        is ``OLDEST_SUCCESS``: null until a first pull, and moved by it.)"""
+        return all(
+            v is not None for t, v in zip(self.tables, values, strict=True) if t != "sync_state"
+        )
+
 
 def _counter(table: str) -> str:
     return f"(SELECT value FROM change_counter WHERE name = '{table}')"

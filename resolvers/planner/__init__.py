@@ -366,7 +366,9 @@ async def _cached(
         cache.discard(key)
         return "fallback", None
     answer = compiled.answer(row)
-    cache.put(key, Entry(answer.text, counters.of(row), answer.masked))
+    values = counters.of(row)
+    if counters.kept_by(values):
+        cache.put(key, Entry(answer.text, values, answer.masked))
     _keep_sync_states(run, held, row)
     return "compiled", answer
 

@@ -141,6 +141,34 @@ async def test_the_next_query_sees_a_write(world: World) -> None:
     assert restored == before
 
 
+async def test_a_table_without_its_counter_row_is_never_kept(world: World) -> None:
+    """A counted table whose ``change_counter`` row is gone reads as null before and after a
+    write: an answer kept with it would never be refused (before the mend, the rename below
+    was not seen)."""
+    async with world.engine.begin() as conn:
+        gone = "DELETE FROM change_counter WHERE name = 'account' RETURNING value"
+        value = (await conn.execute(text(gone))).scalar_one()
+    try:
+        async with served(world) as (_, ask):
+            before = data_of(await ask(Role.ADMIN, PAGE, {"first": 2}))
+            hits = lookups("hit")
+            assert data_of(await ask(Role.ADMIN, PAGE, {"first": 2})) == before
+            assert lookups("hit") == hits  # nothing was kept
+            target = dict(dict(dict(before)["accounts"])["nodes"][0])
+            old = target["name"]
+            try:
+                await _rename(world, old, old + " Renamed")
+                after = data_of(await ask(Role.ADMIN, PAGE, {"first": 2}))
+            finally:
+                await _rename(world, old + " Renamed", old)
+    finally:
+        async with world.engine.begin() as conn:
+            back = "INSERT INTO change_counter (name, value) VALUES ('account', :v)"
+            await conn.execute(text(back), {"v": value + 1})
+    names = {dict(n)["id"]: dict(n)["name"] for n in dict(dict(after)["accounts"])["nodes"]}
+    assert names.get(target["id"]) == old + " Renamed"
+
+
 async def _rename(world: World, old: str, new: str) -> None:
     """A write by SQL, followed (as clientgraph's own writers do, in its transaction) by the
     refresh of the stored figures it left stale: the world is shared, and the compiled-path
