@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.access.roles import Role
@@ -20,7 +21,7 @@ from clientgraph.settings import AuthSettings, GraphQLSettings, Settings
 from gateway.app import create_app
 from gateway.ops.request_metrics import operation_name
 from readmodel import api_keys
-from tests.access.world import LIMITS, ROLES, World, _client
+from tests.access.world import LIMITS, PARTNER_BY_ID, ROLES, World, _client
 from tests.conftest import FIRM_NOW
 
 
@@ -120,25 +121,46 @@ class TwoPaths:
 
 
 @asynccontextmanager
-async def two_paths(world: World, **graphql: Any) -> AsyncIterator[TwoPaths]:
-    """Two apps on the world's database, ``compiled_reads`` off and on, a client per role."""
+async def two_paths(
+    world: World, keys: dict[Role, str] | None = None, books: bool = False, **graphql: Any
+) -> AsyncIterator[TwoPaths]:
+    """Two apps on the world's database, ``compiled_reads`` off and on, a client per role
+    (``keys``: these callers' keys instead of the world's; ``books``: account teams held to
+    their books, ``auth.book_scoped_account_teams``)."""
+    if keys is None:
+        keys = {role: world.caller(role).key for role in ROLES}
     async with AsyncExitStack() as stack:
         clients: list[dict[Role, httpx.AsyncClient]] = []
         for compiled in (False, True):
             settings = Settings(
                 database_url=world.url,
                 graphql=GraphQLSettings(**{**LIMITS, **graphql}, compiled_reads=compiled),
-                auth=AuthSettings(anonymous_role=None),
+                auth=AuthSettings(anonymous_role=None, book_scoped_account_teams=books),
             )
             app = create_app(settings, clock=lambda: FIRM_NOW)
             await stack.enter_async_context(app.router.lifespan_context(app))
             clients.append(
-                {
-                    role: await stack.enter_async_context(_client(app, world.caller(role).key))
-                    for role in ROLES
-                }
+                {role: await stack.enter_async_context(_client(app, k)) for role, k in keys.items()}
             )
         yield TwoPaths(*clients)
+
+
+@asynccontextmanager
+async def book_paths(world: World) -> AsyncIterator[TwoPaths]:
+    """``two_paths`` for an account team held to one owner's book (the row rule ``owner``:
+    the accounts whose ``owner_name`` is the caller's), as its ``Role.ACCOUNT_TEAM``; the
+    owner is the partner's first account's, so some of the generated ids are in the book."""
+    async with world.engine.connect() as conn:
+        owner = (
+            await conn.execute(
+                text("SELECT owner_name FROM account WHERE id = :a"), {"a": PARTNER_BY_ID}
+            )
+        ).scalar_one()
+    key, _ = await api_keys.create(
+        world.engine, name="matrix-book", role=Role.ACCOUNT_TEAM.value, now=FIRM_NOW, owner=owner
+    )
+    async with two_paths(world, {Role.ACCOUNT_TEAM: key}, books=True) as both:
+        yield both
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ for every role it answers without errors (guarded fields masked for a role compi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import text
 
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
-from tests.access.compiled import TwoPaths, short_path_answers
+from tests.access.compiled import TwoPaths, book_paths, short_path_answers
 from tests.access.selections import documents, outlook_documents
 from tests.access.world import ROLES, World
 
@@ -57,11 +58,15 @@ def differential(examples: int) -> settings:
 
 
 async def _alike(
-    paths: TwoPaths, ids: dict[str, list[str]], data: st.DataObject, drawn: Any = documents
+    paths: TwoPaths,
+    ids: dict[str, list[str]],
+    data: st.DataObject,
+    drawn: Any = documents,
+    roles: tuple[Role, ...] = ROLES,
 ) -> None:
     query, variables = data.draw(drawn(ids))
     admin_compiled = False
-    for role in sorted(ROLES, key=lambda r: r is not Role.ADMIN):  # the admin first
+    for role in sorted(roles, key=lambda r: r is not Role.ADMIN):  # the admin first
         before = _compiled()
         per_field, compiled = await paths.both(role, query, variables)
         assert (compiled.status, _settled(compiled.body)) == (
@@ -168,6 +173,34 @@ async def test_generated_documents_answer_alike(
     paths: TwoPaths, world: World, data: st.DataObject
 ) -> None:
     await _alike(paths, await sample_ids(world), data)
+
+
+@pytest.fixture(scope="module")
+async def book(world: World) -> AsyncIterator[TwoPaths]:
+    async with book_paths(world) as both:
+        yield both
+
+
+async def test_a_book_is_compiled_narrower(book: TwoPaths, paths: TwoPaths) -> None:
+    """The book's caller sees some accounts, not all, and its page compiles to one statement."""
+    page = "query { accounts(first: 50) { totalCount nodes { id name } } }"
+
+    def total(body: Any) -> int:
+        return int(dict(dict(dict(body)["data"])["accounts"])["totalCount"])
+
+    _, everyone = await paths.both(Role.ADMIN, page)
+    per_field, compiled = await book.both(Role.ACCOUNT_TEAM, page)
+    assert compiled.body == per_field.body and compiled.statements == 1
+    assert 0 < total(compiled.body) < total(everyone.body)
+
+
+@settings(differential(8))
+@given(data=st.data())
+async def test_generated_documents_answer_alike_for_a_book(
+    book: TwoPaths, world: World, data: st.DataObject
+) -> None:
+    """An account team held to one owner's book (the ``owner`` row rule) as well."""
+    await _alike(book, await sample_ids(world), data, roles=(Role.ACCOUNT_TEAM,))
 
 
 @settings(differential(8))
