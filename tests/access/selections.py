@@ -151,6 +151,9 @@ def selection(draw: st.DrawFn, doc: Document, type_name: str, depth: int) -> str
         parts.append(draw(st.sampled_from(OUTSIDE[type_name])))
     if type_name in GUARDED and draw(st.integers(0, 2)) == 0:
         parts.append(draw(st.sampled_from(GUARDED[type_name])))
+    if draw(st.integers(0, 9)) == 0:  # a directive (the planner leaves it to the pipeline)
+        which, flag = draw(st.sampled_from(["include", "skip"])), draw(st.booleans())
+        parts.append(f"d{doc.count}: id @{which}(if: {doc.variable('Boolean!', flag)})")
     how = draw(st.integers(0, 7))
     if how == 0:  # an inline fragment
         parts = [f"... on {type_name} {{ {' '.join(parts)} }}"]
@@ -170,7 +173,13 @@ def selection(draw: st.DrawFn, doc: Document, type_name: str, depth: int) -> str
     return " ".join(parts)
 
 
-ROOT_TYPES = {"account": "Account", "project": "Project", "invoice": "Invoice"}
+ROOT_TYPES = {
+    "account": "Account",
+    "opportunity": "Opportunity",
+    "engagement": "Engagement",
+    "project": "Project",
+    "invoice": "Invoice",
+}
 PAGES = {"accounts": "Account", "projects": "Project", "invoices": "Invoice"}
 
 
@@ -185,6 +194,11 @@ def root(draw: st.DrawFn, doc: Document) -> str:
     name = draw(st.sampled_from(sorted(PAGES)))
     first = draw(st.sampled_from([None, 0, 1, 3]))
     given = [] if first is None else [f"first: {doc.variable('Int', first)}"]
+    if draw(st.integers(0, 2)) == 0:  # after: a page's end (of this list, another) or junk
+        cursors = [c for k, v in doc.ids.items() if k.startswith("cursor:") for c in v]
+        own = doc.ids.get(f"cursor:{name}", ())
+        after = draw(st.sampled_from([None, *own, *cursors[:2], doc.ids["junk"][0]]))
+        given.append(f"after: {doc.variable('String', after)}")
     if name == "invoices" and draw(st.booleans()):
         overdue = draw(st.sampled_from([None, True, False]))
         given.append(f"filter: {doc.variable('InvoiceFilter', {'overdue': overdue})}")

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
 from tests.access.compiled import TwoPaths, book_paths, short_path_answers
-from tests.access.selections import documents, outlook_documents
+from tests.access.selections import PAGES, documents, outlook_documents
 from tests.access.world import ROLES, World
 
 TABLES = (
@@ -42,6 +42,13 @@ async def sample_ids(world: World) -> dict[str, list[str]]:
             keys = [r[0] for r in await conn.execute(text(f"SELECT id FROM {table} ORDER BY id"))]
             out[type_name] = [to_global_id(type_name, k) for k in keys[:: max(1, len(keys) // 4)]]
     out["junk"] = ["nonsense", to_global_id("Account", 10**9), to_global_id("Milestone", 1)]
+    for page in PAGES:  # cursors of the root connections' pages, as the admin reads them
+        for first in (1, 3):
+            answer = await world.admin_answer(
+                f"query {{ {page}(first: {first}) {{ pageInfo {{ endCursor }} }} }}"
+            )
+            cursor = answer["data"][page]["pageInfo"]["endCursor"]
+            out.setdefault(f"cursor:{page}", []).extend([] if cursor is None else [cursor])
     return out
 
 
