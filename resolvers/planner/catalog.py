@@ -346,6 +346,11 @@ ROOTS: dict[str, Root] = {
     "accounts": Root("Account", True, ("name", "id"), "account:name-asc"),
     "projects": Root("Project", True, ("code", "id"), "project:code"),
     "invoices": Root("Invoice", True, ("due_date", "id"), "invoice:due-date", True),
+    # the root lists of resolvers.records.LISTS, in their default orders
+    "contacts": Root("Contact", True, ("last_name", "id"), "contact:last-name"),
+    "opportunities": Root("Opportunity", True, ("close_date", "id"), "opportunity:close-date"),
+    "engagements": Root("Engagement", True, ("name", "id"), "engagement:name"),
+    "milestones": Root("Milestone", True, ("due_date", "id"), "milestone:due-date"),
 }
 """Root fields compiled, with no arguments but ``id`` (records) or ``first`` / ``after``
 (connections), and ``invoices``' ``filter`` when it sets ``overdue`` only: any other filter or

@@ -180,7 +180,15 @@ ROOT_TYPES = {
     "project": "Project",
     "invoice": "Invoice",
 }
-PAGES = {"accounts": "Account", "projects": "Project", "invoices": "Invoice"}
+PAGES = {
+    "accounts": "Account",
+    "projects": "Project",
+    "invoices": "Invoice",
+    "contacts": "Contact",
+    "opportunities": "Opportunity",
+    "engagements": "Engagement",
+    "milestones": "Milestone",
+}
 
 
 @st.composite

@@ -70,6 +70,21 @@ query Abstract($id: ID!) {
 }
 fragment E on _Entity { ... on Engagement { name } ... on Invoice { number } ... on Project { id } }
 """
+LISTS = """
+query Lists($after: String, $first: Int) {
+  contacts(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { name email lastName account { name } } }
+  }
+  opportunities(first: $first) {
+    nodes { name closeDate stage amount { amount currency } account { id } }
+    pageInfo { endCursor }
+  }
+  engagements(first: $first) { totalCount nodes { name status projects { code } } }
+  milestones(first: $first) { edges { node { name dueDate isSlipped project { code } } } }
+}
+"""
 NOT_COMPILED = "query { projects(first: 2) { nodes { code sourceRefs { system } } } }"
 UNIFIED_FIGURES = (QUERIES / "unified_client_view.graphql").read_text()  # bench workload 1
 PORTFOLIO_HEALTH = (QUERIES / "portfolio_list.graphql").read_text()  # bench workload 2
@@ -184,6 +199,12 @@ async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None
         await _same(paths, role, FILTERED, {"filter": given, "first": 50}, compiled=True)
     await _same(paths, role, FILTERED, {"filter": {"status": ["PAID"]}})  # per field
     await _same(paths, role, FIGURES, compiled=True)  # budgetBurn masked for a partner
+    _, lists = await _same(paths, role, LISTS, {"first": 2}, compiled=True)
+    end = dict(dict(dict(lists.body)["data"])["contacts"])["pageInfo"]
+    after = dict(end)["endCursor"]
+    if after is not None:  # the next page of contacts, by its cursor
+        await _same(paths, role, LISTS, {"first": 2, "after": after}, compiled=True)
+    await _same(paths, role, LISTS, {"first": 2, "after": "nonsense"})  # BAD_USER_INPUT
     # fragments on an interface or a union the object belongs to apply (not the others)
     await _same(paths, role, ABSTRACT, {"id": inside}, compiled=True)
 
