@@ -47,7 +47,10 @@ class AccountXref(SQLModel, table=True):
 
 class Contact(Lineage, table=True):
     __tablename__ = "contact"
-    __table_args__ = (unique_source(),)
+    __table_args__ = (
+        unique_source(),
+        Index("ix_contact_last_name_id", "last_name", "id"),  # its root list's order
+    )
 
     account_id: int = Field(foreign_key="account.id", index=True, sa_type=BigInteger)
     first_name: str = Field(max_length=128)
@@ -61,7 +64,10 @@ class Opportunity(Lineage, table=True):
     """A deal. ``probability`` is a whole percent, 0–100."""
 
     __tablename__ = "opportunity"
-    __table_args__ = (unique_source(),)
+    __table_args__ = (
+        unique_source(),
+        Index("ix_opportunity_close_date_id", "close_date", "id"),  # its root list's order
+    )
 
     account_id: int = Field(foreign_key="account.id", index=True, sa_type=BigInteger)
     name: str = Field(max_length=255)

@@ -28,7 +28,10 @@ class Engagement(Lineage, table=True):
     """A contract or statement of work."""
 
     __tablename__ = "engagement"
-    __table_args__ = (unique_source(),)
+    __table_args__ = (
+        unique_source(),
+        Index("ix_engagement_name_id", "name", "id"),  # its root list's order
+    )
 
     account_id: int = Field(foreign_key="account.id", index=True, sa_type=BigInteger)
     opportunity_id: int | None = Field(
@@ -103,7 +106,10 @@ class Project(Lineage, table=True):
 
 class Milestone(Lineage, table=True):
     __tablename__ = "milestone"
-    __table_args__ = (unique_source(),)
+    __table_args__ = (
+        unique_source(),
+        Index("ix_milestone_due_date_id", "due_date", "id"),  # its root list's order
+    )
 
     project_id: int = Field(foreign_key="project.id", index=True, sa_type=BigInteger)
     name: str = Field(max_length=255)
