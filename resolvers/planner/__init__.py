@@ -40,6 +40,7 @@ from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
 from resolvers.planner.hit_check import shared_check
+from resolvers.planner.nodes import NodeTypes, node_types, with_node_types
 from resolvers.planner.shapes import Shapes
 from resolvers.planner.turns import turns
 from resolvers.response_cache import (
@@ -97,7 +98,12 @@ _plans: OrderedDict[Hashable, Any] = OrderedDict()
 
 
 def _plan(
-    schema: GraphQLSchema, document: DocumentNode, key: Hashable, operation: Any, ctx: Context
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    key: Hashable,
+    operation: Any,
+    ctx: Context,
+    node_types: NodeTypes = (),
 ) -> Any:
     found = _plans.get(key)
     if found is not None:
@@ -118,6 +124,7 @@ def _plan(
             ctx.scope,
             lambda n: allowed(ctx, "query", n),
             lambda guarded: role in FIELD_ROLES[guarded],
+            node_types,
         )
         sync = sync_states.column(dialect)
         counters = counters_for(plan.sql)
@@ -257,8 +264,11 @@ async def _compiled(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return "not_compiled", None
+    types = node_types(operation, variables)
+    if types is None:  # a root node's id names no type: the per-field path says why
+        return "not_compiled", None
     key = rules_key(query, operation_name, ctx.engine.dialect.name, ctx.principal)
-    compiled = _plan(schema, document, key, operation, ctx)
+    compiled = _plan(schema, document, with_node_types(key, types), operation, ctx, types)
     if compiled is _NOT_COMPILED:
         return "not_compiled", None
     outcome, data = await run_plan(schema, compiled, variables, PlanRun.of(ctx))
@@ -369,6 +379,8 @@ async def _cached(
     values = counters.of(row)
     if counters.kept_by(values):
         cache.put(key, Entry(answer.text, values, answer.masked))
+    else:
+        cache.discard(key)
     _keep_sync_states(run, held, row)
     return "compiled", answer
 

@@ -355,6 +355,15 @@ ROOTS: dict[str, Root] = {
 """Root fields compiled, with no arguments but ``id`` (records) or ``first`` / ``after``
 (connections), and ``invoices``' ``filter`` when it sets ``overdue`` only: any other filter or
 an ordering falls back."""
+NODES: dict[str, Root] = {
+    t: Root(t)
+    for t in (
+        "Account", "Contact", "Opportunity", "Engagement", "Project", "Milestone", "Invoice",
+        "Payment",
+    )
+}  # fmt: skip
+"""``node(id:)`` compiles as the record root of the type its id names (resolvers/planner/
+nodes.py): the catalog's types that are ``Node``s."""
 
 OPEN_INVOICE = tuple(s.value for s in OPEN_STATUSES)
 

@@ -94,6 +94,7 @@ class _Compiler:
     scope: RowScope
     allowed: Callable[[str], bool]
     may_see: Callable[[tuple[str, str]], bool]
+    node_types: dict[str, str] = field(default_factory=dict)  # root node fields' (nodes.py)
     binders: list[Binder] = field(default_factory=list)
     shapes: list[str] = field(default_factory=list)  # parameters of the pages' shape
     ctes: list[str] = field(default_factory=list)
@@ -610,6 +611,8 @@ class _Compiler:
                 pairs.append((key, self.dialect.literal("Query")))
                 continue
             spec = catalog.ROOTS.get(name)
+            if name == "node":  # the record root of the type its id names (nodes.py)
+                spec = catalog.NODES.get(self.node_types.get(key, ""))
             if spec is None or not self.allowed(name):
                 raise Fallback(f"Query.{name}")
             definition, named = self.object_type(query, name)
@@ -719,12 +722,14 @@ def compile_operation(
     scope: RowScope,
     allowed: Callable[[str], bool],
     may_see: Callable[[tuple[str, str]], bool] = lambda _: False,
+    node_types: Iterable[tuple[str, str]] = (),
 ) -> Plan:
     """The plan of ``operation`` or ``Fallback``. ``allowed``: the caller may use this root
-    field; ``may_see``: the caller's role sees this guarded field (``FIELD_ROLES``)."""
+    field; ``may_see``: the caller's role sees this guarded field (``FIELD_ROLES``);
+    ``node_types``: the types of the root ``node`` fields' ids, by response key (nodes.py)."""
     if operation.operation.value != "query" or operation.directives:
         raise Fallback("not a plain query")
-    compiler = _Compiler(schema, fragments, dialect, scope, allowed, may_see)
+    compiler = _Compiler(schema, fragments, dialect, scope, allowed, may_see, dict(node_types))
     data = compiler.root(operation)
     checks = " OR ".join(compiler.checks) or "1 = 0"
     fallback = f"CASE WHEN {checks} THEN 1 ELSE 0 END AS fallback"

@@ -151,7 +151,7 @@ def selection(draw: st.DrawFn, doc: Document, type_name: str, depth: int) -> str
         parts.append(draw(st.sampled_from(OUTSIDE[type_name])))
     if type_name in GUARDED and draw(st.integers(0, 2)) == 0:
         parts.append(draw(st.sampled_from(GUARDED[type_name])))
-    if draw(st.integers(0, 9)) == 0:  # a directive (the planner leaves it to the pipeline)
+    if draw(st.integers(0, 24)) == 0:  # a directive (the planner leaves it to the pipeline)
         which, flag = draw(st.sampled_from(["include", "skip"])), draw(st.booleans())
         parts.append(f"d{doc.count}: id @{which}(if: {doc.variable('Boolean!', flag)})")
     how = draw(st.integers(0, 7))
@@ -191,9 +191,19 @@ PAGES = {
 }
 
 
+NODE_TYPES = ("Account", "Contact", "Opportunity", "Engagement", "Project", "Milestone", "Invoice")
+
+
 @st.composite
 def root(draw: st.DrawFn, doc: Document) -> str:
     alias = f"{doc.fresh('r')}: "
+    if draw(st.integers(0, 4)) == 0:  # node(id:): any type's id, its fields in fragments
+        type_name = draw(st.sampled_from(NODE_TYPES))
+        global_id = draw(st.sampled_from(doc.ids[type_name] + doc.ids["junk"]))
+        other = draw(st.sampled_from([t for t in NODE_TYPES if t != type_name]))
+        inner = draw(selection(doc, type_name, 1))
+        fields = f"id ... on {type_name} {{ {inner} }} ... on {other} {{ __typename }}"
+        return f"{alias}node(id: {doc.variable('ID!', global_id)}) {{ {fields} }}"
     if draw(st.booleans()):
         name = draw(st.sampled_from(sorted(ROOT_TYPES)))
         global_id = draw(st.sampled_from(doc.ids[ROOT_TYPES[name]] + doc.ids["junk"]))
@@ -203,9 +213,10 @@ def root(draw: st.DrawFn, doc: Document) -> str:
     first = draw(st.sampled_from([None, 0, 1, 3]))
     given = [] if first is None else [f"first: {doc.variable('Int', first)}"]
     if draw(st.integers(0, 2)) == 0:  # after: a page's end (of this list, another) or junk
-        cursors = [c for k, v in doc.ids.items() if k.startswith("cursor:") for c in v]
         own = doc.ids.get(f"cursor:{name}", ())
-        after = draw(st.sampled_from([None, *own, *cursors[:2], doc.ids["junk"][0]]))
+        others = [v for k, v in doc.ids.items() if k.startswith("cursor:") and v is not own]
+        another = draw(st.sampled_from(others))[:1]  # a page's end of another list
+        after = draw(st.sampled_from([None, *own, *another, doc.ids["junk"][0]]))
         given.append(f"after: {doc.variable('String', after)}")
     if name == "invoices" and draw(st.booleans()):
         overdue = draw(st.sampled_from([None, True, False]))

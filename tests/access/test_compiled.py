@@ -70,6 +70,21 @@ query Abstract($id: ID!) {
 }
 fragment E on _Entity { ... on Engagement { name } ... on Invoice { number } ... on Project { id } }
 """
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on Account { name currency }
+    ... on Project { code budgetBurn account { name } }
+    ... on Invoice { number balance { amount } }
+    ... on Contact { name email }
+    ... on Milestone { name dueDate }
+    ... on _Entity { ... on Opportunity { name stage } ... on Engagement { name } }
+  }
+  again: node(id: $id) { id ... on Node { __typename } }
+}
+"""
+NODE_TYPES = ("Account", "Project", "Invoice", "Contact", "Milestone", "Opportunity", "Engagement")
 LISTS = """
 query Lists($after: String, $first: Int) {
   contacts(first: $first, after: $after) {
@@ -207,6 +222,24 @@ async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None
     await _same(paths, role, LISTS, {"first": 2, "after": "nonsense"})  # BAD_USER_INPUT
     # fragments on an interface or a union the object belongs to apply (not the others)
     await _same(paths, role, ABSTRACT, {"id": inside}, compiled=True)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+async def test_nodes_compile_for_the_type_their_id_names(
+    paths: TwoPaths, world: World, role: Role
+) -> None:
+    """``node(id:)`` of each catalog type, its fragments applied for that type; an object the
+    role may not see, a malformed id and a Command's id are answered per field alike."""
+    admin = role is Role.ADMIN
+    async with world.engine.connect() as conn:
+        for type_name in NODE_TYPES:
+            table = "".join(f"_{c.lower()}" if c.isupper() else c for c in type_name)[1:]
+            found = await conn.execute(text(f"SELECT min(id) FROM {table}"))
+            node = to_global_id(type_name, found.scalar_one())
+            await _same(paths, role, NODE, {"id": node}, compiled=admin)
+    one = "query($id: ID!) { node(id: $id) { id ... on Account { name } } }"  # errors' order
+    for other in ("junk", to_global_id("Command", 1), to_global_id("Account", 10**6)):
+        await _same(paths, role, one, {"id": other})
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
