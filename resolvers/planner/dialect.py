@@ -180,10 +180,11 @@ class Dialect:
 
     def ten_thousandths(self, column: str) -> Number:
         """An integer count of ten-thousandths as ``float(Decimal)`` gives it and ``json``
-        writes it (null stays null): the integer is exact as a double and one IEEE division
-        rounds correctly. PostgreSQL writes a whole double without its fraction (``1``), Python
-        with it (``1.0``): a whole value is written as its integer and ``.0`` (the counts'
-        range, under 2^63 / 10^4, stays below 10^16, where Python turns to exponents)."""
+        writes it (null stays null): a count below 2^53 is exact as a double and one IEEE
+        division rounds correctly. PostgreSQL writes a whole double without its fraction
+        (``1``), Python with it (``1.0``): a whole ratio is written as its integer and ``.0``
+        (a ratio is below 2^63 / 10^4 < 10^16, where Python would turn to exponents). Ratios
+        of 2^53 / 10^4 (~9·10^11) and more may differ in their last digit: none occurs."""
         if self.postgres:
             whole = f"CAST({column} / 10000 AS TEXT) || '.0'"
             ratio = f"CAST(CAST({column} AS DOUBLE PRECISION) / 10000 AS TEXT)"

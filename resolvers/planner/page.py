@@ -1,4 +1,5 @@
-"""A root connection (``accounts``, ``projects``, ``invoices``) in the statement: its page as
+"""A root connection (``accounts``, ``projects``, ``invoices``, ``contacts``,
+``opportunities``, ``engagements``, ``milestones``) in the statement: its page as
 a CTE of numbered rows, and ``nodes``, ``edges``, ``pageInfo``, ``totalCount`` read from it the
 way ``resolvers.connections`` and ``schema.common.connection`` make them."""
 

@@ -38,6 +38,19 @@ async def stored(engine: AsyncEngine, account: int) -> int:
         return int((await conn.execute(found, {"a": account})).scalar_one())
 
 
+async def waiting_for_a_lock(engine: AsyncEngine) -> None:
+    """Until a session of this database waits for a lock (the operator's statement)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM time_entry%'"
+    )
+    while True:
+        async with engine.connect() as conn:
+            if (await conn.execute(waiting)).scalar_one():
+                return
+        await asyncio.sleep(0.02)
+
+
 async def test_a_change_racing_a_refresh_never_leaves_its_figures_current(
     pg: AsyncEngine,
 ) -> None:
@@ -65,7 +78,7 @@ async def test_a_change_racing_a_refresh_never_leaves_its_figures_current(
                 await conn.execute(text("DELETE FROM time_entry WHERE id = :e"), {"e": entry.id})
 
         edit = asyncio.ensure_future(operator())
-        await asyncio.sleep(0.5)  # the operator's statement reaches the server and waits
+        await asyncio.wait_for(waiting_for_a_lock(pg), WAIT)  # its statement waits
         assert not edit.done()
         await refreshing.commit()  # figures computed without the operator's change
         await asyncio.wait_for(edit, WAIT)

@@ -14,12 +14,15 @@ blocked on the deleted row, then finds it gone and never sees the new one, which
 and marked current.
 
 Now a statement-level ``BEFORE`` trigger on every input table takes the same lock in **shared**
-mode before the statement writes a row: writers that do not refresh never wait for each other
-(shared with shared), but they wait for a refresh in flight (exclusive) to commit, and their
-row triggers' deletes then see what it stored; a refresh waits for every open writer of
+mode before the statement writes a row: writers that do not refresh do not wait for each
+other (shared with shared, unless an exclusive request is queued), but they wait for a refresh
+in flight (exclusive) to commit, and their row triggers' deletes (READ COMMITTED: a fresh
+snapshot per statement) then see what it stored; a refresh waits for every open writer of
 inputs to commit, and then reads their changes. A product writer holds the lock exclusively
 already (its own shared requests are granted at once). ``TRUNCATE`` of an input table (no row
-triggers fire) deletes every account's row. SQLite has one writer at a time: nothing changes.
+triggers fire) deletes every account's row; it takes its table lock before the trigger asks
+for the advisory one, so an operator takes the lock first (docs/operations.md). SQLite has
+one writer at a time: nothing changes.
 """
 
 from collections.abc import Sequence
