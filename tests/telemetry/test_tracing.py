@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from clientgraph.settings_ops import TelemetrySettings
 from clientgraph.telemetry.context import continued, trace_id_of, traceparent
 from clientgraph.telemetry.files import JsonLinesSpanExporter
-from clientgraph.telemetry.tracing import BusinessRoots, span_processor
+from clientgraph.telemetry.tracing import BusinessRoots, make_provider, span_processor
 
 
 def provider_writing_to(path: Path) -> TracerProvider:
@@ -62,6 +62,28 @@ def test_trace_id_of_refuses_what_is_not_a_traceparent() -> None:
 def test_the_exporter_none_exports_nothing() -> None:
     assert span_processor(TelemetrySettings()) is None
     assert span_processor(TelemetrySettings(exporter="file", file_path="x")) is not None
+
+
+def test_with_the_exporter_none_spans_are_not_recorded_but_have_their_ids(
+    tmp_path: Path,
+) -> None:
+    """Nothing reads them, so nothing records them; logs, Command.traceId and the traceparent
+    header still get the trace's ids (not sampled). A caller's sampled trace is followed."""
+    tracer = make_provider(TelemetrySettings(), "gateway", None).get_tracer("test")
+    with tracer.start_as_current_span("POST /graphql", kind=SpanKind.SERVER) as span:
+        assert not span.is_recording()
+        ids = span.get_span_context()
+        assert ids.is_valid
+        header = traceparent() or ""
+        assert header.startswith(f"00-{ids.trace_id:032x}-{ids.span_id:016x}-")
+        assert not int(header[-2:], 16) & 1  # its flags: not sampled
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with continued(caller), tracer.start_as_current_span("POST /graphql") as followed:
+        assert followed.is_recording()  # the caller samples it: kept as before
+    settings = TelemetrySettings(exporter="file", file_path=str(tmp_path / "spans.jsonl"))
+    exporting = make_provider(settings, "gateway", span_processor(settings)).get_tracer("test")
+    with exporting.start_as_current_span("POST /graphql", kind=SpanKind.SERVER) as recorded:
+        assert recorded.is_recording()
 
 
 def test_the_otlp_exporter_takes_its_endpoint_and_secret_headers() -> None:
