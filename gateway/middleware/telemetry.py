@@ -62,8 +62,9 @@ class Telemetry:
                 f"{method} {scope['path']}",
                 context=propagate.extract(carrier) if carrier else None,
                 kind=SpanKind.SERVER,
-                attributes=request_attributes(scope, headers),
             )
+            if span.is_recording():  # (not with the exporter none: clientgraph.telemetry)
+                span.set_attributes(request_attributes(scope, headers))
             with trace.use_span(span, end_on_exit=True):
                 await self.app(scope, receive, _answered(send, span))
 
