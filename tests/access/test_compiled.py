@@ -80,11 +80,14 @@ query Node($id: ID!) {
     ... on Contact { name email }
     ... on Milestone { name dueDate }
     ... on _Entity { ... on Opportunity { name stage } ... on Engagement { name } }
+    ... on Payment { receivedOn amount { amount } }
   }
   again: node(id: $id) { id ... on Node { __typename } }
 }
 """
-NODE_TYPES = ("Account", "Project", "Invoice", "Contact", "Milestone", "Opportunity", "Engagement")
+NODE_TYPES = (
+    "Account", "Project", "Invoice", "Contact", "Milestone", "Opportunity", "Engagement", "Payment",
+)  # fmt: skip
 LISTS = """
 query Lists($after: String, $first: Int) {
   contacts(first: $first, after: $after) {
@@ -236,7 +239,8 @@ async def test_nodes_compile_for_the_type_their_id_names(
             table = "".join(f"_{c.lower()}" if c.isupper() else c for c in type_name)[1:]
             found = await conn.execute(text(f"SELECT min(id) FROM {table}"))
             node = to_global_id(type_name, found.scalar_one())
-            await _same(paths, role, NODE, {"id": node}, compiled=admin)
+            # a payment's amount, which the admin sees, is not in the catalog: per field
+            await _same(paths, role, NODE, {"id": node}, compiled=admin and type_name != "Payment")
     one = "query($id: ID!) { node(id: $id) { id ... on Account { name } } }"  # errors' order
     for other in ("junk", to_global_id("Command", 1), to_global_id("Account", 10**6)):
         await _same(paths, role, one, {"id": other})
