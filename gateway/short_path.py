@@ -61,7 +61,7 @@ from gateway.ops.request_metrics import answered
 from gateway.repeated import Repeated
 from readmodel.request_connection import RequestConnection
 from resolvers.planner import Bound, PlanRun, bind, bound_data, proven, rules_key
-from resolvers.planner.nodes import node_types, with_node_types
+from resolvers.planner.nodes import keyed
 from schema.caches import cached_parse
 from schema.complexity import measure_text
 from schema.limits import over_limits
@@ -155,8 +155,8 @@ async def answer(endpoint: Any, request: Request, principal: Principal) -> Respo
         if not limits.short_mutations or endpoint.schema.resolves_through_extensions:
             return None  # (an extension around every resolver: the executor alone skips it)
         return await _mutation(asking) if proven_mutation(key) else None
-    types = node_types(operation, found.variables)
-    compiled = None if types is None else proven(with_node_types(key, types))
+    planned = keyed(key, operation, found.variables)
+    compiled = None if planned is None else proven(planned[0])
     return None if compiled is None else await _query(asking, compiled, today, seen)
 
 

@@ -40,7 +40,7 @@ from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
 from resolvers.planner.hit_check import shared_check
-from resolvers.planner.nodes import NodeTypes, node_types, with_node_types
+from resolvers.planner.nodes import NodeTypes, keyed
 from resolvers.planner.shapes import Shapes
 from resolvers.planner.turns import turns
 from resolvers.response_cache import (
@@ -101,9 +101,9 @@ def _plan(
     schema: GraphQLSchema,
     document: DocumentNode,
     key: Hashable,
+    node_types: NodeTypes,
     operation: Any,
     ctx: Context,
-    node_types: NodeTypes = (),
 ) -> Any:
     found = _plans.get(key)
     if found is not None:
@@ -264,11 +264,11 @@ async def _compiled(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return "not_compiled", None
-    types = node_types(operation, variables)
-    if types is None:  # a root node's id names no type: the per-field path says why
-        return "not_compiled", None
     key = rules_key(query, operation_name, ctx.engine.dialect.name, ctx.principal)
-    compiled = _plan(schema, document, with_node_types(key, types), operation, ctx, types)
+    planned = keyed(key, operation, variables)
+    if planned is None:  # a root node's id names no type: the per-field path says why
+        return "not_compiled", None
+    compiled = _plan(schema, document, *planned, operation, ctx)
     if compiled is _NOT_COMPILED:
         return "not_compiled", None
     outcome, data = await run_plan(schema, compiled, variables, PlanRun.of(ctx))

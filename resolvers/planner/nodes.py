@@ -49,6 +49,12 @@ def node_types(
     return tuple(out)
 
 
-def with_node_types(key: Hashable, types: NodeTypes) -> Hashable:
-    """A plan's key, with its root ``node`` fields' types when it has any."""
-    return key if not types else (key, types)
+def keyed(
+    key: Hashable, operation: OperationDefinitionNode, variables: dict[str, Any] | None
+) -> tuple[Hashable, NodeTypes] | None:
+    """``key`` (``rules_key``) with the types of the operation's root ``node`` fields when it
+    has any, and those types; ``None`` when one cannot be read (the per-field path answers)."""
+    types = node_types(operation, variables)
+    if types is None:
+        return None
+    return (key, types) if types else key, types

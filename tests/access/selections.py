@@ -191,7 +191,7 @@ PAGES = {
 }
 
 
-NODE_TYPES = ("Account", "Contact", "Opportunity", "Engagement", "Project", "Milestone", "Invoice")
+NODE_TYPES = tuple(catalog.NODES)  # the types node(id:) compiles for
 
 
 @st.composite

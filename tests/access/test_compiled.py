@@ -16,6 +16,7 @@ from sqlalchemy import text
 from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
+from resolvers.planner import catalog
 from tests.access.compiled import Answer, TwoPaths, ask, ordered, short_path_answers
 from tests.access.world import OTHER, PARTNER_BY_ID, ROLES, World
 
@@ -236,7 +237,7 @@ async def test_nodes_compile_for_the_type_their_id_names(
     admin = role is Role.ADMIN
     async with world.engine.connect() as conn:
         for type_name in NODE_TYPES:
-            table = "".join(f"_{c.lower()}" if c.isupper() else c for c in type_name)[1:]
+            table = catalog.ENTITIES[type_name].table
             found = await conn.execute(text(f"SELECT min(id) FROM {table}"))
             node = to_global_id(type_name, found.scalar_one())
             # a payment's amount, which the admin sees, is not in the catalog: per field
