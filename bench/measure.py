@@ -26,6 +26,8 @@ async def _check(url: str, bodies: dict[str, str], cache_mb: int) -> dict[str, l
     )
     seen = {}
     async with app.router.lifespan_context(app):
+        if app.state.counter_lease is not None:  # its hits run no statement once it holds
+            await app.state.counter_lease.taken(10.0)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for name, body in bodies.items():

@@ -57,6 +57,13 @@ HIT_CHECKS = Counter(
     "shared by the hits asking at once (resolvers/planner/hit_check.py): divided by the hits "
     "(clientgraph_cache_lookups_total), the statements per hit.",
 )
+LEASES = Counter(
+    "clientgraph_response_cache_leases",
+    "The change counters' lease on PostgreSQL (resolvers/planner/lease.py), by outcome: taken "
+    "(the process serves hits with no statement until a writer commits), lost (its connection "
+    "failed or was ended: hits check the counters by a statement until it is taken again).",
+    ["outcome"],
+)
 RATE_LIMIT_REFUSALS = Counter(
     "clientgraph_rate_limit_refusals_total",
     "Requests refused with 429 by the caller's rate limit, by role and window.",

@@ -81,6 +81,14 @@ class GraphQLSettings(BaseModel):
         "answer is served only while the change counters of the tables it read are unchanged. "
         "0: off.",
     )
+    response_cache_lease: bool = Field(
+        True,
+        description="PostgreSQL: hold the change counters' lease (resolvers/planner/lease.py) "
+        "so a response-cache hit runs no statement; committing writers of the read model wait "
+        "for the gateways to let go (about a millisecond; at most a second for a stalled "
+        "one). Off: each hit reads the counters (one statement, shared by the hits asking "
+        "at once).",
+    )
     max_operations_per_socket: int = Field(
         20,
         ge=1,

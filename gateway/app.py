@@ -32,6 +32,8 @@ from gateway.webhooks import webhook
 from readmodel.db import create_engine
 from readmodel.raw_reads import RawReads, in_flight
 from readmodel.types import utcnow
+from resolvers.planner import lease
+from resolvers.planner.lease import CounterLease
 from resolvers.response_cache import response_cache
 from schema.build import build_schema
 from sync_jobs.commands.relay import command_relay
@@ -73,6 +75,7 @@ def create_app(
         app.state.repeated_requests = Repeated()  # the short path's: gateway/repeated.py
         app.state.raw_reads = raw_reads(settings, app.state.engine)
         app.state.raw_writes = raw_reads(settings, app.state.engine)  # mutations': their own
+        app.state.counter_lease = counter_lease(settings, app.state.raw_reads)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
         try:
@@ -92,6 +95,8 @@ def create_app(
                 await app.state.rate_limiter.aclose()
             if app.state.queue_redis is not None:
                 await app.state.queue_redis.aclose()
+            if app.state.counter_lease is not None:
+                await app.state.counter_lease.aclose()
             for bare in (app.state.raw_reads, app.state.raw_writes):
                 if bare is not None:
                     await bare.aclose()
@@ -124,6 +129,15 @@ def raw_reads(settings: Settings, engine: AsyncEngine) -> RawReads | None:
     if size is None:
         size = in_flight(engine.url, settings.database_pool_size)
     return RawReads(engine, size, timeout_ms)
+
+
+def counter_lease(settings: Settings, raw: RawReads | None) -> CounterLease | None:
+    """Response-cache hits with no statement (resolvers/planner/lease.py): on PostgreSQL's bare
+    connections, with the cache and ``graphql.response_cache_lease`` on."""
+    graphql = settings.graphql
+    if raw is None or graphql.response_cache_mb == 0 or not graphql.response_cache_lease:
+        return None
+    return lease.start(raw)
 
 
 EXPOSED_HEADERS = [

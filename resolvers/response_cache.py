@@ -12,7 +12,8 @@ is exactly what the statement would return now: a write committed before the req
 read is always seen, on any process, with no notification to wait for. A hit costs at most
 one statement on ``change_counter`` (it also reads ``sync_state`` for the answer's
 ``extensions.freshness``), none on the read-model tables; on PostgreSQL the hits asking at the
-same time share one (resolvers/planner/hit_check.py).
+same time share one (resolvers/planner/hit_check.py), and while the process holds the
+counters' lease, which committing writers wait for, none (resolvers/planner/lease.py).
 
 The key is the plan's key (document, operation, dialect, the caller's role and row rules) and
 every bound value (variables after coercion, the request's today, ids, cursors): two callers

@@ -1,7 +1,7 @@
 """The read model's tables, by owning domain. Import from here."""
 
 from readmodel.tables.access import ApiKey, AuditEntry
-from readmodel.tables.changes import ChangeCounter, ChangeMarker
+from readmodel.tables.changes import CacheGuard, ChangeCounter, ChangeMarker, LeaseHolder
 from readmodel.tables.commands import Command
 from readmodel.tables.crm import Account, AccountXref, Contact, Opportunity
 from readmodel.tables.delivery import (
@@ -50,6 +50,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "AuditEntry",
+    "CacheGuard",
     "ChangeCounter",
     "ChangeMarker",
     "ChangeOrder",
@@ -64,6 +65,7 @@ __all__ = [
     "IdentityDecision",
     "IntegrationException",
     "Invoice",
+    "LeaseHolder",
     "Lineage",
     "Milestone",
     "Opportunity",

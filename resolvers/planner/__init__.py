@@ -40,6 +40,7 @@ from resolvers.planner.binding import Binding, Fallback
 from resolvers.planner.compile import compile_operation
 from resolvers.planner.dialect import Dialect, TooWide
 from resolvers.planner.hit_check import shared_check
+from resolvers.planner.lease import leased
 from resolvers.planner.nodes import NodeTypes, keyed
 from resolvers.planner.shapes import Shapes
 from resolvers.planner.turns import turns
@@ -358,7 +359,7 @@ async def _cached(
     held = sync_states.held(run.reader)  # for both statements: one request, one known text
     if entry is not None:
         if run.raw is not None:
-            snapshot = await shared_check(run.raw).started_after_now()
+            snapshot = leased(run.raw) or await shared_check(run.raw).started_after_now()
             now, sync_text = snapshot.of(counters.tables), snapshot.sync_text
         else:
             async with run.connect() as conn:

@@ -16,6 +16,8 @@ It runs on PostgreSQL's bare connections (readmodel/raw_reads.py), once per data
 process; its statement is counted (``/metrics``' statements per operation) to the request that
 asked first, none to the others, so the counts add up to what the database ran. The embedded
 SQLite default checks each hit with its own statement of the plan's counters, as before.
+While the process holds the counters' lease (lease.py) a hit needs no read at all: the lease's
+snapshot, read with this statement, is current until a writer asks for the lock.
 """
 
 from __future__ import annotations
@@ -93,9 +95,19 @@ class Snapshot:
         return tuple(self.oldest if t == "sync_state" else self.counters.get(t) for t in tables)
 
 
-def statement(d: Dialect) -> TextClause:
+def statement(d: Dialect, more: str = "") -> TextClause:
+    """The check's statement (``more``: further select-list items, ``, … AS name``)."""
     every = "(SELECT string_agg(name || '=' || CAST(value AS TEXT), ',') FROM change_counter)"
-    return text(f"SELECT {every} AS cg_all, {OLDEST_SUCCESS} AS cg_oldest, {sync_states.column(d)}")
+    return text(
+        f"SELECT {every} AS cg_all, {OLDEST_SUCCESS} AS cg_oldest, {sync_states.column(d)}{more}"
+    )
+
+
+def snapshot_of(engine: Any, held: sync_states.Held, row: Any) -> Snapshot:
+    """The ``Snapshot`` a row of ``statement`` holds (``held``: the rows' text bound to it)."""
+    pairs = (item.split("=") for item in (row.cg_all or "").split(",") if item)
+    counters = {name: int(value) for name, value in pairs}
+    return Snapshot(counters, row.cg_oldest, sync_states.text_of(engine, held, row))
 
 
 _shared: WeakKeyDictionary[RawReads, SharedRead[Snapshot]] = WeakKeyDictionary()
@@ -118,9 +130,7 @@ def shared_check(raw: RawReads) -> SharedRead[Snapshot]:
             held = sync_states.held(raw.engine)
             async with raw.connect() as conn:
                 row = await conn.one(check, {sync_states.KNOWN: held.version})
-            pairs = (item.split("=") for item in (row.cg_all or "").split(",") if item)
-            counters = {name: int(value) for name, value in pairs}
-            return Snapshot(counters, row.cg_oldest, sync_states.text_of(raw.engine, held, row))
+            return snapshot_of(raw.engine, held, row)
 
         found = _shared[raw] = SharedRead(read)
     return found

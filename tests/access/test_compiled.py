@@ -17,7 +17,8 @@ from clientgraph.access.policy import FIELD_ROLES
 from clientgraph.access.roles import Role
 from resolvers.ids import to_global_id
 from resolvers.planner import catalog
-from tests.access.compiled import Answer, TwoPaths, ask, ordered, short_path_answers
+from tests.access.compiled import Answer, TwoPaths, ask, ordered, short_path_answers, two_paths
+from tests.access.test_response_cache import lookups
 from tests.access.world import OTHER, PARTNER_BY_ID, ROLES, World
 
 QUERIES = Path(__file__).parents[2] / "bench" / "queries"
@@ -226,6 +227,27 @@ async def test_fixed_documents_answer_alike(paths: TwoPaths, role: Role) -> None
     await _same(paths, role, LISTS, {"first": 2, "after": "nonsense"})  # BAD_USER_INPUT
     # fragments on an interface or a union the object belongs to apply (not the others)
     await _same(paths, role, ABSTRACT, {"id": inside}, compiled=True)
+
+
+@pytest.mark.parametrize("world", ["postgresql"], indirect=True)  # (a lease is PostgreSQL's)
+async def test_answers_under_the_counters_lease_are_alike(world: World) -> None:
+    """The compiled app holding the counters' lease (resolvers/planner/lease.py): each answer
+    is asked three times (a miss, then hits that run no statement and take their freshness
+    from the lease's snapshot), each the per-field path's, for every role."""
+    inside = {"id": to_global_id("Account", PARTNER_BY_ID)}
+    asked = ((UNIFIED_VIEW, inside), (PORTFOLIO, {}), (FIGURES, {}), (LISTS, {"first": 2}))
+    async with two_paths(world, response_cache_lease=True) as leased:
+        assert await leased.compiled_app.state.counter_lease.taken(5.0)
+        hits = lookups("hit")
+        for role in ROLES:
+            for query, variables in asked:
+                per_field = await ask(leased.per_field[role], query, variables)
+                for _ in range(3):
+                    compiled = await ask(leased.compiled[role], query, variables)
+                    assert compiled.body == per_field.body, (role, query)
+                    assert compiled.status == per_field.status
+        # the portfolio and the lists compile for every role (above): two hits each
+        assert lookups("hit") >= hits + 2 * 2 * len(ROLES)
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])

@@ -105,20 +105,39 @@ def reads_a_read_model_table(statement: str) -> bool:
     return bool(words & COUNTED)
 
 
-async def test_a_hit_reads_only_the_counters(world: World) -> None:
-    async with served(world) as (seen, ask):
+async def leased(app: Any) -> bool:
+    """Wait until the app holds the change counters' lease (resolvers/planner/lease.py): its
+    hits then run no statement. False where it holds none (SQLite, the setting off)."""
+    lease = app.state.counter_lease
+    if lease is None:
+        return False
+    assert await lease.taken(5.0), "the counter lease was not taken in 5 s"
+    return True
+
+
+@pytest.mark.parametrize("lease", [True, False])
+async def test_a_hit_reads_only_the_counters_or_nothing(world: World, lease: bool) -> None:
+    """A hit reads no read-model table: one statement on the counters, or none at all under
+    the counters' lease (PostgreSQL). Verified: with the lease's snapshot ignored, the hit
+    under the lease runs the counters' statement."""
+    async with served(world, response_cache_lease=lease) as (seen, ask):
         first = await ask(Role.ADMIN, PAGE, {"first": 3})
+        held = await leased(ask.app)
         hits = lookups("hit")
         seen.clear()
         again = await ask(Role.ADMIN, PAGE, {"first": 3})
         operation = [s for s in seen if reads_counters(s) or reads_a_read_model_table(s)]
 
+    assert held == (lease and world.backend == "postgresql")
     assert lookups("hit") == hits + 1
     assert again == first
+    assert dict(again)["extensions"]  # freshness is built on a hit as on a miss
+    if held:
+        assert operation == []
+        return
     assert len(operation) == 1, operation  # one statement for the whole operation
     assert reads_counters(operation[0])
     assert not reads_a_read_model_table(operation[0].replace("change_counter", ""))
-    assert dict(again)["extensions"]  # freshness is built on a hit as on a miss
 
 
 async def test_the_next_query_sees_a_write(world: World) -> None:
@@ -127,6 +146,7 @@ async def test_the_next_query_sees_a_write(world: World) -> None:
         target = dict(dict(dict(before)["accounts"])["nodes"][0])
         old = target["name"]
         await ask(Role.ADMIN, PAGE, {"first": 2})  # kept
+        assert await leased(ask.app) == (world.backend == "postgresql")
         try:
             await _rename(world, old, old + " Renamed")
             misses = lookups("miss")
@@ -229,14 +249,19 @@ async def test_a_compiled_answer_and_its_freshness_are_one_statement(world: Worl
     equals the per-field path's. Verified: reading freshness by its own query again makes 2."""
     async with served(world, compiled_reads=False) as (_, per_field):
         expected = await per_field(Role.ADMIN, HEALTH, {"first": 3})
-    for cache_mb in (0, 64):
-        async with served(world, response_cache_mb=cache_mb) as (seen, ask):
+    for cache_mb, lease in ((0, False), (64, False), (64, True)):
+        graphql = {"response_cache_mb": cache_mb, "response_cache_lease": lease}
+        async with served(world, **graphql) as (seen, ask):
             await ask(Role.ADMIN, HEALTH, {"first": 3})
+            held = await leased(ask.app)
             seen.clear()
             answer = await ask(Role.ADMIN, HEALTH, {"first": 3})
             operation = [s for s in seen if "FROM api_key" not in s]  # the caller's key
-            assert len(operation) == 1, operation
-            assert reads_counters(operation[0]) == (cache_mb > 0)
+            if held:  # a hit under the lease: its freshness is the lease's snapshot's
+                assert operation == []
+            else:
+                assert len(operation) == 1, operation
+                assert reads_counters(operation[0]) == (cache_mb > 0)
         assert answer == expected
 
 
@@ -297,14 +322,19 @@ async def test_a_compiled_answer_is_one_statement_on_the_wire(world: World) -> N
     proxy = free_port()
     with counting_proxy(host, int(port), proxy) as counter:
         proxied = world.url.replace(host_port, f"127.0.0.1:{proxy}")
-        for cache_mb in (0, 64):
-            async with served(world, proxied, response_cache_mb=cache_mb) as (_, ask):
+        for cache_mb, lease in ((0, False), (64, False), (64, True)):
+            graphql = {"response_cache_mb": cache_mb, "response_cache_lease": lease}
+            async with served(world, proxied, **graphql) as (_, ask):
                 await ask(Role.ADMIN, HEALTH, {"first": 3})
+                assert await leased(ask.app) == lease
                 counter.statements = 0
                 for _ in range(3):
                     await ask(Role.ADMIN, HEALTH, {"first": 3})
                 # each request: its caller's key looked up (one statement), then the answer
-                assert counter.statements == 3 * 2, (cache_mb, counter.statements)
+                # (none for a hit under the lease: its heartbeats, on a connection of their
+                # own, are counted apart)
+                per_request = 1 if lease else 2
+                assert counter.statements == 3 * per_request, (cache_mb, counter.statements)
 
 
 @pytest.mark.parametrize("cache_mb", [0, 64])
@@ -360,12 +390,19 @@ def hit_checks() -> float:
 async def test_hits_at_once_share_their_check(world: World) -> None:
     """Hits asking at the same time are checked by one read of the counters, not one each
     (resolvers/planner/hit_check.py), and every answer is the kept one; a write is still seen
-    by the next query (the tests above). Verified: with a check per hit, checks == hits."""
-    async with served(world) as (_, ask):
-        first = await ask(Role.ADMIN, PAGE, {"first": 3})
-        hits, checks = lookups("hit"), hit_checks()
-        answers = await asyncio.gather(*(ask(Role.ADMIN, PAGE, {"first": 3}) for _ in range(24)))
-        hits, checks = lookups("hit") - hits, hit_checks() - checks
-    assert all(answer == first for answer in answers)
-    assert hits == 24
-    assert 1 <= checks <= hits / 2, checks
+    by the next query (the tests above). Verified: with a check per hit, checks == hits.
+    Under the counters' lease, none at all."""
+    for lease in (False, True):
+        async with served(world, response_cache_lease=lease) as (_, ask):
+            first = await ask(Role.ADMIN, PAGE, {"first": 3})
+            assert await leased(ask.app) == lease
+            hits, checks = lookups("hit"), hit_checks()
+            asked = (ask(Role.ADMIN, PAGE, {"first": 3}) for _ in range(24))
+            answers = await asyncio.gather(*asked)
+            hits, checks = lookups("hit") - hits, hit_checks() - checks
+        assert all(answer == first for answer in answers)
+        assert hits == 24
+        if lease:
+            assert checks == 0
+        else:
+            assert 1 <= checks <= hits / 2, checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -64,6 +65,15 @@ def certificate_args(certificate: Certificate, directory: Path) -> list[str]:
 def gateway(env: dict[str, str], log: Path, port: int | None = None) -> Iterator[str]:
     """``clientgraph serve --port P`` (output to ``log``) until /healthz answers 200; yields its
     base URL and stops it when the block ends."""
+    with gateway_process(env, log, port) as (base, _):
+        yield base
+
+
+@contextmanager
+def gateway_process(
+    env: dict[str, str], log: Path, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``gateway``, yielding its process too (to stop and continue it)."""
     port = port or free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -84,7 +94,8 @@ def gateway(env: dict[str, str], log: Path, port: int | None = None) -> Iterator
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
+        proc.send_signal(signal.SIGCONT)  # (a stopped one would not hear the terminate)
         proc.terminate()
         proc.wait(timeout=20)

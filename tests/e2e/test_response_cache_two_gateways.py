@@ -9,14 +9,23 @@ applies. As soon as the read model holds the new name, B's very next answer has 
 notification to wait for: B reads the tables' change counters for every request
 (resolvers/response_cache.py).
 
+Gateway B holds the change counters' lease (resolvers/planner/lease.py): its hits read no
+counter at all (/metrics: no check statement), and the worker's commit waits for B to let go.
+The second test stops B (SIGSTOP) under its lease before the change is applied: the worker's
+commit is not held up for good (it ends B's lease session after the eviction time), and once
+B runs again its very next answer has the new name. (Which mend that rests on is shown in
+process, where the timing is the test's: tests/resolvers/planner/test_lease.py.)
+
 Verified: serving a kept answer without comparing the counters fails here (B answers the old
 name, from its cache, for as long as the process lives).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +49,8 @@ __all__ = ["pg", "redis"]  # fixtures
 NEW_NAME = "Counted Change Holdings"
 QUERY = "query Names { accounts(first: 100) { nodes { id name } } }"
 HIT = re.compile(r'clientgraph_cache_lookups_total\{cache="response",result="hit"\} (\S+)')
+CHECKS = re.compile(r"^clientgraph_response_cache_checks_total (\S+)", re.MULTILINE)
+TAKEN = re.compile(r'clientgraph_response_cache_leases_total\{outcome="taken"\} (\S+)')
 
 
 async def names(client: httpx.AsyncClient, base: str) -> list[Any]:
@@ -51,8 +62,29 @@ async def names(client: httpx.AsyncClient, base: str) -> list[Any]:
 
 
 async def hits(client: httpx.AsyncClient, base: str) -> float:
-    found = HIT.search((await client.get(f"{base}/metrics")).text)
+    return await sample(client, base, HIT)
+
+
+async def sample(client: httpx.AsyncClient, base: str, pattern: re.Pattern[str]) -> float:
+    found = pattern.search((await client.get(f"{base}/metrics")).text)
     return float(found.group(1)) if found else 0.0
+
+
+async def lease_taken(client: httpx.AsyncClient, base: str) -> None:
+    for _ in range(100):
+        if await sample(client, base, TAKEN) >= 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the gateway took no counter lease in 5 s")
+
+
+async def deliver_rename(client: httpx.AsyncClient, salesforce: str, one: str, target: str) -> None:
+    """Rename the account in Salesforce and deliver its signed webhook to gateway ``one``."""
+    await rename_in_salesforce(salesforce, target, NEW_NAME)
+    body = json.dumps([account_event("evt-counted", target)]).encode()
+    headers = {HEADER: sign(WHSEC, body, int(time.time()))}
+    delivered = await client.post(f"{one}/webhooks/salesforce", content=body, headers=headers)
+    assert delivered.status_code == 202, delivered.text
 
 
 async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_another(
@@ -68,20 +100,16 @@ async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_ano
         try:
             with processes.gateway(env, log) as one, processes.gateway(env, log) as two:
                 async with httpx.AsyncClient(timeout=30) as client:
-                    # given gateway two answering from its cache
+                    # given gateway two answering from its cache, under its counter lease
                     before = await names(client, two)
-                    kept = await hits(client, two)
+                    await lease_taken(client, two)
+                    kept, checks = await hits(client, two), await sample(client, two, CHECKS)
                     assert await names(client, two) == before
                     assert await hits(client, two) == kept + 1, log.read_text()[-3000:]
+                    assert await sample(client, two, CHECKS) == checks  # no statement
                     assert NEW_NAME not in before
                     # when a rename is delivered to gateway one and applied by sync
-                    await rename_in_salesforce(salesforce, target, NEW_NAME)
-                    body = json.dumps([account_event("evt-counted", target)]).encode()
-                    headers = {HEADER: sign(WHSEC, body, int(time.time()))}
-                    delivered = await client.post(
-                        f"{one}/webhooks/salesforce", content=body, headers=headers
-                    )
-                    assert delivered.status_code == 202, delivered.text
+                    await deliver_rename(client, salesforce, one, target)
                     await until_named(pg, target, NEW_NAME)
                     # then the very next answer of gateway two has it, and every one after
                     answers = [await names(client, two) for _ in range(5)]
@@ -91,3 +119,38 @@ async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_ano
 
     for answer in answers:
         assert NEW_NAME in answer, log.read_text()[-3000:]
+
+
+async def test_a_stopped_gateway_answers_the_change_once_it_runs_again(
+    pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
+) -> None:
+    args = ["--accounts", "6", "--today", "2026-06-30", "--client-secret", SECRET]
+    with processes.simulator("salesforce", *args) as salesforce:
+        await pull_all(pg, salesforce)
+        target = await first_account(pg)
+        env = {**production_env(pg, redis, salesforce), "CLIENTGRAPH_AUTH__ANONYMOUS_ROLE": "admin"}
+        log = tmp_path / "processes.log"
+        worker = await start_worker(env, log)
+        try:
+            with (
+                processes.gateway(env, log) as one,
+                processes.gateway_process(env, log) as (two, stopped),
+            ):
+                async with httpx.AsyncClient(timeout=30) as client:
+                    before = await names(client, two)
+                    await lease_taken(client, two)
+                    assert await names(client, two) == before  # kept, under the lease
+                    stopped.send_signal(signal.SIGSTOP)  # its event loop runs nothing now
+                    try:
+                        await deliver_rename(client, salesforce, one, target)
+                        # the worker's commit waits for two's lease, then ends its session
+                        await until_named(pg, target, NEW_NAME)
+                    finally:
+                        stopped.send_signal(signal.SIGCONT)
+                    after = await names(client, two)
+        finally:
+            worker.terminate()
+            await worker.wait()
+
+    assert NEW_NAME not in before
+    assert NEW_NAME in after, log.read_text()[-3000:]
