@@ -27,6 +27,9 @@ import json
 import re
 import signal
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +90,20 @@ async def deliver_rename(client: httpx.AsyncClient, salesforce: str, one: str, t
     assert delivered.status_code == 202, delivered.text
 
 
-async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_another(
+@dataclass(frozen=True)
+class Production:
+    """A Salesforce simulator pulled into the read model, a worker, and the gateways' env."""
+
+    salesforce: str
+    target: str
+    env: dict[str, str]
+    log: Path
+
+
+@asynccontextmanager
+async def production(
     pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
-) -> None:
+) -> AsyncIterator[Production]:
     args = ["--accounts", "6", "--today", "2026-06-30", "--client-secret", SECRET]
     with processes.simulator("salesforce", *args) as salesforce:
         await pull_all(pg, salesforce)
@@ -98,59 +112,56 @@ async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_ano
         log = tmp_path / "processes.log"
         worker = await start_worker(env, log)
         try:
-            with processes.gateway(env, log) as one, processes.gateway(env, log) as two:
-                async with httpx.AsyncClient(timeout=30) as client:
-                    # given gateway two answering from its cache, under its counter lease
-                    before = await names(client, two)
-                    await lease_taken(client, two)
-                    kept, checks = await hits(client, two), await sample(client, two, CHECKS)
-                    assert await names(client, two) == before
-                    assert await hits(client, two) == kept + 1, log.read_text()[-3000:]
-                    assert await sample(client, two, CHECKS) == checks  # no statement
-                    assert NEW_NAME not in before
-                    # when a rename is delivered to gateway one and applied by sync
-                    await deliver_rename(client, salesforce, one, target)
-                    await until_named(pg, target, NEW_NAME)
-                    # then the very next answer of gateway two has it, and every one after
-                    answers = [await names(client, two) for _ in range(5)]
+            yield Production(salesforce, target, env, log)
         finally:
             worker.terminate()
             await worker.wait()
 
+
+async def test_a_change_applied_through_one_gateway_is_in_the_next_answer_of_another(
+    pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
+) -> None:
+    async with production(pg, redis, tmp_path) as p:
+        with processes.gateway(p.env, p.log) as one, processes.gateway(p.env, p.log) as two:
+            async with httpx.AsyncClient(timeout=30) as client:
+                # given gateway two answering from its cache, under its counter lease
+                before = await names(client, two)
+                await lease_taken(client, two)
+                kept, checks = await hits(client, two), await sample(client, two, CHECKS)
+                assert await names(client, two) == before
+                assert await hits(client, two) == kept + 1, p.log.read_text()[-3000:]
+                assert await sample(client, two, CHECKS) == checks  # no statement
+                assert NEW_NAME not in before
+                # when a rename is delivered to gateway one and applied by sync
+                await deliver_rename(client, p.salesforce, one, p.target)
+                await until_named(pg, p.target, NEW_NAME)
+                # then the very next answer of gateway two has it, and every one after
+                answers = [await names(client, two) for _ in range(5)]
+
     for answer in answers:
-        assert NEW_NAME in answer, log.read_text()[-3000:]
+        assert NEW_NAME in answer, p.log.read_text()[-3000:]
 
 
 async def test_a_stopped_gateway_answers_the_change_once_it_runs_again(
     pg: AsyncEngine, redis: PrivateRedis, tmp_path: Path
 ) -> None:
-    args = ["--accounts", "6", "--today", "2026-06-30", "--client-secret", SECRET]
-    with processes.simulator("salesforce", *args) as salesforce:
-        await pull_all(pg, salesforce)
-        target = await first_account(pg)
-        env = {**production_env(pg, redis, salesforce), "CLIENTGRAPH_AUTH__ANONYMOUS_ROLE": "admin"}
-        log = tmp_path / "processes.log"
-        worker = await start_worker(env, log)
-        try:
-            with (
-                processes.gateway(env, log) as one,
-                processes.gateway_process(env, log) as (two, stopped),
-            ):
-                async with httpx.AsyncClient(timeout=30) as client:
-                    before = await names(client, two)
-                    await lease_taken(client, two)
-                    assert await names(client, two) == before  # kept, under the lease
-                    stopped.send_signal(signal.SIGSTOP)  # its event loop runs nothing now
-                    try:
-                        await deliver_rename(client, salesforce, one, target)
-                        # the worker's commit waits for two's lease, then ends its session
-                        await until_named(pg, target, NEW_NAME)
-                    finally:
-                        stopped.send_signal(signal.SIGCONT)
-                    after = await names(client, two)
-        finally:
-            worker.terminate()
-            await worker.wait()
+    async with production(pg, redis, tmp_path) as p:
+        with (
+            processes.gateway(p.env, p.log) as one,
+            processes.gateway_process(p.env, p.log) as (two, stopped),
+        ):
+            async with httpx.AsyncClient(timeout=30) as client:
+                before = await names(client, two)
+                await lease_taken(client, two)
+                assert await names(client, two) == before  # kept, under the lease
+                stopped.send_signal(signal.SIGSTOP)  # its event loop runs nothing now
+                try:
+                    await deliver_rename(client, p.salesforce, one, p.target)
+                    # the worker's commit waits for two's lease, then ends its session
+                    await until_named(pg, p.target, NEW_NAME)
+                finally:
+                    stopped.send_signal(signal.SIGCONT)
+                after = await names(client, two)
 
     assert NEW_NAME not in before
-    assert NEW_NAME in after, log.read_text()[-3000:]
+    assert NEW_NAME in after, p.log.read_text()[-3000:]
