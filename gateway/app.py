@@ -75,10 +75,11 @@ def create_app(
         app.state.repeated_requests = Repeated()  # the short path's: gateway/repeated.py
         app.state.raw_reads = raw_reads(settings, app.state.engine)
         app.state.raw_writes = raw_reads(settings, app.state.engine)  # mutations': their own
-        app.state.counter_lease = counter_lease(settings, app.state.raw_reads)
         count_sql(app.state.engine)  # statements per operation (/metrics)
         app.state.queue_redis = queue_client(settings)  # queue depth and readiness
+        app.state.counter_lease = None
         try:
+            app.state.counter_lease = counter_lease(settings, app.state.raw_reads)
             # app.state.jobs: arq with a Redis URL; embedded, the in-process sync runner
             async with job_dispatcher(settings, app.state.engine) as app.state.jobs:
                 # app.state.command_relay: queues accepted commands (issue 4, writes)
@@ -88,6 +89,8 @@ def create_app(
                 async with relay as app.state.command_relay:
                     yield
         finally:
+            if app.state.counter_lease is not None:  # first: its session holds a lock
+                await app.state.counter_lease.aclose()
             if app.state.authenticator.verifier is not None:
                 await app.state.authenticator.verifier.aclose()
             await app.state.reservations.aclose()  # single-connection streams' operations
@@ -95,8 +98,6 @@ def create_app(
                 await app.state.rate_limiter.aclose()
             if app.state.queue_redis is not None:
                 await app.state.queue_redis.aclose()
-            if app.state.counter_lease is not None:
-                await app.state.counter_lease.aclose()
             for bare in (app.state.raw_reads, app.state.raw_writes):
                 if bare is not None:
                     await bare.aclose()

@@ -30,20 +30,26 @@ lets go) or for its connection to end.
 
 A lease session that ends without letting go (killed by an operator, its server process
 crashed) loses its lock at once, while its gateway may still serve from memory until its lease
-runs out. So each lease session is registered in ``cg_lease_holder`` (pid and start, committed
-before it first takes the lock; deleted when it closes): a writer that finds a registered
-session gone waits half the eviction time (the longest lease) before it commits, once, and
-deletes its row (``cg_outlive_lost_leases``; a session of a role the function's owner may not
-see in full, without ``pg_read_all_stats``, counts as alive while its pid is).
+runs out. So each lease session is registered in ``cg_lease_holder`` (committed before it
+first takes the lock; deleted when it closes), and holds the session-level advisory lock
+``(LET_GO_KEY, its pid)`` whenever it does not hold the table: it takes it after its gateway
+stopped serving from memory and before its ``ROLLBACK``, and drops it once it holds the table
+again. A committing writer (which holds the table, so no session does) that finds a
+registered session holding neither did not see it let go in order: it waits half the eviction
+time (the longest lease) once, and deletes its row (``cg_outlive_lost_leases``). Locks, not
+``pg_stat_activity``: a dying backend releases its locks before its other traces go. A writer
+in ``REPEATABLE READ`` or ``SERIALIZABLE`` (whose snapshot may predate a registration) waits
+that time at every commit once any gateway has leased (``cg_lease_registrations``).
 
 Under the lock the gateway reads in a savepoint and rolls back to it: its transaction holds no
 lock on ``change_counter`` or ``sync_state`` (their DDL and ``TRUNCATE`` would wait for it);
 its heartbeats run in that savepoint too, so a writer's cancel aborts the savepoint only, and
 the lock stays until the gateway's own ``ROLLBACK``.
 
-The heartbeat's check of ``pg_locks`` (a waiter on the table) also covers a cancel that came
-between two statements (PostgreSQL drops those) and any other waiter (a ``VACUUM`` of the
-table, a migration).
+The heartbeat's check of ``pg_locks`` (anything waiting for a lock the session holds) also
+covers a cancel that came between two statements (PostgreSQL drops those) and any other waiter:
+a ``VACUUM`` or migration of the table, a ``CREATE INDEX CONCURRENTLY`` waiting for the
+session's transaction to end.
 """
 
 from collections.abc import Sequence
@@ -69,19 +75,36 @@ WHERE locktype = 'relation' AND granted AND mode = 'ShareLock' AND pid <> pg_bac
   AND relation = 'cg_cache_guard'::regclass
 """
 
-GONE = """NOT EXISTS (
-    SELECT 1 FROM pg_stat_get_activity(h.pid) a
-    WHERE a.backend_start = h.backend_start OR a.backend_start IS NULL)"""
-# (null: a session of another role, which this one may not see in full: alive by its pid)
+
+LET_GO_KEY = 1667720810
+"""``pg_advisory_lock(LET_GO_KEY, pid)``: held by a lease session whenever it does not hold
+the table (taken before it lets go, dropped once it holds the table again)."""
+
+THIS_DATABASE = "(SELECT oid FROM pg_database WHERE datname = current_database())"
+
+LOST = f"""NOT EXISTS (
+    SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.pid = h.pid AND l.database = {THIS_DATABASE}
+      AND l.classid = {LET_GO_KEY} AND l.objid = h.pid AND l.objsubid = 2)"""
 
 FUNCTIONS = (
     """
 CREATE FUNCTION cg_cache_guard_waited() RETURNS boolean LANGUAGE sql AS $$
+-- anything waiting for a lock this session holds: a writer for the table, a CREATE INDEX
+-- CONCURRENTLY for its transaction, a VACUUM FULL of a catalog it read
 SELECT EXISTS (
-  SELECT 1 FROM pg_locks
-  WHERE locktype = 'relation' AND NOT granted
-    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND relation = 'cg_cache_guard'::regclass)
+  SELECT 1 FROM pg_locks h JOIN pg_locks w
+    ON w.locktype = h.locktype
+   AND w.database IS NOT DISTINCT FROM h.database
+   AND w.relation IS NOT DISTINCT FROM h.relation
+   AND w.page IS NOT DISTINCT FROM h.page
+   AND w.tuple IS NOT DISTINCT FROM h.tuple
+   AND w.virtualxid IS NOT DISTINCT FROM h.virtualxid
+   AND w.transactionid IS NOT DISTINCT FROM h.transactionid
+   AND w.classid IS NOT DISTINCT FROM h.classid
+   AND w.objid IS NOT DISTINCT FROM h.objid
+   AND w.objsubid IS NOT DISTINCT FROM h.objsubid
+  WHERE h.pid = pg_backend_pid() AND h.granted AND NOT w.granted AND w.pid <> h.pid)
 $$
 """,
     f"""
@@ -91,7 +114,7 @@ CREATE FUNCTION cg_cache_guard_evict_ms() RETURNS integer LANGUAGE sql IMMUTABLE
     """
 CREATE FUNCTION cg_cache_guard_heartbeat(seconds float8) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-  -- false: a writer (or anything else) waits for the table; the caller lets go at once
+  -- false: a writer (or anything else) waits for this session; the caller lets go at once
   IF cg_cache_guard_waited() THEN
     RETURN false;
   END IF;
@@ -102,12 +125,20 @@ END $$
     f"""
 CREATE FUNCTION cg_outlive_lost_leases() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  -- a lease session that ended without letting go (killed, its server process crashed): its
-  -- lock went with it, but its gateway may serve from memory until its lease runs out
-  PERFORM pg_stat_clear_snapshot();  -- the sessions now, not as this transaction first saw
-  IF EXISTS (SELECT 1 FROM cg_lease_holder h WHERE {GONE}) THEN
+  -- A registered lease session that holds neither the table (this writer holds it now) nor
+  -- its let-go lock did not let go in order: killed, crashed, or dying right now (its locks go
+  -- before its other traces). Its gateway may serve from memory until its lease runs out.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    -- this transaction's snapshot may predate a session's registration (its row unseen): once
+    -- any gateway has leased (a sequence: read outside snapshots), wait any lease out
+    IF (SELECT is_called FROM cg_lease_registrations) THEN
+      PERFORM pg_sleep(cg_cache_guard_evict_ms() / 2000.0);
+    END IF;
+    RETURN;
+  END IF;
+  IF EXISTS (SELECT 1 FROM cg_lease_holder h WHERE {LOST}) THEN
     PERFORM pg_sleep(cg_cache_guard_evict_ms() / 2000.0);
-    DELETE FROM cg_lease_holder h WHERE {GONE};
+    DELETE FROM cg_lease_holder h WHERE {LOST};
   END IF;
 END $$
 """,
@@ -134,21 +165,23 @@ BEGIN
       END;
     END LOOP;
     PERFORM set_config('lock_timeout', '{EVICT_MS}ms', true);
-    BEGIN
-      LOCK TABLE cg_cache_guard IN ROW EXCLUSIVE MODE;
-    EXCEPTION WHEN lock_not_available THEN
-      -- a holder stalled past its lease: end its session (its lock goes with it)
-      FOR holder IN {HOLDERS} LOOP
-        BEGIN
-          PERFORM pg_terminate_backend(holder);
-          DELETE FROM cg_lease_holder WHERE pid = holder;  -- this wait outlived its lease
-        EXCEPTION WHEN insufficient_privilege THEN
-          NULL;
-        END;
-      END LOOP;
-      PERFORM set_config('lock_timeout', '0', true);
-      LOCK TABLE cg_cache_guard IN ROW EXCLUSIVE MODE;
-    END;
+    LOOP
+      BEGIN
+        LOCK TABLE cg_cache_guard IN ROW EXCLUSIVE MODE;
+        EXIT;
+      EXCEPTION WHEN lock_not_available THEN
+        -- a holder stalled past its lease: end its session (its lock goes with it), and
+        -- wait again (another may have taken the table meanwhile)
+        FOR holder IN {HOLDERS} LOOP
+          BEGIN
+            PERFORM pg_terminate_backend(holder);
+            DELETE FROM cg_lease_holder WHERE pid = holder;  -- this wait outlived its lease
+          EXCEPTION WHEN insufficient_privilege THEN
+            NULL;
+          END;
+        END LOOP;
+      END;
+    END LOOP;
     PERFORM set_config('lock_timeout', saved, true);
   END IF;
   PERFORM cg_outlive_lost_leases();
@@ -186,6 +219,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pid", "backend_start", name=op.f("pk_cg_lease_holder")),
     )
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE SEQUENCE cg_lease_registrations")  # nextval by each registration
         for function in FUNCTIONS:
             op.execute(function)
         op.execute(BUMP.format(changed=CHANGED, guard=GUARD))
@@ -202,5 +236,6 @@ def downgrade() -> None:
             "cg_cache_guard_waited()",
         ):
             op.execute(f"DROP FUNCTION {function}")
+        op.execute("DROP SEQUENCE cg_lease_registrations")
     op.drop_table("cg_lease_holder")
     op.drop_table("cg_cache_guard")
