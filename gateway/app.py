@@ -33,7 +33,6 @@ from readmodel.db import create_engine
 from readmodel.raw_reads import RawReads, in_flight
 from readmodel.types import utcnow
 from resolvers.planner import lease
-from resolvers.planner.lease import CounterLease
 from resolvers.response_cache import response_cache
 from schema.build import build_schema
 from sync_jobs.commands.relay import command_relay
@@ -132,7 +131,7 @@ def raw_reads(settings: Settings, engine: AsyncEngine) -> RawReads | None:
     return RawReads(engine, size, timeout_ms)
 
 
-def counter_lease(settings: Settings, raw: RawReads | None) -> CounterLease | None:
+def counter_lease(settings: Settings, raw: RawReads | None) -> lease.CounterLease | None:
     """Response-cache hits with no statement (resolvers/planner/lease.py): on PostgreSQL's bare
     connections, with the cache and ``graphql.response_cache_lease`` on."""
     graphql = settings.graphql

@@ -63,13 +63,13 @@ from resolvers.planner.hit_check import Snapshot, snapshot_of, statement
 log = logging.getLogger(__name__)
 
 
+BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+
+
 def _now() -> float:
     """Seconds on a clock that also runs while the host is suspended (a lease must not outlive
     its time across a suspend, as ``time.monotonic`` would on Linux)."""
     return time.clock_gettime(BOOTTIME)
-
-
-BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
 
 HEARTBEAT_SECONDS = 0.15
 LET_GO_SECONDS = 0.05
