@@ -28,6 +28,7 @@ import os
 import statistics
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,8 +82,11 @@ def measure(
     with servers.gateway(url, port, redis_url=QUEUE) as gateway:
         asyncio.run(_drive(gateway.url, ids, rate, 2.0))  # warm-up: pools, caches
         cpu_before = load.process_cpu(gateway.pid)
+        counted = _statements_counted(gateway.base)
         outcomes = asyncio.run(_drive(gateway.url, ids, rate, seconds))
         cpu = (load.process_cpu(gateway.pid) - cpu_before) / seconds
+        now = _statements_counted(gateway.base)
+        sums = [after - before for before, after in zip(counted, now, strict=True)]
         peak = servers.peak_memory_mb(gateway.pid)
         stacks = None
         if profile:  # a pass of its own: the sampler's cost is not in the latencies above
@@ -94,10 +98,27 @@ def measure(
     result = _result(rate, seconds, outcomes, peak, load_before)
     result["jobs_queued"] = queued
     result["gateway_cpu_percent"] = round(100 * cpu, 1)
+    result["statements_per_acceptance"] = round(sums[0] / sums[1], 3) if sums[1] else None
     result["earlier_bench_commands_cleared"] = cleared
     if stacks is not None:
         result["profile"] = profiling.summarise(stacks)
     return result
+
+
+def _statements_counted(base: str) -> tuple[float, float]:
+    """The gateway's own count of the SQL statements its ``Update`` operations ran, and of
+    those operations (``/metrics``: ``clientgraph_graphql_sql_statements``; the relay's
+    DISPATCHED marks run off the answer's path and are not among them)."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        for part in found:
+            if line.startswith(f"clientgraph_graphql_sql_statements_{part}{{") and (
+                'operation="Update"' in line
+            ):
+                found[part] += float(line.rsplit(" ", 1)[1])
+    return found["sum"], found["count"]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -297,6 +297,13 @@ class WritesSettings(BaseModel):
         "a lease not renewed for this long means the worker died, and the next relay sweep "
         "hands the command to another worker.",
     )
+    checks_in_statement: bool = Field(
+        True,
+        description="PostgreSQL: check a command's records (live, in the caller's scope, held "
+        "from the owner, in the expected state and currency) inside the statement that logs "
+        "it: one round trip per accepted command. Off: read the records first, then log the "
+        "command (two round trips; the checks and answers are the same).",
+    )
 
     @field_validator("ownership")
     @classmethod

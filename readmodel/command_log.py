@@ -193,7 +193,7 @@ def values_of(
         "principal_role": new.principal_role,
         "credential_id": new.credential_id,
         "input_hash": new.input_hash,
-        "payload": json.dumps(dict(new.payload), sort_keys=True),
+        "payload": json.dumps(dict(new.payload), sort_keys=True, ensure_ascii=False),
         "correlation_id": new.correlation_id,
         "trace_context": new.trace_context,
         "attempts": 0,

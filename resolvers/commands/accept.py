@@ -1,13 +1,17 @@
-"""The flow every mutation shares: validation, one logged row with its audit entry, hand-off.
+"""The flow every mutation shares: checks, one logged row with its audit entry, hand-off.
 
-1. The mutation's ``build`` validates and resolves its targets on a read connection (one
-   statement for most): on PostgreSQL one of the gateway's bare connections
-   (readmodel/raw_reads.py), as is step 2's statement; else the engine's.
-2. ``command_intake.accept`` logs the row, the call's audit entry and the ``sync_state`` rows
-   of the answer's freshness in one statement (PostgreSQL; SQLite: one transaction). A
-   ``CommandRefused`` leaves the log untouched.
+1. The mutation's ``build`` checks its input (ids, dates, amounts) and declares the records it
+   names and what must hold of them (``Checker.target`` / ``expect``: resolvers/commands/
+   targets.py). Its ``Write`` may carry those records' values (their source ids, currency).
+2. ``command_intake.accept`` checks the records, logs the row, the call's audit entry and the
+   ``sync_state`` rows of the answer's freshness in one statement, one round trip (PostgreSQL:
+   readmodel/command_targets.py; on one of the gateway's bare connections, readmodel/
+   raw_reads.py, when it has them). When the records fail the checks nothing is written, and
+   the same checks run on the rows the statement read to say why. SQLite (and
+   ``writes.checks_in_statement=false``): the records are read, checked, then the command
+   logged in one transaction. A ``CommandRefused`` leaves the log untouched.
 3. A replay (same key, same input) gets its command back: the INSERT finds the key taken and
-   reads the winner — or, when validation now refuses it (the first call changed the record),
+   reads the winner — or, when the checks now refuse it (the first call changed the record),
    the refusal looks the key up before it stands. A new command costs no replay check.
 4. Only after that commit is the command handed to the relay (``app.state.command_relay``),
    which queues it off the request's path: the answer never waits for the queue, and a
@@ -19,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,11 +33,14 @@ from sqlalchemy import Row
 
 from clientgraph.telemetry import context as telemetry
 from readmodel import command_intake, command_log
-from readmodel.command_intake import Audited
-from readmodel.command_log import IdempotencyKeyReused, NewCommand
+from readmodel.command_intake import Audited, TargetsRefused
+from readmodel.command_log import Accepted, IdempotencyKeyReused, NewCommand
+from readmodel.command_targets import Guard
 from readmodel.db import autocommit
-from readmodel.raw_reads import RawReads, Reading
+from readmodel.raw_reads import RawReads
+from resolvers.commands import targets
 from resolvers.commands.errors import CommandRefused, RefusalCode
+from resolvers.commands.ownership import writes_of
 from resolvers.commands.validation import Checker
 from resolvers.context import Context
 from resolvers.planner import sync_states
@@ -51,11 +58,14 @@ class Write:
 
     target_system: str
     target_object: str
-    target_source_id: str | None
+    target_source_id: Any
+    """The record's id in the owning system: a string, a target's ``Col``, or ``None``."""
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-Build = Callable[[Reading], Awaitable[Write]]
+Build = Callable[[Checker], Write]
+"""A mutation's checks: of its input, run at once; of the records it names, declared on the
+``Checker`` (resolvers/commands/targets.py). Its ``Write`` may hold those records' values."""
 
 
 @dataclass
@@ -80,14 +90,39 @@ async def accept_command(
     checker.refuse_if_any()
     digest = command_log.input_hash(kind, arguments)
     raw = getattr(ctx, "raw_writes", None)
+    check = Checker()
     try:
-        write = await _built(ctx, raw, build)
+        write = build(check)  # the input's own checks; the targets' are declared
+        if _in_statement(ctx) and not targets.decided(check):
+            accepted = await _guarded(ctx, raw, check, _new(ctx, kind, key, digest, write))
+        else:
+            settled = targets.settle(check, write, await _rows(ctx, raw, check))
+            accepted = await _log(ctx, raw, _new(ctx, kind, key, digest, settled))
     except CommandRefused:
         existing = await _logged(ctx, key)  # a replay this refusal must not turn away
         if existing is None:
             raise
         return replay(existing, digest)
-    new = NewCommand(
+    except IdempotencyKeyReused as error:
+        return replay(error.existing, digest)
+    pending = PENDING_AUDIT.get()
+    if pending is not None and accepted.audited:
+        pending.written = True
+    _keep_freshness(ctx, accepted.read_along)
+    if accepted.created:
+        log.info("command %s accepted: %s on %s", accepted.row.id, kind, write.target_system)
+        hand_off(ctx, accepted.row.id)
+    return accepted.row
+
+
+def _in_statement(ctx: Context) -> bool:
+    """Whether the targets' checks run in the command's statement (PostgreSQL, unless the
+    settings say no: ``writes.checks_in_statement``)."""
+    return ctx.engine.dialect.name == "postgresql" and writes_of(ctx).checks_in_statement
+
+
+def _new(ctx: Context, kind: str, key: str, digest: str, write: Write) -> NewCommand:
+    return NewCommand(
         kind=kind,
         target_system=write.target_system,
         target_object=write.target_object,
@@ -99,36 +134,46 @@ async def accept_command(
         trace_context=telemetry.traceparent(),  # the worker continues this request's trace
         **asked_by(ctx),
     )
-    pending = PENDING_AUDIT.get()
+
+
+async def _guarded(ctx: Context, raw: RawReads | None, check: Checker, new: NewCommand) -> Accepted:
+    """One round trip (PostgreSQL): the targets' checks run in the statement that logs the
+    command; when they fail, the resolver's own checks say why on the rows it read."""
     try:
-        accepted = await command_intake.accept(
-            ctx.engine,
-            new,
-            now=ctx.now,
-            audited=None if pending is None else pending.entry,
-            read_along=_freshness_rows(ctx),
-            raw=raw,
-        )
-    except IdempotencyKeyReused as error:
-        return replay(error.existing, digest)
-    if pending is not None and accepted.audited:
-        pending.written = True
-    _keep_freshness(ctx, accepted.read_along)
-    if accepted.created:
-        log.info("command %s accepted: %s on %s", accepted.row.id, kind, write.target_system)
-        hand_off(ctx, accepted.row.id)
-    return accepted.row
+        return await _log(ctx, raw, new, guard=targets.guard_of(check))
+    except TargetsRefused as refused:
+        settled = targets.settle(check, new, targets.rows_of(refused.rows))  # raises, always
+    log.error("the statement refused a %s its checks accept: logged unguarded", new.kind)
+    return await _log(ctx, raw, settled)  # pragma: no cover - the two agree (tests say so)
 
 
-async def _built(ctx: Context, raw: RawReads | None, build: Build) -> Write:
-    """What ``build`` resolved, reading on a bare connection if there are any (PostgreSQL,
+async def _log(
+    ctx: Context, raw: RawReads | None, new: NewCommand, guard: Guard | None = None
+) -> Accepted:
+    pending = PENDING_AUDIT.get()
+    return await command_intake.accept(
+        ctx.engine,
+        new,
+        now=ctx.now,
+        audited=None if pending is None else pending.entry,
+        read_along=_freshness_rows(ctx),
+        raw=raw,
+        guard=guard,
+        scope=ctx.scope,
+    )
+
+
+async def _rows(ctx: Context, raw: RawReads | None, check: Checker) -> targets.Found:
+    """The targets' rows, read on a bare connection if there are any (PostgreSQL,
     readmodel/raw_reads.py) and the caller has no row rules; else on the engine's (the rules'
     values differ per caller: the engine compiles them)."""
+    if not check.targets:
+        return []
     if raw is None or not ctx.scope.unrestricted:
         async with autocommit(ctx.engine) as conn:  # reads that stand alone: no BEGIN / ROLLBACK
-            return await build(conn)
-    async with raw.connect() as bare:  # a refusal leaves the connection kept
-        return await build(bare)
+            return await targets.read_rows(conn, check, ctx.scope)
+    async with raw.connect() as bare:
+        return await targets.read_rows(bare, check, ctx.scope)
 
 
 async def _logged(ctx: Context, key: str) -> Row[Any] | None:

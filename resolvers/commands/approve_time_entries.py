@@ -8,10 +8,8 @@ from typing import Any
 from sqlalchemy import Row
 
 from readmodel.enums import TimeEntryStatus
-from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
-from resolvers.commands.errors import CommandRefused, RefusalCode
-from resolvers.commands.ownership import check_owned, live_records, owner_of, ownership_of
+from resolvers.commands.ownership import owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
 from resolvers.context import Context
 
@@ -27,30 +25,25 @@ async def approve_time_entries(ctx: Context, key: str, args: Mapping[str, Any]) 
     always lists every entry's source id.
     """
 
-    async def build(conn: Reading) -> Write:
+    def build(check: Checker) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
-        keys = _keys(args["time_entry_ids"])
-        rows = await live_records(conn, ENTITY, keys, ctx.scope)
-        check = Checker()
-        for index, entry in enumerate(keys):
-            field = f"timeEntryIds[{index}]"
-            row = rows.get(entry)
-            if row is None:
-                raise CommandRefused(RefusalCode.NOT_FOUND, f"{field}: no such time entry")
-            check_owned(row, ENTITY, owner, field)
-            if row.status != TimeEntryStatus.SUBMITTED:
-                check.add(field, f"only submitted time can be approved (this is {row.status})")
-        check.refuse_if_any()
-        source_ids = [rows[k].source_id for k in keys]
-        payload = as_payload(time_entry_ids=source_ids)
-        return Write(owner, ENTITY, source_ids[0] if len(keys) == 1 else None, payload)
+        keys = _keys(check, args["time_entry_ids"])
+        fields = [f"timeEntryIds[{index}]" for index in range(len(keys))]
+        rows = check.targets_of(ENTITY, keys, owner, fields)
+        check.expect(
+            rows.status,
+            TimeEntryStatus.SUBMITTED,
+            lambda r: f"only submitted time can be approved (this is {r.status})",
+        )
+        payload = as_payload(time_entry_ids=rows.source_id)
+        target = rows.single("source_id") if len(keys) == 1 else None
+        return Write(owner, ENTITY, target, payload)
 
     return await accept_command(ctx, KIND, key, args, build)
 
 
-def _keys(ids: list[str]) -> list[int]:
+def _keys(check: Checker, ids: list[str]) -> list[int]:
     """Decode 1–100 distinct TimeEntry ids, or refuse naming each bad one."""
-    check = Checker()
     if not 1 <= len(ids) <= MAX_ENTRIES:
         check.add("timeEntryIds", f"give from 1 to {MAX_ENTRIES} time entries")
     if len(set(ids)) != len(ids):

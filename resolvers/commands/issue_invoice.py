@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
-from resolvers.commands.ownership import owned_record, owner_of, ownership_of
+from resolvers.commands.ownership import owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
 from resolvers.context import Context
 
@@ -25,9 +24,8 @@ async def issue_invoice(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[
     the project's currency.
     """
 
-    async def build(conn: Reading) -> Write:
+    def build(check: Checker) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
-        check = Checker()
         project = check.key("projectId", args["project_id"], "Project")
         issue_date = check.iso_date("issueDate", args.get("issue_date")) or ctx.today
         due_date = check.iso_date("dueDate", args.get("due_date"))
@@ -35,14 +33,13 @@ async def issue_invoice(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[
             check.add("dueDate", "must be on or after the issue date")
         check.refuse_if_any()
         assert project is not None
-        row = await owned_record(conn, "project", project, owner, "projectId", ctx.scope)
+        row = check.target("project", project, owner, "projectId")
         money = args.get("amount")
         amount = None
         if money is not None:
             amount = check.amount(
                 "amount", money["amount"], money["currency"], expected=row.currency
             )
-        check.refuse_if_any()
         payload = as_payload(
             project_id=row.source_id,
             issue_date=issue_date,

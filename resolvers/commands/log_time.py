@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
-from resolvers.commands.ownership import owned_record, owner_of, ownership_of
+from resolvers.commands.ownership import owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
 from resolvers.context import Context
 
@@ -25,9 +24,8 @@ async def log_time(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[Any]:
     learns the id the source gave it.
     """
 
-    async def build(conn: Reading) -> Write:
+    def build(check: Checker) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
-        check = Checker()
         project = check.key("projectId", args["project_id"], "Project")
         person = check.key("personId", args["person_id"], "Person")
         work_date = check.iso_date("workDate", args["work_date"])
@@ -35,8 +33,8 @@ async def log_time(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[Any]:
         check.text("note", args.get("note"), max_length=MAX_NOTE, required=False)
         check.refuse_if_any()
         assert project is not None and person is not None
-        project_row = await owned_record(conn, "project", project, owner, "projectId", ctx.scope)
-        person_row = await owned_record(conn, "person", person, owner, "personId", ctx.scope)
+        project_row = check.target("project", project, owner, "projectId")
+        person_row = check.target("person", person, owner, "personId")
         payload = as_payload(
             project_id=project_row.source_id,
             person_id=person_row.source_id,

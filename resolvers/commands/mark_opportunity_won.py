@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
-from resolvers.commands.ownership import owned_record, owner_of, ownership_of
+from resolvers.commands.ownership import owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
 from resolvers.context import Context
 from resolvers.handoffs.data import handoff_data
@@ -25,19 +24,15 @@ async def mark_opportunity_won(ctx: Context, key: str, args: Mapping[str, Any]) 
     payload: when the win SUCCEEDS, the handoff it starts reads it (``sync_jobs.handoff``).
     """
 
-    async def build(conn: Reading) -> Write:
+    def build(check: Checker) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
-        check = Checker()
         opportunity = check.key("opportunityId", args["opportunity_id"], "Opportunity")
         close_date = check.iso_date("closeDate", args.get("close_date")) or ctx.today
         check.refuse_if_any()
         assert opportunity is not None
-        row = await owned_record(conn, ENTITY, opportunity, owner, "opportunityId", ctx.scope)
-        if row.is_closed:
-            outcome = "won" if row.is_won else "lost"
-            check.add("opportunityId", f"this deal is already closed ({outcome})")
+        row = check.target(ENTITY, opportunity, owner, "opportunityId")
+        check.expect(row.is_closed, False, _already_closed)
         handoff = handoff_data(check, "handoff", args.get("handoff"), row.currency)
-        check.refuse_if_any()
         payload = as_payload(
             opportunity_id=row.source_id,
             stage="closed_won",
@@ -49,3 +44,7 @@ async def mark_opportunity_won(ctx: Context, key: str, args: Mapping[str, Any]) 
         return Write(owner, ENTITY, row.source_id, payload)
 
     return await accept_command(ctx, KIND, key, args, build)
+
+
+def _already_closed(row: Any) -> str:
+    return f"this deal is already closed ({'won' if row.is_won else 'lost'})"

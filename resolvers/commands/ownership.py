@@ -12,34 +12,26 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, Table, any_, bindparam, select
+from sqlalchemy import BigInteger, Select, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from clientgraph.settings import WritesSettings
-from readmodel import tables
+from readmodel.command_targets import ENTITY_TABLES
 from readmodel.raw_reads import RawConnection, Reading
 from readmodel.reads.scope import EVERYTHING, RowScope
 from resolvers.commands.errors import CommandRefused, RefusalCode
 from resolvers.context import Context
 
-ENTITY_TABLES: dict[str, Table] = {
-    "opportunity": tables.table_of(tables.Opportunity),
-    "project": tables.table_of(tables.Project),
-    "milestone": tables.table_of(tables.Milestone),
-    "time_entry": tables.table_of(tables.TimeEntry),
-    "change_order": tables.table_of(tables.ChangeOrder),
-    "invoice": tables.table_of(tables.Invoice),
-    "payment": tables.table_of(tables.Payment),
-    "person": tables.table_of(tables.Person),
-}
-"""Entity name (as in the ownership map and ``command.target_object``) → its table."""
+
+def writes_of(ctx: Context) -> WritesSettings:
+    """The write path's settings, from the app's (defaults outside an app, e.g. scripts)."""
+    settings = getattr(getattr(getattr(ctx.request, "app", None), "state", None), "settings", None)
+    return settings.writes if settings is not None else WritesSettings()
 
 
 def ownership_of(ctx: Context) -> Mapping[str, str]:
-    """The configured map, from the app's settings (defaults outside an app, e.g. scripts)."""
-    settings = getattr(getattr(getattr(ctx.request, "app", None), "state", None), "settings", None)
-    writes = settings.writes if settings is not None else WritesSettings()
-    return writes.ownership
+    """The configured map, from the app's settings."""
+    return writes_of(ctx).ownership
 
 
 def owner_of(ownership: Mapping[str, str], entity: str) -> str:
@@ -89,23 +81,6 @@ def _live_any(entity: str) -> Select[Any]:
     table = ENTITY_TABLES[entity]
     keys = table.c.id == any_(bindparam("keys", type_=ARRAY(BigInteger)))
     return select(table).where(keys, table.c.deleted_at.is_(None))
-
-
-async def owned_record(
-    conn: Reading,
-    entity: str,
-    key: int,
-    owner: str,
-    field: str,
-    scope: RowScope = EVERYTHING,
-) -> Any:
-    """The live ``entity`` row ``key`` in ``scope``, held from ``owner``; else NOT_FOUND /
-    NOT_OWNED."""
-    row = (await live_records(conn, entity, [key], scope)).get(key)
-    if row is None:
-        raise CommandRefused(RefusalCode.NOT_FOUND, f"{field}: no such {entity}")
-    check_owned(row, entity, owner, field)
-    return row
 
 
 def check_owned(row: Any, entity: str, owner: str, field: str) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from readmodel.raw_reads import Reading
+from readmodel.command_targets import Col
 from resolvers.commands.accept import Write, accept_command
-from resolvers.commands.ownership import owned_record, owner_of, ownership_of
+from resolvers.commands.ownership import owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
 from resolvers.context import Context
 
@@ -29,9 +29,8 @@ async def submit_change_order(ctx: Context, key: str, args: Mapping[str, Any]) -
     currency (zeros for those not given).
     """
 
-    async def build(conn: Reading) -> Write:
+    def build(check: Checker) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
-        check = Checker()
         project = check.key("projectId", args["project_id"], "Project")
         hours = _hours(check, args.get("hours_delta"))
         days = args.get("days_delta")
@@ -40,11 +39,10 @@ async def submit_change_order(ctx: Context, key: str, args: Mapping[str, Any]) -
         check.text("reason", args.get("reason"), max_length=MAX_REASON, required=True)
         check.refuse_if_any()
         assert project is not None
-        row = await owned_record(conn, "project", project, owner, "projectId", ctx.scope)
+        row = check.target("project", project, owner, "projectId")
         budget = _budget(check, args.get("budget_delta"), row.currency)
         if not any((budget, hours, days)):
             check.add("budgetDelta", "give a non-zero budgetDelta, hoursDelta or daysDelta")
-        check.refuse_if_any()
         payload = as_payload(
             project_id=row.source_id,
             budget_delta=budget or ZERO_MONEY,
@@ -62,7 +60,7 @@ def _hours(check: Checker, text: str | None) -> Decimal | None:
     return None if text is None else check.hours("hoursDelta", text, signed=True)
 
 
-def _budget(check: Checker, money: Mapping[str, str] | None, currency: str) -> Decimal | None:
+def _budget(check: Checker, money: Mapping[str, str] | None, currency: Col) -> Decimal | None:
     if money is None:
         return None
     return check.amount(

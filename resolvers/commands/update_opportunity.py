@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from readmodel.raw_reads import Reading
 from resolvers.commands.accept import Write, accept_command
-from resolvers.commands.ownership import owned_record, owner_of, ownership_of
+from resolvers.commands.ownership import owner_of, ownership_of
 from resolvers.commands.validation import Checker, as_payload
 from resolvers.context import Context
 
@@ -21,9 +20,8 @@ CHANGES = ("stage", "close_date", "amount", "probability")
 async def update_opportunity(ctx: Context, key: str, args: Mapping[str, Any]) -> Row[Any]:
     """Accept the update; winning goes through ``markOpportunityWon`` (it has its own rules)."""
 
-    async def build(conn: Reading) -> Write:
+    def build(check: Checker) -> Write:
         owner = owner_of(ownership_of(ctx), ENTITY)
-        check = Checker()
         opportunity = check.key("opportunityId", args["opportunity_id"], "Opportunity")
         close_date = check.iso_date("closeDate", args.get("close_date"))
         check.probability("probability", args.get("probability"))
@@ -35,16 +33,14 @@ async def update_opportunity(ctx: Context, key: str, args: Mapping[str, Any]) ->
             )
         check.refuse_if_any()
         assert opportunity is not None
-        row = await owned_record(conn, ENTITY, opportunity, owner, "opportunityId", ctx.scope)
-        if row.is_closed:
-            check.add("opportunityId", "a closed deal cannot be updated")
+        row = check.target(ENTITY, opportunity, owner, "opportunityId")
+        check.expect(row.is_closed, False, lambda _: "a closed deal cannot be updated")
         money = args.get("amount")
         amount = None
         if money is not None:
             amount = check.amount(
                 "amount", money["amount"], money["currency"], expected=row.currency
             )
-        check.refuse_if_any()
         payload = as_payload(
             opportunity_id=row.source_id,
             stage=args.get("stage"),

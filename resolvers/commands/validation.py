@@ -3,19 +3,30 @@
 A ``Checker`` parses each field (ISO dates, decimal strings, global ids) and records a
 ``FieldProblem`` instead of raising, then ``refuse_if_any`` raises one ``VALIDATION_FAILED``
 naming every bad field. Fields are named as the client wrote them (``amount.currency``).
+
+It also takes the records a mutation names (``target``, ``targets``) and what must hold of
+them (``expect``; an ``amount`` in a record's currency): from the first target on, checks are
+declared, not run — the rows are not read yet. resolvers/commands/targets.py runs them on the
+rows (and PostgreSQL in the statement that logs the command: readmodel/command_targets.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from readmodel.command_targets import READS, Col, Expect, RowOf, Target
 from resolvers.commands.errors import CommandRefused, FieldProblem, RefusalCode
 from resolvers.ids import KEY, MAX_ID_LENGTH, MAX_KEY
 
 QUARTER_HOUR = Decimal("0.25")
+CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217, as the read model stores it
 MIN_HOURS, MAX_HOURS = Decimal("0.25"), Decimal(24)
 MAX_KEY_LENGTH = 128  # the command table's idempotency_key column
 
@@ -24,17 +35,79 @@ RESERVED_KEY_PREFIX = "handoff-"  # the keys sync_jobs.handoff.steps gives its c
 LARGEST = Decimal(10) ** 12  # no amount or hours figure in the firm comes near this
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """``expect`` of each row of a target; else a problem on ``field`` (``None``: the row's
+    own field, as its target names it) saying ``message(row)``."""
+
+    expect: Expect
+    field: str | None
+    message: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A target with the input fields that named its keys (one per key)."""
+
+    target: Target
+    fields: tuple[str, ...]
+
+
 class Checker:
     """Collects field problems; parsers return ``None`` for a bad value (already recorded)."""
 
     def __init__(self) -> None:
         self.problems: list[FieldProblem] = []
+        self.targets: list[Named] = []
+        self.after_rows: list[FieldProblem | RowCheck] = []
+        """Once a target is named: the problems and row checks, in order, that are reported
+        after the targets are found (a missing record is NOT_FOUND, whatever else is wrong)."""
 
     def add(self, field: str, message: str) -> None:
-        self.problems.append(FieldProblem(field, message))
+        if self.targets:
+            self.after_rows.append(FieldProblem(field, message))
+        else:
+            self.problems.append(FieldProblem(field, message))
+
+    def target(self, entity: str, key: int, owner: str, field: str) -> Any:
+        """The live ``entity`` row ``key`` held from ``owner`` (else NOT_FOUND / NOT_OWNED,
+        naming ``field``); stands for the row: ``row.currency`` is its value (a ``Col``).
+        The input's own problems so far are refused first (none is ever dropped)."""
+        return self.targets_of(entity, [key], owner, [field], every=False)
+
+    def targets_of(
+        self,
+        entity: str,
+        keys: Sequence[int],
+        owner: str,
+        fields: Sequence[str],
+        *,
+        every: bool = True,
+    ) -> Any:
+        """The live rows ``keys`` (distinct), as ``target``; ``rows.source_id`` is the list
+        of their source ids in the keys' order."""
+        self.refuse_if_any()
+        self.targets.append(Named(Target(entity, tuple(keys), owner), tuple(fields)))
+        return RowOf(len(self.targets) - 1, every=every)
+
+    def expect(
+        self,
+        value: Col,
+        equals: str | bool,
+        message: Callable[[Any], str],
+        *,
+        field: str | None = None,
+    ) -> None:
+        """Each row of ``value``'s target has ``value`` equal to ``equals``; else a problem
+        on ``field`` (the row's own by default) saying ``message(row)``, which may read the
+        row's ``command_targets.READS`` columns."""
+        if value.column not in READS:
+            raise ValueError(f"{value.column}: a target's rows are read with {READS} only")
+        plain = str(equals) if isinstance(equals, str) else equals  # no StrEnums
+        self.after_rows.append(RowCheck(Expect(value.target, value.column, plain), field, message))
 
     def refuse_if_any(self) -> None:
-        """Raise ``VALIDATION_FAILED`` with every problem recorded so far."""
+        """Raise ``VALIDATION_FAILED`` with every problem recorded so far (before targets)."""
         if self.problems:
             names = ", ".join(p.field for p in self.problems)
             raise CommandRefused(RefusalCode.VALIDATION_FAILED, f"invalid: {names}", self.problems)
@@ -85,11 +158,19 @@ class Checker:
         return value
 
     def amount(
-        self, field: str, text: str, currency: str, *, expected: str, signed: bool = False
+        self, field: str, text: str, currency: str, *, expected: str | Col, signed: bool = False
     ) -> Decimal | None:
-        """Money in the record's currency, at most two decimals, ≥ 0 unless ``signed``."""
+        """Money in the record's currency, at most two decimals, ≥ 0 unless ``signed``.
+
+        ``expected`` may be a target's currency (a ``Col``): then the currency is a row check,
+        and the amount is returned whatever the record's currency turns out to be.
+        """
         value = self.decimal(f"{field}.amount", text)
-        if currency != expected:
+        if not CURRENCY.fullmatch(currency):
+            self.add(f"{field}.currency", "must be a currency's three-letter code (EUR)")
+        elif isinstance(expected, Col):
+            self.expect(expected, currency, _currency_message, field=f"{field}.currency")
+        elif currency != expected:
             self.add(f"{field}.currency", f"must be {expected}, the record's currency")
         if value is None:
             return None
@@ -133,6 +214,10 @@ class Checker:
             self.add("idempotencyKey", f"must not start with {RESERVED_KEY_PREFIX!r}")
 
 
+def _currency_message(row: Any) -> str:
+    return f"must be {row.currency}, the record's currency"
+
+
 def as_payload(**values: object) -> dict[str, object]:
     """Validated values as the log stores them: strings (lists of strings), ``None`` dropped.
 
@@ -142,7 +227,9 @@ def as_payload(**values: object) -> dict[str, object]:
     for name, value in values.items():
         if value is None:
             continue
-        if isinstance(value, bool):
+        if isinstance(value, Col):  # a record's value: known once its row is read
+            out[name] = value
+        elif isinstance(value, bool):
             out[name] = "true" if value else "false"
         elif isinstance(value, list):
             out[name] = [str(v) for v in value]

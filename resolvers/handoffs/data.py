@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from readmodel.command_targets import Col
 from resolvers.commands.validation import Checker
 
 MAX_MILESTONES = 50
 
 
 def handoff_data(
-    check: Checker, field: str, data: Mapping[str, Any] | None, currency: str
+    check: Checker, field: str, data: Mapping[str, Any] | None, currency: str | Col
 ) -> dict[str, Any]:
     """The supplied values as stored (absent ones left out); problems go to ``check``."""
     if not data:
@@ -36,7 +37,7 @@ def handoff_data(
 
 
 def _milestones(
-    check: Checker, field: str, items: list[Mapping[str, Any]], currency: str
+    check: Checker, field: str, items: list[Mapping[str, Any]], currency: str | Col
 ) -> list[dict[str, str]]:
     if len(items) > MAX_MILESTONES:
         check.add(field, f"at most {MAX_MILESTONES} milestones")

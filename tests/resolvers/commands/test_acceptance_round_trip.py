@@ -1,17 +1,19 @@
-"""A new command is accepted in two statements: the target's read and one statement that logs
-the command with its audit entry and reads the answer's freshness (PostgreSQL: one statement,
-its own transaction, ``WITH … INSERT … RETURNING``; SQLite, which has no data-modifying CTEs:
-the same steps in one transaction). No replay check runs for a new key: the INSERT's conflict
-finds a replay. The mutation's document is validated once: later requests of it take the
-gateway's short path (gateway/short_path.py), with no validation at all.
+"""A new command is accepted in one statement on PostgreSQL: the target's checks, the command,
+its audit entry and the answer's freshness (``WITH cg_t0 AS (SELECT … FROM opportunity …),
+cg_ok AS (… WHERE <the checks>), cg_c AS (INSERT … SELECT … FROM cg_ok …) …``: one round trip,
+its own transaction). SQLite, which has no data-modifying CTEs, reads the target, then runs the
+same steps in one transaction. No replay check runs for a new key: the INSERT's conflict finds
+a replay. The mutation's document is validated once: later requests of it take the gateway's
+short path (gateway/short_path.py), with no validation at all.
 
 Through HTTP on the real app, both backends; the statements are the engine's own
 (``before_cursor_execute``), with the connection and isolation level that ran them, and on
-PostgreSQL those of the gateway's bare driver (readmodel/raw_reads.py: the deal's read and the
-command's statement run there, each its own transaction; without it, on the engine).
+PostgreSQL those of the gateway's bare driver (readmodel/raw_reads.py: the command's statement
+runs there; without it, on the engine).
 
-Verified: the former acceptance (a replay check, the target's read, the INSERT, the audit
-entry's INSERT and a read of ``sync_state``: five statements) fails here on both backends.
+Verified: the former acceptances (a replay check, the target's read, the INSERT, the audit
+entry's INSERT and a read of ``sync_state``: five statements; then the target's read and one
+statement: two round trips) fail here.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def validation_hits() -> float:
 
 
 @pytest.mark.parametrize("bare_driver", [True, False], ids=["bare-driver", "engine"])
-async def test_a_new_command_is_its_read_and_one_statement(
+async def test_a_new_command_is_one_statement(
     engine: AsyncEngine, bare_driver: bool
 ) -> None:
     ids = await small_firm(engine)
@@ -84,8 +86,8 @@ async def test_a_new_command_is_its_read_and_one_statement(
     on_bare_driver = postgres and bare_driver
     for statements, on_driver in zip(calls[:2], bare[:2], strict=True):  # each new command
         text = [s for s, _, _ in statements]
-        if on_bare_driver:  # the deal's read and the command's statement, each its own
-            assert len(on_driver) == 2, (on_driver, text)  # transaction (readmodel/raw_reads.py)
+        if on_bare_driver:  # the command's statement, its own transaction
+            assert len(on_driver) == 1, (on_driver, text)  # (readmodel/raw_reads.py)
             text = on_driver + text
         else:
             assert on_driver == [], on_driver
@@ -93,8 +95,10 @@ async def test_a_new_command_is_its_read_and_one_statement(
         assert len(logged) == 1, text
         assert not [s for s in text if "command.idempotency_key =" in s], text  # no replay check
         assert not [s for s in text if s.startswith("SELECT sync_state.")], text
-        if postgres:  # one statement: the command, its audit entry, freshness; autocommitted
-            assert text.index(logged[0]) == 1 and "FROM opportunity" in text[0], text
+        if postgres:  # one statement: the deal's checks, the command, its audit entry and
+            assert text[0] == logged[0], text  # freshness; autocommitted. After it: the
+            assert all("WHERE opportunity.source_id IN" in s for s in text[1:]), text  # answer's
+            assert "FROM opportunity WHERE opportunity.id = ANY(" in logged[0]
             assert "INSERT INTO audit_entry" in logged[0] and "FROM sync_state" in logged[0]
             if not bare_driver:
                 assert [level for s, level, _ in statements if s == logged[0]] == ["AUTOCOMMIT"]

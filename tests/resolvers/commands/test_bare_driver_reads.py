@@ -1,6 +1,7 @@
 """A mutation's target read on the gateway's bare connections (readmodel/raw_reads.py) gives
 what the engine gives: the same rows, the same values and types, the same absences, for every
-entity a command can target; a caller with row rules has its targets read by the engine.
+entity a command can target (the reads SQLite's acceptance and a refusal's explanation use;
+PostgreSQL checks a command's targets in the statement that logs it, row rules included).
 PostgreSQL only (SQLite has no bare connections)."""
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientgraph.settings import AuthSettings, Settings
 from gateway.app import create_app
 from readmodel import api_keys
-from readmodel.db import autocommit, count_statements
+from readmodel.db import autocommit, count_statements, on_statement
 from readmodel.raw_reads import RawReads, RawRow
 from readmodel.reads.scope import ACCOUNT, RowScope
 from resolvers.commands.ownership import ENTITY_TABLES, live_records
 from tests.conftest import FIRM_NOW, Firm, http_client
-from tests.resolvers.commands.world import gid, mutation, small_firm, url_of
+from tests.resolvers.commands.world import command_count, gid, mutation, small_firm, url_of
 
 UPDATE = mutation("updateOpportunity", "UpdateOpportunityInput")
 
@@ -103,10 +104,13 @@ async def test_a_soft_deleted_target_is_absent_on_the_bare_driver(engine: AsyncE
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-async def test_a_caller_with_row_rules_checks_its_target_on_the_engine(engine: AsyncEngine) -> None:
-    """Through HTTP: an account team's key limited to one owner's book has its deal read by
-    the engine, with the book's rule in the statement (no bare connection held meanwhile);
-    its command's statement still runs bare. A key for another book finds no such deal."""
+async def test_a_caller_with_row_rules_has_them_in_its_commands_statement(
+    engine: AsyncEngine,
+) -> None:
+    """Through HTTP: an account team's key limited to one owner's book has its deal checked
+    in its command's one statement (on the bare driver), the book's rule in it, with the
+    owner's name a bound value; a key for another book finds no such deal and logs nothing.
+    Verified: without the rule in the statement, the second key's command is logged."""
     deal = (await small_firm(engine))["deal"]
     opportunities, accounts = ENTITY_TABLES["opportunity"], ACCOUNT
     async with engine.begin() as conn:
@@ -120,12 +124,14 @@ async def test_a_caller_with_row_rules_checks_its_target_on_the_engine(engine: A
     settings = Settings(database_url=url_of(engine), auth=books)
     app = create_app(settings, clock=lambda: FIRM_NOW)
     engine_side: list[str] = []
+    every: list[str] = []
     async with app.router.lifespan_context(app), http_client(app) as client:
         event.listen(
             app.state.engine.sync_engine,
             "before_cursor_execute",
             lambda _c, _k, statement, *_: engine_side.append(" ".join(statement.split())),
         )
+        on_statement(app.state.engine, lambda sql: every.append(" ".join(sql.split())))
         answers = {}
         for owner in ("Ann Book", "Someone Else"):
             key, _ = await api_keys.create(
@@ -145,9 +151,12 @@ async def test_a_caller_with_row_rules_checks_its_target_on_the_engine(engine: A
             )
             answers[owner] = response.json()["data"]["updateOpportunity"]
         writes = app.state.raw_writes
-        assert writes is not None and writes.opened == 1  # the one command's statement
+        assert writes is not None and writes.opened == 1  # both statements, one connection
     assert answers["Ann Book"]["status"] == "ACCEPTED"
     assert answers["Someone Else"]["code"] == "NOT_FOUND"
-    reads = [s for s in engine_side if s.startswith("SELECT opportunity.id")]
-    assert len(reads) == 2 and all("account.owner_name" in s for s in reads), reads
-    assert not [s for s in engine_side if "INSERT INTO command " in s]  # on the bare driver
+    bare = [s for s in every if s not in engine_side]
+    logged = [s for s in bare if "INSERT INTO command " in s]
+    assert len(logged) == 2 and all("account.owner_name = CAST(" in s for s in logged), bare
+    assert "Ann Book" not in logged[0]  # a bound value, not spliced into the text
+    assert not [s for s in every if s.startswith("SELECT opportunity.id")]  # no read of its own
+    assert await command_count(engine) == 1
