@@ -15,7 +15,7 @@ from typing import Any
 def info(database_url: str, node: str, postgraphile: str) -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
-        "cpu": _cpu(),
+        "cpu": cpu(),
         "memory_gib": _memory_gib(),
         "python": platform.python_version(),
         "node": node,
@@ -44,7 +44,7 @@ def wait_quiet(threshold: float, max_wait: float) -> tuple[list[float], bool]:
         time.sleep(min(20.0, max(1.0, deadline - time.monotonic())))
 
 
-def _cpu() -> str:
+def cpu() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()

@@ -59,8 +59,10 @@ mutation Update($input: UpdateOpportunityInput!) {
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url, _ = database.run(args.server, args.scale, reseed=False)
+    if not args.checks_in_statement:  # the gateway inherits this process's environment
+        os.environ["CLIENTGRAPH_WRITES__CHECKS_IN_STATEMENT"] = "false"
     measured = measure(url, args.rate, args.seconds, args.port, profile=args.profile)
-    result = {"scale": args.scale, **measured}
+    result = {"scale": args.scale, "checks_in_statement": args.checks_in_statement, **measured}
     result["command"] = "python -m bench.mutations " + " ".join(sys.argv[1:])
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"mutations-{args.scale}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
@@ -129,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=20.0, help="default %(default)s")
     p.add_argument("--server", default="postgres@127.0.0.1:5432")
     p.add_argument("--port", type=int, default=8831)
+    p.add_argument(
+        "--read-first",
+        dest="checks_in_statement",
+        action="store_false",
+        help="the gateway reads a command's records before logging it (two round trips: "
+        "writes.checks_in_statement=false), for comparison with the one statement",
+    )
     p.add_argument(
         "--no-profile", dest="profile", action="store_false",
         help="skip the py-spy pass (run after the measured one, half as long)",

@@ -140,7 +140,8 @@ def _hook(
     results: dict[str, tuple[dict[str, Any], str] | None], key: str
 ) -> tuple[dict[str, Any], str] | None:
     """The newest measurement of a hook workload: from the L run if it has one, else S; a
-    standalone L run of it (``python -m bench.mutations --scale L``) when newer than both."""
+    standalone L run of it (``python -m bench.mutations --scale L``, as the product runs:
+    not a ``--read-first`` comparison) when newer than both."""
     chosen = None
     for scale in ("L", "S"):
         found = results.get(scale)
@@ -148,11 +149,15 @@ def _hook(
             chosen = found[0][key], found[1]
             break
     if key == "mutations":
-        alone = sorted(RESULTS.glob("mutations-L-*.json"))
+        alone = [
+            (json.loads(path.read_text()), path.name)
+            for path in sorted(RESULTS.glob("mutations-L-*.json"))
+        ]
+        alone = [(m, name) for m, name in alone if m.get("checks_in_statement", True)]
         if alone:
-            newest = json.loads(alone[-1].read_text())
-            if chosen is None or newest["measured_at"] > chosen[0]["measured_at"]:
-                chosen = newest, alone[-1].name
+            newest = alone[-1]
+            if chosen is None or newest[0]["measured_at"] > chosen[0]["measured_at"]:
+                chosen = newest
     return chosen
 
 
@@ -177,9 +182,11 @@ def _mutations(results: dict[str, Any], reasons: dict[str, str]) -> tuple[Any, .
         return (name, "p99 < 10 ms", NOT_MEASURED, None, reasons.get("mutations", ""))
     m, file = found
     accepted = m["outcomes"].get("Command", 0)
+    statements = m.get("statements_per_acceptance")
+    each = "" if statements is None else f", {statements:g} statement per acceptance"
     measured = (
-        f"p99 {m['p99_ms']} ms, p50 {m['p50_ms']} ms ({accepted}/{m['requests']} accepted, "
-        f"open loop, {file})"
+        f"p99 {m['p99_ms']} ms, p50 {m['p50_ms']} ms ({accepted}/{m['requests']} accepted"
+        f"{each}, open loop, {file})"
     )
     ok = m["p99_ms"] < 10 and accepted == m["requests"]
     return (name, "p99 < 10 ms", measured, ok, reasons.get("mutations", ""))
