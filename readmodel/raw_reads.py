@@ -13,9 +13,9 @@ Accepting a command goes through connections of the same kind, a set of their ow
 gateway's ``raw_writes``: a write never waits behind a burst of reads for one;
 resolvers/commands/accept.py): the command's one statement (``first``; its records' checks
 inside it), the relay's DISPATCHED mark (``execute``) and, where the records are read first,
-their read (``all``), each its own transaction. Through
-SQLAlchemy those three cost the gateway more CPU than the rest of the mutation: 2.8 → 1.4 ms
-per acceptance in process. Parameters are bound as SQLAlchemy binds them (by name, through
+their read (``all``), each its own transaction. Through SQLAlchemy such statements cost the
+gateway more CPU than the rest of the mutation (stop 32, when an acceptance was three of them:
+2.8 → 1.4 ms per acceptance in process). Parameters are bound as SQLAlchemy binds them (by name, through
 their types' bind processors: a ``UTCDateTime`` refuses a naive time here too); rows are read
 by attribute, as a ``Row``.
 
