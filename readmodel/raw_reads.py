@@ -15,9 +15,9 @@ resolvers/commands/accept.py): the command's one statement (``first``; its recor
 inside it), the relay's DISPATCHED mark (``execute``) and, where the records are read first,
 their read (``all``), each its own transaction. Through SQLAlchemy such statements cost the
 gateway more CPU than the rest of the mutation (stop 32, when an acceptance was three of them:
-2.8 → 1.4 ms per acceptance in process). Parameters are bound as SQLAlchemy binds them (by name, through
-their types' bind processors: a ``UTCDateTime`` refuses a naive time here too); rows are read
-by attribute, as a ``Row``.
+2.8 → 1.4 ms per acceptance in process). Parameters are bound as SQLAlchemy binds them (by
+name, through their types' bind processors: a ``UTCDateTime`` refuses a naive time here too);
+rows are read by attribute, as a ``Row``.
 
 What it keeps and costs, precisely:
 

@@ -207,11 +207,21 @@ class Checker:
             self.add(field, f"at most {max_length} characters")
         elif "\x00" in value:  # PostgreSQL's text cannot hold it: the statement would fail
             self.add(field, "must not contain NUL (U+0000)")
+        elif not _encodable(value):  # a lone surrogate: no UTF-8 for the database either
+            self.add(field, "must be Unicode text (a lone surrogate is not)")
 
     def idempotency_key(self, value: str) -> None:
         self.text("idempotencyKey", value, max_length=MAX_KEY_LENGTH, required=True)
         if value.startswith(RESERVED_KEY_PREFIX):  # the handoff's own steps use these keys
             self.add("idempotencyKey", f"must not start with {RESERVED_KEY_PREFIX!r}")
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _currency_message(row: Any) -> str:

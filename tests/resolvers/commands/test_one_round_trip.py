@@ -9,8 +9,8 @@ an account team limited to its book and a delivery key limited to one client, to
 on one PostgreSQL database, one of each kind. Both answer the same (status or refusal code,
 message and every field's problem, in order), and the commands they log are the same (the
 payload's text byte for byte, the target). Nothing either logs changes what the other reads
-(commands are not executed here). Currencies PostgreSQL cannot hold (NUL, a lone surrogate)
-are refused as input on both, never a server error.
+(commands are not executed here). Currencies and notes PostgreSQL cannot hold (NUL, a lone
+surrogate) are refused as input on both, never a server error.
 
 Verified: with the guard's currency, status, owner or live-row check dropped from the
 statement (readmodel/command_targets.py), this test finds a command one gateway logs and the
@@ -178,7 +178,7 @@ def _inputs(ids: dict[str, Any]) -> st.SearchStrategy[tuple[str, dict[str, Any]]
                 "workDate": st.just("2026-06-01"),
                 "hours": st.sampled_from(["1.5", "0.1"]),
             },
-            optional={"note": st.sampled_from(["ok", ""])},
+            optional={"note": st.sampled_from(["ok", "", "\ud800", "é\u2028"])},
         ),
         "approveTimeEntries": st.fixed_dictionaries(
             {"timeEntryIds": st.lists(_ids("TimeEntry", ids), min_size=0, max_size=3)}
@@ -200,6 +200,29 @@ def _inputs(ids: dict[str, Any]) -> st.SearchStrategy[tuple[str, dict[str, Any]]
         ),
     }
     return st.one_of([st.tuples(st.just(name), inputs) for name, inputs in by_name.items()])
+
+
+def _explicit(ids: dict[str, Any]) -> list[tuple[tuple[str, dict[str, Any]], str]]:
+    """Calls the examples must hold whatever is drawn: text no database can hold, otherwise
+    valid (a refusal elsewhere would hide it)."""
+    project, person = gid("Project", ids["Project"][0]), gid("Person", ids["Person"][0])
+    deal = gid("Opportunity", ids["Opportunity"][0])
+    time = {"projectId": project, "personId": person, "workDate": "2026-06-01", "hours": "1.5"}
+    return [
+        (("logTime", {**time, "note": "\ud800"}), "admin"),
+        (("logTime", {**time, "note": "é\u2028"}), "admin"),
+        (
+            ("submitChangeOrder", {"projectId": project, "reason": "\ud800", "daysDelta": 5}),
+            "admin",
+        ),
+        (
+            (
+                "updateOpportunity",
+                {"opportunityId": deal, "amount": {"amount": "1", "currency": "E\u0000R"}},
+            ),
+            "admin",
+        ),
+    ]
 
 
 @asynccontextmanager
@@ -255,6 +278,7 @@ async def test_checks_in_the_statement_answer_as_the_resolvers_checks(engine: As
         drawn.append((call, caller))
 
     draw()
+    drawn[:0] = _explicit(ids)
     outcomes: dict[str, int] = {}
     async with _gateway(engine, True) as one, _gateway(engine, False) as reference:
         for n, ((name, data), caller) in enumerate(drawn):
@@ -272,6 +296,7 @@ async def test_checks_in_the_statement_answer_as_the_resolvers_checks(engine: As
                 answers.append(_answer(response.json(), name))
                 logged.append(await _logged(engine, key))
             assert answers[0] == answers[1], (name, caller, data)
+            assert "INTERNAL_SERVER_ERROR" not in str(answers[0]), (name, caller, data)
             assert logged[0] == logged[1], (name, caller, data)
             outcome = answers[0][0] if answers[0][0] != "rejected" else answers[0][1]
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
