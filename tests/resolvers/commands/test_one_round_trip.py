@@ -31,7 +31,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientgraph.settings import AuthSettings, Settings, WritesSettings
@@ -39,8 +39,9 @@ from gateway.app import create_app
 from readmodel import api_keys
 from readmodel.command_log import COMMANDS
 from tests.conftest import FIRM_NOW, http_client
+from tests.gateway.sockets import socket_messages
 from tests.readmodel.firm_builder import FirmBuilder, build
-from tests.resolvers.commands.world import RESULT, gid, url_of
+from tests.resolvers.commands.world import RESULT, gid, mutation, url_of
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -302,3 +303,47 @@ async def test_checks_in_the_statement_answer_as_the_resolvers_checks(engine: As
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     # the calls reached every outcome that matters: accepted, and each refusal of the records
     assert {"command", "NOT_FOUND", "NOT_OWNED", "VALIDATION_FAILED"} <= set(outcomes), outcomes
+
+
+async def test_a_mutation_over_the_socket_keeps_the_callers_row_rules(engine: AsyncEngine) -> None:
+    """Over graphql-transport-ws (no bare connections: the engine runs the statement) a
+    book-scoped account team's command is checked in its one statement with its book's rule:
+    its own client's deal is accepted, another book's is NOT_FOUND and logs nothing.
+    Verified: with the rule dropped from the statement, the second is accepted."""
+    ids = await build(engine, _recipe)
+    key, _ = await api_keys.create(
+        engine, name="book", role="account_team", owner="Ann Book", now=FIRM_NOW
+    )
+    auth = AuthSettings(anonymous_role=None, book_scoped_account_teams=True)
+    app = create_app(Settings(database_url=url_of(engine), auth=auth), clock=lambda: FIRM_NOW)
+    document = mutation("updateOpportunity", "UpdateOpportunityInput")
+    deals = ids["Opportunity"][:2]  # Acme's (Ann's book), Beta's (Bo's)
+    payloads = [
+        {
+            "query": document,
+            "variables": {
+                "input": {
+                    "opportunityId": gid("Opportunity", deal),
+                    "probability": 55,
+                    "idempotencyKey": f"socket-{n}",
+                }
+            },
+        }
+        for n, deal in enumerate(deals)
+    ]
+    statements: list[str] = []
+    async with app.router.lifespan_context(app):
+        event.listen(
+            app.state.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _k, statement, *_: statements.append(" ".join(statement.split())),
+        )
+        seen = await socket_messages(app, {"Authorization": f"Bearer {key}"}, payloads)
+    results = [m["payload"]["data"]["updateOpportunity"] for m in seen if m["type"] == "next"]
+    assert [r["__typename"] for r in results] == ["Command", "CommandRejected"], seen
+    assert results[1]["code"] == "NOT_FOUND"
+    logged = [s for s in statements if "INSERT INTO command " in s]
+    assert len(logged) == 2 and all("account.owner_name = CAST(" in s for s in logged), logged
+    async with engine.connect() as conn:
+        keys = (await conn.execute(select(COMMANDS.c.idempotency_key))).scalars().all()
+    assert keys == ["socket-0"]
