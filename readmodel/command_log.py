@@ -193,7 +193,7 @@ def values_of(
         "principal_role": new.principal_role,
         "credential_id": new.credential_id,
         "input_hash": new.input_hash,
-        "payload": json.dumps(dict(new.payload), sort_keys=True, ensure_ascii=False),
+        "payload": payload_text(new.payload),
         "correlation_id": new.correlation_id,
         "trace_context": new.trace_context,
         "attempts": 0,
@@ -202,6 +202,12 @@ def values_of(
         "updated_at": now,
         "completed_at": now if status in FINAL_STATUSES else None,
     }
+
+
+def payload_text(payload: Mapping[str, Any]) -> str:
+    """A command's payload as the log stores it: JSON, keys sorted, UTF-8 kept (the one
+    statement's spliced values, readmodel/command_targets.py, are written alike)."""
+    return json.dumps(dict(payload), sort_keys=True, ensure_ascii=False)
 
 
 async def transition(

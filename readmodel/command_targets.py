@@ -29,7 +29,6 @@ letters before it is compared with a record's), so the statement never fails on 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeEngine
 
 from readmodel import tables
+from readmodel.command_log import payload_text
 from readmodel.reads.scope import RowScope
 
 ENTITY_TABLES: dict[str, Table] = {
@@ -221,8 +221,8 @@ _SPLICED = re.compile(r'"\\u0000cg(\d+)"')
 
 
 def _payload_sql(payload: Mapping[str, Any], guard: Guard) -> tuple[str, list[str]]:
-    """The payload's JSON text as SQL: ``command_log.values_of``'s (``json.dumps`` with sorted
-    keys, UTF-8 kept) with each ``Col`` spliced in as the row's value in JSON by PostgreSQL's
+    """The payload's JSON text as SQL: ``command_log.payload_text`` (``json.dumps`` with
+    sorted keys, UTF-8 kept) with each ``Col`` spliced in as the row's value in JSON by PostgreSQL's
     ``to_json`` (which escapes as ``json.dumps`` does then: the same bytes; ``cg_p<n>``: the
     text around them)."""
     cols: list[Col] = []
@@ -237,7 +237,7 @@ def _payload_sql(payload: Mapping[str, Any], guard: Guard) -> tuple[str, list[st
             return [mark(v) for v in value]
         return value
 
-    dumped = json.dumps(mark(dict(payload)), sort_keys=True, ensure_ascii=False)
+    dumped = payload_text(mark(dict(payload)))
     pieces = _SPLICED.split(dumped)  # text, index, text, index, …, text
     parts, spliced = pieces[0::2], [cols[int(i)] for i in pieces[1::2]]  # in the text's order
     if len(spliced) != len(cols):
@@ -254,12 +254,7 @@ def _value_sql(col: Any, guard: Guard, *, raw: bool = False) -> str:
     if not isinstance(col, Col):
         raise TypeError(f"not a row's value: {col!r}")
     target = guard.targets[col.target]
-    table = ENTITY_TABLES[target.entity]
-    if table.c[col.column].nullable or col.column not in READS:
-        raise ValueError(f"{table.name}.{col.column} is not a payload value")
-    kind = table.c[col.column].type
-    if not isinstance(getattr(kind, "impl_instance", kind), String):  # as_payload writes text
-        raise ValueError(f"{table.name}.{col.column} is not text")
+    _payload_column(target.entity, col.column)
     if col.every:
         order = f"array_position(:cg_k{col.target}, id)"
         value = f"json_agg({col.column} ORDER BY {order})"
@@ -268,6 +263,18 @@ def _value_sql(col: Any, guard: Guard, *, raw: bool = False) -> str:
     else:
         value = col.column if raw else f"to_json({col.column})"
     return f"(SELECT CAST({value} AS TEXT) FROM cg_t{col.target})"
+
+
+@cache
+def _payload_column(entity: str, column: str) -> None:
+    """Refuse a column whose value cannot be spliced into a payload as ``as_payload`` writes
+    it: text, never NULL, read with the row (checked once per column)."""
+    table = ENTITY_TABLES[entity]
+    if table.c[column].nullable or column not in READS:
+        raise ValueError(f"{table.name}.{column} is not a payload value")
+    kind = table.c[column].type
+    if not isinstance(getattr(kind, "impl_instance", kind), String):  # as_payload writes text
+        raise ValueError(f"{table.name}.{column} is not text")
 
 
 _NAMED = postgresql.dialect(paramstyle="named")
